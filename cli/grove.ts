@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// `grove`: the command-line entry. Each subcommand lives in cli/commands/<name>.ts and exports
+// `run(argv): Promise<number>` (the exit code); modules load lazily so `grove predict` does not
+// pay for the gateway's imports.
+import { GroveError } from '../shared/errors/grove-error.js';
+
+const COMMANDS: Record<string, string> = {
+  serve: 'Serve a model repository: gateway + N local workers',
+  worker: 'Run one worker process over a model repository',
+  gateway: 'Run a gateway over static upstreams or Consul-discovered workers',
+  predict: 'Predict a CSV (or NDJSON) of rows with a model file',
+  convert: "Convert a model file to grove's binary format",
+  bench: 'Measure batch and one-row predict time of a model on one thread',
+  profile: "Write a model's training profile (for drift monitoring)",
+  compare: 'Compare a candidate model with the current one (the promotion gate)',
+  'ab-report': 'Evaluate an A/B test from the prediction log and labels',
+  split: "Set a model's A/B split weights on a running gateway",
+  loadtest: 'Drive a running endpoint with autocannon and report latency and throughput',
+};
+
+function usage(): string {
+  const lines = ['usage: grove <command> [options]', '', 'commands:'];
+  for (const [name, text] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${text}`);
+  lines.push('', "run 'grove <command> --help' for a command's options");
+  return lines.join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name ? 0 : 2;
+  }
+  if (!Object.hasOwn(COMMANDS, name)) {
+    process.stderr.write(`grove: unknown command '${name}'\n\n${usage()}\n`);
+    return 2;
+  }
+  const mod = (await import(`./commands/${name}.js`)) as { run(argv: string[]): Promise<number> };
+  return mod.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // Long-running commands (serve, worker, gateway) resolve only when they are done.
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof GroveError) {
+      process.stderr.write(`grove: ${err.message} (${err.code})\n`);
+    } else {
+      process.stderr.write(`grove: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    }
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,135 @@
+// Typed errors for all of grove: each class has a stable `code` (never match on messages) and the
+// HTTP status it maps to. HTTP answers are `{"error": message, "code": code}`: `error` is a string,
+// as the Open Inference Protocol and TF Serving's REST API define it (DESIGN.md, HTTP API).
+
+export class GroveError extends Error {
+  readonly code: string;
+  readonly statusCode: number;
+  constructor(message: string, code = 'GROVE_ERR_INTERNAL', statusCode = 500, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.statusCode = statusCode;
+  }
+  toJSON(): { error: string; code: string } {
+    return { error: this.message, code: this.code };
+  }
+}
+
+// ---- request errors (4xx) ----
+export class BadInputError extends GroveError {
+  constructor(message: string, code = 'GROVE_ERR_BAD_INPUT') {
+    super(message, code, 400);
+  }
+}
+export class BadJsonError extends GroveError {
+  constructor(message = 'request body is not valid JSON') {
+    super(message, 'GROVE_ERR_BAD_JSON', 400);
+  }
+}
+export class UnknownFeatureError extends GroveError {
+  readonly features: string[];
+  constructor(features: string[]) {
+    super(`unknown feature name(s): ${features.join(', ')}`, 'GROVE_ERR_UNKNOWN_FEATURE', 400);
+    this.features = features;
+  }
+}
+export class ModelNotFoundError extends GroveError {
+  constructor(model: string) {
+    super(`model '${model}' not found`, 'GROVE_ERR_MODEL_NOT_FOUND', 404);
+  }
+}
+export class VersionNotFoundError extends GroveError {
+  constructor(model: string, version: string) {
+    super(`model '${model}' has no version '${version}'`, 'GROVE_ERR_VERSION_NOT_FOUND', 404);
+  }
+}
+export class RouteNotFoundError extends GroveError {
+  constructor(path: string) {
+    super(`no route for ${path}`, 'GROVE_ERR_NOT_FOUND', 404);
+  }
+}
+export class MethodNotAllowedError extends GroveError {
+  readonly allow: string[];
+  constructor(method: string, allow: string[]) {
+    super(`method ${method} not allowed; use ${allow.join(', ')}`, 'GROVE_ERR_METHOD_NOT_ALLOWED', 405);
+    this.allow = allow;
+  }
+}
+export class UnauthorizedError extends GroveError {
+  constructor(message = 'missing or wrong bearer token') {
+    super(message, 'GROVE_ERR_UNAUTHORIZED', 401);
+  }
+}
+export class BodyTooLargeError extends GroveError {
+  constructor(limit: number) {
+    super(`request body exceeds the limit of ${limit} bytes`, 'GROVE_ERR_BODY_TOO_LARGE', 413);
+  }
+}
+export class TooManyRowsError extends GroveError {
+  constructor(rows: number, limit: number) {
+    super(`request has ${rows} rows; the limit is ${limit} (use the :batch endpoint)`, 'GROVE_ERR_TOO_MANY_ROWS', 413);
+  }
+}
+export class UnsupportedMediaTypeError extends GroveError {
+  constructor(type: string) {
+    super(`unsupported content type '${type}'`, 'GROVE_ERR_UNSUPPORTED_MEDIA_TYPE', 415);
+  }
+}
+
+// ---- server-side conditions (5xx) ----
+export class TimeoutError extends GroveError {
+  constructor(message = 'request timed out') {
+    super(message, 'GROVE_ERR_TIMEOUT', 504);
+  }
+}
+export class UnavailableError extends GroveError {
+  constructor(message: string, code = 'GROVE_ERR_UNAVAILABLE') {
+    super(message, code, 503);
+  }
+}
+export class UpstreamError extends GroveError {
+  constructor(message: string) {
+    super(message, 'GROVE_ERR_UPSTREAM', 502);
+  }
+}
+
+// ---- model files (reported at load time; 422 if ever surfaced over HTTP) ----
+export class ModelFormatError extends GroveError {
+  constructor(message: string, code = 'GROVE_ERR_MODEL_FORMAT') {
+    super(message, code, 422);
+  }
+}
+export class TruncatedModelError extends ModelFormatError {
+  constructor(message: string) {
+    super(message, 'GROVE_ERR_MODEL_TRUNCATED');
+  }
+}
+export class UnknownObjectiveError extends ModelFormatError {
+  constructor(objective: string, library: string) {
+    super(`unknown ${library} objective '${objective}'`, 'GROVE_ERR_UNKNOWN_OBJECTIVE');
+  }
+}
+export class UnsupportedModelError extends ModelFormatError {
+  constructor(message: string) {
+    super(message, 'GROVE_ERR_UNSUPPORTED_MODEL');
+  }
+}
+export class ChecksumError extends ModelFormatError {
+  constructor(message: string) {
+    super(message, 'GROVE_ERR_CHECKSUM');
+  }
+}
+export class UnsafePickleError extends ModelFormatError {
+  readonly global: string;
+  constructor(global: string) {
+    super(`pickle refers to '${global}', which grove does not rebuild (not on the allowlist)`, 'GROVE_ERR_UNSAFE_PICKLE');
+    this.global = global;
+  }
+}
+
+/** Maps anything thrown to a GroveError (unknown errors become 500 without leaking internals). */
+export function toGroveError(err: unknown): GroveError {
+  if (err instanceof GroveError) return err;
+  return new GroveError('internal error', 'GROVE_ERR_INTERNAL', 500, { cause: err });
+}

@@ -1,0 +1,85 @@
+// The tree-ensemble intermediate representation: what every tree parser (XGBoost JSON/UBJSON,
+// LightGBM text, scikit-learn trees) produces, and what the flat-layout compiler
+// (shared/model/trees/compile.ts) turns into one SharedArrayBuffer. It states each library's
+// semantics explicitly so the compiler and kernels never need to know which library it was.
+
+/** Where a missing value (NaN) goes at a numeric node. */
+export const MISSING_NAN = 0; // NaN takes the node's default direction (XGBoost, sklearn >= 1.3, LightGBM MissingType::NaN)
+export const MISSING_ZERO = 1; // NaN and |x| <= 1e-35 take the default direction (LightGBM MissingType::Zero)
+export const MISSING_NONE = 2; // NaN is read as 0.0, then compared (LightGBM MissingType::None)
+
+export interface TreeIR {
+  /** Node arrays; node 0 is the root. A node is a leaf iff left[i] < 0. */
+  left: Int32Array;
+  right: Int32Array;
+  /** Split feature (column in the dense row). */
+  feature: Int32Array;
+  /** Numeric split: go LEFT iff `x CMP threshold` (CMP from the ensemble's `compare`). */
+  threshold: Float64Array;
+  /** 1 if missing values go left. */
+  defaultLeft: Uint8Array;
+  /** MISSING_NAN | MISSING_ZERO | MISSING_NONE per node. */
+  missingType: Uint8Array;
+  /**
+   * Categorical nodes: catOffset[i] >= 0 indexes `catBits` (words of a bitset over category ids,
+   * bit c of word c>>5 set = category c is in the set), catWords[i] words long; -1 = numeric node.
+   * Which side the set goes to, and where NaN / invalid categories go, is per ensemble (`categorical`).
+   */
+  catOffset: Int32Array;
+  catWords: Int32Array;
+  catBits: Uint32Array;
+  /** Leaf values: leafValue[i * leafWidth + k] for leaf i (inner nodes ignored). */
+  leafValue: Float64Array;
+}
+
+export interface CategoricalRule {
+  /** true: categories in the set go left (LightGBM, sklearn HGB); false: they go right (XGBoost). */
+  inSetGoesLeft: boolean;
+  /** Where NaN goes at a categorical node: the node's default direction, or always one side. */
+  nan: 'default' | 'left' | 'right';
+  /** Where negative, non-finite or too-large category values go. */
+  invalid: 'left' | 'right';
+}
+
+/** How margins become outputs (the library's own formulas; see shared/model/trees/transforms.ts). */
+export type TransformName =
+  | 'identity'
+  | 'sigmoid' // 1 -> 1: 1 / (1 + exp(-scale * x))
+  | 'sigmoid_pair' // 1 -> 2: [1 - p, p] (scikit-learn predict_proba for binary)
+  | 'softmax' // k -> k
+  | 'ova_sigmoid' // k -> k: independent sigmoids (LightGBM multiclassova)
+  | 'exp' // 1 -> 1 (poisson, gamma, tweedie)
+  | 'hinge' // 1 -> 1: x > 0 ? 1 : 0 (binary:hinge)
+  | 'argmax' // k -> 1: index of the largest margin (multi:softmax)
+  | 'log1p_exp'; // 1 -> 1: log(1 + exp(x)) (LightGBM cross_entropy_lambda)
+
+export interface TreeEnsembleIR {
+  library: 'xgboost' | 'lightgbm' | 'sklearn';
+  objective: string;
+  task: 'binary' | 'multiclass' | 'regression' | 'ranking';
+  numFeatures: number;
+  featureNames: string[] | null;
+  /** 'lt': left iff x < t (XGBoost); 'le': left iff x <= t (LightGBM, scikit-learn). */
+  compare: 'lt' | 'le';
+  /** 'f32': inputs are rounded to float32 before comparing (XGBoost, scikit-learn trees). */
+  inputPrecision: 'f32' | 'f64';
+  /** 'f32': margins accumulate in float32 in tree order (XGBoost); 'f64' otherwise. */
+  sumPrecision: 'f32' | 'f64';
+  categorical: CategoricalRule;
+  /** Number of margin columns (classes for multiclass, else 1). */
+  numGroups: number;
+  /** Values per leaf: 1, or numGroups for vector leaves (sklearn forests' class distributions). */
+  leafWidth: number;
+  trees: TreeIR[];
+  /** Margin column each tree adds to (ignored when leafWidth = numGroups > 1: a tree adds to all). */
+  treeGroup: Int32Array;
+  /** Added to each margin column before the trees (already in margin space). */
+  baseMargin: Float64Array;
+  /** Divide each column's tree sum by its tree count before adding baseMargin (random forests). */
+  average: boolean;
+  transform: TransformName;
+  /** Scale for 'sigmoid' / 'sigmoid_pair' / 'ova_sigmoid' (LightGBM sigmoid coefficient); 1 otherwise. */
+  sigmoidScale: number;
+  /** Class labels for classifiers, else null. */
+  classes: (string | number)[] | null;
+}

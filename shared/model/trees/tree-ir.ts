@@ -32,13 +32,26 @@ export interface TreeIR {
   leafValue: Float64Array;
 }
 
+/**
+ * How a categorical node decides, for a non-NaN value x: c = trunc(x) (toward zero). x is INVALID when
+ * it is negative (`negative: 'value'`: x < 0, XGBoost's `InvalidCat`; `'truncated'` or absent: c < 0,
+ * LightGBM's `static_cast<int>(fval) < 0`), or when c lies beyond the node's bitset
+ * (c >= 32 * catWords[i]; this includes +Infinity and huge values). Otherwise x is in the set iff
+ * bit c is set.
+ */
 export interface CategoricalRule {
   /** true: categories in the set go left (LightGBM, sklearn HGB); false: they go right (XGBoost). */
   inSetGoesLeft: boolean;
   /** Where NaN goes at a categorical node: the node's default direction, or always one side. */
   nan: 'default' | 'left' | 'right';
-  /** Where negative, non-finite or too-large category values go. */
-  invalid: 'left' | 'right';
+  /**
+   * Where invalid values go (see above). 'default' = the node's default direction (XGBoost < 2.0:
+   * `Decision<true>` returned `dft_left` for invalid or out-of-bitset categories); XGBoost >= 2.0 sends
+   * them left, LightGBM right.
+   */
+  invalid: 'left' | 'right' | 'default';
+  /** Which negative test applies (see above); absent means 'truncated'. */
+  negative?: 'value' | 'truncated';
 }
 
 /** How margins become outputs (the library's own formulas; see shared/model/trees/transforms.ts). */
@@ -51,7 +64,8 @@ export type TransformName =
   | 'exp' // 1 -> 1 (poisson, gamma, tweedie)
   | 'hinge' // 1 -> 1: x > 0 ? 1 : 0 (binary:hinge)
   | 'argmax' // k -> 1: index of the largest margin (multi:softmax)
-  | 'log1p_exp'; // 1 -> 1: log(1 + exp(x)) (LightGBM cross_entropy_lambda)
+  | 'log1p_exp' // 1 -> 1: log(1 + exp(x)) (LightGBM cross_entropy_lambda)
+  | 'signed_square'; // 1 -> 1: sign(x) * x * x (LightGBM regression objectives trained with `sqrt`)
 
 export interface TreeEnsembleIR {
   library: 'xgboost' | 'lightgbm' | 'sklearn';

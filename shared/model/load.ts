@@ -1,0 +1,77 @@
+// Loads any model file grove serves into a Model: detects the format from the bytes (not only the
+// name), parses it, compiles trees to the flat layout; and rebuilds Models from a SharedArrayBuffer
+// in any thread (every model kind registers itself when its module is imported below).
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { ModelFormatError } from '../errors/grove-error.js';
+import { decodeGroveFile, isGroveFile, readGroveFile } from '../formats/grove-binary.js';
+import { decodeUbjson } from '../formats/ubjson.js';
+import { decodeXgboostJson, parseXgboost } from '../formats/xgboost-json.js';
+import { Container } from './container.js';
+import type { Model, Platform } from './model.js';
+import { modelFromContainer } from './registry.js';
+import { compileTreeEnsemble } from './trees/compile.js';
+import './trees/tree-model.js';
+
+export interface LoadOptions {
+  /** Helps detection when the content is ambiguous; never overrides clear content. */
+  fileName?: string;
+}
+
+/** Rebuilds a Model over `sab` without copying (any thread; the kind must be registered). */
+export function modelFromBuffer(sab: SharedArrayBuffer): Model {
+  return modelFromContainer(new Container(sab));
+}
+
+/** A model decoded from grove's own file keeps its source platform and reports 'grove'. */
+function asGrove(model: Model): Model {
+  (model.meta as { platform: Platform }).platform = 'grove';
+  return model;
+}
+
+function utf8(bytes: Uint8Array): string {
+  return new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+}
+
+export function loadModel(bytes: Uint8Array, opts: LoadOptions = {}): Model {
+  const platform = detectFormat(bytes, opts.fileName);
+  switch (platform) {
+    case 'grove':
+      return asGrove(modelFromBuffer(decodeGroveFile(bytes)));
+    case 'xgboost_json':
+      return compileTreeEnsemble(parseXgboost(decodeXgboostJson(utf8(bytes))), platform);
+    case 'xgboost_ubj':
+      return compileTreeEnsemble(parseXgboost(decodeUbjson(bytes)), platform);
+    default:
+      throw new ModelFormatError(`${platform} models are not supported by this build`, 'GROVE_ERR_UNSUPPORTED_MODEL');
+  }
+}
+
+export async function loadModelFile(path: string): Promise<Model> {
+  const head = new Uint8Array(8);
+  const fh = await import('node:fs/promises').then((fs) => fs.open(path, 'r'));
+  try {
+    await fh.read(head, 0, 8, 0);
+  } finally {
+    await fh.close();
+  }
+  // grove files go straight into shared memory with one read of the payload.
+  if (isGroveFile(head)) return asGrove(modelFromBuffer(await readGroveFile(path)));
+  const bytes = await readFile(path);
+  return loadModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), { fileName: basename(path) });
+}
+
+/** Interim detector until shared/formats/detect.ts lands (content first, then the name). */
+function detectFormat(bytes: Uint8Array, fileName?: string): Platform {
+  if (isGroveFile(bytes)) return 'grove';
+  let i = 0;
+  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
+  if (bytes[i] === 0x7b) {
+    // '{' : JSON text, or UBJSON whose first key length marker follows ('{' then 'i'/'U'/'L'/'$'/'#').
+    const next = bytes[i + 1];
+    if (next === 0x69 || next === 0x55 || next === 0x4c || next === 0x24 || next === 0x23 || next === 0x6c) return 'xgboost_ubj';
+    return 'xgboost_json';
+  }
+  if (fileName?.endsWith('.ubj')) return 'xgboost_ubj';
+  throw new ModelFormatError(`cannot tell what kind of model file${fileName ? ` '${fileName}'` : ''} this is`, 'GROVE_ERR_UNKNOWN_FORMAT');
+}

@@ -1,0 +1,59 @@
+// Compiles a TreeEnsembleIR (from any tree parser: XGBoost, LightGBM, scikit-learn) into grove's
+// flat layout in one SharedArrayBuffer (flat-layout.ts) and returns the Model over it.
+import { ModelFormatError } from '../../errors/grove-error.js';
+import { Container } from '../container.js';
+import type { Model, ModelMeta, Platform } from '../model.js';
+import { buildTreeLayout } from './layout-builder.js';
+import { outputWidth } from './transforms.js';
+import type { TreeEnsembleIR } from './tree-ir.js';
+import { TREES_KIND, TreeModel } from './tree-model.js';
+
+function outputNames(ir: TreeEnsembleIR): { out: string[]; raw: string[] } {
+  const G = ir.numGroups;
+  const classNames = (n: number) =>
+    ir.classes && ir.classes.length === n ? ir.classes.map(String) : Array.from({ length: n }, (_, i) => String(i));
+  const raw = G === 1 ? ['margin'] : classNames(G);
+  const width = outputWidth(ir.transform, G);
+  let out: string[];
+  if (ir.transform === 'sigmoid_pair') out = classNames(2);
+  else if (width === 1) out = ['prediction'];
+  else out = classNames(width);
+  return { out, raw };
+}
+
+function validate(ir: TreeEnsembleIR): void {
+  if (!(ir.numFeatures >= 0) || !(ir.numGroups >= 1) || !(ir.leafWidth >= 1)) {
+    throw new ModelFormatError('tree ensemble has a bad shape (features, groups or leaf width)');
+  }
+  if (ir.leafWidth > 1 && ir.leafWidth !== ir.numGroups) {
+    throw new ModelFormatError(`leaf width ${ir.leafWidth} must be 1 or the number of margin columns (${ir.numGroups})`);
+  }
+  if (ir.baseMargin.length !== ir.numGroups) {
+    throw new ModelFormatError(`base margin has ${ir.baseMargin.length} values for ${ir.numGroups} margin columns`);
+  }
+  if (ir.treeGroup.length < ir.trees.length) throw new ModelFormatError('tree ensemble lacks a margin column per tree');
+}
+
+export function compileTreeEnsemble(ir: TreeEnsembleIR, platform: Platform): Model {
+  validate(ir);
+  const layout = buildTreeLayout(ir);
+  const names = outputNames(ir);
+  const F = ir.numFeatures;
+  const meta: ModelMeta = {
+    platform,
+    sourcePlatform: platform,
+    library: ir.library,
+    objective: ir.objective,
+    task: ir.task,
+    numFeatures: F,
+    featureNames:
+      ir.featureNames && ir.featureNames.length === F ? [...ir.featureNames] : Array.from({ length: F }, (_, i) => `f${i}`),
+    outputNames: names.out,
+    rawOutputNames: names.raw,
+    classes: ir.classes ? [...ir.classes] : null,
+    sparse: false,
+    usedFeatures: layout.usedFeatures,
+  };
+  const sab = layout.builder.build({ kind: TREES_KIND, meta, ...layout.extra });
+  return new TreeModel(new Container(sab));
+}

@@ -1,0 +1,176 @@
+// Margin kernels over the flat layout (flat-layout.ts), generated as JavaScript source per model
+// variant and compiled once with `new Function`: each variant gets its own V8 code and type
+// feedback (monomorphic even when a worker holds XGBoost f32 and LightGBM f64 models side by side),
+// the heap walk is unrolled by depth (a fall-through switch), and R rows advance through each tree
+// in lockstep so their independent node -> slot -> compare chains overlap (fast-tree-inference.md:
+// "4-8 independent walks at once"). Branch-free steps use `(x >= t) | 0` (V8 turns a ternary into
+// a branch).
+import type { TreesDescriptorExtra } from './flat-layout.js';
+import { MAX_HEAP_DEPTH, SLOT_NAN_LEFT, SLOT_NAN_RIGHT, SLOT_NONE, SLOT_RAW, SLOT_ZERO_LEFT, SLOT_ZERO_RIGHT, ZERO_THRESHOLD } from './flat-layout.js';
+
+export interface TreeArrays {
+  table: Int32Array;
+  group: Int32Array;
+  groupTreeCount: Int32Array;
+  nodeSlot: Int32Array;
+  nodeThr: Float32Array | Float64Array;
+  kids: Int32Array;
+  nodeCat: Int32Array;
+  nodeCatWords: Int32Array;
+  nodeFlags: Uint8Array;
+  catBits: Uint32Array;
+  leafValue: Float64Array;
+  baseMargin: Float64Array;
+}
+
+/** Writes `rows` rows' margins (numGroups each) from row-major `input` starting at row `first`. */
+export type MarginKernel = (input: Float64Array, first: number, rows: number, out: Float64Array, outFirst: number) => void;
+
+export interface KernelOptions {
+  /** Rows walked in lockstep (1, 2, 4 or 8). */
+  interleave: number;
+}
+
+function fillSource(d: TreesDescriptorExtra): string {
+  const F = d.numFeatures;
+  const fr = d.inputPrecision === 'f32' ? 'Math.fround' : '';
+  const lines = [`for (let f = 0; f < ${F}; f++) {`, `  const x = ${fr}(input[off + f]);`, '  const z = x !== x;'];
+  const zero = d.slotGroups.includes(SLOT_ZERO_LEFT) || d.slotGroups.includes(SLOT_ZERO_RIGHT);
+  if (zero) lines.push(`  const zz = z || (x >= -${ZERO_THRESHOLD} && x <= ${ZERO_THRESHOLD});`);
+  d.slotGroups.forEach((g, idx) => {
+    const at = `sl[o + ${idx * F} + f]`;
+    if (g === SLOT_NAN_LEFT) lines.push(`  ${at} = z ? -Infinity : x;`);
+    else if (g === SLOT_NAN_RIGHT) lines.push(`  ${at} = z ? Infinity : x;`);
+    else if (g === SLOT_NONE) lines.push(`  ${at} = z ? 0 : x;`);
+    else if (g === SLOT_ZERO_LEFT) lines.push(`  ${at} = zz ? -Infinity : x;`);
+    else if (g === SLOT_ZERO_RIGHT) lines.push(`  ${at} = zz ? Infinity : x;`);
+    else if (g === SLOT_RAW) lines.push(`  ${at} = x;`);
+  });
+  lines.push('}');
+  return `function fill(input, off, o) {\n${lines.join('\n')}\n}`;
+}
+
+function catWalkSource(d: TreesDescriptorExtra): string {
+  // tree-ir.ts CategoricalRule: NaN -> rule.nan; c = trunc(x); invalid (negative by the rule's
+  // test, or beyond the node's bitset, which includes +Infinity) -> rule.invalid; else the set's side.
+  const c = d.categorical;
+  const sideRight = (rule: 'left' | 'right' | 'default') => (rule === 'default' ? '(nf[n] & 1) ^ 1' : rule === 'left' ? '0' : '1');
+  const negative = c.negative === 'value' ? 'x < 0' : 'v < 0';
+  const inSetRight = c.inSetGoesLeft ? 'inSet ^ 1' : 'inSet';
+  return `function catWalk(n, o) {
+  while (kids[2 * n] !== n) {
+    const cat = nc[n];
+    let right;
+    if (cat < 0) {
+      right = (sl[o + ns[n]] >= nt[n]) | 0;
+    } else {
+      const x = sl[o + ns[n]];
+      const v = Math.trunc(x);
+      if (x !== x) right = ${sideRight(c.nan)};
+      else if (${negative} || v >= 32 * ncw[n]) right = ${sideRight(c.invalid)};
+      else {
+        const inSet = (cb[cat + (v >>> 5)] >>> (v & 31)) & 1;
+        right = ${inSetRight};
+      }
+    }
+    n = kids[2 * n + right];
+  }
+  return n;
+}`;
+}
+
+function blockSource(d: TreesDescriptorExtra, R: number): string {
+  const G = d.numGroups;
+  const W = d.leafWidth;
+  const FR = d.sumPrecision === 'f32' ? 'Math.fround' : '';
+  const S = d.slotGroups.length * d.numFeatures;
+  const scalar = G === 1 && W === 1;
+  const rows = [...Array(R).keys()];
+  const L: string[] = [];
+  L.push(`for (; r + ${R} <= end; r += ${R}) {`);
+  for (const k of rows) L.push(`  fill(input, (r + ${k}) * ${d.numFeatures}, ${k * S});`);
+  if (scalar) {
+    const init = d.average ? '0' : 'bm[0]';
+    for (const k of rows) L.push(`  let a${k} = ${init};`);
+  } else {
+    L.push(`  for (let g = 0; g < ${R * G}; g++) acc[g] = ${d.average ? '0' : `bm[g % ${G}]`};`);
+  }
+  L.push(`  for (let t = 0, q = 0; t < ${d.numTrees}; t++, q += 4) {`);
+  L.push('    const kind = tt[q], dep = tt[q + 1], nb = tt[q + 2], lb = tt[q + 3];');
+  for (const k of rows) L.push(`    let i${k} = 0;`);
+  L.push('    if (kind === 0) {');
+  L.push('      switch (dep) {');
+  for (let s = MAX_HEAP_DEPTH; s >= 1; s--) {
+    L.push(`        case ${s}:`);
+    for (const k of rows) L.push(`          { const j = nb + i${k}; i${k} = 2 * i${k} + 1 + ((sl[${k * S} + ns[j]] >= nt[j]) | 0); }`);
+  }
+  L.push('      }');
+  L.push('      const base = lb - ((1 << dep) - 1);');
+  for (const k of rows) L.push(`      i${k} += base;`);
+  L.push('    } else {');
+  L.push('      if (kind === 1) {');
+  for (const k of rows) L.push(`        i${k} = nb;`);
+  L.push('        for (let s = 0; s < dep; s++) {');
+  for (const k of rows) L.push(`          i${k} = kids[2 * i${k} + ((sl[${k * S} + ns[i${k}]] >= nt[i${k}]) | 0)];`);
+  L.push('        }');
+  L.push('      } else {');
+  for (const k of rows) L.push(`        i${k} = catWalk(nb, ${k * S});`);
+  L.push('      }');
+  L.push('      const base = lb - nb;');
+  for (const k of rows) L.push(`      i${k} += base;`);
+  L.push('    }');
+  if (scalar) {
+    for (const k of rows) L.push(`    a${k} = ${FR}(a${k} + lv[i${k}]);`);
+  } else if (W === 1) {
+    L.push('    const g = tg[t];');
+    for (const k of rows) L.push(`    acc[${k * G} + g] = ${FR}(acc[${k * G} + g] + lv[i${k}]);`);
+  } else {
+    L.push(`    for (let c = 0; c < ${W}; c++) {`);
+    for (const k of rows) L.push(`      acc[${k * G} + c] = ${FR}(acc[${k * G} + c] + lv[i${k} * ${W} + c]);`);
+    L.push('    }');
+  }
+  L.push('  }');
+  // Rows' margins out (random forests: mean of the trees, then the base margin).
+  if (scalar) {
+    for (const k of rows) {
+      const v = d.average ? `(gc[0] > 0 ? a${k} / gc[0] : 0) + bm[0]` : `a${k}`;
+      L.push(`  out[o0 + (r - first) + ${k}] = ${v};`);
+    }
+  } else {
+    L.push(`  for (let k = 0; k < ${R}; k++) for (let g = 0; g < ${G}; g++) {`);
+    const v = d.average ? `(gc[g] > 0 ? acc[k * ${G} + g] / gc[g] : 0) + bm[g]` : `acc[k * ${G} + g]`;
+    L.push(`    out[o0 + (r - first + k) * ${G} + g] = ${v};`);
+    L.push('  }');
+  }
+  L.push('}');
+  return L.join('\n');
+}
+
+const cache = new Map<string, (a: TreeArrays) => MarginKernel>();
+
+/** Builds (or reuses) the kernel factory for this model's variant, and binds it to its arrays. */
+export function makeMarginKernel(d: TreesDescriptorExtra, arrays: TreeArrays, opts: KernelOptions): MarginKernel {
+  const R = opts.interleave;
+  const S = d.slotGroups.length * d.numFeatures;
+  const src = `
+"use strict";
+const tt = A.table, tg = A.group, gc = A.groupTreeCount, ns = A.nodeSlot, nt = A.nodeThr, kids = A.kids;
+const nc = A.nodeCat, ncw = A.nodeCatWords, nf = A.nodeFlags, cb = A.catBits, lv = A.leafValue, bm = A.baseMargin;
+const sl = new Float64Array(${Math.max(1, R * S)});
+const acc = new Float64Array(${R * d.numGroups});
+${fillSource(d)}
+${d.hasCat ? catWalkSource(d) : 'function catWalk() { throw new Error("no categorical trees"); }'}
+return function margins(input, first, rows, out, o0) {
+  let r = first;
+  const end = first + rows;
+${blockSource(d, R)}
+${R > 1 ? blockSource(d, 1) : ''}
+};`;
+  // Everything model-specific that shapes the code is in `src`; the source is the cache key.
+  let factory = cache.get(src);
+  if (!factory) {
+    factory = new Function('A', src) as (a: TreeArrays) => MarginKernel;
+    cache.set(src, factory);
+  }
+  return factory(arrays);
+}

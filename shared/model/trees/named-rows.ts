@@ -1,0 +1,52 @@
+// Named rows (`{"age": 31, "plan": 2}`) -> dense row-major Float64Array for models whose inputs
+// are columns (DESIGN.md: "A missing named feature is a missing value, not an error"). Keys are
+// read with Object.keys and looked up in a Map, so `__proto__` and friends are plain names.
+import { BadInputError, UnknownFeatureError } from '../../errors/grove-error.js';
+
+export class NamedRowMapper {
+  private readonly index = new Map<string, number>();
+  constructor(featureNames: readonly string[]) {
+    featureNames.forEach((n, i) => {
+      if (!this.index.has(n)) this.index.set(n, i);
+    });
+  }
+
+  /** Fills `dense` (rows * width, reused when large enough) and returns it. */
+  toDense(rows: ReadonlyArray<Readonly<Record<string, unknown>>>, width: number, dense?: Float64Array): Float64Array {
+    const n = rows.length;
+    const out = dense && dense.length >= n * width ? dense : new Float64Array(n * width);
+    out.fill(Number.NaN, 0, n * width);
+    let unknown: Set<string> | null = null;
+    for (let r = 0; r < n; r++) {
+      const row = rows[r];
+      if (row === null || typeof row !== 'object' || Array.isArray(row)) {
+        throw new BadInputError(`row ${r} is not an object of feature name -> value`);
+      }
+      for (const key of Object.keys(row)) {
+        const col = this.index.get(key);
+        if (col === undefined) {
+          (unknown ??= new Set()).add(key);
+          continue;
+        }
+        out[r * width + col] = toNumber((row as Record<string, unknown>)[key], key, r);
+      }
+    }
+    if (unknown) throw new UnknownFeatureError([...unknown]);
+    return out;
+  }
+}
+
+/** A feature value: numbers as they are, null/undefined missing, booleans 0/1, numeric strings. */
+export function toNumber(v: unknown, name: string, row: number): number {
+  if (typeof v === 'number') return v;
+  if (v === null || v === undefined) return Number.NaN;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'string') {
+    const s = v.trim();
+    if (s === '' || /^nan$/i.test(s)) return Number.NaN;
+    const x = Number(s);
+    if (!Number.isNaN(x)) return x;
+    if (/^[+-]?inf(inity)?$/i.test(s)) return s.startsWith('-') ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+  }
+  throw new BadInputError(`row ${row}: feature '${name}' is not a number`);
+}

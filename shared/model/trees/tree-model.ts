@@ -1,0 +1,115 @@
+// The Model of a tree ensemble (container kind 'trees'): zero-copy views over the flat layout
+// (flat-layout.ts), a generated margin kernel (kernels.ts) and the output transform. Rebuilding
+// it from the same SharedArrayBuffer in another thread gives the same code and the same answers.
+import { BadInputError } from '../../errors/grove-error.js';
+import type { Container, Descriptor } from '../container.js';
+import type { Model, ModelMeta } from '../model.js';
+import { registerModelKind } from '../registry.js';
+import type { TreesDescriptorExtra } from './flat-layout.js';
+import type { TransformName } from './tree-ir.js';
+import { makeMarginKernel, type MarginKernel, type TreeArrays } from './kernels.js';
+import { NamedRowMapper } from './named-rows.js';
+import { applyTransform, outputWidth } from './transforms.js';
+
+export const TREES_KIND = 'trees';
+
+/**
+ * Rows walked in lockstep by the batch kernel. Measured on the 100x4 / 500x8 XGBoost fixtures
+ * (see cli/bench-suite.ts and the report in kernels.ts): 4 was fastest in plain JS.
+ */
+export const BATCH_INTERLEAVE = 4;
+/** Rows per chunk when margins go through the output transform (bounded scratch). */
+const CHUNK = 256;
+
+export function treeArrays(c: Container, d: TreesDescriptorExtra): TreeArrays {
+  return {
+    table: c.i32('tree_table'),
+    group: c.i32('tree_group'),
+    groupTreeCount: c.i32('group_tree_count'),
+    nodeSlot: c.i32('node_slot'),
+    nodeThr: d.thresholdType === 'f32' ? c.f32('node_thr') : c.f64('node_thr'),
+    kids: c.i32('node_kids'),
+    nodeCat: c.i32('node_cat'),
+    nodeCatWords: c.i32('node_cat_words'),
+    nodeFlags: c.u8('node_flags'),
+    catBits: c.u32('cat_bits'),
+    leafValue: c.f64('leaf_value'),
+    baseMargin: c.f64('base_margin'),
+  };
+}
+
+export class TreeModel implements Model {
+  readonly meta: ModelMeta;
+  readonly buffer: SharedArrayBuffer;
+  readonly layout: TreesDescriptorExtra;
+  private readonly batchKernel: MarginKernel;
+  private readonly oneKernel: MarginKernel;
+  private readonly transform: TransformName;
+  private readonly scale: number;
+  private readonly G: number;
+  private readonly F: number;
+  private readonly outW: number;
+  private readonly scratch: Float64Array;
+  private readonly oneMargins: Float64Array;
+  private mapper: NamedRowMapper | null = null;
+  private namedScratch: Float64Array | undefined;
+
+  constructor(container: Container, interleave = BATCH_INTERLEAVE) {
+    const desc = container.descriptor as Descriptor & TreesDescriptorExtra;
+    this.buffer = container.buffer;
+    this.meta = structuredClone(desc.meta);
+    this.layout = desc;
+    const arrays = treeArrays(container, desc);
+    this.batchKernel = makeMarginKernel(desc, arrays, { interleave });
+    this.oneKernel = interleave === 1 ? this.batchKernel : makeMarginKernel(desc, arrays, { interleave: 1 });
+    this.G = desc.numGroups;
+    this.F = desc.numFeatures;
+    this.outW = outputWidth(desc.transform, desc.numGroups);
+    this.transform = desc.transform;
+    this.scale = desc.sigmoidScale;
+    this.scratch = new Float64Array(CHUNK * this.G);
+    this.oneMargins = new Float64Array(this.G);
+  }
+
+  predict(input: Float64Array, rows: number, out: Float64Array, raw = false): void {
+    const F = this.F;
+    const G = this.G;
+    if (!Number.isInteger(rows) || rows < 0 || input.length < rows * F) {
+      throw new BadInputError(`expected ${rows} rows of ${F} features (${rows * F} values), got ${input.length}`);
+    }
+    const W = raw ? G : this.outW;
+    if (out.length < rows * W) throw new BadInputError(`output holds ${out.length} values; ${rows * W} needed`);
+    if (raw) {
+      this.batchKernel(input, 0, rows, out, 0);
+      return;
+    }
+    const m = this.scratch;
+    const outW = this.outW;
+    const tf = this.transform;
+    const scale = this.scale;
+    for (let r = 0; r < rows; r += CHUNK) {
+      const n = Math.min(CHUNK, rows - r);
+      this.batchKernel(input, r, n, m, 0);
+      for (let k = 0; k < n; k++) applyTransform(tf, scale, m, k * G, G, out, (r + k) * outW);
+    }
+  }
+
+  predictOne(row: Float64Array, out: Float64Array, raw = false): void {
+    if (row.length < this.F) throw new BadInputError(`expected ${this.F} features, got ${row.length}`);
+    if (raw) {
+      this.oneKernel(row, 0, 1, out, 0);
+      return;
+    }
+    this.oneKernel(row, 0, 1, this.oneMargins, 0);
+    applyTransform(this.transform, this.scale, this.oneMargins, 0, this.G, out, 0);
+  }
+
+  predictNamed(rows: ReadonlyArray<Readonly<Record<string, unknown>>>, out: Float64Array, raw = false): void {
+    this.mapper ??= new NamedRowMapper(this.meta.featureNames);
+    const dense = this.mapper.toDense(rows, this.F, this.namedScratch);
+    if (dense.length <= 65536) this.namedScratch = dense;
+    this.predict(dense, rows.length, out, raw);
+  }
+}
+
+registerModelKind(TREES_KIND, (c) => new TreeModel(c));

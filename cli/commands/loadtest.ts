@@ -1,0 +1,44 @@
+// `grove loadtest`: drive a running gateway or worker and report throughput, latency percentiles,
+// errors and per-version shares (loadtest/ holds the engines; this file is the CLI surface).
+import { writeFileSync } from 'node:fs';
+import { isLoopback, parseLoadtestArgs, USAGE } from '../../loadtest/options.js';
+import { formatReportTable } from '../../loadtest/report-table.js';
+import { runLoadtest } from '../../loadtest/run-loadtest.js';
+import { GroveError } from '../../shared/errors/grove-error.js';
+
+export async function run(argv: string[]): Promise<number> {
+  let options: ReturnType<typeof parseLoadtestArgs>;
+  try {
+    options = parseLoadtestArgs(argv);
+  } catch (err) {
+    if (err instanceof GroveError) {
+      process.stderr.write(`grove loadtest: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+  if (options === null) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (!isLoopback(options.url)) {
+    // Only a host the user named is loaded: the default is loopback.
+    process.stderr.write(
+      `grove loadtest: loading ${options.url} (not a loopback address) for ${options.durationS} s\n`,
+    );
+  }
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const report = await runLoadtest(options, {
+      progress: options.quiet ? null : (line) => process.stderr.write(line),
+      signal: abort.signal,
+    });
+    process.stdout.write(formatReportTable(report));
+    if (options.json) writeFileSync(options.json, JSON.stringify(report, null, 2) + '\n');
+    return 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

@@ -1,0 +1,223 @@
+// Collects what a load run observed (per response: status, latency, answering version, user) and
+// builds the report. Latencies are kept exactly (a growable Float64Array), so percentiles are exact
+// nearest-rank values, not histogram buckets; a 60 s run at 20k req/s holds 1.2M doubles (10 MB).
+
+export interface LatencySummary {
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  mean: number;
+}
+
+export interface TimelinePoint {
+  /** Seconds since the start (the second the response arrived in: 1 = [0, 1)). */
+  second: number;
+  requests: number;
+  errors: number;
+  p50: number;
+  p99: number;
+}
+
+export interface LoadReport {
+  url: string;
+  model: string;
+  version: string | null;
+  protocol: 'v1' | 'v2';
+  /** closed-loop: each connection sends its next request when the last one answers; fixed-rate: open loop. */
+  mode: 'closed-loop' | 'fixed-rate';
+  connections: number;
+  rate_target: number | null;
+  rows_per_request: number;
+  duration_s: number;
+  /** Completed responses (any status). */
+  requests: number;
+  requests_per_sec: number;
+  rows_per_sec: number;
+  /** Milliseconds; fixed-rate mode measures from each request's intended send time. */
+  latency: LatencySummary;
+  /** Connection errors and timeouts (no response at all). */
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  status_codes: Record<string, number>;
+  /** Responses per answering model version (x-grove-model-version header or body model_version). */
+  versions: Record<string, number>;
+  sticky: { users: number; users_seen: number; users_with_one_version: number } | null;
+  timeline: TimelinePoint[];
+}
+
+export type ReportMeta = Pick<
+  LoadReport,
+  'url' | 'model' | 'version' | 'protocol' | 'mode' | 'connections' | 'rate_target' | 'rows_per_request'
+>;
+
+/** Nearest-rank percentile of an ascending array (p in [0, 100]); NaN for an empty array. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
+}
+
+export function summarize(latencies: Float64Array): LatencySummary {
+  const sorted = Float64Array.from(latencies).sort();
+  let sum = 0;
+  for (let i = 0; i < sorted.length; i++) sum += sorted[i]!;
+  return {
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    p999: percentile(sorted, 99.9),
+    max: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
+    mean: sorted.length ? sum / sorted.length : Number.NaN,
+  };
+}
+
+const round3 = (v: number) => (Number.isFinite(v) ? Math.round(v * 1000) / 1000 : v);
+
+export class LoadRecorder {
+  private latency = new Float64Array(1 << 14);
+  private second = new Uint32Array(1 << 14);
+  private count = 0;
+  private readonly errorSeconds: number[] = [];
+  private timeoutCount = 0;
+  private non2xx = 0;
+  private readonly statusCodes = new Map<number, number>();
+  private readonly versions = new Map<string, number>();
+  /** Per sticky user: the first version seen, and whether another one was seen later. */
+  private readonly userFirst: Array<string | undefined>;
+  private readonly userMixed: Uint8Array;
+
+  constructor(
+    private readonly startMs: number,
+    readonly stickyUsers = 0,
+  ) {
+    this.userFirst = new Array(stickyUsers);
+    this.userMixed = new Uint8Array(stickyUsers);
+  }
+
+  private secondOf(atMs: number): number {
+    return Math.max(1, Math.ceil((atMs - this.startMs) / 1000));
+  }
+
+  /** One response. `user` is the sticky user index, or -1. */
+  response(status: number, latencyMs: number, version: string | null, user: number, atMs: number): void {
+    if (this.count === this.latency.length) {
+      const l = new Float64Array(this.count * 2);
+      l.set(this.latency);
+      this.latency = l;
+      const s = new Uint32Array(this.count * 2);
+      s.set(this.second);
+      this.second = s;
+    }
+    this.latency[this.count] = latencyMs;
+    this.second[this.count] = this.secondOf(atMs);
+    this.count++;
+    this.statusCodes.set(status, (this.statusCodes.get(status) ?? 0) + 1);
+    if (status < 200 || status > 299) this.non2xx++;
+    if (version !== null) {
+      this.versions.set(version, (this.versions.get(version) ?? 0) + 1);
+      if (user >= 0 && user < this.stickyUsers) {
+        const first = this.userFirst[user];
+        if (first === undefined) this.userFirst[user] = version;
+        else if (first !== version) this.userMixed[user] = 1;
+      }
+    }
+  }
+
+  /** A request that got no response (connection error or timeout). */
+  error(atMs: number, timeout = false): void {
+    this.errorSeconds.push(this.secondOf(atMs));
+    if (timeout) this.timeoutCount++;
+  }
+
+  get completed(): number {
+    return this.count;
+  }
+  get errors(): number {
+    return this.errorSeconds.length;
+  }
+  get non2xxCount(): number {
+    return this.non2xx;
+  }
+  versionCounts(): Map<string, number> {
+    return this.versions;
+  }
+  /** p99 of the responses recorded from index `from` on (for the progress line). */
+  p99Since(from: number): number {
+    return percentile(this.latency.slice(from, this.count).sort(), 99);
+  }
+
+  build(meta: ReportMeta, durationS: number): LoadReport {
+    const lat = this.latency.subarray(0, this.count);
+    const summary = summarize(lat);
+    const seconds = Math.max(1, Math.ceil(durationS));
+    const perSecond: number[][] = Array.from({ length: seconds }, () => []);
+    for (let i = 0; i < this.count; i++) perSecond[Math.min(seconds, this.second[i]!) - 1]!.push(lat[i]!);
+    const errorsPerSecond = new Array<number>(seconds).fill(0);
+    for (const s of this.errorSeconds) errorsPerSecond[Math.min(seconds, s) - 1]!++;
+    const timeline = perSecond.map((values, i) => {
+      const sorted = Float64Array.from(values).sort();
+      return {
+        second: i + 1,
+        requests: values.length,
+        errors: errorsPerSecond[i]!,
+        p50: round3(percentile(sorted, 50)),
+        p99: round3(percentile(sorted, 99)),
+      };
+    });
+    let seen = 0;
+    let single = 0;
+    for (let u = 0; u < this.stickyUsers; u++) {
+      if (this.userFirst[u] === undefined) continue;
+      seen++;
+      if (this.userMixed[u] === 0) single++;
+    }
+    const rps = durationS > 0 ? this.count / durationS : 0;
+    return {
+      ...meta,
+      duration_s: round3(durationS),
+      requests: this.count,
+      requests_per_sec: Math.round(rps * 10) / 10,
+      rows_per_sec: Math.round(rps * meta.rows_per_request * 10) / 10,
+      latency: {
+        p50: round3(summary.p50),
+        p90: round3(summary.p90),
+        p99: round3(summary.p99),
+        p999: round3(summary.p999),
+        max: round3(summary.max),
+        mean: round3(summary.mean),
+      },
+      errors: this.errorSeconds.length,
+      timeouts: this.timeoutCount,
+      non2xx: this.non2xx,
+      status_codes: Object.fromEntries(
+        [...this.statusCodes].sort((a, b) => a[0] - b[0]).map(([k, v]) => [String(k), v]),
+      ),
+      versions: Object.fromEntries(
+        [...this.versions].sort((a, b) => a[0].localeCompare(b[0], 'en', { numeric: true })),
+      ),
+      sticky:
+        this.stickyUsers > 0
+          ? { users: this.stickyUsers, users_seen: seen, users_with_one_version: single }
+          : null,
+      timeline,
+    };
+  }
+}
+
+/** The answering version: the x-grove-model-version header, else the body's model_version. */
+export function versionOf(headers: Record<string, unknown>, body: string | null): string | null {
+  for (const key of Object.keys(headers)) {
+    if (key.toLowerCase() === 'x-grove-model-version') {
+      const v = headers[key];
+      return Array.isArray(v) ? String(v[0]) : String(v);
+    }
+  }
+  if (body) {
+    const m = /"model_version"\s*:\s*"?([^",}]+)"?/.exec(body);
+    if (m) return m[1]!;
+  }
+  return null;
+}

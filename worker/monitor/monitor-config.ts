@@ -1,0 +1,50 @@
+// Monitor settings: config.json `"monitor": {"window_rows": 1000, "min_rows": 200, "missing": 0.2,
+// "psi": 0.25, "out_of_range": 0.05}` (DESIGN.md defaults), per model in models/{m}/config.json.
+// grove adds `nonfinite` (share of +-Infinity above the training share that fires, default 0.01),
+// `hysteresis` (an alarm clears when its value drops below hysteresis x threshold, default 0.8) and
+// `enabled` (false turns the model's monitor off).
+
+export interface MonitorConfig {
+  window_rows: number;
+  min_rows: number;
+  missing: number;
+  psi: number;
+  out_of_range: number;
+  nonfinite: number;
+  hysteresis: number;
+  enabled: boolean;
+}
+
+export const DEFAULT_MONITOR_CONFIG: Readonly<MonitorConfig> = Object.freeze({
+  window_rows: 1000,
+  min_rows: 200,
+  missing: 0.2,
+  psi: 0.25,
+  out_of_range: 0.05,
+  nonfinite: 0.01,
+  hysteresis: 0.8,
+  enabled: true,
+});
+
+/** Reads `raw.monitor` from a parsed config.json; bad or absent fields keep their defaults. */
+export function monitorConfigFrom(raw: Record<string, unknown> | null | undefined): MonitorConfig {
+  const cfg: MonitorConfig = { ...DEFAULT_MONITOR_CONFIG };
+  const m = raw && Object.hasOwn(raw, 'monitor') ? raw.monitor : null;
+  if (!m || typeof m !== 'object' || Array.isArray(m)) return cfg;
+  const obj = m as Record<string, unknown>;
+  const num = (key: keyof MonitorConfig, min: number, max: number, integer = false) => {
+    const v = Object.hasOwn(obj, key) ? obj[key] : undefined;
+    if (typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max && (!integer || Number.isInteger(v))) {
+      (cfg as unknown as Record<string, number>)[key] = v;
+    }
+  };
+  num('window_rows', 1, 10_000_000, true);
+  num('min_rows', 1, 10_000_000, true);
+  num('missing', 0, 1);
+  num('psi', 0, 1000);
+  num('out_of_range', 0, 1);
+  num('nonfinite', 0, 1);
+  num('hysteresis', 0, 1);
+  if (obj.enabled === false) cfg.enabled = false;
+  return cfg;
+}

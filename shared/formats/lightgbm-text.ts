@@ -147,6 +147,7 @@ export function parseLightgbmText(text: string): TreeEnsembleIR {
     treeGroup,
     baseMargin: new Float64Array(numGroups),
     average: flags.has('average_output'),
+    averageRaw: false, // predict_raw_score returns the sum; only predictions are averaged
     transform: obj.transform,
     sigmoidScale: obj.sigmoid,
     classes: classCount > 0 ? Array.from({ length: classCount }, (_, i) => i) : null,

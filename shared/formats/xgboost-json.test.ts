@@ -79,11 +79,15 @@ describe('XGBoost 2.x / 3.x documents derived from the fixtures', () => {
       doc.learner.objective = { name };
       expect(parseXgboost(doc).baseMargin[0]).toBe(want);
     }
+    // binary:logitraw keeps base_score as the margin from 1.7 on (LogisticRaw::ProbToMargin)
     doc.learner.objective = { name: 'binary:logitraw' };
     doc.learner.learner_model_param.base_score = '2.5E-1';
-    const ir = parseXgboost(doc);
-    expect(ir.baseMargin[0]).toBeCloseTo(Math.log(0.25 / 0.75), 6);
-    expect(ir.transform).toBe('identity');
+    expect(parseXgboost(doc).baseMargin[0]).toBe(0.25);
+    expect(parseXgboost(doc).transform).toBe('identity');
+    doc.version = [1, 3, 0];
+    expect(parseXgboost(doc).baseMargin[0]).toBeCloseTo(Math.log(0.25 / 0.75), 6);
+    doc.learner.objective = { name: 'binary:logistic' };
+    expect(parseXgboost(doc).baseMargin[0]).toBeCloseTo(Math.log(0.25 / 0.75), 6);
   });
 
   it('reads a dart booster: leaves scaled by weight_drop', () => {

@@ -15,7 +15,7 @@
 import { ModelFormatError, TruncatedModelError, UnknownObjectiveError, UnsupportedModelError } from '../errors/grove-error.js';
 import type { TreeEnsembleIR, TreeIR } from '../model/trees/tree-ir.js';
 import { allocTree, checkTreeShape } from './tree-shape.js';
-import { baseScoreToMargin, xgboostObjective } from './xgboost-objectives.js';
+import { baseScoreToMargin, xgboostLink, xgboostObjective } from './xgboost-objectives.js';
 
 type Obj = Record<string, unknown>;
 type NumList = ArrayLike<number>;
@@ -204,8 +204,9 @@ export function parseXgboost(doc: unknown): TreeEnsembleIR {
   if (scores.length !== 1 && scores.length !== numGroups) {
     throw new ModelFormatError(`XGBoost model: base_score has ${scores.length} values for ${numGroups} outputs`);
   }
+  const link = xgboostLink(objName, obj, version);
   const baseMargin = new Float64Array(numGroups);
-  for (let k = 0; k < numGroups; k++) baseMargin[k] = baseScoreToMargin(scores[scores.length === 1 ? 0 : k] as number, obj.link);
+  for (let k = 0; k < numGroups; k++) baseMargin[k] = baseScoreToMargin(scores[scores.length === 1 ? 0 : k] as number, link);
 
   const names = learner.feature_names;
   const featureNames = Array.isArray(names) && names.length === numFeatures && names.length > 0 ? names.map(String) : null;

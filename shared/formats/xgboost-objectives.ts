@@ -27,8 +27,10 @@ const TABLE: Record<string, XgbObjective> = Object.assign(Object.create(null) as
   // LogisticRegression: PredTransform = sigmoid, ProbToMargin = -log(1/p - 1)
   'reg:logistic': { transform: 'sigmoid', link: 'logit', task: 'regression' },
   'binary:logistic': { transform: 'sigmoid', link: 'logit', task: 'binary' },
-  // LogisticRaw inherits ProbToMargin (logit) from LogisticRegression but outputs the margin
-  'binary:logitraw': { transform: 'identity', link: 'logit', task: 'binary' },
+  // LogisticRaw: ProbToMargin returns base_score unchanged (regression_loss.h in 1.7 and 3.x;
+  // checked against XGBoost 1.7.4's own predictions). Older 1.x inherited LogisticRegression's logit:
+  // see xgboostLink.
+  'binary:logitraw': { transform: 'identity', link: 'identity', task: 'binary' },
   // HingeObj: PredTransform x > 0 ? 1 : 0; default (identity) ProbToMargin
   'binary:hinge': { transform: 'hinge', link: 'identity', task: 'binary' },
   // Poisson / Gamma / Tweedie / Cox / AFT: PredTransform = exp, ProbToMargin = log
@@ -48,6 +50,16 @@ const TABLE: Record<string, XgbObjective> = Object.assign(Object.create(null) as
 
 export function xgboostObjective(name: string): XgbObjective | undefined {
   return TABLE[name];
+}
+
+/**
+ * The base_score link for a model saved by XGBoost `version` ([major, minor, patch]). binary:logitraw
+ * models written before 1.7 came from sources where LogisticRaw inherited the logit ProbToMargin.
+ */
+export function xgboostLink(name: string, obj: XgbObjective, version: readonly number[]): XgbLink {
+  const [major = 1, minor = 0] = version;
+  if (name === 'binary:logitraw' && major === 1 && minor < 7) return 'logit';
+  return obj.link;
 }
 
 /**

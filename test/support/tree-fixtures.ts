@@ -26,7 +26,7 @@ export function readCsv(path: string, header: boolean): Matrix {
     const parts = line.split(',');
     for (let c = 0; c < cols; c++) {
       const s = parts[c] ?? '';
-      data[r * cols + c] = s === '' ? Number.NaN : Number(s);
+      data[r * cols + c] = s === '' ? Number.NaN : s === 'inf' ? Infinity : s === '-inf' ? -Infinity : Number(s);
     }
   });
   return { rows: body.length, cols, data };

@@ -77,7 +77,8 @@ export function referencePredict(ir: TreeEnsembleIR, input: Float64Array, rows: 
     }
     // Sums start from the base margin (XGBoost fills its output with it before the trees), except
     // for averaged forests, where it is added after dividing.
-    for (let k = 0; k < G; k++) sums[k] = ir.average ? 0 : (ir.baseMargin[k] as number);
+    const average = ir.average && (!raw || ir.averageRaw !== false);
+    for (let k = 0; k < G; k++) sums[k] = average ? 0 : (ir.baseMargin[k] as number);
     for (let t = 0; t < ir.trees.length; t++) {
       const tree = ir.trees[t] as TreeIR;
       const leaf = findLeaf(ir, tree, x, 0);
@@ -88,7 +89,7 @@ export function referencePredict(ir: TreeEnsembleIR, input: Float64Array, rows: 
         sums[g] = add(sums[g] as number, tree.leafValue[leaf] as number, f32Sum);
       }
     }
-    if (ir.average) {
+    if (average) {
       for (let k = 0; k < G; k++) {
         const n = counts[k] as number;
         sums[k] = (n > 0 ? (sums[k] as number) / n : 0) + (ir.baseMargin[k] as number);

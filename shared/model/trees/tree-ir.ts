@@ -91,6 +91,12 @@ export interface TreeEnsembleIR {
   baseMargin: Float64Array;
   /** Divide each column's tree sum by its tree count before adding baseMargin (random forests). */
   average: boolean;
+  /**
+   * With `average`: whether raw margins (raw=true) are averaged too; absent = true. LightGBM's raw
+   * score is the plain tree sum and only the transformed output is averaged (GBDT::Predict divides
+   * after PredictRaw), so its parser sets false.
+   */
+  averageRaw?: boolean;
   transform: TransformName;
   /** Scale for 'sigmoid' / 'sigmoid_pair' / 'ova_sigmoid' (LightGBM sigmoid coefficient); 1 otherwise. */
   sigmoidScale: number;

@@ -1,0 +1,131 @@
+// `grove worker --models DIR --port P [--host H] [--consul HOST:PORT --advertise-host H]`
+// (DESIGN.md, CLI): one worker process over a model repository. Prints one parseable line,
+// `grove worker listening on http://HOST:PORT`, on stdout once it serves (tests and the gateway
+// read it); logs are pino JSON on stderr. SIGTERM/SIGINT: stop accepting, finish in-flight
+// requests, deregister from Consul, exit 0.
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { encodeVersionsMeta, registerWorker, type WorkerRegistration } from '../../shared/consul/worker-registration.js';
+import { startWorker } from '../../worker/start-worker.js';
+
+const USAGE = `usage: grove worker --models DIR [--port 0] [--host 127.0.0.1] [options]
+
+  --models DIR            model repository: DIR/<model>/<version>/model.{json,ubj,txt,joblib,pkl,grove}
+  --port P                port to listen on (0 = any free port; default 8000)
+  --host H                address to bind (default 127.0.0.1)
+  --threads N             pool threads for large requests and batches (default: cores - 1, at least 1)
+  --inline-rows N         requests with more rows than this run on the pool (default 256)
+  --max-body BYTES        JSON request body limit (default 33554432)
+  --max-rows N            rows per JSON request (default 100000)
+  --timeout MS            request timeout (default 30000)
+  --rescan MS             periodic repository rescan (default 2000)
+  --consul HOST:PORT      register in Consul (service grove-worker) with the live versions as meta
+  --advertise-host H      address to register in Consul (default: --host, or the hostname if 0.0.0.0)
+  --log-level LEVEL       pino level (default info)
+`;
+
+function int(v: string | undefined, name: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer`);
+  return n;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        models: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        threads: { type: 'string' },
+        'inline-rows': { type: 'string' },
+        'max-body': { type: 'string' },
+        'max-rows': { type: 'string' },
+        timeout: { type: 'string' },
+        rescan: { type: 'string' },
+        consul: { type: 'string' },
+        'advertise-host': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`grove worker: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (typeof values.models !== 'string') {
+    process.stderr.write(`grove worker: --models DIR is required\n\n${USAGE}`);
+    return 2;
+  }
+  const logger = pino({ name: 'grove-worker', level: (values['log-level'] as string) ?? 'info' }, pino.destination(2));
+  let opts;
+  try {
+    opts = {
+      modelsDir: values.models,
+      port: int(values.port as string | undefined, 'port', 8000),
+      host: (values.host as string | undefined) ?? '127.0.0.1',
+      poolThreads: values.threads === undefined ? undefined : int(values.threads as string, 'threads', 1),
+      inlineRowThreshold: int(values['inline-rows'] as string | undefined, 'inline-rows', 256),
+      maxBodyBytes: int(values['max-body'] as string | undefined, 'max-body', 32 * 1024 * 1024),
+      maxRows: int(values['max-rows'] as string | undefined, 'max-rows', 100_000),
+      requestTimeoutMs: int(values.timeout as string | undefined, 'timeout', 30_000),
+      rescanIntervalMs: int(values.rescan as string | undefined, 'rescan', 2000),
+      logger,
+    };
+  } catch (err) {
+    process.stderr.write(`grove worker: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const worker = await startWorker(opts);
+  process.stdout.write(`grove worker listening on ${worker.url}\n`);
+  logger.info({ event: 'listening', url: worker.url, models: worker.liveVersions() }, 'worker listening');
+
+  let registration: WorkerRegistration | null = null;
+  if (typeof values.consul === 'string') {
+    const host = (values['advertise-host'] as string | undefined) ?? (opts.host === '0.0.0.0' || opts.host === '::' ? hostname() : opts.host);
+    registration = await registerWorker({
+      consul: values.consul,
+      id: `grove-worker-${host}-${worker.port}`,
+      address: host,
+      port: worker.port,
+      meta: encodeVersionsMeta(worker.liveVersions()),
+    });
+    worker.onVersionsChange(() => {
+      registration?.update(encodeVersionsMeta(worker.liveVersions())).catch((err: Error) =>
+        logger.warn({ event: 'consul_update_failed', err: err.message }, 'consul meta update failed'),
+      );
+    });
+    logger.info({ event: 'consul_registered', consul: values.consul, address: host, port: worker.port }, 'registered in consul');
+  }
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ event: 'shutdown', signal }, 'shutting down: finishing in-flight requests');
+      void (async () => {
+        try {
+          await registration?.deregister();
+        } catch (err) {
+          logger.warn({ event: 'consul_deregister_failed', err: (err as Error).message }, 'consul deregister failed');
+        }
+        await worker.close();
+        logger.info({ event: 'stopped' }, 'worker stopped');
+        logger.flush();
+        resolve(0);
+      })();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}

@@ -1,0 +1,171 @@
+// Streaming batch: `POST /v1/models/{m}[/versions/{v}]:batch` with CSV (header row, text/csv) or
+// NDJSON (application/x-ndjson), answered as a stream in the same format and order. The body is
+// read in chunks of whole lines; each chunk is parsed, predicted and formatted on a pool thread
+// while the event loop keeps serving. Memory stays bounded: at most MAX_CHUNKS_IN_FLIGHT chunks
+// exist at once, the request is read only as fast as results go out (for-await pulls on demand),
+// and a response that cannot take more (res.write() false) pauses everything until 'drain'.
+import { once } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BadInputError, UnsupportedMediaTypeError } from '../../shared/errors/grove-error.js';
+import type { RequestContext, RouteParams, Router } from '../http/router.js';
+import type { BatchResult } from '../pool/pool-messages.js';
+import type { LoadedVersion } from '../repository/loaded-version.js';
+import type { WorkerContext } from '../worker-context.js';
+import { type BatchFormat, csvColumns } from './batch-text.js';
+
+/** About this many characters of input per pool task. */
+const CHUNK_CHARS = 256 * 1024;
+const MAX_CHUNKS_IN_FLIGHT = 2;
+/** One line longer than this is refused (it would defeat the bounded memory). */
+const MAX_LINE_CHARS = 8 * 1024 * 1024;
+
+export function batchFormatOf(contentType: string | undefined): BatchFormat {
+  const t = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (t === 'text/csv' || t === 'application/csv') return 'csv';
+  if (t === 'application/x-ndjson' || t === 'application/ndjson' || t === 'application/jsonl' || t === 'application/jsonlines') {
+    return 'ndjson';
+  }
+  throw new UnsupportedMediaTypeError(t || '(none)');
+}
+
+function countLines(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+class BatchStream {
+  private readonly queue: Promise<BatchResult>[] = [];
+  private columns: Int32Array | null = null;
+  private headerDone: boolean;
+  private nextLine: number;
+  private readonly k: number;
+  private readonly outputNames: string[];
+
+  constructor(
+    private readonly w: WorkerContext,
+    private readonly v: LoadedVersion,
+    private readonly res: ServerResponse,
+    private readonly ctx: RequestContext,
+    private readonly format: BatchFormat,
+    private readonly raw: boolean,
+  ) {
+    this.headerDone = format !== 'csv';
+    this.nextLine = format === 'csv' ? 2 : 1;
+    const m = v.model.meta;
+    this.outputNames = raw ? m.rawOutputNames : m.outputNames;
+    this.k = this.outputNames.length;
+  }
+
+  private start(): void {
+    if (this.res.headersSent) return;
+    const v = this.v;
+    this.res.writeHead(200, [
+      'content-type',
+      this.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson',
+      'x-request-id',
+      this.ctx.requestId,
+      'x-grove-model',
+      v.name,
+      'x-grove-model-version',
+      v.version,
+      'x-grove-model-sha256',
+      v.sha256,
+    ]);
+    if (this.format === 'csv') this.res.write(this.outputNames.map(csvField).join(',') + '\n');
+  }
+
+  /** Queues a chunk of complete lines; writes finished chunks in order. */
+  async submit(text: string): Promise<void> {
+    if (!this.headerDone) {
+      const nl = text.indexOf('\n');
+      const header = nl === -1 ? text : text.slice(0, nl);
+      this.columns = csvColumns(header, this.v.featureIndex);
+      this.headerDone = true;
+      text = nl === -1 ? '' : text.slice(nl + 1);
+    }
+    if (text.length === 0) return;
+    const firstLine = this.nextLine;
+    this.nextLine += countLines(text) + (text.endsWith('\n') ? 0 : 1);
+    const task = this.w.pool.batch({
+      op: 'batch',
+      key: this.v.key,
+      format: this.format,
+      text,
+      columns: this.columns,
+      firstLine,
+      raw: this.raw,
+      outputNames: this.outputNames,
+      wantInput: this.w.predictor.observers.length > 0,
+    });
+    task.catch(() => {}); // awaited in order below; avoid an unhandled rejection meanwhile
+    this.queue.push(task);
+    if (this.queue.length >= MAX_CHUNKS_IN_FLIGHT) await this.writeOne();
+  }
+
+  private async writeOne(): Promise<void> {
+    const r = await this.queue.shift()!;
+    this.start();
+    const empty = new Float64Array(0);
+    this.w.predictor.done(this.v, this.ctx.requestId, r.input, r.named, r.rows, r.out ?? empty, this.k, this.raw);
+    if (!this.res.write(r.text)) await once(this.res, 'drain');
+  }
+
+  async finish(): Promise<void> {
+    if (!this.headerDone) throw new BadInputError('CSV body has no header row', 'GROVE_ERR_BAD_CSV');
+    while (this.queue.length > 0) await this.writeOne();
+    this.start();
+    this.res.end();
+  }
+
+  /** After a chunk failed mid-stream: say so in the stream's own format, then end it. */
+  failLate(err: Error & { code?: string }): void {
+    const code = err.code ?? 'GROVE_ERR_INTERNAL';
+    if (this.format === 'csv') this.res.end(`#error,${code},${csvField(err.message)}\n`);
+    else this.res.end(JSON.stringify({ error: err.message, code }) + '\n');
+  }
+}
+
+function csvField(s: string): string {
+  return /[",\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+}
+
+export function addBatchRoutes(router: Router, w: WorkerContext): void {
+  const batch = async (req: IncomingMessage, res: ServerResponse, params: RouteParams, ctx: RequestContext) => {
+    const format = batchFormatOf(req.headers['content-type']);
+    const v = w.repository.resolve(params.model!, params.version);
+    ctx.served = v;
+    ctx.streaming = true;
+    const raw = /(^|&)raw=(true|1)(&|$)/.test(ctx.query);
+    const stream = new BatchStream(w, v, res, ctx, format, raw);
+    v.acquire();
+    try {
+      req.setEncoding('utf8');
+      let pending = '';
+      for await (const chunk of req as AsyncIterable<string>) {
+        pending += chunk;
+        if (pending.length < CHUNK_CHARS) continue;
+        const cut = pending.lastIndexOf('\n');
+        if (cut === -1) {
+          if (pending.length > MAX_LINE_CHARS) throw new BadInputError('a line of the batch is longer than 8 MiB', 'GROVE_ERR_LINE_TOO_LONG');
+          continue;
+        }
+        const text = pending.slice(0, cut + 1);
+        pending = pending.slice(cut + 1);
+        await stream.submit(text);
+      }
+      if (pending.trim().length > 0) await stream.submit(pending);
+      await stream.finish();
+      return 200;
+    } catch (err) {
+      if (!res.headersSent) throw err;
+      w.logger.warn({ event: 'batch_failed', model: v.name, version: v.version, requestId: ctx.requestId, err: (err as Error).message }, 'batch failed mid-stream');
+      stream.failLate(err as Error & { code?: string });
+      return 200;
+    } finally {
+      v.release();
+    }
+  };
+  router.add('POST', '/v1/models/{model}:batch', batch, 'batch');
+  router.add('POST', '/v1/models/{model}/versions/{version}:batch', batch, 'batch');
+}

@@ -1,0 +1,59 @@
+// Writing responses: every answer is written with one writeHead (flat header array, the cheapest
+// form node accepts) and one res.end(string). Every response carries x-request-id; model answers
+// also name the model, the version and the model file's sha256 (DESIGN.md, Tracing).
+import type { ServerResponse } from 'node:http';
+import { GroveError, MethodNotAllowedError, toGroveError } from '../../shared/errors/grove-error.js';
+
+export const JSON_TYPE = 'application/json';
+
+/** What every model response names (DESIGN.md: every response names model and version). */
+export interface ServedBy {
+  name: string;
+  version: string;
+  sha256: string;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: string, requestId: string): void {
+  res.writeHead(status, ['content-type', JSON_TYPE, 'x-request-id', requestId]);
+  res.end(body);
+}
+
+export function sendModelJson(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  requestId: string,
+  by: ServedBy,
+): void {
+  res.writeHead(status, [
+    'content-type',
+    JSON_TYPE,
+    'x-request-id',
+    requestId,
+    'x-grove-model',
+    by.name,
+    'x-grove-model-version',
+    by.version,
+    'x-grove-model-sha256',
+    by.sha256,
+  ]);
+  res.end(body);
+}
+
+/** `{"error": message, "code": code}` with the error's status (405 adds Allow). */
+export function sendError(res: ServerResponse, err: unknown, requestId: string, by: ServedBy | null = null): number {
+  const e: GroveError = toGroveError(err);
+  if (res.headersSent) {
+    // A streamed answer already started: the only honest signal left is to cut the connection.
+    res.destroy(e);
+    return e.statusCode;
+  }
+  const headers: string[] = ['content-type', JSON_TYPE, 'x-request-id', requestId];
+  if (e instanceof MethodNotAllowedError) headers.push('allow', e.allow.join(', '));
+  if (by !== null) headers.push('x-grove-model', by.name, 'x-grove-model-version', by.version, 'x-grove-model-sha256', by.sha256);
+  // A body too large was not read to its end: close the connection rather than read the rest.
+  if (e.statusCode === 413) headers.push('connection', 'close');
+  res.writeHead(e.statusCode, headers);
+  res.end(JSON.stringify({ error: e.message, code: e.code }));
+  return e.statusCode;
+}

@@ -1,0 +1,146 @@
+// The worker's Prometheus metrics (prom-client, one Registry per worker so several workers can live
+// in one test process). Request counters and latency by model, version, route and status code,
+// as Triton's nv_inference_* family splits them; rows predicted; loads and failures; in-flight
+// requests; event-loop delay (the cost a big batch would put on one-row requests); one gauge per
+// version state. Children are cached per version and status so the hot path does not hash labels.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { LoadedVersion } from '../repository/loaded-version.js';
+import type { ModelRepository } from '../repository/model-repository.js';
+
+const STATES = ['LOADING', 'READY', 'FAILED', 'UNLOADING'] as const;
+
+interface Children {
+  count: { inc(v?: number): void };
+  latency: { observe(v: number): void };
+}
+
+export class WorkerMetrics {
+  readonly registry = new Registry();
+  readonly requests: Counter<'model' | 'version' | 'route' | 'code'>;
+  readonly latency: Histogram<'model' | 'version' | 'route' | 'code'>;
+  readonly rows: Counter<'model' | 'version'>;
+  readonly loads: Counter<'model' | 'version'>;
+  readonly loadFailures: Counter<'model' | 'version'>;
+  readonly inflight: Gauge;
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  private readonly plain = new Map<string, Children>();
+
+  constructor(repository: () => ModelRepository | null) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.requests = new Counter({
+      name: 'grove_worker_requests_total',
+      help: 'HTTP requests answered, by model, version, route and status code',
+      labelNames: ['model', 'version', 'route', 'code'],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: 'grove_worker_request_duration_seconds',
+      help: 'Time from request arrival to the end of the response, by model, version, route and status code',
+      labelNames: ['model', 'version', 'route', 'code'],
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers,
+    });
+    this.rows = new Counter({
+      name: 'grove_worker_rows_predicted_total',
+      help: 'Rows predicted, by model and version',
+      labelNames: ['model', 'version'],
+      registers,
+    });
+    this.loads = new Counter({
+      name: 'grove_worker_model_loads_total',
+      help: 'Model versions loaded (including swaps of a rewritten file)',
+      labelNames: ['model', 'version'],
+      registers,
+    });
+    this.loadFailures = new Counter({
+      name: 'grove_worker_model_load_failures_total',
+      help: 'Model version loads that failed (parse, probe or config errors)',
+      labelNames: ['model', 'version'],
+      registers,
+    });
+    this.inflight = new Gauge({ name: 'grove_worker_inflight_requests', help: 'Requests being served', registers });
+    this.loopDelay.enable();
+    const loop = this.loopDelay;
+    new Gauge({
+      name: 'grove_worker_event_loop_delay_seconds',
+      help: 'Event-loop delay percentiles since the last scrape',
+      labelNames: ['quantile'],
+      registers,
+      collect() {
+        this.set({ quantile: '0.5' }, loop.percentile(50) / 1e9);
+        this.set({ quantile: '0.99' }, loop.percentile(99) / 1e9);
+        this.set({ quantile: '1' }, loop.max / 1e9);
+        loop.reset();
+      },
+    });
+    new Gauge({
+      name: 'grove_worker_model_version_state',
+      help: 'One per model version and state: 1 for the state the version is in, else 0',
+      labelNames: ['model', 'version', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        const repo = repository();
+        if (!repo) return;
+        for (const [name, entry] of repo.models) {
+          for (const slot of entry.slots.values()) {
+            for (const s of STATES) this.set({ model: name, version: slot.version, state: s }, slot.state === s ? 1 : 0);
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: 'grove_worker_model_version_info',
+      help: 'The model file each serving version came from (value 1)',
+      labelNames: ['model', 'version', 'sha256', 'platform'],
+      registers,
+      collect() {
+        this.reset();
+        const repo = repository();
+        if (!repo) return;
+        for (const [name, entry] of repo.models) {
+          for (const slot of entry.slots.values()) {
+            const v = slot.serving;
+            if (v) this.set({ model: name, version: slot.version, sha256: v.sha256, platform: v.model.meta.platform }, 1);
+          }
+        }
+      },
+    });
+  }
+
+  /** Counts one finished request; `v` is the version that served it, if any. */
+  record(v: LoadedVersion | null, route: string, status: number, seconds: number): void {
+    const key = route + ':' + status;
+    let c: Children | undefined;
+    if (v !== null) {
+      c = v.metricCache.get(key) as Children | undefined;
+      if (c === undefined) {
+        c = this.children(v.name, v.version, route, status);
+        v.metricCache.set(key, c);
+      }
+    } else {
+      c = this.plain.get(key);
+      if (c === undefined) {
+        c = this.children('', '', route, status);
+        if (this.plain.size < 1000) this.plain.set(key, c);
+      }
+    }
+    c.count.inc();
+    c.latency.observe(seconds);
+  }
+
+  private children(model: string, version: string, route: string, status: number): Children {
+    const code = String(status);
+    return {
+      count: this.requests.labels(model, version, route, code),
+      latency: this.latency.labels(model, version, route, code),
+    };
+  }
+
+  close(): void {
+    this.loopDelay.disable();
+    this.registry.clear();
+  }
+}

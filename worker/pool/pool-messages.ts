@@ -1,0 +1,79 @@
+// Messages between the worker's event loop and its pool threads. Model buffers travel once per
+// version over a BroadcastChannel (a SharedArrayBuffer is shared, never copied); tasks carry only
+// the version key and their rows (a SharedArrayBuffer the main thread allocated, or CSV/NDJSON text).
+import type { BatchFormat } from '../batch/batch-text.js';
+
+export interface RegisterMessage {
+  type: 'register';
+  key: string;
+  buffer: SharedArrayBuffer;
+  featureNames: string[];
+}
+export interface UnregisterMessage {
+  type: 'unregister';
+  key: string;
+}
+/** A thread that starts asks for every registration it missed. */
+export interface HelloMessage {
+  type: 'hello';
+}
+export type ChannelMessage = RegisterMessage | UnregisterMessage | HelloMessage;
+
+export interface LoadTask {
+  op: 'load';
+  file: string;
+  fileName: string;
+}
+export interface LoadResult {
+  buffer: SharedArrayBuffer;
+  sha256: string;
+}
+
+export interface PredictTask {
+  op: 'predict';
+  key: string;
+  /** Dense rows in shared memory (row-major). */
+  input: Float64Array;
+  rows: number;
+  /** Output in shared memory, filled by the thread. */
+  out: Float64Array;
+  raw: boolean;
+}
+export interface PredictNamedTask {
+  op: 'predict-named';
+  key: string;
+  rows: Record<string, unknown>[];
+  out: Float64Array;
+  raw: boolean;
+}
+export interface BatchTask {
+  op: 'batch';
+  key: string;
+  format: BatchFormat;
+  text: string;
+  /** CSV only: feature index of each CSV column. */
+  columns: Int32Array | null;
+  firstLine: number;
+  raw: boolean;
+  outputNames: string[];
+  /** Return the parsed rows too (only when observers want them). */
+  wantInput: boolean;
+}
+export interface BatchResult {
+  text: string;
+  rows: number;
+  input: Float64Array | null;
+  named: Record<string, unknown>[] | null;
+  out: Float64Array | null;
+}
+
+export type PoolTask = LoadTask | PredictTask | PredictNamedTask | BatchTask;
+
+/** Errors cross threads as data so the stable code and status survive (structured clone drops them). */
+export interface TaskFailure {
+  failed: true;
+  message: string;
+  code: string;
+  statusCode: number;
+  features?: string[];
+}

@@ -1,0 +1,143 @@
+// A pool thread: rebuilds each registered model from its SharedArrayBuffer once (modelFromBuffer,
+// no copy) and runs tasks against it: parse-and-load a model file (so loading never blocks the
+// event loop), predict shared-memory rows, and parse + predict + format a chunk of a streamed batch.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { BroadcastChannel, workerData } from 'node:worker_threads';
+import { move } from 'piscina';
+import { GroveError, UnknownFeatureError } from '../../shared/errors/grove-error.js';
+import { loadModel, modelFromBuffer } from '../../shared/model/load.js';
+import type { Model } from '../../shared/model/model.js';
+import { chunkLines, formatCsv, formatNdjson, parseCsvRows, parseNdjsonRows } from '../batch/batch-text.js';
+import type {
+  BatchResult,
+  BatchTask,
+  ChannelMessage,
+  LoadResult,
+  LoadTask,
+  PoolTask,
+  PredictNamedTask,
+  PredictTask,
+  TaskFailure,
+} from './pool-messages.js';
+
+interface Registered {
+  model: Model;
+  featureIndex: Map<string, number>;
+}
+
+const models = new Map<string, Registered>();
+const waiting = new Map<string, Array<() => void>>();
+
+const channel = new BroadcastChannel((workerData as { channel: string }).channel);
+channel.onmessage = (ev: unknown) => {
+  const m = (ev as { data: ChannelMessage }).data;
+  if (m.type === 'register') {
+    if (models.has(m.key)) return;
+    models.set(m.key, { model: modelFromBuffer(m.buffer), featureIndex: new Map(m.featureNames.map((n, i) => [n, i])) });
+    const w = waiting.get(m.key);
+    if (w) {
+      waiting.delete(m.key);
+      for (const f of w) f();
+    }
+  } else if (m.type === 'unregister') {
+    models.delete(m.key);
+  }
+};
+(channel as unknown as { unref?: () => void }).unref?.();
+channel.postMessage({ type: 'hello' } satisfies ChannelMessage);
+
+/** A task can overtake its registration (they travel on different ports): wait for it briefly. */
+async function registered(key: string): Promise<Registered> {
+  const r = models.get(key);
+  if (r) return r;
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new GroveError(`model ${key} is not registered in the pool`, 'GROVE_ERR_POOL', 503)), 5000);
+    const list = waiting.get(key) ?? [];
+    list.push(() => {
+      clearTimeout(t);
+      resolve();
+    });
+    waiting.set(key, list);
+  });
+  return models.get(key)!;
+}
+
+async function load(t: LoadTask): Promise<LoadResult> {
+  const bytes = await readFile(t.file);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const model = loadModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { fileName: t.fileName });
+  return { buffer: model.buffer, sha256 };
+}
+
+async function predict(t: PredictTask): Promise<number> {
+  const { model } = await registered(t.key);
+  model.predict(t.input, t.rows, t.out, t.raw);
+  return t.rows;
+}
+
+async function predictNamed(t: PredictNamedTask): Promise<number> {
+  const { model } = await registered(t.key);
+  model.predictNamed(t.rows, t.out, t.raw);
+  return t.rows.length;
+}
+
+async function batch(t: BatchTask): Promise<BatchResult> {
+  const { model, featureIndex } = await registered(t.key);
+  const meta = model.meta;
+  const lines = chunkLines(t.text);
+  const numOut = t.raw ? meta.rawOutputNames.length : meta.outputNames.length;
+  let input: Float64Array | null = null;
+  let named: Record<string, unknown>[] | null = null;
+  let rows: number;
+  if (t.format === 'csv') {
+    input = parseCsvRows(lines, t.columns!, meta.numFeatures, t.firstLine);
+    rows = lines.length;
+  } else {
+    const parsed = parseNdjsonRows(lines, featureIndex, meta.numFeatures, meta.sparse, t.firstLine);
+    input = parsed.input;
+    named = parsed.named;
+    rows = parsed.rows;
+  }
+  const out = new Float64Array(rows * numOut);
+  if (rows > 0) {
+    if (input !== null) model.predict(input, rows, out, t.raw);
+    else model.predictNamed(named!, out, t.raw);
+  }
+  const text = t.format === 'csv' ? formatCsv(out, rows, numOut) : formatNdjson(out, rows, t.outputNames);
+  if (!t.wantInput) return { text, rows, input: null, named: null, out: null };
+  return {
+    text,
+    rows,
+    input: input === null ? null : (move(input) as Float64Array),
+    named,
+    out: move(out) as Float64Array,
+  };
+}
+
+function failure(err: unknown): TaskFailure {
+  if (err instanceof GroveError) {
+    const f: TaskFailure = { failed: true, message: err.message, code: err.code, statusCode: err.statusCode };
+    if (err instanceof UnknownFeatureError) f.features = err.features;
+    return f;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { failed: true, message, code: 'GROVE_ERR_INTERNAL', statusCode: 500 };
+}
+
+export default async function run(task: PoolTask): Promise<unknown> {
+  try {
+    switch (task.op) {
+      case 'load':
+        return await load(task);
+      case 'predict':
+        return await predict(task);
+      case 'predict-named':
+        return await predictNamed(task);
+      case 'batch':
+        return await batch(task);
+    }
+  } catch (err) {
+    return failure(err);
+  }
+}

@@ -1,0 +1,114 @@
+// The worker's thread pool (piscina): large requests, streamed batch chunks and model loading run
+// here so the event loop stays free for one-row requests. Each version's SharedArrayBuffer is
+// broadcast to the threads once (register); threads that start later ask for what they missed
+// (hello). `atomics: 'disabled'` keeps each thread's event loop running between tasks, which the
+// BroadcastChannel needs (piscina's default parks idle threads in Atomics.wait).
+import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { BroadcastChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { GroveError, TimeoutError, UnknownFeatureError } from '../../shared/errors/grove-error.js';
+import { builtFile } from '../../shared/runtime-path.js';
+import type {
+  BatchResult,
+  BatchTask,
+  ChannelMessage,
+  LoadResult,
+  PoolTask,
+  RegisterMessage,
+  TaskFailure,
+} from './pool-messages.js';
+
+export interface PredictPoolOptions {
+  threads?: number;
+  /** Abort a task after this long (a 504 for the request). */
+  taskTimeoutMs?: number;
+}
+
+function isFailure(x: unknown): x is TaskFailure {
+  return typeof x === 'object' && x !== null && (x as TaskFailure).failed === true;
+}
+
+function rethrow(f: TaskFailure): never {
+  if (f.code === 'GROVE_ERR_UNKNOWN_FEATURE' && f.features) throw new UnknownFeatureError(f.features);
+  throw new GroveError(f.message, f.code, f.statusCode);
+}
+
+export class PredictPool {
+  private readonly piscina: Piscina<PoolTask, unknown>;
+  private readonly channel: BroadcastChannel;
+  private readonly registry = new Map<string, RegisterMessage>();
+  private readonly taskTimeoutMs: number;
+  readonly threads: number;
+
+  constructor(opts: PredictPoolOptions = {}) {
+    this.threads = Math.max(1, opts.threads ?? Math.max(1, availableParallelism() - 1));
+    this.taskTimeoutMs = opts.taskTimeoutMs ?? 30_000;
+    const name = `grove-models-${process.pid}-${randomBytes(4).toString('hex')}`;
+    this.channel = new BroadcastChannel(name);
+    this.channel.onmessage = (ev: unknown) => {
+      const m = (ev as { data: ChannelMessage }).data;
+      if (m.type === 'hello') for (const r of this.registry.values()) this.channel.postMessage(r);
+    };
+    (this.channel as unknown as { unref?: () => void }).unref?.();
+    this.piscina = new Piscina({
+      filename: builtFile('worker/pool/pool-thread.js'),
+      minThreads: this.threads,
+      maxThreads: this.threads,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      atomics: 'disabled',
+      workerData: { channel: name },
+    });
+  }
+
+  register(key: string, buffer: SharedArrayBuffer, featureNames: string[]): void {
+    const msg: RegisterMessage = { type: 'register', key, buffer, featureNames };
+    this.registry.set(key, msg);
+    this.channel.postMessage(msg);
+  }
+
+  unregister(key: string): void {
+    if (!this.registry.delete(key)) return;
+    this.channel.postMessage({ type: 'unregister', key } satisfies ChannelMessage);
+  }
+
+  /** Reads, hashes and parses a model file on a pool thread; returns its buffer. */
+  async load(file: string, fileName: string): Promise<LoadResult> {
+    const r = await this.piscina.run({ op: 'load', file, fileName });
+    if (isFailure(r)) rethrow(r);
+    return r as LoadResult;
+  }
+
+  /** Predicts shared-memory rows into a shared-memory output. */
+  async predict(key: string, input: Float64Array, rows: number, out: Float64Array, raw: boolean): Promise<void> {
+    const r = await this.run({ op: 'predict', key, input, rows, out, raw });
+    if (isFailure(r)) rethrow(r);
+  }
+
+  async predictNamed(key: string, rows: Record<string, unknown>[], out: Float64Array, raw: boolean): Promise<void> {
+    const r = await this.run({ op: 'predict-named', key, rows, out, raw });
+    if (isFailure(r)) rethrow(r);
+  }
+
+  async batch(task: BatchTask): Promise<BatchResult> {
+    const r = await this.run(task);
+    if (isFailure(r)) rethrow(r);
+    return r as BatchResult;
+  }
+
+  private async run(task: PoolTask): Promise<unknown> {
+    try {
+      return await this.piscina.run(task, { signal: AbortSignal.timeout(this.taskTimeoutMs) });
+    } catch (err) {
+      if ((err as Error)?.name === 'AbortError' || (err as { code?: string })?.code === 'ABORT_ERR') {
+        throw new TimeoutError(`prediction took longer than ${this.taskTimeoutMs} ms`);
+      }
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.channel.close();
+    await this.piscina.destroy();
+  }
+}

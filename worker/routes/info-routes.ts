@@ -1,0 +1,183 @@
+// Health, server and model metadata, and /metrics (open_inference_rest.yaml: server live/ready,
+// server metadata, model [version] ready and metadata). Model metadata follows
+// metadata_model_response (name, versions, platform, inputs, outputs) and adds grove's feature and
+// output names and every version's state with the reason of a failure.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ModelNotFoundError, VersionNotFoundError } from '../../shared/errors/grove-error.js';
+import { projectRoot } from '../../shared/runtime-path.js';
+import { sendJson, sendModelJson } from '../http/respond.js';
+import type { RequestContext, RouteParams, Router } from '../http/router.js';
+import type { LoadedVersion, VersionSlot } from '../repository/loaded-version.js';
+import type { ModelEntry } from '../repository/model-repository.js';
+import { OUTPUT_NAME } from '../protocol/tensor-input.js';
+import type { WorkerContext } from '../worker-context.js';
+
+function serverVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** XGBoost and scikit-learn trees compare float32 features; the other models compute in double. */
+function inputDatatype(v: LoadedVersion): 'FP32' | 'FP64' {
+  const m = v.model.meta;
+  if (m.library === 'xgboost') return 'FP32';
+  if (m.library === 'sklearn' && /Tree|Forest|Boosting|Trees/.test(m.objective)) return 'FP32';
+  return 'FP64';
+}
+
+function slotStatus(s: VersionSlot): Record<string, unknown> {
+  const v = s.serving;
+  return {
+    version: s.version,
+    state: s.state,
+    reason: s.reason,
+    sha256: v?.sha256 ?? null,
+    platform: v?.model.meta.platform ?? null,
+    loaded_at: v ? new Date(v.loadedAt).toISOString() : null,
+  };
+}
+
+function sortedSlots(e: ModelEntry): VersionSlot[] {
+  return [...e.slots.values()].sort((a, b) => Number(a.version) - Number(b.version));
+}
+
+function readyVersions(e: ModelEntry): string[] {
+  return sortedSlots(e)
+    .filter((s) => s.serving !== null && s.state !== 'UNLOADING')
+    .map((s) => s.version);
+}
+
+function versionMetadata(v: LoadedVersion): Record<string, unknown> {
+  const m = v.model.meta;
+  const k = m.outputNames.length;
+  return {
+    platform: m.platform,
+    inputs: m.sparse
+      ? [{ name: 'input-0', datatype: 'FP64', shape: [-1, -1] }]
+      : [{ name: 'input-0', datatype: inputDatatype(v), shape: [-1, v.numFeatures], feature_names: v.featureNames }],
+    outputs: [{ name: OUTPUT_NAME, datatype: 'FP64', shape: k === 1 ? [-1] : [-1, k], output_names: m.outputNames }],
+    feature_names: v.featureNames,
+    output_names: m.outputNames,
+    raw_output_names: m.rawOutputNames,
+    classes: m.classes,
+    task: m.task,
+    library: m.library,
+    objective: m.objective,
+    sparse: m.sparse,
+    sha256: v.sha256,
+  };
+}
+
+export function addInfoRoutes(router: Router, w: WorkerContext): void {
+  const serverMeta = JSON.stringify({ name: 'grove', version: serverVersion(), extensions: [] });
+  const entry = (name: string): ModelEntry => {
+    const e = w.repository.models.get(name);
+    if (!e) throw new ModelNotFoundError(name);
+    return e;
+  };
+
+  router.add('GET', '/v2', (_q, res, _p, ctx) => sendJson(res, 200, serverMeta, ctx.requestId), 'server');
+  router.add('GET', '/v2/health/live', (_q, res, _p, ctx) => sendJson(res, 200, '{"live":true}', ctx.requestId), 'health');
+  router.add(
+    'GET',
+    '/v2/health/ready',
+    (_q, res, _p, ctx) => {
+      const ready = w.repository.ready && !w.draining;
+      sendJson(res, ready ? 200 : 503, JSON.stringify({ ready }), ctx.requestId);
+      return ready ? 200 : 503;
+    },
+    'health',
+  );
+  router.add(
+    'GET',
+    '/v2/models',
+    (_q, res, _p, ctx) => {
+      const models = [...w.repository.models.values()]
+        .sort((a, b) => (a.name < b.name ? -1 : 1))
+        .map((e) => ({ name: e.name, versions: readyVersions(e) }));
+      sendJson(res, 200, JSON.stringify({ models }), ctx.requestId);
+    },
+    'metadata',
+  );
+
+  const modelReady = (_q: IncomingMessage, res: ServerResponse, p: RouteParams, ctx: RequestContext) => {
+    const e = entry(p.model!);
+    let v: LoadedVersion | null = null;
+    if (p.version === undefined) v = e.latest;
+    else {
+      const s = e.slots.get(p.version);
+      if (!s || s.state === 'UNLOADING') throw new VersionNotFoundError(p.model!, p.version);
+      v = s.serving;
+    }
+    const body = JSON.stringify({ name: e.name, version: v?.version ?? p.version ?? null, ready: v !== null });
+    if (v === null) {
+      sendJson(res, 503, body, ctx.requestId);
+      return 503;
+    }
+    ctx.served = v;
+    sendModelJson(res, 200, body, ctx.requestId, v);
+    return 200;
+  };
+  router.add('GET', '/v2/models/{model}/ready', modelReady, 'ready');
+  router.add('GET', '/v2/models/{model}/versions/{version}/ready', modelReady, 'ready');
+
+  router.add(
+    'GET',
+    '/v2/models/{model}',
+    (_q, res, p, ctx) => {
+      const e = entry(p.model!);
+      const v = e.latest;
+      const body: Record<string, unknown> = {
+        name: e.name,
+        versions: readyVersions(e),
+        ...(v ? versionMetadata(v) : { platform: '', inputs: [], outputs: [] }),
+        latest_version: v?.version ?? null,
+        version_states: sortedSlots(e).map(slotStatus),
+      };
+      if (e.configError) body.config_error = e.configError;
+      if (v) {
+        ctx.served = v;
+        sendModelJson(res, 200, JSON.stringify(body), ctx.requestId, v);
+      } else sendJson(res, 200, JSON.stringify(body), ctx.requestId);
+    },
+    'metadata',
+  );
+  router.add(
+    'GET',
+    '/v2/models/{model}/versions/{version}',
+    (_q, res, p, ctx) => {
+      const e = entry(p.model!);
+      const s = e.slots.get(p.version!);
+      if (!s) throw new VersionNotFoundError(p.model!, p.version!);
+      const v = s.serving;
+      const body: Record<string, unknown> = {
+        name: e.name,
+        versions: [s.version],
+        ...(v ? versionMetadata(v) : { platform: '', inputs: [], outputs: [] }),
+        state: s.state,
+        reason: s.reason,
+      };
+      if (v) {
+        ctx.served = v;
+        sendModelJson(res, 200, JSON.stringify(body), ctx.requestId, v);
+      } else sendJson(res, 200, JSON.stringify(body), ctx.requestId);
+    },
+    'metadata',
+  );
+
+  router.add(
+    'GET',
+    '/metrics',
+    async (_q, res, _p, ctx) => {
+      const text = await w.metrics.registry.metrics();
+      res.writeHead(200, ['content-type', w.metrics.registry.contentType, 'x-request-id', ctx.requestId]);
+      res.end(text);
+    },
+    'metrics',
+  );
+}

@@ -145,7 +145,7 @@ describe('WebhookSender', () => {
       }) as unknown as typeof fetch,
     });
     s.send({ a: 1 });
-    await s.close();
+    await s.drained();
     expect(calls).toBe(4);
     expect(delays).toEqual([100, 200, 400]);
     expect(s.dropped).toBe(1);

@@ -111,6 +111,11 @@ export class WebhookSender {
     this.o.onDrop?.('retries_exhausted');
   }
 
+  /** Resolves when the queue is empty and nothing is in flight (retries included). */
+  async drained(): Promise<void> {
+    while (this.running) await this.idle;
+  }
+
   /** Tries to deliver what is queued (no more retries after close starts), at most `waitMs`. */
   async close(waitMs = 2000): Promise<void> {
     this.closing = true;

@@ -4,7 +4,9 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ModelFormatError } from '../errors/grove-error.js';
+import { detectFormat } from '../formats/detect.js';
 import { decodeGroveFile, isGroveFile, readGroveFile } from '../formats/grove-binary.js';
+import { parseLightgbmText } from '../formats/lightgbm-text.js';
 import { decodeUbjson } from '../formats/ubjson.js';
 import { decodeXgboostJson, parseXgboost } from '../formats/xgboost-json.js';
 import { Container } from './container.js';
@@ -42,6 +44,8 @@ export function loadModel(bytes: Uint8Array, opts: LoadOptions = {}): Model {
       return compileTreeEnsemble(parseXgboost(decodeXgboostJson(utf8(bytes))), platform);
     case 'xgboost_ubj':
       return compileTreeEnsemble(parseXgboost(decodeUbjson(bytes)), platform);
+    case 'lightgbm_text':
+      return compileTreeEnsemble(parseLightgbmText(utf8(bytes)), platform);
     default:
       throw new ModelFormatError(`${platform} models are not supported by this build`, 'GROVE_ERR_UNSUPPORTED_MODEL');
   }
@@ -59,19 +63,4 @@ export async function loadModelFile(path: string): Promise<Model> {
   if (isGroveFile(head)) return asGrove(modelFromBuffer(await readGroveFile(path)));
   const bytes = await readFile(path);
   return loadModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), { fileName: basename(path) });
-}
-
-/** Interim detector until shared/formats/detect.ts lands (content first, then the name). */
-function detectFormat(bytes: Uint8Array, fileName?: string): Platform {
-  if (isGroveFile(bytes)) return 'grove';
-  let i = 0;
-  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
-  if (bytes[i] === 0x7b) {
-    // '{' : JSON text, or UBJSON whose first key length marker follows ('{' then 'i'/'U'/'L'/'$'/'#').
-    const next = bytes[i + 1];
-    if (next === 0x69 || next === 0x55 || next === 0x4c || next === 0x24 || next === 0x23 || next === 0x6c) return 'xgboost_ubj';
-    return 'xgboost_json';
-  }
-  if (fileName?.endsWith('.ubj')) return 'xgboost_ubj';
-  throw new ModelFormatError(`cannot tell what kind of model file${fileName ? ` '${fileName}'` : ''} this is`, 'GROVE_ERR_UNKNOWN_FORMAT');
 }

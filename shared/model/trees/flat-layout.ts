@@ -89,6 +89,8 @@ export interface TreesDescriptorExtra {
   inputPrecision: 'f32' | 'f64';
   sumPrecision: 'f32' | 'f64';
   average: boolean;
+  /** With `average`: false when raw margins are the plain tree sums (LightGBM), tree-ir.ts. */
+  averageRaw: boolean;
   transform: TransformName;
   sigmoidScale: number;
   categorical: CategoricalRule;

@@ -27,8 +27,9 @@ export interface TreeArrays {
 export type MarginKernel = (input: Float64Array, first: number, rows: number, out: Float64Array, outFirst: number) => void;
 
 export interface KernelOptions {
-  /** Rows walked in lockstep (1, 2, 4 or 8). */
+  /** Rows walked in lockstep (1, 2, 4 or 8); 1 with `treeLockstep` walks 4 trees of one row at once. */
   interleave: number;
+  treeLockstep?: boolean;
 }
 
 function fillSource(d: TreesDescriptorExtra): string {
@@ -146,6 +147,69 @@ function blockSource(d: TreesDescriptorExtra, R: number): string {
   return L.join('\n');
 }
 
+/**
+ * One row, four trees in lockstep: consecutive heap trees walk their common depth together (their
+ * chains are independent), then each finishes alone; leaves are added in tree order, so float32
+ * sums are bit-identical to the batch kernel's.
+ */
+function oneRowSource(d: TreesDescriptorExtra): string {
+  const G = d.numGroups;
+  const W = d.leafWidth;
+  const FR = d.sumPrecision === 'f32' ? 'Math.fround' : '';
+  const scalar = G === 1 && W === 1;
+  const add = (idx: string, t: string): string => {
+    if (scalar) return `a0 = ${FR}(a0 + lv[${idx}]);`;
+    if (W === 1) return `{ const g = tg[${t}]; acc[g] = ${FR}(acc[g] + lv[${idx}]); }`;
+    return `for (let c = 0; c < ${W}; c++) acc[c] = ${FR}(acc[c] + lv[(${idx}) * ${W} + c]);`;
+  };
+  const Q = [0, 1, 2, 3];
+  const L: string[] = [];
+  L.push('for (; r < end; r++) {');
+  L.push(`  fill(input, r * ${d.numFeatures}, 0);`);
+  if (scalar) L.push(`  let a0 = ${d.average ? '0' : 'bm[0]'};`);
+  else L.push(`  for (let g = 0; g < ${G}; g++) acc[g] = ${d.average ? '0' : 'bm[g]'};`);
+  L.push('  let t = 0, q = 0;');
+  L.push(`  while (t < ${d.numTrees}) {`);
+  L.push(`    if (t + 4 <= ${d.numTrees} && (tt[q] | tt[q + 4] | tt[q + 8] | tt[q + 12]) === 0) {`);
+  for (const k of Q) L.push(`      const d${k} = tt[q + ${4 * k + 1}], nb${k} = tt[q + ${4 * k + 2}];`);
+  L.push('      const dm = Math.min(d0, d1, d2, d3);');
+  L.push('      let i0 = 0, i1 = 0, i2 = 0, i3 = 0;');
+  L.push('      switch (dm) {');
+  for (let s = MAX_HEAP_DEPTH; s >= 1; s--) {
+    L.push(`        case ${s}:`);
+    for (const k of Q) L.push(`          { const j = nb${k} + i${k}; i${k} = 2 * i${k} + 1 + ((sl[ns[j]] >= nt[j]) | 0); }`);
+  }
+  L.push('      }');
+  for (const k of Q) {
+    L.push(`      for (let s = dm; s < d${k}; s++) { const j = nb${k} + i${k}; i${k} = 2 * i${k} + 1 + ((sl[ns[j]] >= nt[j]) | 0); }`);
+  }
+  for (const k of Q) L.push(`      ${add(`tt[q + ${4 * k + 3}] + i${k} - ((1 << d${k}) - 1)`, `t + ${k}`)}`);
+  L.push('      t += 4; q += 16;');
+  L.push('      continue;');
+  L.push('    }');
+  L.push('    const kind = tt[q], dep = tt[q + 1], nb = tt[q + 2], lb = tt[q + 3];');
+  L.push('    let i = 0;');
+  L.push('    if (kind === 0) {');
+  L.push('      for (let s = 0; s < dep; s++) { const j = nb + i; i = 2 * i + 1 + ((sl[ns[j]] >= nt[j]) | 0); }');
+  L.push('      i += lb - ((1 << dep) - 1);');
+  L.push('    } else {');
+  L.push('      if (kind === 1) { i = nb; for (let s = 0; s < dep; s++) i = kids[2 * i + ((sl[ns[i]] >= nt[i]) | 0)]; }');
+  L.push('      else i = catWalk(nb, 0);');
+  L.push('      i += lb - nb;');
+  L.push('    }');
+  L.push(`    ${add('i', 't')}`);
+  L.push('    t++; q += 4;');
+  L.push('  }');
+  if (scalar) {
+    L.push(`  out[o0 + (r - first)] = ${d.average ? '(gc[0] > 0 ? a0 / gc[0] : 0) + bm[0]' : 'a0'};`);
+  } else {
+    const v = d.average ? '(gc[g] > 0 ? acc[g] / gc[g] : 0) + bm[g]' : 'acc[g]';
+    L.push(`  for (let g = 0; g < ${G}; g++) out[o0 + (r - first) * ${G} + g] = ${v};`);
+  }
+  L.push('}');
+  return L.join('\n');
+}
+
 const cache = new Map<string, (a: TreeArrays) => MarginKernel>();
 
 /** Builds (or reuses) the kernel factory for this model's variant, and binds it to its arrays. */
@@ -163,7 +227,7 @@ ${d.hasCat ? catWalkSource(d) : 'function catWalk() { throw new Error("no catego
 return function margins(input, first, rows, out, o0) {
   let r = first;
   const end = first + rows;
-${blockSource(d, R)}
+${opts.treeLockstep ? oneRowSource(d) : blockSource(d, R)}
 ${R > 1 ? blockSource(d, 1) : ''}
 };`;
   // Everything model-specific that shapes the code is in `src`; the source is the cache key.

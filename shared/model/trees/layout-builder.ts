@@ -256,6 +256,7 @@ export function buildTreeLayout(ir: TreeEnsembleIR): TreeLayout {
     inputPrecision: ir.inputPrecision,
     sumPrecision: ir.sumPrecision,
     average: ir.average,
+    averageRaw: ir.averageRaw ?? true,
     transform: ir.transform,
     sigmoidScale: ir.sigmoidScale,
     categorical: ir.categorical,

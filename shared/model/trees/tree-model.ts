@@ -44,6 +44,9 @@ export class TreeModel implements Model {
   readonly layout: TreesDescriptorExtra;
   private readonly batchKernel: MarginKernel;
   private readonly oneKernel: MarginKernel;
+  /** Raw margins: the same kernels, except for forests whose raw output is not averaged. */
+  private readonly rawBatchKernel: MarginKernel;
+  private readonly rawOneKernel: MarginKernel;
   private readonly transform: TransformName;
   private readonly scale: number;
   private readonly G: number;
@@ -61,7 +64,15 @@ export class TreeModel implements Model {
     this.layout = desc;
     const arrays = treeArrays(container, desc);
     this.batchKernel = makeMarginKernel(desc, arrays, { interleave });
-    this.oneKernel = interleave === 1 ? this.batchKernel : makeMarginKernel(desc, arrays, { interleave: 1 });
+    this.oneKernel = makeMarginKernel(desc, arrays, { interleave: 1, treeLockstep: true });
+    if (desc.average && desc.averageRaw === false) {
+      const plain = { ...desc, average: false };
+      this.rawBatchKernel = makeMarginKernel(plain, arrays, { interleave });
+      this.rawOneKernel = makeMarginKernel(plain, arrays, { interleave: 1, treeLockstep: true });
+    } else {
+      this.rawBatchKernel = this.batchKernel;
+      this.rawOneKernel = this.oneKernel;
+    }
     this.G = desc.numGroups;
     this.F = desc.numFeatures;
     this.outW = outputWidth(desc.transform, desc.numGroups);
@@ -80,7 +91,7 @@ export class TreeModel implements Model {
     const W = raw ? G : this.outW;
     if (out.length < rows * W) throw new BadInputError(`output holds ${out.length} values; ${rows * W} needed`);
     if (raw) {
-      this.batchKernel(input, 0, rows, out, 0);
+      this.rawBatchKernel(input, 0, rows, out, 0);
       return;
     }
     const m = this.scratch;
@@ -97,7 +108,7 @@ export class TreeModel implements Model {
   predictOne(row: Float64Array, out: Float64Array, raw = false): void {
     if (row.length < this.F) throw new BadInputError(`expected ${this.F} features, got ${row.length}`);
     if (raw) {
-      this.oneKernel(row, 0, 1, out, 0);
+      this.rawOneKernel(row, 0, 1, out, 0);
       return;
     }
     this.oneKernel(row, 0, 1, this.oneMargins, 0);

@@ -1,0 +1,62 @@
+// `grove convert --model IN --output OUT.grove`: writes grove's own binary file (shared/formats/
+// grove-binary.ts), which loads with one read straight into shared memory. Options live in one
+// table and the work in `convertModel`, so further options (a training profile, say) slot in.
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { GroveError } from '../../shared/errors/grove-error.js';
+import { encodeGroveFile } from '../../shared/formats/grove-binary.js';
+import { loadModelFile } from '../../shared/model/load.js';
+
+const USAGE = `usage: grove convert --model IN --output OUT.grove
+
+  --model IN      any model file grove reads (XGBoost, LightGBM, scikit-learn, .grove)
+  --output OUT    grove binary file to write
+`;
+
+export const CONVERT_OPTIONS = {
+  model: { type: 'string' },
+  output: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+/** Loads `input` and writes it as a .grove file; returns the bytes written. */
+export async function convertModel(input: string, output: string): Promise<number> {
+  const model = await loadModelFile(input);
+  const bytes = encodeGroveFile(model.buffer);
+  await writeFile(output, bytes);
+  return bytes.length;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({ args: argv, options: CONVERT_OPTIONS }).values;
+  } catch (err) {
+    process.stderr.write(`grove convert: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (!args.model || !args.output) {
+    process.stderr.write(`grove convert: --model and --output are required\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    const n = await convertModel(args.model, args.output);
+    process.stderr.write(`grove convert: wrote ${args.output} (${n} bytes)\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof GroveError) {
+      process.stderr.write(`grove convert: ${err.message} (${err.code})\n`);
+      return 1;
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT' || e.code === 'EISDIR' || e.code === 'EACCES') {
+      process.stderr.write(`grove convert: ${e.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,119 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { startGateway, type Gateway } from './gateway.js';
+import { startFakeWorker, type FakeWorker } from './fake-worker.test-support.js';
+
+let gw: Gateway | undefined;
+let fakes: FakeWorker[] = [];
+afterEach(async () => {
+  await gw?.close();
+  gw = undefined;
+  await Promise.all(fakes.map((f) => f.close()));
+  fakes = [];
+});
+
+async function setup(n: number, versions: Record<string, string[]> = { m: ['1', '2'] }, extra: Parameters<typeof startGateway>[0] = {}) {
+  fakes = await Promise.all(Array.from({ length: n }, () => startFakeWorker(versions)));
+  gw = await startGateway({ port: 0, adminPort: 0, healthIntervalMs: 100, ...extra });
+  fakes.forEach((f, i) => gw!.workers.add(`w${i}`, f.url));
+  await gw.health.runOnce();
+  return gw;
+}
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await request(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
+  return { status: res.statusCode, headers: res.headers, body: (await res.body.json()) as Record<string, unknown> };
+}
+
+describe('gateway over fake workers', () => {
+  it('coalesces concurrent rows into few upstream calls and gives each client its own answer', async () => {
+    const g = await setup(2);
+    // Slow workers keep the lane's in-flight limit (2 per worker) busy, so later rows queue and merge.
+    for (const f of fakes) f.delayMs = 30;
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => post(`${g.url}/v1/models/m/versions/1:predict`, { instances: [[i, 1]] }, { 'x-request-id': `r${i}` })),
+    );
+    answers.forEach((a, i) => {
+      expect(a.status).toBe(200);
+      expect(a.body.predictions).toEqual([(i + 1) * 10]);
+      expect(a.body.model_version).toBe('1');
+      expect(a.headers['x-request-id']).toBe(`r${i}`);
+      expect(a.headers['x-grove-model-version']).toBe('1');
+      expect(a.headers['x-grove-model-sha256']).toBe('sha-1');
+      expect(fakes.map((f) => f.url)).toContain(a.headers['x-grove-worker']);
+    });
+    const calls = fakes.flatMap((f) => f.calls);
+    expect(calls.reduce((a, b) => a + b, 0)).toBe(40);
+    expect(calls.length).toBeLessThan(40);
+    const inf = await post(`${g.url}/v2/models/m/infer`, { id: 'abc', inputs: [{ name: 'input-0', shape: [2, 2], datatype: 'FP32', data: [1, 2, 3, 4] }] });
+    expect(inf.body).toMatchObject({ id: 'abc', model_version: '2', outputs: [{ shape: [2], data: [300, 700] }] });
+  });
+
+  it('a bad row in a merged call only fails its own client', async () => {
+    const g = await setup(1);
+    const [good, bad] = await Promise.all([
+      post(`${g.url}/v1/models/m/versions/1:predict`, { instances: [[1, 2]] }),
+      post(`${g.url}/v1/models/m/versions/1:predict`, { instances: [{ a: 1 }] }),
+    ]);
+    expect(good.status).toBe(200);
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe('GROVE_ERR_BAD_INPUT');
+  });
+
+  it('retries a failed worker on another, ejects it, and answers 503 JSON when none can serve', async () => {
+    const g = await setup(2);
+    fakes[0]!.status = 503;
+    for (let i = 0; i < 20; i++) {
+      const a = await post(`${g.url}/v1/models/m/versions/1:predict`, { instances: [[1]] });
+      expect(a.status).toBe(200);
+    }
+    await fakes[1]!.close();
+    fakes[0]!.status = null;
+    const after = await Promise.all(Array.from({ length: 10 }, () => post(`${g.url}/v1/models/m/versions/1:predict`, { instances: [[1]] })));
+    for (const a of after) expect(a.status).toBe(200);
+    await fakes[0]!.close();
+    const none = await post(`${g.url}/v1/models/m/versions/1:predict`, { instances: [[1]] });
+    expect(none.status).toBeGreaterThanOrEqual(502);
+    expect(typeof none.body.error).toBe('string');
+    g.workers.remove('w0');
+    g.workers.remove('w1');
+    const gone = await post(`${g.url}/v1/models/m:predict`, { instances: [[1]] });
+    expect(gone.status).toBe(404);
+  });
+
+  it('unknown model/version are 404 and an oversized body is 413', async () => {
+    const g = await setup(1, { m: ['1'] }, { bodyLimit: 100 });
+    expect((await post(`${g.url}/v1/models/zzz:predict`, { instances: [[1]] })).body.code).toBe('GROVE_ERR_MODEL_NOT_FOUND');
+    expect((await post(`${g.url}/v1/models/m/versions/7:predict`, { instances: [[1]] })).body.code).toBe('GROVE_ERR_VERSION_NOT_FOUND');
+    const big = await post(`${g.url}/v1/models/m:predict`, { instances: [Array(100).fill(1)] });
+    expect(big.status).toBe(413);
+    expect(big.body.code).toBe('GROVE_ERR_BODY_TOO_LARGE');
+    const models = await request(`${g.url}/v2/models`);
+    expect(await models.body.json()).toEqual({ models: [{ name: 'm', versions: ['1'] }] });
+  });
+
+  it('admin: bearer token required, split validated, applied with sticky users', async () => {
+    const g = await setup(2, { m: ['1', '2'] }, { adminToken: 'secret' });
+    const put = (body: unknown, token = 'secret') =>
+      request(`${g.adminUrl}/admin/models/m/split`, { method: 'PUT', body: JSON.stringify(body), headers: { authorization: `Bearer ${token}` } });
+    expect((await put({ weights: { '1': 1 } }, 'wrong')).statusCode).toBe(401);
+    expect((await request(`${g.adminUrl}/admin/workers`)).statusCode).toBe(401);
+    expect((await put({ weights: { '1': 90, '3': 10 } })).statusCode).toBe(400);
+    expect((await put({ weights: { '1': 0, '2': 0 } })).statusCode).toBe(400);
+    expect((await put({ weights: { '1': 0, '2': 1 }, sticky: 'x-user-id' })).statusCode).toBe(200);
+    for (let i = 0; i < 5; i++) expect((await post(`${g.url}/v1/models/m:predict`, { instances: [[1]] })).body.model_version).toBe('2');
+    const w = await request(`${g.adminUrl}/admin/workers`, { headers: { authorization: 'Bearer secret' } });
+    const body = (await w.body.json()) as { workers: { url: string; healthy: boolean; versions: unknown }[] };
+    expect(body.workers).toHaveLength(2);
+    expect(body.workers[0]).toMatchObject({ healthy: true, versions: { m: ['1', '2'] } });
+    // Admin routes are not on the public port.
+    expect((await request(`${g.url}/admin/workers`, { headers: { authorization: 'Bearer secret' } })).statusCode).toBe(404);
+  });
+
+  it('refuses a non-loopback admin host without a token and generates one on loopback', async () => {
+    await expect(startGateway({ port: 0, adminPort: 0, adminHost: '0.0.0.0' })).rejects.toMatchObject({ code: 'GROVE_ERR_ADMIN_TOKEN_REQUIRED' });
+    const g = await setup(1);
+    expect(g.tokenGenerated).toBe(true);
+    expect(g.adminToken!.length).toBeGreaterThan(20);
+  });
+});

@@ -1,0 +1,46 @@
+// Routes the gateway answers by asking every usable worker that holds a model version and merging
+// their JSON answers (the monitor's counts are mergeable: DESIGN.md, Monitoring). To add a route,
+// add a pattern (groups: model, version) and a merge function.
+import { request } from 'undici';
+import type { WorkerSet } from '../upstream/worker-set.js';
+import { builtFile } from '../../shared/runtime-path.js';
+
+export interface FanOutRoute {
+  pattern: RegExp;
+  merge(): Promise<(responses: unknown[]) => unknown>;
+}
+
+let monitorMerge: Promise<(responses: unknown[]) => unknown> | undefined;
+
+export const FAN_OUT_ROUTES: FanOutRoute[] = [
+  {
+    pattern: /^\/v2\/models\/([^/]+)\/versions\/([^/]+)\/monitor$/,
+    // The monitor's own merge (worker/monitor/merge.ts, mergeMonitorResponses); until it exists the
+    // first worker's answer stands.
+    merge: () =>
+      (monitorMerge ??= import(builtFile('worker/monitor/merge.js')).then(
+        (m: { mergeMonitorResponses?: (r: unknown[]) => unknown }) => m.mergeMonitorResponses ?? ((r: unknown[]) => r[0]),
+        () => (r: unknown[]) => r[0],
+      )),
+  },
+];
+
+/** JSON answers (status 200) of every usable worker holding (model, version). */
+export async function fanOut(workers: WorkerSet, model: string, version: string, path: string, requestId: string): Promise<unknown[]> {
+  const targets = workers.candidates(model, version);
+  const answers = await Promise.all(
+    targets.map(async (w) => {
+      try {
+        const res = await request(w.url + path, { dispatcher: w.pool, headers: { 'x-request-id': requestId } });
+        if (res.statusCode !== 200) {
+          await res.body.dump();
+          return undefined;
+        }
+        return (await res.body.json()) as unknown;
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  return answers.filter((a) => a !== undefined);
+}

@@ -1,0 +1,80 @@
+// The gateway's own Prometheus metrics (prom-client, its own registry, served on the public
+// /metrics): per model version requests by status code, latency, retries, ejections, shadow
+// differences, and the size of coalesced upstream calls. Label children are cached so the hot
+// path does one Map lookup, not prom-client's label hashing.
+import client from 'prom-client';
+
+export class GatewayMetrics {
+  readonly registry = new client.Registry();
+  private readonly requests = new client.Counter({
+    name: 'grove_gateway_requests_total',
+    help: 'Client requests answered by the gateway, by model, version and HTTP status',
+    labelNames: ['model', 'version', 'code'],
+    registers: [this.registry],
+  });
+  private readonly latency = new client.Histogram({
+    name: 'grove_gateway_request_duration_seconds',
+    help: 'Client request latency through the gateway, by model and version',
+    labelNames: ['model', 'version'],
+    buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [this.registry],
+  });
+  readonly retries = new client.Counter({
+    name: 'grove_gateway_retries_total',
+    help: 'Upstream calls retried on another worker, by model and version',
+    labelNames: ['model', 'version'],
+    registers: [this.registry],
+  });
+  readonly retryBudgetExhausted = new client.Counter({
+    name: 'grove_gateway_retry_budget_exhausted_total',
+    help: 'Retries refused because the retry budget was used up',
+    registers: [this.registry],
+  });
+  readonly ejections = new client.Counter({
+    name: 'grove_gateway_ejections_total',
+    help: 'Workers ejected by passive outlier detection',
+    labelNames: ['worker'],
+    registers: [this.registry],
+  });
+  readonly shadowRequests = new client.Counter({
+    name: 'grove_gateway_shadow_requests_total',
+    help: 'Rows mirrored to a shadow version, by outcome',
+    labelNames: ['model', 'version', 'shadow_version', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly shadowDiff = new client.Histogram({
+    name: 'grove_gateway_shadow_prediction_diff',
+    help: 'Max absolute prediction difference between the served version and its shadow, per request',
+    labelNames: ['model', 'version', 'shadow_version'],
+    buckets: [0, 1e-9, 1e-6, 1e-4, 1e-3, 0.01, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+  readonly batchRows = new client.Histogram({
+    name: 'grove_gateway_upstream_batch_rows',
+    help: 'Rows per coalesced upstream call',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers: [this.registry],
+  });
+
+  private readonly children = new Map<string, { lat: client.Histogram.Internal<'model' | 'version'>; codes: Map<number, client.Counter.Internal> }>();
+
+  constructor() {
+    client.collectDefaultMetrics({ register: this.registry, prefix: 'grove_gateway_' });
+  }
+
+  observe(model: string, version: string, status: number, seconds: number): void {
+    const key = `${model}\u0000${version}`;
+    let c = this.children.get(key);
+    if (!c) {
+      c = { lat: this.latency.labels(model, version), codes: new Map() };
+      this.children.set(key, c);
+    }
+    let counter = c.codes.get(status);
+    if (!counter) {
+      counter = this.requests.labels(model, version, String(status));
+      c.codes.set(status, counter);
+    }
+    counter.inc();
+    c.lat.observe(seconds);
+  }
+}

@@ -1,0 +1,87 @@
+// Active health checks (DESIGN.md Routing; Envoy active health checking): every interval each
+// worker's GET /v2/health/ready decides `healthy`; optionally GET /v2/models refreshes its versions
+// (static and Consul modes; local workers report versions over IPC). Also decays outlier multipliers.
+import { request } from 'undici';
+import type { WorkerSet } from './worker-set.js';
+import type { UpstreamWorker } from './upstream-worker.js';
+
+export interface HealthCheckOptions {
+  intervalMs: number;
+  timeoutMs: number;
+  pollVersions: boolean;
+  /** Consecutive failed checks before a worker is marked unhealthy (Envoy unhealthy_threshold). */
+  unhealthyThreshold: number;
+}
+
+export class HealthChecker {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly fails = new WeakMap<UpstreamWorker, number>();
+  private running = false;
+
+  constructor(
+    private readonly set: WorkerSet,
+    private readonly opts: HealthCheckOptions,
+  ) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.runOnce(), this.opts.intervalMs);
+    this.timer.unref();
+    void this.runOnce();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  async runOnce(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      await Promise.all(this.set.all.map((w) => this.check(w)));
+    } finally {
+      this.running = false;
+    }
+  }
+
+  async check(w: UpstreamWorker): Promise<void> {
+    const now = this.set.now();
+    w.outlier.tick(now);
+    let ok = false;
+    try {
+      const res = await request(`${w.url}/v2/health/ready`, {
+        dispatcher: w.pool,
+        headersTimeout: this.opts.timeoutMs,
+        bodyTimeout: this.opts.timeoutMs,
+      });
+      await res.body.dump();
+      ok = res.statusCode === 200;
+      if (ok && this.opts.pollVersions) {
+        const m = await request(`${w.url}/v2/models`, {
+          dispatcher: w.pool,
+          headersTimeout: this.opts.timeoutMs,
+          bodyTimeout: this.opts.timeoutMs,
+        });
+        if (m.statusCode === 200) {
+          const body = (await m.body.json()) as { models?: { name?: unknown; versions?: unknown }[] };
+          const live: Record<string, string[]> = {};
+          for (const e of body.models ?? []) {
+            if (typeof e?.name === 'string' && Array.isArray(e.versions)) live[e.name] = e.versions.map(String);
+          }
+          this.set.setVersions(w.id, live);
+        } else await m.body.dump();
+      }
+    } catch {
+      ok = false;
+    }
+    if (w.removed) return;
+    const fails = ok ? 0 : (this.fails.get(w) ?? 0) + 1;
+    this.fails.set(w, fails);
+    const healthy = ok || fails < this.opts.unhealthyThreshold;
+    if (healthy !== w.healthy) {
+      w.healthy = healthy;
+      this.set.changed();
+    }
+  }
+}

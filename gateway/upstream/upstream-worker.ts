@@ -1,0 +1,87 @@
+// One worker as the gateway sees it: its undici pool (keep-alive, bounded connections, timeouts),
+// in-flight count for the policies, health (active checks), passive outlier state, and the model
+// versions it holds (from IPC, GET /v2/models, or Consul meta).
+import { Pool } from 'undici';
+import { DEFAULT_OUTLIER, type OutlierOptions, OutlierState } from './outlier-detector.js';
+import type { Pickable } from '../policies/policy.js';
+
+export interface UpstreamOptions {
+  connections: number;
+  timeoutMs: number;
+  outlier: OutlierOptions;
+}
+
+export const DEFAULT_UPSTREAM: UpstreamOptions = { connections: 32, timeoutMs: 10_000, outlier: DEFAULT_OUTLIER };
+
+export class UpstreamWorker implements Pickable {
+  readonly id: string;
+  readonly url: string;
+  readonly pool: Pool;
+  pid: number | undefined;
+  outstanding = 0;
+  healthy: boolean;
+  removed = false;
+  readonly outlier: OutlierState;
+  /** model -> live versions. */
+  versions = new Map<string, Set<string>>();
+  requests = 0;
+  failures = 0;
+
+  constructor(id: string, url: string, opts: UpstreamOptions = DEFAULT_UPSTREAM, healthy = true) {
+    this.id = id;
+    this.url = url.replace(/\/+$/, '');
+    this.healthy = healthy;
+    this.outlier = new OutlierState(opts.outlier);
+    this.pool = new Pool(this.url, {
+      connections: opts.connections,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 600_000,
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
+      connect: { timeout: Math.min(2000, opts.timeoutMs) },
+    });
+  }
+
+  usable(now: number): boolean {
+    return this.healthy && !this.removed && !this.outlier.isEjected(now);
+  }
+
+  holds(model: string, version: string): boolean {
+    return this.versions.get(model)?.has(version) === true;
+  }
+
+  /** True when the versions changed. */
+  setVersions(live: Record<string, readonly string[]>): boolean {
+    const next = new Map<string, Set<string>>();
+    for (const [m, vs] of Object.entries(live)) if (vs.length) next.set(m, new Set(vs.map(String)));
+    let same = next.size === this.versions.size;
+    if (same) {
+      for (const [m, vs] of next) {
+        const cur = this.versions.get(m);
+        if (!cur || cur.size !== vs.size || [...vs].some((v) => !cur.has(v))) {
+          same = false;
+          break;
+        }
+      }
+    }
+    this.versions = next;
+    return !same;
+  }
+
+  versionsRecord(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const [m, vs] of this.versions) out[m] = [...vs].sort((a, b) => Number(a) - Number(b));
+    return out;
+  }
+
+  async close(): Promise<void> {
+    this.removed = true;
+    await this.pool.close().catch(() => this.pool.destroy());
+  }
+
+  destroy(): void {
+    this.removed = true;
+    void this.pool.destroy().catch(() => {});
+  }
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { OutlierState } from './outlier-detector.js';
+import { RetryBudget } from './retry-budget.js';
+
+describe('outlier ejection', () => {
+  it('ejects after N consecutive failures for base * times-ejected, and decays', () => {
+    const o = new OutlierState({ consecutive: 3, baseEjectionMs: 100, maxEjectionMs: 250 });
+    expect(o.failure(0)).toBe(false);
+    o.success();
+    expect(o.failure(0)).toBe(false);
+    expect(o.failure(0)).toBe(false);
+    expect(o.failure(0)).toBe(true);
+    expect(o.isEjected(99)).toBe(true);
+    expect(o.isEjected(100)).toBe(false);
+    for (let i = 0; i < 3; i++) o.failure(100);
+    expect(o.isEjected(299)).toBe(true); // second ejection: 2 x base
+    expect(o.isEjected(300)).toBe(false);
+    for (let i = 0; i < 3; i++) o.failure(300);
+    expect(o.ejectedUntil).toBe(550); // capped at max
+    o.tick(600);
+    o.tick(600);
+    expect(o.timesEjected).toBe(1);
+    expect(o.failure(600, true)).toBe(true);
+    expect(o.ejectedUntil).toBe(800);
+    expect(o.ejections).toBe(4);
+  });
+});
+
+describe('retry budget', () => {
+  it('allows max(min, 20% of active) retries in flight', () => {
+    const b = new RetryBudget(0.2, 3);
+    b.active = 100;
+    let ok = 0;
+    for (let i = 0; i < 50; i++) if (b.tryRetry()) ok++;
+    expect(ok).toBe(20);
+    b.active = 1;
+    for (let i = 0; i < 20; i++) b.endRetry();
+    let small = 0;
+    for (let i = 0; i < 10; i++) if (b.tryRetry()) small++;
+    expect(small).toBe(3);
+  });
+});

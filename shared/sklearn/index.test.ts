@@ -6,13 +6,17 @@ import { modelFromContainer } from '../model/registry.js';
 import { loadSklearn } from './index.js';
 import { SKLEARN_FIXTURES, maxRelDiff, readDenseRows, readExpected, readNamedRows } from './testing/fixture-io.js';
 
-const dirs = readdirSync(SKLEARN_FIXTURES);
+const DERIVED = join(SKLEARN_FIXTURES, '../derived-sklearn');
+const dirs = [
+  ...readdirSync(SKLEARN_FIXTURES).map((d) => join(SKLEARN_FIXTURES, d)),
+  ...readdirSync(DERIVED, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join(DERIVED, d.name)),
+];
 
-describe('loadSklearn: every fixture, joblib and pickle, matches pred.csv and raw.csv', () => {
-  for (const name of dirs) {
+describe('loadSklearn: every fixture (and derived model), joblib and pickle, matches pred.csv and raw.csv', () => {
+  for (const dir of dirs) {
+    const name = dir.split('/').slice(-2).join('/');
     for (const file of ['model.joblib', 'model.pkl'] as const) {
       it(`${name}/${file}`, () => {
-        const dir = join(SKLEARN_FIXTURES, name);
         const model = loadSklearn(readFileSync(join(dir, file)), file.endsWith('.pkl') ? 'sklearn_pickle' : 'sklearn_joblib');
         // The same buffer rebuilt through the registry (what another thread does) answers the same.
         const again = modelFromContainer(new Container(model.buffer));

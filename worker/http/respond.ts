@@ -14,7 +14,7 @@ export interface ServedBy {
 }
 
 export function sendJson(res: ServerResponse, status: number, body: string, requestId: string): void {
-  res.writeHead(status, ['content-type', JSON_TYPE, 'x-request-id', requestId]);
+  res.writeHead(status, ['content-type', JSON_TYPE, 'content-length', '' + Buffer.byteLength(body), 'x-request-id', requestId]);
   res.end(body);
 }
 
@@ -28,6 +28,8 @@ export function sendModelJson(
   res.writeHead(status, [
     'content-type',
     JSON_TYPE,
+    'content-length',
+    '' + Buffer.byteLength(body),
     'x-request-id',
     requestId,
     'x-grove-model',

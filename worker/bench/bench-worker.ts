@@ -1,0 +1,120 @@
+// `npm run bench:worker`: one-row requests per second through a worker against a bare node:http
+// server that parses the same JSON and answers a constant (the peer, DESIGN.md Targets), with the
+// same load generator (autocannon) in the same run, alternating A/B rounds; then the p99 of
+// one-row requests while 100k-row batches stream through the same worker.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { builtFile, projectRoot } from '../../shared/runtime-path.js';
+
+const FIXTURE = join(projectRoot, 'test/fixtures/xgboost/xgb-binary-100x4');
+const DURATION = Number(process.env.BENCH_DURATION ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+
+function startProcess(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (c: string) => {
+      out += c;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ child, url: m[1]! });
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+  });
+}
+
+interface Result {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+async function load(url: string, body: string, connections = CONNECTIONS, duration = DURATION): Promise<Result> {
+  const r = await autocannon({
+    url,
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json' },
+    connections,
+    duration,
+  });
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
+}
+
+function oneRowBody(): string {
+  const line = readFileSync(join(FIXTURE, 'test.csv'), 'utf8').split('\n')[1]!;
+  const data = line.split(',').map((f) => (f === '' ? null : Number(f)));
+  return JSON.stringify({ inputs: [{ name: 'input-0', shape: [1, data.length], datatype: 'FP32', data }] });
+}
+
+function batchCsv(rows: number): string {
+  const lines = readFileSync(join(FIXTURE, 'test.csv'), 'utf8').trim().split('\n');
+  const header = lines[0]!;
+  const data = lines.slice(1);
+  const out: string[] = [header];
+  for (let i = 0; i < rows; i++) out.push(data[i % data.length]!);
+  return out.join('\n') + '\n';
+}
+
+async function main(): Promise<void> {
+  const repo = mkdtempSync(join(tmpdir(), 'grove-bench-worker-'));
+  mkdirSync(join(repo, 'bench', '1'), { recursive: true });
+  cpSync(join(FIXTURE, 'model.json'), join(repo, 'bench', '1', 'model.json'));
+  const worker = await startProcess([builtFile('cli/grove.js'), 'worker', '--models', repo, '--port', '0', '--log-level', 'warn']);
+  const bare = await startProcess([builtFile('worker/bench/bare-json-server.js')]);
+  const body = oneRowBody();
+  const inferUrl = `${worker.url}/v2/models/bench/infer`;
+  try {
+    // Warm up both (JIT), then alternate rounds so machine noise hits both alike.
+    await load(bare.url, body, CONNECTIONS, 1);
+    await load(inferUrl, body, CONNECTIONS, 1);
+    const bares: Result[] = [];
+    const workers: Result[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      bares.push(await load(bare.url, body));
+      workers.push(await load(inferUrl, body));
+    }
+    const best = (rs: Result[]) => rs.reduce((a, b) => (b.rps > a.rps ? b : a));
+    const b = best(bares);
+    const w = best(workers);
+    console.log(`one-row requests (xgb-binary-100x4, ${CONNECTIONS} connections, ${DURATION}s x ${ROUNDS} rounds, best round each):`);
+    console.log(`  bare node:http JSON : ${b.rps.toFixed(0)} req/s  p50 ${b.p50} ms  p99 ${b.p99} ms`);
+    console.log(`  grove worker /infer : ${w.rps.toFixed(0)} req/s  p50 ${w.p50} ms  p99 ${w.p99} ms  (errors ${w.errors}, non-2xx ${w.non2xx})`);
+    console.log(`  ratio worker/bare   : ${(w.rps / b.rps).toFixed(3)} (target >= 0.9)`);
+    console.log(`  all rounds req/s    : bare ${bares.map((r) => r.rps.toFixed(0)).join(', ')}; worker ${workers.map((r) => r.rps.toFixed(0)).join(', ')}`);
+
+    // One-row p99 alone, then while 100k-row batches stream through the same worker.
+    const quiet = await load(inferUrl, body, 8, DURATION);
+    const csvFile = join(repo, 'batch.csv');
+    writeFileSync(csvFile, batchCsv(100_000));
+    const driver = spawn(process.execPath, [builtFile('worker/bench/batch-driver.js'), `${worker.url}/v1/models/bench:batch`, csvFile], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let driverOut = '';
+    driver.stdout!.setEncoding('utf8');
+    driver.stdout!.on('data', (c: string) => (driverOut += c));
+    while (!driverOut.includes('ready')) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200)); // let the first batch get going
+    const busy = await load(inferUrl, body, 8, DURATION);
+    driver.kill('SIGTERM');
+    await new Promise((r) => driver.once('exit', r));
+    const { batches, rows: batchRows } = JSON.parse(driverOut.trim().split('\n').pop() ?? '{}') as { batches: number; rows: number };
+    console.log(`one-row p99 with 8 connections: alone ${quiet.p99} ms (p50 ${quiet.p50}); while 100k-row CSV batches stream: ${busy.p99} ms (p50 ${busy.p50}, ${busy.rps.toFixed(0)} req/s, ${batches} batches, ${batchRows} rows)`);
+  } finally {
+    worker.child.kill('SIGTERM');
+    bare.child.kill('SIGTERM');
+    rmSync(repo, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

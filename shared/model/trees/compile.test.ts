@@ -1,0 +1,226 @@
+// The compiled flat layout and its kernels against the reference interpreter, on random ensembles
+// that stress every rule (lt/le, f32/f64 inputs, missing types, categorical nodes, deep trees,
+// multiclass, vector leaves, averaging) and on inputs sitting exactly on thresholds.
+import { describe, expect, it } from 'vitest';
+import { allocTree } from '../../formats/tree-shape.js';
+import { Container } from '../container.js';
+import { compileTreeEnsemble } from './compile.js';
+import { MAX_HEAP_DEPTH, TREE_CATEGORICAL, TREE_GENERIC, TREE_HEAP } from './flat-layout.js';
+import { nextUp32, nextUp64 } from './float-steps.js';
+import { referencePredict } from './reference-predict.js';
+import { MISSING_NAN, MISSING_NONE, MISSING_ZERO, type TreeEnsembleIR, type TreeIR } from './tree-ir.js';
+import type { TreeModel } from './tree-model.js';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Opts {
+  library: 'xgboost' | 'lightgbm' | 'sklearn';
+  trees: number;
+  depth: number;
+  /** probability that a node below the root becomes a leaf early */
+  early: number;
+  features: number;
+  groups: number;
+  leafWidth: number;
+  catProb: number;
+  average: boolean;
+}
+
+/** Thresholds drawn from a small grid so test inputs can hit them exactly. */
+const GRID = [-2, -1.5, -0.1, 0, 1e-36, 0.1, 0.3, 1 / 3, 1, 2.5];
+
+function randomTree(r: () => number, o: Opts, f32: boolean): TreeIR {
+  const left: number[] = [];
+  const right: number[] = [];
+  const nodes: Array<{ f: number; t: number; dl: number; mt: number; cat: number[] | null }> = [];
+  const leafVals: number[][] = [];
+  const grow = (level: number): number => {
+    const id = nodes.length;
+    nodes.push({ f: 0, t: 0, dl: 0, mt: MISSING_NAN, cat: null });
+    left.push(-1);
+    right.push(-1);
+    leafVals.push([]);
+    if (level >= o.depth || (level > 0 && r() < o.early)) {
+      leafVals[id] = Array.from({ length: o.leafWidth }, () => {
+        const v = (r() - 0.5) * 2;
+        return f32 ? Math.fround(v) : v;
+      });
+      return id;
+    }
+    const n = nodes[id]!;
+    n.f = Math.floor(r() * o.features);
+    const t = GRID[Math.floor(r() * GRID.length)]!;
+    n.t = f32 && o.library === 'xgboost' ? Math.fround(t) : t;
+    n.dl = r() < 0.5 ? 1 : 0;
+    n.mt = o.library === 'lightgbm' ? [MISSING_NAN, MISSING_ZERO, MISSING_NONE][Math.floor(r() * 3)]! : MISSING_NAN;
+    if (r() < o.catProb) n.cat = Array.from({ length: 40 }, (_, c) => c).filter(() => r() < 0.4);
+    const l = grow(level + 1);
+    const rr = grow(level + 1);
+    left[id] = l;
+    right[id] = rr;
+    return id;
+  };
+  grow(0);
+  const tree = allocTree(nodes.length, o.leafWidth);
+  const bits: number[] = [];
+  nodes.forEach((n, i) => {
+    tree.left[i] = left[i]!;
+    tree.right[i] = right[i]!;
+    tree.feature[i] = n.f;
+    tree.threshold[i] = n.t;
+    tree.defaultLeft[i] = n.dl;
+    tree.missingType[i] = n.mt;
+    if (n.cat) {
+      const words = 2;
+      tree.catOffset[i] = bits.length;
+      tree.catWords[i] = words;
+      const w = [0, 0];
+      for (const c of n.cat) w[c >>> 5] = (w[c >>> 5]! | (1 << (c & 31))) >>> 0;
+      bits.push(...w);
+    }
+    leafVals[i]!.forEach((v, k) => (tree.leafValue[i * o.leafWidth + k] = v));
+  });
+  tree.catBits = Uint32Array.from(bits);
+  return tree;
+}
+
+function randomIR(seed: number, o: Opts): TreeEnsembleIR {
+  const r = rng(seed);
+  const xgb = o.library === 'xgboost';
+  const f32In = o.library !== 'lightgbm';
+  const trees = Array.from({ length: o.trees }, () => randomTree(r, o, xgb));
+  return {
+    library: o.library,
+    objective: 'test',
+    task: o.groups > 1 ? 'multiclass' : 'regression',
+    numFeatures: o.features,
+    featureNames: null,
+    compare: xgb ? 'lt' : 'le',
+    inputPrecision: f32In ? 'f32' : 'f64',
+    sumPrecision: xgb ? 'f32' : 'f64',
+    categorical: xgb
+      ? { inSetGoesLeft: false, nan: 'default', invalid: 'left', negative: 'value' }
+      : { inSetGoesLeft: true, nan: 'right', invalid: 'right', negative: 'truncated' },
+    numGroups: o.groups,
+    leafWidth: o.leafWidth,
+    trees,
+    treeGroup: Int32Array.from(trees, (_, t) => (o.leafWidth > 1 ? 0 : t % o.groups)),
+    baseMargin: Float64Array.from({ length: o.groups }, (_, g) => (xgb ? Math.fround(0.25 * g - 0.1) : 0.25 * g - 0.1)),
+    average: o.average,
+    transform: o.groups > 1 ? 'softmax' : 'sigmoid',
+    sigmoidScale: 1,
+    classes: null,
+  };
+}
+
+/** Inputs on, just below and just above grid thresholds, plus NaN, ±Inf, ±0, tiny and categories. */
+function trickyRows(seed: number, rows: number, F: number): Float64Array {
+  const r = rng(seed);
+  const specials = [Number.NaN, Infinity, -Infinity, 0, -0, 1e-36, -1e-36, 5e-324, 3, 7.9, 39, 45, 1e9, -0.5];
+  const x = new Float64Array(rows * F);
+  for (let i = 0; i < x.length; i++) {
+    const u = r();
+    const t = GRID[Math.floor(r() * GRID.length)]!;
+    if (u < 0.25) x[i] = t;
+    else if (u < 0.35) x[i] = nextUp64(t);
+    else if (u < 0.45) x[i] = -nextUp64(-t);
+    else if (u < 0.5) x[i] = nextUp32(Math.fround(t));
+    else if (u < 0.7) x[i] = specials[Math.floor(r() * specials.length)]!;
+    else x[i] = (r() - 0.5) * 6;
+  }
+  return x;
+}
+
+function compileAndCheck(ir: TreeEnsembleIR, seed: number): TreeModel {
+  const model = compileTreeEnsemble(ir, 'xgboost_json') as TreeModel;
+  const rows = 203; // not a multiple of the interleave: the remainder path runs too
+  const F = ir.numFeatures;
+  const x = trickyRows(seed, rows, F);
+  for (const raw of [true, false]) {
+    const want = referencePredict(ir, x, rows, raw);
+    const W = want.length / rows;
+    const got = new Float64Array(rows * W);
+    model.predict(x, rows, got, raw);
+    expect(Array.from(got)).toEqual(Array.from(want));
+    const one = new Float64Array(W);
+    for (let i = 0; i < rows; i++) {
+      model.predictOne(x.subarray(i * F, i * F + F), one, raw);
+      expect(Array.from(one)).toEqual(Array.from(want.subarray(i * W, i * W + W)));
+    }
+  }
+  return model;
+}
+
+const base: Opts = { library: 'xgboost', trees: 23, depth: 5, early: 0.2, features: 6, groups: 1, leafWidth: 1, catProb: 0, average: false };
+
+describe('compiled tree ensembles equal the reference interpreter bit for bit', () => {
+  for (const library of ['xgboost', 'lightgbm', 'sklearn'] as const) {
+    it(`${library}: heap trees of mixed depths`, () => {
+      const m = compileAndCheck(randomIR(1, { ...base, library }), 11);
+      expect(m.layout.thresholdType).toBe(library === 'lightgbm' ? 'f64' : 'f32');
+    });
+    it(`${library}: multiclass with per-class trees`, () => {
+      compileAndCheck(randomIR(2, { ...base, library, groups: 3, trees: 30 }), 12);
+    });
+    it(`${library}: categorical nodes`, () => {
+      const m = compileAndCheck(randomIR(3, { ...base, library, catProb: 0.3 }), 13);
+      expect(m.layout.hasCat).toBe(true);
+    });
+    it(`${library}: deep lopsided trees take the generic path`, () => {
+      const ir = randomIR(4, { ...base, library, depth: MAX_HEAP_DEPTH + 3, early: 0.45, trees: 9 });
+      const m = compileAndCheck(ir, 14);
+      expect(m.layout.hasKids).toBe(true);
+    });
+  }
+  it('sklearn forests: vector leaves, averaged', () => {
+    compileAndCheck(randomIR(5, { ...base, library: 'sklearn', groups: 3, leafWidth: 3, average: true }), 15);
+  });
+  it('LightGBM averaged forests keep plain sums as raw margins', () => {
+    const ir = randomIR(6, { ...base, library: 'lightgbm', average: true });
+    ir.averageRaw = false;
+    compileAndCheck(ir, 16);
+  });
+  it('single-leaf trees and a model with no splits', () => {
+    compileAndCheck(randomIR(7, { ...base, depth: 0 }), 17);
+  });
+});
+
+describe('layout choices', () => {
+  it('pads each heap tree to its own depth; categorical and deep trees go generic', () => {
+    const ir = randomIR(8, { ...base, catProb: 0.05, trees: 40, depth: 6, early: 0.3 });
+    ir.trees.push(randomIR(18, { ...base, trees: 1, depth: MAX_HEAP_DEPTH + 4, early: 0.5 }).trees[0]!);
+    ir.treeGroup = new Int32Array(ir.trees.length);
+    const model = compileTreeEnsemble(ir, 'xgboost_json') as TreeModel;
+    const table = new Container(model.buffer).i32('tree_table');
+    const depthOf = (tree: TreeIR, i = 0): number =>
+      tree.left[i]! < 0 ? 0 : 1 + Math.max(depthOf(tree, tree.left[i]!), depthOf(tree, tree.right[i]!));
+    ir.trees.forEach((tree, t) => {
+      const hasCat = Array.from(tree.catOffset).some((c, i) => c >= 0 && tree.left[i]! >= 0);
+      const kind = table[t * 4]!;
+      expect(table[t * 4 + 1]).toBe(depthOf(tree));
+      if (hasCat) expect(kind).toBe(TREE_CATEGORICAL);
+      else if (depthOf(tree) > MAX_HEAP_DEPTH) expect(kind).toBe(TREE_GENERIC);
+      else if (depthOf(tree) <= 8) expect(kind).toBe(TREE_HEAP);
+    });
+    expect(new Set(Array.from({ length: ir.trees.length }, (_, t) => table[t * 4]))).toEqual(new Set([TREE_HEAP, TREE_GENERIC, TREE_CATEGORICAL]));
+  });
+  it('rejects a split on a feature the model does not have', () => {
+    const ir = randomIR(9, base);
+    ir.trees[0]!.feature[0] = 99;
+    expect(() => compileTreeEnsemble(ir, 'xgboost_json')).toThrow(/feature 99/);
+  });
+  it('rejects a base margin of the wrong width', () => {
+    const ir = randomIR(10, base);
+    ir.baseMargin = new Float64Array(2);
+    expect(() => compileTreeEnsemble(ir, 'xgboost_json')).toThrow(/base margin/);
+  });
+});

@@ -173,11 +173,19 @@ function parseNumber(s: string): number {
 function list(block: Block, key: string, where: string, length: number): number[] {
   const v = block.get(key);
   if (v === undefined) throw new TruncatedModelError(`LightGBM model: ${where} has no '${key}' (truncated file?)`);
-  const parts = v.trim() === '' ? [] : v.trim().split(/\s+/);
+  const trimmed = v.trim();
+  // LightGBM separates with single spaces; fall back to any whitespace for hand-edited files
+  const parts = trimmed === '' ? [] : trimmed.includes('  ') || trimmed.includes('\t') ? trimmed.split(/\s+/) : trimmed.split(' ');
   if (parts.length !== length) {
     throw new TruncatedModelError(`LightGBM model: ${where} ${key} has ${parts.length} values, expected ${length} (truncated file?)`);
   }
-  return parts.map(parseNumber);
+  const out = new Array<number>(length);
+  for (let i = 0; i < length; i++) {
+    const p = parts[i] as string;
+    const n = +p;
+    out[i] = n === n ? n : parseNumber(p);
+  }
+  return out;
 }
 
 function parseTree(block: Block, t: number, numFeatures: number): TreeIR {

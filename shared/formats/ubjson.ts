@@ -75,9 +75,20 @@ function readLength(r: Reader): number {
 function readString(r: Reader): string {
   const n = readLength(r);
   r.need(n);
-  const s = decoder.decode(r.bytes.subarray(r.pos, r.pos + n));
+  const b = r.bytes;
+  const start = r.pos;
   r.pos += n;
-  return s;
+  // Keys are short ASCII: building them directly beats a TextDecoder call per key.
+  if (n <= 64) {
+    let s = '';
+    for (let i = start; i < start + n; i++) {
+      const c = b[i] as number;
+      if (c >= 0x80) return decoder.decode(b.subarray(start, start + n));
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return decoder.decode(b.subarray(start, start + n));
 }
 
 function readValue(r: Reader, marker: number): unknown {

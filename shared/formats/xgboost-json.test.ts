@@ -163,6 +163,13 @@ describe('errors', () => {
     expect(() => parseXgboost(doc)).toThrow(/not a tree/);
   });
 
+  it('bare NaN / Infinity / -Infinity decode; strings holding those words are kept', () => {
+    const doc = decodeXgboostJson('{"a":[NaN,Infinity,-Infinity,1.5E0],"names":["NaN","x\\"Infinity"]}') as any;
+    expect(doc.a[0]).toBeNull();
+    expect(doc.a.slice(1)).toEqual([Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1.5]);
+    expect(doc.names).toEqual(['NaN', 'x"Infinity']);
+  });
+
   it('base_score strings', () => {
     expect(parseBaseScore('5E-1')).toEqual([0.5]);
     expect(parseBaseScore('[5E-1]')).toEqual([0.5]);

@@ -56,29 +56,8 @@ function endsInsideValue(text: string): boolean {
 }
 
 function replaceBareNonFinite(text: string): string {
-  let out = '';
-  let last = 0;
-  let inStr = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inStr) {
-      if (c === 92) i++; // backslash escape
-      else if (c === 34) inStr = false;
-      continue;
-    }
-    if (c === 34) {
-      inStr = true;
-    } else if (c === 78 && text.startsWith('NaN', i)) {
-      out += `${text.slice(last, i)}null`;
-      i += 2;
-      last = i + 1;
-    } else if (c === 73 && text.startsWith('Infinity', i)) {
-      out += `${text.slice(last, i)}1e999`;
-      i += 7;
-      last = i + 1;
-    }
-  }
-  return out + text.slice(last);
+  // Strings are matched whole (and kept) so a feature named "NaN" is left alone.
+  return text.replace(/"(?:[^"\\]|\\.)*"|NaN|Infinity/g, (m) => (m === 'NaN' ? 'null' : m === 'Infinity' ? '1e999' : m));
 }
 
 function isObj(v: unknown): v is Obj {

@@ -1,0 +1,130 @@
+// `grove compare --model CURRENT --candidate NEW --data rows.csv [--label COL] [--json OUT]
+// [--html OUT] [--max-regression 0.01] [--metric auc|logloss|accuracy|rmse|mae]`: the promotion
+// gate (DESIGN.md). Exit 0 promote, 1 reject, 2 error (bad arguments, unreadable files, models
+// that do not answer the same question).
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { compareModels } from '../../shared/compare/compare-models.js';
+import { renderCompareHtml } from '../../shared/compare/html-report.js';
+import type { VerdictRule } from '../../shared/compare/verdict.js';
+import { GroveError } from '../../shared/errors/grove-error.js';
+import { loadModelFile } from '../../shared/model/load.js';
+import { readCsv } from '../../shared/profile/csv-table.js';
+
+const USAGE = `usage: grove compare --model CURRENT --candidate NEW --data rows.csv [options]
+
+  --model FILE            the model serving now
+  --candidate FILE        the model that would replace it
+  --data CSV              rows to score (header of feature names, empty field = missing)
+  --label COL             label column: adds metrics with bootstrap 95% intervals
+  --json FILE             write the full result as JSON ('-' = stdout)
+  --html FILE             write an HTML report with charts
+  --metric NAME           primary metric (binary: auc; multiclass: logloss; regression: rmse)
+  --max-regression X      reject if the primary metric is worse by more than X (default 0.01)
+  --max-mean-diff X       also reject if predictions move more than X on average
+  --allow-missing-features  do not reject a candidate that lacks features the current model uses
+  --bootstrap N           bootstrap resamples (default 1000); --seed S (default 42)
+
+exit status: 0 promote, 1 reject, 2 error
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        model: { type: 'string' },
+        candidate: { type: 'string' },
+        data: { type: 'string' },
+        label: { type: 'string' },
+        json: { type: 'string' },
+        html: { type: 'string' },
+        metric: { type: 'string' },
+        'max-regression': { type: 'string' },
+        'max-mean-diff': { type: 'string' },
+        'allow-missing-features': { type: 'boolean', default: false },
+        bootstrap: { type: 'string' },
+        seed: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (err) {
+    process.stderr.write(`grove compare: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (!args.model || !args.candidate || !args.data) {
+    process.stderr.write(`grove compare: --model, --candidate and --data are required\n\n${USAGE}`);
+    return 2;
+  }
+  const num = (s: string | undefined, dflt: number | null, name: string): number | null => {
+    if (s === undefined) return dflt;
+    const v = Number(s);
+    if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} must be a non-negative number`);
+    return v;
+  };
+  let rule: VerdictRule;
+  let iterations: number;
+  let seed: number;
+  try {
+    rule = {
+      metric: args.metric ?? null,
+      maxRegression: num(args['max-regression'], 0.01, 'max-regression')!,
+      maxMeanDiff: num(args['max-mean-diff'], null, 'max-mean-diff'),
+      requireFeatures: !args['allow-missing-features'],
+    };
+    iterations = num(args.bootstrap, 1000, 'bootstrap')!;
+    seed = num(args.seed, 42, 'seed')!;
+    if (!Number.isInteger(iterations) || iterations < 10) throw new Error('--bootstrap must be an integer >= 10');
+    if (rule.metric && !['auc', 'logloss', 'accuracy', 'rmse', 'mae'].includes(rule.metric)) {
+      throw new Error(`--metric must be one of auc, logloss, accuracy, rmse, mae`);
+    }
+  } catch (err) {
+    process.stderr.write(`grove compare: ${(err as Error).message}\n`);
+    return 2;
+  }
+  try {
+    const [current, candidate, table] = await Promise.all([loadModelFile(args.model), loadModelFile(args.candidate), readCsv(args.data)]);
+    const report = compareModels(current, candidate, table, {
+      currentName: args.model,
+      candidateName: args.candidate,
+      label: args.label,
+      rule,
+      seed,
+      iterations,
+    });
+    const { _charts, ...json } = report;
+    const text = `${JSON.stringify(json, null, 2)}\n`;
+    if (args.json === '-') process.stdout.write(text);
+    else if (args.json) await writeFile(args.json, text);
+    if (args.html) await writeFile(args.html, renderCompareHtml(report));
+    process.stderr.write(`${summary(report)}\n`);
+    return report.verdict === 'promote' ? 0 : 1;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const code = err instanceof GroveError ? ` (${err.code})` : '';
+    process.stderr.write(`grove compare: ${e?.message ?? String(err)}${code}\n`);
+    return 2;
+  }
+}
+
+function summary(r: ReturnType<typeof compareModels>): string {
+  const lines = [
+    `grove compare: ${r.verdict.toUpperCase()}`,
+    `  rows ${r.rows}; prediction diff max ${r.prediction_diff.max_abs.toPrecision(4)}, mean ${r.prediction_diff.mean_abs.toPrecision(4)}` +
+      (r.prediction_diff.class_agreement === null ? '' : `, class agreement ${(r.prediction_diff.class_agreement * 100).toFixed(2)}%`),
+  ];
+  if (r.current.metrics && r.candidate.metrics) {
+    for (const m of Object.keys(r.current.metrics)) {
+      const c = r.current.metrics[m]!;
+      const n = r.candidate.metrics[m]!;
+      lines.push(`  ${m.padEnd(9)} current ${c.value.toFixed(5)} [${c.ci_low.toFixed(5)}, ${c.ci_high.toFixed(5)}]  candidate ${n.value.toFixed(5)} [${n.ci_low.toFixed(5)}, ${n.ci_high.toFixed(5)}]`);
+    }
+  }
+  for (const reason of r.reasons) lines.push(`  - ${reason}`);
+  return lines.join('\n');
+}

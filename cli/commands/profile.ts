@@ -1,0 +1,65 @@
+// `grove profile --model FILE --data train.csv [--label COL] [--bins 10] --output profile.json`
+// (DESIGN.md, Monitoring): writes the training profile the worker's drift monitor compares live
+// traffic with. Keep it as models/{m}/{v}/profile.json.
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { GroveError } from '../../shared/errors/grove-error.js';
+import { profileModelFile } from '../../shared/profile/profile-model.js';
+
+const USAGE = `usage: grove profile --model FILE --data train.csv [--label COL] [--bins N] --output profile.json
+
+  --model FILE     model file (XGBoost, LightGBM, scikit-learn, .grove)
+  --data CSV       training rows, header of feature names, empty field = missing
+  --label COL      the label column (left out of the features; its mean is recorded)
+  --bins N         quantile bins per numeric feature (default 10)
+  --output FILE    where to write profile.json (default: stdout)
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        model: { type: 'string' },
+        data: { type: 'string' },
+        label: { type: 'string' },
+        bins: { type: 'string' },
+        output: { type: 'string', short: 'o' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (err) {
+    process.stderr.write(`grove profile: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (!args.model || !args.data) {
+    process.stderr.write(`grove profile: --model and --data are required\n\n${USAGE}`);
+    return 2;
+  }
+  const bins = args.bins === undefined ? 10 : Number(args.bins);
+  if (!Number.isInteger(bins) || bins < 2 || bins > 100) {
+    process.stderr.write('grove profile: --bins must be an integer from 2 to 100\n');
+    return 2;
+  }
+  try {
+    const profile = await profileModelFile(args.model, args.data, { label: args.label, bins });
+    const text = `${JSON.stringify(profile, null, 1)}\n`;
+    if (args.output) {
+      await writeFile(args.output, text);
+      process.stderr.write(`grove profile: wrote ${args.output} (${profile.features.length} features, ${profile.rows} rows)\n`);
+    } else process.stdout.write(text);
+    return 0;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (err instanceof GroveError || e.code === 'ENOENT' || e.code === 'EISDIR' || e.code === 'EACCES') {
+      process.stderr.write(`grove profile: ${e.message}${err instanceof GroveError ? ` (${err.code})` : ''}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}

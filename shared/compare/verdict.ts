@@ -1,0 +1,55 @@
+// The promotion rule. Default (DESIGN.md): reject when the candidate's primary metric is worse than
+// the current model's by more than --max-regression (absolute, in the metric's own units), or when a
+// feature the current model uses is missing from the candidate's inputs (callers would send it and
+// the candidate would silently ignore it). Optional: --max-mean-diff rejects a candidate whose
+// predictions move more than that on average (useful without labels).
+import type { Interval } from '../metrics-eval/bootstrap.js';
+
+export interface VerdictRule {
+  metric: string | null;
+  maxRegression: number;
+  maxMeanDiff: number | null;
+  /** Reject on missing used features (default true). */
+  requireFeatures: boolean;
+}
+
+export const HIGHER_BETTER = new Set(['auc', 'accuracy']);
+
+export function decideVerdict(input: {
+  rule: VerdictRule;
+  primary: string | null;
+  current: Record<string, Interval> | null;
+  candidate: Record<string, Interval> | null;
+  missingFeatures: string[];
+  meanAbsDiff: number;
+}): { verdict: 'promote' | 'reject'; reasons: string[] } {
+  const reasons: string[] = [];
+  let reject = false;
+  const { rule, primary } = input;
+  if (primary && input.current && input.candidate) {
+    const c = input.current[primary]!.value;
+    const n = input.candidate[primary]!.value;
+    const worse = HIGHER_BETTER.has(primary) ? c - n : n - c;
+    if (!(worse <= rule.maxRegression)) {
+      reject = true;
+      reasons.push(`${primary} is worse by ${fmt(worse)} (current ${fmt(c)}, candidate ${fmt(n)}); allowed regression ${rule.maxRegression}`);
+    } else {
+      reasons.push(`${primary}: current ${fmt(c)}, candidate ${fmt(n)} (${worse > 0 ? `worse by ${fmt(worse)}, within ${rule.maxRegression}` : 'not worse'})`);
+    }
+  } else {
+    reasons.push('no labels: metrics not compared');
+  }
+  if (rule.requireFeatures && input.missingFeatures.length > 0) {
+    reject = true;
+    reasons.push(`the candidate lacks features the current model uses: ${input.missingFeatures.join(', ')}`);
+  }
+  if (rule.maxMeanDiff !== null && input.meanAbsDiff > rule.maxMeanDiff) {
+    reject = true;
+    reasons.push(`mean absolute prediction difference ${fmt(input.meanAbsDiff)} exceeds ${rule.maxMeanDiff}`);
+  }
+  return { verdict: reject ? 'reject' : 'promote', reasons };
+}
+
+function fmt(x: number): string {
+  return Number.isFinite(x) ? Number(x.toPrecision(6)).toString() : String(x);
+}

@@ -1,0 +1,56 @@
+// Profiles a model file on training data: what `grove profile` and `grove convert --profile` run.
+// Loads the model, reads the CSV (columns matched to the model's feature names; the label column,
+// if named, is left out), predicts every row, and builds the profile (build-profile.ts).
+import { readFile } from 'node:fs/promises';
+import { BadInputError } from '../errors/grove-error.js';
+import { loadModelFile } from '../model/load.js';
+import { buildProfile } from './build-profile.js';
+import { categoricalFromModel, categoricalFromModelFile } from './categorical-features.js';
+import { column, featureMatrix, parseNumber, readCsv } from './csv-table.js';
+import type { Profile } from './profile-types.js';
+
+export interface ProfileModelOptions {
+  label?: string | undefined;
+  bins?: number;
+}
+
+export async function profileModelFile(modelPath: string, dataPath: string, opts: ProfileModelOptions = {}): Promise<Profile> {
+  const model = await loadModelFile(modelPath);
+  const meta = model.meta;
+  if (meta.sparse) throw new BadInputError('sparse models (named-feature pipelines) have no dense profile');
+  const table = await readCsv(dataPath);
+  if (table.rows.length === 0) throw new BadInputError(`${dataPath} has no rows`);
+  const exclude = opts.label ? [opts.label] : [];
+  const data = featureMatrix(table, meta.featureNames, exclude);
+  const rows = table.rows.length;
+  const predictions = new Float64Array(rows * meta.outputNames.length);
+  model.predict(data, rows, predictions);
+  const categorical = categoricalFromModel(model);
+  try {
+    for (const f of categoricalFromModelFile(modelPath, new Uint8Array(await readFile(modelPath)))) categorical.add(f);
+  } catch {
+    // unreadable twice is unlikely; the data heuristic still applies
+  }
+  let label: { name: string; values: Float64Array } | undefined;
+  if (opts.label) {
+    const raw = column(table, opts.label);
+    label = { name: opts.label, values: Float64Array.from(raw, (s) => {
+      try {
+        return parseNumber(s);
+      } catch {
+        return Number.NaN;
+      }
+    }) };
+  }
+  return buildProfile({
+    featureNames: meta.featureNames,
+    task: meta.task,
+    outputNames: meta.outputNames,
+    data,
+    rows,
+    predictions,
+    categorical,
+    ...(opts.bins ? { bins: opts.bins } : {}),
+    ...(label ? { label } : {}),
+  });
+}

@@ -14,6 +14,7 @@ import type { Model, Platform } from './model.js';
 import { modelFromContainer } from './registry.js';
 import { compileTreeEnsemble } from './trees/compile.js';
 import './trees/tree-model.js';
+import { loadSklearn } from '../sklearn/index.js';
 
 export interface LoadOptions {
   /** Helps detection when the content is ambiguous; never overrides clear content. */
@@ -46,6 +47,9 @@ export function loadModel(bytes: Uint8Array, opts: LoadOptions = {}): Model {
       return compileTreeEnsemble(parseXgboost(decodeUbjson(bytes)), platform);
     case 'lightgbm_text':
       return compileTreeEnsemble(parseLightgbmText(utf8(bytes)), platform);
+    case 'sklearn_pickle':
+    case 'sklearn_joblib':
+      return loadSklearn(bytes, platform);
     default:
       throw new ModelFormatError(`${platform} models are not supported by this build`, 'GROVE_ERR_UNSUPPORTED_MODEL');
   }

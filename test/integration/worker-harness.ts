@@ -1,0 +1,130 @@
+// Shared by the worker integration tests: builds a temporary model repository from the fixtures,
+// starts `node dist/cli/grove.js worker` on port 0, reads its URL from stdout, and stops it.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const FIXTURES = join(ROOT, 'test', 'fixtures');
+const CLI = join(ROOT, 'dist', 'cli', 'grove.js');
+
+export function modelFileOf(fixture: string): string {
+  const dir = join(FIXTURES, fixture);
+  const name = readdirSync(dir).find((n) => /^model\.(json|ubj|txt|joblib|pkl|grove)$/.test(n));
+  if (!name) throw new Error(`no model file in ${dir}`);
+  return join(dir, name);
+}
+
+/** `{model: {version: fixture}}` -> a temporary repository. */
+export function makeRepository(spec: Record<string, Record<string, string>>): string {
+  const root = mkdtempSync(join(tmpdir(), 'grove-worker-test-'));
+  for (const [model, versions] of Object.entries(spec)) {
+    for (const [version, fixture] of Object.entries(versions)) addVersion(root, model, version, fixture);
+  }
+  return root;
+}
+
+export function addVersion(root: string, model: string, version: string, fixture: string): void {
+  const src = modelFileOf(fixture);
+  const dir = join(root, model, version);
+  mkdirSync(dir, { recursive: true });
+  cpSync(src, join(dir, src.split('/').pop()!));
+}
+
+export function removeRepository(root: string): void {
+  rmSync(root, { recursive: true, force: true });
+}
+
+export interface WorkerProcess {
+  url: string;
+  child: ChildProcess;
+  stderr(): string;
+  /** Sends a signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function startWorkerProcess(modelsDir: string, args: string[] = []): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [CLI, 'worker', '--models', modelsDir, '--port', '0', '--rescan', '300', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8');
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (c: string) => (err += c));
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  return new Promise((resolvePromise, reject) => {
+    const t = setTimeout(() => reject(new Error(`worker did not start: ${err}`)), 30_000);
+    child.stdout!.on('data', (c: string) => {
+      out += c;
+      const m = /grove worker listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolvePromise({
+          url: m[1]!,
+          child,
+          stderr: () => err,
+          async stop(signal = 'SIGTERM') {
+            if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+            return exited;
+          },
+        });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`worker exited with ${code}: ${err}`));
+    });
+  });
+}
+
+/** Fixture rows as JSON values (empty field = null) and the library's predictions. */
+export function fixtureRows(fixture: string): { header: string[]; rows: (number | null)[][]; pred: number[][] } {
+  const lines = readFileSync(join(FIXTURES, fixture, 'test.csv'), 'utf8').trim().split('\n');
+  const header = lines[0]!.split(',');
+  const rows = lines.slice(1).map((l) => l.split(',').map((f) => (f === '' ? null : Number(f))));
+  const pred = readFileSync(join(FIXTURES, fixture, 'pred.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(',').map(Number));
+  return { header, rows, pred };
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await r.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: r.status, body: parsed, headers: r.headers };
+}
+
+export async function getJson(url: string): Promise<{ status: number; body: any; headers: Headers }> {
+  const r = await fetch(url);
+  const text = await r.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: r.status, body: parsed, headers: r.headers };
+}
+
+export async function waitFor<T>(f: () => Promise<T | undefined | false>, timeoutMs = 20_000, stepMs = 100): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+export function closeTo(a: number, b: number): boolean {
+  return Math.abs(a - b) <= 1e-6 + 1e-6 * Math.abs(b);
+}

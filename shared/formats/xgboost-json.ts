@@ -104,7 +104,7 @@ function numList(o: Obj, key: string, where: string, length?: number): NumList {
     throw new ModelFormatError(`XGBoost model: ${where}.${key} is not an array`);
   }
   if (length !== undefined && list.length !== length) {
-    throw new TruncatedModelError(`XGBoost model: ${where}.${key} has ${list.length} entries, expected ${length}`);
+    throw new ModelFormatError(`XGBoost model: ${where}.${key} has ${list.length} entries, expected ${length}`);
   }
   return list;
 }

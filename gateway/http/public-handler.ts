@@ -225,6 +225,8 @@ export class PublicHandler {
       headers.push('content-type', 'application/json');
       const sha = uh['x-grove-model-sha256'];
       if (sha) headers.push('x-grove-model-sha256', sha as string);
+      const name = uh['x-grove-model'];
+      if (name) headers.push('x-grove-model', name as string);
     }
     const served = (uh['x-grove-model-version'] as string | undefined) ?? version;
     if (served) headers.push('x-grove-model-version', served);

@@ -1,0 +1,147 @@
+// `grove gateway --upstreams URL,... | --consul HOST:PORT [options]` (DESIGN.md CLI): a gateway
+// over fixed workers (static discovery) or the passing `grove-worker` instances in Consul, whose
+// split weights then live in Consul KV (grove/splits/<model>) so every gateway agrees. The options
+// shared with `grove serve` are defined here.
+import { resolve } from 'node:path';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConsulDiscovery, ConsulSplitBackend } from '../../gateway/discovery/consul-discovery.js';
+import { startGateway, type GatewayOptions } from '../../gateway/gateway.js';
+import { isPolicyName, POLICY_NAMES, type PolicyName } from '../../gateway/policies/policy.js';
+import { FileSplitBackend, type SplitBackend } from '../../gateway/split/split-registry.js';
+import { GroveError } from '../../shared/errors/grove-error.js';
+
+export const gatewayOptionSpecs = {
+  options: {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    policy: { type: 'string' },
+    'admin-port': { type: 'string' },
+    'admin-host': { type: 'string' },
+    'admin-token': { type: 'string' },
+    'state-dir': { type: 'string' },
+    timeout: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+  usage: `  --port P              public port (default 8080)
+  --host H              public address (default 127.0.0.1)
+  --policy P            ${POLICY_NAMES.join(' | ')} (default p2c)
+  --admin-port P        admin API port (default 8081)
+  --admin-host H        admin API address (default 127.0.0.1; a non-loopback address needs a token)
+  --admin-token T       admin bearer token (or env GROVE_ADMIN_TOKEN; generated and printed if absent)
+  --state-dir DIR       where split weights persist (splits.json)
+  --timeout MS          upstream timeout (default 10000)
+`,
+} as const;
+
+export function parseGatewayCommon(values: Record<string, string | boolean | undefined>): GatewayOptions & { policy: PolicyName } {
+  const num = (name: string, dflt: number) => {
+    const v = values[name];
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65535 * 1000) throw new Error(`--${name} must be a non-negative integer`);
+    return n;
+  };
+  const policy = (values.policy as string | undefined) ?? 'p2c';
+  if (!isPolicyName(policy)) throw new Error(`--policy must be one of ${POLICY_NAMES.join(', ')}`);
+  return {
+    port: num('port', 8080),
+    host: (values.host as string | undefined) ?? '127.0.0.1',
+    policy,
+    adminPort: num('admin-port', 8081),
+    adminHost: (values['admin-host'] as string | undefined) ?? '127.0.0.1',
+    adminToken: (values['admin-token'] as string | undefined) ?? (process.env.GROVE_ADMIN_TOKEN || undefined),
+    timeoutMs: num('timeout', 10_000),
+  };
+}
+
+export function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (s: string) => {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      resolve(s);
+    };
+    const onTerm = () => on('SIGTERM');
+    const onInt = () => on('SIGINT');
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+  });
+}
+
+const USAGE = `usage: grove gateway (--upstreams URL,... | --consul HOST:PORT) [options]
+
+  --upstreams URLS      comma-separated worker URLs (static discovery)
+  --consul HOST:PORT    discover passing grove-worker instances in Consul; splits in Consul KV
+  --models DIR          read default splits from DIR/<model>/config.json
+${gatewayOptionSpecs.usage}`;
+
+export async function run(argv: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { ...gatewayOptionSpecs.options, upstreams: { type: 'string' }, consul: { type: 'string' }, models: { type: 'string' } },
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`grove gateway: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const upstreams = typeof values.upstreams === 'string' ? values.upstreams.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  const consul = values.consul as string | undefined;
+  if ((upstreams.length === 0) === (consul === undefined)) {
+    process.stderr.write(`grove gateway: give exactly one of --upstreams or --consul\n\n${USAGE}`);
+    return 2;
+  }
+  for (const u of upstreams) {
+    if (!/^https?:\/\/[^/]+\/?$/.test(u)) {
+      process.stderr.write(`grove gateway: upstream '${u}' is not a URL like http://host:port\n`);
+      return 2;
+    }
+  }
+  let common;
+  try {
+    common = parseGatewayCommon(values);
+  } catch (err) {
+    process.stderr.write(`grove gateway: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const stateDir = values['state-dir'] as string | undefined;
+  let backend: SplitBackend | null = stateDir ? new FileSplitBackend(join(resolve(stateDir), 'splits.json')) : null;
+  if (consul) backend = new ConsulSplitBackend(consul);
+  let gw;
+  try {
+    gw = await startGateway({
+      ...common,
+      modelsDir: typeof values.models === 'string' ? resolve(values.models) : undefined,
+      splitBackend: backend,
+      pollVersions: true,
+    });
+  } catch (err) {
+    if (err instanceof GroveError) {
+      process.stderr.write(`grove gateway: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  upstreams.forEach((u, i) => gw.workers.add(`static-${i}`, u));
+  let discovery: ConsulDiscovery | null = null;
+  if (consul) {
+    discovery = new ConsulDiscovery(consul, gw.workers, { log: (m) => process.stderr.write(`grove gateway: ${m}\n`) });
+    discovery.start();
+  }
+  await gw.health.runOnce();
+  process.stdout.write(`grove gateway listening on ${gw.url}\n`);
+  if (gw.adminUrl) process.stdout.write(`grove admin listening on ${gw.adminUrl}\n`);
+  if (gw.tokenGenerated) process.stdout.write(`grove admin token: ${gw.adminToken}\n`);
+  await waitForSignal();
+  discovery?.stop();
+  backend?.close?.();
+  await gw.close();
+  return 0;
+}

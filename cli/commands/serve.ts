@@ -1,0 +1,89 @@
+// `grove serve --models DIR [--port 8080] [--workers N] [--policy p2c] [--admin-port 8081]
+// [--admin-host 127.0.0.1] [--admin-token T | env GROVE_ADMIN_TOKEN] [--state-dir DIR]`
+// (DESIGN.md CLI): the gateway in this (primary) process plus N local worker processes under
+// node:cluster, respawned when they die. Prints `grove gateway listening on URL`, `grove admin
+// listening on URL` and, when no token was given, `grove admin token: T` (a generated one; the
+// admin API never runs without a token). SIGTERM/SIGINT: stop accepting, drain, stop the workers,
+// exit 0. Splits persist in <state-dir>/splits.json (default <models>/.grove, which the worker's
+// repository scan ignores: model names cannot start with '.').
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LocalCluster } from '../../gateway/discovery/local-cluster.js';
+import { startGateway } from '../../gateway/gateway.js';
+import { isPolicyName } from '../../gateway/policies/policy.js';
+import { FileSplitBackend } from '../../gateway/split/split-registry.js';
+import { GroveError } from '../../shared/errors/grove-error.js';
+import { gatewayOptionSpecs, parseGatewayCommon, waitForSignal } from './gateway.js';
+
+const USAGE = `usage: grove serve [--models DIR] [options]
+
+  --models DIR          model repository (default ./models)
+  --workers N           local worker processes (default: available parallelism)
+  --threads N           predict threads per worker (default: the worker's own default)
+${'' /* shared options */}${gatewayOptionSpecs.usage}`;
+
+export async function run(argv: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { ...gatewayOptionSpecs.options, models: { type: 'string' }, workers: { type: 'string' }, threads: { type: 'string' } },
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`grove serve: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const modelsDir = resolve((values.models as string | undefined) ?? 'models');
+  const count = values.workers === undefined ? availableParallelism() : Number(values.workers);
+  if (!Number.isInteger(count) || count < 1 || count > 256) {
+    process.stderr.write('grove serve: --workers must be an integer in 1..256\n');
+    return 2;
+  }
+  let common;
+  try {
+    common = parseGatewayCommon(values);
+  } catch (err) {
+    process.stderr.write(`grove serve: ${(err as Error).message}\n`);
+    return 2;
+  }
+  if (!isPolicyName(common.policy)) return 2;
+  const stateDir = (values['state-dir'] as string | undefined) ?? join(modelsDir, '.grove');
+  let gw;
+  try {
+    gw = await startGateway({
+      ...common,
+      modelsDir,
+      splitBackend: new FileSplitBackend(join(stateDir, 'splits.json')),
+      pollVersions: true,
+    });
+  } catch (err) {
+    if (err instanceof GroveError) {
+      process.stderr.write(`grove serve: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const log = (m: string) => process.stderr.write(`grove serve: ${m}\n`);
+  const local = new LocalCluster(gw.workers, {
+    count,
+    modelsDir,
+    threads: values.threads === undefined ? undefined : Number(values.threads),
+    log,
+  });
+  await local.start();
+  process.stdout.write(`grove gateway listening on ${gw.url}\n`);
+  if (gw.adminUrl) process.stdout.write(`grove admin listening on ${gw.adminUrl}\n`);
+  if (gw.tokenGenerated) process.stdout.write(`grove admin token: ${gw.adminToken}\n`);
+  process.stdout.write(`grove workers: ${local.pids().join(' ')}\n`);
+  await waitForSignal();
+  log('stopping: draining requests, then stopping workers');
+  await gw.close();
+  await local.stop();
+  return 0;
+}

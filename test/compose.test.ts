@@ -100,11 +100,14 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('workers read the models volume at the path they are given', () => {
+  it('workers (and the gateway, for default splits) read the models volume at the path they are given', () => {
     expect(compose.volumes).toHaveProperty('models');
-    for (const [name, service] of groveServices.filter(([, s]) => argv(s)[0] === 'worker')) {
+    for (const [name, service] of groveServices) {
       const dir = flag(argv(service), '--models');
-      expect(service.volumes, name).toContain(`models:${dir}`);
+      if (argv(service)[0] === 'worker') expect(dir, name).toBeTruthy();
+      if (dir === undefined) continue;
+      const mounts = (service.volumes ?? []).map((v) => v.replace(/:ro$/, ''));
+      expect(mounts, name).toContain(`models:${dir}`);
     }
   });
 

@@ -42,6 +42,8 @@ describe('detectFormat', () => {
       [Uint8Array.from([0x50, 0x4b, 0x03, 0x04, 0, 0]), /zip archive/],
       [Uint8Array.from([0, 1, 2, 3, 4, 5, 6, 7, 255, 0, 0, 0]), /binary data/],
       [new Uint8Array(0), /empty/],
+      [bytes('{"name":"tree","version":"v4","tree_info":[{"tree_structure":{}}]}'), /LightGBM JSON dump/],
+      [bytes('booster[0]:\n0:[f3<0.5] yes=1,no=2,missing=1\n'), /XGBoost text dump/],
     ];
     for (const [b, re] of cases) {
       expect(() => detectFormat(b, 'model.bin')).toThrow(ModelFormatError);

@@ -42,6 +42,9 @@ export function detectFormat(bytes: Uint8Array, fileName?: string): Platform {
   while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0a || bytes[i] === 0x0d)) i++;
   if (bytes[i] === 0x7b) {
     if (indexOfAscii(bytes, '"learner"') >= 0) return 'xgboost_json';
+    if (indexOfAscii(bytes, '"tree_info"') >= 0 && indexOfAscii(bytes, '"tree_structure"') >= 0) {
+      throw new ModelFormatError(`${what} is not a model file grove can read (looks like a LightGBM JSON dump from dump_model(); save the model with save_model() as text)`);
+    }
     throw new ModelFormatError(`${what} is not a model file grove can read (looks like JSON without XGBoost's "learner" object)`);
   }
   if (startsWith(bytes, ascii('tree\n'), i) || startsWith(bytes, ascii('tree\r\n'), i)) return 'lightgbm_text';
@@ -77,5 +80,6 @@ function describe(bytes: Uint8Array, textStart: number): string {
   const line = Buffer.from(bytes.subarray(textStart, textStart + 200)).toString('utf8').split(/\r?\n/)[0] ?? '';
   if (line.includes(',') && !line.includes('=')) return `a CSV file: '${line.slice(0, 60)}'`;
   if (bytes[textStart] === 0x5b) return 'a JSON array, not a model';
+  if (line.startsWith('booster[')) return "an XGBoost text dump (dump_model); save the model with save_model('model.json')";
   return `text: '${line.slice(0, 60)}'`;
 }

@@ -4,7 +4,7 @@
 // let in-flight requests finish, then stop the pool and the watchers.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
 import { TimeoutError, toGroveError } from '../shared/errors/grove-error.js';
 import { addBatchRoutes } from './batch/batch-route.js';
@@ -13,6 +13,7 @@ import { requestIdOf } from './http/request-id.js';
 import { sendError } from './http/respond.js';
 import { type RequestContext, Router } from './http/router.js';
 import { WorkerMetrics } from './metrics/worker-metrics.js';
+import { attachMonitoring, type MonitoringOptions } from './monitor/attach-monitoring.js';
 import type { PredictionObserver } from './observer.js';
 import { PredictPool } from './pool/predict-pool.js';
 import { ModelRepository } from './repository/model-repository.js';
@@ -39,6 +40,8 @@ export interface WorkerOptions {
   rescanIntervalMs?: number;
   /** A model file must be this old before it is loaded (it may still be being written). */
   settleMs?: number;
+  /** Drift monitoring, alert webhook and prediction log (worker/monitor/attach-monitoring.ts). */
+  monitoring?: MonitoringOptions;
 }
 
 export interface RunningWorker {
@@ -123,7 +126,10 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       if (ctx.done) return;
       const e = toGroveError(err);
       if (e.statusCode >= 500 && e.code === 'GROVE_ERR_INTERNAL') {
-        logger.error({ event: 'request_failed', requestId: ctx.requestId, err: (err as Error)?.stack ?? String(err) }, 'request failed');
+        logger.error(
+          { event: 'request_failed', requestId: ctx.requestId, err: (err as Error)?.stack ?? String(err) },
+          'request failed',
+        );
       }
       status = sendError(ctx.res, e, ctx.requestId, ctx.served);
       if (e.statusCode === 413) req.pause();
@@ -164,28 +170,43 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   server.on('clientError', (err, socket) => {
     // Malformed HTTP (bad request line, oversized headers): answer 400 if the socket still can.
     if (socket.writable && !(err as { code?: string }).code?.startsWith('ECONN')) {
-      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json\r\n\r\n{"error":"malformed HTTP request","code":"GROVE_ERR_BAD_HTTP"}');
+      socket.end(
+        'HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json\r\n\r\n{"error":"malformed HTTP request","code":"GROVE_ERR_BAD_HTTP"}',
+      );
     } else socket.destroy();
   });
 
   // The request timeout: node's own requestTimeout would also cut long :batch streams, so a
   // sweeper answers 504 for non-streamed requests that outlive the limit.
-  const sweeper = setInterval(() => {
-    const now = performance.now();
-    for (const ctx of active) {
-      if (ctx.streaming || now - ctx.start < requestTimeoutMs) continue;
-      finish(ctx, sendError(ctx.res, new TimeoutError(`request not answered within ${requestTimeoutMs} ms`), ctx.requestId));
-    }
-  }, Math.min(1000, requestTimeoutMs));
+  const sweeper = setInterval(
+    () => {
+      const now = performance.now();
+      for (const ctx of active) {
+        if (ctx.streaming || now - ctx.start < requestTimeoutMs) continue;
+        finish(
+          ctx,
+          sendError(
+            ctx.res,
+            new TimeoutError(`request not answered within ${requestTimeoutMs} ms`),
+            ctx.requestId,
+          ),
+        );
+      }
+    },
+    Math.min(1000, requestTimeoutMs),
+  );
   sweeper.unref();
 
   await repository.start();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1', exclusive: opts.exclusive ?? false }, () => {
-      server.off('error', reject);
-      resolve();
-    });
+    server.listen(
+      { port: opts.port ?? 0, host: opts.host ?? '127.0.0.1', exclusive: opts.exclusive ?? false },
+      () => {
+        server.off('error', reject);
+        resolve();
+      },
+    );
   });
   const port = (server.address() as AddressInfo).port;
   const host = opts.host ?? '127.0.0.1';
@@ -193,7 +214,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const observers = predictor.observers;
   let closing: Promise<void> | null = null;
 
-  return {
+  const running: RunningWorker = {
     url: `http://${urlHost}:${port}`,
     port,
     server,
@@ -226,4 +247,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       return closing;
     },
   };
+  // Drift monitor, alarms and the prediction log (worker/monitor/); their observers close with the worker.
+  attachMonitoring(running, opts.monitoring ?? {});
+  return running;
 }

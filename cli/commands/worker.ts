@@ -6,8 +6,12 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { encodeVersionsMeta, registerWorker, type WorkerRegistration } from '../../shared/consul/worker-registration.js';
-import { startWorker } from '../../worker/start-worker.js';
+import {
+  encodeVersionsMeta,
+  registerWorker,
+  type WorkerRegistration,
+} from '../../shared/consul/worker-registration.js';
+import { startWorker, type WorkerOptions } from '../../worker/start-worker.js';
 
 const USAGE = `usage: grove worker --models DIR [--port 0] [--host 127.0.0.1] [options]
 
@@ -23,6 +27,10 @@ const USAGE = `usage: grove worker --models DIR [--port 0] [--host 127.0.0.1] [o
   --consul HOST:PORT      register in Consul (service grove-worker) with the live versions as meta
   --advertise-host H      address to register in Consul (default: --host, or the hostname if 0.0.0.0)
   --log-level LEVEL       pino level (default info)
+  --alert-webhook URL     POST monitor alarms (firing / resolved) to this URL
+  --prediction-log DIR    write sampled predictions as NDJSON to DIR (size-rotated)
+  --prediction-log-sample R   share of requests logged, 0..1 (default 1)
+  --no-monitor            turn the drift monitor off
 `;
 
 function int(v: string | undefined, name: string, dflt: number): number {
@@ -30,6 +38,13 @@ function int(v: string | undefined, name: string, dflt: number): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer`);
   return n;
+}
+
+function sampleRate(v: string | undefined): number {
+  if (v === undefined) return 1;
+  const r = Number(v);
+  if (!(r >= 0 && r <= 1)) throw new Error('--prediction-log-sample must be a number from 0 to 1');
+  return r;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -50,6 +65,10 @@ export async function run(argv: string[]): Promise<number> {
         consul: { type: 'string' },
         'advertise-host': { type: 'string' },
         'log-level': { type: 'string' },
+        'alert-webhook': { type: 'string' },
+        'prediction-log': { type: 'string' },
+        'prediction-log-sample': { type: 'string' },
+        'no-monitor': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -66,8 +85,11 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`grove worker: --models DIR is required\n\n${USAGE}`);
     return 2;
   }
-  const logger = pino({ name: 'grove-worker', level: (values['log-level'] as string) ?? 'info' }, pino.destination(2));
-  let opts;
+  const logger = pino(
+    { name: 'grove-worker', level: (values['log-level'] as string) ?? 'info' },
+    pino.destination(2),
+  );
+  let opts: WorkerOptions;
   try {
     opts = {
       modelsDir: values.models,
@@ -80,6 +102,12 @@ export async function run(argv: string[]): Promise<number> {
       requestTimeoutMs: int(values.timeout as string | undefined, 'timeout', 30_000),
       rescanIntervalMs: int(values.rescan as string | undefined, 'rescan', 2000),
       logger,
+      monitoring: {
+        monitor: values['no-monitor'] !== true,
+        alertWebhook: (values['alert-webhook'] as string | undefined) ?? null,
+        predictionLog: (values['prediction-log'] as string | undefined) ?? null,
+        predictionLogSample: sampleRate(values['prediction-log-sample'] as string | undefined),
+      },
     };
   } catch (err) {
     process.stderr.write(`grove worker: ${(err as Error).message}\n`);
@@ -91,7 +119,9 @@ export async function run(argv: string[]): Promise<number> {
 
   let registration: WorkerRegistration | null = null;
   if (typeof values.consul === 'string') {
-    const host = (values['advertise-host'] as string | undefined) ?? (opts.host === '0.0.0.0' || opts.host === '::' ? hostname() : opts.host);
+    const host =
+      (values['advertise-host'] as string | undefined) ??
+      (opts.host === '0.0.0.0' || opts.host === '::' ? hostname() : opts.host);
     registration = await registerWorker({
       consul: values.consul,
       id: `grove-worker-${host}-${worker.port}`,
@@ -100,11 +130,16 @@ export async function run(argv: string[]): Promise<number> {
       meta: encodeVersionsMeta(worker.liveVersions()),
     });
     worker.onVersionsChange(() => {
-      registration?.update(encodeVersionsMeta(worker.liveVersions())).catch((err: Error) =>
-        logger.warn({ event: 'consul_update_failed', err: err.message }, 'consul meta update failed'),
-      );
+      registration
+        ?.update(encodeVersionsMeta(worker.liveVersions()))
+        .catch((err: Error) =>
+          logger.warn({ event: 'consul_update_failed', err: err.message }, 'consul meta update failed'),
+        );
     });
-    logger.info({ event: 'consul_registered', consul: values.consul, address: host, port: worker.port }, 'registered in consul');
+    logger.info(
+      { event: 'consul_registered', consul: values.consul, address: host, port: worker.port },
+      'registered in consul',
+    );
   }
 
   return new Promise<number>((resolve) => {
@@ -117,7 +152,10 @@ export async function run(argv: string[]): Promise<number> {
         try {
           await registration?.deregister();
         } catch (err) {
-          logger.warn({ event: 'consul_deregister_failed', err: (err as Error).message }, 'consul deregister failed');
+          logger.warn(
+            { event: 'consul_deregister_failed', err: (err as Error).message },
+            'consul deregister failed',
+          );
         }
         await worker.close();
         logger.info({ event: 'stopped' }, 'worker stopped');

@@ -5,8 +5,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  FIXTURES,
   closeTo,
+  FIXTURES,
   fixtureRows,
   getJson,
   makeRepository,
@@ -24,14 +24,27 @@ const MODELS: Record<string, string> = {
   lgbmulti: 'lightgbm/lgb-multiclass',
   named: 'xgboost/xgb-binary-500x8',
 };
-const NAMES = ['age', 'plan', 'income', 'tenure', 'calls', 'region', 'score', 'visits', ...Array.from({ length: 12 }, (_, i) => `x${i}`)];
+const NAMES = [
+  'age',
+  'plan',
+  'income',
+  'tenure',
+  'calls',
+  'region',
+  'score',
+  'visits',
+  ...Array.from({ length: 12 }, (_, i) => `x${i}`),
+];
 
 let repo: string;
 let w: WorkerProcess;
 
 beforeAll(async () => {
   repo = makeRepository(Object.fromEntries(Object.entries(MODELS).map(([m, f]) => [m, { '1': f }])));
-  writeFileSync(join(repo, 'named', 'config.json'), JSON.stringify({ features: NAMES, monitor: { window_rows: 10 } }));
+  writeFileSync(
+    join(repo, 'named', 'config.json'),
+    JSON.stringify({ features: NAMES, monitor: { window_rows: 10 } }),
+  );
   w = await startWorkerProcess(repo);
 });
 
@@ -44,7 +57,8 @@ function expectRowsClose(got: number[][], want: number[][]): void {
   expect(got.length).toBe(want.length);
   for (let r = 0; r < want.length; r++) {
     for (let k = 0; k < want[r]!.length; k++) {
-      if (!closeTo(got[r]![k]!, want[r]![k]!)) throw new Error(`row ${r} col ${k}: ${got[r]![k]} vs ${want[r]![k]}`);
+      if (!closeTo(got[r]![k]!, want[r]![k]!))
+        throw new Error(`row ${r} col ${k}: ${got[r]![k]} vs ${want[r]![k]}`);
     }
   }
 }
@@ -71,7 +85,14 @@ describe('worker API against the fixtures', () => {
       expectRowsClose(got, pred);
       for (let i = 0; i < 10; i++) {
         const one = await postJson(`${w.url}/v2/models/${model}/versions/1/infer`, {
-          inputs: [{ name: 'input-0', shape: [1, F], datatype: 'FP32', data: [rows[i]!.map((x) => (x === null ? 'NaN' : x))] }],
+          inputs: [
+            {
+              name: 'input-0',
+              shape: [1, F],
+              datatype: 'FP32',
+              data: [rows[i]!.map((x) => (x === null ? 'NaN' : x))],
+            },
+          ],
         });
         expect(one.status).toBe(200);
         expectRowsClose([one.body.outputs[0].data], [pred[i]!]);
@@ -91,10 +112,19 @@ describe('worker API against the fixtures', () => {
 
   it('v1 raw margins match raw.csv', async () => {
     const { rows } = fixtureRows(MODELS.xgb!);
-    const raw = readFileSync(join(FIXTURES, MODELS.xgb!, 'raw.csv'), 'utf8').trim().split('\n').map(Number);
-    const r = await postJson(`${w.url}/v1/models/xgb/versions/1:predict`, { instances: rows.slice(0, 50), raw: true });
+    const raw = readFileSync(join(FIXTURES, MODELS.xgb!, 'raw.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .map(Number);
+    const r = await postJson(`${w.url}/v1/models/xgb/versions/1:predict`, {
+      instances: rows.slice(0, 50),
+      raw: true,
+    });
     expect(r.status).toBe(200);
-    expectRowsClose(r.body.predictions.map((x: number) => [x]), raw.slice(0, 50).map((x) => [x]));
+    expectRowsClose(
+      r.body.predictions.map((x: number) => [x]),
+      raw.slice(0, 50).map((x) => [x]),
+    );
   });
 
   it('named features from config.json: absent and null are missing, unknown names are a 400 naming them', async () => {
@@ -110,8 +140,13 @@ describe('worker API against the fixtures', () => {
     });
     const r = await postJson(`${w.url}/v1/models/named:predict`, { instances });
     expect(r.status).toBe(200);
-    expectRowsClose(r.body.predictions.map((x: number) => [x]), pred.slice(0, 40));
-    const bad = await postJson(`${w.url}/v1/models/named:predict`, { instances: [{ age: 1, zipcode: 2, f0: 3 }] });
+    expectRowsClose(
+      r.body.predictions.map((x: number) => [x]),
+      pred.slice(0, 40),
+    );
+    const bad = await postJson(`${w.url}/v1/models/named:predict`, {
+      instances: [{ age: 1, zipcode: 2, f0: 3 }],
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('GROVE_ERR_UNKNOWN_FEATURE');
     expect(bad.body.error).toContain('zipcode');
@@ -123,8 +158,14 @@ describe('worker API against the fixtures', () => {
 
   it('names model, version, sha256 and request id on every model response', async () => {
     const { rows } = fixtureRows(MODELS.xgb!);
-    const sha = createHash('sha256').update(readFileSync(modelFileOf(MODELS.xgb!))).digest('hex');
-    const r = await postJson(`${w.url}/v1/models/xgb:predict`, { instances: [rows[0]] }, { 'x-request-id': 'trace-42' });
+    const sha = createHash('sha256')
+      .update(readFileSync(modelFileOf(MODELS.xgb!)))
+      .digest('hex');
+    const r = await postJson(
+      `${w.url}/v1/models/xgb:predict`,
+      { instances: [rows[0]] },
+      { 'x-request-id': 'trace-42' },
+    );
     expect(r.headers.get('x-request-id')).toBe('trace-42');
     expect(r.headers.get('x-grove-model')).toBe('xgb');
     expect(r.headers.get('x-grove-model-version')).toBe('1');
@@ -149,7 +190,12 @@ describe('worker API against the fixtures', () => {
     expect(meta.body.inputs[0]).toMatchObject({ name: 'input-0', shape: [-1, 20] });
     expect(meta.body.outputs[0]).toMatchObject({ name: 'output-0', datatype: 'FP64', shape: [-1, 3] });
     const lgb = await getJson(`${w.url}/v2/models/lgb/versions/1`);
-    expect(lgb.body).toMatchObject({ name: 'lgb', versions: ['1'], platform: 'lightgbm_text', state: 'READY' });
+    expect(lgb.body).toMatchObject({
+      name: 'lgb',
+      versions: ['1'],
+      platform: 'lightgbm_text',
+      state: 'READY',
+    });
     expect((await getJson(`${w.url}/v2/models/lgb/ready`)).status).toBe(200);
     expect((await getJson(`${w.url}/v2/models/lgb/versions/1/ready`)).status).toBe(200);
     expect((await getJson(`${w.url}/v2/models/lgb/versions/9/ready`)).status).toBe(404);
@@ -158,7 +204,9 @@ describe('worker API against the fixtures', () => {
 
   it('answers every malformed request with a 4xx JSON error and a code, and stays up', async () => {
     const row = fixtureRows(MODELS.xgb!).rows[0]!;
-    const tensor = (x: object) => ({ inputs: [{ name: 'input-0', shape: [1, 20], datatype: 'FP64', data: row, ...x }] });
+    const tensor = (x: object) => ({
+      inputs: [{ name: 'input-0', shape: [1, 20], datatype: 'FP64', data: row, ...x }],
+    });
     const corpus: Array<[string, string, string | object, number]> = [
       ['POST', '/v2/models/xgb/infer', '{"inputs": [', 400],
       ['POST', '/v2/models/xgb/infer', '', 400],
@@ -172,7 +220,12 @@ describe('worker API against the fixtures', () => {
       ['POST', '/v2/models/xgb/infer', tensor({ data: row.map(() => 'abc') }), 400],
       ['POST', '/v2/models/xgb/infer', tensor({ data: [row.slice(0, 10), row.slice(10)] }), 400],
       ['POST', '/v2/models/xgb/infer', tensor({ shape: [1, 1e9] }), 400],
-      ['POST', '/v2/models/xgb/infer', '{"__proto__":{"x":1},"constructor":{"prototype":{"y":1}},"inputs":[]}', 400],
+      [
+        'POST',
+        '/v2/models/xgb/infer',
+        '{"__proto__":{"x":1},"constructor":{"prototype":{"y":1}},"inputs":[]}',
+        400,
+      ],
       ['POST', '/v2/models/nope/infer', tensor({}), 404],
       ['POST', '/v2/models/xgb/versions/7/infer', tensor({}), 404],
       ['POST', '/v2/models/xgb/versions/abc/infer', tensor({}), 404],
@@ -191,7 +244,12 @@ describe('worker API against the fixtures', () => {
       const r = await fetch(`${w.url}${path}`, {
         method,
         headers: { 'content-type': 'application/json' },
-        body: method === 'GET' || method === 'DELETE' ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+        body:
+          method === 'GET' || method === 'DELETE'
+            ? undefined
+            : typeof body === 'string'
+              ? body
+              : JSON.stringify(body),
       });
       const text = await r.text();
       expect(r.status, `${method} ${path} ${text}`).toBe(status);
@@ -209,8 +267,12 @@ describe('worker API against the fixtures', () => {
     const r = await fetch(`${w.url}/metrics`);
     expect(r.headers.get('content-type')).toContain('text/plain');
     const text = await r.text();
-    expect(text).toMatch(/grove_worker_requests_total\{model="xgb",version="1",route="predict",code="200"\} \d+/);
-    expect(text).toMatch(/grove_worker_request_duration_seconds_bucket\{le="[^"]+",model="xgb",version="1",route="infer",code="200"\}/);
+    expect(text).toMatch(
+      /grove_worker_requests_total\{model="xgb",version="1",route="predict",code="200"\} \d+/,
+    );
+    expect(text).toMatch(
+      /grove_worker_request_duration_seconds_bucket\{le="[^"]+",model="xgb",version="1",route="infer",code="200"\}/,
+    );
     expect(text).toMatch(/grove_worker_rows_predicted_total\{model="multi",version="1"\} [1-9]/);
     expect(text).toMatch(/grove_worker_model_loads_total\{model="lgb",version="1"\} 1/);
     expect(text).toMatch(/grove_worker_model_version_state\{model="xgb",version="1",state="READY"\} 1/);
@@ -234,10 +296,14 @@ describe('worker limits', () => {
       const big = await postJson(`${p.url}/v1/models/xgb:predict`, { instances: new Array(20).fill(row) });
       expect(big.status).toBe(413);
       expect(big.body.code).toBe('GROVE_ERR_BODY_TOO_LARGE');
-      const many = await postJson(`${p.url}/v1/models/xgb:predict`, { instances: new Array(4).fill(row.map(() => 1)) });
+      const many = await postJson(`${p.url}/v1/models/xgb:predict`, {
+        instances: new Array(4).fill(row.map(() => 1)),
+      });
       expect(many.status).toBe(413);
       expect(many.body.code).toBe('GROVE_ERR_TOO_MANY_ROWS');
-      expect((await postJson(`${p.url}/v1/models/xgb:predict`, { instances: [row.map(() => 1)] })).status).toBe(200);
+      expect(
+        (await postJson(`${p.url}/v1/models/xgb:predict`, { instances: [row.map(() => 1)] })).status,
+      ).toBe(200);
     } finally {
       expect(await p.stop()).toBe(0);
       removeRepository(small);

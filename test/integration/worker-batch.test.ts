@@ -27,7 +27,12 @@ afterAll(async () => {
 });
 
 function csvOf(header: string[], rows: (number | null)[][]): string {
-  return header.join(',') + '\n' + rows.map((r) => r.map((x) => (x === null ? '' : String(x))).join(',')).join('\n') + '\n';
+  return (
+    header.join(',') +
+    '\n' +
+    rows.map((r) => r.map((x) => (x === null ? '' : String(x))).join(',')).join('\n') +
+    '\n'
+  );
 }
 
 function rssOf(pid: number): number {
@@ -40,8 +45,15 @@ describe('worker streaming batch', () => {
     const { header, rows, pred } = fixtureRows(FIX);
     // Reorder the columns: the header decides which value is which feature.
     const order = header.map((_, j) => j).reverse();
-    const csv = order.map((j) => header[j]).join(',') + '\n' + rows.map((r) => order.map((j) => (r[j] === null ? '' : r[j])).join(',')).join('\n');
-    const r = await fetch(`${w.url}/v1/models/multi:batch`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv });
+    const csv =
+      order.map((j) => header[j]).join(',') +
+      '\n' +
+      rows.map((r) => order.map((j) => (r[j] === null ? '' : r[j])).join(',')).join('\n');
+    const r = await fetch(`${w.url}/v1/models/multi:batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: csv,
+    });
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toContain('text/csv');
     expect(r.headers.get('x-grove-model-version')).toBe('1');
@@ -50,22 +62,30 @@ describe('worker streaming batch', () => {
     expect(lines.length).toBe(rows.length + 1);
     for (let i = 0; i < rows.length; i++) {
       const got = lines[i + 1]!.split(',').map(Number);
-      for (let k = 0; k < 3; k++) if (!closeTo(got[k]!, pred[i]![k]!)) throw new Error(`row ${i}: ${got} vs ${pred[i]}`);
+      for (let k = 0; k < 3; k++)
+        if (!closeTo(got[k]!, pred[i]![k]!)) throw new Error(`row ${i}: ${got} vs ${pred[i]}`);
     }
   });
 
   it('answers NDJSON (arrays and named objects) with one object per row', async () => {
     const { header, rows, pred } = fixtureRows(FIX);
-    const lines = rows.slice(0, 500).map((r, i) =>
-      i % 2 === 0 ? JSON.stringify(r) : JSON.stringify(Object.fromEntries(r.map((x, j) => [header[j], x]).filter(([, x]) => x !== null))),
-    );
+    const lines = rows
+      .slice(0, 500)
+      .map((r, i) =>
+        i % 2 === 0
+          ? JSON.stringify(r)
+          : JSON.stringify(Object.fromEntries(r.map((x, j) => [header[j], x]).filter(([, x]) => x !== null))),
+      );
     const r = await fetch(`${w.url}/v1/models/multi/versions/1:batch`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-ndjson' },
       body: lines.join('\n') + '\n',
     });
     expect(r.status).toBe(200);
-    const out = (await r.text()).trim().split('\n').map((l) => JSON.parse(l));
+    const out = (await r.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(out.length).toBe(500);
     out.forEach((o, i) => {
       for (let k = 0; k < 3; k++) if (!closeTo(o[String(k)], pred[i]![k]!)) throw new Error(`row ${i}`);
@@ -73,10 +93,18 @@ describe('worker streaming batch', () => {
   });
 
   it('refuses a bad header or bad values with a 4xx JSON error', async () => {
-    const bad = await fetch(`${w.url}/v1/models/multi:batch`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'f0,nope\n1,2\n' });
+    const bad = await fetch(`${w.url}/v1/models/multi:batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: 'f0,nope\n1,2\n',
+    });
     expect(bad.status).toBe(400);
     expect((await bad.json()).code).toBe('GROVE_ERR_UNKNOWN_FEATURE');
-    const nan = await fetch(`${w.url}/v1/models/multi:batch`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'f0,f1\n1,abc\n' });
+    const nan = await fetch(`${w.url}/v1/models/multi:batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: 'f0,f1\n1,abc\n',
+    });
     expect(nan.status).toBe(400);
     expect((await nan.json()).code).toBe('GROVE_ERR_NOT_NUMERIC');
   });

@@ -45,9 +45,13 @@ export interface WorkerProcess {
 }
 
 export function startWorkerProcess(modelsDir: string, args: string[] = []): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [CLI, 'worker', '--models', modelsDir, '--port', '0', '--rescan', '300', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [CLI, 'worker', '--models', modelsDir, '--port', '0', '--rescan', '300', ...args],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8');
@@ -80,8 +84,14 @@ export function startWorkerProcess(modelsDir: string, args: string[] = []): Prom
 }
 
 /** Fixture rows as JSON values (empty field = null) and the library's predictions. */
-export function fixtureRows(fixture: string): { header: string[]; rows: (number | null)[][]; pred: number[][] } {
-  const lines = readFileSync(join(FIXTURES, fixture, 'test.csv'), 'utf8').trim().split('\n');
+export function fixtureRows(fixture: string): {
+  header: string[];
+  rows: (number | null)[][];
+  pred: number[][];
+} {
+  const lines = readFileSync(join(FIXTURES, fixture, 'test.csv'), 'utf8')
+    .trim()
+    .split('\n');
   const header = lines[0]!.split(',');
   const rows = lines.slice(1).map((l) => l.split(',').map((f) => (f === '' ? null : Number(f))));
   const pred = readFileSync(join(FIXTURES, fixture, 'pred.csv'), 'utf8')
@@ -91,8 +101,16 @@ export function fixtureRows(fixture: string): { header: string[]; rows: (number 
   return { header, rows, pred };
 }
 
-export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
-  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+export async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const r = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await r.text();
   let parsed: unknown = text;
   try {
@@ -115,7 +133,11 @@ export async function getJson(url: string): Promise<{ status: number; body: any;
   return { status: r.status, body: parsed, headers: r.headers };
 }
 
-export async function waitFor<T>(f: () => Promise<T | undefined | false>, timeoutMs = 20_000, stepMs = 100): Promise<T> {
+export async function waitFor<T>(
+  f: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+  stepMs = 100,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await f();

@@ -11,8 +11,8 @@ import {
   postJson,
   removeRepository,
   startWorkerProcess,
-  waitFor,
   type WorkerProcess,
+  waitFor,
 } from './worker-harness.js';
 
 const V1 = 'xgboost/xgb-binary-100x4';
@@ -148,7 +148,10 @@ describe('worker model repository', () => {
 
   it('honours config.json version_policy latest', async () => {
     repo = makeRepository({ churn: { '1': V1, '2': V2, '3': V3 } });
-    writeFileSync(join(repo, 'churn', 'config.json'), JSON.stringify({ version_policy: { latest: { num_versions: 2 } } }));
+    writeFileSync(
+      join(repo, 'churn', 'config.json'),
+      JSON.stringify({ version_policy: { latest: { num_versions: 2 } } }),
+    );
     w = await startWorkerProcess(repo);
     expect((await getJson(`${w.url}/v2/models`)).body.models[0].versions).toEqual(['2', '3']);
   });
@@ -162,9 +165,11 @@ describe('worker model repository', () => {
     let csv = header + '\n';
     const body = rows.map((r) => r.map((x) => (x === null ? '' : String(x))).join(',')).join('\n') + '\n';
     for (let i = 0; i < 10; i++) csv += body;
-    const inflight = fetch(`${p.url}/v1/models/churn:batch`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: csv }).then(
-      async (r) => ({ status: r.status, lines: (await r.text()).trim().split('\n').length }),
-    );
+    const inflight = fetch(`${p.url}/v1/models/churn:batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: csv,
+    }).then(async (r) => ({ status: r.status, lines: (await r.text()).trim().split('\n').length }));
     await new Promise((r) => setTimeout(r, 30));
     const code = await p.stop('SIGTERM');
     const r = await inflight;

@@ -22,7 +22,12 @@ const MAX_LINE_CHARS = 8 * 1024 * 1024;
 export function batchFormatOf(contentType: string | undefined): BatchFormat {
   const t = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (t === 'text/csv' || t === 'application/csv') return 'csv';
-  if (t === 'application/x-ndjson' || t === 'application/ndjson' || t === 'application/jsonl' || t === 'application/jsonlines') {
+  if (
+    t === 'application/x-ndjson' ||
+    t === 'application/ndjson' ||
+    t === 'application/jsonl' ||
+    t === 'application/jsonlines'
+  ) {
     return 'ndjson';
   }
   throw new UnsupportedMediaTypeError(t || '(none)');
@@ -107,7 +112,16 @@ class BatchStream {
     const r = await this.queue.shift()!;
     this.start();
     const empty = new Float64Array(0);
-    this.w.predictor.done(this.v, this.ctx.requestId, r.input, r.named, r.rows, r.out ?? empty, this.k, this.raw);
+    this.w.predictor.done(
+      this.v,
+      this.ctx.requestId,
+      r.input,
+      r.named,
+      r.rows,
+      r.out ?? empty,
+      this.k,
+      this.raw,
+    );
     if (!this.res.write(r.text)) await once(this.res, 'drain');
   }
 
@@ -131,7 +145,12 @@ function csvField(s: string): string {
 }
 
 export function addBatchRoutes(router: Router, w: WorkerContext): void {
-  const batch = async (req: IncomingMessage, res: ServerResponse, params: RouteParams, ctx: RequestContext) => {
+  const batch = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    params: RouteParams,
+    ctx: RequestContext,
+  ) => {
     const format = batchFormatOf(req.headers['content-type']);
     const v = w.repository.resolve(params.model!, params.version);
     ctx.served = v;
@@ -147,7 +166,8 @@ export function addBatchRoutes(router: Router, w: WorkerContext): void {
         if (pending.length < CHUNK_CHARS) continue;
         const cut = pending.lastIndexOf('\n');
         if (cut === -1) {
-          if (pending.length > MAX_LINE_CHARS) throw new BadInputError('a line of the batch is longer than 8 MiB', 'GROVE_ERR_LINE_TOO_LONG');
+          if (pending.length > MAX_LINE_CHARS)
+            throw new BadInputError('a line of the batch is longer than 8 MiB', 'GROVE_ERR_LINE_TOO_LONG');
           continue;
         }
         const text = pending.slice(0, cut + 1);
@@ -159,7 +179,16 @@ export function addBatchRoutes(router: Router, w: WorkerContext): void {
       return 200;
     } catch (err) {
       if (!res.headersSent) throw err;
-      w.logger.warn({ event: 'batch_failed', model: v.name, version: v.version, requestId: ctx.requestId, err: (err as Error).message }, 'batch failed mid-stream');
+      w.logger.warn(
+        {
+          event: 'batch_failed',
+          model: v.name,
+          version: v.version,
+          requestId: ctx.requestId,
+          err: (err as Error).message,
+        },
+        'batch failed mid-stream',
+      );
       stream.failLate(err as Error & { code?: string });
       return 200;
     } finally {

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { GroveError, UnknownFeatureError } from '../../shared/errors/grove-error.js';
-import { chunkLines, csvColumns, formatCsv, formatNdjson, parseCsvRows, parseNdjsonRows, splitCsvLine } from './batch-text.js';
+import { type GroveError, UnknownFeatureError } from '../../shared/errors/grove-error.js';
+import {
+  chunkLines,
+  csvColumns,
+  formatCsv,
+  formatNdjson,
+  parseCsvRows,
+  parseNdjsonRows,
+  splitCsvLine,
+} from './batch-text.js';
 
 const idx = new Map([
   ['a', 0],
@@ -51,6 +59,8 @@ describe('batch text', () => {
   it('formats CSV and NDJSON at full precision, NaN as null in JSON', () => {
     const out = new Float64Array([0.1 + 0.2, 1, Number.NaN, 2]);
     expect(formatCsv(out, 2, 2)).toBe('0.30000000000000004,1\nNaN,2\n');
-    expect(formatNdjson(out, 2, ['p0', 'p1'])).toBe('{"p0":0.30000000000000004,"p1":1}\n{"p0":null,"p1":2}\n');
+    expect(formatNdjson(out, 2, ['p0', 'p1'])).toBe(
+      '{"p0":0.30000000000000004,"p1":1}\n{"p0":null,"p1":2}\n',
+    );
   });
 });

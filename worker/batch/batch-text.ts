@@ -47,7 +47,8 @@ export function csvColumns(headerLine: string, featureIndex: ReadonlyMap<string,
   for (let j = 0; j < names.length; j++) {
     const idx = featureIndex.get(names[j]!);
     if (idx === undefined) unknown.push(names[j]!);
-    else if (seen.has(names[j]!)) throw new BadInputError(`CSV header repeats column '${names[j]}'`, 'GROVE_ERR_BAD_CSV');
+    else if (seen.has(names[j]!))
+      throw new BadInputError(`CSV header repeats column '${names[j]}'`, 'GROVE_ERR_BAD_CSV');
     else {
       seen.add(names[j]!);
       columns[j] = idx;
@@ -69,7 +70,12 @@ export function chunkLines(text: string): string[] {
 }
 
 /** Parses CSV data lines into dense rows (NaN = missing). `firstLine` numbers errors. */
-export function parseCsvRows(lines: string[], columns: Int32Array, numFeatures: number, firstLine: number): Float64Array {
+export function parseCsvRows(
+  lines: string[],
+  columns: Int32Array,
+  numFeatures: number,
+  firstLine: number,
+): Float64Array {
   const input = new Float64Array(lines.length * numFeatures).fill(Number.NaN);
   for (let r = 0; r < lines.length; r++) {
     const fields = splitCsvLine(lines[r]!);
@@ -127,7 +133,10 @@ export function parseNdjsonRows(
     }
     if (sparse) {
       if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-        throw new BadInputError(`NDJSON line ${firstLine + r}: this model takes name -> value objects`, 'GROVE_ERR_BAD_INPUT');
+        throw new BadInputError(
+          `NDJSON line ${firstLine + r}: this model takes name -> value objects`,
+          'GROVE_ERR_BAD_INPUT',
+        );
       }
       (named ??= []).push(v as Record<string, unknown>);
       continue;
@@ -150,7 +159,10 @@ export function parseNdjsonRows(
       }
       if (unknown !== null) throw new UnknownFeatureError(unknown);
     } else {
-      throw new BadInputError(`NDJSON line ${firstLine + r} must be an array or an object`, 'GROVE_ERR_BAD_INPUT');
+      throw new BadInputError(
+        `NDJSON line ${firstLine + r} must be an array or an object`,
+        'GROVE_ERR_BAD_INPUT',
+      );
     }
   }
   return { input, named, rows };

@@ -3,7 +3,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-const ANSWER = '{"model_name":"bare","model_version":"1","outputs":[{"name":"output-0","datatype":"FP64","shape":[1],"data":[0.5]}]}';
+const ANSWER =
+  '{"model_name":"bare","model_version":"1","outputs":[{"name":"output-0","datatype":"FP64","shape":[1],"data":[0.5]}]}';
 
 const server = http.createServer((req, res) => {
   let body = '';
@@ -22,6 +23,8 @@ const server = http.createServer((req, res) => {
   });
 });
 server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`bare server listening on http://127.0.0.1:${(server.address() as AddressInfo).port}\n`);
+  process.stdout.write(
+    `bare server listening on http://127.0.0.1:${(server.address() as AddressInfo).port}\n`,
+  );
 });
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -36,7 +36,12 @@ interface Result {
   non2xx: number;
 }
 
-async function load(url: string, body: string, connections = CONNECTIONS, duration = DURATION): Promise<Result> {
+async function load(
+  url: string,
+  body: string,
+  connections = CONNECTIONS,
+  duration = DURATION,
+): Promise<Result> {
   const r = await autocannon({
     url,
     method: 'POST',
@@ -45,7 +50,13 @@ async function load(url: string, body: string, connections = CONNECTIONS, durati
     connections,
     duration,
   });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors,
+    non2xx: r.non2xx,
+  };
 }
 
 function oneRowBody(): string {
@@ -67,7 +78,16 @@ async function main(): Promise<void> {
   const repo = mkdtempSync(join(tmpdir(), 'grove-bench-worker-'));
   mkdirSync(join(repo, 'bench', '1'), { recursive: true });
   cpSync(join(FIXTURE, 'model.json'), join(repo, 'bench', '1', 'model.json'));
-  const worker = await startProcess([builtFile('cli/grove.js'), 'worker', '--models', repo, '--port', '0', '--log-level', 'warn']);
+  const worker = await startProcess([
+    builtFile('cli/grove.js'),
+    'worker',
+    '--models',
+    repo,
+    '--port',
+    '0',
+    '--log-level',
+    'warn',
+  ]);
   const bare = await startProcess([builtFile('worker/bench/bare-json-server.js')]);
   const body = oneRowBody();
   const inferUrl = `${worker.url}/v2/models/bench/infer`;
@@ -84,19 +104,29 @@ async function main(): Promise<void> {
     const best = (rs: Result[]) => rs.reduce((a, b) => (b.rps > a.rps ? b : a));
     const b = best(bares);
     const w = best(workers);
-    console.log(`one-row requests (xgb-binary-100x4, ${CONNECTIONS} connections, ${DURATION}s x ${ROUNDS} rounds, best round each):`);
+    console.log(
+      `one-row requests (xgb-binary-100x4, ${CONNECTIONS} connections, ${DURATION}s x ${ROUNDS} rounds, best round each):`,
+    );
     console.log(`  bare node:http JSON : ${b.rps.toFixed(0)} req/s  p50 ${b.p50} ms  p99 ${b.p99} ms`);
-    console.log(`  grove worker /infer : ${w.rps.toFixed(0)} req/s  p50 ${w.p50} ms  p99 ${w.p99} ms  (errors ${w.errors}, non-2xx ${w.non2xx})`);
+    console.log(
+      `  grove worker /infer : ${w.rps.toFixed(0)} req/s  p50 ${w.p50} ms  p99 ${w.p99} ms  (errors ${w.errors}, non-2xx ${w.non2xx})`,
+    );
     console.log(`  ratio worker/bare   : ${(w.rps / b.rps).toFixed(3)} (target >= 0.9)`);
-    console.log(`  all rounds req/s    : bare ${bares.map((r) => r.rps.toFixed(0)).join(', ')}; worker ${workers.map((r) => r.rps.toFixed(0)).join(', ')}`);
+    console.log(
+      `  all rounds req/s    : bare ${bares.map((r) => r.rps.toFixed(0)).join(', ')}; worker ${workers.map((r) => r.rps.toFixed(0)).join(', ')}`,
+    );
 
     // One-row p99 alone, then while 100k-row batches stream through the same worker.
     const quiet = await load(inferUrl, body, 8, DURATION);
     const csvFile = join(repo, 'batch.csv');
     writeFileSync(csvFile, batchCsv(100_000));
-    const driver = spawn(process.execPath, [builtFile('worker/bench/batch-driver.js'), `${worker.url}/v1/models/bench:batch`, csvFile], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const driver = spawn(
+      process.execPath,
+      [builtFile('worker/bench/batch-driver.js'), `${worker.url}/v1/models/bench:batch`, csvFile],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let driverOut = '';
     driver.stdout!.setEncoding('utf8');
     driver.stdout!.on('data', (c: string) => (driverOut += c));
@@ -105,8 +135,13 @@ async function main(): Promise<void> {
     const busy = await load(inferUrl, body, 8, DURATION);
     driver.kill('SIGTERM');
     await new Promise((r) => driver.once('exit', r));
-    const { batches, rows: batchRows } = JSON.parse(driverOut.trim().split('\n').pop() ?? '{}') as { batches: number; rows: number };
-    console.log(`one-row p99 with 8 connections: alone ${quiet.p99} ms (p50 ${quiet.p50}); while 100k-row CSV batches stream: ${busy.p99} ms (p50 ${busy.p50}, ${busy.rps.toFixed(0)} req/s, ${batches} batches, ${batchRows} rows)`);
+    const { batches, rows: batchRows } = JSON.parse(driverOut.trim().split('\n').pop() ?? '{}') as {
+      batches: number;
+      rows: number;
+    };
+    console.log(
+      `one-row p99 with 8 connections: alone ${quiet.p99} ms (p50 ${quiet.p50}); while 100k-row CSV batches stream: ${busy.p99} ms (p50 ${busy.p50}, ${busy.rps.toFixed(0)} req/s, ${batches} batches, ${batchRows} rows)`,
+    );
   } finally {
     worker.child.kill('SIGTERM');
     bare.child.kill('SIGTERM');

@@ -101,7 +101,10 @@ export class Predictor {
       } catch (err) {
         if (!this.complained.has(obs[i]!)) {
           this.complained.add(obs[i]!);
-          this.logger.error({ event: 'observer_failed', err: (err as Error).message }, 'prediction observer threw (logged once)');
+          this.logger.error(
+            { event: 'observer_failed', err: (err as Error).message },
+            'prediction observer threw (logged once)',
+          );
         }
       }
     }

@@ -11,7 +11,12 @@ const MAX_ID = 200;
 
 export function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
-  if (typeof given === 'string' && given.length > 0 && given.length <= MAX_ID && /^[\x21-\x7e]+$/.test(given)) {
+  if (
+    typeof given === 'string' &&
+    given.length > 0 &&
+    given.length <= MAX_ID &&
+    /^[\x21-\x7e]+$/.test(given)
+  ) {
     return given;
   }
   counter = (counter + 1) >>> 0;

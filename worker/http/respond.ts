@@ -2,7 +2,7 @@
 // form node accepts) and one res.end(string). Every response carries x-request-id; model answers
 // also name the model, the version and the model file's sha256 (DESIGN.md, Tracing).
 import type { ServerResponse } from 'node:http';
-import { GroveError, MethodNotAllowedError, toGroveError } from '../../shared/errors/grove-error.js';
+import { type GroveError, MethodNotAllowedError, toGroveError } from '../../shared/errors/grove-error.js';
 
 export const JSON_TYPE = 'application/json';
 
@@ -14,7 +14,14 @@ export interface ServedBy {
 }
 
 export function sendJson(res: ServerResponse, status: number, body: string, requestId: string): void {
-  res.writeHead(status, ['content-type', JSON_TYPE, 'content-length', '' + Buffer.byteLength(body), 'x-request-id', requestId]);
+  res.writeHead(status, [
+    'content-type',
+    JSON_TYPE,
+    'content-length',
+    '' + Buffer.byteLength(body),
+    'x-request-id',
+    requestId,
+  ]);
   res.end(body);
 }
 
@@ -43,7 +50,12 @@ export function sendModelJson(
 }
 
 /** `{"error": message, "code": code}` with the error's status (405 adds Allow). */
-export function sendError(res: ServerResponse, err: unknown, requestId: string, by: ServedBy | null = null): number {
+export function sendError(
+  res: ServerResponse,
+  err: unknown,
+  requestId: string,
+  by: ServedBy | null = null,
+): number {
   const e: GroveError = toGroveError(err);
   if (res.headersSent) {
     // A streamed answer already started: the only honest signal left is to cut the connection.
@@ -52,7 +64,15 @@ export function sendError(res: ServerResponse, err: unknown, requestId: string, 
   }
   const headers: string[] = ['content-type', JSON_TYPE, 'x-request-id', requestId];
   if (e instanceof MethodNotAllowedError) headers.push('allow', e.allow.join(', '));
-  if (by !== null) headers.push('x-grove-model', by.name, 'x-grove-model-version', by.version, 'x-grove-model-sha256', by.sha256);
+  if (by !== null)
+    headers.push(
+      'x-grove-model',
+      by.name,
+      'x-grove-model-version',
+      by.version,
+      'x-grove-model-sha256',
+      by.sha256,
+    );
   // A body too large was not read to its end: close the connection rather than read the rest.
   if (e.statusCode === 413) headers.push('connection', 'close');
   res.writeHead(e.statusCode, headers);

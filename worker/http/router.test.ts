@@ -34,7 +34,13 @@ describe('Router', () => {
   });
 
   it('answers 404 for unknown paths, including a bare param holding a verb', () => {
-    for (const p of ['/v3', '/v1/models/m', '/v1/models/m:explain', '/v2/models/m/x/y/z/w', '/v1/models/:predict']) {
+    for (const p of [
+      '/v3',
+      '/v1/models/m',
+      '/v1/models/m:explain',
+      '/v2/models/m/x/y/z/w',
+      '/v1/models/:predict',
+    ]) {
       expect(() => r.find('POST', p), p).toThrow(GroveError);
       try {
         r.find('POST', p);

@@ -4,7 +4,7 @@
 // requests; event-loop delay (the cost a big batch would put on one-row requests); one gauge per
 // version state. Children are cached per version and status so the hot path does not hash labels.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { LoadedVersion } from '../repository/loaded-version.js';
 import type { ModelRepository } from '../repository/model-repository.js';
 
@@ -39,7 +39,9 @@ export class WorkerMetrics {
       name: 'grove_worker_request_duration_seconds',
       help: 'Time from request arrival to the end of the response, by model, version, route and status code',
       labelNames: ['model', 'version', 'route', 'code'],
-      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      buckets: [
+        0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
+      ],
       registers,
     });
     this.rows = new Counter({
@@ -60,7 +62,11 @@ export class WorkerMetrics {
       labelNames: ['model', 'version'],
       registers,
     });
-    this.inflight = new Gauge({ name: 'grove_worker_inflight_requests', help: 'Requests being served', registers });
+    this.inflight = new Gauge({
+      name: 'grove_worker_inflight_requests',
+      help: 'Requests being served',
+      registers,
+    });
     this.loopDelay.enable();
     const loop = this.loopDelay;
     new Gauge({
@@ -86,7 +92,8 @@ export class WorkerMetrics {
         if (!repo) return;
         for (const [name, entry] of repo.models) {
           for (const slot of entry.slots.values()) {
-            for (const s of STATES) this.set({ model: name, version: slot.version, state: s }, slot.state === s ? 1 : 0);
+            for (const s of STATES)
+              this.set({ model: name, version: slot.version, state: s }, slot.state === s ? 1 : 0);
           }
         }
       },
@@ -103,7 +110,11 @@ export class WorkerMetrics {
         for (const [name, entry] of repo.models) {
           for (const slot of entry.slots.values()) {
             const v = slot.serving;
-            if (v) this.set({ model: name, version: slot.version, sha256: v.sha256, platform: v.model.meta.platform }, 1);
+            if (v)
+              this.set(
+                { model: name, version: slot.version, sha256: v.sha256, platform: v.model.meta.platform },
+                1,
+              );
           }
         }
       },

@@ -34,7 +34,10 @@ channel.onmessage = (ev: unknown) => {
   const m = (ev as { data: ChannelMessage }).data;
   if (m.type === 'register') {
     if (models.has(m.key)) return;
-    models.set(m.key, { model: modelFromBuffer(m.buffer), featureIndex: new Map(m.featureNames.map((n, i) => [n, i])) });
+    models.set(m.key, {
+      model: modelFromBuffer(m.buffer),
+      featureIndex: new Map(m.featureNames.map((n, i) => [n, i])),
+    });
     const w = waiting.get(m.key);
     if (w) {
       waiting.delete(m.key);
@@ -52,7 +55,10 @@ async function registered(key: string): Promise<Registered> {
   const r = models.get(key);
   if (r) return r;
   await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new GroveError(`model ${key} is not registered in the pool`, 'GROVE_ERR_POOL', 503)), 5000);
+    const t = setTimeout(
+      () => reject(new GroveError(`model ${key} is not registered in the pool`, 'GROVE_ERR_POOL', 503)),
+      5000,
+    );
     const list = waiting.get(key) ?? [];
     list.push(() => {
       clearTimeout(t);
@@ -66,7 +72,9 @@ async function registered(key: string): Promise<Registered> {
 async function load(t: LoadTask): Promise<LoadResult> {
   const bytes = await readFile(t.file);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const model = loadModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { fileName: t.fileName });
+  const model = loadModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
+    fileName: t.fileName,
+  });
   return { buffer: model.buffer, sha256 };
 }
 

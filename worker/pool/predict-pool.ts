@@ -80,12 +80,23 @@ export class PredictPool {
   }
 
   /** Predicts shared-memory rows into a shared-memory output. */
-  async predict(key: string, input: Float64Array, rows: number, out: Float64Array, raw: boolean): Promise<void> {
+  async predict(
+    key: string,
+    input: Float64Array,
+    rows: number,
+    out: Float64Array,
+    raw: boolean,
+  ): Promise<void> {
     const r = await this.run({ op: 'predict', key, input, rows, out, raw });
     if (isFailure(r)) rethrow(r);
   }
 
-  async predictNamed(key: string, rows: Record<string, unknown>[], out: Float64Array, raw: boolean): Promise<void> {
+  async predictNamed(
+    key: string,
+    rows: Record<string, unknown>[],
+    out: Float64Array,
+    raw: boolean,
+  ): Promise<void> {
     const r = await this.run({ op: 'predict-named', key, rows, out, raw });
     if (isFailure(r)) rethrow(r);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GroveError, UnknownFeatureError } from '../../shared/errors/grove-error.js';
+import { type GroveError, UnknownFeatureError } from '../../shared/errors/grove-error.js';
 import { fakeVersion } from '../testing/fake-version.js';
 import { parsePredictRequest } from './instances-input.js';
 
@@ -48,7 +48,15 @@ describe('parsePredictRequest', () => {
     expect(code({ instances: [[1, 'x', 3]] })).toBe('GROVE_ERR_NOT_NUMERIC');
     expect(code({ instances: [5] })).toBe('GROVE_ERR_BAD_INPUT');
     expect(code({ instances: [[1, 2, 3]], raw: 'yes' })).toBe('GROVE_ERR_BAD_INPUT');
-    expect(code({ instances: [[1, 2, 3], [1, 2, 3], [1, 2, 3]] })).toBe('GROVE_ERR_TOO_MANY_ROWS');
+    expect(
+      code({
+        instances: [
+          [1, 2, 3],
+          [1, 2, 3],
+          [1, 2, 3],
+        ],
+      }),
+    ).toBe('GROVE_ERR_TOO_MANY_ROWS');
   });
 
   it('passes named rows through for sparse models', () => {

@@ -12,11 +12,18 @@ function bad(msg: string, code = 'GROVE_ERR_BAD_INPUT'): never {
   throw new BadInputError(msg, code);
 }
 
-export function parsePredictRequest(body: unknown, v: LoadedVersion, maxRows: number, sharedAbove: number): ParsedRows {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) bad('request body must be a JSON object');
+export function parsePredictRequest(
+  body: unknown,
+  v: LoadedVersion,
+  maxRows: number,
+  sharedAbove: number,
+): ParsedRows {
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    bad('request body must be a JSON object');
   const b = body as Record<string, unknown>;
   const rawFlag = b.raw;
-  if (rawFlag !== undefined && rawFlag !== null && typeof rawFlag !== 'boolean') bad('"raw" must be a boolean');
+  if (rawFlag !== undefined && rawFlag !== null && typeof rawFlag !== 'boolean')
+    bad('"raw" must be a boolean');
   const raw = rawFlag === true;
   let instances = b.instances;
   if (instances === undefined && b.inputs !== undefined) instances = columnsToRows(b.inputs);
@@ -32,7 +39,10 @@ export function parsePredictRequest(body: unknown, v: LoadedVersion, maxRows: nu
     const base = r * F;
     if (Array.isArray(row)) {
       if (row.length !== F) {
-        bad(`instances[${r}] has ${row.length} values; model ${v.name} version ${v.version} takes ${F}`, 'GROVE_ERR_FEATURE_COUNT');
+        bad(
+          `instances[${r}] has ${row.length} values; model ${v.name} version ${v.version} takes ${F}`,
+          'GROVE_ERR_FEATURE_COUNT',
+        );
       }
       for (let j = 0; j < F; j++) {
         const x = row[j];
@@ -77,7 +87,8 @@ function sparseRows(instances: unknown[]): Record<string, unknown>[] {
 /** TF Serving's columnar format: {"inputs": {name: [values...]}} or a bare list of rows. */
 function columnsToRows(inputs: unknown): unknown[] {
   if (Array.isArray(inputs)) return inputs;
-  if (inputs === null || typeof inputs !== 'object') bad('"inputs" must be an object of columns or an array of rows');
+  if (inputs === null || typeof inputs !== 'object')
+    bad('"inputs" must be an object of columns or an array of rows');
   const names = Object.keys(inputs);
   if (names.length === 0) return [];
   const cols = names.map((n) => (inputs as Record<string, unknown>)[n]);

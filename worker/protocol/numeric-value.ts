@@ -29,5 +29,8 @@ function slowNumeric(v: unknown, where: number | string): number {
     if (!Number.isNaN(n)) return n;
   }
   const shown = typeof v === 'string' ? `'${v.slice(0, 40)}'` : Array.isArray(v) ? 'an array' : typeof v;
-  throw new BadInputError(`value ${shown} at ${typeof where === 'number' ? `row ${where}` : where} is not a number`, 'GROVE_ERR_NOT_NUMERIC');
+  throw new BadInputError(
+    `value ${shown} at ${typeof where === 'number' ? `row ${where}` : where} is not a number`,
+    'GROVE_ERR_NOT_NUMERIC',
+  );
 }

@@ -4,14 +4,26 @@ import type { LoadedVersion } from '../repository/loaded-version.js';
 import { OUTPUT_NAME } from './tensor-input.js';
 
 function num(x: number): string {
-  return x === x && x !== Number.POSITIVE_INFINITY && x !== Number.NEGATIVE_INFINITY ? '' + x : 'null';
+  return Number.isFinite(x) ? '' + x : 'null';
 }
 
 /** Open Inference Protocol inference_response: one FP64 tensor, [N] or [N, K]. */
-export function inferResponse(v: LoadedVersion, id: string | undefined, out: Float64Array, rows: number, k: number): string {
+export function inferResponse(
+  v: LoadedVersion,
+  id: string | undefined,
+  out: Float64Array,
+  rows: number,
+  k: number,
+): string {
   let s = '{' + v.jsonHead;
   if (id !== undefined) s += ',"id":' + JSON.stringify(id);
-  s += ',"outputs":[{"name":"' + OUTPUT_NAME + '","datatype":"FP64","shape":[' + rows + (k === 1 ? '' : ',' + k) + '],"data":[';
+  s +=
+    ',"outputs":[{"name":"' +
+    OUTPUT_NAME +
+    '","datatype":"FP64","shape":[' +
+    rows +
+    (k === 1 ? '' : ',' + k) +
+    '],"data":[';
   const n = rows * k;
   if (n > 0) {
     s += num(out[0]!);

@@ -19,14 +19,29 @@ const codeOf = (f: () => unknown): string => {
 
 describe('parseInferRequest', () => {
   it('reads flat [N, F] FP64 rows and echoes the id', () => {
-    const p = parse({ id: 'r1', inputs: [{ name: 'input-0', shape: [2, 3], datatype: 'FP64', data: [1, 2, 3, 4, 5, 6] }] });
+    const p = parse({
+      id: 'r1',
+      inputs: [{ name: 'input-0', shape: [2, 3], datatype: 'FP64', data: [1, 2, 3, 4, 5, 6] }],
+    });
     expect(p.id).toBe('r1');
     expect(p.rows).toBe(2);
     expect([...p.input!]).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
   it('reads nested data, null and "NaN" as missing, FP32 rounded to float32', () => {
-    const p = parse({ inputs: [{ name: 'x', shape: [2, 3], datatype: 'FP32', data: [[0.1, null, 'NaN'], [1, 2, 3]] }] });
+    const p = parse({
+      inputs: [
+        {
+          name: 'x',
+          shape: [2, 3],
+          datatype: 'FP32',
+          data: [
+            [0.1, null, 'NaN'],
+            [1, 2, 3],
+          ],
+        },
+      ],
+    });
     expect(p.input![0]).toBe(Math.fround(0.1));
     expect(Number.isNaN(p.input![1]!)).toBe(true);
     expect(Number.isNaN(p.input![2]!)).toBe(true);
@@ -34,9 +49,16 @@ describe('parseInferRequest', () => {
   });
 
   it('takes [F] as one row and integer / BOOL datatypes', () => {
-    expect([...parse({ inputs: [{ name: 'x', shape: [3], datatype: 'INT32', data: [1, -2, 3] }] }).input!]).toEqual([1, -2, 3]);
-    expect([...parse({ inputs: [{ name: 'x', shape: [1, 3], datatype: 'BOOL', data: [true, false, true] }] }).input!]).toEqual([1, 0, 1]);
-    expect([...parse({ inputs: [{ name: 'x', shape: [1, 3], datatype: 'UINT8', data: [0, 255, 7] }] }).input!]).toEqual([0, 255, 7]);
+    expect([
+      ...parse({ inputs: [{ name: 'x', shape: [3], datatype: 'INT32', data: [1, -2, 3] }] }).input!,
+    ]).toEqual([1, -2, 3]);
+    expect([
+      ...parse({ inputs: [{ name: 'x', shape: [1, 3], datatype: 'BOOL', data: [true, false, true] }] })
+        .input!,
+    ]).toEqual([1, 0, 1]);
+    expect([
+      ...parse({ inputs: [{ name: 'x', shape: [1, 3], datatype: 'UINT8', data: [0, 255, 7] }] }).input!,
+    ]).toEqual([0, 255, 7]);
   });
 
   it('reads feature columns (one tensor per feature name), absent columns missing', () => {
@@ -54,7 +76,12 @@ describe('parseInferRequest', () => {
   });
 
   it('reads parameters.raw', () => {
-    expect(parse({ parameters: { raw: true }, inputs: [{ name: 'x', shape: [1, 3], datatype: 'FP64', data: [1, 2, 3] }] }).raw).toBe(true);
+    expect(
+      parse({
+        parameters: { raw: true },
+        inputs: [{ name: 'x', shape: [1, 3], datatype: 'FP64', data: [1, 2, 3] }],
+      }).raw,
+    ).toBe(true);
   });
 
   it('allocates shared memory above the pool threshold only', () => {
@@ -75,7 +102,18 @@ describe('parseInferRequest', () => {
       [{ id: {}, inputs: [] }, 'GROVE_ERR_BAD_INPUT'],
       [t({ name: 'x', shape: [1, 4], datatype: 'FP64', data: [1, 2, 3, 4] }), 'GROVE_ERR_FEATURE_COUNT'],
       [t({ name: 'x', shape: [1, 3], datatype: 'FP64', data: [1, 2] }), 'GROVE_ERR_BAD_SHAPE'],
-      [t({ name: 'x', shape: [2, 3], datatype: 'FP64', data: [[1, 2, 3], [1, 2]] }), 'GROVE_ERR_BAD_SHAPE'],
+      [
+        t({
+          name: 'x',
+          shape: [2, 3],
+          datatype: 'FP64',
+          data: [
+            [1, 2, 3],
+            [1, 2],
+          ],
+        }),
+        'GROVE_ERR_BAD_SHAPE',
+      ],
       [t({ name: 'x', shape: [1, 3, 1], datatype: 'FP64', data: [1, 2, 3] }), 'GROVE_ERR_BAD_SHAPE'],
       [t({ name: 'x', shape: [-1, 3], datatype: 'FP64', data: [1, 2, 3] }), 'GROVE_ERR_BAD_SHAPE'],
       [t({ name: 'x', shape: 'x', datatype: 'FP64', data: [1, 2, 3] }), 'GROVE_ERR_BAD_SHAPE'],
@@ -86,17 +124,39 @@ describe('parseInferRequest', () => {
       [t({ name: 'x', shape: [1, 3], datatype: 'FP64', data: [1, {}, 3] }), 'GROVE_ERR_NOT_NUMERIC'],
       [t({ name: 'x', shape: [1, 3], datatype: 'FP64', data: 'abc' }), 'GROVE_ERR_BAD_INPUT'],
       [t({ shape: [1, 3], datatype: 'FP64', data: [1, 2, 3] }), 'GROVE_ERR_BAD_INPUT'],
-      [{ inputs: [{ name: 'f0', shape: [1], datatype: 'FP64', data: [1] }, { name: 'zz', shape: [1], datatype: 'FP64', data: [1] }] }, 'GROVE_ERR_UNKNOWN_FEATURE'],
-      [{ outputs: [{ name: 'nope' }], inputs: [{ name: 'x', shape: [1, 3], datatype: 'FP64', data: [1, 2, 3] }] }, 'GROVE_ERR_UNKNOWN_OUTPUT'],
+      [
+        {
+          inputs: [
+            { name: 'f0', shape: [1], datatype: 'FP64', data: [1] },
+            { name: 'zz', shape: [1], datatype: 'FP64', data: [1] },
+          ],
+        },
+        'GROVE_ERR_UNKNOWN_FEATURE',
+      ],
+      [
+        {
+          outputs: [{ name: 'nope' }],
+          inputs: [{ name: 'x', shape: [1, 3], datatype: 'FP64', data: [1, 2, 3] }],
+        },
+        'GROVE_ERR_UNKNOWN_OUTPUT',
+      ],
     ];
-    for (const [body, code] of cases) expect(codeOf(() => parse(body)), JSON.stringify(body)).toBe(code);
-    expect(codeOf(() => parse({ inputs: [{ name: 'x', shape: [5, 3], datatype: 'FP64', data: new Array(15).fill(0) }] }, 4))).toBe(
-      'GROVE_ERR_TOO_MANY_ROWS',
-    );
+    for (const [body, code] of cases)
+      expect(
+        codeOf(() => parse(body)),
+        JSON.stringify(body),
+      ).toBe(code);
+    expect(
+      codeOf(() =>
+        parse({ inputs: [{ name: 'x', shape: [5, 3], datatype: 'FP64', data: new Array(15).fill(0) }] }, 4),
+      ),
+    ).toBe('GROVE_ERR_TOO_MANY_ROWS');
   });
 
   it('keeps __proto__ and constructor keys harmless', () => {
-    const body = JSON.parse('{"__proto__":{"polluted":1},"constructor":{"x":1},"inputs":[{"name":"x","shape":[1,3],"datatype":"FP64","data":[1,2,3],"__proto__":1}]}');
+    const body = JSON.parse(
+      '{"__proto__":{"polluted":1},"constructor":{"x":1},"inputs":[{"name":"x","shape":[1,3],"datatype":"FP64","data":[1,2,3],"__proto__":1}]}',
+    );
     expect(parse(body).rows).toBe(1);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });

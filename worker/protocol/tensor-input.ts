@@ -37,7 +37,10 @@ function tensorValue(x: unknown, datatype: string, where: string): number {
     if (x === true || x === 1) return 1;
     if (x === false || x === 0) return 0;
     if (x === null) return Number.NaN;
-    return bad(`value ${JSON.stringify(x)?.slice(0, 40)} at ${where} is not a BOOL`, 'GROVE_ERR_BAD_DATATYPE');
+    return bad(
+      `value ${JSON.stringify(x)?.slice(0, 40)} at ${where} is not a BOOL`,
+      'GROVE_ERR_BAD_DATATYPE',
+    );
   }
   const n = numericValue(x, where);
   if (Number.isNaN(n)) return n; // a missing value (null / "NaN") is allowed in any numeric tensor
@@ -75,7 +78,10 @@ function readTensor(t: unknown, i: number): Tensor {
   const datatype = o.datatype;
   if (typeof datatype !== 'string') bad(`inputs[${i}].datatype must be a string`, 'GROVE_ERR_BAD_DATATYPE');
   if (!FLOATS.has(datatype) && !Object.hasOwn(INT_RANGES, datatype) && datatype !== 'BOOL') {
-    bad(`inputs[${i}].datatype '${datatype.slice(0, 20)}' is not supported (use FP32, FP64, INTn, UINTn or BOOL)`, 'GROVE_ERR_BAD_DATATYPE');
+    bad(
+      `inputs[${i}].datatype '${datatype.slice(0, 20)}' is not supported (use FP32, FP64, INTn, UINTn or BOOL)`,
+      'GROVE_ERR_BAD_DATATYPE',
+    );
   }
   const data = o.data;
   if (!Array.isArray(data)) bad(`inputs[${i}].data must be an array`);
@@ -106,18 +112,30 @@ function fill(t: Tensor, dst: Float64Array, base: number, stride: number, where:
       return;
     }
     if (!Array.isArray(arr) || arr.length !== t.shape[depth]) {
-      bad(`${where}: data does not match shape [${t.shape.join(', ')}] (${t.count} values)`, 'GROVE_ERR_BAD_SHAPE');
+      bad(
+        `${where}: data does not match shape [${t.shape.join(', ')}] (${t.count} values)`,
+        'GROVE_ERR_BAD_SHAPE',
+      );
     }
     for (const x of arr) walk(x, depth + 1);
   };
   if (data.length !== t.shape[0] || !data.some(Array.isArray)) {
-    bad(`${where}: data holds ${data.length} values; shape [${t.shape.join(', ')}] needs ${t.count}`, 'GROVE_ERR_BAD_SHAPE');
+    bad(
+      `${where}: data holds ${data.length} values; shape [${t.shape.join(', ')}] needs ${t.count}`,
+      'GROVE_ERR_BAD_SHAPE',
+    );
   }
   walk(data, 0);
 }
 
-export function parseInferRequest(body: unknown, v: LoadedVersion, maxRows: number, sharedAbove: number): InferRequest {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) bad('request body must be a JSON object');
+export function parseInferRequest(
+  body: unknown,
+  v: LoadedVersion,
+  maxRows: number,
+  sharedAbove: number,
+): InferRequest {
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    bad('request body must be a JSON object');
   const b = body as Record<string, unknown>;
   let id: string | undefined;
   if (b.id !== undefined && b.id !== null) {
@@ -131,18 +149,27 @@ export function parseInferRequest(body: unknown, v: LoadedVersion, maxRows: numb
   if (!Array.isArray(inputs) || inputs.length === 0) bad('"inputs" must be a non-empty array of tensors');
   const F = v.numFeatures;
   const first = readTensor(inputs[0], 0);
-  const columnar = inputs.length > 1 || (v.featureIndex.has(first.name) && first.shape.length === 1 && first.shape[0] !== F) ||
-    (v.featureIndex.has(first.name) && first.shape.length === 2 && first.shape[1] === 1 && F !== 1) || v.sparse;
+  const columnar =
+    inputs.length > 1 ||
+    (v.featureIndex.has(first.name) && first.shape.length === 1 && first.shape[0] !== F) ||
+    (v.featureIndex.has(first.name) && first.shape.length === 2 && first.shape[1] === 1 && F !== 1) ||
+    v.sparse;
   if (!columnar) {
     let rows: number;
     if (first.shape.length === 2) {
       rows = first.shape[0]!;
       if (first.shape[1] !== F) {
-        bad(`inputs[0] has ${first.shape[1]} features per row; model ${v.name} version ${v.version} takes ${F}`, 'GROVE_ERR_FEATURE_COUNT');
+        bad(
+          `inputs[0] has ${first.shape[1]} features per row; model ${v.name} version ${v.version} takes ${F}`,
+          'GROVE_ERR_FEATURE_COUNT',
+        );
       }
     } else {
       if (first.shape[0] !== F) {
-        bad(`inputs[0] shape [${first.shape[0]}] is one row of ${first.shape[0]} values; the model takes ${F}`, 'GROVE_ERR_FEATURE_COUNT');
+        bad(
+          `inputs[0] shape [${first.shape[0]}] is one row of ${first.shape[0]} values; the model takes ${F}`,
+          'GROVE_ERR_FEATURE_COUNT',
+        );
       }
       rows = 1;
     }
@@ -159,7 +186,10 @@ export function parseInferRequest(body: unknown, v: LoadedVersion, maxRows: numb
   for (let i = 0; i < tensors.length; i++) {
     const t = tensors[i]!;
     if (t.shape[0] !== rows || (t.shape.length === 2 && t.shape[1] !== 1)) {
-      bad(`inputs[${i}] (${t.name}): feature columns must all have shape [${rows}] or [${rows}, 1]`, 'GROVE_ERR_BAD_SHAPE');
+      bad(
+        `inputs[${i}] (${t.name}): feature columns must all have shape [${rows}] or [${rows}, 1]`,
+        'GROVE_ERR_BAD_SHAPE',
+      );
     }
     if (!v.sparse && !v.featureIndex.has(t.name)) unknown.push(t.name);
   }
@@ -199,7 +229,10 @@ function checkRequestedOutputs(outputs: unknown): void {
   for (const o of outputs) {
     const name = o !== null && typeof o === 'object' ? (o as Record<string, unknown>).name : undefined;
     if (name !== OUTPUT_NAME) {
-      bad(`requested output ${JSON.stringify(name)?.slice(0, 40)} is unknown; this model has '${OUTPUT_NAME}'`, 'GROVE_ERR_UNKNOWN_OUTPUT');
+      bad(
+        `requested output ${JSON.stringify(name)?.slice(0, 40)} is unknown; this model has '${OUTPUT_NAME}'`,
+        'GROVE_ERR_UNKNOWN_OUTPUT',
+      );
     }
   }
 }

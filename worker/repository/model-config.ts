@@ -20,7 +20,10 @@ export function parseModelConfig(text: string | null): ModelConfig {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new ModelFormatError(`config.json is not valid JSON: ${(err as Error).message}`, 'GROVE_ERR_BAD_CONFIG');
+    throw new ModelFormatError(
+      `config.json is not valid JSON: ${(err as Error).message}`,
+      'GROVE_ERR_BAD_CONFIG',
+    );
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ModelFormatError('config.json must hold a JSON object', 'GROVE_ERR_BAD_CONFIG');
@@ -30,7 +33,10 @@ export function parseModelConfig(text: string | null): ModelConfig {
   if (Object.hasOwn(obj, 'features') && obj.features !== null) {
     const f = obj.features;
     if (!Array.isArray(f) || !f.every((x) => typeof x === 'string' && x.length > 0)) {
-      throw new ModelFormatError('config.json "features" must be an array of non-empty names', 'GROVE_ERR_BAD_CONFIG');
+      throw new ModelFormatError(
+        'config.json "features" must be an array of non-empty names',
+        'GROVE_ERR_BAD_CONFIG',
+      );
     }
     if (new Set(f).size !== f.length) {
       throw new ModelFormatError('config.json "features" repeats a name', 'GROVE_ERR_BAD_CONFIG');

@@ -18,8 +18,8 @@ import type { Model } from '../../shared/model/model.js';
 import type { PredictPool } from '../pool/predict-pool.js';
 import { LoadedVersion, VersionSlot } from './loaded-version.js';
 import { DEFAULT_CONFIG, type ModelConfig, parseModelConfig } from './model-config.js';
-import { liveByPolicy } from './version-policy.js';
 import { type ScannedModel, type ScannedVersion, scanRepository } from './scan-repository.js';
+import { liveByPolicy } from './version-policy.js';
 
 export interface RepositoryEvents {
   loaded(v: LoadedVersion, replaced: LoadedVersion | null): void;
@@ -51,7 +51,11 @@ export class ModelEntry {
   recomputeLatest(): void {
     let best: LoadedVersion | null = null;
     for (const s of this.slots.values()) {
-      if (s.serving !== null && s.state !== 'UNLOADING' && (best === null || Number(s.version) > Number(best.version))) {
+      if (
+        s.serving !== null &&
+        s.state !== 'UNLOADING' &&
+        (best === null || Number(s.version) > Number(best.version))
+      ) {
         best = s.serving;
       }
     }
@@ -63,7 +67,9 @@ let loadSeq = 0;
 
 export class ModelRepository {
   readonly models = new Map<string, ModelEntry>();
-  private readonly opts: Required<Omit<ModelRepositoryOptions, 'events'>> & { events: Partial<RepositoryEvents> };
+  private readonly opts: Required<Omit<ModelRepositoryOptions, 'events'>> & {
+    events: Partial<RepositoryEvents>;
+  };
   private watcher: FSWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
   private debounce: NodeJS.Timeout | null = null;
@@ -91,9 +97,17 @@ export class ModelRepository {
     this.ready = true;
     try {
       this.watcher = watch(this.opts.root, { recursive: true }, () => this.scheduleRescan());
-      this.watcher.on('error', (err) => this.opts.logger.warn({ event: 'watch_error', err: err.message }, 'watcher failed; periodic rescans continue'));
+      this.watcher.on('error', (err) =>
+        this.opts.logger.warn(
+          { event: 'watch_error', err: err.message },
+          'watcher failed; periodic rescans continue',
+        ),
+      );
     } catch (err) {
-      this.opts.logger.warn({ event: 'watch_unavailable', err: (err as Error).message }, 'fs.watch unavailable; relying on periodic rescans');
+      this.opts.logger.warn(
+        { event: 'watch_unavailable', err: (err as Error).message },
+        'fs.watch unavailable; relying on periodic rescans',
+      );
     }
     this.timer = setInterval(() => void this.rescan(), this.opts.rescanIntervalMs);
     this.timer.unref();
@@ -108,7 +122,10 @@ export class ModelRepository {
       try {
         cb();
       } catch (err) {
-        this.opts.logger.error({ event: 'listener_error', err: (err as Error).message }, 'versions-change listener threw');
+        this.opts.logger.error(
+          { event: 'listener_error', err: (err as Error).message },
+          'versions-change listener threw',
+        );
       }
     }
   }
@@ -136,7 +153,10 @@ export class ModelRepository {
           this.apply(await scanRepository(this.opts.root));
         } while (this.scanAgain && !this.closed);
       } catch (err) {
-        this.opts.logger.error({ event: 'scan_failed', err: (err as Error).message }, 'repository scan failed');
+        this.opts.logger.error(
+          { event: 'scan_failed', err: (err as Error).message },
+          'repository scan failed',
+        );
       } finally {
         this.scanning = null;
       }
@@ -152,7 +172,12 @@ export class ModelRepository {
       if (!entry) this.models.set(sm.name, (entry = new ModelEntry(sm.name, sm.dir)));
       this.applyConfig(entry, sm.configText);
       const present = sm.versions.filter((v) => v.file !== null || v.problem !== null);
-      const live = new Set(liveByPolicy(entry.config.policy, present.map((v) => v.version)).map(String));
+      const live = new Set(
+        liveByPolicy(
+          entry.config.policy,
+          present.map((v) => v.version),
+        ).map(String),
+      );
       const byVersion = new Map(sm.versions.map((v) => [String(v.version), v]));
       for (const v of present) {
         const key = String(v.version);
@@ -163,7 +188,8 @@ export class ModelRepository {
       for (const [key, slot] of entry.slots) {
         const sv = byVersion.get(key);
         const keep =
-          sv !== undefined && (live.has(key) || (sv.file === null && sv.problem === null && slot.serving !== null));
+          sv !== undefined &&
+          (live.has(key) || (sv.file === null && sv.problem === null && slot.serving !== null));
         if (!keep) this.unload(entry, slot);
       }
     }
@@ -178,12 +204,16 @@ export class ModelRepository {
     try {
       const cfg = parseModelConfig(text);
       entry.config = cfg;
-      if (entry.configError !== null) this.opts.logger.info({ event: 'config_fixed', model: entry.name }, 'config.json fixed');
+      if (entry.configError !== null)
+        this.opts.logger.info({ event: 'config_fixed', model: entry.name }, 'config.json fixed');
       entry.configError = null;
     } catch (err) {
       const reason = (err as Error).message;
       if (entry.configError !== reason) {
-        this.opts.logger.error({ event: 'config_failed', model: entry.name, reason }, 'config.json rejected; keeping the previous one');
+        this.opts.logger.error(
+          { event: 'config_failed', model: entry.name, reason },
+          'config.json rejected; keeping the previous one',
+        );
       }
       entry.configError = reason;
     }
@@ -301,7 +331,13 @@ export class ModelRepository {
       slot.reason = reason;
     }
     this.opts.logger.error(
-      { event: 'model_load_failed', model: slot.name, version: slot.version, reason, stillServing: slot.serving !== null },
+      {
+        event: 'model_load_failed',
+        model: slot.name,
+        version: slot.version,
+        reason,
+        stillServing: slot.serving !== null,
+      },
       'model version failed to load',
     );
     this.opts.events.failed?.(slot.name, slot.version, reason);
@@ -323,7 +359,10 @@ export class ModelRepository {
     void serving.drained().then(() => {
       this.opts.pool.unregister(serving.key);
       done();
-      this.opts.logger.info({ event: 'model_unloaded', model: entry.name, version: slot.version, sha256: serving.sha256 }, 'model version unloaded');
+      this.opts.logger.info(
+        { event: 'model_unloaded', model: entry.name, version: slot.version, sha256: serving.sha256 },
+        'model version unloaded',
+      );
       this.opts.events.unloaded?.(serving);
     });
   }
@@ -356,7 +395,8 @@ export class ModelRepository {
     const out: Record<string, string[]> = {};
     for (const [name, entry] of this.models) {
       const vs: string[] = [];
-      for (const s of entry.slots.values()) if (s.serving !== null && s.state !== 'UNLOADING') vs.push(s.version);
+      for (const s of entry.slots.values())
+        if (s.serving !== null && s.state !== 'UNLOADING') vs.push(s.version);
       if (vs.length > 0) out[name] = vs.sort((a, b) => Number(a) - Number(b));
     }
     return out;
@@ -379,7 +419,10 @@ function probe(model: Model): void {
   else model.predictOne(new Float64Array(m.numFeatures), out);
   for (let i = 0; i < out.length; i++) {
     if (!Number.isFinite(out[i]!)) {
-      throw new ModelFormatError(`probe row predicted a non-finite value (${out[i]}) for output ${m.outputNames[i]}`, 'GROVE_ERR_PROBE');
+      throw new ModelFormatError(
+        `probe row predicted a non-finite value (${out[i]}) for output ${m.outputNames[i]}`,
+        'GROVE_ERR_PROBE',
+      );
     }
   }
 }

@@ -4,7 +4,14 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export const MODEL_FILE_NAMES = ['model.json', 'model.ubj', 'model.txt', 'model.joblib', 'model.pkl', 'model.grove'];
+export const MODEL_FILE_NAMES = [
+  'model.json',
+  'model.ubj',
+  'model.txt',
+  'model.joblib',
+  'model.pkl',
+  'model.grove',
+];
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const VERSION_NAME = /^(0|[1-9][0-9]{0,15})$/;
@@ -47,16 +54,33 @@ async function isDir(p: string): Promise<boolean> {
 
 export async function scanVersion(version: number, dir: string): Promise<ScannedVersion> {
   const names = (await entries(dir)).filter((n) => MODEL_FILE_NAMES.includes(n)).sort();
-  const base: ScannedVersion = { version, dir, file: null, fileName: null, fingerprint: '', mtimeMs: 0, problem: null };
+  const base: ScannedVersion = {
+    version,
+    dir,
+    file: null,
+    fileName: null,
+    fingerprint: '',
+    mtimeMs: 0,
+    problem: null,
+  };
   if (names.length === 0) return base;
   if (names.length > 1) {
-    return { ...base, problem: `version folder holds ${names.length} model files (${names.join(', ')}); keep exactly one` };
+    return {
+      ...base,
+      problem: `version folder holds ${names.length} model files (${names.join(', ')}); keep exactly one`,
+    };
   }
   const file = join(dir, names[0]!);
   try {
     const st = await stat(file);
     if (!st.isFile()) return { ...base, problem: `${names[0]} is not a regular file` };
-    return { ...base, file, fileName: names[0]!, fingerprint: `${st.size}:${st.mtimeMs}:${st.ino}`, mtimeMs: st.mtimeMs };
+    return {
+      ...base,
+      file,
+      fileName: names[0]!,
+      fingerprint: `${st.size}:${st.mtimeMs}:${st.ino}`,
+      mtimeMs: st.mtimeMs,
+    };
   } catch {
     return base;
   }

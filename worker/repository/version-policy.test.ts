@@ -14,7 +14,14 @@ describe('version policy', () => {
   });
 
   it('refuses malformed policies', () => {
-    for (const p of [{ latest: 0 }, { latest: 'x' }, { specific: 'x' }, { specific: [-1] }, 'some', { other: 1 }]) {
+    for (const p of [
+      { latest: 0 },
+      { latest: 'x' },
+      { specific: 'x' },
+      { specific: [-1] },
+      'some',
+      { other: 1 },
+    ]) {
       expect(() => parseVersionPolicy(p), JSON.stringify(p)).toThrow(GroveError);
     }
   });
@@ -22,7 +29,9 @@ describe('version policy', () => {
 
 describe('config.json', () => {
   it('reads features and policy, keeps other keys, defaults without a file', () => {
-    const c = parseModelConfig('{"features":["age","plan"],"version_policy":{"latest":1},"default_split":{"1":100}}');
+    const c = parseModelConfig(
+      '{"features":["age","plan"],"version_policy":{"latest":1},"default_split":{"1":100}}',
+    );
     expect(c.features).toEqual(['age', 'plan']);
     expect(c.policy).toEqual({ kind: 'latest', count: 1 });
     expect(c.raw.default_split).toEqual({ '1': 100 });

@@ -3,7 +3,10 @@
 // `{"specific": {"versions": [1, 3]}}` or `{"specific": [1, 3]}`; `{"all": {}}` is `all` too.
 import { ModelFormatError } from '../../shared/errors/grove-error.js';
 
-export type VersionPolicy = { kind: 'all' } | { kind: 'latest'; count: number } | { kind: 'specific'; versions: Set<number> };
+export type VersionPolicy =
+  | { kind: 'all' }
+  | { kind: 'latest'; count: number }
+  | { kind: 'specific'; versions: Set<number> };
 
 function bad(msg: string): never {
   throw new ModelFormatError(`config.json "version_policy": ${msg}`, 'GROVE_ERR_BAD_CONFIG');
@@ -16,18 +19,28 @@ export function parseVersionPolicy(v: unknown): VersionPolicy {
   if (Object.hasOwn(o, 'all')) return { kind: 'all' };
   if (Object.hasOwn(o, 'latest')) {
     const l = o.latest;
-    const n = typeof l === 'number' ? l : typeof l === 'object' && l !== null ? (l as Record<string, unknown>).num_versions : NaN;
+    const n =
+      typeof l === 'number'
+        ? l
+        : typeof l === 'object' && l !== null
+          ? (l as Record<string, unknown>).num_versions
+          : NaN;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) bad('latest needs a positive integer count');
     return { kind: 'latest', count: n };
   }
   if (Object.hasOwn(o, 'specific')) {
     const s = o.specific;
-    const list = Array.isArray(s) ? s : typeof s === 'object' && s !== null ? (s as Record<string, unknown>).versions : null;
+    const list = Array.isArray(s)
+      ? s
+      : typeof s === 'object' && s !== null
+        ? (s as Record<string, unknown>).versions
+        : null;
     if (!Array.isArray(list)) bad('specific needs a list of versions');
     const versions = new Set<number>();
     for (const x of list) {
       const n = typeof x === 'string' ? Number(x) : x;
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) bad(`'${String(x)}' is not a version number`);
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
+        bad(`'${String(x)}' is not a version number`);
       versions.add(n);
     }
     return { kind: 'specific', versions };

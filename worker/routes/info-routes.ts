@@ -3,20 +3,21 @@
 // metadata_model_response (name, versions, platform, inputs, outputs) and adds grove's feature and
 // output names and every version's state with the reason of a failure.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import { ModelNotFoundError, VersionNotFoundError } from '../../shared/errors/grove-error.js';
 import { projectRoot } from '../../shared/runtime-path.js';
 import { sendJson, sendModelJson } from '../http/respond.js';
 import type { RequestContext, RouteParams, Router } from '../http/router.js';
+import { OUTPUT_NAME } from '../protocol/tensor-input.js';
 import type { LoadedVersion, VersionSlot } from '../repository/loaded-version.js';
 import type { ModelEntry } from '../repository/model-repository.js';
-import { OUTPUT_NAME } from '../protocol/tensor-input.js';
 import type { WorkerContext } from '../worker-context.js';
 
 function serverVersion(): string {
   try {
-    return (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string })
+      .version;
   } catch {
     return '0.0.0';
   }
@@ -59,8 +60,17 @@ function versionMetadata(v: LoadedVersion): Record<string, unknown> {
     platform: m.platform,
     inputs: m.sparse
       ? [{ name: 'input-0', datatype: 'FP64', shape: [-1, -1] }]
-      : [{ name: 'input-0', datatype: inputDatatype(v), shape: [-1, v.numFeatures], feature_names: v.featureNames }],
-    outputs: [{ name: OUTPUT_NAME, datatype: 'FP64', shape: k === 1 ? [-1] : [-1, k], output_names: m.outputNames }],
+      : [
+          {
+            name: 'input-0',
+            datatype: inputDatatype(v),
+            shape: [-1, v.numFeatures],
+            feature_names: v.featureNames,
+          },
+        ],
+    outputs: [
+      { name: OUTPUT_NAME, datatype: 'FP64', shape: k === 1 ? [-1] : [-1, k], output_names: m.outputNames },
+    ],
     feature_names: v.featureNames,
     output_names: m.outputNames,
     raw_output_names: m.rawOutputNames,
@@ -82,7 +92,12 @@ export function addInfoRoutes(router: Router, w: WorkerContext): void {
   };
 
   router.add('GET', '/v2', (_q, res, _p, ctx) => sendJson(res, 200, serverMeta, ctx.requestId), 'server');
-  router.add('GET', '/v2/health/live', (_q, res, _p, ctx) => sendJson(res, 200, '{"live":true}', ctx.requestId), 'health');
+  router.add(
+    'GET',
+    '/v2/health/live',
+    (_q, res, _p, ctx) => sendJson(res, 200, '{"live":true}', ctx.requestId),
+    'health',
+  );
   router.add(
     'GET',
     '/v2/health/ready',
@@ -114,7 +129,11 @@ export function addInfoRoutes(router: Router, w: WorkerContext): void {
       if (!s || s.state === 'UNLOADING') throw new VersionNotFoundError(p.model!, p.version);
       v = s.serving;
     }
-    const body = JSON.stringify({ name: e.name, version: v?.version ?? p.version ?? null, ready: v !== null });
+    const body = JSON.stringify({
+      name: e.name,
+      version: v?.version ?? p.version ?? null,
+      ready: v !== null,
+    });
     if (v === null) {
       sendJson(res, 503, body, ctx.requestId);
       return 503;

@@ -3,9 +3,9 @@
 // predict inline (or on the pool for big requests), write the answer with one res.end(string).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadJsonError } from '../../shared/errors/grove-error.js';
-import type { RequestContext, RouteParams, Router } from '../http/router.js';
 import { readBody } from '../http/read-body.js';
 import { sendModelJson } from '../http/respond.js';
+import type { RequestContext, RouteParams, Router } from '../http/router.js';
 import { parsePredictRequest } from '../protocol/instances-input.js';
 import { inferResponse, predictResponse } from '../protocol/prediction-output.js';
 import { parseInferRequest } from '../protocol/tensor-input.js';
@@ -20,24 +20,46 @@ function parseJson(text: string): unknown {
 }
 
 export function addPredictRoutes(router: Router, w: WorkerContext): void {
-  const infer = async (req: IncomingMessage, res: ServerResponse, params: RouteParams, ctx: RequestContext) => {
+  const infer = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    params: RouteParams,
+    ctx: RequestContext,
+  ) => {
     const text = await readBody(req, w.maxBodyBytes);
     const v = w.repository.resolve(params.model!, params.version);
     ctx.served = v;
     const p = parseInferRequest(parseJson(text), v, w.maxRows, w.predictor.inlineRowThreshold);
     let out = w.predictor.run(v, p, ctx.requestId);
     if (out instanceof Promise) out = await out;
-    sendModelJson(res, 200, inferResponse(v, p.id, out, p.rows, p.raw ? v.numRawOutputs : v.numOutputs), ctx.requestId, v);
+    sendModelJson(
+      res,
+      200,
+      inferResponse(v, p.id, out, p.rows, p.raw ? v.numRawOutputs : v.numOutputs),
+      ctx.requestId,
+      v,
+    );
     return 200;
   };
-  const predict = async (req: IncomingMessage, res: ServerResponse, params: RouteParams, ctx: RequestContext) => {
+  const predict = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    params: RouteParams,
+    ctx: RequestContext,
+  ) => {
     const text = await readBody(req, w.maxBodyBytes);
     const v = w.repository.resolve(params.model!, params.version);
     ctx.served = v;
     const p = parsePredictRequest(parseJson(text), v, w.maxRows, w.predictor.inlineRowThreshold);
     let out = w.predictor.run(v, p, ctx.requestId);
     if (out instanceof Promise) out = await out;
-    sendModelJson(res, 200, predictResponse(v, out, p.rows, p.raw ? v.numRawOutputs : v.numOutputs), ctx.requestId, v);
+    sendModelJson(
+      res,
+      200,
+      predictResponse(v, out, p.rows, p.raw ? v.numRawOutputs : v.numOutputs),
+      ctx.requestId,
+      v,
+    );
     return 200;
   };
   router.add('POST', '/v2/models/{model}/infer', infer, 'infer');

@@ -47,7 +47,10 @@ export function fakeModel(numFeatures: number, opts: { sparse?: boolean; outputs
   };
 }
 
-export function fakeVersion(numFeatures: number, opts: { sparse?: boolean; outputs?: number; features?: string[] } = {}): LoadedVersion {
+export function fakeVersion(
+  numFeatures: number,
+  opts: { sparse?: boolean; outputs?: number; features?: string[] } = {},
+): LoadedVersion {
   const model = fakeModel(numFeatures, opts);
   return new LoadedVersion({
     name: 'm',

@@ -1,0 +1,102 @@
+// `grove predict` (node dist/cli/grove.js) on scikit-learn files: every fixture from both
+// model.joblib and model.pkl and every derived model reproduces pred.csv (and raw.csv with --raw)
+// within 1e-6; a pickle that tries to run a command is refused with GROVE_ERR_UNSAFE_PICKLE and
+// the command never runs; other compressors and truncated files fail with their typed codes.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { builtFile } from '../../shared/runtime-path.js';
+
+const run = promisify(execFile);
+const GROVE = builtFile('cli/grove.js');
+const FIXTURES = join(import.meta.dirname, '../fixtures');
+const tmp = mkdtempSync(join(tmpdir(), 'grove-sklearn-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function grove(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [GROVE, ...args], { maxBuffer: 64 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const parse = (text: string) => Float64Array.from(text.trim().split('\n').flatMap((l) => l.split(',').map(Number)));
+
+function maxRelDiff(a: Float64Array, b: Float64Array): number {
+  if (a.length !== b.length) return Number.POSITIVE_INFINITY;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
+  return m;
+}
+
+const cases = ['sklearn', 'derived-sklearn'].flatMap((root) =>
+  readdirSync(join(FIXTURES, root), { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .flatMap((d) => {
+      const dir = join(FIXTURES, root, d.name);
+      const input = existsSync(join(dir, 'test.csv')) ? 'test.csv' : 'test.ndjson';
+      const raw = existsSync(join(dir, 'raw.csv'));
+      return ['model.joblib', 'model.pkl'].map((m) => [`${root}/${d.name}/${m}`, dir, m, input, raw] as const);
+    }),
+);
+
+describe('grove predict on scikit-learn files', () => {
+  it.each(cases)('%s', async (_label, dir, model, input, hasRaw) => {
+    const res = await grove('predict', '--model', join(dir, model), '--input', join(dir, input));
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(maxRelDiff(parse(res.stdout), parse(readFileSync(join(dir, 'pred.csv'), 'utf8')))).toBeLessThan(1e-6);
+    if (hasRaw) {
+      const raw = await grove('predict', '--model', join(dir, model), '--input', join(dir, input), '--raw');
+      expect(raw.code).toBe(0);
+      expect(maxRelDiff(parse(raw.stdout), parse(readFileSync(join(dir, 'raw.csv'), 'utf8')))).toBeLessThan(1e-6);
+    }
+  });
+});
+
+describe('grove predict refuses hostile and broken scikit-learn files', () => {
+  const input = join(FIXTURES, 'sklearn/sk-logistic/test.csv');
+
+  it('a pickle calling os.system is refused and the command never runs', async () => {
+    const marker = join(tmp, 'pwned');
+    // protocol 2: GLOBAL 'os system', (cmd,) REDUCE, then protocol 4 STACK_GLOBAL posix.system.
+    const viaGlobal = Buffer.concat([Buffer.from([0x80, 2]), Buffer.from(`cos\nsystem\n(S'touch ${marker}'\ntR.`, 'latin1')]);
+    const enc = (s: string) => Buffer.concat([Buffer.from([0x8c, Buffer.byteLength(s)]), Buffer.from(s)]);
+    const viaStack = Buffer.concat([Buffer.from([0x80, 4]), enc('posix'), enc('system'), Buffer.from([0x93]), enc(`touch ${marker}`), Buffer.from([0x85, 0x52, 0x2e])]);
+    for (const [name, bytes, global] of [
+      ['evil.pkl', viaGlobal, 'os.system'],
+      ['evil2.joblib', viaStack, 'posix.system'],
+    ] as const) {
+      const file = join(tmp, name);
+      writeFileSync(file, bytes);
+      const res = await grove('predict', '--model', file, '--input', input);
+      expect(res.code).not.toBe(0);
+      expect(res.stderr).toContain('GROVE_ERR_UNSAFE_PICKLE');
+      expect(res.stderr).toContain(global);
+      expect(existsSync(marker)).toBe(false);
+    }
+  });
+
+  it('truncated pickles fail with a typed error', async () => {
+    const bytes = readFileSync(join(FIXTURES, 'sklearn/sk-logistic/model.pkl'));
+    const file = join(tmp, 'cut.pkl');
+    writeFileSync(file, bytes.subarray(0, 400));
+    const res = await grove('predict', '--model', file, '--input', input);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('GROVE_ERR_MODEL_TRUNCATED');
+  });
+
+  it('an lz4-compressed joblib file is refused by name', async () => {
+    const file = join(tmp, 'model.joblib');
+    writeFileSync(file, Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7, 0, 0, 0, 0]));
+    const res = await grove('predict', '--model', file, '--input', input);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/GROVE_ERR_(UNSUPPORTED_MODEL|UNKNOWN_FORMAT)/);
+  });
+});

@@ -5,7 +5,7 @@
 
 /** Where a missing value (NaN) goes at a numeric node. */
 export const MISSING_NAN = 0; // NaN takes the node's default direction (XGBoost, sklearn >= 1.3, LightGBM MissingType::NaN)
-export const MISSING_ZERO = 1; // NaN and |x| <= 1e-35 take the default direction (LightGBM MissingType::Zero)
+export const MISSING_ZERO = 1; // NaN and |x| <= 1e-35f (LightGBM's float kZeroThreshold) take the default direction (LightGBM MissingType::Zero)
 export const MISSING_NONE = 2; // NaN is read as 0.0, then compared (LightGBM MissingType::None)
 
 export interface TreeIR {

@@ -121,7 +121,7 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof values.consul === 'string') {
     const host =
       (values['advertise-host'] as string | undefined) ??
-      (opts.host === '0.0.0.0' || opts.host === '::' ? hostname() : opts.host);
+      (opts.host === '0.0.0.0' || opts.host === '::' || !opts.host ? hostname() : opts.host);
     registration = await registerWorker({
       consul: values.consul,
       id: `grove-worker-${host}-${worker.port}`,

@@ -99,14 +99,14 @@ describe('worker streaming batch', () => {
       body: 'f0,nope\n1,2\n',
     });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).code).toBe('GROVE_ERR_UNKNOWN_FEATURE');
+    expect(((await bad.json()) as { code: string }).code).toBe('GROVE_ERR_UNKNOWN_FEATURE');
     const nan = await fetch(`${w.url}/v1/models/multi:batch`, {
       method: 'POST',
       headers: { 'content-type': 'text/csv' },
       body: 'f0,f1\n1,abc\n',
     });
     expect(nan.status).toBe(400);
-    expect((await nan.json()).code).toBe('GROVE_ERR_NOT_NUMERIC');
+    expect(((await nan.json()) as { code: string }).code).toBe('GROVE_ERR_NOT_NUMERIC');
   });
 
   it('streams 50 MB through with bounded worker memory', async () => {

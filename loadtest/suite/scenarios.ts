@@ -237,7 +237,19 @@ export async function hotSwapScenario(s: SuiteSettings): Promise<ScenarioResult[
   const port = await freePort();
   const adminPort = await freePort();
   const serve = await startGrove(
-    ['serve', '--models', repo, '--port', String(port), '--workers', '2', '--admin-port', String(adminPort)],
+    [
+      'serve',
+      '--models',
+      repo,
+      '--port',
+      String(port),
+      '--workers',
+      '2',
+      '--admin-port',
+      String(adminPort),
+      '--state-dir',
+      join(repo, '.grove'),
+    ],
     port,
     { GROVE_ADMIN_TOKEN: ADMIN_TOKEN },
   );
@@ -272,6 +284,8 @@ export async function hotSwapScenario(s: SuiteSettings): Promise<ScenarioResult[
 export async function workerKilledScenario(s: SuiteSettings): Promise<ScenarioResult[]> {
   const port = await freePort();
   const adminPort = await freePort();
+  // Split state goes to a scratch folder, never into the user's repository.
+  const state = mkdtempSync(join(tmpdir(), 'grove-state-'));
   const serve = await startGrove(
     [
       'serve',
@@ -283,6 +297,8 @@ export async function workerKilledScenario(s: SuiteSettings): Promise<ScenarioRe
       '2',
       '--admin-port',
       String(adminPort),
+      '--state-dir',
+      state,
     ],
     port,
     { GROVE_ADMIN_TOKEN: ADMIN_TOKEN },
@@ -333,6 +349,7 @@ export async function workerKilledScenario(s: SuiteSettings): Promise<ScenarioRe
     ];
   } finally {
     await serve.stop();
+    rmSync(state, { recursive: true, force: true });
   }
 }
 

@@ -91,9 +91,11 @@ export class UpstreamCaller {
   ): Promise<{ retryable: boolean; answer?: UpstreamAnswer; error?: Error }> {
     w.outstanding += weight;
     w.requests++;
+    const t0 = performance.now();
     try {
       const res = await w.pool.request({ method: method as 'POST', path, headers, body });
       const buf = Buffer.from(await res.body.arrayBuffer());
+      w.observeLatency(performance.now() - t0);
       const answer: UpstreamAnswer = { worker: w, status: res.statusCode, headers: res.headers, body: buf };
       if (res.statusCode === 502 || res.statusCode === 503) {
         this.fail(w, false);
@@ -104,6 +106,7 @@ export class UpstreamCaller {
       return { retryable: false, answer };
     } catch (err) {
       const code = (err as { code?: string }).code ?? '';
+      w.observeLatency(performance.now() - t0);
       this.fail(w, code === 'ECONNREFUSED' || code === 'UND_ERR_DESTROYED');
       const error = TIMEOUT_CODES.has(code)
         ? new TimeoutError(`worker ${w.url} timed out`)

@@ -7,6 +7,8 @@ export type Rng = () => number;
 export interface Pickable {
   /** Requests (rows) sent to the worker and not answered yet. */
   outstanding: number;
+  /** Peak-EWMA of the worker's answer time in ms (absent: treated as equal for all workers). */
+  latencyMs?: number;
 }
 
 export interface Policy {

@@ -38,6 +38,12 @@ export class HealthChecker {
   async runOnce(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    // Latency estimates of workers that get no traffic never update: halve each one's excess over
+    // the best worker's every interval, so a worker that was slow once is tried again (and, if it
+    // is still slow, its first answer raises the estimate again: peak EWMA).
+    let best = Infinity;
+    for (const w of this.set.all) best = Math.min(best, w.latencyMs);
+    for (const w of this.set.all) w.latencyMs = best + (w.latencyMs - best) / 2;
     try {
       await Promise.all(this.set.all.map((w) => this.check(w)));
     } finally {

@@ -11,6 +11,8 @@ export interface UpstreamOptions {
   outlier: OutlierOptions;
 }
 
+const EWMA_ALPHA = 0.1;
+
 export const DEFAULT_UPSTREAM: UpstreamOptions = { connections: 32, timeoutMs: 10_000, outlier: DEFAULT_OUTLIER };
 
 export class UpstreamWorker implements Pickable {
@@ -26,6 +28,12 @@ export class UpstreamWorker implements Pickable {
   versions = new Map<string, Set<string>>();
   requests = 0;
   failures = 0;
+  /** Peak-EWMA answer time (ms), read by p2c: jumps up to a slower sample at once, decays by ALPHA per answer. */
+  latencyMs = 1;
+
+  observeLatency(ms: number): void {
+    this.latencyMs = ms > this.latencyMs ? ms : this.latencyMs + EWMA_ALPHA * (ms - this.latencyMs);
+  }
 
   constructor(id: string, url: string, opts: UpstreamOptions = DEFAULT_UPSTREAM, healthy = true) {
     this.id = id;

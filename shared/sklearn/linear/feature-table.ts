@@ -1,10 +1,12 @@
 // The weight table of sparse linear models: feature name -> column, as open addressing (linear
 // probing, FNV-1a over the name's UTF-8 bytes) in typed arrays that live in the model's
 // SharedArrayBuffer, so every thread shares one table and no JS Map is built per model:
-//   slots   Int32Array, a power of two >= 2 x columns, the column stored there or -1;
+//   slots   Int32Array, 2 x a power of two >= 2 x columns: [hash, column] pairs, column -1 = empty
+//           (the hash sits next to the column so a probe touches one cache line and only equal
+//           hashes compare names);
 //   offsets Uint32Array, columns + 1: column c's name is pool[offsets[c] .. offsets[c + 1]);
 //   pool    Uint8Array, every name's UTF-8 bytes back to back.
-// A lookup hashes and compares bytes in place: no allocation.
+// A lookup hashes and compares in place (ASCII names straight from the JS string): no allocation.
 import { fnv1a, utf8Into, utf8Scratch } from './utf8-keys.js';
 
 export interface FeatureTableArrays {
@@ -26,18 +28,21 @@ export function buildFeatureTable(names: readonly string[]): FeatureTableArrays 
   encoded.forEach((b, i) => pool.set(b, offsets[i]!));
   let size = 16;
   while (size < names.length * 2) size *= 2;
-  const slots = new Int32Array(size).fill(-1);
+  const slots = new Int32Array(size * 2);
+  for (let s = 0; s < size; s++) slots[2 * s + 1] = -1;
   const mask = size - 1;
   for (let c = 0; c < names.length; c++) {
-    let s = fnv1a(pool, offsets[c]!, offsets[c + 1]! - offsets[c]!) & mask;
+    const h = fnv1a(pool, offsets[c]!, offsets[c + 1]! - offsets[c]!) | 0;
+    let s = h & mask;
     for (;;) {
-      const at = slots[s]!;
+      const at = slots[2 * s + 1]!;
       if (at < 0) {
-        slots[s] = c;
+        slots[2 * s] = h;
+        slots[2 * s + 1] = c;
         break;
       }
       // A repeated name keeps its first column (vocabulary_ has unique keys anyway).
-      if (sameBytes(pool, offsets[at]!, offsets[at + 1]!, pool, offsets[c]!, offsets[c + 1]! - offsets[c]!)) break;
+      if (slots[2 * s] === h && sameBytes(pool, offsets[at]!, offsets[at + 1]!, pool, offsets[c]!, offsets[c + 1]! - offsets[c]!)) break;
       s = (s + 1) & mask;
     }
   }
@@ -53,20 +58,52 @@ function sameBytes(pool: Uint8Array, start: number, end: number, key: Uint8Array
 /** Read side over the shared arrays. */
 export class FeatureTable {
   private readonly mask: number;
-  constructor(private readonly t: FeatureTableArrays) {
-    this.mask = t.slots.length - 1;
+  private readonly slots: Int32Array;
+  private readonly offsets: Uint32Array;
+  private readonly pool: Uint8Array;
+  constructor(t: FeatureTableArrays) {
+    this.slots = t.slots;
+    this.offsets = t.offsets;
+    this.pool = t.pool;
+    this.mask = (t.slots.length >>> 1) - 1;
   }
 
   /** The column of `name`, or -1. */
   lookup(name: string): number {
+    const n = name.length;
+    let h = 0x811c9dc5 | 0;
+    for (let i = 0; i < n; i++) {
+      const ch = name.charCodeAt(i);
+      if (ch > 0x7f) return this.lookupUtf8(name);
+      h = Math.imul(h ^ ch, 0x01000193);
+    }
+    const { slots, offsets, pool } = this;
+    let s = h & this.mask;
+    for (;;) {
+      const c = slots[2 * s + 1]!;
+      if (c < 0) return -1;
+      if (slots[2 * s] === h) {
+        const start = offsets[c]!;
+        if (offsets[c + 1]! - start === n) {
+          let i = 0;
+          while (i < n && pool[start + i] === name.charCodeAt(i)) i++;
+          if (i === n) return c;
+        }
+      }
+      s = (s + 1) & this.mask;
+    }
+  }
+
+  private lookupUtf8(name: string): number {
     const len = utf8Into(name);
     const key = utf8Scratch();
-    const { slots, offsets, pool } = this.t;
-    let s = fnv1a(key, 0, len) & this.mask;
+    const { slots, offsets, pool } = this;
+    const h = fnv1a(key, 0, len) | 0;
+    let s = h & this.mask;
     for (;;) {
-      const c = slots[s]!;
+      const c = slots[2 * s + 1]!;
       if (c < 0) return -1;
-      if (sameBytes(pool, offsets[c]!, offsets[c + 1]!, key, 0, len)) return c;
+      if (slots[2 * s] === h && sameBytes(pool, offsets[c]!, offsets[c + 1]!, key, 0, len)) return c;
       s = (s + 1) & this.mask;
     }
   }

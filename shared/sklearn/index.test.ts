@@ -64,3 +64,28 @@ describe('loadSklearn: metadata', () => {
     expect(() => sp.predict(new Float64Array(0), 1, new Float64Array(2))).toThrow(/named rows/);
   });
 });
+
+describe('loadSklearn: damaged files only ever give typed errors', () => {
+  it('random truncations and byte flips of every fixture', () => {
+    let seed = 99;
+    const rand = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 4294967296;
+    };
+    for (const dir of dirs.slice(0, 8)) {
+      for (const file of ['model.joblib', 'model.pkl']) {
+        const bytes = readFileSync(join(dir, file));
+        if (bytes.length > 400_000) continue;
+        for (let trial = 0; trial < 12; trial++) {
+          const damaged = Buffer.from(bytes.subarray(0, trial < 4 ? Math.floor(rand() * bytes.length) : bytes.length));
+          if (trial >= 4) for (let f = 0; f < 3; f++) damaged[Math.floor(rand() * damaged.length)] = Math.floor(rand() * 256);
+          try {
+            loadSklearn(damaged, 'sklearn_joblib');
+          } catch (err) {
+            expect((err as { code?: string }).code).toMatch(/^GROVE_ERR_/);
+          }
+        }
+      }
+    }
+  });
+});

@@ -3,7 +3,7 @@
 // Model: tree ensembles compile into the shared flat tree layout (shared/model/trees/compile.ts),
 // linear models and pipelines into the 'sklearn-linear' kind (linear/). Importing this module
 // registers that kind, so modelFromBuffer works in every thread that imports it.
-import { UnsupportedModelError } from '../errors/grove-error.js';
+import { GroveError, ModelFormatError, UnsupportedModelError } from '../errors/grove-error.js';
 import type { Model } from '../model/model.js';
 import { compileTreeEnsemble } from '../model/trees/compile.js';
 import { isTreeEstimator, treeEstimatorToIR } from './estimators/tree-estimators.js';
@@ -16,9 +16,15 @@ export type SklearnPlatform = 'sklearn_pickle' | 'sklearn_joblib';
 
 /** Unpickles and converts a scikit-learn estimator or Pipeline into a Model. */
 export function loadSklearn(bytes: Uint8Array, platform: SklearnPlatform): Model {
-  const root = readSklearnFile(bytes);
-  if (!(root instanceof PyObject)) throw new UnsupportedModelError(`the file holds ${describe(root)}, not a scikit-learn estimator`);
-  return sklearnToModel(root, platform);
+  try {
+    const root = readSklearnFile(bytes);
+    if (!(root instanceof PyObject)) throw new UnsupportedModelError(`the file holds ${describe(root)}, not a scikit-learn estimator`);
+    return sklearnToModel(root, platform);
+  } catch (err) {
+    // A malformed file must surface as a typed model error, never as a crash of the loader.
+    if (err instanceof GroveError) throw err;
+    throw new ModelFormatError(`malformed scikit-learn file: ${(err as Error)?.message ?? String(err)}`);
+  }
 }
 
 export function sklearnToModel(est: PyObject, platform: SklearnPlatform): Model {

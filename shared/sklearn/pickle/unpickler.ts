@@ -438,7 +438,12 @@ class Unpickler {
 
 /** Dict/set keys: tuples become their JSON text so equal tuples are equal keys. */
 function key(k: unknown): unknown {
-  return Array.isArray(k) ? JSON.stringify(k) : k;
+  if (!Array.isArray(k)) return k;
+  try {
+    return JSON.stringify(k, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  } catch {
+    return k; // cyclic or exotic tuples stay keyed by identity
+  }
 }
 
 function intFromText(s: string): number | bigint {

@@ -1,0 +1,156 @@
+// `npm run bench`: grove's tree predictor beside the libraries' own predictors, in the same run.
+// For each fixture it alternates rounds of `grove bench` and each peer (xgboost_native.py,
+// lightgbm_native.py, onnxruntime.mjs from ../shared/peers) so load on this shared machine hits all
+// of them alike, takes medians over rounds, and prints ratios grove/peer (< 1: grove is faster).
+// A missing peer is skipped with the command that installs it. Options: --rounds N (default 3),
+// --rows N (default 20000), --peers DIR, --fixtures DIR.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { parseArgs } from 'node:util';
+import { builtFile, projectRoot } from '../shared/runtime-path.js';
+
+const exec = promisify(execFile);
+
+interface Fixture {
+  name: string;
+  dir: string;
+  model: string;
+  peers: PeerName[];
+}
+type PeerName = 'xgboost-native' | 'lightgbm-native' | 'onnxruntime-node';
+
+interface Sample {
+  batch: number;
+  /** ns per one-row call */
+  single: number;
+}
+
+const FIXTURES: Array<[string, string, string, PeerName[]]> = [
+  ['xgboost', 'xgb-binary-100x4', 'model.json', ['xgboost-native', 'onnxruntime-node']],
+  ['xgboost', 'xgb-binary-500x8', 'model.json', ['xgboost-native', 'onnxruntime-node']],
+  ['lightgbm', 'lgb-binary-100x4', 'model.txt', ['lightgbm-native']],
+  ['lightgbm', 'lgb-binary-500x8', 'model.txt', ['lightgbm-native']],
+  ['lightgbm', 'lgb-regression', 'model.txt', ['lightgbm-native']],
+];
+
+const PY = '/usr/bin/python3';
+
+async function peerAvailable(peer: PeerName, peersDir: string): Promise<string | null> {
+  try {
+    if (peer === 'xgboost-native') await exec(PY, ['-c', 'import xgboost, numpy']);
+    if (peer === 'lightgbm-native') {
+      await exec(PY, ['-c', 'import numpy']);
+      if (!existsSync(join(peersDir, 'lib', 'lib_lightgbm-4.5.0.so'))) return `missing ${join(peersDir, 'lib')}/lib_lightgbm-4.5.0.so`;
+    }
+    if (peer === 'onnxruntime-node') {
+      await exec(process.execPath, ['-e', "require.resolve('onnxruntime-node')"], { cwd: projectRoot });
+    }
+    return null;
+  } catch {
+    if (peer === 'xgboost-native') return 'install it: apt-get install -y python3-xgboost python3-pandas';
+    if (peer === 'lightgbm-native') return 'install numpy: apt-get install -y python3-numpy';
+    return 'install it: npm install --no-save --ignore-scripts onnxruntime-node';
+  }
+}
+
+function field(line: string, key: string): number {
+  const m = new RegExp(`${key}=([0-9.]+)`).exec(line);
+  if (!m) throw new Error(`no ${key} in: ${line}`);
+  return Number(m[1]);
+}
+
+async function runGrove(f: Fixture, rows: number): Promise<Sample> {
+  const { stdout } = await exec(process.execPath, [
+    builtFile('cli/grove.js'), 'bench', '--model', join(f.dir, f.model), '--input', join(f.dir, 'test.csv'), '--rows', String(rows),
+  ]);
+  const last = stdout.trim().split('\n').at(-1)!;
+  return { batch: field(last, 'batch_ns_per_row'), single: field(last, 'single_ns_per_row') };
+}
+
+async function runPeer(peer: PeerName, f: Fixture, rows: number, peersDir: string): Promise<Sample | null> {
+  if (peer === 'onnxruntime-node' && !existsSync(join(f.dir, 'model.onnx'))) return null;
+  const args = ['--rows', String(rows)];
+  const { stdout } =
+    peer === 'onnxruntime-node'
+      ? await exec(process.execPath, [join(peersDir, 'onnxruntime.mjs'), f.dir, ...args], { cwd: projectRoot })
+      : await exec(PY, [join(peersDir, peer === 'xgboost-native' ? 'xgboost_native.py' : 'lightgbm_native.py'), f.dir, ...args]);
+  const last = stdout.trim().split('\n').at(-1)!;
+  const singleUs = /single_us_per_call=([0-9.]+)/.exec(last);
+  return { batch: field(last, 'batch_ns_per_row'), single: singleUs ? Number(singleUs[1]) * 1000 : Number.NaN };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor((s.length - 1) / 2)]! : Number.NaN;
+};
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string', default: '3' },
+      rows: { type: 'string', default: '20000' },
+      peers: { type: 'string' },
+      fixtures: { type: 'string' },
+    },
+  });
+  const rounds = Math.max(1, Number(values.rounds));
+  const rows = Math.max(100, Number(values.rows));
+  // A benchmark (not a test) may read ../shared: the peers and the onnx twins live there.
+  const shared = resolve(projectRoot, '..', 'shared');
+  const peersDir = values.peers ?? join(shared, 'peers');
+  const fixturesRoot = values.fixtures ?? (existsSync(join(shared, 'fixtures')) ? join(shared, 'fixtures') : join(projectRoot, 'test', 'fixtures'));
+  const skip = new Map<PeerName, string>();
+  for (const p of ['xgboost-native', 'lightgbm-native', 'onnxruntime-node'] as PeerName[]) {
+    if (!existsSync(peersDir)) skip.set(p, `peers folder ${peersDir} not found (use --peers DIR)`);
+    else {
+      const why = await peerAvailable(p, peersDir);
+      if (why) skip.set(p, why);
+    }
+  }
+  for (const [p, why] of skip) console.log(`skipping peer ${p}: ${why}`);
+  console.log(`rows=${rows} rounds=${rounds}; one thread each; medians over rounds (machine may be loaded)\n`);
+  const header = ['fixture', 'grove batch ns/row', 'grove 1-row ns', 'peer', 'peer batch ns/row', 'peer 1-row ns', 'batch ratio', '1-row ratio'];
+  const table: string[][] = [];
+  for (const [lib, name, model, peers] of FIXTURES) {
+    const f: Fixture = { name, dir: join(fixturesRoot, lib, name), model, peers };
+    if (!existsSync(join(f.dir, model))) {
+      console.log(`skipping ${name}: ${join(f.dir, model)} not found`);
+      continue;
+    }
+    const g: Sample[] = [];
+    const p = new Map<PeerName, Sample[]>();
+    for (let k = 0; k < rounds; k++) {
+      g.push(await runGrove(f, rows));
+      for (const peer of peers) {
+        if (skip.has(peer)) continue;
+        try {
+          const s = await runPeer(peer, f, rows, peersDir);
+          if (s) p.set(peer, [...(p.get(peer) ?? []), s]);
+        } catch (err) {
+          skip.set(peer, `failed: ${(err as Error).message.split('\n')[0]}`);
+          console.log(`skipping peer ${peer}: ${skip.get(peer)}`);
+        }
+      }
+    }
+    const gb = median(g.map((s) => s.batch));
+    const gs = median(g.map((s) => s.single));
+    if (p.size === 0) table.push([name, gb.toFixed(0), gs.toFixed(0), '-', '-', '-', '-', '-']);
+    for (const [peer, samples] of p) {
+      const pb = median(samples.map((s) => s.batch));
+      const ps = median(samples.map((s) => s.single));
+      table.push([name, gb.toFixed(0), gs.toFixed(0), peer, pb.toFixed(0), ps.toFixed(0), (gb / pb).toFixed(2), (gs / ps).toFixed(3)]);
+    }
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) => r.map((c, i) => c.padStart(widths[i]!)).join('  ');
+  console.log(fmt(header));
+  for (const r of table) console.log(fmt(r));
+  console.log('\nratio = grove / peer (below 1: grove is faster). Peer one-row figures include their call overhead (Python ctypes / N-API).');
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

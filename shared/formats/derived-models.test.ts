@@ -44,9 +44,19 @@ describe('derived models trained by the real libraries', () => {
     });
   }
 
-  it('LightGBM linear trees are refused with a message naming them', () => {
+  it('LightGBM linear trees are refused by default, with a message naming them', () => {
     const text = readFileSync(`${ROOT}lgb-linear-tree/model.txt`, 'utf8');
     expect(() => parseLightgbmText(text)).toThrow(UnsupportedModelError);
     expect(() => parseLightgbmText(text)).toThrow(/linear trees/);
+  });
+
+  it('LightGBM linear trees, when asked for, match the library (NaN falls back to the leaf value)', () => {
+    const dir = `${ROOT}lgb-linear-tree`;
+    const ir = parseLightgbmText(readFileSync(`${dir}/model.txt`, 'utf8'), { linearTrees: true });
+    expect(ir.trees.some((t) => t.linear && t.linear.linearFeature.length > 0)).toBe(true);
+    const x = readCsv(`${dir}/test.csv`, true);
+    expect(x.data.some(Number.isNaN)).toBe(true);
+    expect(firstMismatch(referencePredict(ir, x.data, x.rows, true), readCsv(`${dir}/raw.csv`, false).data)).toBeNull();
+    expect(firstMismatch(referencePredict(ir, x.data, x.rows, false), readCsv(`${dir}/pred.csv`, false).data)).toBeNull();
   });
 });

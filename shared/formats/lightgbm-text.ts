@@ -76,7 +76,16 @@ export function lightgbmObjective(line: string): LgbObjective {
   }
 }
 
-export function parseLightgbmText(text: string): TreeEnsembleIR {
+export interface LightgbmParseOptions {
+  /**
+   * Read linear trees (`linear_tree=true` models) into TreeIR.linear. Off by default: a predictor
+   * that ignored `linear` would silently return plain leaf values, so callers opt in once their
+   * kernels implement it (the reference interpreter does).
+   */
+  linearTrees?: boolean;
+}
+
+export function parseLightgbmText(text: string, opts: LightgbmParseOptions = {}): TreeEnsembleIR {
   const lines = text.split('\n');
   const first = (lines[0] ?? '').trim();
   if (first !== 'tree') {
@@ -124,7 +133,7 @@ export function parseLightgbmText(text: string): TreeEnsembleIR {
   const trees: TreeIR[] = new Array(blocks.length);
   const treeGroup = new Int32Array(blocks.length);
   for (let t = 0; t < blocks.length; t++) {
-    trees[t] = parseTree(blocks[t] as Block, t, numFeatures);
+    trees[t] = parseTree(blocks[t] as Block, t, numFeatures, opts.linearTrees === true);
     treeGroup[t] = t % perIter;
   }
   const names = header.get('feature_names');
@@ -188,11 +197,12 @@ function list(block: Block, key: string, where: string, length: number): number[
   return out;
 }
 
-function parseTree(block: Block, t: number, numFeatures: number): TreeIR {
+function parseTree(block: Block, t: number, numFeatures: number, linearTrees: boolean): TreeIR {
   const where = `tree ${t}`;
   const numLeaves = int(block.get('num_leaves'), `${where} num_leaves`);
   if (!(numLeaves >= 1)) throw new ModelFormatError(`LightGBM model: ${where} has ${numLeaves} leaves`);
-  if (block.get('is_linear') !== undefined && Number(block.get('is_linear')) !== 0) {
+  const isLinear = block.get('is_linear') !== undefined && Number(block.get('is_linear')) !== 0;
+  if (isLinear && !linearTrees) {
     throw new UnsupportedModelError('LightGBM linear trees (linear_tree=true, is_linear=1) are not supported yet');
   }
   const leafValue = list(block, 'leaf_value', where, numLeaves);
@@ -203,6 +213,7 @@ function parseTree(block: Block, t: number, numFeatures: number): TreeIR {
     tree.right[inner + j] = -1;
     tree.leafValue[inner + j] = leafValue[j] as number;
   }
+  if (isLinear) tree.linear = readLinearLeaves(block, where, numLeaves, inner, numFeatures);
   if (inner === 0) return tree; // a constant tree: node 0 is its only leaf
   const feat = list(block, 'split_feature', where, inner);
   const thr = list(block, 'threshold', where, inner);
@@ -243,4 +254,36 @@ function parseTree(block: Block, t: number, numFeatures: number): TreeIR {
   }
   checkTreeShape(tree, numFeatures, `LightGBM ${where}`);
   return tree;
+}
+
+/** Linear leaves (tree.h: leaf_const, num_features, then leaf_features / leaf_coeff flattened). */
+function readLinearLeaves(block: Block, where: string, numLeaves: number, inner: number, numFeatures: number): NonNullable<TreeIR['linear']> {
+  const consts = list(block, 'leaf_const', where, numLeaves);
+  const counts = list(block, 'num_features', where, numLeaves);
+  let total = 0;
+  for (const c of counts) {
+    if (!(Number.isInteger(c) && c >= 0)) throw new ModelFormatError(`LightGBM model: ${where} num_features has ${c}`);
+    total += c;
+  }
+  const feats = list(block, 'leaf_features', where, total);
+  const coeffs = list(block, 'leaf_coeff', where, total);
+  const n = inner + numLeaves;
+  const lin = {
+    linearConst: new Float64Array(n),
+    linearOffset: new Int32Array(n),
+    linearCount: new Int32Array(n),
+    linearFeature: Int32Array.from(feats),
+    linearCoeff: Float64Array.from(coeffs),
+  };
+  let off = 0;
+  for (let j = 0; j < numLeaves; j++) {
+    lin.linearConst[inner + j] = consts[j] as number;
+    lin.linearOffset[inner + j] = off;
+    lin.linearCount[inner + j] = counts[j] as number;
+    off += counts[j] as number;
+  }
+  for (const f of feats) {
+    if (!(Number.isInteger(f) && f >= 0 && f < numFeatures)) throw new ModelFormatError(`LightGBM model: ${where} linear leaf uses feature ${f}, but the model has ${numFeatures}`);
+  }
+  return lin;
 }

@@ -82,7 +82,10 @@ export function referencePredict(ir: TreeEnsembleIR, input: Float64Array, rows: 
     for (let t = 0; t < ir.trees.length; t++) {
       const tree = ir.trees[t] as TreeIR;
       const leaf = findLeaf(ir, tree, x, 0);
-      if (vectorLeaves) {
+      if (tree.linear) {
+        const g = ir.treeGroup[t] as number;
+        sums[g] = add(sums[g] as number, linearLeaf(tree, leaf, x), f32Sum);
+      } else if (vectorLeaves) {
         for (let k = 0; k < G; k++) sums[k] = add(sums[k] as number, tree.leafValue[leaf * ir.leafWidth + k] as number, f32Sum);
       } else {
         const g = ir.treeGroup[t] as number;
@@ -97,6 +100,20 @@ export function referencePredict(ir: TreeEnsembleIR, input: Float64Array, rows: 
     }
     if (raw) for (let k = 0; k < G; k++) out[r * width + k] = sums[k] as number;
     else applyTransform(ir.transform, ir.sigmoidScale, sums, 0, G, out, r * width);
+  }
+  return out;
+}
+
+/** A linear leaf's output (tree-ir.ts LinearLeaves): const + coeff . x, or the plain leaf value on NaN. */
+export function linearLeaf(tree: TreeIR, leaf: number, x: Float64Array): number {
+  const lin = tree.linear as NonNullable<TreeIR['linear']>;
+  let out = lin.linearConst[leaf] as number;
+  const start = lin.linearOffset[leaf] as number;
+  const end = start + (lin.linearCount[leaf] as number);
+  for (let j = start; j < end; j++) {
+    const v = x[lin.linearFeature[j] as number] as number;
+    if (Number.isNaN(v)) return tree.leafValue[leaf] as number;
+    out += (lin.linearCoeff[j] as number) * v;
   }
   return out;
 }

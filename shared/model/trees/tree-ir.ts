@@ -30,6 +30,22 @@ export interface TreeIR {
   catBits: Uint32Array;
   /** Leaf values: leafValue[i * leafWidth + k] for leaf i (inner nodes ignored). */
   leafValue: Float64Array;
+  /**
+   * Linear leaves (LightGBM `linear_tree`; absent for every other model). At leaf i the output is
+   * linearConst[i] + sum over j in [linearOffset[i], linearOffset[i] + linearCount[i]) of
+   * linearCoeff[j] * x[linearFeature[j]], accumulated in double in that order; if any of those
+   * x is NaN the output is leafValue[i] instead (LightGBM Tree::Predict with is_linear_).
+   * Only parsed when asked for (parseLightgbmText's `linearTrees` option).
+   */
+  linear?: LinearLeaves;
+}
+
+export interface LinearLeaves {
+  linearConst: Float64Array;
+  linearOffset: Int32Array;
+  linearCount: Int32Array;
+  linearFeature: Int32Array;
+  linearCoeff: Float64Array;
 }
 
 /**

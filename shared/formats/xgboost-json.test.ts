@@ -151,6 +151,12 @@ describe('errors', () => {
     expect(() => decodeXgboostJson('tree\nversion=v4')).toThrow(ModelFormatError);
   });
 
+  it('a base_score the objective cannot take is refused', () => {
+    const doc = loadDoc('xgb-binary-100x4');
+    doc.learner.learner_model_param.base_score = '[-5E-1]';
+    expect(() => parseXgboost(doc)).toThrow(/base_score -0.5 is outside what binary:logistic accepts/);
+  });
+
   it('gblinear is refused', () => {
     const doc = loadDoc('xgb-regression');
     doc.learner.gradient_booster = { name: 'gblinear', model: { weights: [1] } };

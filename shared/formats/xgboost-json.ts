@@ -141,6 +141,9 @@ export function parseXgboost(doc: unknown): TreeEnsembleIR {
   const numClass = Object.hasOwn(mparam, 'num_class') ? num(mparam.num_class, 'num_class') : 0;
   const numTarget = Object.hasOwn(mparam, 'num_target') ? num(mparam.num_target, 'num_target') : 1;
   const numGroups = Math.max(1, numClass > 0 ? numClass : numTarget);
+  if (!(Number.isInteger(numFeatures) && numFeatures >= 0) || !(Number.isInteger(numGroups) && numGroups <= 1 << 20)) {
+    throw new ModelFormatError(`XGBoost model: bad num_feature (${numFeatures}) or num_class/num_target (${numGroups})`);
+  }
 
   const booster = objField(learner, 'gradient_booster', 'learner');
   const boosterName = String(field(booster, 'name', 'gradient_booster'));
@@ -159,6 +162,7 @@ export function parseXgboost(doc: unknown): TreeEnsembleIR {
   const model = objField(gbtree, 'model', 'gradient_booster');
   const gparam = objField(model, 'gbtree_model_param', 'model');
   const numTrees = num(field(gparam, 'num_trees', 'gbtree_model_param'), 'num_trees');
+  if (!(Number.isInteger(numTrees) && numTrees >= 0)) throw new ModelFormatError(`XGBoost model: bad num_trees (${numTrees})`);
   const sizeLeafVector = Object.hasOwn(gparam, 'size_leaf_vector') ? num(gparam.size_leaf_vector, 'size_leaf_vector') : 0;
   if (sizeLeafVector > 1) {
     throw new UnsupportedModelError('XGBoost multi-output trees (multi_strategy=multi_output_tree, vector leaves) are not supported');
@@ -189,7 +193,12 @@ export function parseXgboost(doc: unknown): TreeEnsembleIR {
   }
   const link = xgboostLink(objName, obj, version);
   const baseMargin = new Float64Array(numGroups);
-  for (let k = 0; k < numGroups; k++) baseMargin[k] = baseScoreToMargin(scores[scores.length === 1 ? 0 : k] as number, link);
+  for (let k = 0; k < numGroups; k++) {
+    const score = scores[scores.length === 1 ? 0 : k] as number;
+    baseMargin[k] = baseScoreToMargin(score, link);
+    // XGBoost refuses such a base_score at load (CheckIntercept); 0 and 1 give ±Infinity, as there
+    if (Number.isNaN(baseMargin[k])) throw new ModelFormatError(`XGBoost model: base_score ${score} is outside what ${objName} accepts`);
+  }
 
   const names = learner.feature_names;
   const featureNames = Array.isArray(names) && names.length === numFeatures && names.length > 0 ? names.map(String) : null;

@@ -78,7 +78,13 @@ export class WindowCounts {
       const edges = this.edges[c]!;
       if (x < this.mins[c]!) return edges.length + 1;
       if (x > this.maxs[c]!) return edges.length + 2;
-      return binOf(edges, x);
+      // Few edges (<= 16 for 10 bins and the output): a branch-free count of edges <= x beats a
+      // binary search, whose branches mispredict on every row of real data.
+      const n = edges.length;
+      if (n > 16) return binOf(edges, x);
+      let b = 0;
+      for (let i = 0; i < n; i++) b += +(edges[i]! <= x);
+      return b;
     }
     if (kind === KIND_CATEGORICAL) {
       const values = this.edges[c]!;

@@ -1,7 +1,8 @@
 // `grove serve --models DIR [--port 8080] [--workers N] [--policy p2c] [--admin-port 8081]
 // [--admin-host 127.0.0.1] [--admin-token T | env GROVE_ADMIN_TOKEN] [--state-dir DIR]`
 // (DESIGN.md CLI): the gateway in this (primary) process plus N local worker processes under
-// node:cluster, respawned when they die. Prints `grove gateway listening on URL`, `grove admin
+// node:cluster, respawned when they die (a booted standby, --spares, takes a dead one's place at
+// once). Prints `grove gateway listening on URL`, `grove admin
 // listening on URL` and, when no token was given, `grove admin token: T` (a generated one; the
 // admin API never runs without a token). SIGTERM/SIGINT: stop accepting, drain, stop the workers,
 // exit 0. Splits persist in <state-dir>/splits.json (default <models>/.grove, which the worker's
@@ -21,6 +22,7 @@ const USAGE = `usage: grove serve [--models DIR] [options]
   --models DIR          model repository (default ./models)
   --workers N           local worker processes (default: available parallelism)
   --threads N           predict threads per worker (default: the worker's own default)
+  --spares N            booted standby workers that replace a dead one at once (default 1)
 ${'' /* shared options */}${gatewayOptionSpecs.usage}`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -28,7 +30,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { ...gatewayOptionSpecs.options, models: { type: 'string' }, workers: { type: 'string' }, threads: { type: 'string' } },
+      options: { ...gatewayOptionSpecs.options, models: { type: 'string' }, workers: { type: 'string' }, threads: { type: 'string' }, spares: { type: 'string' } },
       strict: true,
     }));
   } catch (err) {
@@ -43,6 +45,11 @@ export async function run(argv: string[]): Promise<number> {
   const count = values.workers === undefined ? availableParallelism() : Number(values.workers);
   if (!Number.isInteger(count) || count < 1 || count > 256) {
     process.stderr.write('grove serve: --workers must be an integer in 1..256\n');
+    return 2;
+  }
+  const spares = values.spares === undefined ? 1 : Number(values.spares);
+  if (!Number.isInteger(spares) || spares < 0 || spares > 16) {
+    process.stderr.write('grove serve: --spares must be an integer in 0..16\n');
     return 2;
   }
   let common;
@@ -72,6 +79,7 @@ export async function run(argv: string[]): Promise<number> {
   const log = (m: string) => process.stderr.write(`grove serve: ${m}\n`);
   const local = new LocalCluster(gw.workers, {
     count,
+    spares,
     modelsDir,
     threads: values.threads === undefined ? undefined : Number(values.threads),
     log,

@@ -1,7 +1,10 @@
 // Local discovery (DESIGN.md Routing 4, the default): the primary forks N worker processes with
 // node:cluster, learns each one's URL and versions over IPC, removes a dead one from routing the
 // moment it exits and forks a replacement at once (with exponential backoff when a worker keeps
-// dying young: a broken repository must not turn into a fork loop).
+// dying young: a broken repository must not turn into a fork loop). A worker takes a second or
+// more to boot and load its models, so `spares` (default 1) standby workers are kept booted and
+// out of routing: when an active worker dies a standby takes its place at once (capacity is back
+// within milliseconds, not after a boot) and a new standby is forked behind it.
 import cluster, { type Worker } from 'node:cluster';
 import { builtFile } from '../../shared/runtime-path.js';
 import type { WorkerSet } from '../upstream/worker-set.js';
@@ -12,6 +15,8 @@ export interface LocalClusterOptions {
   modelsDir: string;
   threads?: number;
   logLevel?: string;
+  /** Booted standby workers kept out of routing to replace a dead one at once (default 1). */
+  spares?: number;
   /** A worker that dies younger than this counts as crash-looping. */
   youngMs?: number;
   log?: (msg: string) => void;
@@ -23,6 +28,10 @@ interface Slot {
   startedAt: number;
   crashes: number;
   timer: NodeJS.Timeout | null;
+  /** A standby slot: its worker is booted but not routed to. */
+  spare: boolean;
+  url: string | null;
+  versions: Record<string, string[]>;
 }
 
 export class LocalCluster {
@@ -40,16 +49,51 @@ export class LocalCluster {
   /** Forks every worker; resolves when all have reported their URL (or failed to). */
   async start(timeoutMs = 60_000): Promise<void> {
     const ready: Promise<void>[] = [];
-    for (let i = 0; i < this.opts.count; i++) {
-      const slot: Slot = { index: i, worker: null, startedAt: 0, crashes: 0, timer: null };
+    const total = this.opts.count + (this.opts.spares ?? 1);
+    for (let i = 0; i < total; i++) {
+      const slot: Slot = { index: i, worker: null, startedAt: 0, crashes: 0, timer: null, spare: i >= this.opts.count, url: null, versions: {} };
       this.slots.push(slot);
       ready.push(this.fork(slot));
     }
     await Promise.race([Promise.all(ready), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
   }
 
+  /** Pids of the routed workers. */
   pids(): number[] {
-    return this.slots.flatMap((s) => (s.worker?.process.pid ? [s.worker.process.pid] : []));
+    return this.slots.flatMap((s) => (!s.spare && s.worker?.process.pid ? [s.worker.process.pid] : []));
+  }
+
+  sparePids(): number[] {
+    return this.slots.flatMap((s) => (s.spare && s.worker?.process.pid ? [s.worker.process.pid] : []));
+  }
+
+  private route(slot: Slot): void {
+    const w = slot.worker;
+    if (!w || !slot.url) return;
+    const up = this.workers.add(`local-${slot.index}`, slot.url);
+    up.pid = w.process.pid;
+    this.workers.setVersions(`local-${slot.index}`, slot.versions);
+  }
+
+  /** Moves a booted standby's worker into `slot` (whose worker just died); true if one was ready. */
+  private promoteSpare(slot: Slot): boolean {
+    const spare = this.slots.find((s) => s.spare && s.worker && s.url && !s.worker.isDead());
+    if (!spare) return false;
+    slot.worker = spare.worker;
+    slot.url = spare.url;
+    slot.versions = spare.versions;
+    slot.startedAt = spare.startedAt;
+    spare.worker = null;
+    spare.url = null;
+    this.route(slot);
+    this.opts.log?.(`standby worker ${slot.worker!.process.pid} now serving on ${slot.url}`);
+    void this.fork(spare);
+    return true;
+  }
+
+  /** The slot that currently owns worker `w` (it moves when a standby is promoted). */
+  private slotOf(w: Worker): Slot | undefined {
+    return this.slots.find((s) => s.worker === w);
   }
 
   private fork(slot: Slot): Promise<void> {
@@ -57,29 +101,37 @@ export class LocalCluster {
     if (this.opts.threads) env.GROVE_WORKER_THREADS = String(this.opts.threads);
     const w = cluster.fork(env);
     slot.worker = w;
+    slot.url = null;
     slot.startedAt = Date.now();
-    const id = `local-${slot.index}`;
     return new Promise((resolve) => {
       w.on('message', (m: WorkerIpcMessage) => {
         if (!m || typeof m !== 'object') return;
+        const owner = this.slotOf(w);
+        if (!owner) return;
         if (m.type === 'grove:listening' && typeof m.url === 'string') {
-          const up = this.workers.add(id, m.url);
-          up.pid = w.process.pid;
-          this.workers.setVersions(id, m.versions ?? {});
-          this.opts.log?.(`worker ${w.process.pid} listening on ${m.url}`);
+          owner.url = m.url;
+          owner.versions = m.versions ?? {};
+          if (!owner.spare) this.route(owner);
+          this.opts.log?.(`${owner.spare ? 'standby ' : ''}worker ${w.process.pid} listening on ${m.url}`);
           resolve();
-        } else if (m.type === 'grove:versions' && slot.worker === w) {
-          this.workers.setVersions(id, m.versions ?? {});
+        } else if (m.type === 'grove:versions') {
+          owner.versions = m.versions ?? {};
+          if (!owner.spare) this.workers.setVersions(`local-${owner.index}`, owner.versions);
         }
       });
       w.on('exit', (code, signal) => {
         resolve();
-        if (slot.worker !== w) return;
+        const owner = this.slotOf(w);
+        if (!owner) return;
+        slot = owner;
         slot.worker = null;
+        slot.url = null;
         // Out of routing at once: in-flight calls to it fail and are retried on another worker.
+        const id = `local-${slot.index}`;
         const up = this.workers.get(id);
         if (up && up.pid === w.process.pid) this.workers.remove(id);
         if (this.stopping) return;
+        if (!slot.spare && this.promoteSpare(slot)) return;
         const young = Date.now() - slot.startedAt < (this.opts.youngMs ?? 5000);
         slot.crashes = young ? slot.crashes + 1 : 0;
         const delay = slot.crashes <= 1 ? 0 : Math.min(10_000, 100 * 2 ** (slot.crashes - 2));

@@ -7,8 +7,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { builtFile, projectRoot } from '../shared/runtime-path.js';
 
 const exec = promisify(execFile);
@@ -42,7 +41,8 @@ async function peerAvailable(peer: PeerName, peersDir: string): Promise<string |
     if (peer === 'xgboost-native') await exec(PY, ['-c', 'import xgboost, numpy']);
     if (peer === 'lightgbm-native') {
       await exec(PY, ['-c', 'import numpy']);
-      if (!existsSync(join(peersDir, 'lib', 'lib_lightgbm-4.5.0.so'))) return `missing ${join(peersDir, 'lib')}/lib_lightgbm-4.5.0.so`;
+      if (!existsSync(join(peersDir, 'lib', 'lib_lightgbm-4.5.0.so')))
+        return `missing ${join(peersDir, 'lib')}/lib_lightgbm-4.5.0.so`;
     }
     if (peer === 'onnxruntime-node') {
       await exec(process.execPath, ['-e', "require.resolve('onnxruntime-node')"], { cwd: projectRoot });
@@ -63,7 +63,14 @@ function field(line: string, key: string): number {
 
 async function runGrove(f: Fixture, rows: number): Promise<Sample> {
   const { stdout } = await exec(process.execPath, [
-    builtFile('cli/grove.js'), 'bench', '--model', join(f.dir, f.model), '--input', join(f.dir, 'test.csv'), '--rows', String(rows),
+    builtFile('cli/grove.js'),
+    'bench',
+    '--model',
+    join(f.dir, f.model),
+    '--input',
+    join(f.dir, 'test.csv'),
+    '--rows',
+    String(rows),
   ]);
   const last = stdout.trim().split('\n').at(-1)!;
   return { batch: field(last, 'batch_ns_per_row'), single: field(last, 'single_ns_per_row') };
@@ -74,11 +81,20 @@ async function runPeer(peer: PeerName, f: Fixture, rows: number, peersDir: strin
   const args = ['--rows', String(rows)];
   const { stdout } =
     peer === 'onnxruntime-node'
-      ? await exec(process.execPath, [join(peersDir, 'onnxruntime.mjs'), f.dir, ...args], { cwd: projectRoot })
-      : await exec(PY, [join(peersDir, peer === 'xgboost-native' ? 'xgboost_native.py' : 'lightgbm_native.py'), f.dir, ...args]);
+      ? await exec(process.execPath, [join(peersDir, 'onnxruntime.mjs'), f.dir, ...args], {
+          cwd: projectRoot,
+        })
+      : await exec(PY, [
+          join(peersDir, peer === 'xgboost-native' ? 'xgboost_native.py' : 'lightgbm_native.py'),
+          f.dir,
+          ...args,
+        ]);
   const last = stdout.trim().split('\n').at(-1)!;
   const singleUs = /single_us_per_call=([0-9.]+)/.exec(last);
-  return { batch: field(last, 'batch_ns_per_row'), single: singleUs ? Number(singleUs[1]) * 1000 : Number.NaN };
+  return {
+    batch: field(last, 'batch_ns_per_row'),
+    single: singleUs ? Number(singleUs[1]) * 1000 : Number.NaN,
+  };
 }
 
 const median = (xs: number[]) => {
@@ -100,7 +116,9 @@ async function main(): Promise<void> {
   // A benchmark (not a test) may read ../shared: the peers and the onnx twins live there.
   const shared = resolve(projectRoot, '..', 'shared');
   const peersDir = values.peers ?? join(shared, 'peers');
-  const fixturesRoot = values.fixtures ?? (existsSync(join(shared, 'fixtures')) ? join(shared, 'fixtures') : join(projectRoot, 'test', 'fixtures'));
+  const fixturesRoot =
+    values.fixtures ??
+    (existsSync(join(shared, 'fixtures')) ? join(shared, 'fixtures') : join(projectRoot, 'test', 'fixtures'));
   const skip = new Map<PeerName, string>();
   for (const p of ['xgboost-native', 'lightgbm-native', 'onnxruntime-node'] as PeerName[]) {
     if (!existsSync(peersDir)) skip.set(p, `peers folder ${peersDir} not found (use --peers DIR)`);
@@ -110,8 +128,19 @@ async function main(): Promise<void> {
     }
   }
   for (const [p, why] of skip) console.log(`skipping peer ${p}: ${why}`);
-  console.log(`rows=${rows} rounds=${rounds}; one thread each; medians over rounds (machine may be loaded)\n`);
-  const header = ['fixture', 'grove batch ns/row', 'grove 1-row ns', 'peer', 'peer batch ns/row', 'peer 1-row ns', 'batch ratio', '1-row ratio'];
+  console.log(
+    `rows=${rows} rounds=${rounds}; one thread each; medians over rounds (machine may be loaded)\n`,
+  );
+  const header = [
+    'fixture',
+    'grove batch ns/row',
+    'grove 1-row ns',
+    'peer',
+    'peer batch ns/row',
+    'peer 1-row ns',
+    'batch ratio',
+    '1-row ratio',
+  ];
   const table: string[][] = [];
   for (const [lib, name, model, peers] of FIXTURES) {
     const f: Fixture = { name, dir: join(fixturesRoot, lib, name), model, peers };
@@ -140,14 +169,25 @@ async function main(): Promise<void> {
     for (const [peer, samples] of p) {
       const pb = median(samples.map((s) => s.batch));
       const ps = median(samples.map((s) => s.single));
-      table.push([name, gb.toFixed(0), gs.toFixed(0), peer, pb.toFixed(0), ps.toFixed(0), (gb / pb).toFixed(2), (gs / ps).toFixed(3)]);
+      table.push([
+        name,
+        gb.toFixed(0),
+        gs.toFixed(0),
+        peer,
+        pb.toFixed(0),
+        ps.toFixed(0),
+        (gb / pb).toFixed(2),
+        (gs / ps).toFixed(3),
+      ]);
     }
   }
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
   const fmt = (r: string[]) => r.map((c, i) => c.padStart(widths[i]!)).join('  ');
   console.log(fmt(header));
   for (const r of table) console.log(fmt(r));
-  console.log('\nratio = grove / peer (below 1: grove is faster). Peer one-row figures include their call overhead (Python ctypes / N-API).');
+  console.log(
+    '\nratio = grove / peer (below 1: grove is faster). Peer one-row figures include their call overhead (Python ctypes / N-API).',
+  );
 }
 
 main().catch((err: unknown) => {

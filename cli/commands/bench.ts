@@ -20,7 +20,14 @@ export interface BenchResult {
   singleNsPerRow: number;
 }
 
-export function benchModel(model: Model, file: Float64Array, fileRows: number, rows: number, rounds: number, raw: boolean): BenchResult {
+export function benchModel(
+  model: Model,
+  file: Float64Array,
+  fileRows: number,
+  rows: number,
+  rounds: number,
+  raw: boolean,
+): BenchResult {
   const F = model.meta.numFeatures;
   const W = raw ? model.meta.rawOutputNames.length : model.meta.outputNames.length;
   const input = new Float64Array(rows * F);
@@ -46,20 +53,24 @@ export function benchModel(model: Model, file: Float64Array, fileRows: number, r
   return { batchNsPerRow: batch / rows, singleNsPerRow: single / singleRows };
 }
 
+function parseOptions(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' },
+      input: { type: 'string' },
+      rows: { type: 'string', default: '20000' },
+      rounds: { type: 'string', default: '7' },
+      raw: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }).values;
+}
+
 export async function run(argv: string[]): Promise<number> {
-  let args;
+  let args: ReturnType<typeof parseOptions>;
   try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        model: { type: 'string' },
-        input: { type: 'string' },
-        rows: { type: 'string', default: '20000' },
-        rounds: { type: 'string', default: '7' },
-        raw: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }).values;
+    args = parseOptions(argv);
   } catch (err) {
     process.stderr.write(`grove bench: ${(err as Error).message}\n\n${USAGE}`);
     return 2;
@@ -71,16 +82,27 @@ export async function run(argv: string[]): Promise<number> {
   const rows = Number(args.rows);
   const rounds = Number(args.rounds);
   if (!args.model || !args.input || !(rows >= 1) || !(rounds >= 1)) {
-    process.stderr.write(`grove bench: --model and --input are required; --rows and --rounds are positive\n\n${USAGE}`);
+    process.stderr.write(
+      `grove bench: --model and --input are required; --rows and --rounds are positive\n\n${USAGE}`,
+    );
     return 2;
   }
   try {
     const model = await loadModelFile(args.model);
     const dense = csvToDense(await readFile(args.input, 'utf8'), model.meta.featureNames);
     if (dense.rows === 0) throw new GroveError('input CSV has no rows', 'GROVE_ERR_BAD_INPUT', 400);
-    const r = benchModel(model, dense.data, dense.rows, Math.floor(rows), Math.floor(rounds), args.raw ?? false);
+    const r = benchModel(
+      model,
+      dense.data,
+      dense.rows,
+      Math.floor(rows),
+      Math.floor(rounds),
+      args.raw ?? false,
+    );
     process.stdout.write(`model=${args.model} rows=${Math.floor(rows)} rounds=${Math.floor(rounds)}\n`);
-    process.stdout.write(`batch_ns_per_row=${r.batchNsPerRow.toFixed(0)} single_ns_per_row=${r.singleNsPerRow.toFixed(0)}\n`);
+    process.stdout.write(
+      `batch_ns_per_row=${r.batchNsPerRow.toFixed(0)} single_ns_per_row=${r.singleNsPerRow.toFixed(0)}\n`,
+    );
     return 0;
   } catch (err) {
     if (err instanceof GroveError) {

@@ -27,10 +27,14 @@ export async function convertModel(input: string, output: string): Promise<numbe
   return bytes.length;
 }
 
+function parseOptions(argv: string[]) {
+  return parseArgs({ args: argv, options: CONVERT_OPTIONS }).values;
+}
+
 export async function run(argv: string[]): Promise<number> {
-  let args;
+  let args: ReturnType<typeof parseOptions>;
   try {
-    args = parseArgs({ args: argv, options: CONVERT_OPTIONS }).values;
+    args = parseOptions(argv);
   } catch (err) {
     process.stderr.write(`grove convert: ${(err as Error).message}\n\n${USAGE}`);
     return 2;

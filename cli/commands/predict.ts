@@ -19,7 +19,12 @@ const USAGE = `usage: grove predict --model FILE --input ROWS [--output OUT.csv]
 `;
 
 /** Predicts every row of an input file's text; returns the output rows' width and values. */
-export function predictText(model: Model, text: string, ndjson: boolean, raw: boolean): { width: number; values: Float64Array } {
+export function predictText(
+  model: Model,
+  text: string,
+  ndjson: boolean,
+  raw: boolean,
+): { width: number; values: Float64Array } {
   const width = raw ? model.meta.rawOutputNames.length : model.meta.outputNames.length;
   if (ndjson || model.meta.sparse) {
     const rows = parseNdjson(text);
@@ -43,19 +48,23 @@ export function formatRows(values: Float64Array, width: number): string {
   return parts.length ? parts.join('\n') + '\n' : '';
 }
 
+function parseOptions(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' },
+      input: { type: 'string' },
+      output: { type: 'string' },
+      raw: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }).values;
+}
+
 export async function run(argv: string[]): Promise<number> {
-  let args;
+  let args: ReturnType<typeof parseOptions>;
   try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        model: { type: 'string' },
-        input: { type: 'string' },
-        output: { type: 'string' },
-        raw: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }).values;
+    args = parseOptions(argv);
   } catch (err) {
     process.stderr.write(`grove predict: ${(err as Error).message}\n\n${USAGE}`);
     return 2;

@@ -52,11 +52,14 @@ export interface DenseRows {
 /** CSV text -> dense rows of `featureNames.length` columns in the model's order. */
 export function csvToDense(text: string, featureNames: readonly string[]): DenseRows {
   const all = lines(text);
-  if (all.length === 0) throw new BadInputError('input CSV is empty (it needs a header row of feature names)');
+  if (all.length === 0)
+    throw new BadInputError('input CSV is empty (it needs a header row of feature names)');
   const header = splitCsvLine(all[0]!).map((h) => h.trim());
   const F = featureNames.length;
   const index = new Map<string, number>();
-  featureNames.forEach((n, i) => index.set(n, i));
+  featureNames.forEach((n, i) => {
+    index.set(n, i);
+  });
   const unknown = header.filter((h) => !index.has(h));
   let colTo: Int32Array;
   if (unknown.length === 0) colTo = Int32Array.from(header, (h) => index.get(h)!);
@@ -67,7 +70,9 @@ export function csvToDense(text: string, featureNames: readonly string[]): Dense
   for (let r = 0; r < n; r++) {
     const fields = splitCsvLine(all[r + 1]!);
     if (fields.length !== header.length) {
-      throw new BadInputError(`CSV line ${r + 2} has ${fields.length} fields; the header has ${header.length}`);
+      throw new BadInputError(
+        `CSV line ${r + 2} has ${fields.length} fields; the header has ${header.length}`,
+      );
     }
     for (let c = 0; c < fields.length; c++) data[r * F + colTo[c]!] = parseField(fields[c]!, header[c]!, r);
   }
@@ -85,7 +90,8 @@ export function parseNdjson(text: string): Record<string, unknown>[] {
     } catch {
       throw new BadInputError(`NDJSON line ${i + 1} is not valid JSON`);
     }
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new BadInputError(`NDJSON line ${i + 1} is not an object`);
+    if (v === null || typeof v !== 'object' || Array.isArray(v))
+      throw new BadInputError(`NDJSON line ${i + 1} is not an object`);
     out.push(v as Record<string, unknown>);
   });
   return out;

@@ -48,15 +48,21 @@ interface Header {
 function parseHeader(head: Uint8Array, fileLength: number): Header {
   if (!isGroveFile(head)) throw new ModelFormatError('not a grove model file (bad magic)');
   if (head.length < GROVE_HEADER_BYTES) {
-    throw new TruncatedModelError(`grove model file is truncated: ${head.length} bytes, the header alone is ${GROVE_HEADER_BYTES}`);
+    throw new TruncatedModelError(
+      `grove model file is truncated: ${head.length} bytes, the header alone is ${GROVE_HEADER_BYTES}`,
+    );
   }
   const dv = new DataView(head.buffer, head.byteOffset, GROVE_HEADER_BYTES);
   const version = dv.getUint16(6, true);
   if (version !== GROVE_FILE_VERSION) {
-    throw new ModelFormatError(`grove model file version ${version} is not supported (this build reads ${GROVE_FILE_VERSION})`, 'GROVE_ERR_MODEL_VERSION');
+    throw new ModelFormatError(
+      `grove model file version ${version} is not supported (this build reads ${GROVE_FILE_VERSION})`,
+      'GROVE_ERR_MODEL_VERSION',
+    );
   }
   const len = dv.getBigUint64(8, true);
-  if (len > BigInt(Number.MAX_SAFE_INTEGER)) throw new ModelFormatError('grove model file declares an impossible payload length');
+  if (len > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new ModelFormatError('grove model file declares an impossible payload length');
   const payloadLength = Number(len);
   if (fileLength < GROVE_HEADER_BYTES + payloadLength) {
     throw new TruncatedModelError(

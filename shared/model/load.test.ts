@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
+import { FIXTURES, firstMismatch, readCsv } from '../../test/support/tree-fixtures.js';
 import { UnknownFeatureError } from '../errors/grove-error.js';
 import { encodeGroveFile } from '../formats/grove-binary.js';
 import { builtFile } from '../runtime-path.js';
-import { FIXTURES, firstMismatch, readCsv } from '../../test/support/tree-fixtures.js';
 import { loadModel, loadModelFile, modelFromBuffer } from './load.js';
 import type { Model } from './model.js';
 
@@ -22,7 +22,12 @@ function modelFile(dir: string): string {
   return join(dir, readdirSync(dir).find((f) => /^model\.(json|txt)$/.test(f))!);
 }
 
-function predictAll(model: Model, x: Float64Array, rows: number, raw: boolean): { batch: Float64Array; one: Float64Array } {
+function predictAll(
+  model: Model,
+  x: Float64Array,
+  rows: number,
+  raw: boolean,
+): { batch: Float64Array; one: Float64Array } {
   const W = raw ? model.meta.rawOutputNames.length : model.meta.outputNames.length;
   const F = model.meta.numFeatures;
   const batch = new Float64Array(rows * W);
@@ -41,7 +46,10 @@ describe.each(dirs.map((d) => [d.split('/').slice(-2).join('/'), d]))('%s', (_na
     const model = await loadModelFile(modelFile(dir));
     const x = readCsv(join(dir, 'test.csv'), true);
     expect(x.cols).toBe(model.meta.numFeatures);
-    for (const [raw, file] of [[false, 'pred.csv'], [true, 'raw.csv']] as const) {
+    for (const [raw, file] of [
+      [false, 'pred.csv'],
+      [true, 'raw.csv'],
+    ] as const) {
       const want = readCsv(join(dir, file), false);
       expect(want.cols).toBe(raw ? model.meta.rawOutputNames.length : model.meta.outputNames.length);
       const { batch, one } = predictAll(model, x.data, x.rows, raw);
@@ -56,7 +64,8 @@ describe.each(dirs.map((d) => [d.split('/').slice(-2).join('/'), d]))('%s', (_na
     expect(again.meta.platform).toBe('grove');
     expect(again.meta.sourcePlatform).toBe(model.meta.sourcePlatform);
     const x = readCsv(join(dir, 'test.csv'), true);
-    for (const raw of [false, true]) expect(predictAll(again, x.data, 300, raw).batch).toEqual(predictAll(model, x.data, 300, raw).batch);
+    for (const raw of [false, true])
+      expect(predictAll(again, x.data, 300, raw).batch).toEqual(predictAll(model, x.data, 300, raw).batch);
   });
 });
 
@@ -67,7 +76,8 @@ describe('other paths', () => {
     const b = await loadModelFile(join(dir, 'model.ubj'));
     expect(b.meta.platform).toBe('xgboost_ubj');
     const x = readCsv(join(dir, 'test.csv'), true);
-    for (const raw of [false, true]) expect(predictAll(b, x.data, x.rows, raw).batch).toEqual(predictAll(a, x.data, x.rows, raw).batch);
+    for (const raw of [false, true])
+      expect(predictAll(b, x.data, x.rows, raw).batch).toEqual(predictAll(a, x.data, x.rows, raw).batch);
   });
 
   it('detects the format from content, whatever the name', () => {

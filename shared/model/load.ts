@@ -51,7 +51,10 @@ export function loadModel(bytes: Uint8Array, opts: LoadOptions = {}): Model {
     case 'sklearn_joblib':
       return loadSklearn(bytes, platform);
     default:
-      throw new ModelFormatError(`${platform} models are not supported by this build`, 'GROVE_ERR_UNSUPPORTED_MODEL');
+      throw new ModelFormatError(
+        `${platform} models are not supported by this build`,
+        'GROVE_ERR_UNSUPPORTED_MODEL',
+      );
   }
 }
 
@@ -66,5 +69,7 @@ export async function loadModelFile(path: string): Promise<Model> {
   // grove files go straight into shared memory with one read of the payload.
   if (isGroveFile(head)) return asGrove(modelFromBuffer(await readGroveFile(path)));
   const bytes = await readFile(path);
-  return loadModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), { fileName: basename(path) });
+  return loadModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), {
+    fileName: basename(path),
+  });
 }

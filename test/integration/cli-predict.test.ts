@@ -26,7 +26,12 @@ async function grove(...args: string[]): Promise<{ code: number; stdout: string;
 }
 
 function parseOut(text: string): Float64Array {
-  return Float64Array.from(text.trim().split('\n').flatMap((l) => l.split(',').map(Number)));
+  return Float64Array.from(
+    text
+      .trim()
+      .split('\n')
+      .flatMap((l) => l.split(',').map(Number)),
+  );
 }
 
 const cases = ['xgboost', 'lightgbm', 'sklearn'].flatMap((lib) =>
@@ -52,10 +57,21 @@ describe.each(cases)('grove predict %s', (_name, dir, model, input, hasRaw) => {
     for (const v of lines[0]!.split(',')) expect(String(Number(v))).toBe(v);
     if (hasRaw) {
       const out = join(tmp, `${_name.replace('/', '_')}-raw.csv`);
-      const rr = await grove('predict', '--model', join(dir, model), '--input', join(dir, input), '--raw', '--output', out);
+      const rr = await grove(
+        'predict',
+        '--model',
+        join(dir, model),
+        '--input',
+        join(dir, input),
+        '--raw',
+        '--output',
+        out,
+      );
       expect(rr.code).toBe(0);
       expect(rr.stdout).toBe('');
-      expect(firstMismatch(parseOut(readFileSync(out, 'utf8')), readCsv(join(dir, 'raw.csv'), false).data)).toBeNull();
+      expect(
+        firstMismatch(parseOut(readFileSync(out, 'utf8')), readCsv(join(dir, 'raw.csv'), false).data),
+      ).toBeNull();
     }
   });
 });
@@ -83,13 +99,20 @@ describe('grove predict: other inputs and errors', () => {
     const header = cells[0]!;
     const nd = cells
       .slice(1)
-      .map((c) => JSON.stringify(Object.fromEntries(c.flatMap((v, i) => (v === '' ? [] : [[header[i], Number(v)]])))))
+      .map((c) =>
+        JSON.stringify(Object.fromEntries(c.flatMap((v, i) => (v === '' ? [] : [[header[i], Number(v)]])))),
+      )
       .join('\n');
     writeFileSync(join(tmp, 'rows.ndjson'), nd + '\n');
     const base = await grove('predict', '--model', join(dir, 'model.json'), '--input', join(dir, 'test.csv'));
     const want = base.stdout.split('\n').slice(0, 5).join('\n') + '\n';
-    expect((await grove('predict', '--model', join(dir, 'model.json'), '--input', join(tmp, 'rev.csv'))).stdout).toBe(want);
-    expect((await grove('predict', '--model', join(dir, 'model.json'), '--input', join(tmp, 'rows.ndjson'))).stdout).toBe(want);
+    expect(
+      (await grove('predict', '--model', join(dir, 'model.json'), '--input', join(tmp, 'rev.csv'))).stdout,
+    ).toBe(want);
+    expect(
+      (await grove('predict', '--model', join(dir, 'model.json'), '--input', join(tmp, 'rows.ndjson')))
+        .stdout,
+    ).toBe(want);
   });
 
   it('a truncated model file fails with a message that says so', async () => {
@@ -125,7 +148,17 @@ describe('grove predict: other inputs and errors', () => {
   });
 
   it('grove bench prints batch and single ns per row as its last line', async () => {
-    const r = await grove('bench', '--model', join(dir, 'model.json'), '--input', join(dir, 'test.csv'), '--rows', '500', '--rounds', '2');
+    const r = await grove(
+      'bench',
+      '--model',
+      join(dir, 'model.json'),
+      '--input',
+      join(dir, 'test.csv'),
+      '--rows',
+      '500',
+      '--rounds',
+      '2',
+    );
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n').at(-1)).toMatch(/^batch_ns_per_row=\d+ single_ns_per_row=\d+$/);
   });

@@ -61,7 +61,10 @@ function randomTree(r: () => number, o: Opts, f32: boolean): TreeIR {
     const t = GRID[Math.floor(r() * GRID.length)]!;
     n.t = f32 && o.library === 'xgboost' ? Math.fround(t) : t;
     n.dl = r() < 0.5 ? 1 : 0;
-    n.mt = o.library === 'lightgbm' ? [MISSING_NAN, MISSING_ZERO, MISSING_NONE][Math.floor(r() * 3)]! : MISSING_NAN;
+    n.mt =
+      o.library === 'lightgbm'
+        ? [MISSING_NAN, MISSING_ZERO, MISSING_NONE][Math.floor(r() * 3)]!
+        : MISSING_NAN;
     if (r() < o.catProb) n.cat = Array.from({ length: 40 }, (_, c) => c).filter(() => r() < 0.4);
     const l = grow(level + 1);
     const rr = grow(level + 1);
@@ -87,7 +90,9 @@ function randomTree(r: () => number, o: Opts, f32: boolean): TreeIR {
       for (const c of n.cat) w[c >>> 5] = (w[c >>> 5]! | (1 << (c & 31))) >>> 0;
       bits.push(...w);
     }
-    leafVals[i]!.forEach((v, k) => (tree.leafValue[i * o.leafWidth + k] = v));
+    leafVals[i]!.forEach((v, k) => {
+      tree.leafValue[i * o.leafWidth + k] = v;
+    });
   });
   tree.catBits = Uint32Array.from(bits);
   return tree;
@@ -114,7 +119,9 @@ function randomIR(seed: number, o: Opts): TreeEnsembleIR {
     leafWidth: o.leafWidth,
     trees,
     treeGroup: Int32Array.from(trees, (_, t) => (o.leafWidth > 1 ? 0 : t % o.groups)),
-    baseMargin: Float64Array.from({ length: o.groups }, (_, g) => (xgb ? Math.fround(0.25 * g - 0.1) : 0.25 * g - 0.1)),
+    baseMargin: Float64Array.from({ length: o.groups }, (_, g) =>
+      xgb ? Math.fround(0.25 * g - 0.1) : 0.25 * g - 0.1,
+    ),
     average: o.average,
     transform: o.groups > 1 ? 'softmax' : 'sigmoid',
     sigmoidScale: 1,
@@ -160,7 +167,17 @@ function compileAndCheck(ir: TreeEnsembleIR, seed: number): TreeModel {
   return model;
 }
 
-const base: Opts = { library: 'xgboost', trees: 23, depth: 5, early: 0.2, features: 6, groups: 1, leafWidth: 1, catProb: 0, average: false };
+const base: Opts = {
+  library: 'xgboost',
+  trees: 23,
+  depth: 5,
+  early: 0.2,
+  features: 6,
+  groups: 1,
+  leafWidth: 1,
+  catProb: 0,
+  average: false,
+};
 
 describe('compiled tree ensembles equal the reference interpreter bit for bit', () => {
   for (const library of ['xgboost', 'lightgbm', 'sklearn'] as const) {
@@ -211,7 +228,9 @@ describe('layout choices', () => {
       else if (depthOf(tree) > MAX_HEAP_DEPTH) expect(kind).toBe(TREE_GENERIC);
       else if (depthOf(tree) <= 8) expect(kind).toBe(TREE_HEAP);
     });
-    expect(new Set(Array.from({ length: ir.trees.length }, (_, t) => table[t * 4]))).toEqual(new Set([TREE_HEAP, TREE_GENERIC, TREE_CATEGORICAL]));
+    expect(new Set(Array.from({ length: ir.trees.length }, (_, t) => table[t * 4]))).toEqual(
+      new Set([TREE_HEAP, TREE_GENERIC, TREE_CATEGORICAL]),
+    );
   });
   it('rejects a split on a feature the model does not have', () => {
     const ir = randomIR(9, base);

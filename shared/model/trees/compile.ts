@@ -11,7 +11,9 @@ import { TREES_KIND, TreeModel } from './tree-model.js';
 function outputNames(ir: TreeEnsembleIR): { out: string[]; raw: string[] } {
   const G = ir.numGroups;
   const classNames = (n: number) =>
-    ir.classes && ir.classes.length === n ? ir.classes.map(String) : Array.from({ length: n }, (_, i) => String(i));
+    ir.classes && ir.classes.length === n
+      ? ir.classes.map(String)
+      : Array.from({ length: n }, (_, i) => String(i));
   const raw = G === 1 ? ['margin'] : classNames(G);
   const width = outputWidth(ir.transform, G);
   let out: string[];
@@ -26,12 +28,17 @@ function validate(ir: TreeEnsembleIR): void {
     throw new ModelFormatError('tree ensemble has a bad shape (features, groups or leaf width)');
   }
   if (ir.leafWidth > 1 && ir.leafWidth !== ir.numGroups) {
-    throw new ModelFormatError(`leaf width ${ir.leafWidth} must be 1 or the number of margin columns (${ir.numGroups})`);
+    throw new ModelFormatError(
+      `leaf width ${ir.leafWidth} must be 1 or the number of margin columns (${ir.numGroups})`,
+    );
   }
   if (ir.baseMargin.length !== ir.numGroups) {
-    throw new ModelFormatError(`base margin has ${ir.baseMargin.length} values for ${ir.numGroups} margin columns`);
+    throw new ModelFormatError(
+      `base margin has ${ir.baseMargin.length} values for ${ir.numGroups} margin columns`,
+    );
   }
-  if (ir.treeGroup.length < ir.trees.length) throw new ModelFormatError('tree ensemble lacks a margin column per tree');
+  if (ir.treeGroup.length < ir.trees.length)
+    throw new ModelFormatError('tree ensemble lacks a margin column per tree');
 }
 
 export function compileTreeEnsemble(ir: TreeEnsembleIR, platform: Platform): Model {
@@ -47,7 +54,9 @@ export function compileTreeEnsemble(ir: TreeEnsembleIR, platform: Platform): Mod
     task: ir.task,
     numFeatures: F,
     featureNames:
-      ir.featureNames && ir.featureNames.length === F ? [...ir.featureNames] : Array.from({ length: F }, (_, i) => `f${i}`),
+      ir.featureNames && ir.featureNames.length === F
+        ? [...ir.featureNames]
+        : Array.from({ length: F }, (_, i) => `f${i}`),
     outputNames: names.out,
     rawOutputNames: names.raw,
     classes: ir.classes ? [...ir.classes] : null,

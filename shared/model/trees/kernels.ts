@@ -6,7 +6,16 @@
 // "4-8 independent walks at once"). Branch-free steps use `(x >= t) | 0` (V8 turns a ternary into
 // a branch).
 import type { TreesDescriptorExtra } from './flat-layout.js';
-import { MAX_HEAP_DEPTH, SLOT_NAN_LEFT, SLOT_NAN_RIGHT, SLOT_NONE, SLOT_RAW, SLOT_ZERO_LEFT, SLOT_ZERO_RIGHT, ZERO_THRESHOLD } from './flat-layout.js';
+import {
+  MAX_HEAP_DEPTH,
+  SLOT_NAN_LEFT,
+  SLOT_NAN_RIGHT,
+  SLOT_NONE,
+  SLOT_RAW,
+  SLOT_ZERO_LEFT,
+  SLOT_ZERO_RIGHT,
+  ZERO_THRESHOLD,
+} from './flat-layout.js';
 
 export interface TreeArrays {
   table: Int32Array;
@@ -24,7 +33,13 @@ export interface TreeArrays {
 }
 
 /** Writes `rows` rows' margins (numGroups each) from row-major `input` starting at row `first`. */
-export type MarginKernel = (input: Float64Array, first: number, rows: number, out: Float64Array, outFirst: number) => void;
+export type MarginKernel = (
+  input: Float64Array,
+  first: number,
+  rows: number,
+  out: Float64Array,
+  outFirst: number,
+) => void;
 
 export interface KernelOptions {
   /** Rows walked in lockstep (1, 2, 4 or 8); 1 with `treeLockstep` walks 4 trees of one row at once. */
@@ -35,7 +50,11 @@ export interface KernelOptions {
 function fillSource(d: TreesDescriptorExtra): string {
   const F = d.numFeatures;
   const fr = d.inputPrecision === 'f32' ? 'Math.fround' : '';
-  const lines = [`for (let f = 0; f < ${F}; f++) {`, `  const x = ${fr}(input[off + f]);`, '  const z = x !== x;'];
+  const lines = [
+    `for (let f = 0; f < ${F}; f++) {`,
+    `  const x = ${fr}(input[off + f]);`,
+    '  const z = x !== x;',
+  ];
   const zero = d.slotGroups.includes(SLOT_ZERO_LEFT) || d.slotGroups.includes(SLOT_ZERO_RIGHT);
   if (zero) lines.push(`  const zz = z || (x >= -${ZERO_THRESHOLD} && x <= ${ZERO_THRESHOLD});`);
   d.slotGroups.forEach((g, idx) => {
@@ -55,7 +74,8 @@ function catWalkSource(d: TreesDescriptorExtra): string {
   // tree-ir.ts CategoricalRule: NaN -> rule.nan; c = trunc(x); invalid (negative by the rule's
   // test, or beyond the node's bitset, which includes +Infinity) -> rule.invalid; else the set's side.
   const c = d.categorical;
-  const sideRight = (rule: 'left' | 'right' | 'default') => (rule === 'default' ? '(nf[n] & 1) ^ 1' : rule === 'left' ? '0' : '1');
+  const sideRight = (rule: 'left' | 'right' | 'default') =>
+    rule === 'default' ? '(nf[n] & 1) ^ 1' : rule === 'left' ? '0' : '1';
   const negative = c.negative === 'value' ? 'x < 0' : 'v < 0';
   const inSetRight = c.inSetGoesLeft ? 'inSet ^ 1' : 'inSet';
   return `function catWalk(n, o) {
@@ -103,7 +123,10 @@ function blockSource(d: TreesDescriptorExtra, R: number): string {
   L.push('      switch (dep) {');
   for (let s = MAX_HEAP_DEPTH; s >= 1; s--) {
     L.push(`        case ${s}:`);
-    for (const k of rows) L.push(`          { const j = nb + i${k}; i${k} = 2 * i${k} + 1 + ((sl[${k * S} + ns[j]] >= nt[j]) | 0); }`);
+    for (const k of rows)
+      L.push(
+        `          { const j = nb + i${k}; i${k} = 2 * i${k} + 1 + ((sl[${k * S} + ns[j]] >= nt[j]) | 0); }`,
+      );
   }
   L.push('      }');
   L.push('      const base = lb - ((1 << dep) - 1);');
@@ -112,7 +135,8 @@ function blockSource(d: TreesDescriptorExtra, R: number): string {
   L.push('      if (kind === 1) {');
   for (const k of rows) L.push(`        i${k} = nb;`);
   L.push('        for (let s = 0; s < dep; s++) {');
-  for (const k of rows) L.push(`          i${k} = kids[2 * i${k} + ((sl[${k * S} + ns[i${k}]] >= nt[i${k}]) | 0)];`);
+  for (const k of rows)
+    L.push(`          i${k} = kids[2 * i${k} + ((sl[${k * S} + ns[i${k}]] >= nt[i${k}]) | 0)];`);
   L.push('        }');
   L.push('      } else {');
   for (const k of rows) L.push(`        i${k} = catWalk(nb, ${k * S});`);
@@ -127,7 +151,8 @@ function blockSource(d: TreesDescriptorExtra, R: number): string {
     for (const k of rows) L.push(`    acc[${k * G} + g] = ${FR}(acc[${k * G} + g] + lv[i${k}]);`);
   } else {
     L.push(`    for (let c = 0; c < ${W}; c++) {`);
-    for (const k of rows) L.push(`      acc[${k * G} + c] = ${FR}(acc[${k * G} + c] + lv[i${k} * ${W} + c]);`);
+    for (const k of rows)
+      L.push(`      acc[${k * G} + c] = ${FR}(acc[${k * G} + c] + lv[i${k} * ${W} + c]);`);
     L.push('    }');
   }
   L.push('  }');
@@ -177,11 +202,14 @@ function oneRowSource(d: TreesDescriptorExtra): string {
   L.push('      switch (dm) {');
   for (let s = MAX_HEAP_DEPTH; s >= 1; s--) {
     L.push(`        case ${s}:`);
-    for (const k of Q) L.push(`          { const j = nb${k} + i${k}; i${k} = 2 * i${k} + 1 + ((sl[ns[j]] >= nt[j]) | 0); }`);
+    for (const k of Q)
+      L.push(`          { const j = nb${k} + i${k}; i${k} = 2 * i${k} + 1 + ((sl[ns[j]] >= nt[j]) | 0); }`);
   }
   L.push('      }');
   for (const k of Q) {
-    L.push(`      for (let s = dm; s < d${k}; s++) { const j = nb${k} + i${k}; i${k} = 2 * i${k} + 1 + ((sl[ns[j]] >= nt[j]) | 0); }`);
+    L.push(
+      `      for (let s = dm; s < d${k}; s++) { const j = nb${k} + i${k}; i${k} = 2 * i${k} + 1 + ((sl[ns[j]] >= nt[j]) | 0); }`,
+    );
   }
   for (const k of Q) L.push(`      ${add(`tt[q + ${4 * k + 3}] + i${k} - ((1 << d${k}) - 1)`, `t + ${k}`)}`);
   L.push('      t += 4; q += 16;');
@@ -190,10 +218,14 @@ function oneRowSource(d: TreesDescriptorExtra): string {
   L.push('    const kind = tt[q], dep = tt[q + 1], nb = tt[q + 2], lb = tt[q + 3];');
   L.push('    let i = 0;');
   L.push('    if (kind === 0) {');
-  L.push('      for (let s = 0; s < dep; s++) { const j = nb + i; i = 2 * i + 1 + ((sl[ns[j]] >= nt[j]) | 0); }');
+  L.push(
+    '      for (let s = 0; s < dep; s++) { const j = nb + i; i = 2 * i + 1 + ((sl[ns[j]] >= nt[j]) | 0); }',
+  );
   L.push('      i += lb - ((1 << dep) - 1);');
   L.push('    } else {');
-  L.push('      if (kind === 1) { i = nb; for (let s = 0; s < dep; s++) i = kids[2 * i + ((sl[ns[i]] >= nt[i]) | 0)]; }');
+  L.push(
+    '      if (kind === 1) { i = nb; for (let s = 0; s < dep; s++) i = kids[2 * i + ((sl[ns[i]] >= nt[i]) | 0)]; }',
+  );
   L.push('      else i = catWalk(nb, 0);');
   L.push('      i += lb - nb;');
   L.push('    }');
@@ -213,7 +245,11 @@ function oneRowSource(d: TreesDescriptorExtra): string {
 const cache = new Map<string, (a: TreeArrays) => MarginKernel>();
 
 /** Builds (or reuses) the kernel factory for this model's variant, and binds it to its arrays. */
-export function makeMarginKernel(d: TreesDescriptorExtra, arrays: TreeArrays, opts: KernelOptions): MarginKernel {
+export function makeMarginKernel(
+  d: TreesDescriptorExtra,
+  arrays: TreeArrays,
+  opts: KernelOptions,
+): MarginKernel {
   const R = opts.interleave;
   const S = d.slotGroups.length * d.numFeatures;
   const src = `

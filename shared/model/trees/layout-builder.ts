@@ -1,8 +1,9 @@
 // Lays a TreeEnsembleIR out in the flat arrays documented in flat-layout.ts: picks each tree's
 // kind (padded heap, generic, categorical), the input slot of every node, and the stored threshold
 // that makes `slot >= thr` mean "goes right".
-import { ContainerBuilder } from '../container.js';
+
 import { ModelFormatError } from '../../errors/grove-error.js';
+import { ContainerBuilder } from '../container.js';
 import {
   MAX_HEAP_DEPTH,
   SLOT_NAN_LEFT,
@@ -89,7 +90,8 @@ export function buildTreeLayout(ir: TreeEnsembleIR): TreeLayout {
     for (let i = 0; i < tree.left.length; i++) {
       if (tree.left[i]! < 0) continue;
       const f = tree.feature[i]!;
-      if (f < 0 || f >= F) throw new ModelFormatError(`a split uses feature ${f}; the model has ${F} features`);
+      if (f < 0 || f >= F)
+        throw new ModelFormatError(`a split uses feature ${f}; the model has ${F} features`);
       used.add(f);
       groupUsed[slotGroupOf(tree, i)] = true;
     }
@@ -153,7 +155,8 @@ export function buildTreeLayout(ir: TreeEnsembleIR): TreeLayout {
     const tree = ir.trees[t]!;
     const s = shapes[t]!;
     const g = ir.treeGroup[t] ?? 0;
-    if (g < 0 || g >= ir.numGroups) throw new ModelFormatError(`tree ${t} adds to margin column ${g} of ${ir.numGroups}`);
+    if (g < 0 || g >= ir.numGroups)
+      throw new ModelFormatError(`tree ${t} adds to margin column ${g} of ${ir.numGroups}`);
     treeGroup[t] = g;
     // Vector leaves (scikit-learn forests) add to every column.
     if (W > 1) for (let k = 0; k < ir.numGroups; k++) groupTreeCount[k]!++;

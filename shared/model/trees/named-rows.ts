@@ -12,7 +12,11 @@ export class NamedRowMapper {
   }
 
   /** Fills `dense` (rows * width, reused when large enough) and returns it. */
-  toDense(rows: ReadonlyArray<Readonly<Record<string, unknown>>>, width: number, dense?: Float64Array): Float64Array {
+  toDense(
+    rows: ReadonlyArray<Readonly<Record<string, unknown>>>,
+    width: number,
+    dense?: Float64Array,
+  ): Float64Array {
     const n = rows.length;
     const out = dense && dense.length >= n * width ? dense : new Float64Array(n * width);
     out.fill(Number.NaN, 0, n * width);
@@ -46,7 +50,8 @@ export function toNumber(v: unknown, name: string, row: number): number {
     if (s === '' || /^nan$/i.test(s)) return Number.NaN;
     const x = Number(s);
     if (!Number.isNaN(x)) return x;
-    if (/^[+-]?inf(inity)?$/i.test(s)) return s.startsWith('-') ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+    if (/^[+-]?inf(inity)?$/i.test(s))
+      return s.startsWith('-') ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
   }
   throw new BadInputError(`row ${row}: feature '${name}' is not a number`);
 }

@@ -6,10 +6,10 @@ import type { Container, Descriptor } from '../container.js';
 import type { Model, ModelMeta } from '../model.js';
 import { registerModelKind } from '../registry.js';
 import type { TreesDescriptorExtra } from './flat-layout.js';
-import type { TransformName } from './tree-ir.js';
-import { makeMarginKernel, type MarginKernel, type TreeArrays } from './kernels.js';
+import { type MarginKernel, makeMarginKernel, type TreeArrays } from './kernels.js';
 import { NamedRowMapper } from './named-rows.js';
 import { applyTransform, outputWidth } from './transforms.js';
+import type { TransformName } from './tree-ir.js';
 
 export const TREES_KIND = 'trees';
 
@@ -90,10 +90,13 @@ export class TreeModel implements Model {
     const F = this.F;
     const G = this.G;
     if (!Number.isInteger(rows) || rows < 0 || input.length < rows * F) {
-      throw new BadInputError(`expected ${rows} rows of ${F} features (${rows * F} values), got ${input.length}`);
+      throw new BadInputError(
+        `expected ${rows} rows of ${F} features (${rows * F} values), got ${input.length}`,
+      );
     }
     const W = raw ? G : this.outW;
-    if (out.length < rows * W) throw new BadInputError(`output holds ${out.length} values; ${rows * W} needed`);
+    if (out.length < rows * W)
+      throw new BadInputError(`output holds ${out.length} values; ${rows * W} needed`);
     if (raw) {
       this.rawBatchKernel(input, 0, rows, out, 0);
       return;

@@ -6,7 +6,10 @@
 import { GroveError, ModelFormatError, UnsupportedModelError } from '../errors/grove-error.js';
 import type { Model } from '../model/model.js';
 import { compileTreeEnsemble } from '../model/trees/compile.js';
+import { featureNamesOf } from './estimators/attributes.js';
 import { isTreeEstimator, treeEstimatorToIR } from './estimators/tree-estimators.js';
+import { denseStep } from './pipeline/dense-steps.js';
+import { foldStepsIntoTrees } from './pipeline/fold-into-trees.js';
 import { buildLinearModel, isLinearPipeline } from './linear/linear-builder.js';
 import { readSklearnFile } from './pickle/joblib.js';
 import { PyObject, describe } from './pickle/py-values.js';
@@ -30,8 +33,20 @@ export function loadSklearn(bytes: Uint8Array, platform: SklearnPlatform): Model
 export function sklearnToModel(est: PyObject, platform: SklearnPlatform): Model {
   if (isTreeEstimator(est)) return compileTreeEnsemble(treeEstimatorToIR(est), platform);
   if (est.shortName === 'Pipeline') {
-    const final = finalStep(est);
-    if (final && isTreeEstimator(final) && pipelineSteps(est).length === 1) return sklearnToModel(final, platform);
+    const steps = pipelineSteps(est);
+    const final = steps.pop();
+    if (final && isTreeEstimator(final)) {
+      // Dense steps before trees fold exactly into the thresholds (pipeline/fold-into-trees.ts).
+      const ir = treeEstimatorToIR(final);
+      if (!steps.length) return compileTreeEnsemble(ir, platform);
+      const folded = foldStepsIntoTrees(ir, steps.map(denseStep));
+      const first = steps[0]!;
+      if (first.dict.has('feature_names_in_') || first.dict.has('n_features_in_')) {
+        folded.featureNames = featureNamesOf(first, folded.numFeatures);
+      }
+      folded.objective = [...steps, final].map((s) => s.shortName).join(' -> ');
+      return compileTreeEnsemble(folded, platform);
+    }
   }
   if (isLinearPipeline(est)) return buildLinearModel(est, platform);
   throw new UnsupportedModelError(`scikit-learn ${est.className} is not supported by grove`);
@@ -42,10 +57,9 @@ export function pipelineSteps(p: PyObject): PyObject[] {
   if (!Array.isArray(steps)) return [];
   return steps
     .map((s) => (Array.isArray(s) ? s[1] : null))
-    .filter((s): s is PyObject => s instanceof PyObject);
-}
-
-function finalStep(p: PyObject): PyObject | undefined {
-  const s = pipelineSteps(p);
-  return s[s.length - 1];
+    .filter((s) => s !== null && s !== 'passthrough')
+    .map((s) => {
+      if (!(s instanceof PyObject)) throw new UnsupportedModelError(`Pipeline step ${describe(s)} is not supported`);
+      return s;
+    });
 }

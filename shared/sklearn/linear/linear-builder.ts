@@ -11,11 +11,11 @@ import { PyObject, asNumber, attr, describe, firstAttr, isDict, need } from '../
 import { buildFeatureTable } from './feature-table.js';
 import { LinearModel } from './linear-model.js';
 import { outputWidthOf } from './linear-output.js';
-import { type DenseStep, LINEAR_KIND, type LinearDescriptor, type LinearOutput } from './linear-spec.js';
+import { denseStep } from '../pipeline/dense-steps.js';
+import { LINEAR_KIND, type LinearDescriptor, type LinearOutput } from './linear-spec.js';
 
 const LINEAR_CLASSIFIERS = ['LogisticRegression', 'SGDClassifier', 'RidgeClassifier'];
 const LINEAR_REGRESSORS = ['LinearRegression', 'Ridge', 'Lasso', 'ElasticNet', 'SGDRegressor'];
-const DENSE_STEPS = ['SimpleImputer', 'StandardScaler', 'MinMaxScaler', 'MaxAbsScaler'];
 const VECTORIZERS = ['DictVectorizer', 'FeatureHasher'];
 
 function stepsOf(est: PyObject): PyObject[] {
@@ -146,7 +146,7 @@ export function buildLinearModel(est: PyObject, platform: Platform): Model {
     desc.F = numFeaturesOf(first);
     featureNames = featureNamesOf(first, desc.F);
     steps.forEach((s, i) => {
-      const step = denseStep(s, desc.F);
+      const step = denseStep(s);
       desc.steps.push(step.spec);
       if (step.a) builder.add(`step${i}_a`, step.a);
       if (step.b) builder.add(`step${i}_b`, step.b);
@@ -211,37 +211,4 @@ function vocabularyNames(dv: PyObject, C: number): string[] {
   }
   for (let c = 0; c < C; c++) if (names[c] === undefined) throw new UnsupportedModelError(`DictVectorizer has no name for column ${c}`);
   return names;
-}
-
-function denseStep(s: PyObject, F: number): { spec: DenseStep; a: Float64Array | null; b: Float64Array | null } {
-  const opt = (name: string) => {
-    const v = attr(s, name);
-    return v instanceof NdArray ? v.toFloat64() : null;
-  };
-  switch (s.shortName) {
-    case 'SimpleImputer': {
-      const mv = attr(s, 'missing_values');
-      if (!(typeof mv === 'number' && Number.isNaN(mv))) throw new UnsupportedModelError('SimpleImputer is supported with missing_values=NaN only');
-      if (attr(s, 'add_indicator') === true) throw new UnsupportedModelError('SimpleImputer(add_indicator=True) is not supported');
-      const stats = arrayAttr(s, 'statistics_').toFloat64();
-      if (stats.some(Number.isNaN) && attr(s, 'keep_empty_features') !== true) {
-        throw new UnsupportedModelError('SimpleImputer dropped all-missing features; this layout is not supported');
-      }
-      return { spec: { type: 'impute', hasA: true, hasB: false }, a: stats, b: null };
-    }
-    case 'StandardScaler': {
-      const mean = attr(s, 'with_mean') === false ? null : opt('mean_');
-      const scale = attr(s, 'with_std') === false ? null : opt('scale_');
-      return { spec: { type: 'standard', hasA: !!mean, hasB: !!scale }, a: mean, b: scale };
-    }
-    case 'MinMaxScaler': {
-      const range = attr(s, 'feature_range');
-      const clip = attr(s, 'clip') === true && Array.isArray(range) ? ([asNumber(range[0], 'feature_range'), asNumber(range[1], 'feature_range')] as [number, number]) : null;
-      return { spec: { type: 'minmax', hasA: true, hasB: true, clip }, a: arrayAttr(s, 'scale_').toFloat64(), b: arrayAttr(s, 'min_').toFloat64() };
-    }
-    case 'MaxAbsScaler':
-      return { spec: { type: 'maxabs', hasA: true, hasB: false }, a: arrayAttr(s, 'scale_').toFloat64(), b: null };
-    default:
-      throw new UnsupportedModelError(`pipeline step ${s.shortName} is not supported (supported: ${DENSE_STEPS.join(', ')})`);
-  }
 }

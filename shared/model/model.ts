@@ -3,7 +3,7 @@
 //
 // A Model is fully described by one SharedArrayBuffer (`buffer`): `modelFromBuffer(buffer)` in any
 // thread rebuilds an identical Model without copying (the flat layout is documented in
-// shared/model/flat-layout.ts). grove's own file format is that buffer plus a header and checksum.
+// shared/model/trees/flat-layout.ts). grove's own file format is that buffer plus a header and checksum.
 
 export type Platform = 'xgboost_json' | 'xgboost_ubj' | 'lightgbm_text' | 'sklearn_pickle' | 'sklearn_joblib' | 'grove';
 

@@ -2,8 +2,8 @@
 // valid model, parse): never a TypeError/RangeError that would surface as a 500 or crash a worker.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ModelFormatError, TruncatedModelError } from '../errors/grove-error.js';
 import { fixturePath } from '../../test/support/tree-fixtures.js';
+import { ModelFormatError, TruncatedModelError } from '../errors/grove-error.js';
 import { detectFormat } from './detect.js';
 import { parseLightgbmText } from './lightgbm-text.js';
 import { decodeUbjson } from './ubjson.js';
@@ -62,7 +62,8 @@ describe('damaged model files fail with typed errors', () => {
           err = e;
         }
         expect(err, `cut at ${cut}`).toBeInstanceOf(ModelFormatError);
-        if (cut > 64 && !file.endsWith('.json')) expect(err, `cut at ${cut}`).toBeInstanceOf(TruncatedModelError);
+        if (cut > 64 && !file.endsWith('.json'))
+          expect(err, `cut at ${cut}`).toBeInstanceOf(TruncatedModelError);
       }
     });
 

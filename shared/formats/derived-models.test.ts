@@ -3,10 +3,10 @@
 // library's own predictions. Every one must match at the fixtures' tolerance.
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { UnsupportedModelError } from '../errors/grove-error.js';
-import type { TreeEnsembleIR } from '../model/trees/tree-ir.js';
-import { referencePredict } from '../model/trees/reference-predict.js';
 import { firstMismatch, fixturePath, readCsv } from '../../test/support/tree-fixtures.js';
+import { UnsupportedModelError } from '../errors/grove-error.js';
+import { referencePredict } from '../model/trees/reference-predict.js';
+import type { TreeEnsembleIR } from '../model/trees/tree-ir.js';
 import { detectFormat } from './detect.js';
 import { parseLightgbmText } from './lightgbm-text.js';
 import { decodeUbjson } from './ubjson.js';
@@ -39,8 +39,18 @@ describe('derived models trained by the real libraries', () => {
       const ir = load(dir);
       const x = readCsv(`${ROOT}${dir}/test.csv`, true);
       expect(x.cols).toBe(ir.numFeatures);
-      expect(firstMismatch(referencePredict(ir, x.data, x.rows, true), readCsv(`${ROOT}${dir}/raw.csv`, false).data)).toBeNull();
-      expect(firstMismatch(referencePredict(ir, x.data, x.rows, false), readCsv(`${ROOT}${dir}/pred.csv`, false).data)).toBeNull();
+      expect(
+        firstMismatch(
+          referencePredict(ir, x.data, x.rows, true),
+          readCsv(`${ROOT}${dir}/raw.csv`, false).data,
+        ),
+      ).toBeNull();
+      expect(
+        firstMismatch(
+          referencePredict(ir, x.data, x.rows, false),
+          readCsv(`${ROOT}${dir}/pred.csv`, false).data,
+        ),
+      ).toBeNull();
     });
   }
 
@@ -56,7 +66,11 @@ describe('derived models trained by the real libraries', () => {
     expect(ir.trees.some((t) => t.linear && t.linear.linearFeature.length > 0)).toBe(true);
     const x = readCsv(`${dir}/test.csv`, true);
     expect(x.data.some(Number.isNaN)).toBe(true);
-    expect(firstMismatch(referencePredict(ir, x.data, x.rows, true), readCsv(`${dir}/raw.csv`, false).data)).toBeNull();
-    expect(firstMismatch(referencePredict(ir, x.data, x.rows, false), readCsv(`${dir}/pred.csv`, false).data)).toBeNull();
+    expect(
+      firstMismatch(referencePredict(ir, x.data, x.rows, true), readCsv(`${dir}/raw.csv`, false).data),
+    ).toBeNull();
+    expect(
+      firstMismatch(referencePredict(ir, x.data, x.rows, false), readCsv(`${dir}/pred.csv`, false).data),
+    ).toBeNull();
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ModelFormatError } from '../errors/grove-error.js';
 import { fixturePath } from '../../test/support/tree-fixtures.js';
+import { ModelFormatError } from '../errors/grove-error.js';
 import { detectFormat } from './detect.js';
 
 const read = (rel: string) => new Uint8Array(readFileSync(fixturePath(rel)));
@@ -9,11 +9,23 @@ const bytes = (s: string) => new TextEncoder().encode(s);
 
 describe('detectFormat', () => {
   it('recognises every fixture from its content', () => {
-    for (const m of ['xgb-binary-100x4', 'xgb-binary-500x8', 'xgb-categorical', 'xgb-multiclass', 'xgb-regression']) {
+    for (const m of [
+      'xgb-binary-100x4',
+      'xgb-binary-500x8',
+      'xgb-categorical',
+      'xgb-multiclass',
+      'xgb-regression',
+    ]) {
       expect(detectFormat(read(`xgboost/${m}/model.json`))).toBe('xgboost_json');
     }
     expect(detectFormat(read('xgboost/xgb-binary-100x4/model.ubj'))).toBe('xgboost_ubj');
-    for (const m of ['lgb-binary-100x4', 'lgb-categorical', 'lgb-multiclass', 'lgb-nan-unseen', 'lgb-regression']) {
+    for (const m of [
+      'lgb-binary-100x4',
+      'lgb-categorical',
+      'lgb-multiclass',
+      'lgb-nan-unseen',
+      'lgb-regression',
+    ]) {
       expect(detectFormat(read(`lightgbm/${m}/model.txt`))).toBe('lightgbm_text');
     }
     for (const m of ['sk-ridge', 'sk-random-forest', 'sk-hist-gbdt', 'sk-logistic']) {
@@ -31,7 +43,9 @@ describe('detectFormat', () => {
     expect(detectFormat(Uint8Array.from([0x47, 0x52, 0x4f, 0x56, 0x45, 0, 1, 0]))).toBe('grove');
     expect(detectFormat(Uint8Array.from([0x78, 0x9c, 1, 2]))).toBe('sklearn_joblib');
     expect(detectFormat(Uint8Array.from([0x1f, 0x8b, 8, 0]))).toBe('sklearn_joblib');
-    expect(detectFormat(Uint8Array.from([0xef, 0xbb, 0xbf, ...bytes('\n {"learner": {}}')]))).toBe('xgboost_json');
+    expect(detectFormat(Uint8Array.from([0xef, 0xbb, 0xbf, ...bytes('\n {"learner": {}}')]))).toBe(
+      'xgboost_json',
+    );
     expect(detectFormat(bytes('tree\r\nversion=v4\r\n'))).toBe('lightgbm_text');
   });
 

@@ -22,12 +22,17 @@ function ascii(s: string): number[] {
 
 /** Index of `needle` (ASCII) in the first `limit` bytes, or -1. */
 function indexOfAscii(bytes: Uint8Array, needle: string, limit = bytes.length): number {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(limit, bytes.length)).indexOf(needle, 0, 'latin1');
+  return Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(limit, bytes.length)).indexOf(
+    needle,
+    0,
+    'latin1',
+  );
 }
 
 export function detectFormat(bytes: Uint8Array, fileName?: string): Platform {
   const what = fileName ?? 'the file';
-  if (bytes.length === 0) throw new ModelFormatError(`${what} is not a model file grove can read (it is empty)`);
+  if (bytes.length === 0)
+    throw new ModelFormatError(`${what} is not a model file grove can read (it is empty)`);
   if (startsWith(bytes, GROVE_MAGIC)) return 'grove';
   const b0 = bytes[0] as number;
   const b1 = bytes.length > 1 ? (bytes[1] as number) : -1;
@@ -39,17 +44,27 @@ export function detectFormat(bytes: Uint8Array, fileName?: string): Platform {
 
   // Text formats: skip a UTF-8 byte-order mark and leading whitespace.
   let i = startsWith(bytes, [0xef, 0xbb, 0xbf]) ? 3 : 0;
-  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0a || bytes[i] === 0x0d)) i++;
+  while (
+    i < bytes.length &&
+    (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0a || bytes[i] === 0x0d)
+  )
+    i++;
   if (bytes[i] === 0x7b) {
     if (indexOfAscii(bytes, '"learner"') >= 0) return 'xgboost_json';
     if (indexOfAscii(bytes, '"tree_info"') >= 0 && indexOfAscii(bytes, '"tree_structure"') >= 0) {
-      throw new ModelFormatError(`${what} is not a model file grove can read (looks like a LightGBM JSON dump from dump_model(); save the model with save_model() as text)`);
+      throw new ModelFormatError(
+        `${what} is not a model file grove can read (looks like a LightGBM JSON dump from dump_model(); save the model with save_model() as text)`,
+      );
     }
-    throw new ModelFormatError(`${what} is not a model file grove can read (looks like JSON without XGBoost's "learner" object)`);
+    throw new ModelFormatError(
+      `${what} is not a model file grove can read (looks like JSON without XGBoost's "learner" object)`,
+    );
   }
-  if (startsWith(bytes, ascii('tree\n'), i) || startsWith(bytes, ascii('tree\r\n'), i)) return 'lightgbm_text';
+  if (startsWith(bytes, ascii('tree\n'), i) || startsWith(bytes, ascii('tree\r\n'), i))
+    return 'lightgbm_text';
   const head = 1 << 16;
-  if (indexOfAscii(bytes, 'version=v', head) >= 0 && indexOfAscii(bytes, 'Tree=') >= 0) return 'lightgbm_text';
+  if (indexOfAscii(bytes, 'version=v', head) >= 0 && indexOfAscii(bytes, 'Tree=') >= 0)
+    return 'lightgbm_text';
   throw new ModelFormatError(`${what} is not a model file grove can read (looks like ${describe(bytes, i)})`);
 }
 
@@ -77,9 +92,13 @@ function describe(bytes: Uint8Array, textStart: number): string {
     if (c === 9 || c === 10 || c === 13 || (c >= 32 && c < 127) || c >= 128) printable++;
   }
   if (printable < n * 0.95) return 'binary data of an unknown kind';
-  const line = Buffer.from(bytes.subarray(textStart, textStart + 200)).toString('utf8').split(/\r?\n/)[0] ?? '';
+  const line =
+    Buffer.from(bytes.subarray(textStart, textStart + 200))
+      .toString('utf8')
+      .split(/\r?\n/)[0] ?? '';
   if (line.includes(',') && !line.includes('=')) return `a CSV file: '${line.slice(0, 60)}'`;
   if (bytes[textStart] === 0x5b) return 'a JSON array, not a model';
-  if (line.startsWith('booster[')) return "an XGBoost text dump (dump_model); save the model with save_model('model.json')";
+  if (line.startsWith('booster['))
+    return "an XGBoost text dump (dump_model); save the model with save_model('model.json')";
   return `text: '${line.slice(0, 60)}'`;
 }

@@ -1,17 +1,34 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ModelFormatError, TruncatedModelError, UnknownObjectiveError, UnsupportedModelError } from '../errors/grove-error.js';
-import { referencePredict } from '../model/trees/reference-predict.js';
 import { firstMismatch, fixturePath, readCsv } from '../../test/support/tree-fixtures.js';
+import {
+  ModelFormatError,
+  TruncatedModelError,
+  UnknownObjectiveError,
+  UnsupportedModelError,
+} from '../errors/grove-error.js';
+import { referencePredict } from '../model/trees/reference-predict.js';
 import { lightgbmObjective, parseLightgbmText } from './lightgbm-text.js';
 
-const MODELS = ['lgb-binary-100x4', 'lgb-binary-500x8', 'lgb-categorical', 'lgb-multiclass', 'lgb-nan-unseen', 'lgb-regression'];
+const MODELS = [
+  'lgb-binary-100x4',
+  'lgb-binary-500x8',
+  'lgb-categorical',
+  'lgb-multiclass',
+  'lgb-nan-unseen',
+  'lgb-regression',
+];
 const text = (name: string) => readFileSync(fixturePath(`lightgbm/${name}/model.txt`), 'utf8');
 
 function predictions(name: string, src = text(name)) {
   const ir = parseLightgbmText(src);
   const x = readCsv(fixturePath(`lightgbm/${name}/test.csv`), true);
-  return { ir, x, raw: referencePredict(ir, x.data, x.rows, true), pred: referencePredict(ir, x.data, x.rows, false) };
+  return {
+    ir,
+    x,
+    raw: referencePredict(ir, x.data, x.rows, true),
+    pred: referencePredict(ir, x.data, x.rows, false),
+  };
 }
 
 describe('parseLightgbmText on the fixtures (LightGBM 4.5.0)', () => {
@@ -40,7 +57,10 @@ describe('parseLightgbmText on the fixtures (LightGBM 4.5.0)', () => {
 
 describe('LightGBM variants derived from the fixtures', () => {
   it('a one-leaf tree is a constant', () => {
-    const src = text('lgb-regression').replace(/\nTree=0\n[\s\S]*?\n\n\n/, '\nTree=0\nnum_leaves=1\nnum_cat=0\nleaf_value=2.5\nis_linear=0\nshrinkage=1\n\n\n');
+    const src = text('lgb-regression').replace(
+      /\nTree=0\n[\s\S]*?\n\n\n/,
+      '\nTree=0\nnum_leaves=1\nnum_cat=0\nleaf_value=2.5\nis_linear=0\nshrinkage=1\n\n\n',
+    );
     const a = predictions('lgb-regression');
     const b = predictions('lgb-regression', src);
     expect(b.ir.trees[0]!.left.length).toBe(1);
@@ -64,7 +84,10 @@ describe('LightGBM variants derived from the fixtures', () => {
 
   it('objectives map to the library transforms', () => {
     expect(lightgbmObjective('binary sigmoid:0.5')).toMatchObject({ transform: 'sigmoid', sigmoid: 0.5 });
-    expect(lightgbmObjective('multiclassova num_class:3 sigmoid:2')).toMatchObject({ transform: 'ova_sigmoid', sigmoid: 2 });
+    expect(lightgbmObjective('multiclassova num_class:3 sigmoid:2')).toMatchObject({
+      transform: 'ova_sigmoid',
+      sigmoid: 2,
+    });
     expect(lightgbmObjective('regression sqrt').transform).toBe('signed_square');
     expect(lightgbmObjective('tweedie').transform).toBe('exp');
     expect(lightgbmObjective('cross_entropy_lambda').transform).toBe('log1p_exp');

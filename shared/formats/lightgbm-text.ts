@@ -11,8 +11,20 @@
 // - tree i adds to class i % num_tree_per_iteration; `average_output` (random forest) divides by
 //   the number of iterations; objectives map to output transforms as each ConvertOutput does.
 
-import { ModelFormatError, TruncatedModelError, UnknownObjectiveError, UnsupportedModelError } from '../errors/grove-error.js';
-import { MISSING_NAN, MISSING_NONE, MISSING_ZERO, type TransformName, type TreeEnsembleIR, type TreeIR } from '../model/trees/tree-ir.js';
+import {
+  ModelFormatError,
+  TruncatedModelError,
+  UnknownObjectiveError,
+  UnsupportedModelError,
+} from '../errors/grove-error.js';
+import {
+  MISSING_NAN,
+  MISSING_NONE,
+  MISSING_ZERO,
+  type TransformName,
+  type TreeEnsembleIR,
+  type TreeIR,
+} from '../model/trees/tree-ir.js';
 import { allocTree, checkTreeShape } from './tree-shape.js';
 
 type Block = Map<string, string>;
@@ -33,7 +45,8 @@ export function lightgbmObjective(line: string): LgbObjective {
     opts.set(i < 0 ? p : p.slice(0, i), i < 0 ? '' : p.slice(i + 1));
   }
   const sigmoid = opts.has('sigmoid') ? Number(opts.get('sigmoid')) : 1;
-  if (!(sigmoid > 0)) throw new ModelFormatError(`LightGBM model: bad sigmoid coefficient in objective '${line}'`);
+  if (!(sigmoid > 0))
+    throw new ModelFormatError(`LightGBM model: bad sigmoid coefficient in objective '${line}'`);
   const sqrt = opts.has('sqrt');
   switch (name) {
     case 'binary':
@@ -89,7 +102,9 @@ export function parseLightgbmText(text: string, opts: LightgbmParseOptions = {})
   const lines = text.split('\n');
   const first = (lines[0] ?? '').trim();
   if (first !== 'tree') {
-    throw new ModelFormatError(`not a LightGBM text model: it should start with the line 'tree' (found '${first.slice(0, 40)}')`);
+    throw new ModelFormatError(
+      `not a LightGBM text model: it should start with the line 'tree' (found '${first.slice(0, 40)}')`,
+    );
   }
   const header: Block = new Map();
   const flags = new Set<string>();
@@ -119,14 +134,19 @@ export function parseLightgbmText(text: string, opts: LightgbmParseOptions = {})
   const sizes = header.get('tree_sizes');
   const expected = sizes !== undefined && sizes.trim() !== '' ? sizes.trim().split(/\s+/).length : -1;
   if (expected >= 0 && blocks.length < expected) {
-    throw new TruncatedModelError(`LightGBM model has ${blocks.length} trees but tree_sizes lists ${expected} (truncated file?)`);
+    throw new TruncatedModelError(
+      `LightGBM model has ${blocks.length} trees but tree_sizes lists ${expected} (truncated file?)`,
+    );
   }
   if (!ended) throw new TruncatedModelError("LightGBM model has no 'end of trees' line (truncated file?)");
 
   const numFeatures = int(header.get('max_feature_idx'), 'max_feature_idx') + 1;
   const numClass = header.has('num_class') ? int(header.get('num_class'), 'num_class') : 1;
-  const perIter = header.has('num_tree_per_iteration') ? int(header.get('num_tree_per_iteration'), 'num_tree_per_iteration') : numClass;
-  if (!(numFeatures > 0) || !(perIter >= 1)) throw new ModelFormatError('LightGBM model: bad max_feature_idx or num_tree_per_iteration');
+  const perIter = header.has('num_tree_per_iteration')
+    ? int(header.get('num_tree_per_iteration'), 'num_tree_per_iteration')
+    : numClass;
+  if (!(numFeatures > 0) || !(perIter >= 1))
+    throw new ModelFormatError('LightGBM model: bad max_feature_idx or num_tree_per_iteration');
   const obj = lightgbmObjective(header.get('objective') ?? 'custom');
   const numGroups = perIter;
 
@@ -165,7 +185,8 @@ export function parseLightgbmText(text: string, opts: LightgbmParseOptions = {})
 
 function int(v: string | undefined, what: string): number {
   const n = Number(v);
-  if (v === undefined || !Number.isInteger(n)) throw new ModelFormatError(`LightGBM model: ${what} is not an integer (${String(v).slice(0, 40)})`);
+  if (v === undefined || !Number.isInteger(n))
+    throw new ModelFormatError(`LightGBM model: ${what} is not an integer (${String(v).slice(0, 40)})`);
   return n;
 }
 
@@ -181,18 +202,26 @@ function parseNumber(s: string): number {
 
 function list(block: Block, key: string, where: string, length: number): number[] {
   const v = block.get(key);
-  if (v === undefined) throw new TruncatedModelError(`LightGBM model: ${where} has no '${key}' (truncated file?)`);
+  if (v === undefined)
+    throw new TruncatedModelError(`LightGBM model: ${where} has no '${key}' (truncated file?)`);
   const trimmed = v.trim();
   // LightGBM separates with single spaces; fall back to any whitespace for hand-edited files
-  const parts = trimmed === '' ? [] : trimmed.includes('  ') || trimmed.includes('\t') ? trimmed.split(/\s+/) : trimmed.split(' ');
+  const parts =
+    trimmed === ''
+      ? []
+      : trimmed.includes('  ') || trimmed.includes('\t')
+        ? trimmed.split(/\s+/)
+        : trimmed.split(' ');
   if (parts.length !== length) {
-    throw new TruncatedModelError(`LightGBM model: ${where} ${key} has ${parts.length} values, expected ${length} (truncated file?)`);
+    throw new TruncatedModelError(
+      `LightGBM model: ${where} ${key} has ${parts.length} values, expected ${length} (truncated file?)`,
+    );
   }
   const out = new Array<number>(length);
   for (let i = 0; i < length; i++) {
     const p = parts[i] as string;
     const n = +p;
-    out[i] = n === n ? n : parseNumber(p);
+    out[i] = Number.isNaN(n) ? parseNumber(p) : n;
   }
   return out;
 }
@@ -203,7 +232,9 @@ function parseTree(block: Block, t: number, numFeatures: number, linearTrees: bo
   if (!(numLeaves >= 1)) throw new ModelFormatError(`LightGBM model: ${where} has ${numLeaves} leaves`);
   const isLinear = block.get('is_linear') !== undefined && Number(block.get('is_linear')) !== 0;
   if (isLinear && !linearTrees) {
-    throw new UnsupportedModelError('LightGBM linear trees (linear_tree=true, is_linear=1) are not supported yet');
+    throw new UnsupportedModelError(
+      'LightGBM linear trees (linear_tree=true, is_linear=1) are not supported yet',
+    );
   }
   const leafValue = list(block, 'leaf_value', where, numLeaves);
   const inner = numLeaves - 1;
@@ -244,7 +275,9 @@ function parseTree(block: Block, t: number, numFeatures: number, linearTrees: bo
     if (dt & 1) {
       const idx = thr[i] as number;
       if (!(Number.isInteger(idx) && idx >= 0 && idx < numCat)) {
-        throw new ModelFormatError(`LightGBM model: ${where} node ${i} refers to category set ${idx}, but the tree has ${numCat}`);
+        throw new ModelFormatError(
+          `LightGBM model: ${where} node ${i} refers to category set ${idx}, but the tree has ${numCat}`,
+        );
       }
       tree.catOffset[i] = bounds[idx] as number;
       tree.catWords[i] = (bounds[idx + 1] as number) - (bounds[idx] as number);
@@ -257,12 +290,19 @@ function parseTree(block: Block, t: number, numFeatures: number, linearTrees: bo
 }
 
 /** Linear leaves (tree.h: leaf_const, num_features, then leaf_features / leaf_coeff flattened). */
-function readLinearLeaves(block: Block, where: string, numLeaves: number, inner: number, numFeatures: number): NonNullable<TreeIR['linear']> {
+function readLinearLeaves(
+  block: Block,
+  where: string,
+  numLeaves: number,
+  inner: number,
+  numFeatures: number,
+): NonNullable<TreeIR['linear']> {
   const consts = list(block, 'leaf_const', where, numLeaves);
   const counts = list(block, 'num_features', where, numLeaves);
   let total = 0;
   for (const c of counts) {
-    if (!(Number.isInteger(c) && c >= 0)) throw new ModelFormatError(`LightGBM model: ${where} num_features has ${c}`);
+    if (!(Number.isInteger(c) && c >= 0))
+      throw new ModelFormatError(`LightGBM model: ${where} num_features has ${c}`);
     total += c;
   }
   const feats = list(block, 'leaf_features', where, total);
@@ -283,7 +323,10 @@ function readLinearLeaves(block: Block, where: string, numLeaves: number, inner:
     off += counts[j] as number;
   }
   for (const f of feats) {
-    if (!(Number.isInteger(f) && f >= 0 && f < numFeatures)) throw new ModelFormatError(`LightGBM model: ${where} linear leaf uses feature ${f}, but the model has ${numFeatures}`);
+    if (!(Number.isInteger(f) && f >= 0 && f < numFeatures))
+      throw new ModelFormatError(
+        `LightGBM model: ${where} linear leaf uses feature ${f}, but the model has ${numFeatures}`,
+      );
   }
   return lin;
 }

@@ -43,7 +43,9 @@ export function checkTreeShape(tree: TreeIR, numFeatures: number, where: string)
     seen[r] = 1;
     const f = tree.feature[i] as number;
     if (f < 0 || f >= numFeatures) {
-      throw new ModelFormatError(`${where}: node ${i} splits on feature ${f}, but the model has ${numFeatures}`);
+      throw new ModelFormatError(
+        `${where}: node ${i} splits on feature ${f}, but the model has ${numFeatures}`,
+      );
     }
     const co = tree.catOffset[i] as number;
     if (co >= 0 && co + (tree.catWords[i] as number) > tree.catBits.length) {

@@ -1,8 +1,9 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: tests edit decoded model documents freely
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { firstMismatch, fixturePath, readCsv } from '../../test/support/tree-fixtures.js';
 import { ModelFormatError, TruncatedModelError } from '../errors/grove-error.js';
 import { referencePredict } from '../model/trees/reference-predict.js';
-import { firstMismatch, fixturePath, readCsv } from '../../test/support/tree-fixtures.js';
 import { decodeUbjson } from './ubjson.js';
 import { decodeXgboostJson, parseXgboost } from './xgboost-json.js';
 
@@ -31,11 +32,45 @@ describe('decodeUbjson', () => {
     const enc = new TextEncoder();
     const bytes = [
       0x7b, // {
-      0x69, 1, ...enc.encode('a'), 0x49, 0x01, 0x02, // "a": int16 258
-      0x69, 1, ...enc.encode('b'), 0x44, ...new Uint8Array(new Float64Array([1.5]).buffer).reverse(), // "b": 1.5
-      0x69, 1, ...enc.encode('c'), 0x5b, 0x54, 0x46, 0x5a, 0x53, 0x69, 2, ...enc.encode('hi'), 0x5d, // "c": [true,false,null,"hi"]
-      0x69, 1, ...enc.encode('d'), 0x5b, 0x23, 0x69, 2, 0x55, 7, 0x69, 0xff, // "d": [7,-1] (counted)
-      0x69, 9, ...enc.encode('__proto__'), 0x55, 1,
+      0x69,
+      1,
+      ...enc.encode('a'),
+      0x49,
+      0x01,
+      0x02, // "a": int16 258
+      0x69,
+      1,
+      ...enc.encode('b'),
+      0x44,
+      ...new Uint8Array(new Float64Array([1.5]).buffer).reverse(), // "b": 1.5
+      0x69,
+      1,
+      ...enc.encode('c'),
+      0x5b,
+      0x54,
+      0x46,
+      0x5a,
+      0x53,
+      0x69,
+      2,
+      ...enc.encode('hi'),
+      0x5d, // "c": [true,false,null,"hi"]
+      0x69,
+      1,
+      ...enc.encode('d'),
+      0x5b,
+      0x23,
+      0x69,
+      2,
+      0x55,
+      7,
+      0x69,
+      0xff, // "d": [7,-1] (counted)
+      0x69,
+      9,
+      ...enc.encode('__proto__'),
+      0x55,
+      1,
       0x7d,
     ];
     const doc = decodeUbjson(Uint8Array.from(bytes)) as any;

@@ -15,7 +15,9 @@ class Reader {
   }
   need(n: number): void {
     if (this.pos + n > this.bytes.length) {
-      throw new TruncatedModelError(`UBJSON model ends early: needs ${n} more byte(s) at offset ${this.pos} of ${this.bytes.length} (truncated file?)`);
+      throw new TruncatedModelError(
+        `UBJSON model ends early: needs ${n} more byte(s) at offset ${this.pos} of ${this.bytes.length} (truncated file?)`,
+      );
     }
   }
   u8(): number {
@@ -27,14 +29,16 @@ class Reader {
 const decoder = new TextDecoder('utf-8');
 
 /** Bytes per element of the fixed-size types, by marker. */
-const SIZE: Record<number, number> = { 0x69: 1, 0x55: 1, 0x49: 2, 0x6c: 4, 0x4c: 8, 0x64: 4, 0x44: 8, 0x43: 1 };
+const SIZE: Record<number, number> = { 105: 1, 85: 1, 73: 2, 108: 4, 76: 8, 100: 4, 68: 8, 67: 1 };
 
 export function decodeUbjson(bytes: Uint8Array): unknown {
   const r = new Reader(bytes);
   const value = readValue(r, r.u8());
   while (r.pos < bytes.length && bytes[r.pos] === 0x4e) r.pos++; // trailing no-ops
   if (r.pos !== bytes.length) {
-    throw new ModelFormatError(`UBJSON model has ${bytes.length - r.pos} unexpected byte(s) after the top-level value`);
+    throw new ModelFormatError(
+      `UBJSON model has ${bytes.length - r.pos} unexpected byte(s) after the top-level value`,
+    );
   }
   return value;
 }
@@ -62,7 +66,9 @@ function readInt(r: Reader, marker: number): number {
       return Number(v.getBigInt64(r.pos - 8));
     }
     default:
-      throw new ModelFormatError(`UBJSON: expected an integer marker at offset ${r.pos - 1}, found 0x${marker.toString(16)}`);
+      throw new ModelFormatError(
+        `UBJSON: expected an integer marker at offset ${r.pos - 1}, found 0x${marker.toString(16)}`,
+      );
   }
 }
 
@@ -124,13 +130,16 @@ function readValue(r: Reader, marker: number): unknown {
       // H high-precision number, as a decimal string
       const s = readString(r);
       const n = Number(s);
-      if (Number.isNaN(n)) throw new ModelFormatError(`UBJSON: bad high-precision number '${s.slice(0, 40)}'`);
+      if (Number.isNaN(n))
+        throw new ModelFormatError(`UBJSON: bad high-precision number '${s.slice(0, 40)}'`);
       return n;
     }
     case 0x43: // C char
       return String.fromCharCode(r.u8());
     default:
-      throw new ModelFormatError(`UBJSON: unknown type marker 0x${marker.toString(16)} at offset ${r.pos - 1}`);
+      throw new ModelFormatError(
+        `UBJSON: unknown type marker 0x${marker.toString(16)} at offset ${r.pos - 1}`,
+      );
   }
 }
 
@@ -143,7 +152,8 @@ function readHeader(r: Reader): { type: number; count: number } {
     r.pos++;
     type = r.u8();
     r.need(1);
-    if (r.bytes[r.pos] !== 0x23) throw new ModelFormatError(`UBJSON: '$' type without '#' count at offset ${r.pos}`);
+    if (r.bytes[r.pos] !== 0x23)
+      throw new ModelFormatError(`UBJSON: '$' type without '#' count at offset ${r.pos}`);
   }
   r.need(1);
   if (r.bytes[r.pos] === 0x23) {
@@ -153,7 +163,9 @@ function readHeader(r: Reader): { type: number; count: number } {
     // bytes is a truncated (or hostile) file, refused before allocating anything.
     const min = type >= 0 ? (SIZE[type] ?? 1) : 1;
     if (type !== 0x5a && type !== 0x54 && type !== 0x46 && count * min > r.bytes.length - r.pos) {
-      throw new TruncatedModelError(`UBJSON container of ${count} elements runs past the end of the file at offset ${r.pos} (truncated file?)`);
+      throw new TruncatedModelError(
+        `UBJSON container of ${count} elements runs past the end of the file at offset ${r.pos} (truncated file?)`,
+      );
     }
   }
   return { type, count };

@@ -1,14 +1,29 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: tests edit decoded model documents freely
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ModelFormatError, TruncatedModelError, UnknownObjectiveError, UnsupportedModelError } from '../errors/grove-error.js';
-import { referencePredict } from '../model/trees/reference-predict.js';
 import { firstMismatch, fixturePath, readCsv } from '../../test/support/tree-fixtures.js';
+import {
+  ModelFormatError,
+  TruncatedModelError,
+  UnknownObjectiveError,
+  UnsupportedModelError,
+} from '../errors/grove-error.js';
+import { referencePredict } from '../model/trees/reference-predict.js';
 import { decodeXgboostJson, parseBaseScore, parseXgboost } from './xgboost-json.js';
 
-const MODELS = ['xgb-binary-100x4', 'xgb-binary-500x8', 'xgb-categorical', 'xgb-multiclass', 'xgb-regression'];
+const MODELS = [
+  'xgb-binary-100x4',
+  'xgb-binary-500x8',
+  'xgb-categorical',
+  'xgb-multiclass',
+  'xgb-regression',
+];
 
 function loadDoc(name: string): Record<string, any> {
-  return decodeXgboostJson(readFileSync(fixturePath(`xgboost/${name}/model.json`), 'utf8')) as Record<string, any>;
+  return decodeXgboostJson(readFileSync(fixturePath(`xgboost/${name}/model.json`), 'utf8')) as Record<
+    string,
+    any
+  >;
 }
 
 function check(name: string, doc: unknown): void {
@@ -62,7 +77,8 @@ describe('XGBoost 2.x / 3.x documents derived from the fixtures', () => {
     const b = referencePredict(ir, x.data, 5, true);
     // the same trees; only the intercept moved (from 0.5 per class), up to float32 rounding
     for (let r = 0; r < 5; r++) {
-      for (let k = 0; k < 3; k++) expect(b[r * 3 + k]! - a[r * 3 + k]!).toBeCloseTo(ir.baseMargin[k]! - 0.5, 5);
+      for (let k = 0; k < 3; k++)
+        expect(b[r * 3 + k]! - a[r * 3 + k]!).toBeCloseTo(ir.baseMargin[k]! - 0.5, 5);
     }
   });
 
@@ -94,7 +110,11 @@ describe('XGBoost 2.x / 3.x documents derived from the fixtures', () => {
     const doc = loadDoc('xgb-binary-100x4');
     const gb = doc.learner.gradient_booster;
     const n = gb.model.trees.length;
-    doc.learner.gradient_booster = { name: 'dart', gbtree: { name: 'gbtree', model: gb.model }, weight_drop: new Array(n).fill(0.5) };
+    doc.learner.gradient_booster = {
+      name: 'dart',
+      gbtree: { name: 'gbtree', model: gb.model },
+      weight_drop: new Array(n).fill(0.5),
+    };
     const plain = parseXgboost(loadDoc('xgb-binary-100x4'));
     const dart = parseXgboost(doc);
     const leaf = plain.trees[0]!.left.findIndex((l) => l < 0);
@@ -170,7 +190,9 @@ describe('errors', () => {
   });
 
   it('bare NaN / Infinity / -Infinity decode; strings holding those words are kept', () => {
-    const doc = decodeXgboostJson('{"a":[NaN,Infinity,-Infinity,1.5E0],"names":["NaN","x\\"Infinity"]}') as any;
+    const doc = decodeXgboostJson(
+      '{"a":[NaN,Infinity,-Infinity,1.5E0],"names":["NaN","x\\"Infinity"]}',
+    ) as any;
     expect(doc.a[0]).toBeNull();
     expect(doc.a.slice(1)).toEqual([Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1.5]);
     expect(doc.names).toEqual(['NaN', 'x"Infinity']);

@@ -12,7 +12,12 @@
 //   folded here into the leaf values (one float32 product, as XGBoost computes it);
 // - num_parallel_tree: every tree of a forest is summed (tree_info gives each tree's output group).
 
-import { ModelFormatError, TruncatedModelError, UnknownObjectiveError, UnsupportedModelError } from '../errors/grove-error.js';
+import {
+  ModelFormatError,
+  TruncatedModelError,
+  UnknownObjectiveError,
+  UnsupportedModelError,
+} from '../errors/grove-error.js';
 import type { TreeEnsembleIR, TreeIR } from '../model/trees/tree-ir.js';
 import { allocTree, checkTreeShape } from './tree-shape.js';
 import { baseScoreToMargin, xgboostLink, xgboostObjective } from './xgboost-objectives.js';
@@ -57,7 +62,9 @@ function endsInsideValue(text: string): boolean {
 
 function replaceBareNonFinite(text: string): string {
   // Strings are matched whole (and kept) so a feature named "NaN" is left alone.
-  return text.replace(/"(?:[^"\\]|\\.)*"|NaN|Infinity/g, (m) => (m === 'NaN' ? 'null' : m === 'Infinity' ? '1e999' : m));
+  return text.replace(/"(?:[^"\\]|\\.)*"|NaN|Infinity/g, (m) =>
+    m === 'NaN' ? 'null' : m === 'Infinity' ? '1e999' : m,
+  );
 }
 
 function isObj(v: unknown): v is Obj {
@@ -96,19 +103,35 @@ function numList(o: Obj, key: string, where: string, length?: number): Float64Ar
   let list: Float64Array;
   if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
     const t = v as unknown as ArrayLike<number | bigint>;
-    list = v instanceof Float64Array ? v : typeof t[0] === 'bigint' ? Float64Array.from(t, Number) : new Float64Array(t as ArrayLike<number>);
+    list =
+      v instanceof Float64Array
+        ? v
+        : typeof t[0] === 'bigint'
+          ? Float64Array.from(t, Number)
+          : new Float64Array(t as ArrayLike<number>);
   } else if (Array.isArray(v)) {
     const a = new Float64Array(v.length);
     for (let i = 0; i < v.length; i++) {
       const e = v[i];
-      a[i] = typeof e === 'number' ? e : e === null ? Number.NaN : typeof e === 'boolean' ? (e ? 1 : 0) : num(e, `${where}.${key}[${i}]`);
+      a[i] =
+        typeof e === 'number'
+          ? e
+          : e === null
+            ? Number.NaN
+            : typeof e === 'boolean'
+              ? e
+                ? 1
+                : 0
+              : num(e, `${where}.${key}[${i}]`);
     }
     list = a;
   } else {
     throw new ModelFormatError(`XGBoost model: ${where}.${key} is not an array`);
   }
   if (length !== undefined && list.length !== length) {
-    throw new ModelFormatError(`XGBoost model: ${where}.${key} has ${list.length} entries, expected ${length}`);
+    throw new ModelFormatError(
+      `XGBoost model: ${where}.${key} has ${list.length} entries, expected ${length}`,
+    );
   }
   return list;
 }
@@ -116,7 +139,8 @@ function numList(o: Obj, key: string, where: string, length?: number): Float64Ar
 /** `base_score`: "5E-1" (1.x), "[5E-1]" (2.x) or "[a,b,c]" (3.1+, per class / target). */
 export function parseBaseScore(v: unknown): number[] {
   if (typeof v === 'number') return [v];
-  if (typeof v !== 'string') throw new ModelFormatError('XGBoost model: base_score is not a string or number');
+  if (typeof v !== 'string')
+    throw new ModelFormatError('XGBoost model: base_score is not a string or number');
   const s = v.trim();
   const inner = s.startsWith('[') && s.endsWith(']') ? s.slice(1, -1) : s;
   const parts = inner.split(',').map((p, i) => num(p.trim(), `base_score[${i}]`));
@@ -128,7 +152,10 @@ export function parseXgboost(doc: unknown): TreeEnsembleIR {
   if (!isObj(doc) || !isObj(doc.learner)) {
     throw new ModelFormatError("not an XGBoost model: the document has no 'learner' object");
   }
-  const version = Array.isArray(doc.version) || ArrayBuffer.isView(doc.version) ? Array.from(doc.version as ArrayLike<number>, Number) : [1, 0, 0];
+  const version =
+    Array.isArray(doc.version) || ArrayBuffer.isView(doc.version)
+      ? Array.from(doc.version as ArrayLike<number>, Number)
+      : [1, 0, 0];
   const major = version[0] ?? 1;
   const learner = doc.learner;
   const mparam = objField(learner, 'learner_model_param', 'learner');
@@ -141,8 +168,13 @@ export function parseXgboost(doc: unknown): TreeEnsembleIR {
   const numClass = Object.hasOwn(mparam, 'num_class') ? num(mparam.num_class, 'num_class') : 0;
   const numTarget = Object.hasOwn(mparam, 'num_target') ? num(mparam.num_target, 'num_target') : 1;
   const numGroups = Math.max(1, numClass > 0 ? numClass : numTarget);
-  if (!(Number.isInteger(numFeatures) && numFeatures >= 0) || !(Number.isInteger(numGroups) && numGroups <= 1 << 20)) {
-    throw new ModelFormatError(`XGBoost model: bad num_feature (${numFeatures}) or num_class/num_target (${numGroups})`);
+  if (
+    !(Number.isInteger(numFeatures) && numFeatures >= 0) ||
+    !(Number.isInteger(numGroups) && numGroups <= 1 << 20)
+  ) {
+    throw new ModelFormatError(
+      `XGBoost model: bad num_feature (${numFeatures}) or num_class/num_target (${numGroups})`,
+    );
   }
 
   const booster = objField(learner, 'gradient_booster', 'learner');
@@ -155,33 +187,47 @@ export function parseXgboost(doc: unknown): TreeEnsembleIR {
     gbtree = objField(booster, 'gbtree', 'gradient_booster');
     weightDrop = numList(booster, 'weight_drop', 'gradient_booster');
   } else if (boosterName === 'gblinear') {
-    throw new UnsupportedModelError('XGBoost gblinear (linear booster) models are not supported: grove serves tree models');
+    throw new UnsupportedModelError(
+      'XGBoost gblinear (linear booster) models are not supported: grove serves tree models',
+    );
   } else {
     throw new UnsupportedModelError(`XGBoost booster '${boosterName}' is not supported`);
   }
   const model = objField(gbtree, 'model', 'gradient_booster');
   const gparam = objField(model, 'gbtree_model_param', 'model');
   const numTrees = num(field(gparam, 'num_trees', 'gbtree_model_param'), 'num_trees');
-  if (!(Number.isInteger(numTrees) && numTrees >= 0)) throw new ModelFormatError(`XGBoost model: bad num_trees (${numTrees})`);
-  const sizeLeafVector = Object.hasOwn(gparam, 'size_leaf_vector') ? num(gparam.size_leaf_vector, 'size_leaf_vector') : 0;
+  if (!(Number.isInteger(numTrees) && numTrees >= 0))
+    throw new ModelFormatError(`XGBoost model: bad num_trees (${numTrees})`);
+  const sizeLeafVector = Object.hasOwn(gparam, 'size_leaf_vector')
+    ? num(gparam.size_leaf_vector, 'size_leaf_vector')
+    : 0;
   if (sizeLeafVector > 1) {
-    throw new UnsupportedModelError('XGBoost multi-output trees (multi_strategy=multi_output_tree, vector leaves) are not supported');
+    throw new UnsupportedModelError(
+      'XGBoost multi-output trees (multi_strategy=multi_output_tree, vector leaves) are not supported',
+    );
   }
   const treesRaw = field(model, 'trees', 'model');
   if (!Array.isArray(treesRaw)) throw new ModelFormatError('XGBoost model: model.trees is not an array');
   if (treesRaw.length !== numTrees) {
-    throw new TruncatedModelError(`XGBoost model has ${treesRaw.length} trees but gbtree_model_param.num_trees says ${numTrees}`);
+    throw new TruncatedModelError(
+      `XGBoost model has ${treesRaw.length} trees but gbtree_model_param.num_trees says ${numTrees}`,
+    );
   }
   const treeInfo = numList(model, 'tree_info', 'model', numTrees);
   if (weightDrop && weightDrop.length !== numTrees) {
-    throw new TruncatedModelError(`XGBoost dart model has ${weightDrop.length} weight_drop entries for ${numTrees} trees`);
+    throw new TruncatedModelError(
+      `XGBoost dart model has ${weightDrop.length} weight_drop entries for ${numTrees} trees`,
+    );
   }
 
   const trees: TreeIR[] = new Array(numTrees);
   const treeGroup = new Int32Array(numTrees);
   for (let t = 0; t < numTrees; t++) {
     const g = treeInfo[t] as number;
-    if (!(g >= 0 && g < numGroups)) throw new ModelFormatError(`XGBoost model: tree ${t} adds to output group ${g}, but there are ${numGroups}`);
+    if (!(g >= 0 && g < numGroups))
+      throw new ModelFormatError(
+        `XGBoost model: tree ${t} adds to output group ${g}, but there are ${numGroups}`,
+      );
     treeGroup[t] = g;
     const w = weightDrop ? (weightDrop[t] as number) : 1;
     trees[t] = parseTree(treesRaw[t], t, numFeatures, w);
@@ -189,7 +235,9 @@ export function parseXgboost(doc: unknown): TreeEnsembleIR {
 
   const scores = parseBaseScore(field(mparam, 'base_score', 'learner_model_param'));
   if (scores.length !== 1 && scores.length !== numGroups) {
-    throw new ModelFormatError(`XGBoost model: base_score has ${scores.length} values for ${numGroups} outputs`);
+    throw new ModelFormatError(
+      `XGBoost model: base_score has ${scores.length} values for ${numGroups} outputs`,
+    );
   }
   const link = xgboostLink(objName, obj, version);
   const baseMargin = new Float64Array(numGroups);
@@ -197,11 +245,13 @@ export function parseXgboost(doc: unknown): TreeEnsembleIR {
     const score = scores[scores.length === 1 ? 0 : k] as number;
     baseMargin[k] = baseScoreToMargin(score, link);
     // XGBoost refuses such a base_score at load (CheckIntercept); 0 and 1 give ±Infinity, as there
-    if (Number.isNaN(baseMargin[k])) throw new ModelFormatError(`XGBoost model: base_score ${score} is outside what ${objName} accepts`);
+    if (Number.isNaN(baseMargin[k]))
+      throw new ModelFormatError(`XGBoost model: base_score ${score} is outside what ${objName} accepts`);
   }
 
   const names = learner.feature_names;
-  const featureNames = Array.isArray(names) && names.length === numFeatures && names.length > 0 ? names.map(String) : null;
+  const featureNames =
+    Array.isArray(names) && names.length === numFeatures && names.length > 0 ? names.map(String) : null;
   const classCount = obj.task === 'binary' ? 2 : obj.task === 'multiclass' ? numGroups : 0;
   return {
     library: 'xgboost',
@@ -212,7 +262,12 @@ export function parseXgboost(doc: unknown): TreeEnsembleIR {
     compare: 'lt',
     inputPrecision: 'f32',
     sumPrecision: 'f32',
-    categorical: { inSetGoesLeft: false, nan: 'default', invalid: major >= 2 ? 'left' : 'default', negative: 'value' },
+    categorical: {
+      inSetGoesLeft: false,
+      nan: 'default',
+      invalid: major >= 2 ? 'left' : 'default',
+      negative: 'value',
+    },
     numGroups,
     leafWidth: 1,
     trees,
@@ -269,13 +324,20 @@ function readCategories(raw: Obj, tree: TreeIR, stype: NumList, where: string): 
     const node = nodes[j] as number;
     const beg = segs[j] as number;
     const size = sizes[j] as number;
-    if (!(node >= 0 && node < tree.left.length) || stype[node] !== 1 || beg < 0 || size < 0 || beg + size > cats.length) {
+    if (
+      !(node >= 0 && node < tree.left.length) ||
+      stype[node] !== 1 ||
+      beg < 0 ||
+      size < 0 ||
+      beg + size > cats.length
+    ) {
       throw new ModelFormatError(`XGBoost model: ${where} has a bad categories entry for node ${node}`);
     }
     let max = -1;
     for (let k = beg; k < beg + size; k++) {
       const c = cats[k] as number;
-      if (!(Number.isInteger(c) && c >= 0 && c < 16777216)) throw new ModelFormatError(`XGBoost model: ${where} node ${node} has category ${c}`);
+      if (!(Number.isInteger(c) && c >= 0 && c < 16777216))
+        throw new ModelFormatError(`XGBoost model: ${where} node ${node} has category ${c}`);
       if (c > max) max = c;
     }
     const nWords = max < 0 ? 0 : (max >> 5) + 1; // CatBitField::ComputeStorageSize(max_cat + 1)

@@ -17,36 +17,39 @@ const expReg: XgbObjective = { transform: 'exp', link: 'log', task: 'regression'
 const rank: XgbObjective = { transform: 'identity', link: 'identity', task: 'ranking' };
 
 // Objects created with a null prototype so a name like `__proto__` or `toString` never matches.
-const TABLE: Record<string, XgbObjective> = Object.assign(Object.create(null) as Record<string, XgbObjective>, {
-  'reg:squarederror': identityReg,
-  'reg:linear': identityReg, // pre-1.0 alias of reg:squarederror
-  'reg:squaredlogerror': identityReg, // SquaredLogError::PredTransform is the identity
-  'reg:pseudohubererror': identityReg,
-  'reg:absoluteerror': identityReg,
-  'reg:quantileerror': identityReg,
-  // LogisticRegression: PredTransform = sigmoid, ProbToMargin = -log(1/p - 1)
-  'reg:logistic': { transform: 'sigmoid', link: 'logit', task: 'regression' },
-  'binary:logistic': { transform: 'sigmoid', link: 'logit', task: 'binary' },
-  // LogisticRaw: ProbToMargin returns base_score unchanged (regression_loss.h in 1.7 and 3.x;
-  // checked against XGBoost 1.7.4's own predictions). Older 1.x inherited LogisticRegression's logit:
-  // see xgboostLink.
-  'binary:logitraw': { transform: 'identity', link: 'identity', task: 'binary' },
-  // HingeObj: PredTransform x > 0 ? 1 : 0; default (identity) ProbToMargin
-  'binary:hinge': { transform: 'hinge', link: 'identity', task: 'binary' },
-  // Poisson / Gamma / Tweedie / Cox / AFT: PredTransform = exp, ProbToMargin = log
-  'count:poisson': expReg,
-  'reg:gamma': expReg,
-  'reg:tweedie': expReg,
-  'survival:cox': expReg,
-  'survival:aft': expReg,
-  // Softmax: ProbToMargin is the identity (3.1+ stores the per-class intercept already as margins,
-  // centred log class frequencies; 1.x/2.x store a scalar, 0.5 by default, added to every class)
-  'multi:softprob': { transform: 'softmax', link: 'identity', task: 'multiclass' },
-  'multi:softmax': { transform: 'argmax', link: 'identity', task: 'multiclass' },
-  'rank:pairwise': rank,
-  'rank:ndcg': rank,
-  'rank:map': rank,
-});
+const TABLE: Record<string, XgbObjective> = Object.assign(
+  Object.create(null) as Record<string, XgbObjective>,
+  {
+    'reg:squarederror': identityReg,
+    'reg:linear': identityReg, // pre-1.0 alias of reg:squarederror
+    'reg:squaredlogerror': identityReg, // SquaredLogError::PredTransform is the identity
+    'reg:pseudohubererror': identityReg,
+    'reg:absoluteerror': identityReg,
+    'reg:quantileerror': identityReg,
+    // LogisticRegression: PredTransform = sigmoid, ProbToMargin = -log(1/p - 1)
+    'reg:logistic': { transform: 'sigmoid', link: 'logit', task: 'regression' },
+    'binary:logistic': { transform: 'sigmoid', link: 'logit', task: 'binary' },
+    // LogisticRaw: ProbToMargin returns base_score unchanged (regression_loss.h in 1.7 and 3.x;
+    // checked against XGBoost 1.7.4's own predictions). Older 1.x inherited LogisticRegression's logit:
+    // see xgboostLink.
+    'binary:logitraw': { transform: 'identity', link: 'identity', task: 'binary' },
+    // HingeObj: PredTransform x > 0 ? 1 : 0; default (identity) ProbToMargin
+    'binary:hinge': { transform: 'hinge', link: 'identity', task: 'binary' },
+    // Poisson / Gamma / Tweedie / Cox / AFT: PredTransform = exp, ProbToMargin = log
+    'count:poisson': expReg,
+    'reg:gamma': expReg,
+    'reg:tweedie': expReg,
+    'survival:cox': expReg,
+    'survival:aft': expReg,
+    // Softmax: ProbToMargin is the identity (3.1+ stores the per-class intercept already as margins,
+    // centred log class frequencies; 1.x/2.x store a scalar, 0.5 by default, added to every class)
+    'multi:softprob': { transform: 'softmax', link: 'identity', task: 'multiclass' },
+    'multi:softmax': { transform: 'argmax', link: 'identity', task: 'multiclass' },
+    'rank:pairwise': rank,
+    'rank:ndcg': rank,
+    'rank:map': rank,
+  },
+);
 
 export function xgboostObjective(name: string): XgbObjective | undefined {
   return TABLE[name];

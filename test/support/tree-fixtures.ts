@@ -18,7 +18,9 @@ export interface Matrix {
 }
 
 export function readCsv(path: string, header: boolean): Matrix {
-  const lines = readFileSync(path, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
+  const lines = readFileSync(path, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.length > 0);
   const body = header ? lines.slice(1) : lines;
   const cols = (body[0] ?? '').split(',').length;
   const data = new Float64Array(body.length * cols);
@@ -26,7 +28,8 @@ export function readCsv(path: string, header: boolean): Matrix {
     const parts = line.split(',');
     for (let c = 0; c < cols; c++) {
       const s = parts[c] ?? '';
-      data[r * cols + c] = s === '' ? Number.NaN : s === 'inf' ? Infinity : s === '-inf' ? -Infinity : Number(s);
+      data[r * cols + c] =
+        s === '' ? Number.NaN : s === 'inf' ? Infinity : s === '-inf' ? -Infinity : Number(s);
     }
   });
   return { rows: body.length, cols, data };
@@ -39,7 +42,8 @@ export function firstMismatch(got: Float64Array, want: Float64Array, tol = 1e-6)
     const g = got[i] as number;
     const w = want[i] as number;
     const allowed = Math.abs(w) > 1 ? tol * Math.abs(w) : tol;
-    if (!(Math.abs(g - w) <= allowed) && !(Number.isNaN(g) && Number.isNaN(w))) return `value ${i}: got ${g}, want ${w}`;
+    if (!(Math.abs(g - w) <= allowed) && !(Number.isNaN(g) && Number.isNaN(w)))
+      return `value ${i}: got ${g}, want ${w}`;
   }
   return null;
 }

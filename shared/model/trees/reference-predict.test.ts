@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { allocTree } from '../../formats/tree-shape.js';
 import { findLeaf, referencePredict, ZERO_THRESHOLD } from './reference-predict.js';
-import { MISSING_NAN, MISSING_NONE, MISSING_ZERO, type CategoricalRule, type TreeEnsembleIR, type TreeIR } from './tree-ir.js';
+import {
+  type CategoricalRule,
+  MISSING_NAN,
+  MISSING_NONE,
+  MISSING_ZERO,
+  type TreeEnsembleIR,
+  type TreeIR,
+} from './tree-ir.js';
 
 /** One split on feature 0 at `t`: leaf 1 (left) = 10, leaf 2 (right) = 20. */
 function stump(t: number, missing: number, defaultLeft: boolean): TreeIR {
@@ -17,11 +24,25 @@ function stump(t: number, missing: number, defaultLeft: boolean): TreeIR {
 
 function ensemble(trees: TreeIR[], over: Partial<TreeEnsembleIR> = {}): TreeEnsembleIR {
   return {
-    library: 'lightgbm', objective: 'regression', task: 'regression', numFeatures: 1, featureNames: null,
-    compare: 'le', inputPrecision: 'f64', sumPrecision: 'f64',
+    library: 'lightgbm',
+    objective: 'regression',
+    task: 'regression',
+    numFeatures: 1,
+    featureNames: null,
+    compare: 'le',
+    inputPrecision: 'f64',
+    sumPrecision: 'f64',
     categorical: { inSetGoesLeft: true, nan: 'right', invalid: 'right' },
-    numGroups: 1, leafWidth: 1, trees, treeGroup: new Int32Array(trees.length), baseMargin: new Float64Array(1),
-    average: false, transform: 'identity', sigmoidScale: 1, classes: null, ...over,
+    numGroups: 1,
+    leafWidth: 1,
+    trees,
+    treeGroup: new Int32Array(trees.length),
+    baseMargin: new Float64Array(1),
+    average: false,
+    transform: 'identity',
+    sigmoidScale: 1,
+    classes: null,
+    ...over,
   };
 }
 
@@ -81,14 +102,20 @@ describe('categorical nodes', () => {
   it('LightGBM: set left; NaN, negatives, beyond the bitset right; fractions truncate', () => {
     const ir = ensemble([catTree(set)], { categorical: lgb });
     expect([3, 5, 33, 3.9].map((v) => leafOf(ir, v))).toEqual([1, 1, 1, 1]);
-    expect([0, 4, 32, 64, 1e10, Number.POSITIVE_INFINITY, Number.NaN, -1, Number.NEGATIVE_INFINITY].map((v) => leafOf(ir, v))).toEqual([2, 2, 2, 2, 2, 2, 2, 2, 2]);
+    expect(
+      [0, 4, 32, 64, 1e10, Number.POSITIVE_INFINITY, Number.NaN, -1, Number.NEGATIVE_INFINITY].map((v) =>
+        leafOf(ir, v),
+      ),
+    ).toEqual([2, 2, 2, 2, 2, 2, 2, 2, 2]);
     expect(leafOf(ir, -0.5)).toBe(2); // (int)-0.5 = 0, not in the set
   });
 
   it('XGBoost >= 2: set right; invalid left; NaN default', () => {
     const ir = ensemble([catTree(set)], { categorical: xgb2, compare: 'lt', inputPrecision: 'f32' });
     expect([3, 5, 33].map((v) => leafOf(ir, v))).toEqual([2, 2, 2]);
-    expect([0, 4, 64, -0.5, -3, Number.POSITIVE_INFINITY].map((v) => leafOf(ir, v))).toEqual([1, 1, 1, 1, 1, 1]);
+    expect([0, 4, 64, -0.5, -3, Number.POSITIVE_INFINITY].map((v) => leafOf(ir, v))).toEqual([
+      1, 1, 1, 1, 1, 1,
+    ]);
     expect(leafOf(ir, Number.NaN)).toBe(1); // default left
   });
 
@@ -107,7 +134,10 @@ describe('sums', () => {
     a.leafValue.set([0, 1e-8, 1e-8]);
     const ir = ensemble([a, a, a], { baseMargin: Float64Array.of(1), sumPrecision: 'f32' });
     expect(referencePredict(ir, Float64Array.of(0), 1, true)[0]).toBe(1); // each 1e-8 is lost in float32
-    expect(referencePredict({ ...ir, sumPrecision: 'f64' }, Float64Array.of(0), 1, true)[0]).toBeCloseTo(1 + 3e-8, 15);
+    expect(referencePredict({ ...ir, sumPrecision: 'f64' }, Float64Array.of(0), 1, true)[0]).toBeCloseTo(
+      1 + 3e-8,
+      15,
+    );
   });
 
   it('average divides by the trees of each group; averageRaw=false keeps raw sums', () => {
@@ -121,7 +151,12 @@ describe('sums', () => {
     const t = allocTree(1, 2);
     t.left[0] = -1;
     t.leafValue.set([0.25, 0.75]);
-    const ir = ensemble([t, t], { numGroups: 2, leafWidth: 2, average: true, baseMargin: new Float64Array(2) });
+    const ir = ensemble([t, t], {
+      numGroups: 2,
+      leafWidth: 2,
+      average: true,
+      baseMargin: new Float64Array(2),
+    });
     expect(Array.from(referencePredict(ir, Float64Array.of(0), 1, false))).toEqual([0.25, 0.75]);
   });
 });

@@ -2,8 +2,14 @@
 // by node with the IR's rules written out one by one, so the fast kernels (flat layout, WebAssembly)
 // are tested against it, and it against the libraries' own predictions (fixtures' pred.csv/raw.csv).
 
-import { MISSING_NONE, MISSING_ZERO, type CategoricalRule, type TreeEnsembleIR, type TreeIR } from './tree-ir.js';
 import { applyTransform, outputWidth } from './transforms.js';
+import {
+  type CategoricalRule,
+  MISSING_NONE,
+  MISSING_ZERO,
+  type TreeEnsembleIR,
+  type TreeIR,
+} from './tree-ir.js';
 
 /** LightGBM kZeroThreshold is the float 1e-35f; IsZero compares the double against it. */
 export const ZERO_THRESHOLD = Math.fround(1e-35);
@@ -41,7 +47,13 @@ function side(rule: 'left' | 'right' | 'default', dl: boolean): boolean {
   return rule === 'default' ? dl : rule === 'left';
 }
 
-export function categoricalGoesLeft(rule: CategoricalRule, tree: TreeIR, i: number, v: number, dl: boolean): boolean {
+export function categoricalGoesLeft(
+  rule: CategoricalRule,
+  tree: TreeIR,
+  i: number,
+  v: number,
+  dl: boolean,
+): boolean {
   if (Number.isNaN(v)) return side(rule.nan, dl);
   const c = Math.trunc(v);
   const negative = rule.negative === 'value' ? v < 0 : c < 0;
@@ -56,7 +68,12 @@ export function categoricalGoesLeft(rule: CategoricalRule, tree: TreeIR, i: numb
  * Predicts `rows` dense rows (row-major, ir.numFeatures wide, NaN = missing). Returns margins
  * (rows x numGroups) when raw, else transformed outputs (rows x outputWidth).
  */
-export function referencePredict(ir: TreeEnsembleIR, input: Float64Array, rows: number, raw: boolean): Float64Array {
+export function referencePredict(
+  ir: TreeEnsembleIR,
+  input: Float64Array,
+  rows: number,
+  raw: boolean,
+): Float64Array {
   const F = ir.numFeatures;
   const G = ir.numGroups;
   const width = raw ? G : outputWidth(ir.transform, G);
@@ -86,7 +103,8 @@ export function referencePredict(ir: TreeEnsembleIR, input: Float64Array, rows: 
         const g = ir.treeGroup[t] as number;
         sums[g] = add(sums[g] as number, linearLeaf(tree, leaf, x), f32Sum);
       } else if (vectorLeaves) {
-        for (let k = 0; k < G; k++) sums[k] = add(sums[k] as number, tree.leafValue[leaf * ir.leafWidth + k] as number, f32Sum);
+        for (let k = 0; k < G; k++)
+          sums[k] = add(sums[k] as number, tree.leafValue[leaf * ir.leafWidth + k] as number, f32Sum);
       } else {
         const g = ir.treeGroup[t] as number;
         sums[g] = add(sums[g] as number, tree.leafValue[leaf] as number, f32Sum);

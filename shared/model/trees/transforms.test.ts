@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { TransformName } from './tree-ir.js';
 import { applyTransform, outputWidth } from './transforms.js';
+import type { TransformName } from './tree-ir.js';
 
 function run(name: TransformName, margins: number[], scale = 1): number[] {
   const m = Float64Array.from([99, ...margins]); // offset 1: the offsets must be honoured

@@ -38,7 +38,8 @@ export function applyTransform(
       return;
     case 'sigmoid':
     case 'ova_sigmoid':
-      for (let k = 0; k < numGroups; k++) out[oOff + k] = 1 / (1 + Math.exp(-scale * (margins[mOff + k] as number)));
+      for (let k = 0; k < numGroups; k++)
+        out[oOff + k] = 1 / (1 + Math.exp(-scale * (margins[mOff + k] as number)));
       return;
     case 'sigmoid_pair': {
       const p = 1 / (1 + Math.exp(-scale * (margins[mOff] as number)));

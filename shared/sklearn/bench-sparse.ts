@@ -26,7 +26,10 @@ const names = Array.from({ length: FEATURES }, (_, i) => `tok${i}`);
 const coef = new Float64Array(FEATURES).map(() => rand() - 0.5);
 const vocab = new Map<unknown, unknown>(names.map((n, i) => [n, i]));
 const f8 = DType.fromSpec('f8');
-const dv = obj('sklearn.feature_extraction._dict_vectorizer', 'DictVectorizer', { separator: '=', vocabulary_: vocab });
+const dv = obj('sklearn.feature_extraction._dict_vectorizer', 'DictVectorizer', {
+  separator: '=',
+  vocabulary_: vocab,
+});
 const lr = obj('sklearn.linear_model._logistic', 'LogisticRegression', {
   coef_: new NdArray(f8, [1, FEATURES], new Uint8Array(coef.buffer), null),
   intercept_: new NdArray(f8, [1], new Uint8Array(Float64Array.of(0.1).buffer), null),
@@ -91,8 +94,17 @@ console.log(
       features: FEATURES,
       featuresPerRow: PER_ROW,
       rows: ROWS,
-      grove: { nsPerRow: Math.round(groveNs), usPerRow: +(groveNs / 1000).toFixed(2), buildMs: Math.round(buildMs), bufferMB: mb(model.buffer.byteLength) },
-      peerJsMap: { nsPerRow: Math.round(peerNs), usPerRow: +(peerNs / 1000).toFixed(2), buildMs: Math.round(peerBuildMs) },
+      grove: {
+        nsPerRow: Math.round(groveNs),
+        usPerRow: +(groveNs / 1000).toFixed(2),
+        buildMs: Math.round(buildMs),
+        bufferMB: mb(model.buffer.byteLength),
+      },
+      peerJsMap: {
+        nsPerRow: Math.round(peerNs),
+        usPerRow: +(peerNs / 1000).toFixed(2),
+        buildMs: Math.round(peerBuildMs),
+      },
       ratio: +(groveNs / peerNs).toFixed(2),
       note: 'one row per predictNamed call; 2 shared cores, loaded machine',
     },

@@ -1,15 +1,23 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Container } from '../model/container.js';
 import { modelFromContainer } from '../model/registry.js';
 import { loadSklearn } from './index.js';
-import { SKLEARN_FIXTURES, maxRelDiff, readDenseRows, readExpected, readNamedRows } from './testing/fixture-io.js';
+import {
+  maxRelDiff,
+  readDenseRows,
+  readExpected,
+  readNamedRows,
+  SKLEARN_FIXTURES,
+} from './testing/fixture-io.js';
 
 const DERIVED = join(SKLEARN_FIXTURES, '../derived-sklearn');
 const dirs = [
   ...readdirSync(SKLEARN_FIXTURES).map((d) => join(SKLEARN_FIXTURES, d)),
-  ...readdirSync(DERIVED, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join(DERIVED, d.name)),
+  ...readdirSync(DERIVED, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => join(DERIVED, d.name)),
 ];
 
 describe('loadSklearn: every fixture (and derived model), joblib and pickle, matches pred.csv and raw.csv', () => {
@@ -17,7 +25,10 @@ describe('loadSklearn: every fixture (and derived model), joblib and pickle, mat
     const name = dir.split('/').slice(-2).join('/');
     for (const file of ['model.joblib', 'model.pkl'] as const) {
       it(`${name}/${file}`, () => {
-        const model = loadSklearn(readFileSync(join(dir, file)), file.endsWith('.pkl') ? 'sklearn_pickle' : 'sklearn_joblib');
+        const model = loadSklearn(
+          readFileSync(join(dir, file)),
+          file.endsWith('.pkl') ? 'sklearn_pickle' : 'sklearn_joblib',
+        );
         // The same buffer rebuilt through the registry (what another thread does) answers the same.
         const again = modelFromContainer(new Container(model.buffer));
         for (const [expectedFile, raw] of [
@@ -58,7 +69,10 @@ describe('loadSklearn: metadata', () => {
     expect(lr.meta.outputNames).toEqual(['0', '1']);
     expect(lr.meta.classes).toEqual([0, 1]);
     expect(lr.meta.numFeatures).toBe(20);
-    const sp = loadSklearn(readFileSync(join(SKLEARN_FIXTURES, 'sk-sparse-dictvectorizer-logistic/model.joblib')), 'sklearn_joblib');
+    const sp = loadSklearn(
+      readFileSync(join(SKLEARN_FIXTURES, 'sk-sparse-dictvectorizer-logistic/model.joblib')),
+      'sklearn_joblib',
+    );
     expect(sp.meta.sparse).toBe(true);
     expect(sp.meta.numFeatures).toBe(0);
     expect(() => sp.predict(new Float64Array(0), 1, new Float64Array(2))).toThrow(/named rows/);
@@ -77,8 +91,12 @@ describe('loadSklearn: damaged files only ever give typed errors', () => {
         const bytes = readFileSync(join(dir, file));
         if (bytes.length > 400_000) continue;
         for (let trial = 0; trial < 12; trial++) {
-          const damaged = Buffer.from(bytes.subarray(0, trial < 4 ? Math.floor(rand() * bytes.length) : bytes.length));
-          if (trial >= 4) for (let f = 0; f < 3; f++) damaged[Math.floor(rand() * damaged.length)] = Math.floor(rand() * 256);
+          const damaged = Buffer.from(
+            bytes.subarray(0, trial < 4 ? Math.floor(rand() * bytes.length) : bytes.length),
+          );
+          if (trial >= 4)
+            for (let f = 0; f < 3; f++)
+              damaged[Math.floor(rand() * damaged.length)] = Math.floor(rand() * 256);
           try {
             loadSklearn(damaged, 'sklearn_joblib');
           } catch (err) {

@@ -8,11 +8,11 @@ import type { Model } from '../model/model.js';
 import { compileTreeEnsemble } from '../model/trees/compile.js';
 import { featureNamesOf } from './estimators/attributes.js';
 import { isTreeEstimator, treeEstimatorToIR } from './estimators/tree-estimators.js';
-import { denseStep } from './pipeline/dense-steps.js';
-import { foldStepsIntoTrees } from './pipeline/fold-into-trees.js';
 import { buildLinearModel, isLinearPipeline } from './linear/linear-builder.js';
 import { readSklearnFile } from './pickle/joblib.js';
-import { PyObject, describe } from './pickle/py-values.js';
+import { describe, PyObject } from './pickle/py-values.js';
+import { denseStep } from './pipeline/dense-steps.js';
+import { foldStepsIntoTrees } from './pipeline/fold-into-trees.js';
 import './linear/linear-model.js';
 
 export type SklearnPlatform = 'sklearn_pickle' | 'sklearn_joblib';
@@ -21,7 +21,8 @@ export type SklearnPlatform = 'sklearn_pickle' | 'sklearn_joblib';
 export function loadSklearn(bytes: Uint8Array, platform: SklearnPlatform): Model {
   try {
     const root = readSklearnFile(bytes);
-    if (!(root instanceof PyObject)) throw new UnsupportedModelError(`the file holds ${describe(root)}, not a scikit-learn estimator`);
+    if (!(root instanceof PyObject))
+      throw new UnsupportedModelError(`the file holds ${describe(root)}, not a scikit-learn estimator`);
     return sklearnToModel(root, platform);
   } catch (err) {
     // A malformed file must surface as a typed model error, never as a crash of the loader.
@@ -59,7 +60,8 @@ export function pipelineSteps(p: PyObject): PyObject[] {
     .map((s) => (Array.isArray(s) ? s[1] : null))
     .filter((s) => s !== null && s !== 'passthrough')
     .map((s) => {
-      if (!(s instanceof PyObject)) throw new UnsupportedModelError(`Pipeline step ${describe(s)} is not supported`);
+      if (!(s instanceof PyObject))
+        throw new UnsupportedModelError(`Pipeline step ${describe(s)} is not supported`);
       return s;
     });
 }

@@ -9,18 +9,21 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Model } from '../model/model.js';
 import { loadSklearn } from './index.js';
+import { readSklearnFile } from './pickle/joblib.js';
 import { DType, NdArray } from './pickle/numpy-array.js';
 import { writePickle } from './pickle/pickle-writer.js';
 import { PyGlobal, PyObject } from './pickle/py-values.js';
-import { readSklearnFile } from './pickle/joblib.js';
-import { SKLEARN_FIXTURES, maxRelDiff, readDenseRows, readExpected } from './testing/fixture-io.js';
+import { maxRelDiff, readDenseRows, readExpected, SKLEARN_FIXTURES } from './testing/fixture-io.js';
 
-const load = (name: string) => readSklearnFile(readFileSync(join(SKLEARN_FIXTURES, name, 'model.pkl'))) as PyObject;
+const load = (name: string) =>
+  readSklearnFile(readFileSync(join(SKLEARN_FIXTURES, name, 'model.pkl'))) as PyObject;
 const toModel = (est: PyObject, numpyCore?: 'numpy.core' | 'numpy._core') =>
   loadSklearn(writePickle(est, numpyCore ? { numpyCore } : {}), 'sklearn_pickle');
 
 function predictAll(model: Model, data: Float64Array, rows: number, raw: boolean): Float64Array {
-  const out = new Float64Array(rows * (raw ? model.meta.rawOutputNames.length : model.meta.outputNames.length));
+  const out = new Float64Array(
+    rows * (raw ? model.meta.rawOutputNames.length : model.meta.outputNames.length),
+  );
   model.predict(data, rows, out, raw);
   return out;
 }
@@ -28,7 +31,9 @@ function predictAll(model: Model, data: Float64Array, rows: number, raw: boolean
 function expectMatchesFixture(model: Model, name: string): void {
   const dir = join(SKLEARN_FIXTURES, name);
   const { rows, data } = readDenseRows(dir);
-  expect(maxRelDiff(predictAll(model, data, rows, false), readExpected(dir, 'pred.csv')!.values)).toBeLessThan(1e-6);
+  expect(
+    maxRelDiff(predictAll(model, data, rows, false), readExpected(dir, 'pred.csv')!.values),
+  ).toBeLessThan(1e-6);
   const raw = readExpected(dir, 'raw.csv');
   if (raw) expect(maxRelDiff(predictAll(model, data, rows, true), raw.values)).toBeLessThan(1e-6);
 }
@@ -45,7 +50,10 @@ function treesOf(est: PyObject): PyObject[] {
 function addMissingGoToLeft(tree: PyObject, flag: (node: number) => number): void {
   const nodes = tree.dict.get('nodes') as NdArray;
   const dtype = new DType('V', 64, '|');
-  dtype.fields = [...nodes.dtype.fields!, { name: 'missing_go_to_left', dtype: DType.fromSpec('u1'), offset: 56 }];
+  dtype.fields = [
+    ...nodes.dtype.fields!,
+    { name: 'missing_go_to_left', dtype: DType.fromSpec('u1'), offset: 56 },
+  ];
   const n = nodes.size;
   const raw = new Uint8Array(n * 64);
   for (let i = 0; i < n; i++) {
@@ -120,11 +128,14 @@ describe('renamed attributes', () => {
     const model = toModel(est);
     const dir = join(SKLEARN_FIXTURES, name);
     const { rows, data } = readDenseRows(dir);
-    expect(maxRelDiff(predictAll(model, data, rows, false), readExpected(dir, 'pred.csv')!.values)).toBeLessThan(1e-6);
+    expect(
+      maxRelDiff(predictAll(model, data, rows, false), readExpected(dir, 'pred.csv')!.values),
+    ).toBeLessThan(1e-6);
     // 1.3+ init raw = log p_k - mean_j log p_j, so decision_function shifts by -mean_j log p_j.
     const prior = ((est.dict.get('init_') as PyObject).dict.get('class_prior_') as NdArray).toFloat64();
     const eps = 2 ** -23;
-    const shift = -[...prior].reduce((s, p) => s + Math.log(Math.min(Math.max(p, eps), 1 - eps)), 0) / prior.length;
+    const shift =
+      -[...prior].reduce((s, p) => s + Math.log(Math.min(Math.max(p, eps), 1 - eps)), 0) / prior.length;
     const expected = readExpected(dir, 'raw.csv')!.values.map((v) => v + shift);
     expect(maxRelDiff(predictAll(model, data, rows, true), expected)).toBeLessThan(1e-6);
   });
@@ -132,13 +143,18 @@ describe('renamed attributes', () => {
   it('HistGradientBoosting 1.0 loss_ objects and 1.4 _preprocessor = None', () => {
     const est = load('sk-hist-gbdt');
     est.dict.delete('_loss');
-    est.dict.set('loss_', new PyObject(new PyGlobal('sklearn.ensemble._hist_gradient_boosting.loss', 'BinaryCrossEntropy'), []));
+    est.dict.set(
+      'loss_',
+      new PyObject(new PyGlobal('sklearn.ensemble._hist_gradient_boosting.loss', 'BinaryCrossEntropy'), []),
+    );
     est.dict.set('_preprocessor', null);
     expectMatchesFixture(toModel(est), 'sk-hist-gbdt');
   });
 
   it("LogisticRegression multi_class 'deprecated' (1.5) and absent behave like 'auto'", () => {
-    const multi = readSklearnFile(readFileSync(join(SKLEARN_FIXTURES, '../derived-sklearn/sk-logistic-multinomial/model.pkl'))) as PyObject;
+    const multi = readSklearnFile(
+      readFileSync(join(SKLEARN_FIXTURES, '../derived-sklearn/sk-logistic-multinomial/model.pkl')),
+    ) as PyObject;
     const base = loadSklearn(writePickle(multi), 'sklearn_pickle');
     const row = new Float64Array(8).fill(0.5);
     const want = new Float64Array(3);
@@ -158,7 +174,8 @@ describe('renamed attributes', () => {
 
 describe('numpy layouts', () => {
   it('numpy 2 (numpy._core) module names', () => {
-    for (const name of ['sk-gbdt-binary', 'sk-hist-gbdt', 'sk-ridge']) expectMatchesFixture(toModel(load(name), 'numpy._core'), name);
+    for (const name of ['sk-gbdt-binary', 'sk-hist-gbdt', 'sk-ridge'])
+      expectMatchesFixture(toModel(load(name), 'numpy._core'), name);
   });
 
   it('big-endian arrays are byte-swapped', () => {
@@ -166,7 +183,9 @@ describe('numpy layouts', () => {
     const coef = est.dict.get('coef_') as NdArray;
     const v = coef.toFloat64();
     const be = Buffer.alloc(v.length * 8);
-    v.forEach((x, i) => be.writeDoubleBE(x, i * 8));
+    v.forEach((x, i) => {
+      be.writeDoubleBE(x, i * 8);
+    });
     est.dict.set('coef_', new NdArray(DType.fromSpec('>f8'), coef.shape, new Uint8Array(be), null));
     expectMatchesFixture(toModel(est), 'sk-ridge');
   });

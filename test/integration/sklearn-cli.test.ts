@@ -26,7 +26,13 @@ async function grove(...args: string[]): Promise<{ code: number; stdout: string;
   }
 }
 
-const parse = (text: string) => Float64Array.from(text.trim().split('\n').flatMap((l) => l.split(',').map(Number)));
+const parse = (text: string) =>
+  Float64Array.from(
+    text
+      .trim()
+      .split('\n')
+      .flatMap((l) => l.split(',').map(Number)),
+  );
 
 function maxRelDiff(a: Float64Array, b: Float64Array): number {
   if (a.length !== b.length) return Number.POSITIVE_INFINITY;
@@ -42,7 +48,9 @@ const cases = ['sklearn', 'derived-sklearn'].flatMap((root) =>
       const dir = join(FIXTURES, root, d.name);
       const input = existsSync(join(dir, 'test.csv')) ? 'test.csv' : 'test.ndjson';
       const raw = existsSync(join(dir, 'raw.csv'));
-      return ['model.joblib', 'model.pkl'].map((m) => [`${root}/${d.name}/${m}`, dir, m, input, raw] as const);
+      return ['model.joblib', 'model.pkl'].map(
+        (m) => [`${root}/${d.name}/${m}`, dir, m, input, raw] as const,
+      );
     }),
 );
 
@@ -51,11 +59,15 @@ describe('grove predict on scikit-learn files', () => {
     const res = await grove('predict', '--model', join(dir, model), '--input', join(dir, input));
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
-    expect(maxRelDiff(parse(res.stdout), parse(readFileSync(join(dir, 'pred.csv'), 'utf8')))).toBeLessThan(1e-6);
+    expect(maxRelDiff(parse(res.stdout), parse(readFileSync(join(dir, 'pred.csv'), 'utf8')))).toBeLessThan(
+      1e-6,
+    );
     if (hasRaw) {
       const raw = await grove('predict', '--model', join(dir, model), '--input', join(dir, input), '--raw');
       expect(raw.code).toBe(0);
-      expect(maxRelDiff(parse(raw.stdout), parse(readFileSync(join(dir, 'raw.csv'), 'utf8')))).toBeLessThan(1e-6);
+      expect(maxRelDiff(parse(raw.stdout), parse(readFileSync(join(dir, 'raw.csv'), 'utf8')))).toBeLessThan(
+        1e-6,
+      );
     }
   });
 });
@@ -66,9 +78,19 @@ describe('grove predict refuses hostile and broken scikit-learn files', () => {
   it('a pickle calling os.system is refused and the command never runs', async () => {
     const marker = join(tmp, 'pwned');
     // protocol 2: GLOBAL 'os system', (cmd,) REDUCE, then protocol 4 STACK_GLOBAL posix.system.
-    const viaGlobal = Buffer.concat([Buffer.from([0x80, 2]), Buffer.from(`cos\nsystem\n(S'touch ${marker}'\ntR.`, 'latin1')]);
+    const viaGlobal = Buffer.concat([
+      Buffer.from([0x80, 2]),
+      Buffer.from(`cos\nsystem\n(S'touch ${marker}'\ntR.`, 'latin1'),
+    ]);
     const enc = (s: string) => Buffer.concat([Buffer.from([0x8c, Buffer.byteLength(s)]), Buffer.from(s)]);
-    const viaStack = Buffer.concat([Buffer.from([0x80, 4]), enc('posix'), enc('system'), Buffer.from([0x93]), enc(`touch ${marker}`), Buffer.from([0x85, 0x52, 0x2e])]);
+    const viaStack = Buffer.concat([
+      Buffer.from([0x80, 4]),
+      enc('posix'),
+      enc('system'),
+      Buffer.from([0x93]),
+      enc(`touch ${marker}`),
+      Buffer.from([0x85, 0x52, 0x2e]),
+    ]);
     for (const [name, bytes, global] of [
       ['evil.pkl', viaGlobal, 'os.system'],
       ['evil2.joblib', viaStack, 'posix.system'],

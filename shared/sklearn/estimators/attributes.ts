@@ -2,7 +2,7 @@
 // (e.g. `n_features_` became `n_features_in_` in 1.0-1.2; `estimator` / `base_estimator`).
 import { ModelFormatError } from '../../errors/grove-error.js';
 import { NdArray } from '../pickle/numpy-array.js';
-import { type PyObject, asNumber, describe, firstAttr, need } from '../pickle/py-values.js';
+import { asNumber, describe, firstAttr, need, type PyObject } from '../pickle/py-values.js';
 
 export function ndarray(v: unknown, what: string): NdArray {
   if (v instanceof NdArray) return v;
@@ -16,7 +16,8 @@ export function arrayAttr(obj: PyObject, name: string): NdArray {
 /** Number of input features, whichever attribute the version stored. */
 export function numFeaturesOf(obj: PyObject): number {
   const v = firstAttr(obj, 'n_features_in_', 'n_features_', '_n_features');
-  if (v === undefined || v === null) throw new ModelFormatError(`${obj.shortName} does not say how many features it takes`);
+  if (v === undefined || v === null)
+    throw new ModelFormatError(`${obj.shortName} does not say how many features it takes`);
   return asNumber(v, `${obj.shortName}.n_features_in_`);
 }
 
@@ -35,7 +36,9 @@ export function classesOf(obj: PyObject): (string | number)[] {
   const v = need(obj, 'classes_');
   const list = v instanceof NdArray ? v.toList() : Array.isArray(v) ? v : null;
   if (!list) throw new ModelFormatError(`${obj.shortName}.classes_ is ${describe(v)}`);
-  return list.map((c) => (typeof c === 'number' || typeof c === 'string' ? c : typeof c === 'bigint' ? Number(c) : String(c)));
+  return list.map((c) =>
+    typeof c === 'number' || typeof c === 'string' ? c : typeof c === 'bigint' ? Number(c) : String(c),
+  );
 }
 
 /** Output column names for class probabilities: the labels as text. */

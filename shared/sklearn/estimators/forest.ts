@@ -6,17 +6,37 @@
 import { UnsupportedModelError } from '../../errors/grove-error.js';
 import type { TreeEnsembleIR, TreeIR } from '../../model/trees/tree-ir.js';
 import { NdArray } from '../pickle/numpy-array.js';
-import { type PyObject, asObject, need } from '../pickle/py-values.js';
+import { asObject, need, type PyObject } from '../pickle/py-values.js';
 import { classesOf, featureNamesOf, listOf, numFeaturesOf } from './attributes.js';
 import { probaLeaf, readSklearnTree, treeToIR, valueLeaf } from './sklearn-tree.js';
 
-export const SINGLE_TREES = ['DecisionTreeClassifier', 'DecisionTreeRegressor', 'ExtraTreeClassifier', 'ExtraTreeRegressor'];
-export const FORESTS = ['RandomForestClassifier', 'RandomForestRegressor', 'ExtraTreesClassifier', 'ExtraTreesRegressor'];
+export const SINGLE_TREES = [
+  'DecisionTreeClassifier',
+  'DecisionTreeRegressor',
+  'ExtraTreeClassifier',
+  'ExtraTreeRegressor',
+];
+export const FORESTS = [
+  'RandomForestClassifier',
+  'RandomForestRegressor',
+  'ExtraTreesClassifier',
+  'ExtraTreesRegressor',
+];
 
 /** Common IR fields of scikit-learn's own trees (float32 inputs, `x <= threshold`). */
-export function sklearnTreeBase(est: PyObject): Pick<
+export function sklearnTreeBase(
+  est: PyObject,
+): Pick<
   TreeEnsembleIR,
-  'library' | 'objective' | 'numFeatures' | 'featureNames' | 'compare' | 'inputPrecision' | 'sumPrecision' | 'categorical' | 'sigmoidScale'
+  | 'library'
+  | 'objective'
+  | 'numFeatures'
+  | 'featureNames'
+  | 'compare'
+  | 'inputPrecision'
+  | 'sumPrecision'
+  | 'categorical'
+  | 'sigmoidScale'
 > {
   const numFeatures = numFeaturesOf(est);
   return {
@@ -36,13 +56,16 @@ export function forestToIR(est: PyObject): TreeEnsembleIR {
   const isClassifier = est.shortName.endsWith('Classifier');
   const members = SINGLE_TREES.includes(est.shortName)
     ? [est]
-    : listOf(need(est, 'estimators_'), `${est.shortName}.estimators_`).map((e) => asObject(e, 'forest member'));
+    : listOf(need(est, 'estimators_'), `${est.shortName}.estimators_`).map((e) =>
+        asObject(e, 'forest member'),
+      );
   if (members.length === 0) throw new UnsupportedModelError(`${est.shortName} has no fitted trees`);
   let classes: (string | number)[] | null = null;
   let width: number;
   if (isClassifier) {
     const raw = need(est, 'classes_');
-    if (!(raw instanceof NdArray)) throw new UnsupportedModelError(`multi-output ${est.shortName} is not supported`);
+    if (!(raw instanceof NdArray))
+      throw new UnsupportedModelError(`multi-output ${est.shortName} is not supported`);
     classes = classesOf(est);
     width = classes.length;
   } else {
@@ -50,7 +73,8 @@ export function forestToIR(est: PyObject): TreeEnsembleIR {
   }
   const trees: TreeIR[] = members.map((m) => {
     const t = readSklearnTree(need(m, 'tree_'));
-    if (isClassifier && t.nOutputs !== 1) throw new UnsupportedModelError(`multi-output ${est.shortName} is not supported`);
+    if (isClassifier && t.nOutputs !== 1)
+      throw new UnsupportedModelError(`multi-output ${est.shortName} is not supported`);
     return treeToIR(t, width, isClassifier ? probaLeaf(width) : valueLeaf);
   });
   return {

@@ -15,7 +15,7 @@
 import { ModelFormatError, UnsupportedModelError } from '../../errors/grove-error.js';
 import type { TransformName, TreeEnsembleIR, TreeIR } from '../../model/trees/tree-ir.js';
 import { NdArray } from '../pickle/numpy-array.js';
-import { type PyObject, asNumber, asObject, attr, describe, firstAttr, need } from '../pickle/py-values.js';
+import { asNumber, asObject, attr, describe, firstAttr, need, type PyObject } from '../pickle/py-values.js';
 import { arrayAttr, classesOf } from './attributes.js';
 import { sklearnTreeBase } from './forest.js';
 import { readSklearnTree, scaledLeaf, treeToIR } from './sklearn-tree.js';
@@ -36,21 +36,33 @@ function lossName(est: PyObject): { name: string; modern: boolean } {
 }
 
 /** Raw init prediction (margin space), one value per column. */
-function initRaw(est: PyObject, isClassifier: boolean, K: number, loss: { name: string; modern: boolean }): Float64Array {
+function initRaw(
+  est: PyObject,
+  isClassifier: boolean,
+  K: number,
+  loss: { name: string; modern: boolean },
+): Float64Array {
   const init = attr(est, 'init_');
   const out = new Float64Array(K);
   if (init === 'zero' || attr(est, 'init') === 'zero') return out;
   const initObj = asObject(init, 'GradientBoosting init_');
   if (isClassifier) {
-    if (initObj.shortName !== 'DummyClassifier') throw new UnsupportedModelError(`GradientBoosting init estimator ${initObj.shortName} is not supported`);
+    if (initObj.shortName !== 'DummyClassifier')
+      throw new UnsupportedModelError(
+        `GradientBoosting init estimator ${initObj.shortName} is not supported`,
+      );
     const strategy = firstAttr(initObj, '_strategy', 'strategy');
     if (strategy !== 'prior' && strategy !== 'stratified' && strategy !== 'uniform') {
       // 'most_frequent' also predicts class_prior_ probabilities in predict_proba.
-      if (strategy !== 'most_frequent') throw new UnsupportedModelError(`DummyClassifier strategy '${String(strategy)}' is not supported as init`);
+      if (strategy !== 'most_frequent')
+        throw new UnsupportedModelError(
+          `DummyClassifier strategy '${String(strategy)}' is not supported as init`,
+        );
     }
     const prior = arrayAttr(initObj, 'class_prior_').toFloat64();
     const clip = (p: number) => Math.min(Math.max(p, FLOAT32_EPS), 1 - FLOAT32_EPS);
-    const probs = strategy === 'uniform' ? Array.from({ length: prior.length }, () => 1 / prior.length) : [...prior];
+    const probs =
+      strategy === 'uniform' ? Array.from({ length: prior.length }, () => 1 / prior.length) : [...prior];
     if (strategy === 'most_frequent') {
       // DummyClassifier.predict_proba for most_frequent: one-hot on the most frequent class.
       const best = probs.indexOf(Math.max(...probs));
@@ -72,7 +84,8 @@ function initRaw(est: PyObject, isClassifier: boolean, K: number, loss: { name: 
     }
     return out;
   }
-  if (initObj.shortName !== 'DummyRegressor') throw new UnsupportedModelError(`GradientBoosting init estimator ${initObj.shortName} is not supported`);
+  if (initObj.shortName !== 'DummyRegressor')
+    throw new UnsupportedModelError(`GradientBoosting init estimator ${initObj.shortName} is not supported`);
   const c = need(initObj, 'constant_');
   const v = c instanceof NdArray ? c.toFloat64()[0]! : asNumber(c, 'DummyRegressor.constant_');
   out.fill(v);
@@ -82,11 +95,30 @@ function initRaw(est: PyObject, isClassifier: boolean, K: number, loss: { name: 
 export function gradientBoostingToIR(est: PyObject): TreeEnsembleIR {
   const isClassifier = est.shortName === 'GradientBoostingClassifier';
   const estimators = arrayAttr(est, 'estimators_');
-  if (!estimators.objects || estimators.shape.length !== 2) throw new ModelFormatError(`GradientBoosting estimators_ is ${describe(estimators)}`);
+  if (!estimators.objects || estimators.shape.length !== 2)
+    throw new ModelFormatError(`GradientBoosting estimators_ is ${describe(estimators)}`);
   const [stages, K] = estimators.shape as [number, number];
   const lr = asNumber(need(est, 'learning_rate'), 'learning_rate');
   const loss = lossName(est);
-  if (!isClassifier && !['LeastSquaresError', 'LeastAbsoluteError', 'HuberLossFunction', 'QuantileLossFunction', 'HalfSquaredError', 'AbsoluteError', 'HuberLoss', 'PinballLoss', 'squared_error', 'absolute_error', 'huber', 'quantile', 'ls', 'lad'].includes(loss.name)) {
+  if (
+    !isClassifier &&
+    ![
+      'LeastSquaresError',
+      'LeastAbsoluteError',
+      'HuberLossFunction',
+      'QuantileLossFunction',
+      'HalfSquaredError',
+      'AbsoluteError',
+      'HuberLoss',
+      'PinballLoss',
+      'squared_error',
+      'absolute_error',
+      'huber',
+      'quantile',
+      'ls',
+      'lad',
+    ].includes(loss.name)
+  ) {
     throw new UnsupportedModelError(`GradientBoostingRegressor loss ${loss.name} is not supported`);
   }
   const trees: TreeIR[] = [];

@@ -8,9 +8,14 @@
 //   numeric: left iff x <= num_threshold. Leaf values already include the learning rate.
 // raw = _baseline_prediction + sum of trees per column; outputs through the loss' link.
 import { ModelFormatError, UnsupportedModelError } from '../../errors/grove-error.js';
-import { MISSING_NAN, type TransformName, type TreeEnsembleIR, type TreeIR } from '../../model/trees/tree-ir.js';
+import {
+  MISSING_NAN,
+  type TransformName,
+  type TreeEnsembleIR,
+  type TreeIR,
+} from '../../model/trees/tree-ir.js';
 import { NdArray } from '../pickle/numpy-array.js';
-import { type PyObject, asNumber, asObject, attr, firstAttr, need } from '../pickle/py-values.js';
+import { asNumber, asObject, attr, firstAttr, need, type PyObject } from '../pickle/py-values.js';
 import { arrayAttr, classesOf, featureNamesOf, listOf, numFeaturesOf } from './attributes.js';
 
 export const HIST_GRADIENT_BOOSTING = ['HistGradientBoostingClassifier', 'HistGradientBoostingRegressor'];
@@ -78,7 +83,8 @@ function predictorToIR(pred: PyObject, known: (Uint32Array | null)[]): TreeIR {
     }
     const l = leftF[i]!;
     const r = rightF[i]!;
-    if (!(l > 0 && l < n && r > 0 && r < n)) throw new ModelFormatError(`HistGradientBoosting node ${i} has invalid children`);
+    if (!(l > 0 && l < n && r > 0 && r < n))
+      throw new ModelFormatError(`HistGradientBoosting node ${i} has invalid children`);
     ir.left[i] = l;
     ir.right[i] = r;
     ir.feature[i] = featureIdx[i]!;
@@ -106,10 +112,14 @@ function predictorToIR(pred: PyObject, known: (Uint32Array | null)[]): TreeIR {
 export function histGradientBoostingToIR(est: PyObject): TreeEnsembleIR {
   const isClassifier = est.shortName === 'HistGradientBoostingClassifier';
   if (attr(est, '_preprocessor')) {
-    throw new UnsupportedModelError('HistGradientBoosting with categorical_features="from_dtype" (a fitted _preprocessor) is not supported');
+    throw new UnsupportedModelError(
+      'HistGradientBoosting with categorical_features="from_dtype" (a fitted _preprocessor) is not supported',
+    );
   }
   const numFeatures = numFeaturesOf(est);
-  const predictors = listOf(need(est, '_predictors'), '_predictors').map((it) => listOf(it, '_predictors[i]').map((p) => asObject(p, 'TreePredictor')));
+  const predictors = listOf(need(est, '_predictors'), '_predictors').map((it) =>
+    listOf(it, '_predictors[i]').map((p) => asObject(p, 'TreePredictor')),
+  );
   const K = predictors[0]?.length ?? asNumber(need(est, 'n_trees_per_iteration_'), 'n_trees_per_iteration_');
   const known = knownCategories(est, numFeatures);
   const trees: TreeIR[] = [];
@@ -126,13 +136,30 @@ export function histGradientBoostingToIR(est: PyObject): TreeEnsembleIR {
   let transform: TransformName = 'identity';
   let classes: (string | number)[] | null = null;
   const lossObj = firstAttr(est, '_loss', 'loss_');
-  const lossName = lossObj && typeof lossObj === 'object' && 'shortName' in lossObj ? (lossObj as PyObject).shortName : String(attr(est, 'loss'));
+  const lossName =
+    lossObj && typeof lossObj === 'object' && 'shortName' in lossObj
+      ? (lossObj as PyObject).shortName
+      : String(attr(est, 'loss'));
   if (isClassifier) {
     classes = classesOf(est);
     transform = K === 1 ? 'sigmoid_pair' : 'softmax';
-  } else if (['HalfPoissonLoss', 'HalfGammaLoss', 'HalfTweedieLoss', 'Poisson', 'poisson', 'gamma'].includes(lossName)) {
+  } else if (
+    ['HalfPoissonLoss', 'HalfGammaLoss', 'HalfTweedieLoss', 'Poisson', 'poisson', 'gamma'].includes(lossName)
+  ) {
     transform = 'exp';
-  } else if (!['HalfSquaredError', 'AbsoluteError', 'PinballLoss', 'LeastSquares', 'LeastAbsoluteDeviation', 'HalfTweedieLossIdentity', 'squared_error', 'absolute_error', 'quantile'].includes(lossName)) {
+  } else if (
+    ![
+      'HalfSquaredError',
+      'AbsoluteError',
+      'PinballLoss',
+      'LeastSquares',
+      'LeastAbsoluteDeviation',
+      'HalfTweedieLossIdentity',
+      'squared_error',
+      'absolute_error',
+      'quantile',
+    ].includes(lossName)
+  ) {
     throw new UnsupportedModelError(`HistGradientBoostingRegressor loss ${lossName} is not supported`);
   }
   return {

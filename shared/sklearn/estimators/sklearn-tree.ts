@@ -8,7 +8,7 @@
 // missing_go_to_left = 0 reproduces); otherwise left iff x <= threshold (double).
 import { ModelFormatError } from '../../errors/grove-error.js';
 import { MISSING_NAN, type TreeIR } from '../../model/trees/tree-ir.js';
-import { type PyObject, asNumber, asObject, isDict } from '../pickle/py-values.js';
+import { asNumber, asObject, isDict, type PyObject } from '../pickle/py-values.js';
 import { ndarray } from './attributes.js';
 
 export interface SklearnTree {
@@ -43,12 +43,14 @@ export function readSklearnTree(v: unknown): SklearnTree {
   const feature = int32('feature');
   const threshold = nodes.toFloat64('threshold').slice(0, nodeCount);
   const missingLeft = new Uint8Array(nodeCount);
-  if (nodes.dtype.field('missing_go_to_left')) missingLeft.set(nodes.toFloat64('missing_go_to_left').subarray(0, nodeCount));
+  if (nodes.dtype.field('missing_go_to_left'))
+    missingLeft.set(nodes.toFloat64('missing_go_to_left').subarray(0, nodeCount));
   const shape = values.shape;
   const nOutputs = shape.length >= 2 ? shape[1]! : 1;
   const maxClasses = shape.length >= 3 ? shape[2]! : 1;
   const vals = values.toFloat64();
-  if (vals.length < nodeCount * nOutputs * maxClasses) throw new ModelFormatError('Tree.values is shorter than its nodes');
+  if (vals.length < nodeCount * nOutputs * maxClasses)
+    throw new ModelFormatError('Tree.values is shorter than its nodes');
   for (let i = 0; i < nodeCount; i++) {
     const l = left[i]!;
     if (l >= 0 && (l >= nodeCount || right[i]! < 0 || right[i]! >= nodeCount || feature[i]! < 0)) {
@@ -110,4 +112,3 @@ export function treeToIR(t: SklearnTree, leafWidth: number, leaf: LeafFn): TreeI
     leafValue,
   };
 }
-

@@ -4,10 +4,16 @@ import { describe, expect, it } from 'vitest';
 import { referencePredict } from '../../model/trees/reference-predict.js';
 import { readSklearnFile } from '../pickle/joblib.js';
 import type { PyObject } from '../pickle/py-values.js';
-import { SKLEARN_FIXTURES, maxRelDiff, readDenseRows, readExpected } from '../testing/fixture-io.js';
+import { maxRelDiff, readDenseRows, readExpected, SKLEARN_FIXTURES } from '../testing/fixture-io.js';
 import { treeEstimatorToIR } from './tree-estimators.js';
 
-const TREE_FIXTURES = ['sk-decision-tree-reg', 'sk-gbdt-binary', 'sk-gbdt-multiclass', 'sk-hist-gbdt', 'sk-random-forest'];
+const TREE_FIXTURES = [
+  'sk-decision-tree-reg',
+  'sk-gbdt-binary',
+  'sk-gbdt-multiclass',
+  'sk-hist-gbdt',
+  'sk-random-forest',
+];
 
 describe('tree estimators -> TreeEnsembleIR (reference interpreter)', () => {
   for (const name of TREE_FIXTURES) {

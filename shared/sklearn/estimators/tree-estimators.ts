@@ -1,13 +1,18 @@
 // Which scikit-learn estimators are tree ensembles, and their TreeEnsembleIR.
 import type { TreeEnsembleIR } from '../../model/trees/tree-ir.js';
 import type { PyObject } from '../pickle/py-values.js';
-import { FORESTS, SINGLE_TREES, forestToIR } from './forest.js';
+import { FORESTS, forestToIR, SINGLE_TREES } from './forest.js';
 import { GRADIENT_BOOSTING, gradientBoostingToIR } from './gradient-boosting.js';
 import { HIST_GRADIENT_BOOSTING, histGradientBoostingToIR } from './hist-gradient-boosting.js';
 
 export function isTreeEstimator(est: PyObject): boolean {
   const n = est.shortName;
-  return SINGLE_TREES.includes(n) || FORESTS.includes(n) || GRADIENT_BOOSTING.includes(n) || HIST_GRADIENT_BOOSTING.includes(n);
+  return (
+    SINGLE_TREES.includes(n) ||
+    FORESTS.includes(n) ||
+    GRADIENT_BOOSTING.includes(n) ||
+    HIST_GRADIENT_BOOSTING.includes(n)
+  );
 }
 
 export function treeEstimatorToIR(est: PyObject): TreeEnsembleIR {

@@ -25,7 +25,9 @@ export function buildFeatureTable(names: readonly string[]): FeatureTableArrays 
   });
   offsets[names.length] = total;
   const pool = new Uint8Array(total);
-  encoded.forEach((b, i) => pool.set(b, offsets[i]!));
+  encoded.forEach((b, i) => {
+    pool.set(b, offsets[i]!);
+  });
   let size = 16;
   while (size < names.length * 2) size *= 2;
   const slots = new Int32Array(size * 2);
@@ -42,14 +44,25 @@ export function buildFeatureTable(names: readonly string[]): FeatureTableArrays 
         break;
       }
       // A repeated name keeps its first column (vocabulary_ has unique keys anyway).
-      if (slots[2 * s] === h && sameBytes(pool, offsets[at]!, offsets[at + 1]!, pool, offsets[c]!, offsets[c + 1]! - offsets[c]!)) break;
+      if (
+        slots[2 * s] === h &&
+        sameBytes(pool, offsets[at]!, offsets[at + 1]!, pool, offsets[c]!, offsets[c + 1]! - offsets[c]!)
+      )
+        break;
       s = (s + 1) & mask;
     }
   }
   return { slots, offsets, pool };
 }
 
-function sameBytes(pool: Uint8Array, start: number, end: number, key: Uint8Array, kStart: number, kLen: number): boolean {
+function sameBytes(
+  pool: Uint8Array,
+  start: number,
+  end: number,
+  key: Uint8Array,
+  kStart: number,
+  kLen: number,
+): boolean {
   if (end - start !== kLen) return false;
   for (let i = 0; i < kLen; i++) if (pool[start + i] !== key[kStart + i]) return false;
   return true;

@@ -3,15 +3,15 @@
 // SimpleImputer / StandardScaler / MinMaxScaler / MaxAbsScaler, or behind a DictVectorizer /
 // FeatureHasher (sparse: rows by feature name) -> the 'sklearn-linear' container and its Model.
 import { UnsupportedModelError } from '../../errors/grove-error.js';
-import { ContainerBuilder, Container } from '../../model/container.js';
+import { Container, ContainerBuilder } from '../../model/container.js';
 import type { Model, ModelMeta, Platform, Task } from '../../model/model.js';
 import { arrayAttr, classesOf, featureNamesOf, listOf, numFeaturesOf } from '../estimators/attributes.js';
 import { NdArray } from '../pickle/numpy-array.js';
-import { PyObject, asNumber, attr, describe, firstAttr, isDict, need } from '../pickle/py-values.js';
+import { asNumber, attr, describe, firstAttr, isDict, need, PyObject } from '../pickle/py-values.js';
+import { denseStep } from '../pipeline/dense-steps.js';
 import { buildFeatureTable } from './feature-table.js';
 import { LinearModel } from './linear-model.js';
 import { outputWidthOf } from './linear-output.js';
-import { denseStep } from '../pipeline/dense-steps.js';
 import { LINEAR_KIND, type LinearDescriptor, type LinearOutput } from './linear-spec.js';
 
 const LINEAR_CLASSIFIERS = ['LogisticRegression', 'SGDClassifier', 'RidgeClassifier'];
@@ -24,7 +24,8 @@ function stepsOf(est: PyObject): PyObject[] {
     .map((s) => (Array.isArray(s) ? s[1] : s))
     .filter((s) => s !== null && s !== 'passthrough')
     .map((s) => {
-      if (!(s instanceof PyObject)) throw new UnsupportedModelError(`Pipeline step ${describe(s)} is not supported`);
+      if (!(s instanceof PyObject))
+        throw new UnsupportedModelError(`Pipeline step ${describe(s)} is not supported`);
       return s;
     });
 }
@@ -122,7 +123,10 @@ export function buildLinearModel(est: PyObject, platform: Platform): Model {
       desc.alternateSign = attr(first, 'alternate_sign') !== false;
       const it = attr(first, 'input_type');
       desc.hashInput = it === 'pair' || it === 'string' ? it : 'dict';
-      if (desc.hashFeatures !== fe.C) throw new UnsupportedModelError(`FeatureHasher has ${desc.hashFeatures} features but the model ${fe.C}`);
+      if (desc.hashFeatures !== fe.C)
+        throw new UnsupportedModelError(
+          `FeatureHasher has ${desc.hashFeatures} features but the model ${fe.C}`,
+        );
     }
     // Scalers after a vectorizer see sparse input: they only scale columns (inplace_column_scale).
     const colScale = new Float64Array(fe.C).fill(1);
@@ -135,7 +139,9 @@ export function buildLinearModel(est: PyObject, platform: Platform): Model {
           for (let j = 0; j < fe.C; j++) colScale[j] = colScale[j]! * (1 / sc[j]!);
         }
       } else {
-        throw new UnsupportedModelError(`${s.shortName} after ${first.shortName} is not supported (sparse input)`);
+        throw new UnsupportedModelError(
+          `${s.shortName} after ${first.shortName} is not supported (sparse input)`,
+        );
       }
     }
     if (steps.length) {
@@ -151,7 +157,8 @@ export function buildLinearModel(est: PyObject, platform: Platform): Model {
       if (step.a) builder.add(`step${i}_a`, step.a);
       if (step.b) builder.add(`step${i}_b`, step.b);
     });
-    if (desc.F !== fe.C) throw new UnsupportedModelError(`pipeline gives ${desc.F} features to an estimator that takes ${fe.C}`);
+    if (desc.F !== fe.C)
+      throw new UnsupportedModelError(`pipeline gives ${desc.F} features to an estimator that takes ${fe.C}`);
   }
   builder.add('coef', fe.coef).add('intercept', fe.intercept);
   const labels = new Float64Array(Math.max(1, desc.nClasses));
@@ -162,13 +169,22 @@ export function buildLinearModel(est: PyObject, platform: Platform): Model {
   const classNames = fe.classes ? fe.classes.map(String) : null;
   const W = outputWidthOf(fe.output, fe.K, desc.nClasses);
   const indexNames = (n: number) => Array.from({ length: n }, (_, i) => String(i));
-  const outputNames = fe.output === 'regression' ? (W === 1 ? ['prediction'] : indexNames(W)) : fe.output === 'label' ? ['prediction'] : classNames!;
-  const rawOutputNames = fe.K === 1 ? ['margin'] : classNames && classNames.length === fe.K ? classNames : indexNames(fe.K);
+  const outputNames =
+    fe.output === 'regression'
+      ? W === 1
+        ? ['prediction']
+        : indexNames(W)
+      : fe.output === 'label'
+        ? ['prediction']
+        : classNames!;
+  const rawOutputNames =
+    fe.K === 1 ? ['margin'] : classNames && classNames.length === fe.K ? classNames : indexNames(fe.K);
   const meta: ModelMeta = {
     platform,
     sourcePlatform: platform,
     library: 'sklearn',
-    objective: est.shortName === 'Pipeline' ? [...stepsOf(est).map((s) => s.shortName)].join(' -> ') : final.shortName,
+    objective:
+      est.shortName === 'Pipeline' ? [...stepsOf(est).map((s) => s.shortName)].join(' -> ') : final.shortName,
     task: fe.task,
     numFeatures: desc.F,
     featureNames,
@@ -209,6 +225,7 @@ function vocabularyNames(dv: PyObject, C: number): string[] {
       if (i < C) names[i] = String(n);
     });
   }
-  for (let c = 0; c < C; c++) if (names[c] === undefined) throw new UnsupportedModelError(`DictVectorizer has no name for column ${c}`);
+  for (let c = 0; c < C; c++)
+    if (names[c] === undefined) throw new UnsupportedModelError(`DictVectorizer has no name for column ${c}`);
   return names;
 }

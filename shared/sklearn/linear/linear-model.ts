@@ -42,7 +42,13 @@ export class LinearModel implements Model {
     this.stepA = this.d.steps.map((s, i) => (s.hasA ? c.f64(`step${i}_a`) : null));
     this.stepB = this.d.steps.map((s, i) => (s.hasB ? c.f64(`step${i}_b`) : null));
     this.table =
-      this.d.vectorizer === 'dict' ? new FeatureTable({ slots: c.i32('vocab_slots'), offsets: c.u32('vocab_offsets'), pool: c.u8('vocab_pool') }) : null;
+      this.d.vectorizer === 'dict'
+        ? new FeatureTable({
+            slots: c.i32('vocab_slots'),
+            offsets: c.u32('vocab_offsets'),
+            pool: c.u8('vocab_pool'),
+          })
+        : null;
     this.colScale = this.d.hasColScale ? c.f64('col_scale') : null;
     this.x = new Float64Array(this.d.F);
     this.dec = new Float64Array(this.d.K);
@@ -50,16 +56,22 @@ export class LinearModel implements Model {
   }
 
   predict(input: Float64Array, rows: number, out: Float64Array, raw = false): void {
-    if (this.d.vectorizer !== 'none') throw new BadInputError('this model takes rows of feature name -> value (use named rows)');
+    if (this.d.vectorizer !== 'none')
+      throw new BadInputError('this model takes rows of feature name -> value (use named rows)');
     const F = this.d.F;
-    if (input.length < rows * F) throw new BadInputError(`expected ${rows * F} values for ${rows} rows of ${F} features, got ${input.length}`);
+    if (input.length < rows * F)
+      throw new BadInputError(
+        `expected ${rows * F} values for ${rows} rows of ${F} features, got ${input.length}`,
+      );
     const w = raw ? this.d.K : this.outW;
     for (let r = 0; r < rows; r++) this.denseRow(input, r * F, out, r * w, raw);
   }
 
   predictOne(row: Float64Array, out: Float64Array, raw = false): void {
-    if (this.d.vectorizer !== 'none') throw new BadInputError('this model takes rows of feature name -> value (use named rows)');
-    if (row.length < this.d.F) throw new BadInputError(`expected ${this.d.F} feature values, got ${row.length}`);
+    if (this.d.vectorizer !== 'none')
+      throw new BadInputError('this model takes rows of feature name -> value (use named rows)');
+    if (row.length < this.d.F)
+      throw new BadInputError(`expected ${this.d.F} feature values, got ${row.length}`);
     this.denseRow(row, 0, out, 0, raw);
   }
 
@@ -73,7 +85,8 @@ export class LinearModel implements Model {
     const w = raw ? this.d.K : this.outW;
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r];
-      if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new BadInputError(`row ${r} is not an object of feature name -> value`);
+      if (row === null || typeof row !== 'object' || Array.isArray(row))
+        throw new BadInputError(`row ${r} is not an object of feature name -> value`);
       this.sparseRow(row as Record<string, unknown>, r);
       this.finish(out, r * w, raw);
     }
@@ -142,7 +155,8 @@ export class LinearModel implements Model {
       } else if (Array.isArray(v)) {
         // DictVectorizer: an iterable of strings one-hot encodes each as "name=value".
         for (const item of v) {
-          if (typeof item !== 'string') throw new BadInputError(`row ${r}: feature '${key}' lists a non-string value`);
+          if (typeof item !== 'string')
+            throw new BadInputError(`row ${r}: feature '${key}' lists a non-string value`);
           this.addFeature(key + sep + item, 1);
         }
       } else if (v !== null && v !== undefined) {

@@ -83,7 +83,7 @@ export function applyLinearOutput(
 }
 
 function softmax2(a: number, b: number, out: Float64Array, at: number, f32: boolean): void {
-  const max = a > b ? a : b;
+  const max = Math.max(a, b);
   const ea = Math.exp(a - max);
   const eb = Math.exp(b - max);
   const s = ea + eb;

@@ -4,16 +4,26 @@
 // subprocess.Popen, posix.system, getattr, ...) is refused with UnsafePickleError the moment
 // GLOBAL/STACK_GLOBAL/INST names it, before any object is made.
 import { ModelFormatError, UnsafePickleError } from '../../errors/grove-error.js';
-import { DType, NdArray, fromBuffer, scalar } from './numpy-array.js';
-import { PyGlobal, PyObject, asString, describe } from './py-values.js';
+import { DType, fromBuffer, NdArray, scalar } from './numpy-array.js';
+import { asString, describe, PyGlobal, PyObject } from './py-values.js';
 
 type Call = (g: PyGlobal, args: readonly unknown[]) => unknown;
 
 /** Classes rebuilt as PyObject (constructor arguments + BUILD state). */
 const SKLEARN_CLASSES: Record<string, string[]> = {
-  'sklearn.tree._classes': ['DecisionTreeClassifier', 'DecisionTreeRegressor', 'ExtraTreeClassifier', 'ExtraTreeRegressor'],
+  'sklearn.tree._classes': [
+    'DecisionTreeClassifier',
+    'DecisionTreeRegressor',
+    'ExtraTreeClassifier',
+    'ExtraTreeRegressor',
+  ],
   'sklearn.tree._tree': ['Tree'],
-  'sklearn.ensemble._forest': ['RandomForestClassifier', 'RandomForestRegressor', 'ExtraTreesClassifier', 'ExtraTreesRegressor'],
+  'sklearn.ensemble._forest': [
+    'RandomForestClassifier',
+    'RandomForestRegressor',
+    'ExtraTreesClassifier',
+    'ExtraTreesRegressor',
+  ],
   'sklearn.ensemble._gb': ['GradientBoostingClassifier', 'GradientBoostingRegressor'],
   // GradientBoosting losses before 1.3 (`loss_` objects); 1.3+ uses sklearn._loss.loss (`_loss`).
   'sklearn.ensemble._gb_losses': [
@@ -38,9 +48,19 @@ const SKLEARN_CLASSES: Record<string, string[]> = {
     'HalfTweedieLoss',
     'HalfTweedieLossIdentity',
   ],
-  'sklearn._loss.link': ['IdentityLink', 'LogLink', 'LogitLink', 'HalfLogitLink', 'MultinomialLogit', 'Interval'],
+  'sklearn._loss.link': [
+    'IdentityLink',
+    'LogLink',
+    'LogitLink',
+    'HalfLogitLink',
+    'MultinomialLogit',
+    'Interval',
+  ],
   'sklearn.dummy': ['DummyClassifier', 'DummyRegressor'],
-  'sklearn.ensemble._hist_gradient_boosting.gradient_boosting': ['HistGradientBoostingClassifier', 'HistGradientBoostingRegressor'],
+  'sklearn.ensemble._hist_gradient_boosting.gradient_boosting': [
+    'HistGradientBoostingClassifier',
+    'HistGradientBoostingRegressor',
+  ],
   'sklearn.ensemble._hist_gradient_boosting.predictor': ['TreePredictor'],
   'sklearn.ensemble._hist_gradient_boosting.binning': ['_BinMapper'],
   // scikit-learn 1.0's own HGB losses (replaced by sklearn._loss in 1.1).
@@ -114,7 +134,8 @@ const SCALAR_TYPES: Record<string, string> = {
 };
 
 const CALLS = new Map<string, Call>();
-for (const [mod, names] of Object.entries(SKLEARN_CLASSES)) for (const n of names) CALLS.set(`${mod}.${n}`, makeObject);
+for (const [mod, names] of Object.entries(SKLEARN_CLASSES))
+  for (const n of names) CALLS.set(`${mod}.${n}`, makeObject);
 for (const core of ['numpy.core', 'numpy._core']) {
   CALLS.set(`${core}.multiarray._reconstruct`, numpyCalls._reconstruct!);
   CALLS.set(`${core}.numeric._frombuffer`, numpyCalls._frombuffer!);
@@ -136,7 +157,9 @@ CALLS.set('copyreg._reconstructor', (_g, args) => {
   // copyreg._reconstructor(cls, object, None): protocol-2 pickles of plain classes.
   const cls = args[0];
   if (!(cls instanceof PyGlobal) || CALLS.get(cls.fullName) !== makeObject) {
-    throw new UnsafePickleError(`copyreg._reconstructor(${cls instanceof PyGlobal ? cls.fullName : describe(cls)})`);
+    throw new UnsafePickleError(
+      `copyreg._reconstructor(${cls instanceof PyGlobal ? cls.fullName : describe(cls)})`,
+    );
   }
   return new PyObject(cls, []);
 });
@@ -145,13 +168,15 @@ CALLS.set('collections.OrderedDict', (_g, args) => {
   if (Array.isArray(args[0])) for (const kv of args[0]) if (Array.isArray(kv)) m.set(kv[0], kv[1]);
   return m;
 });
-for (const n of ['set', 'frozenset']) CALLS.set(`builtins.${n}`, (_g, args) => new Set(Array.isArray(args[0]) ? args[0] : []));
+for (const n of ['set', 'frozenset'])
+  CALLS.set(`builtins.${n}`, (_g, args) => new Set(Array.isArray(args[0]) ? args[0] : []));
 CALLS.set('builtins.bytearray', (_g, args) => (args[0] instanceof Uint8Array ? args[0] : new Uint8Array(0)));
 CALLS.set('builtins.object', (g) => new PyObject(g, []));
 CALLS.set('_codecs.encode', (_g, args) => {
   // Python 3 bytes pickled with protocol 2: _codecs.encode(text, 'latin1').
   const enc = args[1] ?? 'utf-8';
-  if (enc !== 'latin1' && enc !== 'latin-1') throw new ModelFormatError(`_codecs.encode with ${String(enc)} is not supported`);
+  if (enc !== 'latin1' && enc !== 'latin-1')
+    throw new ModelFormatError(`_codecs.encode with ${String(enc)} is not supported`);
   return new Uint8Array(Buffer.from(asString(args[0], '_codecs.encode text'), 'latin1'));
 });
 // Cython extension types (sklearn._loss._loss.CyHalfBinomialLoss, ...) pickle through a

@@ -55,7 +55,11 @@ export class DType {
       });
     }
     const elsize = s[5];
-    if (typeof elsize === 'number' && elsize > 0 && (this.kind === 'V' || this.kind === 'U' || this.kind === 'S')) {
+    if (
+      typeof elsize === 'number' &&
+      elsize > 0 &&
+      (this.kind === 'V' || this.kind === 'U' || this.kind === 'S')
+    ) {
       this.itemsize = elsize;
     }
   }
@@ -98,7 +102,8 @@ export class NdArray {
     // Version-less 4-tuples come from old numpy.
     const [shapeV, dtypeV, fortranV, data] = s.length >= 5 ? s.slice(1) : s;
     const shape = asArray(shapeV, 'numpy array shape').map((d) => asNumber(d, 'numpy array dimension'));
-    if (!(dtypeV instanceof DType)) throw new ModelFormatError(`numpy array state has no dtype (${describe(dtypeV)})`);
+    if (!(dtypeV instanceof DType))
+      throw new ModelFormatError(`numpy array state has no dtype (${describe(dtypeV)})`);
     const fortran = fortranV === true || fortranV === 1;
     let filled: NdArray;
     if (dtypeV.hasObject) {
@@ -247,8 +252,10 @@ function fortranToC(raw: Uint8Array, shape: readonly number[], itemsize: number)
 /** `numpy.core.numeric._frombuffer(buf, dtype, shape, order)`. */
 export function fromBuffer(args: readonly unknown[]): NdArray {
   const [buf, dtype, shapeV, order] = args;
-  if (!(buf instanceof Uint8Array)) throw new ModelFormatError(`numpy _frombuffer needs bytes, got ${describe(buf)}`);
-  if (!(dtype instanceof DType)) throw new ModelFormatError(`numpy _frombuffer needs a dtype, got ${describe(dtype)}`);
+  if (!(buf instanceof Uint8Array))
+    throw new ModelFormatError(`numpy _frombuffer needs bytes, got ${describe(buf)}`);
+  if (!(dtype instanceof DType))
+    throw new ModelFormatError(`numpy _frombuffer needs a dtype, got ${describe(dtype)}`);
   const shape = asArray(shapeV, 'numpy array shape').map((d) => asNumber(d, 'numpy array dimension'));
   return NdArray.fromBytes(dtype, shape, buf, order === 'F');
 }
@@ -256,9 +263,11 @@ export function fromBuffer(args: readonly unknown[]): NdArray {
 /** `numpy.core.multiarray.scalar(dtype, bytes)`: a numpy scalar as a JS number (or the object). */
 export function scalar(args: readonly unknown[]): unknown {
   const [dtype, data] = args;
-  if (!(dtype instanceof DType)) throw new ModelFormatError(`numpy scalar needs a dtype, got ${describe(dtype)}`);
+  if (!(dtype instanceof DType))
+    throw new ModelFormatError(`numpy scalar needs a dtype, got ${describe(dtype)}`);
   if (dtype.hasObject) return data;
-  const bytes = data instanceof Uint8Array ? data : typeof data === 'string' ? Buffer.from(data, 'latin1') : null;
+  const bytes =
+    data instanceof Uint8Array ? data : typeof data === 'string' ? Buffer.from(data, 'latin1') : null;
   if (!bytes) throw new ModelFormatError(`numpy scalar data is ${describe(data)}`);
   const arr = NdArray.fromBytes(dtype, [], bytes, false);
   return arr.toList()[0];

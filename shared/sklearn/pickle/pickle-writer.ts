@@ -49,20 +49,31 @@ class Writer {
   }
 
   value(v: unknown): void {
-    if (v === null || v === undefined) return this.bytes([0x4e]);
-    if (v === true) return this.bytes([0x88]);
-    if (v === false) return this.bytes([0x89]);
+    if (v === null || v === undefined) {
+      this.bytes([0x4e]);
+      return;
+    }
+    if (v === true) {
+      this.bytes([0x88]);
+      return;
+    }
+    if (v === false) {
+      this.bytes([0x89]);
+      return;
+    }
     if (typeof v === 'number') {
       if (Number.isInteger(v) && v >= -2147483648 && v <= 2147483647 && !Object.is(v, -0)) {
         const b = Buffer.alloc(5);
         b[0] = 0x4a;
         b.writeInt32LE(v, 1);
-        return this.bytes(b);
+        this.bytes(b);
+        return;
       }
       const b = Buffer.alloc(9);
       b[0] = 0x47;
       b.writeDoubleBE(v, 1);
-      return this.bytes(b);
+      this.bytes(b);
+      return;
     }
     if (typeof v === 'bigint') {
       const out: number[] = [];
@@ -70,24 +81,49 @@ class Writer {
       for (;;) {
         out.push(Number(x & 0xffn));
         x >>= 8n;
-        if ((x === 0n && (out[out.length - 1]! & 0x80) === 0) || (x === -1n && (out[out.length - 1]! & 0x80) !== 0)) break;
+        if (
+          (x === 0n && (out[out.length - 1]! & 0x80) === 0) ||
+          (x === -1n && (out[out.length - 1]! & 0x80) !== 0)
+        )
+          break;
       }
-      return this.bytes([0x8a, out.length, ...out]);
+      this.bytes([0x8a, out.length, ...out]);
+      return;
     }
-    if (typeof v === 'string') return this.str(v);
+    if (typeof v === 'string') {
+      this.str(v);
+      return;
+    }
     if (v instanceof Uint8Array) {
       this.u32(0x42, v.length);
-      return this.bytes(v);
+      this.bytes(v);
+      return;
     }
-    if (v instanceof PyGlobal) return this.global(v.module, v.name);
-    if (v instanceof DType) return this.dtype(v);
-    if (v instanceof NdArray) return this.ndarray(v);
-    if (v instanceof PyObject) return this.object(v);
+    if (v instanceof PyGlobal) {
+      this.global(v.module, v.name);
+      return;
+    }
+    if (v instanceof DType) {
+      this.dtype(v);
+      return;
+    }
+    if (v instanceof NdArray) {
+      this.ndarray(v);
+      return;
+    }
+    if (v instanceof PyObject) {
+      this.object(v);
+      return;
+    }
     if (Array.isArray(v)) {
-      if (Object.isFrozen(v)) return this.tuple(v);
+      if (Object.isFrozen(v)) {
+        this.tuple(v);
+        return;
+      }
       this.bytes([0x5d, 0x28]);
       for (const it of v) this.value(it);
-      return this.bytes([0x65]);
+      this.bytes([0x65]);
+      return;
     }
     if (v instanceof Map) {
       this.bytes([0x7d, 0x28]);
@@ -95,12 +131,14 @@ class Writer {
         this.value(k);
         this.value(x);
       }
-      return this.bytes([0x75]);
+      this.bytes([0x75]);
+      return;
     }
     if (v instanceof Set) {
       this.bytes([0x8f, 0x28]);
       for (const it of v) this.value(it);
-      return this.bytes([0x90]);
+      this.bytes([0x90]);
+      return;
     }
     throw new Error(`cannot pickle ${typeof v}`);
   }
@@ -130,7 +168,9 @@ class Writer {
     this.bytes([0x52]);
     const order = d.kind === 'V' || d.kind === 'O' || d.itemsize === 1 ? '|' : d.littleEndian ? '<' : '>';
     const names = d.fields ? Object.freeze(d.fields.map((f) => f.name)) : null;
-    const fields = d.fields ? new Map<unknown, unknown>(d.fields.map((f) => [f.name, Object.freeze([f.dtype, f.offset])])) : null;
+    const fields = d.fields
+      ? new Map<unknown, unknown>(d.fields.map((f) => [f.name, Object.freeze([f.dtype, f.offset])]))
+      : null;
     const elsize = d.fields || d.kind === 'U' || d.kind === 'S' ? d.itemsize : -1;
     this.tuple([3, order, null, names, fields, elsize, d.fields ? 1 : -1, d.fields ? 16 : 0]);
     this.bytes([0x62]);

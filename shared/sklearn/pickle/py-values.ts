@@ -51,7 +51,9 @@ export function attr(obj: PyObject, name: string): unknown {
 /** Attribute that must exist. */
 export function need(obj: PyObject, name: string): unknown {
   if (!obj.dict.has(name)) {
-    throw new ModelFormatError(`${obj.shortName} has no attribute '${name}' (not fitted, or an unsupported scikit-learn layout)`);
+    throw new ModelFormatError(
+      `${obj.shortName} has no attribute '${name}' (not fitted, or an unsupported scikit-learn layout)`,
+    );
   }
   return obj.dict.get(name);
 }

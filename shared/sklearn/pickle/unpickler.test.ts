@@ -10,7 +10,8 @@ import { unpickle } from './unpickler.js';
 
 const FIXTURES = join(import.meta.dirname, '../../../test/fixtures/sklearn');
 const ascii = (s: string) => Buffer.from(s, 'latin1');
-const cat = (...parts: (Uint8Array | number[])[]) => Buffer.concat(parts.map((p) => Buffer.from(p as Uint8Array)));
+const cat = (...parts: (Uint8Array | number[])[]) =>
+  Buffer.concat(parts.map((p) => Buffer.from(p as Uint8Array)));
 const shortStr = (s: string) => cat([0x8c, Buffer.byteLength(s)], ascii(s));
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -48,7 +49,14 @@ describe('unpickler: refuses code', () => {
       ['builtins', 'getattr'],
       ['sklearn.utils', 'Bunch'],
     ] as const) {
-      const p = cat([0x80, 5], shortStr(mod), shortStr(name), [0x93], shortStr(`touch ${marker}`), [0x85, 0x52, 0x2e]);
+      const p = cat(
+        [0x80, 5],
+        shortStr(mod),
+        shortStr(name),
+        [0x93],
+        shortStr(`touch ${marker}`),
+        [0x85, 0x52, 0x2e],
+      );
       let err: unknown;
       try {
         unpickle(p);
@@ -62,11 +70,18 @@ describe('unpickler: refuses code', () => {
   });
 
   it('refuses INST and OBJ of unknown classes, EXT codes and persistent ids', () => {
-    expect(codeOf(() => unpickle(ascii(`(S'touch ${marker}'\nios\nsystem\n.`)))).toBe('GROVE_ERR_UNSAFE_PICKLE');
+    expect(codeOf(() => unpickle(ascii(`(S'touch ${marker}'\nios\nsystem\n.`)))).toBe(
+      'GROVE_ERR_UNSAFE_PICKLE',
+    );
     expect(codeOf(() => unpickle(cat([0x80, 2, 0x28, 0x82, 7, 0x6f, 0x2e])))).toBe('GROVE_ERR_UNSAFE_PICKLE');
     expect(codeOf(() => unpickle(cat([0x80, 2], ascii('Pabc\n.'))))).toBe('GROVE_ERR_UNSAFE_PICKLE');
     // NEWOBJ on an allowlisted function (not a class) is refused too.
-    const p = cat([0x80, 4], shortStr('numpy.core.numeric'), shortStr('_frombuffer'), [0x93, 0x29, 0x81, 0x2e]);
+    const p = cat(
+      [0x80, 4],
+      shortStr('numpy.core.numeric'),
+      shortStr('_frombuffer'),
+      [0x93, 0x29, 0x81, 0x2e],
+    );
     expect(codeOf(() => unpickle(p))).toBe('GROVE_ERR_UNSAFE_PICKLE');
     expect(existsSync(marker)).toBe(false);
   });
@@ -129,8 +144,22 @@ describe('unpickler: data', () => {
 });
 
 describe('numpy arrays', () => {
-  const dtypeState = (order: string) => cat([0x28, 0x4b, 3], shortStr(order), [0x4e, 0x4e, 0x4e, 0x4a, 0xff, 0xff, 0xff, 0xff, 0x4a, 0xff, 0xff, 0xff, 0xff, 0x4b, 0, 0x74]);
-  const dtype = (spec: string, order: string) => cat(shortStr('numpy'), shortStr('dtype'), [0x93], shortStr(spec), [0x89, 0x88, 0x87, 0x52], dtypeState(order), [0x62]);
+  const dtypeState = (order: string) =>
+    cat(
+      [0x28, 0x4b, 3],
+      shortStr(order),
+      [0x4e, 0x4e, 0x4e, 0x4a, 0xff, 0xff, 0xff, 0xff, 0x4a, 0xff, 0xff, 0xff, 0xff, 0x4b, 0, 0x74],
+    );
+  const dtype = (spec: string, order: string) =>
+    cat(
+      shortStr('numpy'),
+      shortStr('dtype'),
+      [0x93],
+      shortStr(spec),
+      [0x89, 0x88, 0x87, 0x52],
+      dtypeState(order),
+      [0x62],
+    );
 
   it('_frombuffer with big-endian bytes and numpy 2 module names', () => {
     const data = Buffer.alloc(16);
@@ -158,7 +187,9 @@ describe('numpy arrays', () => {
   it('_reconstruct + BUILD state, Fortran order', () => {
     // 2x3 int32 array [[1,2,3],[4,5,6]] stored in Fortran order: 1,4,2,5,3,6
     const raw = Buffer.alloc(24);
-    [1, 4, 2, 5, 3, 6].forEach((v, i) => raw.writeInt32LE(v, i * 4));
+    [1, 4, 2, 5, 3, 6].forEach((v, i) => {
+      raw.writeInt32LE(v, i * 4);
+    });
     const p = cat(
       [0x80, 2],
       ascii('cnumpy.core.multiarray\n_reconstruct\n'),

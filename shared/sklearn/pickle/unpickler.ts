@@ -4,10 +4,15 @@
 // joblib files interleave raw numpy array bytes with the pickle stream (after the BUILD of each
 // NumpyArrayWrapper, joblib/numpy_pickle.py `NumpyArrayWrapper.read_array`); `joblib: true`
 // reads them in place, the way joblib's NumpyUnpickler does.
-import { ModelFormatError, TruncatedModelError, UnsafePickleError, UnsupportedModelError } from '../../errors/grove-error.js';
+import {
+  ModelFormatError,
+  TruncatedModelError,
+  UnsafePickleError,
+  UnsupportedModelError,
+} from '../../errors/grove-error.js';
 import { callGlobal, isAllowedClass, resolveGlobal } from './allowlist.js';
 import { DType, NdArray } from './numpy-array.js';
-import { PyGlobal, PyObject, asNumber, describe, isDict, tuple } from './py-values.js';
+import { asNumber, describe, isDict, PyGlobal, PyObject, tuple } from './py-values.js';
 
 const MAX_MEMO = 1 << 26;
 const utf8 = new TextDecoder('utf-8');
@@ -134,7 +139,11 @@ class Unpickler {
           this.stack.push(utf8.decode(this.take(this.len64())));
           break;
         case 0x56: // UNICODE (raw-unicode-escape line)
-          this.stack.push(this.line().replace(/\\u([0-9a-fA-F]{4})/g, (_m, h: string) => String.fromCharCode(Number.parseInt(h, 16))));
+          this.stack.push(
+            this.line().replace(/\\u([0-9a-fA-F]{4})/g, (_m, h: string) =>
+              String.fromCharCode(Number.parseInt(h, 16)),
+            ),
+          );
           break;
         case 0x43: // SHORT_BINBYTES
           this.stack.push(this.take(this.u8()).slice());
@@ -156,7 +165,9 @@ class Unpickler {
           this.stack.push(unquote(this.line()));
           break;
         case 0x97: // NEXT_BUFFER
-          throw new UnsupportedModelError('pickle uses out-of-band buffers (NEXT_BUFFER), which a file cannot carry');
+          throw new UnsupportedModelError(
+            'pickle uses out-of-band buffers (NEXT_BUFFER), which a file cannot carry',
+          );
         case 0x98: // READONLY_BUFFER
           break;
         // ---- containers ----
@@ -262,7 +273,12 @@ class Unpickler {
         case 0x83: // EXT2
         case 0x84: {
           // EXT4: copyreg's extension registry could name any global.
-          const code = op === 0x82 ? this.u8() : op === 0x83 ? this.take(2)[0]! | (this.data[this.pos - 1]! << 8) : this.u32();
+          const code =
+            op === 0x82
+              ? this.u8()
+              : op === 0x83
+                ? this.take(2)[0]! | (this.data[this.pos - 1]! << 8)
+                : this.u32();
           throw new UnsafePickleError(`copyreg extension code ${code}`);
         }
         case 0x50: // PERSID
@@ -306,13 +322,18 @@ class Unpickler {
           this.build(this.pop(), this.top());
           break;
         default:
-          throw new ModelFormatError(`pickle opcode 0x${op.toString(16).padStart(2, '0')} at byte ${this.pos - 1} is not valid`);
+          throw new ModelFormatError(
+            `pickle opcode 0x${op.toString(16).padStart(2, '0')} at byte ${this.pos - 1} is not valid`,
+          );
       }
     }
   }
 
   private newObject(cls: unknown, args: readonly unknown[]): unknown {
-    if (!isAllowedClass(cls)) throw new UnsafePickleError(cls instanceof PyGlobal ? cls.fullName : `instantiation of ${describe(cls)}`);
+    if (!isAllowedClass(cls))
+      throw new UnsafePickleError(
+        cls instanceof PyGlobal ? cls.fullName : `instantiation of ${describe(cls)}`,
+      );
     return callGlobal(cls, args);
   }
 
@@ -323,16 +344,25 @@ class Unpickler {
       obj.setState(state);
     } else if (obj instanceof PyObject) {
       // `obj.__setstate__(state)` or `obj.__dict__.update(state)`; (dict, slots) pairs merge both.
-      const parts = Array.isArray(state) && state.length === 2 && (isDict(state[0]) || state[0] === null) && isDict(state[1]) ? state : [state];
+      const parts =
+        Array.isArray(state) &&
+        state.length === 2 &&
+        (isDict(state[0]) || state[0] === null) &&
+        isDict(state[1])
+          ? state
+          : [state];
       for (const p of parts) {
         if (isDict(p)) for (const [k, v] of p) obj.dict.set(k, v);
         else if (p !== null) obj.state = p;
       }
       if (obj.className === 'joblib.numpy_pickle.NumpyArrayWrapper') {
-        if (!this.options.joblib) throw new ModelFormatError('a joblib NumpyArrayWrapper outside a joblib file');
+        if (!this.options.joblib)
+          throw new ModelFormatError('a joblib NumpyArrayWrapper outside a joblib file');
         this.stack[this.stack.length - 1] = this.readWrappedArray(obj);
       } else if (obj.className === 'joblib.numpy_pickle.NDArrayWrapper') {
-        throw new UnsupportedModelError('joblib file from joblib < 0.10 (arrays in separate .npy files) is not supported');
+        throw new UnsupportedModelError(
+          'joblib file from joblib < 0.10 (arrays in separate .npy files) is not supported',
+        );
       }
     } else {
       throw new ModelFormatError(`pickle BUILD on ${describe(obj)}`);
@@ -349,7 +379,8 @@ class Unpickler {
       const nested = new Unpickler(this.data, this.pos, this.options);
       const inner = nested.load();
       this.pos = nested.pos;
-      if (!(inner instanceof NdArray)) throw new ModelFormatError(`joblib object array is ${describe(inner)}`);
+      if (!(inner instanceof NdArray))
+        throw new ModelFormatError(`joblib object array is ${describe(inner)}`);
       return inner;
     }
     const alignment = w.dict.get('numpy_array_alignment_bytes');
@@ -361,11 +392,13 @@ class Unpickler {
 
   // ---- helpers ----
   private args(v: unknown): readonly unknown[] {
-    if (!Array.isArray(v)) throw new ModelFormatError(`pickle call arguments are ${describe(v)}, not a tuple`);
+    if (!Array.isArray(v))
+      throw new ModelFormatError(`pickle call arguments are ${describe(v)}, not a tuple`);
     return v;
   }
   private list(v: unknown): unknown[] {
-    if (!Array.isArray(v) || Object.isFrozen(v)) throw new ModelFormatError(`pickle APPEND on ${describe(v)}`);
+    if (!Array.isArray(v) || Object.isFrozen(v))
+      throw new ModelFormatError(`pickle APPEND on ${describe(v)}`);
     return v;
   }
   private dict(v: unknown): Map<unknown, unknown> {
@@ -377,7 +410,8 @@ class Unpickler {
     this.memo.set(i, v);
   }
   private get(i: number): unknown {
-    if (!this.memo.has(i)) throw new ModelFormatError(`pickle refers to memo entry ${i}, which was never stored`);
+    if (!this.memo.has(i))
+      throw new ModelFormatError(`pickle refers to memo entry ${i}, which was never stored`);
     return this.memo.get(i);
   }
   private pop(): unknown {
@@ -395,7 +429,8 @@ class Unpickler {
     return this.stack.splice(m);
   }
   private advance(n: number): number {
-    if (this.pos + n > this.data.length) throw new TruncatedModelError('pickle stream ends early (truncated file?)');
+    if (this.pos + n > this.data.length)
+      throw new TruncatedModelError('pickle stream ends early (truncated file?)');
     const at = this.pos;
     this.pos += n;
     return at;
@@ -416,7 +451,8 @@ class Unpickler {
   private len64(): number {
     const at = this.advance(8);
     const n = this.view.getUint32(at, true) + this.view.getUint32(at + 4, true) * 4294967296;
-    if (n > this.data.length - this.pos) throw new TruncatedModelError('pickle stream ends early (truncated file?)');
+    if (n > this.data.length - this.pos)
+      throw new TruncatedModelError('pickle stream ends early (truncated file?)');
     return n;
   }
   private long(n: number): number | bigint {
@@ -454,7 +490,8 @@ function intFromText(s: string): number | bigint {
 
 function unquote(s: string): string {
   const q = s[0];
-  if ((q !== "'" && q !== '"') || s[s.length - 1] !== q) throw new ModelFormatError('pickle STRING is not quoted');
+  if ((q !== "'" && q !== '"') || s[s.length - 1] !== q)
+    throw new ModelFormatError('pickle STRING is not quoted');
   return s.slice(1, -1).replace(/\\(x[0-9a-fA-F]{2}|.)/g, (_m, e: string) => {
     if (e[0] === 'x') return String.fromCharCode(Number.parseInt(e.slice(1), 16));
     return ({ n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"' } as Record<string, string>)[e] ?? e;

@@ -7,9 +7,9 @@
 //   MaxAbsScaler: x / scale_[j].
 import { UnsupportedModelError } from '../../errors/grove-error.js';
 import { arrayAttr } from '../estimators/attributes.js';
-import { NdArray } from '../pickle/numpy-array.js';
-import { type PyObject, asNumber, attr } from '../pickle/py-values.js';
 import type { DenseStep } from '../linear/linear-spec.js';
+import { NdArray } from '../pickle/numpy-array.js';
+import { asNumber, attr, type PyObject } from '../pickle/py-values.js';
 
 export const DENSE_STEPS = ['SimpleImputer', 'StandardScaler', 'MinMaxScaler', 'MaxAbsScaler'];
 
@@ -27,11 +27,15 @@ export function denseStep(s: PyObject): FittedStep {
   switch (s.shortName) {
     case 'SimpleImputer': {
       const mv = attr(s, 'missing_values');
-      if (!(typeof mv === 'number' && Number.isNaN(mv))) throw new UnsupportedModelError('SimpleImputer is supported with missing_values=NaN only');
-      if (attr(s, 'add_indicator') === true) throw new UnsupportedModelError('SimpleImputer(add_indicator=True) is not supported');
+      if (!(typeof mv === 'number' && Number.isNaN(mv)))
+        throw new UnsupportedModelError('SimpleImputer is supported with missing_values=NaN only');
+      if (attr(s, 'add_indicator') === true)
+        throw new UnsupportedModelError('SimpleImputer(add_indicator=True) is not supported');
       const stats = arrayAttr(s, 'statistics_').toFloat64();
       if (stats.some(Number.isNaN) && attr(s, 'keep_empty_features') !== true) {
-        throw new UnsupportedModelError('SimpleImputer dropped all-missing features; this layout is not supported');
+        throw new UnsupportedModelError(
+          'SimpleImputer dropped all-missing features; this layout is not supported',
+        );
       }
       return { spec: { type: 'impute', hasA: true, hasB: false }, a: stats, b: null };
     }
@@ -46,12 +50,22 @@ export function denseStep(s: PyObject): FittedStep {
         attr(s, 'clip') === true && Array.isArray(range)
           ? ([asNumber(range[0], 'feature_range'), asNumber(range[1], 'feature_range')] as [number, number])
           : null;
-      return { spec: { type: 'minmax', hasA: true, hasB: true, clip }, a: arrayAttr(s, 'scale_').toFloat64(), b: arrayAttr(s, 'min_').toFloat64() };
+      return {
+        spec: { type: 'minmax', hasA: true, hasB: true, clip },
+        a: arrayAttr(s, 'scale_').toFloat64(),
+        b: arrayAttr(s, 'min_').toFloat64(),
+      };
     }
     case 'MaxAbsScaler':
-      return { spec: { type: 'maxabs', hasA: true, hasB: false }, a: arrayAttr(s, 'scale_').toFloat64(), b: null };
+      return {
+        spec: { type: 'maxabs', hasA: true, hasB: false },
+        a: arrayAttr(s, 'scale_').toFloat64(),
+        b: null,
+      };
     default:
-      throw new UnsupportedModelError(`pipeline step ${s.shortName} is not supported (supported: ${DENSE_STEPS.join(', ')})`);
+      throw new UnsupportedModelError(
+        `pipeline step ${s.shortName} is not supported (supported: ${DENSE_STEPS.join(', ')})`,
+      );
   }
 }
 

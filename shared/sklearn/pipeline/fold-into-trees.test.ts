@@ -51,8 +51,16 @@ describe('folding dense steps into tree thresholds', () => {
     for (let trial = 0; trial < 200; trial++) {
       const steps: FittedStep[] = [
         { spec: { type: 'impute', hasA: true, hasB: false }, a: Float64Array.of(rand() * 4 - 2), b: null },
-        { spec: { type: 'standard', hasA: true, hasB: true }, a: Float64Array.of(rand() * 10 - 5), b: Float64Array.of(0.01 + rand() * 3) },
-        { spec: { type: 'minmax', hasA: true, hasB: true, clip: trial % 3 === 0 ? [0, 1] : null }, a: Float64Array.of(0.1 + rand()), b: Float64Array.of(rand() - 0.5) },
+        {
+          spec: { type: 'standard', hasA: true, hasB: true },
+          a: Float64Array.of(rand() * 10 - 5),
+          b: Float64Array.of(0.01 + rand() * 3),
+        },
+        {
+          spec: { type: 'minmax', hasA: true, hasB: true, clip: trial % 3 === 0 ? [0, 1] : null },
+          a: Float64Array.of(0.1 + rand()),
+          b: Float64Array.of(rand() - 0.5),
+        },
       ];
       const precision = trial % 2 ? 'f32' : 'f64';
       const t = rand() * 4 - 2;
@@ -64,7 +72,12 @@ describe('folding dense steps into tree thresholds', () => {
         for (const s of steps) v = applyStep(s, 0, v);
         return precision === 'f32' ? Math.fround(v) : v;
       };
-      const probes = [xStar, Math.abs(xStar) < 1e300 ? xStar * (1 + 1e-16) + 1e-300 : xStar, rand() * 40 - 20, rand() * 1e-3];
+      const probes = [
+        xStar,
+        Math.abs(xStar) < 1e300 ? xStar * (1 + 1e-16) + 1e-300 : xStar,
+        rand() * 40 - 20,
+        rand() * 1e-3,
+      ];
       const buf = new Float64Array(1);
       const bits = new BigInt64Array(buf.buffer);
       if (Number.isFinite(xStar)) {
@@ -73,7 +86,8 @@ describe('folding dense steps into tree thresholds', () => {
         probes.push(buf[0]!);
       }
       // Infinite inputs are outside the contract: scikit-learn's imputer and scalers reject them.
-      for (const x of probes.filter(Number.isFinite)) expect([trial, x, x <= xStar]).toEqual([trial, x, h(x) <= t]);
+      for (const x of probes.filter(Number.isFinite))
+        expect([trial, x, x <= xStar]).toEqual([trial, x, h(x) <= t]);
       // NaN is imputed, so it goes where the statistic goes.
       expect(folded.trees[0]!.defaultLeft[0] === 1).toBe(h(Number.NaN) <= t);
     }

@@ -9,7 +9,7 @@
 // Only numeric nodes fold; an ensemble with categorical splits behind scalers is refused.
 import { UnsupportedModelError } from '../../errors/grove-error.js';
 import type { TreeEnsembleIR, TreeIR } from '../../model/trees/tree-ir.js';
-import { type FittedStep, applyStep } from './dense-steps.js';
+import { applyStep, type FittedStep } from './dense-steps.js';
 
 const f64 = new Float64Array(1);
 const i64 = new BigInt64Array(f64.buffer);
@@ -56,7 +56,8 @@ export function foldStepsIntoTrees(ir: TreeEnsembleIR, steps: FittedStep[]): Tre
     const defaultLeft = t.defaultLeft.slice();
     for (let i = 0; i < t.left.length; i++) {
       if (t.left[i]! < 0) continue;
-      if (t.catOffset[i]! >= 0) throw new UnsupportedModelError('categorical tree splits behind pipeline scalers are not supported');
+      if (t.catOffset[i]! >= 0)
+        throw new UnsupportedModelError('categorical tree splits behind pipeline scalers are not supported');
       const j = t.feature[i]!;
       const thr = t.threshold[i]!;
       const key = `${j}:${thr}`;

@@ -11,7 +11,8 @@ export function readDenseRows(dir: string): { names: string[]; rows: number; dat
   const data = new Float64Array((lines.length - 1) * names.length);
   for (let r = 1; r < lines.length; r++) {
     const cells = lines[r]!.split(',');
-    for (let c = 0; c < names.length; c++) data[(r - 1) * names.length + c] = cells[c] === '' ? Number.NaN : Number(cells[c]);
+    for (let c = 0; c < names.length; c++)
+      data[(r - 1) * names.length + c] = cells[c] === '' ? Number.NaN : Number(cells[c]);
   }
   return { names, rows: lines.length - 1, data };
 }
@@ -23,7 +24,10 @@ export function readNamedRows(dir: string): Record<string, unknown>[] {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-export function readExpected(dir: string, file: 'pred.csv' | 'raw.csv'): { cols: number; values: Float64Array } | null {
+export function readExpected(
+  dir: string,
+  file: 'pred.csv' | 'raw.csv',
+): { cols: number; values: Float64Array } | null {
   const p = join(dir, file);
   if (!existsSync(p)) return null;
   const lines = readFileSync(p, 'utf8').trim().split('\n');

@@ -152,7 +152,9 @@ export class LoadRecorder {
   build(meta: ReportMeta, durationS: number): LoadReport {
     const lat = this.latency.subarray(0, this.count);
     const summary = summarize(lat);
-    const seconds = Math.max(1, Math.ceil(durationS));
+    // Whole seconds; responses in a trailing fraction (in-flight ones finishing after the
+    // scheduled end) count in the last second rather than forming a misleading near-empty one.
+    const seconds = Math.max(1, Math.round(durationS));
     const perSecond: number[][] = Array.from({ length: seconds }, () => []);
     for (let i = 0; i < this.count; i++) perSecond[Math.min(seconds, this.second[i]!) - 1]!.push(lat[i]!);
     const errorsPerSecond = new Array<number>(seconds).fill(0);

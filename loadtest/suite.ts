@@ -13,7 +13,7 @@ import { renderHtml, renderMarkdown, type SuiteMeta } from './suite/results-repo
 import type { ScenarioResult, SuiteSettings } from './suite/scenario-types.js';
 import { SCENARIOS } from './suite/scenarios.js';
 
-const USAGE = `usage: npm run loadtest -- [--duration S] [--connections N] [--rate R] [--slow-ms MS] [--only ${Object.keys(SCENARIOS).join(',')}] [--out DIR]
+const USAGE = `usage: npm run loadtest -- [--duration S] [--connections N] [--rate R (policies; default: half the gateway's throughput)] [--slow-ms MS] [--only ${Object.keys(SCENARIOS).join(',')}] [--out DIR]
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -40,7 +40,8 @@ async function main(argv: string[]): Promise<number> {
   const settings: SuiteSettings = {
     durationS,
     connections: Number(values.connections ?? 16),
-    policyRate: Number(values.rate ?? 400),
+    // NaN: half the gateway's closed-loop throughput measured by the peers scenario (or 200/s).
+    policyRate: values.rate === undefined ? Number.NaN : Number(values.rate),
     slowDelayMs: Number(values['slow-ms'] ?? 20),
     models: values.models ?? join(projectRoot, 'models'),
     only: values.only ? values.only.split(',') : [],
@@ -61,7 +62,14 @@ async function main(argv: string[]): Promise<number> {
     if (settings.only.length > 0 && !settings.only.includes(name)) continue;
     process.stderr.write(`== ${name}\n`);
     try {
-      results.push(...(await scenario(settings)));
+      const produced = await scenario(settings);
+      results.push(...produced);
+      const gateway = produced.find((r) => r.name === 'gateway + 2 workers')?.report;
+      if (Number.isNaN(settings.policyRate) && gateway) {
+        // Below saturation, so the policies differ in how they treat the slow worker, not in
+        // how the whole machine queues (the suite shares its cores with everything it starts).
+        settings.policyRate = Math.max(50, Math.round(gateway.requests_per_sec / 2 / 10) * 10);
+      }
     } catch (err) {
       process.stderr.write(`${name} failed: ${(err as Error).message}\n`);
       results.push({

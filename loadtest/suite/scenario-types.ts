@@ -22,7 +22,7 @@ export interface SuiteSettings {
   /** Seconds per load run. */
   durationS: number;
   connections: number;
-  /** Fixed rate for the policy scenario (requests/s). */
+  /** Fixed rate for the policy scenario (requests/s); NaN = derived from the peers scenario. */
   policyRate: number;
   /** Added latency of the slow worker, ms. */
   slowDelayMs: number;

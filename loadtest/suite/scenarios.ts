@@ -153,7 +153,7 @@ export async function policiesScenario(s: SuiteSettings): Promise<ScenarioResult
       try {
         const o = loadOptions(s, gw.url, {
           version: '1',
-          rate: s.policyRate,
+          rate: Number.isNaN(s.policyRate) ? 200 : s.policyRate,
           connections: Math.max(s.connections, 32),
         });
         results.push({

@@ -52,3 +52,31 @@ describe('groupedBarChart', () => {
     expect(svg).toContain('no data');
   });
 });
+
+describe('groupedBarChart category labels', () => {
+  it('wraps names wider than their group onto several lines and keeps short ones on one', () => {
+    const categories = [
+      'gateway + 2 workers',
+      'policy least-outstanding',
+      'a',
+      'b',
+      'c',
+      'd',
+      'e',
+      'f',
+      'g',
+      'h',
+    ];
+    const svg = groupedBarChart({
+      title: 't',
+      width: 640,
+      categories,
+      series: [{ name: 's', values: categories.map(() => 1) }],
+    });
+    assertWellFormed(svg);
+    expect(svg).toContain('<tspan');
+    expect(svg).toMatch(/<tspan[^>]*>gateway<\/tspan>/);
+    expect(svg).toMatch(/<tspan[^>]*>workers<\/tspan>/);
+    expect(svg).toMatch(/>a<\/text>/);
+  });
+});

@@ -1,6 +1,16 @@
 // Grouped bar chart: categories along x (e.g. load-test scenarios), one bar per series in each
 // group (e.g. p50 / p90 / p99 latency, or grove vs nginx requests/s).
-import { type ChartBase, legend, noData, plotArea, titleText, xAxis, yAxis } from './frame.js';
+import {
+  type ChartBase,
+  LINE_HEIGHT,
+  legend,
+  noData,
+  plotArea,
+  titleText,
+  wrapLabel,
+  xAxis,
+  yAxis,
+} from './frame.js';
 import { extent, linearScale } from './scale.js';
 import { escapeXml, formatNumber, px, seriesColor, svgOpen } from './svg.js';
 
@@ -29,11 +39,14 @@ export function groupedBarChart(options: GroupedBarChartOptions): string {
   const [v0, v1] = extent(options.series.flatMap((s) => s.values));
   if (options.categories.length === 0 || Number.isNaN(v0)) return out + noData(width, height) + '</svg>';
 
+  const groupWidth = (area.right - area.left) / options.categories.length;
+  // Category names wrap onto several lines when they are wider than their group (7 px a character).
+  const labelLines = options.categories.map((c) => wrapLabel(c, Math.max(4, Math.floor(groupWidth / 7))));
+  area.bottom -= (Math.max(...labelLines.map((l) => l.length)) - 1) * LINE_HEIGHT;
   const ys = linearScale(Math.min(0, v0), Math.max(0, v1), area.bottom, area.top);
   const format = options.formatY ?? formatNumber;
   out += yAxis(ys, area, options.yLabel, options.formatY);
 
-  const groupWidth = (area.right - area.left) / options.categories.length;
   const inner = groupWidth * 0.8;
   const barWidth = inner / Math.max(1, options.series.length);
   const showValues = options.valueLabels ?? options.categories.length * options.series.length <= 24;
@@ -60,7 +73,11 @@ export function groupedBarChart(options: GroupedBarChartOptions): string {
     out += '</g>';
   });
   out += xAxis(
-    options.categories.map((c, i) => ({ x: area.left + (i + 0.5) * groupWidth, label: c })),
+    options.categories.map((c, i) => ({
+      x: area.left + (i + 0.5) * groupWidth,
+      label: c,
+      lines: labelLines[i]!,
+    })),
     area,
     options.xLabel,
   );

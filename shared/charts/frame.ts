@@ -45,16 +45,55 @@ export function yAxis(scale: LinearScale, area: PlotArea, label?: string, format
   return out;
 }
 
-/** The x axis line, tick labels at given positions, and the axis label. */
-export function xAxis(ticks: Array<{ x: number; label: string }>, area: PlotArea, label?: string): string {
+/** Pixel height of one line of 12 px tick-label text. */
+export const LINE_HEIGHT = 13;
+
+/**
+ * Greedy word wrap of a tick label into lines of at most `maxChars` characters (a longer word
+ * keeps its own line): long category names would otherwise run into their neighbours.
+ */
+export function wrapLabel(label: string, maxChars: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of label.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > maxChars) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line || lines.length === 0) lines.push(line);
+  return lines;
+}
+
+/**
+ * The x axis line, tick labels at given positions (`lines` = a label wrapped onto several lines),
+ * and the axis label under the tallest tick label.
+ */
+export function xAxis(
+  ticks: Array<{ x: number; label: string; lines?: string[] }>,
+  area: PlotArea,
+  label?: string,
+): string {
   let out = `<line x1="${area.left}" x2="${area.right}" y1="${area.bottom}" y2="${area.bottom}" stroke="#888"/>`;
+  let maxLines = 1;
   for (const t of ticks) {
     const x = px(t.x);
+    const lines = t.lines ?? [t.label];
+    maxLines = Math.max(maxLines, lines.length);
     out += `<line x1="${x}" x2="${x}" y1="${area.bottom}" y2="${area.bottom + 4}" stroke="#888"/>`;
-    out += `<text x="${x}" y="${area.bottom + 16}" text-anchor="middle" fill="#444">${escapeXml(t.label)}</text>`;
+    if (lines.length === 1) {
+      out += `<text x="${x}" y="${area.bottom + 16}" text-anchor="middle" fill="#444">${escapeXml(lines[0]!)}</text>`;
+    } else {
+      out += `<text x="${x}" y="${area.bottom + 16}" text-anchor="middle" fill="#444">`;
+      lines.forEach((l, i) => {
+        out += `<tspan x="${x}" dy="${i === 0 ? 0 : LINE_HEIGHT}">${escapeXml(l)}</tspan>`;
+      });
+      out += '</text>';
+    }
   }
   if (label) {
-    out += `<text x="${px((area.left + area.right) / 2)}" y="${area.bottom + 32}" text-anchor="middle" fill="#222">${escapeXml(label)}</text>`;
+    const y = area.bottom + 32 + (maxLines - 1) * LINE_HEIGHT;
+    out += `<text x="${px((area.left + area.right) / 2)}" y="${y}" text-anchor="middle" fill="#222">${escapeXml(label)}</text>`;
   }
   return out;
 }

@@ -15,6 +15,7 @@ import { startGateway } from '../../gateway/gateway.js';
 import { isPolicyName } from '../../gateway/policies/policy.js';
 import { FileSplitBackend } from '../../gateway/split/split-registry.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
+import { MONITOR_CLI_OPTIONS, MONITOR_CLI_USAGE, monitoringEnv, monitoringFromArgs } from '../../worker/monitor/monitor-cli-options.js';
 import { gatewayOptionSpecs, parseGatewayCommon, waitForSignal } from './gateway.js';
 
 const USAGE = `usage: grove serve [--models DIR] [options]
@@ -23,14 +24,14 @@ const USAGE = `usage: grove serve [--models DIR] [options]
   --workers N           local worker processes (default: available parallelism)
   --threads N           predict threads per worker (default: the worker's own default)
   --spares N            booted standby workers that replace a dead one at once (default 1)
-${'' /* shared options */}${gatewayOptionSpecs.usage}`;
+${MONITOR_CLI_USAGE}${'' /* shared options */}${gatewayOptionSpecs.usage}`;
 
 export async function run(argv: string[]): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { ...gatewayOptionSpecs.options, models: { type: 'string' }, workers: { type: 'string' }, threads: { type: 'string' }, spares: { type: 'string' } },
+      options: { ...gatewayOptionSpecs.options, models: { type: 'string' }, workers: { type: 'string' }, threads: { type: 'string' }, spares: { type: 'string' }, ...MONITOR_CLI_OPTIONS },
       strict: true,
     }));
   } catch (err) {
@@ -54,6 +55,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   let common;
   try {
+    // Forked workers read their monitoring flags from the environment (cluster-worker-main.ts).
+    Object.assign(process.env, monitoringEnv(monitoringFromArgs(values)));
     common = parseGatewayCommon(values);
   } catch (err) {
     process.stderr.write(`grove serve: ${(err as Error).message}\n`);

@@ -4,6 +4,7 @@
 // when the primary goes away.
 import cluster from 'node:cluster';
 import { pino } from 'pino';
+import { monitoringFromEnv } from '../../worker/monitor/monitor-cli-options.js';
 import { startWorker } from '../../worker/start-worker.js';
 
 export interface WorkerIpcMessage {
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
   }
   const logger = pino({ name: 'grove-worker', level: process.env.GROVE_LOG_LEVEL ?? 'info' }, pino.destination(2));
   const threads = process.env.GROVE_WORKER_THREADS ? Number(process.env.GROVE_WORKER_THREADS) : undefined;
-  const worker = await startWorker({ modelsDir, port: 0, host: '127.0.0.1', exclusive: true, logger, poolThreads: threads });
+  const worker = await startWorker({ modelsDir, port: 0, host: '127.0.0.1', exclusive: true, logger, poolThreads: threads, monitoring: monitoringFromEnv(process.env) });
   const send = (m: WorkerIpcMessage) => {
     if (process.connected) process.send!(m);
   };

@@ -94,6 +94,8 @@ export function mergeMonitorResponses(responses: unknown[]): unknown {
   return {
     model_name: first.model_name,
     model_version: first.model_version,
+    // Workers of one version normally hold the same file; if not, the first one's is named.
+    sha256: typeof first.sha256 === 'string' ? first.sha256 : undefined,
     window_rows: windowRows,
     rows,
     min_rows: cfg.min_rows,

@@ -65,7 +65,7 @@ export function parsePredictRequest(
   return { input, named: null, rows, raw };
 }
 
-/** Sparse rows: objects only; values must be numbers (null = absent). */
+/** Sparse rows: objects only; values are numbers (null = absent), or strings / string lists. */
 function sparseRows(instances: unknown[]): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = new Array(instances.length);
   for (let r = 0; r < instances.length; r++) {
@@ -76,7 +76,14 @@ function sparseRows(instances: unknown[]): Record<string, unknown>[] {
     const clean: Record<string, unknown> = Object.create(null);
     for (const k in row) {
       if (!Object.hasOwn(row, k)) continue;
-      const x = numericValue((row as Record<string, unknown>)[k], r);
+      const v = (row as Record<string, unknown>)[k];
+      // DictVectorizer / FeatureHasher one-hot string values as "name=value" (sklearn): pass
+      // strings and string lists through; the model validates them (shared/sklearn/linear).
+      if (typeof v === 'string' || Array.isArray(v)) {
+        clean[k] = v;
+        continue;
+      }
+      const x = numericValue(v, r);
       if (!Number.isNaN(x)) clean[k] = x;
     }
     out[r] = clean;

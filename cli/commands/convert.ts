@@ -2,20 +2,26 @@
 // grove-binary.ts), which loads with one read straight into shared memory. Options live in one
 // table and the work in `convertModel`, so further options (a training profile, say) slot in.
 import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GroveError } from '../../shared/errors/grove-error.js';
 import { encodeGroveFile } from '../../shared/formats/grove-binary.js';
 import { loadModelFile } from '../../shared/model/load.js';
+import { profileModelFile } from '../../shared/profile/profile-model.js';
 
-const USAGE = `usage: grove convert --model IN --output OUT.grove
+const USAGE = `usage: grove convert --model IN --output OUT.grove [--profile train.csv [--label COL]]
 
   --model IN      any model file grove reads (XGBoost, LightGBM, scikit-learn, .grove)
   --output OUT    grove binary file to write
+  --profile CSV   also write the training profile (drift monitoring) as profile.json beside OUT
+  --label COL     the label column of the --profile data (left out of the features)
 `;
 
 export const CONVERT_OPTIONS = {
   model: { type: 'string' },
   output: { type: 'string' },
+  profile: { type: 'string' },
+  label: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -50,6 +56,13 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const n = await convertModel(args.model, args.output);
     process.stderr.write(`grove convert: wrote ${args.output} (${n} bytes)\n`);
+    if (args.profile) {
+      // The version folder then carries models/{m}/{v}/profile.json next to the model (DESIGN.md).
+      const profile = await profileModelFile(args.model, args.profile, { label: args.label });
+      const where = join(dirname(args.output), 'profile.json');
+      await writeFile(where, `${JSON.stringify(profile, null, 1)}\n`);
+      process.stderr.write(`grove convert: wrote ${where} (${profile.features.length} features, ${profile.rows} rows)\n`);
+    }
     return 0;
   } catch (err) {
     if (err instanceof GroveError) {

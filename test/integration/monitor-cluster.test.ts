@@ -1,0 +1,92 @@
+// The cluster view: `grove serve` with two local workers answers the monitor endpoint with the
+// merge of both workers' counts (worker/monitor/merge.ts), with the tracing headers, and passes
+// --prediction-log to its forked workers (one NDJSON file set per worker, nothing lost on stop).
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURES, fixtureRows, makeRepository, removeRepository, ROOT } from './worker-harness.js';
+
+const FIXTURE = 'xgboost/xgb-binary-100x4';
+const CLI = join(ROOT, 'dist', 'cli', 'grove.js');
+let repo: string;
+let serve: ChildProcess;
+let url: string;
+let exited: Promise<number | null>;
+const { header, rows } = fixtureRows(FIXTURE);
+
+beforeAll(async () => {
+  repo = makeRepository({ churn: { '1': FIXTURE } });
+  execFileSync(process.execPath, [CLI, 'profile', '--model', join(repo, 'churn/1/model.json'), '--data', join(FIXTURES, FIXTURE, 'test.csv'), '--output', join(repo, 'churn/1/profile.json')]);
+  serve = spawn(process.execPath, [CLI, 'serve', '--models', repo, '--port', '0', '--admin-port', '0', '--admin-token', 't', '--workers', '2', '--spares', '0', '--prediction-log', join(repo, 'plog')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  exited = new Promise((r) => serve.once('exit', (code) => r(code)));
+  let out = '';
+  serve.stderr!.resume();
+  url = await new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 45_000);
+    serve.stdout!.setEncoding('utf8');
+    serve.stdout!.on('data', (c: string) => {
+      out += c;
+      const m = /grove gateway listening on (http:\/\/\S+)/.exec(out);
+      if (m && out.includes('grove workers:')) {
+        clearTimeout(t);
+        resolve(m[1]!);
+      }
+    });
+  });
+  // Both workers must hold the version before traffic counts on both.
+  for (let i = 0; i < 300; i++) {
+    const r = await fetch(`${url}/v2/models/churn/versions/1/ready`);
+    if (r.status === 200) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+});
+
+afterAll(async () => {
+  if (serve && serve.exitCode === null) serve.kill('SIGTERM');
+  await exited;
+  if (repo) removeRepository(repo);
+});
+
+describe('monitor through the gateway', () => {
+  it('merges the workers\' windows and names the version, its sha256 and the request id', async () => {
+    const N = 300;
+    for (let i = 0; i < N; i++) {
+      const data = rows[i]!.map((v, f) => (f === 7 ? null : v));
+      const r = await fetch(`${url}/v2/models/churn/versions/1/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs: [{ name: 'input-0', shape: [1, header.length], datatype: 'FP64', data }] }),
+      });
+      expect(r.status).toBe(200);
+      await r.arrayBuffer();
+    }
+    const r = await fetch(`${url}/v2/models/churn/versions/1/monitor`, { headers: { 'x-request-id': 'cluster-view-1' } });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('x-request-id')).toBe('cluster-view-1');
+    expect(r.headers.get('x-grove-model-sha256')).toMatch(/^[0-9a-f]{64}$/);
+    const m = await r.json();
+    expect(m.model_name).toBe('churn');
+    expect(m.model_version).toBe('1');
+    expect(m.counts.workers).toBe(2);
+    expect(m.rows).toBe(N); // the sum of both workers' windows
+    expect(m.window_rows).toBe(2000);
+    const f7 = m.features.find((f: any) => f.name === 'f7');
+    expect(f7.missing_ratio).toBe(1);
+    expect(f7.alarms).toContain('missing');
+    for (const f of m.features) if (f.name !== 'f7') expect(f.alarms).not.toContain('missing');
+  });
+
+  it('writes each worker\'s prediction log and loses nothing on a graceful stop', async () => {
+    serve.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const dir = join(repo, 'plog');
+    const files = readdirSync(dir);
+    const pids = new Set(files.map((f) => f.split('-').slice(-2, -1)[0]));
+    expect(pids.size).toBe(2);
+    const records = files.flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n'));
+    expect(records.length).toBe(300);
+  });
+});

@@ -98,6 +98,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   addBatchRoutes(router, w);
 
   const active = new Set<ActiveRequest>();
+  metrics.inflightNow = () => active.size;
   let drainWaiter: (() => void) | null = null;
   const repo = repository;
 
@@ -105,7 +106,6 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     if (ctx.done) return;
     ctx.done = true;
     active.delete(ctx);
-    metrics.inflight.dec();
     const served = ctx.served as Parameters<typeof metrics.record>[0];
     metrics.record(served, ctx.route, status, (performance.now() - ctx.start) / 1000);
     if (drainWaiter !== null && active.size === 0) drainWaiter();
@@ -155,7 +155,6 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
         done: false,
       };
       active.add(ctx);
-      metrics.inflight.inc();
       let match: ReturnType<Router['find']>;
       try {
         match = router.find(req.method ?? 'GET', q === -1 ? url : url.slice(0, q));

@@ -7,7 +7,9 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { loadModelFile } from '../../shared/model/load.js';
 import { builtFile, projectRoot } from '../../shared/runtime-path.js';
+import { PredictPool } from '../pool/predict-pool.js';
 
 const FIXTURE = join(projectRoot, 'test/fixtures/xgboost/xgb-binary-100x4');
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
@@ -74,7 +76,38 @@ function batchCsv(rows: number): string {
   return out.join('\n') + '\n';
 }
 
+/**
+ * The inline/pool crossover: a pool round trip (post a task, a thread predicts one row, the answer
+ * comes back) against inline predict time per row on the same model. Below the crossover a
+ * request is cheaper inline; above it, the pool also keeps the event loop free.
+ */
+async function crossover(): Promise<void> {
+  const model = await loadModelFile(join(FIXTURE, 'model.json'));
+  const F = model.meta.numFeatures;
+  const rows = 4096;
+  const input = new Float64Array(new SharedArrayBuffer(rows * F * 8));
+  for (let i = 0; i < input.length; i++) input[i] = Math.sin(i) * 2;
+  const out = new Float64Array(new SharedArrayBuffer(rows * 8));
+  for (let i = 0; i < 50; i++) model.predict(input, rows, out);
+  let t = performance.now();
+  const reps = 100;
+  for (let i = 0; i < reps; i++) model.predict(input, rows, out);
+  const nsPerRow = ((performance.now() - t) * 1e6) / (reps * rows);
+  const pool = new PredictPool({ threads: 1 });
+  pool.register('bench', model.buffer, model.meta.featureNames);
+  for (let i = 0; i < 200; i++) await pool.predict('bench', input, 1, out, false);
+  const hops = 2000;
+  t = performance.now();
+  for (let i = 0; i < hops; i++) await pool.predict('bench', input, 1, out, false);
+  const hopUs = ((performance.now() - t) * 1000) / hops;
+  await pool.close();
+  console.log(
+    `inline predict ${nsPerRow.toFixed(0)} ns/row; pool round trip for one row ${hopUs.toFixed(1)} us -> crossover ~${Math.round((hopUs * 1000) / nsPerRow)} rows (worker default --inline-rows 256)`,
+  );
+}
+
 async function main(): Promise<void> {
+  await crossover();
   const repo = mkdtempSync(join(tmpdir(), 'grove-bench-worker-'));
   mkdirSync(join(repo, 'bench', '1'), { recursive: true });
   cpSync(join(FIXTURE, 'model.json'), join(repo, 'bench', '1', 'model.json'));

@@ -3,6 +3,7 @@
 // `inlineRowThreshold` rows (shared-memory input and output, nothing copied). Then it counts the
 // rows and tells the observers (synchronously; a throwing observer never fails the request).
 import type { Logger } from 'pino';
+import type { CounterSeries } from '../metrics/fast-series.js';
 import type { WorkerMetrics } from '../metrics/worker-metrics.js';
 import type { PredictionEvent, PredictionObserver } from '../observer.js';
 import type { PredictPool } from '../pool/predict-pool.js';
@@ -73,12 +74,12 @@ export class Predictor {
     k: number,
     raw: boolean,
   ): void {
-    let c = v.metricCache.get('rows') as { inc(n: number): void } | undefined;
+    let c = v.metricCache.get('rows') as CounterSeries | undefined;
     if (c === undefined) {
-      c = this.metrics.rows.labels(v.name, v.version);
+      c = this.metrics.rows.series_({ model: v.name, version: v.version });
       v.metricCache.set('rows', c);
     }
-    c.inc(rows);
+    c.value += rows;
     const obs = this.observers;
     if (obs.length === 0) return;
     const e: PredictionEvent = {

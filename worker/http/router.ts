@@ -81,6 +81,9 @@ function decode(s: string): string {
 export class Router {
   /** Routes bucketed by segment count, so a lookup scans only a handful. */
   private readonly bySegments = new Map<number, Route[]>();
+  /** Recent exact (method, path) matches: clients repeat the same few paths. Params are shared, read-only. */
+  private readonly cache = new Map<string, RouteMatch>();
+  private static readonly CACHE_SIZE = 512;
 
   add(method: string, pattern: string, handler: RouteHandler, name = pattern): void {
     if (!pattern.startsWith('/')) throw new Error(`route pattern must start with '/': ${pattern}`);
@@ -91,10 +94,20 @@ export class Router {
     // Literal routes win over param routes with the same shape (e.g. /v2/models/x vs /v2/{...}).
     list.push(route);
     list.sort((a, b) => literalCount(b) - literalCount(a));
+    this.cache.clear();
   }
 
   /** Finds the handler for a path (no query string); throws 404 / 405 GroveErrors. */
   find(method: string, path: string): RouteMatch {
+    const key = method + path;
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit;
+    const m = this.match(method, path);
+    if (this.cache.size < Router.CACHE_SIZE) this.cache.set(key, m);
+    return m;
+  }
+
+  private match(method: string, path: string): RouteMatch {
     const parts = path.split('/');
     // parts[0] is '' for an absolute path; a trailing slash (except '/') is ignored: '/v2/' = '/v2'.
     let n = parts.length - 1;

@@ -6,50 +6,43 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { LoadedVersion } from '../repository/loaded-version.js';
+import { type CounterSeries, FastCounter, FastHistogram, type HistogramSeries } from './fast-series.js';
 import type { ModelRepository } from '../repository/model-repository.js';
 
 const STATES = ['LOADING', 'READY', 'FAILED', 'UNLOADING'] as const;
 
 interface Children {
-  count: { inc(v?: number): void };
-  latency: { observe(v: number): void };
+  count: CounterSeries;
+  latency: HistogramSeries;
 }
 
 export class WorkerMetrics {
   readonly registry = new Registry();
-  readonly requests: Counter<'model' | 'version' | 'route' | 'code'>;
-  readonly latency: Histogram<'model' | 'version' | 'route' | 'code'>;
-  readonly rows: Counter<'model' | 'version'>;
+  readonly requests: FastCounter;
+  readonly latency: FastHistogram;
+  readonly rows: FastCounter;
   readonly loads: Counter<'model' | 'version'>;
   readonly loadFailures: Counter<'model' | 'version'>;
-  readonly inflight: Gauge;
+  /** Requests being served (read at scrape time). */
+  inflightNow: () => number = () => 0;
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   private readonly plain = new Map<string, Children>();
 
   constructor(repository: () => ModelRepository | null) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.requests = new Counter({
-      name: 'grove_worker_requests_total',
-      help: 'HTTP requests answered, by model, version, route and status code',
-      labelNames: ['model', 'version', 'route', 'code'],
-      registers,
-    });
-    this.latency = new Histogram({
-      name: 'grove_worker_request_duration_seconds',
-      help: 'Time from request arrival to the end of the response, by model, version, route and status code',
-      labelNames: ['model', 'version', 'route', 'code'],
-      buckets: [
-        0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
-      ],
-      registers,
-    });
-    this.rows = new Counter({
-      name: 'grove_worker_rows_predicted_total',
-      help: 'Rows predicted, by model and version',
-      labelNames: ['model', 'version'],
-      registers,
-    });
+    this.requests = new FastCounter(
+      'grove_worker_requests_total',
+      'HTTP requests answered, by model, version, route and status code',
+      this.registry,
+    );
+    this.latency = new FastHistogram(
+      'grove_worker_request_duration_seconds',
+      'Time from request arrival to the end of the response, by model, version, route and status code',
+      [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      this.registry,
+    );
+    this.rows = new FastCounter('grove_worker_rows_predicted_total', 'Rows predicted, by model and version', this.registry);
     this.loads = new Counter({
       name: 'grove_worker_model_loads_total',
       help: 'Model versions loaded (including swaps of a rewritten file)',
@@ -62,10 +55,14 @@ export class WorkerMetrics {
       labelNames: ['model', 'version'],
       registers,
     });
-    this.inflight = new Gauge({
+    const self = this;
+    new Gauge({
       name: 'grove_worker_inflight_requests',
       help: 'Requests being served',
       registers,
+      collect() {
+        this.set(self.inflightNow());
+      },
     });
     this.loopDelay.enable();
     const loop = this.loopDelay;
@@ -138,16 +135,14 @@ export class WorkerMetrics {
         if (this.plain.size < 1000) this.plain.set(key, c);
       }
     }
-    c.count.inc();
-    c.latency.observe(seconds);
+    c.count.value++;
+    this.latency.observe(c.latency, seconds);
   }
 
   private children(model: string, version: string, route: string, status: number): Children {
     const code = String(status);
-    return {
-      count: this.requests.labels(model, version, route, code),
-      latency: this.latency.labels(model, version, route, code),
-    };
+    const labels = { model, version, route, code };
+    return { count: this.requests.series_(labels), latency: this.latency.series_(labels) };
   }
 
   close(): void {

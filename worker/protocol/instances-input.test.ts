@@ -61,8 +61,9 @@ describe('parsePredictRequest', () => {
 
   it('passes named rows through for sparse models', () => {
     const sv = fakeVersion(0, { sparse: true });
-    const p = parsePredictRequest({ instances: [{ w1: 1, w2: null, w3: 'NaN' }] }, sv, 10, 5);
+    const p = parsePredictRequest({ instances: [{ w1: 1, w2: null, city: 'Paris' }] }, sv, 10, 5);
     expect(p.input).toBeNull();
-    expect({ ...p.named![0] }).toEqual({ w1: 1 });
+    // null is absent; strings pass through (DictVectorizer one-hots them as name=value).
+    expect({ ...p.named![0] }).toEqual({ w1: 1, city: 'Paris' });
   });
 });

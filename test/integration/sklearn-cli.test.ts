@@ -1,7 +1,8 @@
 // `grove predict` (node dist/cli/grove.js) on scikit-learn files: every fixture from both
 // model.joblib and model.pkl and every derived model reproduces pred.csv (and raw.csv with --raw)
 // within 1e-6; a pickle that tries to run a command is refused with GROVE_ERR_UNSAFE_PICKLE and
-// the command never runs; other compressors and truncated files fail with their typed codes.
+// the command never runs; other compressors and truncated files fail with their typed codes; a
+// worker serves sparse pipelines by feature name, string values one-hot encoded.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { builtFile } from '../../shared/runtime-path.js';
+import { makeRepository, removeRepository, startWorkerProcess } from './worker-harness.js';
 
 const run = promisify(execFile);
 const GROVE = builtFile('cli/grove.js');
@@ -120,5 +122,60 @@ describe('grove predict refuses hostile and broken scikit-learn files', () => {
     const res = await grove('predict', '--model', file, '--input', input);
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/GROVE_ERR_(UNSUPPORTED_MODEL|UNKNOWN_FORMAT)/);
+  });
+});
+
+describe('a grove worker serves scikit-learn models by feature name', () => {
+  it('sparse pipelines take string values (name=value one-hot) and dense models named rows', async () => {
+    const repo = makeRepository({
+      hasher: { '1': 'derived-sklearn/sk-sparse-hasher-logistic' },
+      dict: { '1': 'sklearn/sk-sparse-dictvectorizer-logistic' },
+      hgb: { '1': 'sklearn/sk-hist-gbdt' },
+    });
+    const worker = await startWorkerProcess(repo, ['--threads', '1']);
+    try {
+      for (const [model, fixture] of [
+        ['hasher', 'derived-sklearn/sk-sparse-hasher-logistic'],
+        ['dict', 'sklearn/sk-sparse-dictvectorizer-logistic'],
+      ] as const) {
+        const dir = join(FIXTURES, fixture);
+        const rows = readFileSync(join(dir, 'test.ndjson'), 'utf8')
+          .trim()
+          .split('\n')
+          .slice(0, 50)
+          .map((l) => JSON.parse(l));
+        const res = await fetch(`${worker.url}/v1/models/${model}:predict`, {
+          method: 'POST',
+          body: JSON.stringify({ instances: rows }),
+        });
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as { predictions: number[][] };
+        const expected = parse(readFileSync(join(dir, 'pred.csv'), 'utf8')).subarray(0, 100);
+        expect(maxRelDiff(Float64Array.from(body.predictions.flat()), expected)).toBeLessThan(1e-6);
+      }
+      // Dense model, named features: a missing name is a missing value.
+      const csv = readFileSync(join(FIXTURES, 'sklearn/sk-hist-gbdt/test.csv'), 'utf8').trim().split('\n');
+      const names = csv[0]!.split(',');
+      const instances = csv.slice(1, 21).map((l) => {
+        const row: Record<string, number> = {};
+        l.split(',').forEach((v, i) => {
+          if (v !== '') row[names[i]!] = Number(v);
+        });
+        return row;
+      });
+      const res = await fetch(`${worker.url}/v1/models/hgb:predict`, {
+        method: 'POST',
+        body: JSON.stringify({ instances }),
+      });
+      const body = (await res.json()) as { predictions: number[][] };
+      const expected = parse(readFileSync(join(FIXTURES, 'sklearn/sk-hist-gbdt/pred.csv'), 'utf8')).subarray(
+        0,
+        40,
+      );
+      expect(maxRelDiff(Float64Array.from(body.predictions.flat()), expected)).toBeLessThan(1e-6);
+    } finally {
+      await worker.stop();
+      removeRepository(repo);
+    }
   });
 });

@@ -7,7 +7,7 @@ import type { PredictionEvent } from '../observer.js';
 import { ALARM_KINDS, type AlarmKind, alarmChecks, nextAlarmState } from './alarm-rules.js';
 import { type ColumnCounts, type ColumnStats, columnStats } from './column-stats.js';
 import type { MonitorConfig } from './monitor-config.js';
-import { CODE_SKIP, type ColumnSpec, KIND_CATEGORICAL, KIND_NONE, KIND_NUMERIC, WindowCounts } from './window-counts.js';
+import { type ColumnSpec, KIND_CATEGORICAL, KIND_NONE, KIND_NUMERIC, WindowCounts } from './window-counts.js';
 
 export interface AlarmTransition {
   model: string;
@@ -118,16 +118,8 @@ export class VersionMonitor {
     const K = e.numOutputs;
     const k = this.outputIndex < K ? this.outputIndex : 0;
     const out = e.output;
-    for (let r = 0; r < e.rows; r++) {
-      const base = w.beginRow();
-      if (input !== null) {
-        const off = r * F;
-        for (let f = 0; f < F; f++) w.set(base, f, w.code(f, input[off + f]!));
-      } else {
-        for (let f = 0; f < F; f++) w.set(base, f, CODE_SKIP);
-      }
-      w.set(base, F, e.raw || K === 0 ? CODE_SKIP : w.code(F, out[r * K + k]!));
-    }
+    const skipOut = e.raw || K === 0;
+    for (let r = 0; r < e.rows; r++) w.addRow(input, r * F, F, skipOut ? 0 : out[r * K + k]!, skipOut);
   }
 
   /** Rows ever observed (changes whenever observe ran). */

@@ -108,6 +108,45 @@ export class WindowCounts {
     return base;
   }
 
+  /**
+   * Adds one row: `F` feature values from `input` at `off` (input null = not counted), then the
+   * output value in column F (`skipOutput` = not counted). The whole row in one loop over locals:
+   * this is the only monitoring work a request pays for.
+   */
+  addRow(input: Float64Array | null, off: number, F: number, output: number, skipOutput: boolean): void {
+    const C = this.columns;
+    const ring = this.ring;
+    const counts = this.counts;
+    const offsets = this.offsets;
+    const missing = this.missing;
+    const nonfinite = this.nonfinite;
+    const skipped = this.skipped;
+    const base = this.pos * C;
+    if (this.filled === this.window) {
+      for (let c = 0; c < C; c++) {
+        const old = ring[base + c]!;
+        if (old < CODE_SKIP) counts[offsets[c]! + old]!--;
+        else if (old === CODE_MISSING) missing[c]!--;
+        else if (old === CODE_NONFINITE) nonfinite[c]!--;
+        else skipped[c]!--;
+      }
+    } else {
+      this.filled++;
+    }
+    this.pos = this.pos + 1 === this.window ? 0 : this.pos + 1;
+    this.total++;
+    for (let c = 0; c <= F; c++) {
+      let code: number;
+      if (c === F) code = skipOutput ? CODE_SKIP : this.code(c, output);
+      else code = input === null ? CODE_SKIP : this.code(c, input[off + c]!);
+      ring[base + c] = code;
+      if (code < CODE_SKIP) counts[offsets[c]! + code]!++;
+      else if (code === CODE_MISSING) missing[c]!++;
+      else if (code === CODE_NONFINITE) nonfinite[c]!++;
+      else skipped[c]!++;
+    }
+  }
+
   /** Records column c of the row begun at `base`. Every column must be set for every row. */
   set(base: number, c: number, code: number): void {
     this.ring[base + c] = code;

@@ -23,7 +23,11 @@ const MODELS: Record<string, string> = {
   lgb: 'lightgbm/lgb-binary-100x4',
   lgbmulti: 'lightgbm/lgb-multiclass',
   named: 'xgboost/xgb-binary-500x8',
+  skgb: 'sklearn/sk-gbdt-multiclass',
+  skrf: 'sklearn/sk-random-forest',
+  sklog: 'sklearn/sk-logistic',
 };
+const SPARSE = 'sklearn/sk-sparse-dictvectorizer-logistic';
 const NAMES = [
   'age',
   'plan',
@@ -40,7 +44,10 @@ let repo: string;
 let w: WorkerProcess;
 
 beforeAll(async () => {
-  repo = makeRepository(Object.fromEntries(Object.entries(MODELS).map(([m, f]) => [m, { '1': f }])));
+  repo = makeRepository({
+    ...Object.fromEntries(Object.entries(MODELS).map(([m, f]) => [m, { '1': f }])),
+    sparse: { '1': SPARSE },
+  });
   writeFileSync(
     join(repo, 'named', 'config.json'),
     JSON.stringify({ features: NAMES, monitor: { window_rows: 10 } }),
@@ -109,6 +116,34 @@ describe('worker API against the fixtures', () => {
       expectRowsClose(got, pred.slice(0, 300));
     });
   }
+
+  it('a sparse DictVectorizer pipeline takes named rows (v1 and NDJSON batch) and matches the library', async () => {
+    const rows = readFileSync(join(FIXTURES, SPARSE, 'test.ndjson'), 'utf8')
+      .trim()
+      .split('\n');
+    const pred = readFileSync(join(FIXTURES, SPARSE, 'pred.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(',').map(Number));
+    const r = await postJson(`${w.url}/v1/models/sparse:predict`, {
+      instances: rows.slice(0, 100).map((l) => JSON.parse(l)),
+    });
+    expect(r.status).toBe(200);
+    expectRowsClose(r.body.predictions, pred.slice(0, 100));
+    const b = await fetch(`${w.url}/v1/models/sparse:batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson' },
+      body: rows.join('\n') + '\n',
+    });
+    expect(b.status).toBe(200);
+    const out = (await b.text())
+      .trim()
+      .split('\n')
+      .map((l) => Object.values(JSON.parse(l)) as number[]);
+    expectRowsClose(out, pred);
+    const meta = await getJson(`${w.url}/v2/models/sparse`);
+    expect(meta.body.platform).toMatch(/^sklearn_(pickle|joblib)$/);
+  });
 
   it('v1 raw margins match raw.csv', async () => {
     const { rows } = fixtureRows(MODELS.xgb!);
@@ -183,7 +218,9 @@ describe('worker API against the fixtures', () => {
     expect(server.body).toMatchObject({ name: 'grove', extensions: [] });
     expect(typeof server.body.version).toBe('string');
     const list = await getJson(`${w.url}/v2/models`);
-    expect(list.body.models.map((m: { name: string }) => m.name).sort()).toEqual(Object.keys(MODELS).sort());
+    expect(list.body.models.map((m: { name: string }) => m.name).sort()).toEqual(
+      [...Object.keys(MODELS), 'sparse'].sort(),
+    );
     expect(list.body.models[0].versions).toEqual(['1']);
     const meta = await getJson(`${w.url}/v2/models/multi`);
     expect(meta.body).toMatchObject({ name: 'multi', versions: ['1'], platform: 'xgboost_json' });

@@ -3,11 +3,12 @@
 // `grove gateway` and the tests.
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import { GroveError } from '../shared/errors/grove-error.js';
 import { Coalescer } from './forward/coalescer.js';
 import { UpstreamCaller } from './forward/upstream-call.js';
 import { adminHandler } from './http/admin-handler.js';
+import { createFastFront } from './http/fast-front.js';
 import { PublicHandler } from './http/public-handler.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { createPolicy } from './policies/create-policy.js';
@@ -109,9 +110,12 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     unhealthyThreshold: 2,
   });
 
+  // node:http serves what the fast front hands over (every route but POST predict/infer with a
+  // Content-Length body); it never listens itself.
   const server = createServer({ keepAliveTimeout: 65_000 }, handler.handle);
-  await listen(server, opts.port ?? 8080, host);
-  const port = (server.address() as AddressInfo).port;
+  const front = createFastFront(handler, server, opts.bodyLimit ?? 64 * 1024 * 1024);
+  await listen(front.server, opts.port ?? 8080, host);
+  const port = (front.server.address() as AddressInfo).port;
   let admin: Server | null = null;
   let adminUrl: string | null = null;
   if (wantAdmin) {
@@ -119,7 +123,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     try {
       await listen(admin, opts.adminPort ?? 8081, adminHost);
     } catch (err) {
-      server.close();
+      front.server.close();
       throw err;
     }
     adminUrl = `http://${fmtHost(adminHost)}:${(admin.address() as AddressInfo).port}`;
@@ -138,7 +142,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     server,
     async close() {
       health.stop();
-      await Promise.all([closeServer(server), admin ? closeServer(admin) : undefined]);
+      await Promise.all([front.close(), admin ? closeServer(admin) : undefined]);
       await workers.close();
     },
   };
@@ -148,7 +152,7 @@ function fmtHost(h: string): string {
   return h.includes(':') ? `[${h}]` : h;
 }
 
-function listen(s: Server, port: number, host: string): Promise<void> {
+function listen(s: Server | NetServer, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     s.once('error', reject);
     s.listen(port, host, () => {

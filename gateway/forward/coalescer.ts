@@ -7,8 +7,8 @@
 // A merged call that fails as a whole is retried once elsewhere (UpstreamCaller); a merged answer
 // that is not 200 (say one client's row is invalid) is re-sent per client, so every client gets
 // exactly the answer the worker would give its own request.
-import type { ServerResponse } from 'node:http';
 import { toGroveError } from '../../shared/errors/grove-error.js';
+import type { Reply } from '../http/reply.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { WorkerSet } from '../upstream/worker-set.js';
 import { KIND_PREDICT, mergeBody, maxAbsDiff, type RowsPart, type SplitAnswer, splitAnswer } from './predict-codec.js';
@@ -41,7 +41,7 @@ export class ShadowPair {
 export interface Item {
   part: RowsPart;
   /** Null for a shadow copy (its answer is discarded). */
-  res: ServerResponse | null;
+  res: Reply | null;
   requestId: string;
   start: number;
   /** The client's own request, for the per-client fallback. */
@@ -131,7 +131,7 @@ export class Coalescer {
         },
       )
       .catch((err) => {
-        for (const it of items) if (it.res && !it.res.headersSent) this.failItem(it, lane.model, lane.version, toGroveError(err));
+        for (const it of items) if (it.res && !it.res.done) this.failItem(it, lane.model, lane.version, toGroveError(err));
       })
       .finally(() => {
         lane.inFlight--;

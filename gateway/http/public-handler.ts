@@ -4,7 +4,7 @@
 // (GET /v2/models, health, /metrics) are answered by the gateway; per-version fan-out routes
 // (monitor) ask every worker holding the version and merge. Everything else goes to one worker.
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import {
   GroveError,
   ModelNotFoundError,
@@ -22,7 +22,7 @@ import type { SplitRegistry } from '../split/split-registry.js';
 import type { WorkerSet } from '../upstream/worker-set.js';
 import { FAN_OUT_ROUTES, fanOut } from './fan-out.js';
 import { readBody } from './read-body.js';
-import { sendError, sendJson } from './send.js';
+import { NodeReply, type Reply, replyError, replyJson } from './reply.js';
 
 const INFER_RE = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?\/infer$/;
 const V1_RE = /^\/v1\/models\/([^/:]+)(?:\/versions\/([^/:]+))?:(predict|batch)$/;
@@ -48,6 +48,7 @@ export class PublicHandler {
   ) {}
 
   handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const reply = new NodeReply(res);
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
@@ -65,45 +66,57 @@ export class PublicHandler {
         const model = decode(m[1]!);
         const version = m[2] === undefined ? undefined : decode(m[2]);
         readBody(req, this.opts.bodyLimit).then(
-          (body) => this.predict(req, res, requestId, verb, model, version, body, query),
-          (err) => sendError(res, err, requestId),
+          (body) => this.predict(req.headers, reply, requestId, verb, model, version, body, query),
+          (err) => replyError(reply, err, requestId),
         );
         return;
       }
     } else if (req.method === 'GET' || req.method === 'HEAD') {
-      if (this.local(path, res, requestId)) return;
+      if (this.local(path, reply, requestId)) return;
     }
     readBody(req, this.opts.bodyLimit).then(
-      (body) => this.forward(req, res, requestId, path, url, body),
-      (err) => sendError(res, err, requestId),
+      (body) => this.forward(req, reply, requestId, path, url, body),
+      (err) => replyError(reply, err, requestId),
     );
   };
 
+  /** The fast front's entry for POST predict/infer (body already read); false if not such a route. */
+  handleFast(path: string, query: string, headers: IncomingHttpHeaders, body: Buffer, reply: Reply): boolean {
+    let m = INFER_RE.exec(path);
+    let verb = 'infer';
+    if (!m) {
+      m = V1_RE.exec(path);
+      if (!m || m[3] !== 'predict') return false;
+      verb = 'predict';
+    }
+    const cid = headers['x-request-id'];
+    const requestId = typeof cid === 'string' && REQUEST_ID_RE.test(cid) ? cid : randomUUID();
+    this.predict(headers, reply, requestId, verb, decode(m[1]!), m[2] === undefined ? undefined : decode(m[2]), body, query);
+    return true;
+  }
+
   /** Routes the gateway answers itself. */
-  private local(path: string, res: ServerResponse, requestId: string): boolean {
+  private local(path: string, res: Reply, requestId: string): boolean {
     switch (path) {
       case '/v2/health/live':
-        sendJson(res, 200, { live: true }, requestId);
+        replyJson(res, 200, { live: true }, requestId);
         return true;
       case '/v2/health/ready': {
         const ready = this.workers.anyUsable().length > 0;
-        sendJson(res, ready ? 200 : 503, ready ? { ready: true } : { error: 'no healthy worker', code: 'GROVE_ERR_UNAVAILABLE', ready: false }, requestId);
+        replyJson(res, ready ? 200 : 503, ready ? { ready: true } : { error: 'no healthy worker', code: 'GROVE_ERR_UNAVAILABLE', ready: false }, requestId);
         return true;
       }
       case '/v2/models': {
         const models = [...this.workers.models()]
           .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
           .map(([name, vs]) => ({ name, versions: [...vs].sort((a, b) => Number(a) - Number(b)) }));
-        sendJson(res, 200, { models }, requestId);
+        replyJson(res, 200, { models }, requestId);
         return true;
       }
       case '/metrics':
         this.metrics.registry.metrics().then(
-          (text) => {
-            res.writeHead(200, { 'content-type': this.metrics.registry.contentType, 'x-request-id': requestId });
-            res.end(text);
-          },
-          (err) => sendError(res, err, requestId),
+          (text) => res.send(200, ['content-type', this.metrics.registry.contentType, 'x-request-id', requestId], text),
+          (err) => replyError(res, err, requestId),
         );
         return true;
     }
@@ -113,23 +126,28 @@ export class PublicHandler {
       const model = decode(m[1]!);
       const version = decode(m[2]!);
       if (!this.workers.versionsOf(model)?.has(version)) {
-        sendError(res, this.workers.versionsOf(model) ? new VersionNotFoundError(model, version) : new ModelNotFoundError(model), requestId);
+        replyError(res, this.workers.versionsOf(model) ? new VersionNotFoundError(model, version) : new ModelNotFoundError(model), requestId);
         return true;
       }
       fanOut(this.workers, model, version, path, requestId).then(
         async (bodies) => {
           if (bodies.length === 0) throw new UnavailableError(`no healthy worker holds model '${model}' version ${version}`);
-          sendJson(res, 200, (await route.merge())(bodies), requestId, { 'x-grove-model-version': version });
+          const merged = (await route.merge())(bodies);
+          // The monitor's merge names the version's sha256 (DESIGN.md, Tracing: every response names it).
+          const sha = (merged as { sha256?: unknown } | null)?.sha256;
+          const trace = ['x-grove-model', model, 'x-grove-model-version', version];
+          if (typeof sha === 'string') trace.push('x-grove-model-sha256', sha);
+          replyJson(res, 200, merged, requestId, trace);
         },
-        (err) => sendError(res, err, requestId),
-      ).catch((err) => sendError(res, err, requestId));
+        (err) => replyError(res, err, requestId),
+      ).catch((err) => replyError(res, err, requestId));
       return true;
     }
     return false;
   }
 
   /** The version a request is served by, or an error. */
-  chooseVersion(req: IncomingMessage, model: string, version: string | undefined): string | GroveError {
+  chooseVersion(headers: IncomingHttpHeaders, model: string, version: string | undefined): string | GroveError {
     const known = this.workers.versionsOf(model);
     if (!known) return new ModelNotFoundError(model);
     if (version !== undefined) return known.has(version) ? version : new VersionNotFoundError(model, version);
@@ -137,7 +155,7 @@ export class PublicHandler {
     if (split) {
       let key: string | undefined;
       if (split.sticky) {
-        const h = req.headers[split.sticky];
+        const h = headers[split.sticky];
         key = Array.isArray(h) ? h[0] : h;
       }
       const v = split.choose(key, this.rng, (x) => this.workers.hasUsable(model, x));
@@ -146,10 +164,10 @@ export class PublicHandler {
     return this.workers.latestUsable(model) ?? new UnavailableError(`no healthy worker can serve model '${model}'`);
   }
 
-  private predict(req: IncomingMessage, res: ServerResponse, requestId: string, verb: string, model: string, explicit: string | undefined, body: Buffer, query: string): void {
-    const v = this.chooseVersion(req, model, explicit);
+  private predict(reqHeaders: IncomingHttpHeaders, res: Reply, requestId: string, verb: string, model: string, explicit: string | undefined, body: Buffer, query: string): void {
+    const v = this.chooseVersion(reqHeaders, model, explicit);
     if (typeof v !== 'string') {
-      sendError(res, v, requestId);
+      replyError(res, v, requestId);
       return;
     }
     const m = encodeURIComponent(model);
@@ -172,14 +190,14 @@ export class PublicHandler {
       }
     }
     this.caller
-      .call({ model, version: v }, 'POST', path, this.upstreamHeaders(req, requestId), body, 1)
+      .call({ model, version: v }, 'POST', path, this.upstreamHeaders(reqHeaders, requestId), body, 1)
       .then(
         (a) => this.respond(res, requestId, start, model, v, a, a.body, true),
         (err) => this.fail(res, requestId, start, model, v, err),
       );
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, requestId: string, path: string, url: string, body: Buffer): void {
+  private forward(req: IncomingMessage, res: Reply, requestId: string, path: string, url: string, body: Buffer): void {
     const m = MODEL_RE.exec(path);
     let model: string | null = null;
     let version: string | null = null;
@@ -187,21 +205,20 @@ export class PublicHandler {
       model = decode(m[1]!);
       version = m[2] === undefined ? null : decode(m[2]);
       const known = this.workers.versionsOf(model);
-      if (!known) return sendError(res, new ModelNotFoundError(model), requestId);
-      if (version !== null && !known.has(version)) return sendError(res, new VersionNotFoundError(model, version), requestId);
+      if (!known) return replyError(res, new ModelNotFoundError(model), requestId);
+      if (version !== null && !known.has(version)) return replyError(res, new VersionNotFoundError(model, version), requestId);
     }
     const start = performance.now();
     this.caller
-      .call({ model, version }, req.method ?? 'GET', url, this.upstreamHeaders(req, requestId), body.length ? body : null, 1)
+      .call({ model, version }, req.method ?? 'GET', url, this.upstreamHeaders(req.headers, requestId), body.length ? body : null, 1)
       .then(
         (a) => this.respond(res, requestId, start, null, null, a, a.body, true),
-        (err) => sendError(res, err, requestId),
+        (err) => replyError(res, err, requestId),
       );
   }
 
-  private upstreamHeaders(req: IncomingMessage, requestId: string): Record<string, string | string[]> {
+  private upstreamHeaders(h: IncomingHttpHeaders, requestId: string): Record<string, string | string[]> {
     const out: Record<string, string | string[]> = { 'x-request-id': requestId };
-    const h = req.headers;
     for (const k in h) {
       if (DROP.has(k)) continue;
       const v = h[k];
@@ -211,15 +228,17 @@ export class PublicHandler {
   }
 
   /** Writes an upstream answer (whole or one client's slice of a merged one). */
-  respond(res: ServerResponse, requestId: string, start: number, model: string | null, version: string | null, a: UpstreamAnswer, body: string | Buffer, passHeaders: boolean): void {
-    if (res.headersSent || res.destroyed) return;
+  respond(res: Reply, requestId: string, start: number, model: string | null, version: string | null, a: UpstreamAnswer, body: string | Buffer, passHeaders: boolean): void {
+    if (res.done) return;
     const uh = a.headers;
-    const headers: (string | string[])[] = [];
+    const headers: string[] = [];
     if (passHeaders) {
       for (const k in uh) {
         if (DROP.has(k) || k === 'date' || k === 'x-grove-model-version') continue;
         const v = uh[k];
-        if (v !== undefined) headers.push(k, v as string);
+        if (v === undefined) continue;
+        if (Array.isArray(v)) for (const x of v) headers.push(k, x);
+        else headers.push(k, v);
       }
     } else {
       headers.push('content-type', 'application/json');
@@ -230,16 +249,15 @@ export class PublicHandler {
     }
     const served = (uh['x-grove-model-version'] as string | undefined) ?? version;
     if (served) headers.push('x-grove-model-version', served);
-    headers.push('x-grove-worker', a.worker.url, 'x-request-id', requestId, 'content-length', String(typeof body === 'string' ? Buffer.byteLength(body) : body.length));
-    res.writeHead(a.status, headers as unknown as string[]);
-    res.end(body);
+    headers.push('x-grove-worker', a.worker.url, 'x-request-id', requestId);
+    res.send(a.status, headers, body);
     if (model !== null) this.metrics.observe(model, served ?? version ?? '', a.status, (performance.now() - start) / 1000);
   }
 
-  fail(res: ServerResponse, requestId: string, start: number, model: string, version: string, err: unknown): void {
+  fail(res: Reply, requestId: string, start: number, model: string, version: string, err: unknown): void {
     const g = toGroveError(err);
     this.metrics.observe(model, version, g.statusCode, (performance.now() - start) / 1000);
-    sendError(res, g, requestId);
+    replyError(res, g, requestId);
   }
 
   /** For the coalescer: one client's answer. */

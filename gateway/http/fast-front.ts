@@ -1,0 +1,218 @@
+// The public listener's fast front. node:http costs more per request than the rest of the
+// forward path together (IncomingMessage/ServerResponse objects, streams, header validation), and
+// for a gateway that must match nginx (notes/serving-peers.md) that is the budget. This front
+// parses plain HTTP/1.1 requests itself (request line, headers, Content-Length body) and answers a
+// POST to a predict/infer route with one socket write. Anything else on the connection (another
+// route, chunked bodies, Expect, Upgrade, HTTP/1.0) hands the connection, with the bytes already
+// read, to the node:http server (`server.emit('connection')`, as httpolyglot does), which then
+// serves it for good. One request per connection is in flight at a time, so pipelined requests
+// are answered in order.
+import { type Server as HttpServer, type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { PublicHandler } from './public-handler.js';
+import type { Reply } from './reply.js';
+
+const MAX_HEAD = 16 * 1024;
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+let dateText = new Date().toUTCString();
+let dateTimer: NodeJS.Timeout | null = null;
+function startDateClock(): void {
+  if (dateTimer) return;
+  dateTimer = setInterval(() => (dateText = new Date().toUTCString()), 1000);
+  dateTimer.unref();
+}
+
+class FastReply implements Reply {
+  done = false;
+  constructor(
+    private readonly conn: FastConnection,
+    private readonly close: boolean,
+  ) {}
+  send(status: number, headers: string[], body: string | Buffer): void {
+    if (this.done) return;
+    this.done = true;
+    const len = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+    for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    head += `content-length: ${len}\r\ndate: ${dateText}\r\n${this.close ? 'connection: close\r\n' : ''}\r\n`;
+    this.conn.write(head, body, this.close);
+  }
+}
+
+class FastConnection {
+  private buf: Buffer | null = null;
+  private busy = false;
+  private gone = false;
+  private draining = false;
+  private readonly onData = (chunk: Buffer) => {
+    this.buf = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
+    if (!this.busy) this.parse();
+  };
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly handler: PublicHandler,
+    private readonly http: HttpServer,
+    private readonly bodyLimit: number,
+  ) {
+    socket.setNoDelay(true);
+    socket.setTimeout(65_000, () => socket.destroy());
+    socket.on('data', this.onData);
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      this.gone = true;
+      live.delete(this);
+    });
+    live.add(this);
+  }
+
+  /** Shutdown: an idle connection ends now, a busy one after its answer. */
+  drain(): void {
+    this.draining = true;
+    if (!this.busy && !this.gone) this.socket.end();
+  }
+
+  kill(): void {
+    this.socket.destroy();
+  }
+
+  write(head: string, body: string | Buffer, close: boolean): void {
+    if (this.gone) return;
+    if (typeof body === 'string') this.socket.write(head + body);
+    else {
+      this.socket.cork();
+      this.socket.write(head, 'latin1');
+      this.socket.write(body);
+      this.socket.uncork();
+    }
+    if (close || this.draining) {
+      this.socket.end();
+      return;
+    }
+    this.busy = false;
+    if (this.buf !== null && !this.parsing) this.parse();
+  }
+
+  private parsing = false;
+
+  /** Serves buffered requests one at a time (a synchronous answer continues the loop, not the stack). */
+  private parse(): void {
+    this.parsing = true;
+    try {
+      while (this.buf !== null && !this.busy && !this.gone && this.parseOne());
+    } finally {
+      this.parsing = false;
+    }
+  }
+
+  /** One request from the buffer; false when more bytes are needed or the connection was handed over. */
+  private parseOne(): boolean {
+    const buf = this.buf;
+    if (buf === null) return false;
+    const he = buf.indexOf(CRLFCRLF);
+    if (he < 0) {
+      if (buf.length > MAX_HEAD) return this.handOver();
+      return false;
+    }
+    const head = buf.toString('latin1', 0, he);
+    const sp1 = head.indexOf(' ');
+    const sp2 = head.indexOf(' ', sp1 + 1);
+    const eol = head.indexOf('\r\n');
+    const lineEnd = eol < 0 ? head.length : eol;
+    if (sp1 <= 0 || sp2 < 0 || sp2 > lineEnd || head.slice(sp2 + 1, lineEnd) !== 'HTTP/1.1' || head.slice(0, sp1) !== 'POST') return this.handOver();
+    const target = head.slice(sp1 + 1, sp2);
+    if (target.charCodeAt(0) !== 47 /* '/' */) return this.handOver();
+    const headers: IncomingHttpHeaders = Object.create(null);
+    let len = -1;
+    let close = false;
+    let pos = lineEnd + 2;
+    while (pos < head.length) {
+      let end = head.indexOf('\r\n', pos);
+      if (end < 0) end = head.length;
+      const colon = head.indexOf(':', pos);
+      if (colon <= pos || colon > end) return this.handOver();
+      const name = head.slice(pos, colon).toLowerCase();
+      const value = head.slice(colon + 1, end).trim();
+      pos = end + 2;
+      switch (name) {
+        case 'content-length':
+          if (len >= 0 || !/^[0-9]{1,15}$/.test(value)) return this.handOver();
+          len = Number(value);
+          break;
+        case 'transfer-encoding':
+        case 'expect':
+        case 'upgrade':
+          return this.handOver();
+        case 'connection':
+          if (/close/i.test(value)) close = true;
+          break;
+      }
+      const prev = headers[name];
+      headers[name] = prev === undefined ? value : `${prev as string}, ${value}`;
+    }
+    if (len < 0 || len > this.bodyLimit) return this.handOver();
+    const total = he + 4 + len;
+    if (buf.length < total) return false;
+    const q = target.indexOf('?');
+    const path = q < 0 ? target : target.slice(0, q);
+    const query = q < 0 ? '' : target.slice(q);
+    const body = buf.subarray(he + 4, total);
+    this.busy = true;
+    const reply = new FastReply(this, close);
+    // Handled requests consume their bytes; an unknown route hands over with them still unread.
+    this.buf = buf.length === total ? null : buf.subarray(total);
+    if (!this.handler.handleFast(path, query, headers, Buffer.from(body), reply)) {
+      this.busy = false;
+      this.buf = buf;
+      return this.handOver();
+    }
+    return true;
+  }
+
+  /** Gives the connection, bytes not yet consumed included, to the node:http server. */
+  private handOver(): false {
+    const s = this.socket;
+    live.delete(this);
+    s.pause();
+    s.removeListener('data', this.onData);
+    s.setTimeout(0);
+    if (this.buf !== null) s.unshift(this.buf);
+    this.buf = null;
+    this.http.emit('connection', s);
+    s.resume();
+    return false;
+  }
+}
+
+const live = new Set<FastConnection>();
+
+export interface FastFront {
+  server: Server;
+  /** Stops accepting, ends idle connections and busy ones after their answer; destroys leftovers after `graceMs`. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export function createFastFront(handler: PublicHandler, http: HttpServer, bodyLimit: number): FastFront {
+  startDateClock();
+  const mine = new Set<FastConnection>();
+  const server = createServer({ noDelay: true }, (socket) => {
+    const c = new FastConnection(socket, handler, http, bodyLimit);
+    mine.add(c);
+    socket.on('close', () => mine.delete(c));
+  });
+  return {
+    server,
+    close(graceMs = 2000) {
+      return new Promise((resolve) => {
+        server.close(() => resolve());
+        for (const c of mine) if (live.has(c)) c.drain();
+        http.closeIdleConnections();
+        setTimeout(() => {
+          for (const c of mine) c.kill();
+          http.closeAllConnections();
+        }, graceMs).unref();
+      });
+    },
+  };
+}

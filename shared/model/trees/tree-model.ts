@@ -10,6 +10,7 @@ import { type MarginKernel, makeMarginKernel, type TreeArrays } from './kernels.
 import { NamedRowMapper } from './named-rows.js';
 import { applyTransform, outputWidth } from './transforms.js';
 import type { TransformName } from './tree-ir.js';
+import { makeWasmKernels, wasmUnsupported } from './wasm/wasm-kernel.js';
 
 export const TREES_KIND = 'trees';
 
@@ -22,6 +23,19 @@ export const TREES_KIND = 'trees';
  * output transform, vs 3.3 us walking one tree at a time.
  */
 export const BATCH_INTERLEAVE = 4;
+export type KernelChoice = 'js' | 'wasm' | 'auto';
+
+/**
+ * Which margin kernel a TreeModel uses: env GROVE_KERNEL=js|wasm forces one (tests run both);
+ * 'auto' (the default) takes the WebAssembly kernel (wasm/) whenever it covers the model
+ * (everything but categorical splits), else the JavaScript kernels. 'wasm' on a model it does not
+ * cover falls back to JavaScript too: the answers are identical either way.
+ */
+export function kernelChoiceFromEnv(): KernelChoice {
+  const v = process.env.GROVE_KERNEL;
+  return v === 'js' || v === 'wasm' ? v : 'auto';
+}
+
 /** Rows per chunk when margins go through the output transform (bounded scratch). */
 const CHUNK = 256;
 
@@ -46,6 +60,8 @@ export class TreeModel implements Model {
   readonly meta: ModelMeta;
   readonly buffer: SharedArrayBuffer;
   readonly layout: TreesDescriptorExtra;
+  /** The kernel actually in use. */
+  readonly kernel: 'js' | 'wasm';
   private readonly batchKernel: MarginKernel;
   private readonly oneKernel: MarginKernel;
   /** Raw margins: the same kernels, except for forests whose raw output is not averaged. */
@@ -61,21 +77,31 @@ export class TreeModel implements Model {
   private mapper: NamedRowMapper | null = null;
   private namedScratch: Float64Array | undefined;
 
-  constructor(container: Container, interleave = BATCH_INTERLEAVE) {
+  constructor(container: Container, interleave = BATCH_INTERLEAVE, choice: KernelChoice = kernelChoiceFromEnv()) {
     const desc = container.descriptor as Descriptor & TreesDescriptorExtra;
     this.buffer = container.buffer;
     this.meta = structuredClone(desc.meta);
     this.layout = desc;
     const arrays = treeArrays(container, desc);
-    this.batchKernel = makeMarginKernel(desc, arrays, { interleave });
-    this.oneKernel = makeMarginKernel(desc, arrays, { interleave: 1, treeLockstep: true });
-    if (desc.average && desc.averageRaw === false) {
-      const plain = { ...desc, average: false };
-      this.rawBatchKernel = makeMarginKernel(plain, arrays, { interleave });
-      this.rawOneKernel = makeMarginKernel(plain, arrays, { interleave: 1, treeLockstep: true });
+    this.kernel = choice !== 'js' && wasmUnsupported(desc, arrays) === null ? 'wasm' : 'js';
+    if (this.kernel === 'wasm') {
+      // One instance serves every entry point: rows === 1 takes its one-row function.
+      const w = makeWasmKernels(desc, arrays);
+      this.batchKernel = w.margins;
+      this.oneKernel = w.margins;
+      this.rawBatchKernel = desc.average && desc.averageRaw === false ? w.plain : w.margins;
+      this.rawOneKernel = this.rawBatchKernel;
     } else {
-      this.rawBatchKernel = this.batchKernel;
-      this.rawOneKernel = this.oneKernel;
+      this.batchKernel = makeMarginKernel(desc, arrays, { interleave });
+      this.oneKernel = makeMarginKernel(desc, arrays, { interleave: 1, treeLockstep: true });
+      if (desc.average && desc.averageRaw === false) {
+        const plain = { ...desc, average: false };
+        this.rawBatchKernel = makeMarginKernel(plain, arrays, { interleave });
+        this.rawOneKernel = makeMarginKernel(plain, arrays, { interleave: 1, treeLockstep: true });
+      } else {
+        this.rawBatchKernel = this.batchKernel;
+        this.rawOneKernel = this.oneKernel;
+      }
     }
     this.G = desc.numGroups;
     this.F = desc.numFeatures;

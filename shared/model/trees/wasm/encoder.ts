@@ -1,0 +1,244 @@
+// A small WebAssembly binary encoder: just what grove's tree kernels emit (one memory, i32/f32/f64
+// scalars, blocks, loops, br_table), so kernels are generated as bytes at model load with no C
+// toolchain and no wabt. Opcodes and encodings follow the WebAssembly core spec 1.0, section 5
+// ("Binary format"): LEB128 integers, IEEE 754 little-endian constants, memarg = (align, offset).
+
+export const I32 = 0x7f;
+export const F32 = 0x7d;
+export const F64 = 0x7c;
+export type ValType = typeof I32 | typeof F32 | typeof F64;
+
+/** Instruction sink with one method per opcode used; every method returns `this` to chain. */
+export class Code {
+  readonly bytes: number[] = [];
+
+  u32(v: number): this {
+    let x = v >>> 0;
+    do {
+      const b = x & 0x7f;
+      x >>>= 7;
+      this.bytes.push(x ? b | 0x80 : b);
+    } while (x);
+    return this;
+  }
+  s32(v: number): this {
+    let x = v | 0;
+    for (;;) {
+      const b = x & 0x7f;
+      x >>= 7;
+      const done = (x === 0 && (b & 0x40) === 0) || (x === -1 && (b & 0x40) !== 0);
+      this.bytes.push(done ? b : b | 0x80);
+      if (done) return this;
+    }
+  }
+  private op(o: number): this {
+    this.bytes.push(o);
+    return this;
+  }
+  private mem(o: number, align: number, offset: number): this {
+    if (offset < 0) throw new RangeError(`negative memory offset ${offset}`);
+    return this.op(o).u32(align).u32(offset);
+  }
+
+  // Control (block types: 0x40 = no result).
+  block(): this {
+    return this.op(0x02).op(0x40);
+  }
+  loop(): this {
+    return this.op(0x03).op(0x40);
+  }
+  if(): this {
+    return this.op(0x04).op(0x40);
+  }
+  else(): this {
+    return this.op(0x05);
+  }
+  end(): this {
+    return this.op(0x0b);
+  }
+  br(depth: number): this {
+    return this.op(0x0c).u32(depth);
+  }
+  brIf(depth: number): this {
+    return this.op(0x0d).u32(depth);
+  }
+  brTable(targets: number[], fallback: number): this {
+    this.op(0x0e).u32(targets.length);
+    for (const t of targets) this.u32(t);
+    return this.u32(fallback);
+  }
+  call(fn: number): this {
+    return this.op(0x10).u32(fn);
+  }
+  select(): this {
+    return this.op(0x1b);
+  }
+
+  // Locals.
+  get(i: number): this {
+    return this.op(0x20).u32(i);
+  }
+  set(i: number): this {
+    return this.op(0x21).u32(i);
+  }
+  tee(i: number): this {
+    return this.op(0x22).u32(i);
+  }
+
+  // Memory (align is log2 of the natural alignment; a hint only).
+  i32Load(offset = 0): this {
+    return this.mem(0x28, 2, offset);
+  }
+  f32Load(offset = 0): this {
+    return this.mem(0x2a, 2, offset);
+  }
+  f64Load(offset = 0): this {
+    return this.mem(0x2b, 3, offset);
+  }
+  f32Store(offset = 0): this {
+    return this.mem(0x38, 2, offset);
+  }
+  f64Store(offset = 0): this {
+    return this.mem(0x39, 3, offset);
+  }
+
+  // Constants.
+  i32(v: number): this {
+    return this.op(0x41).s32(v);
+  }
+  f64(v: number): this {
+    this.op(0x44);
+    const b = new Uint8Array(new Float64Array([v]).buffer);
+    for (const x of b) this.bytes.push(x);
+    return this;
+  }
+
+  // i32 arithmetic and comparisons.
+  i32Eqz(): this {
+    return this.op(0x45);
+  }
+  i32LtS(): this {
+    return this.op(0x48);
+  }
+  i32LtU(): this {
+    return this.op(0x49);
+  }
+  i32Add(): this {
+    return this.op(0x6a);
+  }
+  i32Sub(): this {
+    return this.op(0x6b);
+  }
+  i32Mul(): this {
+    return this.op(0x6c);
+  }
+  i32Or(): this {
+    return this.op(0x72);
+  }
+  i32And(): this {
+    return this.op(0x71);
+  }
+  i32Shl(): this {
+    return this.op(0x74);
+  }
+
+  // Float comparisons and arithmetic.
+  f32Ge(): this {
+    return this.op(0x60);
+  }
+  f64Ne(): this {
+    return this.op(0x62);
+  }
+  f64Le(): this {
+    return this.op(0x65);
+  }
+  f64Ge(): this {
+    return this.op(0x66);
+  }
+  f32Add(): this {
+    return this.op(0x92);
+  }
+  f64Add(): this {
+    return this.op(0xa0);
+  }
+  f64Div(): this {
+    return this.op(0xa3);
+  }
+  f32DemoteF64(): this {
+    return this.op(0xb6);
+  }
+  f64PromoteF32(): this {
+    return this.op(0xbb);
+  }
+}
+
+export interface FuncDef {
+  params: ValType[];
+  results: ValType[];
+  /** Locals beyond the parameters, in index order after them. */
+  locals: ValType[];
+  body: Code;
+  /** Exported under this name when given. */
+  export?: string;
+}
+
+function section(out: number[], id: number, content: Code): void {
+  out.push(id);
+  out.push(...new Code().u32(content.bytes.length).bytes);
+  for (const b of content.bytes) out.push(b);
+}
+
+function name(c: Code, s: string): void {
+  const b = Buffer.from(s, 'utf8');
+  c.u32(b.length);
+  for (const x of b) c.bytes.push(x);
+}
+
+/**
+ * A module with one memory of `pages` 64 KiB pages (fixed size, exported as "mem") and the given
+ * functions, each with its own type entry (function index = position in `funcs`).
+ */
+export function encodeModule(funcs: FuncDef[], pages: number): Uint8Array {
+  const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const types = new Code().u32(funcs.length);
+  for (const f of funcs) {
+    types.bytes.push(0x60);
+    types.u32(f.params.length);
+    for (const p of f.params) types.bytes.push(p);
+    types.u32(f.results.length);
+    for (const r of f.results) types.bytes.push(r);
+  }
+  section(out, 1, types);
+  const fns = new Code().u32(funcs.length);
+  funcs.forEach((_, i) => fns.u32(i));
+  section(out, 3, fns);
+  section(out, 5, new Code().u32(1).u32(0x01).u32(pages).u32(pages));
+  const exported = funcs.map((f, i) => [f.export, i] as const).filter(([n]) => n !== undefined);
+  const exps = new Code().u32(exported.length + 1);
+  name(exps, 'mem');
+  exps.u32(0x02).u32(0);
+  for (const [n, i] of exported) {
+    name(exps, n!);
+    exps.u32(0x00).u32(i);
+  }
+  section(out, 7, exps);
+  const code = new Code().u32(funcs.length);
+  for (const f of funcs) {
+    // Locals are run-length encoded as (count, type) groups.
+    const body = new Code();
+    const groups: Array<[number, ValType]> = [];
+    for (const t of f.locals) {
+      const last = groups.at(-1);
+      if (last && last[1] === t) last[0]++;
+      else groups.push([1, t]);
+    }
+    body.u32(groups.length);
+    for (const [n, t] of groups) body.u32(n).bytes.push(t);
+    for (const b of f.body.bytes) body.bytes.push(b);
+    body.bytes.push(0x0b);
+    code.u32(body.bytes.length);
+    for (const b of body.bytes) code.bytes.push(b);
+  }
+  section(out, 10, code);
+  return Uint8Array.from(out);
+}

@@ -1,0 +1,242 @@
+// Emits the WebAssembly tree kernel of one model (memory-image.ts says where everything lives):
+//   batch(n, init)  margins of INPUT rows [0, n) into OUT: blocks of R rows, then single rows
+//   one(r, init)    margins of INPUT row r (a one-row predict is: copy the row in, one call, read OUT)
+// `init` is the byte address of the starting sums (BM, or ZERO for averaged forests).
+// The design is the probe's winner (fast-tree-inference.md): scalar loads, R rows interleaved in
+// lockstep so their node -> slot -> compare chains overlap, dual-row slots filled once per row, one
+// `slot >= thr` per node, heap walks unrolled by the tree's own depth (a br_table into a ladder of
+// blocks, like a fall-through switch), generic (deep) trees walked `depth` steps through child
+// addresses. Sums: f32.add in tree order when the model sums in float32 over float32 leaves, else
+// f64 (rounded to float32 after every add when the model sums in float32: Math.fround(a + b)).
+import { SLOT_NAN_LEFT, SLOT_NAN_RIGHT, SLOT_NONE, SLOT_ZERO_LEFT, SLOT_ZERO_RIGHT, ZERO_THRESHOLD } from '../flat-layout.js';
+import { Code, encodeModule, F32, F64, type FuncDef, I32, type ValType } from './encoder.js';
+import { TABLE_STRIDE, type WasmPlan } from './memory-image.js';
+
+class Locals {
+  readonly types: ValType[] = [];
+  constructor(private readonly params: number) {}
+  add(t: ValType): number {
+    this.types.push(t);
+    return this.params + this.types.length - 1;
+  }
+}
+
+/** Fills the slots of rows r .. r+R-1 (param 0 = r) from INPUT. */
+function emitFill(c: Code, p: WasmPlan, R: number, L: Locals): void {
+  if (p.F === 0) return;
+  const ip = L.add(I32);
+  const iend = L.add(I32);
+  const sp = L.add(I32);
+  const x = L.add(F64);
+  const z = L.add(I32);
+  const zz = L.add(I32);
+  const rowBytes = p.F * 8;
+  const f32 = p.E === 4;
+  c.get(0).i32(rowBytes).i32Mul().i32(p.INPUT).i32Add().tee(ip).i32(rowBytes).i32Add().set(iend);
+  c.i32(0).set(sp);
+  c.loop();
+  const zero = p.slotGroups.includes(SLOT_ZERO_LEFT) || p.slotGroups.includes(SLOT_ZERO_RIGHT);
+  for (let k = 0; k < R; k++) {
+    c.get(ip).f64Load(k * rowBytes);
+    if (f32) c.f32DemoteF64().f64PromoteF32();
+    c.tee(x).get(x).f64Ne().set(z);
+    if (zero) {
+      c.get(x).f64(-ZERO_THRESHOLD).f64Ge().get(x).f64(ZERO_THRESHOLD).f64Le().i32And();
+      c.get(z).i32Or().set(zz);
+    }
+    p.slotGroups.forEach((g, gi) => {
+      c.get(sp);
+      if (g === SLOT_NAN_LEFT) c.f64(-Infinity).get(x).get(z).select();
+      else if (g === SLOT_NAN_RIGHT) c.f64(Infinity).get(x).get(z).select();
+      else if (g === SLOT_NONE) c.f64(0).get(x).get(z).select();
+      else if (g === SLOT_ZERO_LEFT) c.f64(-Infinity).get(x).get(zz).select();
+      else if (g === SLOT_ZERO_RIGHT) c.f64(Infinity).get(x).get(zz).select();
+      else c.get(x);
+      // Slot layout stride is the plan's R (the one-row function fills row 0 of the same layout).
+      const off = p.SLOTS + (gi * p.F * p.R + k) * p.E;
+      if (f32) c.f32DemoteF64().f32Store(off);
+      else c.f64Store(off);
+    });
+  }
+  c.get(sp).i32(p.R * p.E).i32Add().set(sp);
+  c.get(ip).i32(8).i32Add().tee(ip).get(iend).i32LtU().brIf(0);
+  c.end();
+}
+
+function loadSlot(c: Code, p: WasmPlan, k: number): void {
+  if (p.E === 4) c.f32Load(p.SLOTS + k * 4);
+  else c.f64Load(p.SLOTS + k * 8);
+}
+function loadThrAndCompare(c: Code, p: WasmPlan): void {
+  if (p.E === 4) c.f32Load(4).f32Ge();
+  else c.f64Load(8).f64Ge();
+}
+
+/** The walk of R rows through every tree, then their margins into OUT (param 0 = first row). */
+function blockFunction(p: WasmPlan, R: number, maxHeapDepth: number, hasGeneric: boolean): FuncDef {
+  const c = new Code();
+  const L = new Locals(2);
+  const scalar = p.G === 1 && p.W === 1;
+  const accF32 = p.leafF32;
+  emitFill(c, p, R, L);
+  const tp = L.add(I32);
+  const kind = L.add(I32);
+  const dep = L.add(I32);
+  const nb = L.add(I32);
+  const la = L.add(I32);
+  const goff = L.add(I32);
+  const addr = L.add(I32);
+  const j = L.add(I32);
+  const idx = Array.from({ length: R }, () => L.add(I32));
+  const acc = scalar ? Array.from({ length: R }, () => L.add(accF32 ? F32 : F64)) : [];
+  const leafBytes = p.leafF32 ? 4 : 8;
+  const leafStride = p.W * leafBytes;
+
+  // Starting sums.
+  if (scalar) {
+    for (const a of acc) {
+      c.get(1).f64Load(0);
+      if (accF32) c.f32DemoteF64();
+      c.set(a);
+    }
+  } else {
+    c.i32(0).set(j).loop();
+    for (let k = 0; k < R; k++) c.get(j).get(1).get(j).i32Add().f64Load(0).f64Store(p.ACC + k * p.G * 8);
+    c.get(j).i32(8).i32Add().tee(j).i32(p.G * 8).i32LtU().brIf(0).end();
+  }
+
+  if (p.T > 0) {
+    const log2NSH = p.NSH === 8 ? 3 : 4;
+    const kidAt = p.E === 4 ? 8 : 16;
+    c.i32(p.TABLE).set(tp).loop();
+    c.get(tp).i32Load(0).set(kind);
+    c.get(tp).i32Load(4).set(dep);
+    c.get(tp).i32Load(8).set(nb);
+    c.get(tp).i32Load(12).set(la);
+    if (!scalar && p.W === 1) c.get(tp).i32Load(16).set(goff);
+    if (hasGeneric) c.get(kind).i32Eqz().if();
+    // Heap: i = 1; `dep` unrolled steps i = 2i + (slot >= thr); leaf at la + i*leafStride.
+    for (const i of idx) c.i32(1).set(i);
+    for (let b = 0; b <= maxHeapDepth; b++) c.block();
+    c.get(dep).brTable(
+      Array.from({ length: maxHeapDepth + 1 }, (_, d) => maxHeapDepth - d),
+      maxHeapDepth,
+    );
+    c.end();
+    for (let level = maxHeapDepth; level >= 1; level--) {
+      for (let k = 0; k < R; k++) {
+        const i = idx[k]!;
+        c.get(i).i32(log2NSH).i32Shl().get(nb).i32Add().tee(addr).i32Load(0);
+        loadSlot(c, p, k);
+        c.get(addr);
+        loadThrAndCompare(c, p);
+        c.get(i).get(i).i32Add().i32Add().set(i);
+      }
+      c.end();
+    }
+    for (const i of idx) {
+      if (leafStride === 4 || leafStride === 8) c.get(i).i32(leafStride === 4 ? 2 : 3).i32Shl();
+      else c.get(i).i32(leafStride).i32Mul();
+      c.get(la).i32Add().set(i);
+    }
+    if (hasGeneric) {
+      // Generic: `dep` steps through child addresses; leaves loop on themselves (thr NaN) and keep
+      // their leaf's address in the right-child word.
+      c.else();
+      for (const i of idx) c.get(nb).set(i);
+      c.block().loop();
+      c.get(dep).i32Eqz().brIf(1);
+      for (let k = 0; k < R; k++) {
+        const i = idx[k]!;
+        c.get(i).i32Load(0);
+        loadSlot(c, p, k);
+        c.get(i);
+        loadThrAndCompare(c, p);
+        c.i32(2).i32Shl().get(i).i32Add().i32Load(kidAt).set(i);
+      }
+      c.get(dep).i32(1).i32Sub().set(dep).br(0);
+      c.end().end();
+      for (const i of idx) c.get(i).i32Load(kidAt + 4).set(i);
+      c.end();
+    }
+    // Add the leaves in tree order.
+    // Stack [sum, leaf] (f64) -> new sum; float32 sums round after every add, as Math.fround does.
+    const addLeaf = () => {
+      c.f64Add();
+      if (p.sumF32) c.f32DemoteF64().f64PromoteF32();
+    };
+    for (let k = 0; k < R; k++) {
+      const i = idx[k]!;
+      if (scalar) {
+        const a = acc[k]!;
+        if (accF32) c.get(a).get(i).f32Load(0).f32Add().set(a);
+        else {
+          c.get(a).get(i).f64Load(0);
+          addLeaf();
+          c.set(a);
+        }
+      } else if (p.W === 1) {
+        const at = p.ACC + k * p.G * 8;
+        c.get(goff).get(goff).f64Load(at).get(i);
+        if (p.leafF32) c.f32Load(0).f64PromoteF32();
+        else c.f64Load(0);
+        addLeaf();
+        c.f64Store(at);
+      } else {
+        for (let g = 0; g < p.W; g++) {
+          const at = p.ACC + (k * p.G + g) * 8;
+          c.i32(0).i32(0).f64Load(at).get(i);
+          if (p.leafF32) c.f32Load(g * 4).f64PromoteF32();
+          else c.f64Load(g * 8);
+          addLeaf();
+          c.f64Store(at);
+        }
+      }
+    }
+    c.get(tp).i32(TABLE_STRIDE).i32Add().tee(tp).i32(p.TABLE + p.T * TABLE_STRIDE).i32LtU().brIf(0);
+    c.end();
+  }
+
+  // Margins out: OUT + (r + k) * G * 8.
+  if (scalar) {
+    for (let k = 0; k < R; k++) {
+      c.get(0).i32(3).i32Shl().get(acc[k]!);
+      if (accF32) c.f64PromoteF32();
+      c.f64Store(p.OUT + k * 8);
+    }
+  } else {
+    c.get(0).i32(p.G * 8).i32Mul().set(addr);
+    c.i32(0).set(j).loop();
+    for (let k = 0; k < R; k++) c.get(addr).get(j).i32Add().get(j).f64Load(p.ACC + k * p.G * 8).f64Store(p.OUT + k * p.G * 8);
+    c.get(j).i32(8).i32Add().tee(j).i32(p.G * 8).i32LtU().brIf(0).end();
+  }
+  return { params: [I32, I32], results: [], locals: L.types, body: c };
+}
+
+/** batch(n, init): blocks of R rows (function 1), then the remainder one row at a time (function 0). */
+function batchFunction(R: number): FuncDef {
+  const c = new Code();
+  const r = 2;
+  c.i32(0).set(r);
+  if (R > 1) {
+    c.block().loop();
+    c.get(r).i32(R).i32Add().get(0).i32(1).i32Add().i32LtS().i32Eqz().brIf(1);
+    c.get(r).get(1).call(1);
+    c.get(r).i32(R).i32Add().set(r).br(0);
+    c.end().end();
+  }
+  c.block().loop();
+  c.get(r).get(0).i32LtS().i32Eqz().brIf(1);
+  c.get(r).get(1).call(0);
+  c.get(r).i32(1).i32Add().set(r).br(0);
+  c.end().end();
+  return { params: [I32, I32], results: [], locals: [I32], body: c, export: 'batch' };
+}
+
+export function kernelModuleBytes(p: WasmPlan, maxHeapDepth: number, hasGeneric: boolean): Uint8Array {
+  const one = { ...blockFunction(p, 1, maxHeapDepth, hasGeneric), export: 'one' };
+  const funcs: FuncDef[] = [one];
+  funcs.push(p.R > 1 ? blockFunction(p, p.R, maxHeapDepth, hasGeneric) : { ...one, export: undefined });
+  funcs.push(batchFunction(p.R));
+  return encodeModule(funcs, p.pages);
+}

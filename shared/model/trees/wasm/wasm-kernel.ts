@@ -1,0 +1,97 @@
+// The glue between a TreeModel and its WebAssembly kernel: checks the model is one the kernel
+// covers, packs the image (memory-image.ts) into the instance's own memory once, and exposes the
+// same MarginKernel signature as the JavaScript kernels (kernels.ts), so tree-model.ts swaps them.
+//
+// Memory: each thread that builds the Model instantiates the module once per model, with a private,
+// fixed-size (never grown) memory holding the packed copy of the nodes and leaves, the slots and
+// the input/output staging areas. The model's SharedArrayBuffer stays the single source of truth
+// (the image is derived from it at load); a shared WebAssembly.Memory would save that copy
+// but would also need per-thread scratch carved out of one shared memory.
+import { TREE_CATEGORICAL, TREE_HEAP, TREE_TABLE_STRIDE, type TreesDescriptorExtra } from '../flat-layout.js';
+import type { MarginKernel, TreeArrays } from '../kernels.js';
+import { kernelModuleBytes } from './kernel-module.js';
+import { fillImage, planImage, type WasmPlan } from './memory-image.js';
+
+// lib ES2023 without DOM declares no WebAssembly: the few members used here, typed locally.
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
+/** Rows interleaved in the batch kernel (see tree-model.ts for the measurements). */
+export const WASM_INTERLEAVE = 8;
+/** Rows staged per call: the copy in and the call cost are paid once per chunk. */
+const CHUNK = 512;
+/** Vector leaves wider than this stay on the JavaScript kernel (the adds are unrolled). */
+const MAX_LEAF_WIDTH = 32;
+
+/** Why the WebAssembly kernel does not cover this model, or null when it does. */
+export function wasmUnsupported(d: TreesDescriptorExtra, a: TreeArrays): string | null {
+  if (!wasmApi) return 'WebAssembly is not available';
+  if (d.hasCat) return 'categorical splits';
+  if (d.leafWidth > MAX_LEAF_WIDTH) return `vector leaves wider than ${MAX_LEAF_WIDTH}`;
+  for (let t = 0; t < d.numTrees; t++) if (a.table[t * TREE_TABLE_STRIDE] === TREE_CATEGORICAL) return 'categorical splits';
+  return null;
+}
+
+export interface WasmKernels {
+  /** margins as the model defines them (averaged forests: mean of the trees + base margin) */
+  margins: MarginKernel;
+  /** plain tree sums from the base margin (raw output of forests whose raw margins are not averaged) */
+  plain: MarginKernel;
+  plan: WasmPlan;
+}
+
+export function makeWasmKernels(d: TreesDescriptorExtra, a: TreeArrays, R = WASM_INTERLEAVE): WasmKernels {
+  const plan = planImage(d, a, R, CHUNK);
+  let maxHeapDepth = 0;
+  let hasGeneric = false;
+  for (let t = 0; t < d.numTrees; t++) {
+    const q = t * TREE_TABLE_STRIDE;
+    if (a.table[q] === TREE_HEAP) maxHeapDepth = Math.max(maxHeapDepth, a.table[q + 1]!);
+    else hasGeneric = true;
+  }
+  if (!wasmApi) throw new Error('WebAssembly is not available');
+  const module = new wasmApi.Module(kernelModuleBytes(plan, maxHeapDepth, hasGeneric));
+  const inst = new wasmApi.Instance(module, {});
+  const ex = inst.exports as {
+    mem: { buffer: ArrayBuffer };
+    batch: (n: number, init: number) => void;
+    one: (r: number, init: number) => void;
+  };
+  fillImage(plan, a, ex.mem.buffer);
+  const mem = new Float64Array(ex.mem.buffer);
+  const batch = ex.batch;
+  const one = ex.one;
+  const F = plan.F;
+  const G = plan.G;
+  const IN = plan.INPUT >> 3;
+  const OUT = plan.OUT >> 3;
+  const gc = Float64Array.from(a.groupTreeCount);
+  const bm = a.baseMargin;
+
+  const make = (average: boolean): MarginKernel => {
+    const init = average ? plan.ZERO : plan.BM;
+    return (input, first, rows, out, o0) => {
+      for (let done = 0; done < rows; ) {
+        const n = Math.min(CHUNK, rows - done);
+        const from = (first + done) * F;
+        if (n * F <= 256) for (let i = 0; i < n * F; i++) mem[IN + i] = input[from + i]!;
+        else mem.set(input.subarray(from, from + n * F), IN);
+        if (n === 1) one(0, init);
+        else batch(n, init);
+        const o = o0 + done * G;
+        if (!average) for (let i = 0; i < n * G; i++) out[o + i] = mem[OUT + i]!;
+        else
+          for (let k = 0; k < n; k++)
+            for (let g = 0; g < G; g++) {
+              const c = gc[g]!;
+              out[o + k * G + g] = (c > 0 ? mem[OUT + k * G + g]! / c : 0) + bm[g]!;
+            }
+        done += n;
+      }
+    };
+  };
+  return { margins: make(d.average), plain: make(false), plan };
+}

@@ -41,7 +41,13 @@ export function groupedBarChart(options: GroupedBarChartOptions): string {
 
   const groupWidth = (area.right - area.left) / options.categories.length;
   // Category names wrap onto several lines when they are wider than their group (7 px a character).
-  const labelLines = options.categories.map((c) => wrapLabel(c, Math.max(4, Math.floor(groupWidth / 7))));
+  const maxChars = Math.max(4, Math.floor(groupWidth / 7));
+  const labelLines = options.categories.map((c) => wrapLabel(c, maxChars));
+  // A single word still too wide for its group is set smaller (down to 8 px) rather than overlap.
+  const labelSize = labelLines.map((lines) => {
+    const longest = Math.max(...lines.map((l) => l.length));
+    return longest > maxChars ? Math.max(8, Math.floor((12 * maxChars) / longest)) : undefined;
+  });
   area.bottom -= (Math.max(...labelLines.map((l) => l.length)) - 1) * LINE_HEIGHT;
   const ys = linearScale(Math.min(0, v0), Math.max(0, v1), area.bottom, area.top);
   const format = options.formatY ?? formatNumber;
@@ -77,6 +83,7 @@ export function groupedBarChart(options: GroupedBarChartOptions): string {
       x: area.left + (i + 0.5) * groupWidth,
       label: c,
       lines: labelLines[i]!,
+      ...(labelSize[i] === undefined ? {} : { fontSize: labelSize[i] }),
     })),
     area,
     options.xLabel,

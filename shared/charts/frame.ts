@@ -70,7 +70,7 @@ export function wrapLabel(label: string, maxChars: number): string[] {
  * and the axis label under the tallest tick label.
  */
 export function xAxis(
-  ticks: Array<{ x: number; label: string; lines?: string[] }>,
+  ticks: Array<{ x: number; label: string; lines?: string[]; fontSize?: number }>,
   area: PlotArea,
   label?: string,
 ): string {
@@ -80,11 +80,12 @@ export function xAxis(
     const x = px(t.x);
     const lines = t.lines ?? [t.label];
     maxLines = Math.max(maxLines, lines.length);
+    const size = t.fontSize === undefined ? '' : ` font-size="${t.fontSize}"`;
     out += `<line x1="${x}" x2="${x}" y1="${area.bottom}" y2="${area.bottom + 4}" stroke="#888"/>`;
     if (lines.length === 1) {
-      out += `<text x="${x}" y="${area.bottom + 16}" text-anchor="middle" fill="#444">${escapeXml(lines[0]!)}</text>`;
+      out += `<text x="${x}" y="${area.bottom + 16}" text-anchor="middle" fill="#444"${size}>${escapeXml(lines[0]!)}</text>`;
     } else {
-      out += `<text x="${x}" y="${area.bottom + 16}" text-anchor="middle" fill="#444">`;
+      out += `<text x="${x}" y="${area.bottom + 16}" text-anchor="middle" fill="#444"${size}>`;
       lines.forEach((l, i) => {
         out += `<tspan x="${x}" dy="${i === 0 ? 0 : LINE_HEIGHT}">${escapeXml(l)}</tspan>`;
       });

@@ -73,8 +73,8 @@ export function sendError(
       'x-grove-model-sha256',
       by.sha256,
     );
-  // A body too large was not read to its end: close the connection rather than read the rest.
-  if (e.statusCode === 413) headers.push('connection', 'close');
+  // A body too large (or too slow) was not read to its end: close rather than read the rest.
+  if (e.statusCode === 413 || e.statusCode === 504) headers.push('connection', 'close');
   res.writeHead(e.statusCode, headers);
   res.end(JSON.stringify({ error: e.message, code: e.code }));
   return e.statusCode;

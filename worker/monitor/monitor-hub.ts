@@ -3,7 +3,7 @@
 // lazily with the version's profile.json and config.json thresholds, and evaluates alarms on a
 // timer and whenever someone reads (monitor route, /metrics). Transitions go to the log (one line
 // each way) and to the webhook sender.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { watchedOutput } from '../../shared/profile/build-profile.js';
 import { parseProfile } from '../../shared/profile/profile-file.js';
@@ -44,6 +44,9 @@ export interface MonitorHubOptions {
 export class MonitorHub implements PredictionObserver {
   private readonly models = new Map<string, Map<string, VersionMonitor | null>>();
   private readonly evaluatedAt = new Map<VersionMonitor, number>();
+  private readonly dirs = new WeakMap<VersionMonitor, string>();
+  /** mtime of profile.json files found malformed (so they are not re-read every tick). */
+  private readonly badProfiles = new Map<string, number>();
   private readonly timer: NodeJS.Timeout | null;
   private readonly now: () => number;
   /** Called with every alarm transition (tests, metrics). */
@@ -94,6 +97,7 @@ export class MonitorHub implements PredictionObserver {
     const old = byVersion.get(version);
     if (old) this.evaluatedAt.delete(old);
     byVersion.set(version, monitor);
+    this.dirs.set(monitor, info.dir);
     return monitor;
   }
 
@@ -108,8 +112,22 @@ export class MonitorHub implements PredictionObserver {
     try {
       return parseProfile(text);
     } catch (err) {
+      try {
+        this.badProfiles.set(info.dir, statSync(join(info.dir, 'profile.json')).mtimeMs);
+      } catch {
+        // gone again
+      }
       this.o.logger?.warn({ model: info.model, version: info.version, err: (err as Error).message }, 'profile.json ignored: version served without drift monitoring');
       return null;
+    }
+  }
+
+  private profileAppeared(dir: string): boolean {
+    try {
+      const mtime = statSync(join(dir, 'profile.json')).mtimeMs;
+      return this.badProfiles.get(dir) !== mtime;
+    } catch {
+      return false;
     }
   }
 
@@ -139,7 +157,16 @@ export class MonitorHub implements PredictionObserver {
   }
 
   evaluateAll(): void {
-    for (const m of this.monitors()) this.evaluate(m);
+    for (const m of this.monitors()) {
+      // A profile written into a live version's folder (`grove profile --output models/m/v/profile.json`)
+      // starts drift monitoring without a reload: the window restarts with the profile's bins.
+      if (!m.hasProfile && this.dirs.has(m) && this.profileAppeared(this.dirs.get(m)!)) {
+        const fresh = this.create(m.model, m.version);
+        if (fresh) this.evaluate(fresh);
+        continue;
+      }
+      this.evaluate(m);
+    }
   }
 
   private report(t: AlarmTransition): void {

@@ -89,7 +89,10 @@ export class UpstreamCaller {
     body: string | Buffer | null,
     weight: number,
   ): Promise<{ retryable: boolean; answer?: UpstreamAnswer; error?: Error }> {
-    w.outstanding += weight;
+    // Policies compare calls in flight (p2c multiplies them by a per-call latency); rows are shown
+    // in /admin/workers.
+    w.outstanding++;
+    w.outstandingRows += weight;
     w.requests++;
     const t0 = performance.now();
     try {
@@ -113,7 +116,8 @@ export class UpstreamCaller {
         : new UpstreamError(`worker ${w.url} failed: ${code || (err as Error).message}`);
       return { retryable: true, error };
     } finally {
-      w.outstanding -= weight;
+      w.outstanding--;
+      w.outstandingRows -= weight;
     }
   }
 

@@ -20,7 +20,10 @@ export class UpstreamWorker implements Pickable {
   readonly url: string;
   readonly pool: Pool;
   pid: number | undefined;
+  /** Upstream calls in flight (what the policies compare). */
   outstanding = 0;
+  /** Rows in those calls. */
+  outstandingRows = 0;
   healthy: boolean;
   removed = false;
   readonly outlier: OutlierState;

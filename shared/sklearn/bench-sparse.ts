@@ -87,6 +87,12 @@ const groveNs = time((i) => {
 });
 const peerNs = time((i) => peerPredict(rows[i & 1023]!, peerOut));
 
+// Machine speed in the same run (a shared, loaded machine runs this loop in ~0.1 s when idle).
+const cal0 = process.hrtime.bigint();
+let acc = 0;
+for (let i = 0; i < 1e8; i++) acc += i & 7;
+const calibrationMs = Number(process.hrtime.bigint() - cal0) / 1e6;
+
 const mb = (n: number) => (n / 1048576).toFixed(1);
 console.log(
   JSON.stringify(
@@ -106,6 +112,7 @@ console.log(
         buildMs: Math.round(peerBuildMs),
       },
       ratio: +(groveNs / peerNs).toFixed(2),
+      calibration: { '1e8 integer adds ms': Math.round(calibrationMs), acc: acc > 0 },
       note: 'one row per predictNamed call; 2 shared cores, loaded machine',
     },
     null,

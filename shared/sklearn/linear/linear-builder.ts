@@ -116,7 +116,7 @@ export function buildLinearModel(est: PyObject, platform: Platform): Model {
       desc.separator = String(attr(first, 'separator') ?? '=');
       const names = vocabularyNames(first, fe.C);
       const t = buildFeatureTable(names);
-      builder.add('vocab_slots', t.slots).add('vocab_offsets', t.offsets).add('vocab_pool', t.pool);
+      builder.add('vocab_slots', t.slots).add('vocab_pool', t.pool);
     } else {
       desc.vectorizer = 'hasher';
       desc.hashFeatures = asNumber(need(first, 'n_features'), 'FeatureHasher.n_features');

@@ -45,7 +45,6 @@ export class LinearModel implements Model {
       this.d.vectorizer === 'dict'
         ? new FeatureTable({
             slots: c.i32('vocab_slots'),
-            offsets: c.u32('vocab_offsets'),
             pool: c.u8('vocab_pool'),
           })
         : null;

@@ -2,7 +2,7 @@
 // descriptor fields of the 'sklearn-linear' kind (small scalars only; arrays live in sections).
 //
 // Sections: coef (f64, K x C, row-major), intercept (f64, K); dense steps `step<i>_a` / `step<i>_b`
-// (f64, F each); sparse models: vocab_slots / vocab_offsets / vocab_pool (feature-table.ts) for
+// (f64, F each); sparse models: vocab_slots / vocab_pool (feature-table.ts) for
 // DictVectorizer, and col_scale (f64, C) for scalers after the vectorizer.
 
 /** Dense preprocessing, applied in order to each row (sklearn's transform formulas):

@@ -117,3 +117,27 @@ describe('gateway over fake workers', () => {
     expect(g.adminToken!.length).toBeGreaterThan(20);
   });
 });
+
+describe('shadow traffic', () => {
+  it('mirrors a fraction to the shadow version, discards its answer and records the difference', async () => {
+    const g = await setup(1, { m: ['1', '2', '3'] }, { adminToken: 'secret' });
+    const put = await request(`${g.adminUrl}/admin/models/m/split`, {
+      method: 'PUT',
+      headers: { authorization: 'Bearer secret' },
+      body: JSON.stringify({ weights: { '1': 1 }, shadow: { version: '2', fraction: 1 } }),
+    });
+    expect(put.statusCode).toBe(200);
+    await put.body.dump();
+    for (let i = 0; i < 10; i++) {
+      const a = await post(`${g.url}/v1/models/m:predict`, { instances: [[0.5]] });
+      expect(a.body).toMatchObject({ predictions: [5], model_version: '1' }); // the served answer, not the shadow's
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    const text = await (await request(`${g.url}/metrics`)).body.text();
+    expect(text).toMatch(/grove_gateway_shadow_requests_total\{model="m",version="1",shadow_version="2",outcome="ok"\} 10/);
+    // served 0.5 x 10 = 5, shadow 0.5 x 100 = 50: every diff is 45, above the top bucket of 1.
+    expect(text).toMatch(/grove_gateway_shadow_prediction_diff_sum\{model="m",version="1",shadow_version="2"\} 450/);
+    expect(text).toMatch(/grove_gateway_requests_total\{model="m",version="1",code="200"\} 10/);
+    expect(fakes[0]!.calls.reduce((a, b) => a + b, 0)).toBe(20);
+  });
+});

@@ -42,7 +42,8 @@ export class UpstreamCaller {
     body: string | Buffer | null,
     weight: number,
   ): Promise<UpstreamAnswer> {
-    this.budget.active++;
+    // The budget is a share of client requests in flight; a coalesced call carries `weight` of them.
+    this.budget.active += weight;
     try {
       const first = this.pick(target, undefined);
       if (!first) throw this.unavailable(target);
@@ -63,7 +64,7 @@ export class UpstreamCaller {
         this.budget.endRetry();
       }
     } finally {
-      this.budget.active--;
+      this.budget.active -= weight;
     }
   }
 

@@ -162,7 +162,7 @@ class FastConnection {
     const reply = new FastReply(this, close);
     // Handled requests consume their bytes; an unknown route hands over with them still unread.
     this.buf = buf.length === total ? null : buf.subarray(total);
-    if (!this.handler.handleFast(path, query, headers, Buffer.from(body), reply)) {
+    if (!this.handler.handleFast(path, query, headers, body, reply)) {
       this.busy = false;
       this.buf = buf;
       return this.handOver();

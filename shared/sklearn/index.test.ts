@@ -107,3 +107,16 @@ describe('loadSklearn: damaged files only ever give typed errors', () => {
     }
   });
 });
+
+describe('loadSklearn: class labels', () => {
+  it('string (<U) and object (O) class labels name the output columns', () => {
+    for (const [dir, file] of [
+      ['sk-random-forest-string-labels', 'model.pkl'],
+      ['sk-logistic-object-labels', 'model.joblib'],
+    ] as const) {
+      const m = loadSklearn(readFileSync(join(DERIVED, dir, file)), 'sklearn_pickle');
+      expect(m.meta.classes).toEqual(['bronze', 'gold', 'silver']);
+      expect(m.meta.outputNames).toEqual(['bronze', 'gold', 'silver']);
+    }
+  });
+});

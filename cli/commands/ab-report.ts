@@ -143,10 +143,15 @@ function markdown(r: { log_records: number; joined_rows: number; labels: number;
   const out = ['# A/B report', '', `${r.log_records} logged requests, ${r.labels} labels, ${r.joined_rows} labelled rows joined.`, ''];
   for (const m of r.models) {
     out.push(`## ${m.model} (${m.task})`, '');
-    const metrics = Object.keys(m.versions[0]?.metrics ?? {});
+    const metrics = Object.keys(m.versions[0]?.metrics ?? {}).filter((x) => !x.endsWith('_ci95'));
     out.push(`| version | n | ${metrics.map((x) => `${x} [95% CI]`).join(' | ')} |`, `|---|---:|${metrics.map(() => '---:').join('|')}|`);
     for (const v of m.versions) {
-      out.push(`| ${v.version} | ${v.n} | ${metrics.map((x) => (v.metrics[x] ? `${f(v.metrics[x].value)} [${f(v.metrics[x].ci_low)}, ${f(v.metrics[x].ci_high)}]` : 'n/a')).join(' | ')} |`);
+      const cell = (x: string) => {
+        const value = v.metrics[x];
+        const ci = v.metrics[`${x}_ci95`];
+        return typeof value === 'number' && Array.isArray(ci) ? `${f(value)} [${f(ci[0])}, ${f(ci[1])}]` : 'n/a';
+      };
+      out.push(`| ${v.version} | ${v.n} | ${metrics.map(cell).join(' | ')} |`);
     }
     if (m.comparisons.length > 0) {
       out.push('', '| version vs baseline | metric | difference | test | p-value |', '|---|---|---:|---|---:|');

@@ -97,7 +97,7 @@ export async function run(argv: string[]): Promise<number> {
       seed,
       iterations,
     });
-    const { _charts, ...json } = report;
+    const { _charts, _intervals, ...json } = report;
     const text = `${JSON.stringify(json, null, 2)}\n`;
     if (args.json === '-') process.stdout.write(text);
     else if (args.json) await writeFile(args.json, text);
@@ -118,10 +118,10 @@ function summary(r: ReturnType<typeof compareModels>): string {
     `  rows ${r.rows}; prediction diff max ${r.prediction_diff.max_abs.toPrecision(4)}, mean ${r.prediction_diff.mean_abs.toPrecision(4)}` +
       (r.prediction_diff.class_agreement === null ? '' : `, class agreement ${(r.prediction_diff.class_agreement * 100).toFixed(2)}%`),
   ];
-  if (r.current.metrics && r.candidate.metrics) {
-    for (const m of Object.keys(r.current.metrics)) {
-      const c = r.current.metrics[m]!;
-      const n = r.candidate.metrics[m]!;
+  if (r._intervals) {
+    for (const m of Object.keys(r._intervals.current)) {
+      const c = r._intervals.current[m]!;
+      const n = r._intervals.candidate[m]!;
       lines.push(`  ${m.padEnd(9)} current ${c.value.toFixed(5)} [${c.ci_low.toFixed(5)}, ${c.ci_high.toFixed(5)}]  candidate ${n.value.toFixed(5)} [${n.ci_low.toFixed(5)}, ${n.ci_high.toFixed(5)}]`);
     }
   }

@@ -5,6 +5,7 @@
 // samples: two-proportion z (accuracy), DeLong z (AUC), Welch t on per-row losses (log loss, RMSE
 // via squared errors, MAE via absolute errors).
 import { bootstrapIntervals, type Interval } from '../metrics-eval/bootstrap.js';
+import { type FlatMetrics, flatMetrics } from './compare-models.js';
 import { accuracyBinary, accuracyMulti, argmaxRows, aucWeighted, LOGLOSS_EPS, logLossBinary, logLossMulti, mae, rmse, scoreOrder } from '../metrics-eval/scoring-metrics.js';
 import { mulberry32 } from '../metrics-eval/seeded-rng.js';
 import { aucDifferenceTest, delongAuc, type TestResult, twoProportionZ, welchT } from '../metrics-eval/significance.js';
@@ -31,7 +32,8 @@ export interface VersionResult {
   version: string;
   sha256: string[];
   n: number;
-  metrics: Record<string, Interval>;
+  /** `auc` = value, `auc_ci95` = [low, high] (as grove compare writes them). */
+  metrics: FlatMetrics;
 }
 
 export interface Comparison {
@@ -127,12 +129,10 @@ export function evaluateModel(model: string, samples: VersionSample[], opts: { s
   const sorted = [...samples].sort((x, y) => Number(x.version) - Number(y.version) || x.version.localeCompare(y.version));
   const task = opts.task ?? inferTask(sorted);
   const prepared = sorted.map((s) => prepare(s, task));
-  const versions: VersionResult[] = sorted.map((s, i) => ({
-    version: s.version,
-    sha256: s.sha256,
-    n: prepared[i]!.n,
-    metrics: prepared[i]!.n > 0 ? bootstrapIntervals(prepared[i]!.n, prepared[i]!.fns, mulberry32(opts.seed ?? 42), opts.iterations ?? 1000) : {},
-  }));
+  const intervals: Array<Record<string, Interval>> = prepared.map((p) =>
+    p.n > 0 ? bootstrapIntervals(p.n, p.fns, mulberry32(opts.seed ?? 42), opts.iterations ?? 1000) : {},
+  );
+  const versions: VersionResult[] = sorted.map((s, i) => ({ version: s.version, sha256: s.sha256, n: prepared[i]!.n, metrics: flatMetrics(intervals[i]!) }));
   const bi = Math.max(0, opts.baseline ? sorted.findIndex((s) => s.version === opts.baseline) : 0);
   const comparisons: Comparison[] = [];
   for (let i = 0; i < sorted.length; i++) {
@@ -143,7 +143,7 @@ export function evaluateModel(model: string, samples: VersionSample[], opts: { s
         baseline: sorted[bi]!.version,
         version: sorted[i]!.version,
         metric,
-        difference: versions[i]!.metrics[metric]!.value - versions[bi]!.metrics[metric]!.value,
+        difference: intervals[i]![metric]!.value - intervals[bi]![metric]!.value,
         test: t.test,
         statistic: t.statistic,
         p_value: t.p_value,

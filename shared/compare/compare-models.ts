@@ -38,6 +38,18 @@ export interface CompareOptions {
   iterations?: number;
 }
 
+export type FlatMetrics = Record<string, number | [number, number]>;
+
+/** { auc: Interval } -> { auc: value, auc_ci95: [low, high] } (the JSON contract's shape). */
+export function flatMetrics(rec: Record<string, Interval>): FlatMetrics {
+  const out: FlatMetrics = {};
+  for (const [name, iv] of Object.entries(rec)) {
+    out[name] = iv.value;
+    out[`${name}_ci95`] = [iv.ci_low, iv.ci_high];
+  }
+  return out;
+}
+
 export interface Disagreement {
   row: number;
   current: number;
@@ -52,9 +64,11 @@ export interface CompareReport {
   label: string | null;
   labelled_rows: number;
   prediction_diff: { max_abs: number; mean_abs: number; class_agreement: number | null; rows: number };
-  current: { model: string; task: string; objective: string; num_features: number; metrics: Record<string, Interval> | null };
-  candidate: { model: string; task: string; objective: string; num_features: number; metrics: Record<string, Interval> | null };
-  difference: Record<string, Interval> | null;
+  /** `metrics.auc` is the value, `metrics.auc_ci95` its bootstrap 95% interval [low, high]. */
+  current: { model: string; task: string; objective: string; num_features: number; metrics: FlatMetrics | null };
+  candidate: { model: string; task: string; objective: string; num_features: number; metrics: FlatMetrics | null };
+  /** candidate - current, same shape (paired resamples). */
+  difference: FlatMetrics | null;
   missing_features: string[];
   absent_in_data: { current: string[]; candidate: string[] };
   primary_metric: string | null;
@@ -63,7 +77,8 @@ export interface CompareReport {
   rule: VerdictRule;
   bootstrap: { iterations: number; seed: number; level: number } | null;
   largest_disagreements: Disagreement[];
-  /** For the HTML report only (not written to --json). */
+  /** For the HTML report and the summary only (not written to --json). */
+  _intervals?: { current: Record<string, Interval>; candidate: Record<string, Interval>; difference: Record<string, Interval> } | null;
   _charts?: { current: Float64Array; candidate: Float64Array; labels: Float64Array | null };
 }
 
@@ -107,7 +122,7 @@ export function compareModels(current: Model, candidate: Model, table: CsvTable,
     missingFeatures: missing,
     meanAbsDiff: diff.mean_abs,
   });
-  const describe = (m: Model, name: string, met: Record<string, Interval> | null) => ({
+  const describe = (m: Model, name: string, met: FlatMetrics | null) => ({
     model: name,
     task: m.meta.task,
     objective: m.meta.objective,
@@ -120,9 +135,9 @@ export function compareModels(current: Model, candidate: Model, table: CsvTable,
     label: opts.label ?? null,
     labelled_rows: labelled,
     prediction_diff: diff,
-    current: describe(current, opts.currentName, metrics?.current ?? null),
-    candidate: describe(candidate, opts.candidateName, metrics?.candidate ?? null),
-    difference: metrics?.difference ?? null,
+    current: describe(current, opts.currentName, metrics ? flatMetrics(metrics.current) : null),
+    candidate: describe(candidate, opts.candidateName, metrics ? flatMetrics(metrics.candidate) : null),
+    difference: metrics ? flatMetrics(metrics.difference) : null,
     missing_features: missing,
     absent_in_data: { current: a.absentFeatures, candidate: b.absentFeatures },
     primary_metric: primary,
@@ -131,6 +146,7 @@ export function compareModels(current: Model, candidate: Model, table: CsvTable,
     rule: opts.rule,
     bootstrap: metrics ? { iterations, seed, level: 0.95 } : null,
     largest_disagreements: disagreements(a, b, labelRaw, 20),
+    _intervals: metrics,
     _charts: { current: a.score, candidate: b.score, labels: labelNumeric },
   };
 }

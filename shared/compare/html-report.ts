@@ -72,12 +72,13 @@ export function renderCompareHtml(r: CompareReport): string {
   } else if (charts.labels) {
     calibration = '<p class="note">Calibration curve is drawn for binary and regression models.</p>';
   }
-  const metricRows = r.current.metrics
-    ? Object.keys(r.current.metrics)
+  const iv = r._intervals;
+  const metricRows = iv
+    ? Object.keys(iv.current)
         .map((m) => {
-          const c = r.current.metrics![m]!;
-          const n = r.candidate.metrics![m]!;
-          const d = r.difference![m]!;
+          const c = iv.current[m]!;
+          const n = iv.candidate[m]!;
+          const d = iv.difference[m]!;
           return `<tr${m === r.primary_metric ? ' class="primary"' : ''}><td>${escapeXml(m)}</td><td>${f(c.value)} <span class="ci">[${f(c.ci_low)}, ${f(c.ci_high)}]</span></td><td>${f(n.value)} <span class="ci">[${f(n.ci_low)}, ${f(n.ci_high)}]</span></td><td>${f(d.value)} <span class="ci">[${f(d.ci_low)}, ${f(d.ci_high)}]</span></td></tr>`;
         })
         .join('\n')

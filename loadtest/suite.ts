@@ -13,7 +13,7 @@ import { renderHtml, renderMarkdown, type SuiteMeta } from './suite/results-repo
 import type { ScenarioResult, SuiteSettings } from './suite/scenario-types.js';
 import { SCENARIOS } from './suite/scenarios.js';
 
-const USAGE = `usage: npm run loadtest -- [--duration S] [--connections N] [--rate R (policies; default: half the gateway's throughput)] [--slow-ms MS] [--only ${Object.keys(SCENARIOS).join(',')}] [--out DIR]
+const USAGE = `usage: npm run loadtest -- [--duration S] [--warmup S (default 1)] [--connections N] [--rate R (policies; default: half the gateway's throughput)] [--slow-ms MS] [--only ${Object.keys(SCENARIOS).join(',')}] [--out DIR]
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -21,6 +21,7 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     options: {
       duration: { type: 'string' },
+      warmup: { type: 'string' },
       connections: { type: 'string' },
       rate: { type: 'string' },
       'slow-ms': { type: 'string' },
@@ -37,8 +38,11 @@ async function main(argv: string[]): Promise<number> {
   const durationS = Number(values.duration ?? 3);
   if (!(durationS > 0 && durationS <= MAX_DURATION_S))
     throw new Error(`--duration must be in (0, ${MAX_DURATION_S}]`);
+  const warmupS = Number(values.warmup ?? 1);
+  if (!(warmupS >= 0 && warmupS <= 60)) throw new Error('--warmup must be in [0, 60] seconds');
   const settings: SuiteSettings = {
     durationS,
+    warmupS,
     connections: Number(values.connections ?? 16),
     // NaN: half the gateway's closed-loop throughput measured by the peers scenario (or 200/s).
     policyRate: values.rate === undefined ? Number.NaN : Number(values.rate),
@@ -54,7 +58,9 @@ async function main(argv: string[]): Promise<number> {
     cpus: cpu.length,
     cpuModel: cpu[0]?.model ?? 'unknown',
     durationS,
-    note: 'Load generator, gateway, workers and nginx share this machine: compare rows of one run, not across machines.',
+    note:
+      `Each run follows an unrecorded ${warmupS} s warm-up. ` +
+      'Load generator, gateway, workers and nginx share this machine: compare rows of one run, not across machines.',
   };
 
   const results: ScenarioResult[] = [];

@@ -21,6 +21,8 @@ export interface ScenarioResult {
 export interface SuiteSettings {
   /** Seconds per load run. */
   durationS: number;
+  /** Unrecorded warm-up before each measured run, seconds (0 = none). */
+  warmupS: number;
   connections: number;
   /** Fixed rate for the policy scenario (requests/s); NaN = derived from the peers scenario. */
   policyRate: number;

@@ -47,7 +47,19 @@ export function commandFor(o: LoadtestOptions): string {
   return parts.join(' ');
 }
 
-async function measure(label: string, options: LoadtestOptions): Promise<LoadReport> {
+/**
+ * A warm-up run (not recorded: lets V8 optimize the hot paths and connections open), then the
+ * measured run. `atStart` runs between the two, so timed events (swap, kill) land in the
+ * measured run.
+ */
+async function measure(
+  label: string,
+  options: LoadtestOptions,
+  warmupS: number,
+  atStart?: () => void,
+): Promise<LoadReport> {
+  if (warmupS > 0) await runLoadtest({ ...options, durationS: warmupS }, { progress: null });
+  atStart?.();
   return runLoadtest(options, {
     progress: (line) => process.stderr.write(line.replace('\r', `\r${label} `)),
   });
@@ -90,7 +102,7 @@ export async function peersScenario(s: SuiteSettings): Promise<ScenarioResult[]>
       name: 'worker direct',
       description: 'one worker, no gateway (one-row requests, closed loop)',
       command: commandFor(direct),
-      report: await measure('[worker direct]', direct),
+      report: await measure('[worker direct]', direct, s.warmupS),
     });
     const { gw } = await startGateway(
       workers.map((w) => w.url),
@@ -103,7 +115,7 @@ export async function peersScenario(s: SuiteSettings): Promise<ScenarioResult[]>
         name: 'gateway + 2 workers',
         description: 'grove gateway (p2c) over two workers',
         command: commandFor(o),
-        report: await measure('[gateway]', o),
+        report: await measure('[gateway]', o, s.warmupS),
       });
     } finally {
       await gw.stop();
@@ -130,7 +142,7 @@ export async function peersScenario(s: SuiteSettings): Promise<ScenarioResult[]>
           name: 'nginx + 2 workers',
           description: 'nginx least_conn (1 worker process, keep-alive upstreams) over the same two workers',
           command: commandFor(o),
-          report: await measure('[nginx]', o),
+          report: await measure('[nginx]', o, s.warmupS),
         });
       } finally {
         await nginx.stop();
@@ -161,7 +173,7 @@ export async function policiesScenario(s: SuiteSettings): Promise<ScenarioResult
           name: `policy ${policy}`,
           description: `gateway --policy ${policy}; 3 workers, one behind a +${s.slowDelayMs} ms proxy; fixed rate`,
           command: commandFor(o),
-          report: await measure(`[${policy}]`, o),
+          report: await measure(`[${policy}]`, o, s.warmupS),
         });
       } finally {
         await gw.stop();
@@ -190,7 +202,7 @@ export async function splitScenario(s: SuiteSettings): Promise<ScenarioResult[]>
     const text = await put.body.text();
     if (put.statusCode !== 200) throw new Error(`PUT split answered ${put.statusCode}: ${text}`);
     const o = loadOptions(s, gw.url, { stickyUsers: 1000 });
-    const report = await measure('[split 90/10]', o);
+    const report = await measure('[split 90/10]', o, s.warmupS);
     const share2 = (report.versions['2'] ?? 0) / Math.max(1, report.requests);
     const sticky = report.sticky!;
     return [
@@ -256,11 +268,13 @@ export async function hotSwapScenario(s: SuiteSettings): Promise<ScenarioResult[
   try {
     const o = loadOptions(s, serve.url, { durationS: Math.max(4, s.durationS * 2) });
     const swapAt = (o.durationS * 1000) / 3;
-    const timer = setTimeout(() => {
-      cpSync(join(s.models, 'churn', '2'), join(repo, 'churn', '.v2-staging'), { recursive: true });
-      renameSync(join(repo, 'churn', '.v2-staging'), join(repo, 'churn', '2'));
-    }, swapAt);
-    const report = await measure('[hot swap]', o);
+    let timer: NodeJS.Timeout | undefined;
+    const report = await measure('[hot swap]', o, s.warmupS, () => {
+      timer = setTimeout(() => {
+        cpSync(join(s.models, 'churn', '2'), join(repo, 'churn', '.v2-staging'), { recursive: true });
+        renameSync(join(repo, 'churn', '.v2-staging'), join(repo, 'churn', '2'));
+      }, swapAt);
+    });
     clearTimeout(timer);
     return [
       {
@@ -309,7 +323,7 @@ export async function workerKilledScenario(s: SuiteSettings): Promise<ScenarioRe
     const before = await childPids(serve.proc.pid!);
     let respawnMs = Number.NaN;
     const killAt = (o.durationS * 1000) / 3;
-    const timer = setTimeout(async () => {
+    const kill = async () => {
       const victim = before[0];
       if (victim === undefined) return;
       const killedAt = performance.now();
@@ -327,8 +341,11 @@ export async function workerKilledScenario(s: SuiteSettings): Promise<ScenarioRe
         }
         await new Promise((r) => setTimeout(r, 20));
       }
-    }, killAt);
-    const report = await measure('[worker killed]', o);
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const report = await measure('[worker killed]', o, s.warmupS, () => {
+      timer = setTimeout(kill, killAt);
+    });
     clearTimeout(timer);
     notes.push(
       before.length === 0

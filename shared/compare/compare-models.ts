@@ -70,6 +70,8 @@ export interface CompareReport {
   /** candidate - current, same shape (paired resamples). */
   difference: FlatMetrics | null;
   missing_features: string[];
+  /** Rows where a model's prediction is NaN or infinite (e.g. a linear model given missing values). */
+  nonfinite_predictions: { current: number; candidate: number };
   absent_in_data: { current: string[]; candidate: string[] };
   primary_metric: string | null;
   verdict: 'promote' | 'reject';
@@ -114,7 +116,9 @@ export function compareModels(current: Model, candidate: Model, table: CsvTable,
   if (primary && !METRICS_BY_TASK[a.task].includes(primary)) {
     throw new BadInputError(`--metric ${primary} does not apply to a ${a.task} model (use ${METRICS_BY_TASK[a.task].join(', ')})`);
   }
+  const nonfinite = { current: countNonFinite(a.score), candidate: countNonFinite(b.score) };
   const { verdict, reasons } = decideVerdict({
+    nonfinite,
     rule: opts.rule,
     primary,
     current: metrics?.current ?? null,
@@ -139,6 +143,7 @@ export function compareModels(current: Model, candidate: Model, table: CsvTable,
     candidate: describe(candidate, opts.candidateName, metrics ? flatMetrics(metrics.candidate) : null),
     difference: metrics ? flatMetrics(metrics.difference) : null,
     missing_features: missing,
+    nonfinite_predictions: nonfinite,
     absent_in_data: { current: a.absentFeatures, candidate: b.absentFeatures },
     primary_metric: primary,
     verdict,
@@ -149,6 +154,12 @@ export function compareModels(current: Model, candidate: Model, table: CsvTable,
     _intervals: metrics,
     _charts: { current: a.score, candidate: b.score, labels: labelNumeric },
   };
+}
+
+function countNonFinite(v: Float64Array): number {
+  let n = 0;
+  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i]!)) n++;
+  return n;
 }
 
 function predictionDiff(a: ModelScores, b: ModelScores): CompareReport['prediction_diff'] {

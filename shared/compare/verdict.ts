@@ -22,6 +22,7 @@ export function decideVerdict(input: {
   candidate: Record<string, Interval> | null;
   missingFeatures: string[];
   meanAbsDiff: number;
+  nonfinite?: { current: number; candidate: number };
 }): { verdict: 'promote' | 'reject'; reasons: string[] } {
   const reasons: string[] = [];
   let reject = false;
@@ -38,6 +39,10 @@ export function decideVerdict(input: {
     }
   } else {
     reasons.push('no labels: metrics not compared');
+  }
+  if (input.nonfinite && input.nonfinite.candidate > input.nonfinite.current) {
+    reject = true;
+    reasons.push(`the candidate predicts NaN or infinity for ${input.nonfinite.candidate} rows (current: ${input.nonfinite.current})`);
   }
   if (rule.requireFeatures && input.missingFeatures.length > 0) {
     reject = true;

@@ -146,6 +146,42 @@ describe('worker API against the fixtures', () => {
     expect(meta.body.platform).toMatch(/^sklearn_(pickle|joblib)$/);
   });
 
+  it('takes tritonclient binary tensor data (Inference-Header-Content-Length)', async () => {
+    const { rows, pred } = fixtureRows(MODELS.multi!);
+    const data = new Float32Array(
+      rows
+        .slice(0, 5)
+        .flat()
+        .map((x) => (x === null ? Number.NaN : x)),
+    );
+    const header = Buffer.from(
+      JSON.stringify({
+        inputs: [
+          {
+            name: 'input-0',
+            shape: [5, 20],
+            datatype: 'FP32',
+            parameters: { binary_data_size: data.byteLength },
+          },
+        ],
+      }),
+    );
+    const r = await fetch(`${w.url}/v2/models/multi/infer`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/octet-stream',
+        'inference-header-content-length': String(header.length),
+      },
+      body: Buffer.concat([header, Buffer.from(data.buffer)]),
+    });
+    expect(r.status).toBe(200);
+    const out = ((await r.json()) as { outputs: { data: number[] }[] }).outputs[0]!.data;
+    expectRowsClose(
+      [0, 1, 2, 3, 4].map((i) => out.slice(i * 3, i * 3 + 3)),
+      pred.slice(0, 5),
+    );
+  });
+
   it('v1 raw margins match raw.csv', async () => {
     const { rows } = fixtureRows(MODELS.xgb!);
     const raw = readFileSync(join(FIXTURES, MODELS.xgb!, 'raw.csv'), 'utf8')
@@ -216,7 +252,7 @@ describe('worker API against the fixtures', () => {
     expect((await getJson(`${w.url}/v2/health/live`)).status).toBe(200);
     expect((await getJson(`${w.url}/v2/health/ready`)).status).toBe(200);
     const server = await getJson(`${w.url}/v2`);
-    expect(server.body).toMatchObject({ name: 'grove', extensions: [] });
+    expect(server.body).toMatchObject({ name: 'grove', extensions: ['binary_tensor_data'] });
     expect(typeof server.body.version).toBe('string');
     const list = await getJson(`${w.url}/v2/models`);
     expect(list.body.models.map((m: { name: string }) => m.name).sort()).toEqual(

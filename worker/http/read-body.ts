@@ -4,7 +4,17 @@
 import type { IncomingMessage } from 'node:http';
 import { BodyTooLargeError } from '../../shared/errors/grove-error.js';
 
+const EMPTY = Buffer.alloc(0);
+
 export function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return readBodyBuffer(req, limit).then(toText);
+}
+
+function toText(b: Buffer): string {
+  return b.toString('utf8');
+}
+
+export function readBodyBuffer(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) {
     return Promise.reject(new BodyTooLargeError(limit));
@@ -27,8 +37,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
     req.on('data', onData);
     req.once('end', () => {
       if (size > limit) return;
-      if (chunks !== null) resolve(Buffer.concat(chunks, size).toString('utf8'));
-      else resolve(first === null ? '' : (first as Buffer).toString('utf8'));
+      if (chunks !== null) resolve(Buffer.concat(chunks, size));
+      else resolve(first === null ? EMPTY : (first as Buffer));
     });
     req.once('error', reject);
   });

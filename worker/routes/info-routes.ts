@@ -84,7 +84,11 @@ function versionMetadata(v: LoadedVersion): Record<string, unknown> {
 }
 
 export function addInfoRoutes(router: Router, w: WorkerContext): void {
-  const serverMeta = JSON.stringify({ name: 'grove', version: serverVersion(), extensions: [] });
+  const serverMeta = JSON.stringify({
+    name: 'grove',
+    version: serverVersion(),
+    extensions: ['binary_tensor_data'],
+  });
   const entry = (name: string): ModelEntry => {
     const e = w.repository.models.get(name);
     if (!e) throw new ModelNotFoundError(name);

@@ -3,9 +3,10 @@
 // predict inline (or on the pool for big requests), write the answer with one res.end(string).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadJsonError } from '../../shared/errors/grove-error.js';
-import { readBody } from '../http/read-body.js';
+import { readBody, readBodyBuffer } from '../http/read-body.js';
 import { sendModelJson } from '../http/respond.js';
 import type { RequestContext, RouteParams, Router } from '../http/router.js';
+import { parseBinaryRequest } from '../protocol/binary-tensors.js';
 import { parsePredictRequest } from '../protocol/instances-input.js';
 import { inferResponse, predictResponse } from '../protocol/prediction-output.js';
 import { parseInferRequest } from '../protocol/tensor-input.js';
@@ -26,10 +27,13 @@ export function addPredictRoutes(router: Router, w: WorkerContext): void {
     params: RouteParams,
     ctx: RequestContext,
   ) => {
-    const text = await readBody(req, w.maxBodyBytes);
+    const binary = req.headers['inference-header-content-length'];
+    const buf = await readBodyBuffer(req, w.maxBodyBytes);
     const v = w.repository.resolve(params.model!, params.version);
     ctx.served = v;
-    const p = parseInferRequest(parseJson(text), v, w.maxRows, w.predictor.inlineRowThreshold);
+    const body =
+      binary === undefined ? parseJson(buf.toString('utf8')) : parseBinaryRequest(buf, Number(binary));
+    const p = parseInferRequest(body, v, w.maxRows, w.predictor.inlineRowThreshold);
     let out = w.predictor.run(v, p, ctx.requestId);
     if (out instanceof Promise) out = await out;
     sendModelJson(

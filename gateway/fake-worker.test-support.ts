@@ -26,6 +26,11 @@ export async function startFakeWorker(versions: Record<string, string[]>): Promi
         res.end(JSON.stringify(body));
       };
       if (url === '/v2/health/ready') return send(200, { ready: true });
+      const mon = /^\/v2\/models\/([^/]+)\/versions\/([^/]+)\/monitor$/.exec(url);
+      if (mon) {
+        const col = (name: string, rows: number, missing: number) => ({ name, type: 'none', rows, missing, nonfinite: 0, skipped: 0, codes: [], expected: null, baseline_missing: 0, baseline_nonfinite: 0 });
+        return send(200, { model_name: mon[1], model_version: mon[2], window_rows: 100, min_rows: 1, features: [], counts: { workers: 1, columns: [col('f0', 100, 10), col('__prediction__', 100, 0)] } });
+      }
       if (url === '/v2/models') return send(200, { models: Object.entries(fw.versions).map(([name, v]) => ({ name, versions: v })) });
       const m = /^\/v1\/models\/([^/]+)\/versions\/([^/:]+):predict$/.exec(url) ?? /^\/v2\/models\/([^/]+)\/versions\/([^/]+)\/infer$/.exec(url);
       if (!m) return send(404, { error: 'no route', code: 'GROVE_ERR_NOT_FOUND' });

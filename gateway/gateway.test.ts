@@ -141,3 +141,16 @@ describe('shadow traffic', () => {
     expect(fakes[0]!.calls.reduce((a, b) => a + b, 0)).toBe(20);
   });
 });
+
+describe('fan-out routes', () => {
+  it('asks every worker holding the version for its monitor view and merges the counts', async () => {
+    const g = await setup(2, { m: ['1'] });
+    const res = await request(`${g.url}/v2/models/m/versions/1/monitor`);
+    expect(res.statusCode).toBe(200);
+    const body = (await res.body.json()) as { window_rows: number; counts: { workers: number }; features: { name: string; missing_ratio: number }[] };
+    expect(body.window_rows).toBe(200);
+    expect(body.counts.workers).toBe(2);
+    expect(body.features[0]).toMatchObject({ name: 'f0', missing_ratio: 0.1 });
+    expect((await request(`${g.url}/v2/models/m/versions/9/monitor`)).statusCode).toBe(404);
+  });
+});

@@ -137,7 +137,7 @@ export class PublicHandler {
           const sha = (merged as { sha256?: unknown } | null)?.sha256;
           const trace = ['x-grove-model', model, 'x-grove-model-version', version];
           if (typeof sha === 'string') trace.push('x-grove-model-sha256', sha);
-          replyJson(res, 200, merged, requestId, trace);
+          replyJson(res, 200, merged ?? bodies[0], requestId, trace);
         },
         (err) => replyError(res, err, requestId),
       ).catch((err) => replyError(res, err, requestId));

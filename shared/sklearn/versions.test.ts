@@ -6,6 +6,7 @@
 // became 'deprecated' in 1.5; numpy 2 renamed numpy.core to numpy._core).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { Model } from '../model/model.js';
 import { loadSklearn } from './index.js';
@@ -188,5 +189,17 @@ describe('numpy layouts', () => {
     });
     est.dict.set('coef_', new NdArray(DType.fromSpec('>f8'), coef.shape, new Uint8Array(be), null));
     expectMatchesFixture(toModel(est), 'sk-ridge');
+  });
+});
+
+describe('joblib layouts', () => {
+  it('joblib < 1.2 (no alignment padding) and >= 1.2, plain and gzip, with object arrays as nested pickles', () => {
+    for (const name of ['sk-gbdt-multiclass', 'sk-random-forest', 'sk-ridge']) {
+      for (const alignment of [false, true]) {
+        const bytes = writePickle(load(name), { joblib: { alignment } });
+        expectMatchesFixture(loadSklearn(bytes, 'sklearn_joblib'), name);
+        if (name === 'sk-ridge') expectMatchesFixture(loadSklearn(gzipSync(bytes), 'sklearn_joblib'), name);
+      }
+    }
   });
 });

@@ -8,10 +8,15 @@ import { PyGlobal, PyObject } from './py-values.js';
 export interface WriteOptions {
   /** Module of numpy's array helpers: 'numpy.core' (numpy 1.x) or 'numpy._core' (numpy 2). */
   numpyCore?: 'numpy.core' | 'numpy._core';
+  /**
+   * Write arrays the way joblib.dump does: a NumpyArrayWrapper, then the raw bytes in the stream
+   * (object arrays: a nested pickle). `alignment` adds joblib >= 1.2's padding byte + padding.
+   */
+  joblib?: { alignment: boolean };
 }
 
 export function writePickle(value: unknown, options: WriteOptions = {}): Uint8Array {
-  const w = new Writer(options.numpyCore ?? 'numpy.core');
+  const w = new Writer(options.numpyCore ?? 'numpy.core', options.joblib ?? null);
   w.bytes([0x80, 4]);
   w.value(value);
   w.bytes([0x2e]);
@@ -20,7 +25,14 @@ export function writePickle(value: unknown, options: WriteOptions = {}): Uint8Ar
 
 class Writer {
   private chunks: Buffer[] = [];
-  constructor(private readonly core: string) {}
+  constructor(
+    private readonly core: string,
+    private readonly joblib: { alignment: boolean } | null,
+  ) {}
+
+  private length(): number {
+    return this.chunks.reduce((n, c) => n + c.length, 0);
+  }
 
   result(): Uint8Array {
     return new Uint8Array(Buffer.concat(this.chunks));
@@ -177,10 +189,44 @@ class Writer {
   }
 
   private ndarray(a: NdArray): void {
+    if (this.joblib) {
+      this.wrappedArray(a, this.joblib.alignment);
+      return;
+    }
     this.global(`${this.core}.multiarray`, '_reconstruct');
     this.tuple([new PyGlobal('numpy', 'ndarray'), Object.freeze([0]), new Uint8Array([0x62])]);
     this.bytes([0x52]);
     this.tuple([1, Object.freeze([...a.shape]), a.dtype, false, a.objects ? [...a.objects] : a.raw]);
     this.bytes([0x62]);
+  }
+
+  /** joblib/numpy_pickle.py NumpyArrayWrapper.write_array. */
+  private wrappedArray(a: NdArray, alignment: boolean): void {
+    this.global('joblib.numpy_pickle', 'NumpyArrayWrapper');
+    this.bytes([0x29, 0x81]);
+    const state = new Map<unknown, unknown>([
+      ['subclass', new PyGlobal('numpy', 'ndarray')],
+      ['shape', Object.freeze([...a.shape])],
+      ['order', 'C'],
+      ['dtype', a.dtype],
+      ['allow_mmap', !a.objects],
+    ]);
+    if (alignment) state.set('numpy_array_alignment_bytes', 16);
+    this.value(state);
+    this.bytes([0x62]);
+    if (a.objects) {
+      // Object arrays: pickle.dump(array, file) right after the wrapper.
+      const inner = new Writer(this.core, null);
+      inner.bytes([0x80, 2]);
+      inner.value(a);
+      inner.bytes([0x2e]);
+      this.bytes(inner.result());
+      return;
+    }
+    if (alignment) {
+      const pad = 16 - ((this.length() + 1) % 16);
+      this.bytes([pad, ...new Array<number>(pad).fill(0xff)]);
+    }
+    this.bytes(a.raw!);
   }
 }

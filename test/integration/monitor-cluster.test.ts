@@ -67,7 +67,7 @@ describe('monitor through the gateway', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('x-request-id')).toBe('cluster-view-1');
     expect(r.headers.get('x-grove-model-sha256')).toMatch(/^[0-9a-f]{64}$/);
-    const m = await r.json();
+    const m = (await r.json()) as any;
     expect(m.model_name).toBe('churn');
     expect(m.model_version).toBe('1');
     expect(m.counts.workers).toBe(2);

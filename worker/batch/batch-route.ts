@@ -4,7 +4,6 @@
 // while the event loop keeps serving. Memory stays bounded: at most MAX_CHUNKS_IN_FLIGHT chunks
 // exist at once, the request is read only as fast as results go out (for-await pulls on demand),
 // and a response that cannot take more (res.write() false) pauses everything until 'drain'.
-import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadInputError, UnsupportedMediaTypeError } from '../../shared/errors/grove-error.js';
 import type { RequestContext, RouteParams, Router } from '../http/router.js';
@@ -122,7 +121,7 @@ class BatchStream {
       this.k,
       this.raw,
     );
-    if (!this.res.write(r.text)) await once(this.res, 'drain');
+    if (!this.res.write(r.text)) await drainOrClose(this.res);
   }
 
   async finish(): Promise<void> {
@@ -134,10 +133,29 @@ class BatchStream {
 
   /** After a chunk failed mid-stream: say so in the stream's own format, then end it. */
   failLate(err: Error & { code?: string }): void {
+    if (this.res.destroyed || this.res.writableEnded) return;
     const code = err.code ?? 'GROVE_ERR_INTERNAL';
     if (this.format === 'csv') this.res.end(`#error,${code},${csvField(err.message)}\n`);
     else this.res.end(JSON.stringify({ error: err.message, code }) + '\n');
   }
+}
+
+/** Waits for 'drain'; a client that went away ('close') ends the batch instead of hanging it. */
+function drainOrClose(res: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', gone);
+      resolve();
+    };
+    const gone = () => {
+      res.off('drain', done);
+      res.off('close', gone);
+      reject(new Error('client closed the connection'));
+    };
+    res.on('drain', done);
+    res.on('close', gone);
+  });
 }
 
 function csvField(s: string): string {

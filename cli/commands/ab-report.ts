@@ -30,23 +30,26 @@ async function logFiles(path: string): Promise<string[]> {
   return names.map((n) => join(path, n));
 }
 
+const OPTIONS = {
+  log: { type: 'string' },
+  labels: { type: 'string' },
+  json: { type: 'string' },
+  md: { type: 'string' },
+  baseline: { type: 'string' },
+  task: { type: 'string' },
+  bootstrap: { type: 'string' },
+  seed: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+function parseOptions(argv: string[]) {
+  return parseArgs({ args: argv, options: OPTIONS }).values;
+}
+
 export async function run(argv: string[]): Promise<number> {
-  let args;
+  let args: ReturnType<typeof parseOptions>;
   try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        log: { type: 'string' },
-        labels: { type: 'string' },
-        json: { type: 'string' },
-        md: { type: 'string' },
-        baseline: { type: 'string' },
-        task: { type: 'string' },
-        bootstrap: { type: 'string' },
-        seed: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }).values;
+    args = parseOptions(argv);
   } catch (err) {
     process.stderr.write(`grove ab-report: ${(err as Error).message}\n\n${USAGE}`);
     return 2;
@@ -65,12 +68,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   try {
     const table = await readCsv(args.labels);
-    const idCol = table.header.indexOf('id') >= 0 ? table.header.indexOf('id') : 0;
+    const idCol = Math.max(0, table.header.indexOf('id'));
     const labelCol = table.header.indexOf('label') >= 0 ? table.header.indexOf('label') : 1;
     const labels = new Map<string, number>();
     for (const row of table.rows) {
       const v = Number((row[labelCol] ?? '').trim());
-      if (row[idCol] !== undefined && (row[labelCol] ?? '').trim() !== '' && Number.isFinite(v)) labels.set(row[idCol]!.trim(), v);
+      if (row[idCol] !== undefined && (row[labelCol] ?? '').trim() !== '' && Number.isFinite(v))
+        labels.set(row[idCol]!.trim(), v);
     }
     const groups = new Map<string, Map<string, VersionSample>>();
     let records = 0;
@@ -80,14 +84,26 @@ export async function run(argv: string[]): Promise<number> {
       const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
       for await (const line of rl) {
         if (line.trim() === '') continue;
-        let rec: { id?: unknown; model?: unknown; version?: unknown; sha256?: unknown; outputs?: unknown; raw?: unknown };
+        let rec: {
+          id?: unknown;
+          model?: unknown;
+          version?: unknown;
+          sha256?: unknown;
+          outputs?: unknown;
+          raw?: unknown;
+        };
         try {
           rec = JSON.parse(line);
         } catch {
           malformed++;
           continue;
         }
-        if (typeof rec.id !== 'string' || typeof rec.model !== 'string' || !Array.isArray(rec.outputs) || rec.raw === true) {
+        if (
+          typeof rec.id !== 'string' ||
+          typeof rec.model !== 'string' ||
+          !Array.isArray(rec.outputs) ||
+          rec.raw === true
+        ) {
           malformed++;
           continue;
         }
@@ -96,11 +112,16 @@ export async function run(argv: string[]): Promise<number> {
         let byVersion = groups.get(rec.model);
         if (!byVersion) groups.set(rec.model, (byVersion = new Map()));
         let sample = byVersion.get(version);
-        if (!sample) byVersion.set(version, (sample = { version, sha256: [], width: 0, outputs: [], labels: [] }));
-        if (typeof rec.sha256 === 'string' && !sample.sha256.includes(rec.sha256)) sample.sha256.push(rec.sha256);
+        if (!sample)
+          byVersion.set(version, (sample = { version, sha256: [], width: 0, outputs: [], labels: [] }));
+        if (typeof rec.sha256 === 'string' && !sample.sha256.includes(rec.sha256))
+          sample.sha256.push(rec.sha256);
         const outs = rec.outputs as unknown[];
         for (let r = 0; r < outs.length; r++) {
-          const y = outs.length === 1 ? (labels.get(rec.id) ?? labels.get(`${rec.id}:0`)) : labels.get(`${rec.id}:${r}`);
+          const y =
+            outs.length === 1
+              ? (labels.get(rec.id) ?? labels.get(`${rec.id}:0`))
+              : labels.get(`${rec.id}:${r}`);
           const o = outs[r];
           if (y === undefined || !Array.isArray(o)) continue;
           sample.outputs.push(o.map((v) => (typeof v === 'number' ? v : Number.NaN)));
@@ -115,15 +136,26 @@ export async function run(argv: string[]): Promise<number> {
     const models: ModelResult[] = [];
     for (const [model, byVersion] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
       models.push(
-        evaluateModel(model, [...byVersion.values()].filter((s) => s.labels.length > 0), {
-          seed,
-          iterations,
-          ...(args.baseline ? { baseline: args.baseline } : {}),
-          ...(args.task ? { task: args.task as ModelResult['task'] } : {}),
-        }),
+        evaluateModel(
+          model,
+          [...byVersion.values()].filter((s) => s.labels.length > 0),
+          {
+            seed,
+            iterations,
+            ...(args.baseline ? { baseline: args.baseline } : {}),
+            ...(args.task ? { task: args.task as ModelResult['task'] } : {}),
+          },
+        ),
       );
     }
-    const result = { log_records: records, malformed_records: malformed, labels: labels.size, joined_rows: joined, bootstrap: { iterations, seed, level: 0.95 }, models: models.filter((m) => m.versions.length > 0) };
+    const result = {
+      log_records: records,
+      malformed_records: malformed,
+      labels: labels.size,
+      joined_rows: joined,
+      bootstrap: { iterations, seed, level: 0.95 },
+      models: models.filter((m) => m.versions.length > 0),
+    };
     if (args.json === '-') process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else if (args.json) await writeFile(args.json, `${JSON.stringify(result, null, 2)}\n`);
     const md = markdown(result);
@@ -132,30 +164,54 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    process.stderr.write(`grove ab-report: ${e?.message ?? String(err)}${err instanceof GroveError ? ` (${err.code})` : ''}\n`);
+    process.stderr.write(
+      `grove ab-report: ${e?.message ?? String(err)}${err instanceof GroveError ? ` (${err.code})` : ''}\n`,
+    );
     return 2;
   }
 }
 
 const f = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(5)).toString() : 'n/a');
 
-function markdown(r: { log_records: number; joined_rows: number; labels: number; models: ModelResult[] }): string {
-  const out = ['# A/B report', '', `${r.log_records} logged requests, ${r.labels} labels, ${r.joined_rows} labelled rows joined.`, ''];
+function markdown(r: {
+  log_records: number;
+  joined_rows: number;
+  labels: number;
+  models: ModelResult[];
+}): string {
+  const out = [
+    '# A/B report',
+    '',
+    `${r.log_records} logged requests, ${r.labels} labels, ${r.joined_rows} labelled rows joined.`,
+    '',
+  ];
   for (const m of r.models) {
     out.push(`## ${m.model} (${m.task})`, '');
     const metrics = Object.keys(m.versions[0]?.metrics ?? {}).filter((x) => !x.endsWith('_ci95'));
-    out.push(`| version | n | ${metrics.map((x) => `${x} [95% CI]`).join(' | ')} |`, `|---|---:|${metrics.map(() => '---:').join('|')}|`);
+    out.push(
+      `| version | n | ${metrics.map((x) => `${x} [95% CI]`).join(' | ')} |`,
+      `|---|---:|${metrics.map(() => '---:').join('|')}|`,
+    );
     for (const v of m.versions) {
       const cell = (x: string) => {
         const value = v.metrics[x];
         const ci = v.metrics[`${x}_ci95`];
-        return typeof value === 'number' && Array.isArray(ci) ? `${f(value)} [${f(ci[0])}, ${f(ci[1])}]` : 'n/a';
+        return typeof value === 'number' && Array.isArray(ci)
+          ? `${f(value)} [${f(ci[0])}, ${f(ci[1])}]`
+          : 'n/a';
       };
       out.push(`| ${v.version} | ${v.n} | ${metrics.map(cell).join(' | ')} |`);
     }
     if (m.comparisons.length > 0) {
-      out.push('', '| version vs baseline | metric | difference | test | p-value |', '|---|---|---:|---|---:|');
-      for (const c of m.comparisons) out.push(`| ${c.version} vs ${c.baseline} | ${c.metric} | ${f(c.difference)} | ${c.test} | ${f(c.p_value)} |`);
+      out.push(
+        '',
+        '| version vs baseline | metric | difference | test | p-value |',
+        '|---|---|---:|---|---:|',
+      );
+      for (const c of m.comparisons)
+        out.push(
+          `| ${c.version} vs ${c.baseline} | ${c.metric} | ${f(c.difference)} | ${c.test} | ${f(c.p_value)} |`,
+        );
     }
     out.push('');
   }

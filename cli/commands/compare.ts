@@ -28,27 +28,30 @@ const USAGE = `usage: grove compare --model CURRENT --candidate NEW --data rows.
 exit status: 0 promote, 1 reject, 2 error
 `;
 
+const OPTIONS = {
+  model: { type: 'string' },
+  candidate: { type: 'string' },
+  data: { type: 'string' },
+  label: { type: 'string' },
+  json: { type: 'string' },
+  html: { type: 'string' },
+  metric: { type: 'string' },
+  'max-regression': { type: 'string' },
+  'max-mean-diff': { type: 'string' },
+  'allow-missing-features': { type: 'boolean', default: false },
+  bootstrap: { type: 'string' },
+  seed: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+function parseOptions(argv: string[]) {
+  return parseArgs({ args: argv, options: OPTIONS }).values;
+}
+
 export async function run(argv: string[]): Promise<number> {
-  let args;
+  let args: ReturnType<typeof parseOptions>;
   try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        model: { type: 'string' },
-        candidate: { type: 'string' },
-        data: { type: 'string' },
-        label: { type: 'string' },
-        json: { type: 'string' },
-        html: { type: 'string' },
-        metric: { type: 'string' },
-        'max-regression': { type: 'string' },
-        'max-mean-diff': { type: 'string' },
-        'allow-missing-features': { type: 'boolean', default: false },
-        bootstrap: { type: 'string' },
-        seed: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }).values;
+    args = parseOptions(argv);
   } catch (err) {
     process.stderr.write(`grove compare: ${(err as Error).message}\n\n${USAGE}`);
     return 2;
@@ -79,7 +82,8 @@ export async function run(argv: string[]): Promise<number> {
     };
     iterations = num(args.bootstrap, 1000, 'bootstrap')!;
     seed = num(args.seed, 42, 'seed')!;
-    if (!Number.isInteger(iterations) || iterations < 10) throw new Error('--bootstrap must be an integer >= 10');
+    if (!Number.isInteger(iterations) || iterations < 10)
+      throw new Error('--bootstrap must be an integer >= 10');
     if (rule.metric && !['auc', 'logloss', 'accuracy', 'rmse', 'mae'].includes(rule.metric)) {
       throw new Error(`--metric must be one of auc, logloss, accuracy, rmse, mae`);
     }
@@ -88,7 +92,11 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    const [current, candidate, table] = await Promise.all([loadModelFile(args.model), loadModelFile(args.candidate), readCsv(args.data)]);
+    const [current, candidate, table] = await Promise.all([
+      loadModelFile(args.model),
+      loadModelFile(args.candidate),
+      readCsv(args.data),
+    ]);
     const report = compareModels(current, candidate, table, {
       currentName: args.model,
       candidateName: args.candidate,
@@ -116,13 +124,17 @@ function summary(r: ReturnType<typeof compareModels>): string {
   const lines = [
     `grove compare: ${r.verdict.toUpperCase()}`,
     `  rows ${r.rows}; prediction diff max ${r.prediction_diff.max_abs.toPrecision(4)}, mean ${r.prediction_diff.mean_abs.toPrecision(4)}` +
-      (r.prediction_diff.class_agreement === null ? '' : `, class agreement ${(r.prediction_diff.class_agreement * 100).toFixed(2)}%`),
+      (r.prediction_diff.class_agreement === null
+        ? ''
+        : `, class agreement ${(r.prediction_diff.class_agreement * 100).toFixed(2)}%`),
   ];
   if (r._intervals) {
     for (const m of Object.keys(r._intervals.current)) {
       const c = r._intervals.current[m]!;
       const n = r._intervals.candidate[m]!;
-      lines.push(`  ${m.padEnd(9)} current ${c.value.toFixed(5)} [${c.ci_low.toFixed(5)}, ${c.ci_high.toFixed(5)}]  candidate ${n.value.toFixed(5)} [${n.ci_low.toFixed(5)}, ${n.ci_high.toFixed(5)}]`);
+      lines.push(
+        `  ${m.padEnd(9)} current ${c.value.toFixed(5)} [${c.ci_low.toFixed(5)}, ${c.ci_high.toFixed(5)}]  candidate ${n.value.toFixed(5)} [${n.ci_low.toFixed(5)}, ${n.ci_high.toFixed(5)}]`,
+      );
     }
   }
   for (const reason of r.reasons) lines.push(`  - ${reason}`);

@@ -15,20 +15,23 @@ const USAGE = `usage: grove profile --model FILE --data train.csv [--label COL] 
   --output FILE    where to write profile.json (default: stdout)
 `;
 
+const OPTIONS = {
+  model: { type: 'string' },
+  data: { type: 'string' },
+  label: { type: 'string' },
+  bins: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+function parseOptions(argv: string[]) {
+  return parseArgs({ args: argv, options: OPTIONS }).values;
+}
+
 export async function run(argv: string[]): Promise<number> {
-  let args;
+  let args: ReturnType<typeof parseOptions>;
   try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        model: { type: 'string' },
-        data: { type: 'string' },
-        label: { type: 'string' },
-        bins: { type: 'string' },
-        output: { type: 'string', short: 'o' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }).values;
+    args = parseOptions(argv);
   } catch (err) {
     process.stderr.write(`grove profile: ${(err as Error).message}\n\n${USAGE}`);
     return 2;
@@ -51,13 +54,17 @@ export async function run(argv: string[]): Promise<number> {
     const text = `${JSON.stringify(profile, null, 1)}\n`;
     if (args.output) {
       await writeFile(args.output, text);
-      process.stderr.write(`grove profile: wrote ${args.output} (${profile.features.length} features, ${profile.rows} rows)\n`);
+      process.stderr.write(
+        `grove profile: wrote ${args.output} (${profile.features.length} features, ${profile.rows} rows)\n`,
+      );
     } else process.stdout.write(text);
     return 0;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (err instanceof GroveError || e.code === 'ENOENT' || e.code === 'EISDIR' || e.code === 'EACCES') {
-      process.stderr.write(`grove profile: ${e.message}${err instanceof GroveError ? ` (${err.code})` : ''}\n`);
+      process.stderr.write(
+        `grove profile: ${e.message}${err instanceof GroveError ? ` (${err.code})` : ''}\n`,
+      );
       return 2;
     }
     throw err;

@@ -5,10 +5,27 @@
 // samples: two-proportion z (accuracy), DeLong z (AUC), Welch t on per-row losses (log loss, RMSE
 // via squared errors, MAE via absolute errors).
 import { bootstrapIntervals, type Interval } from '../metrics-eval/bootstrap.js';
-import { type FlatMetrics, flatMetrics } from './compare-models.js';
-import { accuracyBinary, accuracyMulti, argmaxRows, aucWeighted, LOGLOSS_EPS, logLossBinary, logLossMulti, mae, rmse, scoreOrder } from '../metrics-eval/scoring-metrics.js';
+import {
+  accuracyBinary,
+  accuracyMulti,
+  argmaxRows,
+  aucWeighted,
+  LOGLOSS_EPS,
+  logLossBinary,
+  logLossMulti,
+  mae,
+  rmse,
+  scoreOrder,
+} from '../metrics-eval/scoring-metrics.js';
 import { mulberry32 } from '../metrics-eval/seeded-rng.js';
-import { aucDifferenceTest, delongAuc, type TestResult, twoProportionZ, welchT } from '../metrics-eval/significance.js';
+import {
+  aucDifferenceTest,
+  delongAuc,
+  type TestResult,
+  twoProportionZ,
+  welchT,
+} from '../metrics-eval/significance.js';
+import { type FlatMetrics, flatMetrics } from './compare-models.js';
 
 export interface LoggedPrediction {
   id: string;
@@ -76,10 +93,13 @@ function prepare(s: VersionSample, task: ModelResult['task']): Prepared {
   if (task === 'multiclass') {
     const k = s.width;
     const probs = new Float64Array(n * k);
-    s.outputs.forEach((o, i) => probs.set(o.slice(0, k), i * k));
+    for (let i = 0; i < n; i++) probs.set(s.outputs[i]!.slice(0, k), i * k);
     const y = Int32Array.from(s.labels);
     const pred = argmaxRows(probs, k, n);
-    const ll = Float64Array.from({ length: n }, (_, i) => -Math.log(Math.min(Math.max(probs[i * k + y[i]!]!, LOGLOSS_EPS), 1 - LOGLOSS_EPS)));
+    const ll = Float64Array.from(
+      { length: n },
+      (_, i) => -Math.log(Math.min(Math.max(probs[i * k + y[i]!]!, LOGLOSS_EPS), 1 - LOGLOSS_EPS)),
+    );
     const hit = Float64Array.from({ length: n }, (_, i) => (pred[i] === y[i] ? 1 : 0));
     return {
       n,
@@ -101,7 +121,11 @@ function prepare(s: VersionSample, task: ModelResult['task']): Prepared {
     const hit = Float64Array.from(p, (q, i) => ((q > 0.5 ? 1 : 0) === y[i] ? 1 : 0));
     return {
       n,
-      fns: { auc: (w) => aucWeighted(p, y, order, w), logloss: (w) => logLossBinary(p, y, w), accuracy: (w) => accuracyBinary(p, y, w) },
+      fns: {
+        auc: (w) => aucWeighted(p, y, order, w),
+        logloss: (w) => logLossBinary(p, y, w),
+        accuracy: (w) => accuracyBinary(p, y, w),
+      },
       perRow: { logloss: ll, accuracy: hit },
       scores: p,
       labels,
@@ -110,14 +134,18 @@ function prepare(s: VersionSample, task: ModelResult['task']): Prepared {
   return {
     n,
     fns: { rmse: (w) => rmse(p, labels, w), mae: (w) => mae(p, labels, w) },
-    perRow: { rmse: Float64Array.from(p, (q, i) => (q - labels[i]!) ** 2), mae: Float64Array.from(p, (q, i) => Math.abs(q - labels[i]!)) },
+    perRow: {
+      rmse: Float64Array.from(p, (q, i) => (q - labels[i]!) ** 2),
+      mae: Float64Array.from(p, (q, i) => Math.abs(q - labels[i]!)),
+    },
     scores: p,
     labels,
   };
 }
 
 function testFor(metric: string, a: Prepared, b: Prepared): TestResult {
-  if (metric === 'auc') return aucDifferenceTest(delongAuc(a.scores, a.labels), delongAuc(b.scores, b.labels));
+  if (metric === 'auc')
+    return aucDifferenceTest(delongAuc(a.scores, a.labels), delongAuc(b.scores, b.labels));
   if (metric === 'accuracy') {
     const k = (x: Float64Array) => x.reduce((s, v) => s + v, 0);
     return twoProportionZ(k(a.perRow.accuracy!), a.n, k(b.perRow.accuracy!), b.n);
@@ -125,14 +153,25 @@ function testFor(metric: string, a: Prepared, b: Prepared): TestResult {
   return welchT(a.perRow[metric]!, b.perRow[metric]!);
 }
 
-export function evaluateModel(model: string, samples: VersionSample[], opts: { seed?: number; iterations?: number; baseline?: string; task?: ModelResult['task'] } = {}): ModelResult {
-  const sorted = [...samples].sort((x, y) => Number(x.version) - Number(y.version) || x.version.localeCompare(y.version));
+export function evaluateModel(
+  model: string,
+  samples: VersionSample[],
+  opts: { seed?: number; iterations?: number; baseline?: string; task?: ModelResult['task'] } = {},
+): ModelResult {
+  const sorted = [...samples].sort(
+    (x, y) => Number(x.version) - Number(y.version) || x.version.localeCompare(y.version),
+  );
   const task = opts.task ?? inferTask(sorted);
   const prepared = sorted.map((s) => prepare(s, task));
   const intervals: Array<Record<string, Interval>> = prepared.map((p) =>
     p.n > 0 ? bootstrapIntervals(p.n, p.fns, mulberry32(opts.seed ?? 42), opts.iterations ?? 1000) : {},
   );
-  const versions: VersionResult[] = sorted.map((s, i) => ({ version: s.version, sha256: s.sha256, n: prepared[i]!.n, metrics: flatMetrics(intervals[i]!) }));
+  const versions: VersionResult[] = sorted.map((s, i) => ({
+    version: s.version,
+    sha256: s.sha256,
+    n: prepared[i]!.n,
+    metrics: flatMetrics(intervals[i]!),
+  }));
   const bi = Math.max(0, opts.baseline ? sorted.findIndex((s) => s.version === opts.baseline) : 0);
   const comparisons: Comparison[] = [];
   for (let i = 0; i < sorted.length; i++) {

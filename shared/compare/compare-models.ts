@@ -27,7 +27,11 @@ export const METRICS_BY_TASK: Record<TaskKind, string[]> = {
   multiclass: ['logloss', 'accuracy'],
   regression: ['rmse', 'mae'],
 };
-export const PRIMARY_METRIC: Record<TaskKind, string> = { binary: 'auc', multiclass: 'logloss', regression: 'rmse' };
+export const PRIMARY_METRIC: Record<TaskKind, string> = {
+  binary: 'auc',
+  multiclass: 'logloss',
+  regression: 'rmse',
+};
 
 export interface CompareOptions {
   currentName: string;
@@ -65,8 +69,20 @@ export interface CompareReport {
   labelled_rows: number;
   prediction_diff: { max_abs: number; mean_abs: number; class_agreement: number | null; rows: number };
   /** `metrics.auc` is the value, `metrics.auc_ci95` its bootstrap 95% interval [low, high]. */
-  current: { model: string; task: string; objective: string; num_features: number; metrics: FlatMetrics | null };
-  candidate: { model: string; task: string; objective: string; num_features: number; metrics: FlatMetrics | null };
+  current: {
+    model: string;
+    task: string;
+    objective: string;
+    num_features: number;
+    metrics: FlatMetrics | null;
+  };
+  candidate: {
+    model: string;
+    task: string;
+    objective: string;
+    num_features: number;
+    metrics: FlatMetrics | null;
+  };
   /** candidate - current, same shape (paired resamples). */
   difference: FlatMetrics | null;
   missing_features: string[];
@@ -80,21 +96,36 @@ export interface CompareReport {
   bootstrap: { iterations: number; seed: number; level: number } | null;
   largest_disagreements: Disagreement[];
   /** For the HTML report and the summary only (not written to --json). */
-  _intervals?: { current: Record<string, Interval>; candidate: Record<string, Interval>; difference: Record<string, Interval> } | null;
+  _intervals?: {
+    current: Record<string, Interval>;
+    candidate: Record<string, Interval>;
+    difference: Record<string, Interval>;
+  } | null;
   _charts?: { current: Float64Array; candidate: Float64Array; labels: Float64Array | null };
 }
 
-export function compareModels(current: Model, candidate: Model, table: CsvTable, opts: CompareOptions): CompareReport {
+export function compareModels(
+  current: Model,
+  candidate: Model,
+  table: CsvTable,
+  opts: CompareOptions,
+): CompareReport {
   const exclude = opts.label ? [opts.label] : [];
   const a = scoreModel(current, table, exclude);
   const b = scoreModel(candidate, table, exclude);
   if (a.task !== b.task || a.k !== b.k) {
-    throw new BadInputError(`the models do not answer the same question: current is ${a.task} (${a.k} outputs), candidate is ${b.task} (${b.k} outputs)`);
+    throw new BadInputError(
+      `the models do not answer the same question: current is ${a.task} (${a.k} outputs), candidate is ${b.task} (${b.k} outputs)`,
+    );
   }
   const n = a.rows;
   const diff = predictionDiff(a, b);
   const labelRaw = opts.label ? column(table, opts.label) : null;
-  let metrics: { current: Record<string, Interval>; candidate: Record<string, Interval>; difference: Record<string, Interval> } | null = null;
+  let metrics: {
+    current: Record<string, Interval>;
+    candidate: Record<string, Interval>;
+    difference: Record<string, Interval>;
+  } | null = null;
   let labelled = 0;
   let labelNumeric: Float64Array | null = null;
   const seed = opts.seed ?? 42;
@@ -114,7 +145,9 @@ export function compareModels(current: Model, candidate: Model, table: CsvTable,
   const missing = used.filter((f) => !candidateNames.has(f));
   const primary = metrics ? (opts.rule.metric ?? PRIMARY_METRIC[a.task]) : null;
   if (primary && !METRICS_BY_TASK[a.task].includes(primary)) {
-    throw new BadInputError(`--metric ${primary} does not apply to a ${a.task} model (use ${METRICS_BY_TASK[a.task].join(', ')})`);
+    throw new BadInputError(
+      `--metric ${primary} does not apply to a ${a.task} model (use ${METRICS_BY_TASK[a.task].join(', ')})`,
+    );
   }
   const nonfinite = { current: countNonFinite(a.score), candidate: countNonFinite(b.score) };
   const { verdict, reasons } = decideVerdict({
@@ -184,16 +217,28 @@ function predictionDiff(a: ModelScores, b: ModelScores): CompareReport['predicti
     for (let i = 0; i < a.rows; i++) if (ca[i] === cb[i]) same++;
     agreement = a.rows ? same / a.rows : null;
   }
-  return { max_abs: max, mean_abs: va.length ? sum / va.length : 0, class_agreement: agreement, rows: a.rows };
+  return {
+    max_abs: max,
+    mean_abs: va.length ? sum / va.length : 0,
+    class_agreement: agreement,
+    rows: a.rows,
+  };
 }
 
 function pick(values: Float64Array, rows: Int32Array, width = 1): Float64Array {
   const out = new Float64Array(rows.length * width);
-  for (let i = 0; i < rows.length; i++) for (let k = 0; k < width; k++) out[i * width + k] = values[rows[i]! * width + k]!;
+  for (let i = 0; i < rows.length; i++)
+    for (let k = 0; k < width; k++) out[i * width + k] = values[rows[i]! * width + k]!;
   return out;
 }
 
-function labelledMetrics(a: ModelScores, b: ModelScores, enc: ReturnType<typeof encodeLabels>, seed: number, iterations: number) {
+function labelledMetrics(
+  a: ModelScores,
+  b: ModelScores,
+  enc: ReturnType<typeof encodeLabels>,
+  seed: number,
+  iterations: number,
+) {
   const stats: Record<string, (w?: Float64Array) => number> = {};
   const names = METRICS_BY_TASK[a.task];
   const perModel = (s: ModelScores): Record<string, (w?: Float64Array) => number> => {
@@ -201,13 +246,20 @@ function labelledMetrics(a: ModelScores, b: ModelScores, enc: ReturnType<typeof 
       const p = pick(s.score, enc.rows);
       const y = enc.binary!;
       const order = scoreOrder(p);
-      return { auc: (w) => aucWeighted(p, y, order, w), logloss: (w) => logLossBinary(p, y, w), accuracy: (w) => accuracyBinary(p, y, w) };
+      return {
+        auc: (w) => aucWeighted(p, y, order, w),
+        logloss: (w) => logLossBinary(p, y, w),
+        accuracy: (w) => accuracyBinary(p, y, w),
+      };
     }
     if (s.task === 'multiclass') {
       const probs = pick(s.probs!, enc.rows, s.k);
       const y = enc.classIndex!;
       const predicted = argmaxRows(probs, s.k, y.length);
-      return { logloss: (w) => logLossMulti(probs, s.k, y, w), accuracy: (w) => accuracyMulti(predicted, y, w) };
+      return {
+        logloss: (w) => logLossMulti(probs, s.k, y, w),
+        accuracy: (w) => accuracyMulti(predicted, y, w),
+      };
     }
     const p = pick(s.score, enc.rows);
     const y = enc.values!;
@@ -229,5 +281,11 @@ function disagreements(a: ModelScores, b: ModelScores, labels: string[] | null, 
   const idx = Array.from({ length: a.rows }, (_, i) => i);
   const d = (i: number) => Math.abs(a.score[i]! - b.score[i]!);
   idx.sort((x, y) => d(y) - d(x) || x - y);
-  return idx.slice(0, top).map((i) => ({ row: i + 1, current: a.score[i]!, candidate: b.score[i]!, abs_diff: d(i), label: labels ? labels[i]! : null }));
+  return idx.slice(0, top).map((i) => ({
+    row: i + 1,
+    current: a.score[i]!,
+    candidate: b.score[i]!,
+    abs_diff: d(i),
+    label: labels ? labels[i]! : null,
+  }));
 }

@@ -9,9 +9,14 @@ const f = (x: number | null | undefined, digits = 4) =>
   x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : Number(x.toPrecision(digits)).toString();
 
 /** Calibration points: for each of `bins` equal-count score bins, (mean score, mean label). */
-export function calibrationPoints(score: Float64Array, labels: Float64Array, bins = 10): Array<[number, number]> {
+export function calibrationPoints(
+  score: Float64Array,
+  labels: Float64Array,
+  bins = 10,
+): Array<[number, number]> {
   const idx: number[] = [];
-  for (let i = 0; i < score.length; i++) if (Number.isFinite(labels[i]!) && Number.isFinite(score[i]!)) idx.push(i);
+  for (let i = 0; i < score.length; i++)
+    if (Number.isFinite(labels[i]!) && Number.isFinite(score[i]!)) idx.push(i);
   idx.sort((a, b) => score[a]! - score[b]!);
   const out: Array<[number, number]> = [];
   for (let b = 0; b < bins; b++) {
@@ -36,7 +41,8 @@ export function renderCompareHtml(r: CompareReport): string {
   const hi = all.length ? Math.max(...all) : 1;
   const ba = binValues(charts.current, 30, [lo, hi]);
   const bb = binValues(charts.candidate, 30, [lo, hi]);
-  const scoreName = r.task === 'binary' ? 'P(positive class)' : r.task === 'multiclass' ? 'P(predicted class)' : 'prediction';
+  const scoreName =
+    r.task === 'binary' ? 'P(positive class)' : r.task === 'multiclass' ? 'P(predicted class)' : 'prediction';
   const dist = histogram({
     title: `Score distributions (${scoreName})`,
     xLabel: scoreName,
@@ -57,14 +63,24 @@ export function renderCompareHtml(r: CompareReport): string {
     const d0 = Math.min(...diag);
     const d1 = Math.max(...diag);
     calibration = lineChart({
-      title: r.task === 'binary' ? 'Calibration: observed positive rate per score decile' : 'Calibration: mean label per prediction decile',
+      title:
+        r.task === 'binary'
+          ? 'Calibration: observed positive rate per score decile'
+          : 'Calibration: mean label per prediction decile',
       xLabel: 'mean predicted',
       yLabel: 'mean observed',
       yFromZero: false,
       series: [
         { name: 'current', points: pa },
         { name: 'candidate', points: pb },
-        { name: 'perfect', points: [[d0, d0], [d1, d1]], color: '#999999' },
+        {
+          name: 'perfect',
+          points: [
+            [d0, d0],
+            [d1, d1],
+          ],
+          color: '#999999',
+        },
       ],
       width: 760,
       height: 380,
@@ -84,7 +100,10 @@ export function renderCompareHtml(r: CompareReport): string {
         .join('\n')
     : '<tr><td colspan="4">no labels: metrics not computed</td></tr>';
   const dis = r.largest_disagreements
-    .map((d) => `<tr><td>${d.row}</td><td>${f(d.current, 6)}</td><td>${f(d.candidate, 6)}</td><td>${f(d.abs_diff, 6)}</td><td>${d.label === null ? '' : escapeXml(d.label)}</td></tr>`)
+    .map(
+      (d) =>
+        `<tr><td>${d.row}</td><td>${f(d.current, 6)}</td><td>${f(d.candidate, 6)}</td><td>${f(d.abs_diff, 6)}</td><td>${d.label === null ? '' : escapeXml(d.label)}</td></tr>`,
+    )
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>grove compare: ${escapeXml(r.verdict)}</title>

@@ -13,7 +13,12 @@ export interface EncodedLabels {
   values: Float64Array | null;
 }
 
-export function encodeLabels(raw: readonly string[], task: TaskKind, classes: readonly (string | number)[] | null, numClasses: number): EncodedLabels {
+export function encodeLabels(
+  raw: readonly string[],
+  task: TaskKind,
+  classes: readonly (string | number)[] | null,
+  numClasses: number,
+): EncodedLabels {
   const keep: number[] = [];
   const codes: number[] = [];
   const byName = new Map<string, number>((classes ?? []).map((c, i) => [String(c), i]));

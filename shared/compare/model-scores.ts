@@ -28,7 +28,10 @@ export function taskKind(model: Model): TaskKind {
 
 export function scoreModel(model: Model, table: CsvTable, exclude: readonly string[]): ModelScores {
   const meta = model.meta;
-  if (meta.sparse) throw new BadInputError('grove compare reads dense CSV rows; sparse (named-feature) models are not supported');
+  if (meta.sparse)
+    throw new BadInputError(
+      'grove compare reads dense CSV rows; sparse (named-feature) models are not supported',
+    );
   const data = featureMatrix(table, meta.featureNames, exclude);
   const rows = table.rows.length;
   const K = meta.outputNames.length;

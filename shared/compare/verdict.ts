@@ -33,16 +33,22 @@ export function decideVerdict(input: {
     const worse = HIGHER_BETTER.has(primary) ? c - n : n - c;
     if (!(worse <= rule.maxRegression)) {
       reject = true;
-      reasons.push(`${primary} is worse by ${fmt(worse)} (current ${fmt(c)}, candidate ${fmt(n)}); allowed regression ${rule.maxRegression}`);
+      reasons.push(
+        `${primary} is worse by ${fmt(worse)} (current ${fmt(c)}, candidate ${fmt(n)}); allowed regression ${rule.maxRegression}`,
+      );
     } else {
-      reasons.push(`${primary}: current ${fmt(c)}, candidate ${fmt(n)} (${worse > 0 ? `worse by ${fmt(worse)}, within ${rule.maxRegression}` : 'not worse'})`);
+      reasons.push(
+        `${primary}: current ${fmt(c)}, candidate ${fmt(n)} (${worse > 0 ? `worse by ${fmt(worse)}, within ${rule.maxRegression}` : 'not worse'})`,
+      );
     }
   } else {
     reasons.push('no labels: metrics not compared');
   }
   if (input.nonfinite && input.nonfinite.candidate > input.nonfinite.current) {
     reject = true;
-    reasons.push(`the candidate predicts NaN or infinity for ${input.nonfinite.candidate} rows (current: ${input.nonfinite.current})`);
+    reasons.push(
+      `the candidate predicts NaN or infinity for ${input.nonfinite.candidate} rows (current: ${input.nonfinite.current})`,
+    );
   }
   if (rule.requireFeatures && input.missingFeatures.length > 0) {
     reject = true;

@@ -2,13 +2,26 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bootstrapIntervals } from './bootstrap.js';
-import { accuracyBinary, accuracyMulti, argmaxRows, aucWeighted, logLossBinary, logLossMulti, mae, rmse, scoreOrder } from './scoring-metrics.js';
+import {
+  accuracyBinary,
+  accuracyMulti,
+  argmaxRows,
+  aucWeighted,
+  logLossBinary,
+  logLossMulti,
+  mae,
+  rmse,
+  scoreOrder,
+} from './scoring-metrics.js';
 import { mulberry32 } from './seeded-rng.js';
 import { aucDifferenceTest, delongAuc, studentTwoSided, twoProportionZ, welchT } from './significance.js';
 
 const fixtures = join(import.meta.dirname, '../../test/fixtures');
 function numbers(path: string, skipHeader: boolean): number[][] {
-  const lines = readFileSync(path, 'utf8').trim().split('\n').slice(skipHeader ? 1 : 0);
+  const lines = readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(skipHeader ? 1 : 0);
   return lines.map((l) => l.split(',').map((x) => (x === '' ? Number.NaN : Number(x))));
 }
 const nz = (x: number) => (Number.isNaN(x) ? 0 : x);

@@ -18,7 +18,12 @@ export function scoreOrder(scores: Float64Array): Uint32Array {
  * ROC AUC = P(score of a positive > score of a negative) + 0.5 P(tie) (the Mann-Whitney statistic),
  * over rows weighted by `w`. `order` is scoreOrder(scores). NaN when one class is absent.
  */
-export function aucWeighted(scores: Float64Array, labels: Uint8Array, order: Uint32Array, w?: Float64Array): number {
+export function aucWeighted(
+  scores: Float64Array,
+  labels: Uint8Array,
+  order: Uint32Array,
+  w?: Float64Array,
+): number {
   let negBelow = 0; // weight of negatives with a strictly lower score
   let pairs = 0;
   let totalPos = 0;

@@ -22,7 +22,17 @@ function erfc(x: number): number {
     Math.exp(
       -z * z -
         1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 +
+                            t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? r : 2 - r;
 }
@@ -49,12 +59,15 @@ export function welchT(a: ArrayLike<number>, b: ArrayLike<number>): TestResult {
   const se = Math.sqrt(va + vb);
   if (!(se > 0)) return { test: 'Welch t-test', statistic: 0, p_value: 1 };
   const t = (mb - ma) / se;
-  const df = (va + vb) ** 2 / (va * va / (a.length - 1) + vb * vb / (b.length - 1));
+  const df = (va + vb) ** 2 / ((va * va) / (a.length - 1) + (vb * vb) / (b.length - 1));
   return { test: 'Welch t-test', statistic: t, p_value: studentTwoSided(t, df) };
 }
 
 /** DeLong's variance of one AUC from its structural components. */
-export function delongAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): { auc: number; variance: number } {
+export function delongAuc(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+): { auc: number; variance: number } {
   const pos: number[] = [];
   const neg: number[] = [];
   for (let i = 0; i < scores.length; i++) (labels[i] === 1 ? pos : neg).push(scores[i]!);
@@ -65,16 +78,25 @@ export function delongAuc(scores: ArrayLike<number>, labels: ArrayLike<number>):
   const posSorted = [...pos].sort((x, y) => x - y);
   // V10[i] = share of negatives below pos[i] (+ half ties); V01[j] = share of positives above neg[j].
   const v10 = pos.map((s) => (lowerBound(neg, s) + 0.5 * (upperBound(neg, s) - lowerBound(neg, s))) / n);
-  const v01 = neg.map((s) => (m - upperBound(posSorted, s) + 0.5 * (upperBound(posSorted, s) - lowerBound(posSorted, s))) / m);
+  const v01 = neg.map(
+    (s) => (m - upperBound(posSorted, s) + 0.5 * (upperBound(posSorted, s) - lowerBound(posSorted, s))) / m,
+  );
   const auc = mean(v10);
   return { auc, variance: variance(v10, auc) / m + variance(v01, mean(v01)) / n };
 }
 
 /** z-test for the difference of two independent AUCs with DeLong variances. */
-export function aucDifferenceTest(a: { auc: number; variance: number }, b: { auc: number; variance: number }): TestResult {
+export function aucDifferenceTest(
+  a: { auc: number; variance: number },
+  b: { auc: number; variance: number },
+): TestResult {
   const se = Math.sqrt(a.variance + b.variance);
   const z = se > 0 ? (b.auc - a.auc) / se : 0;
-  return { test: 'DeLong z-test (independent samples)', statistic: z, p_value: se > 0 ? twoSidedNormal(z) : 1 };
+  return {
+    test: 'DeLong z-test (independent samples)',
+    statistic: z,
+    p_value: se > 0 ? twoSidedNormal(z) : 1,
+  };
 }
 
 export function mean(a: ArrayLike<number>): number {
@@ -159,10 +181,13 @@ function betaCf(x: number, a: number, b: number): number {
 
 /** Lanczos approximation of ln Gamma(x), x > 0. */
 function logGamma(x: number): number {
-  const g = [76.18009172947146, -86.50532032941677, 24.01409824083091, -1.231739572450155, 0.1208650973866179e-2, -0.5395239384953e-5];
+  const g = [
+    76.18009172947146, -86.50532032941678, 24.01409824083091, -1.231739572450155, 0.0012086509738661,
+    -0.000005395239384953,
+  ];
   let y = x;
   const tmp = x + 5.5 - (x + 0.5) * Math.log(x + 5.5);
-  let ser = 1.000000000190015;
+  let ser = 1.00000000019001;
   for (const c of g) ser += c / ++y;
-  return -tmp + Math.log((2.5066282746310005 * ser) / x);
+  return -tmp + Math.log((Math.sqrt(2 * Math.PI) * ser) / x);
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildProfile } from './build-profile.js';
+import { featureMatrix, parseCsv } from './csv-table.js';
 import { psiFromCounts, psiFromShares } from './psi.js';
 import { binOf, indexOfValue, quantileEdges } from './quantile-bins.js';
-import { parseCsv, featureMatrix } from './csv-table.js';
 
 describe('quantile bins', () => {
   it('computes numpy-style (type 7) quantile edges', () => {
@@ -15,7 +15,9 @@ describe('quantile bins', () => {
   });
   it('bins with open-ended outer bins', () => {
     const e = [2.25, 4.5, 6.75];
-    expect([-100, 0, 2.25, 3, 4.5, 6.74, 6.75, 1e9].map((x) => binOf(e, x))).toEqual([0, 0, 1, 1, 2, 2, 3, 3]);
+    expect([-100, 0, 2.25, 3, 4.5, 6.74, 6.75, 1e9].map((x) => binOf(e, x))).toEqual([
+      0, 0, 1, 1, 2, 2, 3, 3,
+    ]);
     expect(indexOfValue([0, 2, 5], 5)).toBe(2);
     expect(indexOfValue([0, 2, 5], 3)).toBe(-1);
   });
@@ -52,7 +54,16 @@ describe('buildProfile', () => {
       preds[r * 2] = 1 - r / 10;
       preds[r * 2 + 1] = r / 10;
     }
-    const p = buildProfile({ featureNames: ['a', 'b'], task: 'binary', outputNames: ['0', '1'], data, rows, predictions: preds, bins: 4, maxCategories: 5 });
+    const p = buildProfile({
+      featureNames: ['a', 'b'],
+      task: 'binary',
+      outputNames: ['0', '1'],
+      data,
+      rows,
+      predictions: preds,
+      bins: 4,
+      maxCategories: 5,
+    });
     const a = p.features[0]!;
     expect(a.type).toBe('numeric');
     expect(a.missing_ratio).toBeCloseTo(1 / 11, 12);
@@ -73,7 +84,15 @@ describe('buildProfile', () => {
   });
   it('treats a feature the model marks categorical as categorical', () => {
     const data = Float64Array.from([0.5, 1.5, 0.5, 1.5]);
-    const p = buildProfile({ featureNames: ['x'], task: 'regression', outputNames: ['prediction'], data, rows: 4, predictions: null, categorical: new Set([0]) });
+    const p = buildProfile({
+      featureNames: ['x'],
+      task: 'regression',
+      outputNames: ['prediction'],
+      data,
+      rows: 4,
+      predictions: null,
+      categorical: new Set([0]),
+    });
     expect(p.features[0]!.type).toBe('categorical');
     expect(p.prediction).toBeNull();
   });

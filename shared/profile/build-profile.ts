@@ -2,8 +2,15 @@
 // them. Numeric features get quantile bins (quantile-bins.ts) with the exact share of training
 // values in each; categorical ones (the model says so, or few distinct integer values) get the
 // values seen and their shares.
+
+import type {
+  CategoricalProfile,
+  FeatureProfile,
+  NumericProfile,
+  PredictionProfile,
+  Profile,
+} from './profile-types.js';
 import { binOf, quantileEdges } from './quantile-bins.js';
-import type { CategoricalProfile, FeatureProfile, NumericProfile, PredictionProfile, Profile } from './profile-types.js';
 
 export interface ProfileInput {
   featureNames: readonly string[];
@@ -66,13 +73,28 @@ export function buildProfile(input: ProfileInput): Profile {
     const v = input.label.values;
     let sum = 0;
     let n = 0;
-    for (let i = 0; i < v.length; i++) if (!Number.isNaN(v[i]!)) (sum += v[i]!), n++;
-    profile.label = { name: input.label.name, mean: n ? sum / n : Number.NaN, missing_ratio: v.length ? (v.length - n) / v.length : 0 };
+    for (let i = 0; i < v.length; i++) {
+      if (Number.isNaN(v[i]!)) continue;
+      sum += v[i]!;
+      n++;
+    }
+    profile.label = {
+      name: input.label.name,
+      mean: n ? sum / n : Number.NaN,
+      missing_ratio: v.length ? (v.length - n) / v.length : 0,
+    };
   }
   return profile;
 }
 
-function profileColumn(name: string, index: number, col: Float64Array, bins: number, forced: boolean, maxCat: number): FeatureProfile {
+function profileColumn(
+  name: string,
+  index: number,
+  col: Float64Array,
+  bins: number,
+  forced: boolean,
+  maxCat: number,
+): FeatureProfile {
   const distinct = new Set<number>();
   let allInteger = true;
   for (let i = 0; i < col.length; i++) {
@@ -82,8 +104,17 @@ function profileColumn(name: string, index: number, col: Float64Array, bins: num
     if (distinct.size <= MAX_CATEGORY_VALUES) distinct.add(x);
   }
   const categorical =
-    distinct.size > 0 && distinct.size <= MAX_CATEGORY_VALUES && (forced || (allInteger && distinct.size <= maxCat));
-  return categorical ? profileCategorical(name, index, col, [...distinct].sort((a, b) => a - b)) : profileNumeric(name, index, col, bins);
+    distinct.size > 0 &&
+    distinct.size <= MAX_CATEGORY_VALUES &&
+    (forced || (allInteger && distinct.size <= maxCat));
+  return categorical
+    ? profileCategorical(
+        name,
+        index,
+        col,
+        [...distinct].sort((a, b) => a - b),
+      )
+    : profileNumeric(name, index, col, bins);
 }
 
 function counts(col: Float64Array): { missing: number; nonfinite: number; finite: number[] } {
@@ -119,7 +150,12 @@ export function profileNumeric(name: string, index: number, col: Float64Array, b
   };
 }
 
-function profileCategorical(name: string, index: number, col: Float64Array, values: number[]): CategoricalProfile {
+function profileCategorical(
+  name: string,
+  index: number,
+  col: Float64Array,
+  values: number[],
+): CategoricalProfile {
   const { missing, nonfinite, finite } = counts(col);
   const n = col.length;
   const pos = new Map(values.map((v, i) => [v, i]));

@@ -9,10 +9,17 @@ export function categoricalFromModelFile(path: string, bytes: Uint8Array): Set<n
   const out = new Set<number>();
   try {
     if (path.endsWith('.json')) {
-      const doc = JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, any>;
-      const learner = doc?.learner;
+      type XgbDoc = {
+        learner?: {
+          feature_types?: unknown;
+          gradient_booster?: { model?: { trees?: Array<{ split_type?: unknown; split_indices?: unknown }> } };
+        };
+      };
+      const learner = (JSON.parse(Buffer.from(bytes).toString('utf8')) as XgbDoc | null)?.learner;
       const types = learner?.feature_types;
-      if (Array.isArray(types)) types.forEach((t: unknown, i: number) => t === 'c' && out.add(i));
+      if (Array.isArray(types)) {
+        for (let i = 0; i < types.length; i++) if (types[i] === 'c') out.add(i);
+      }
       const trees = learner?.gradient_booster?.model?.trees;
       if (Array.isArray(trees)) {
         for (const t of trees) {
@@ -29,7 +36,8 @@ export function categoricalFromModelFile(path: string, bytes: Uint8Array): Set<n
         if (line.startsWith('split_feature=')) features = line.slice(14).trim().split(' ').map(Number);
         else if (line.startsWith('decision_type=') && features) {
           const dt = line.slice(14).trim().split(' ').map(Number);
-          for (let i = 0; i < dt.length; i++) if ((dt[i]! & 1) === 1 && features[i] !== undefined) out.add(features[i]!);
+          for (let i = 0; i < dt.length; i++)
+            if ((dt[i]! & 1) === 1 && features[i] !== undefined) out.add(features[i]!);
           features = null;
         }
       }

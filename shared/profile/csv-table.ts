@@ -82,7 +82,11 @@ export function parseNumber(s: string | undefined): number {
  * the table names none of the model's features (e.g. the model's names are f0..fN-1 and the file
  * uses others) and has exactly the right number of columns (after removing `exclude`), positions are used.
  */
-export function featureMatrix(table: CsvTable, featureNames: readonly string[], exclude: readonly string[] = []): Float64Array {
+export function featureMatrix(
+  table: CsvTable,
+  featureNames: readonly string[],
+  exclude: readonly string[] = [],
+): Float64Array {
   const cols = featureNames.map((n) => table.header.indexOf(n));
   if (cols.every((c) => c < 0)) {
     const positional = table.header.map((h, i) => (exclude.includes(h) ? -1 : i)).filter((i) => i >= 0);

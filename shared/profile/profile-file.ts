@@ -13,7 +13,10 @@ export function parseProfile(text: string): Profile {
   }
   const p = doc as Profile;
   if (!p || typeof p !== 'object' || p.format !== 'grove-profile' || !Array.isArray(p.features)) {
-    throw new ModelFormatError("profile.json is not a grove profile (format 'grove-profile')", 'GROVE_ERR_PROFILE');
+    throw new ModelFormatError(
+      "profile.json is not a grove profile (format 'grove-profile')",
+      'GROVE_ERR_PROFILE',
+    );
   }
   for (const f of p.features) {
     if (typeof f?.name !== 'string' || (f.type !== 'numeric' && f.type !== 'categorical')) {
@@ -21,7 +24,10 @@ export function parseProfile(text: string): Profile {
     }
     const len = f.type === 'numeric' ? f.edges.length + 1 : f.values.length;
     if (!Array.isArray(f.shares) || f.shares.length !== len) {
-      throw new ModelFormatError(`profile.json: feature '${f.name}' has ${f.shares?.length} shares for ${len} bins`, 'GROVE_ERR_PROFILE');
+      throw new ModelFormatError(
+        `profile.json: feature '${f.name}' has ${f.shares?.length} shares for ${len} bins`,
+        'GROVE_ERR_PROFILE',
+      );
     }
   }
   return p;

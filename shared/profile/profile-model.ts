@@ -14,7 +14,11 @@ export interface ProfileModelOptions {
   bins?: number;
 }
 
-export async function profileModelFile(modelPath: string, dataPath: string, opts: ProfileModelOptions = {}): Promise<Profile> {
+export async function profileModelFile(
+  modelPath: string,
+  dataPath: string,
+  opts: ProfileModelOptions = {},
+): Promise<Profile> {
   const model = await loadModelFile(modelPath);
   const meta = model.meta;
   if (meta.sparse) throw new BadInputError('sparse models (named-feature pipelines) have no dense profile');
@@ -27,20 +31,24 @@ export async function profileModelFile(modelPath: string, dataPath: string, opts
   model.predict(data, rows, predictions);
   const categorical = categoricalFromModel(model);
   try {
-    for (const f of categoricalFromModelFile(modelPath, new Uint8Array(await readFile(modelPath)))) categorical.add(f);
+    for (const f of categoricalFromModelFile(modelPath, new Uint8Array(await readFile(modelPath))))
+      categorical.add(f);
   } catch {
     // unreadable twice is unlikely; the data heuristic still applies
   }
   let label: { name: string; values: Float64Array } | undefined;
   if (opts.label) {
     const raw = column(table, opts.label);
-    label = { name: opts.label, values: Float64Array.from(raw, (s) => {
-      try {
-        return parseNumber(s);
-      } catch {
-        return Number.NaN;
-      }
-    }) };
+    label = {
+      name: opts.label,
+      values: Float64Array.from(raw, (s) => {
+        try {
+          return parseNumber(s);
+        } catch {
+          return Number.NaN;
+        }
+      }),
+    };
   }
   return buildProfile({
     featureNames: meta.featureNames,

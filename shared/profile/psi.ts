@@ -6,7 +6,11 @@
 export const PSI_EPSILON = 1e-4;
 
 /** PSI between expected shares and observed counts (counts[i] rows in bin i, total = their sum). */
-export function psiFromCounts(expected: ArrayLike<number>, counts: ArrayLike<number>, total?: number): number {
+export function psiFromCounts(
+  expected: ArrayLike<number>,
+  counts: ArrayLike<number>,
+  total?: number,
+): number {
   const n = expected.length;
   let sum = total ?? 0;
   if (total === undefined) for (let i = 0; i < n; i++) sum += counts[i]!;

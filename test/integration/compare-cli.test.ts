@@ -42,7 +42,21 @@ describe('grove compare', () => {
     const data = labelled('sum.csv', (r) => (nz(r[0]) + nz(r[1]) > 0 ? '1' : '0'));
     const out = join(dir, 'sum.json');
     const html = join(dir, 'sum.html');
-    const r = grove('compare', '--model', X100, '--candidate', X500, '--data', data, '--label', 'y', '--json', out, '--html', html);
+    const r = grove(
+      'compare',
+      '--model',
+      X100,
+      '--candidate',
+      X500,
+      '--data',
+      data,
+      '--label',
+      'y',
+      '--json',
+      out,
+      '--html',
+      html,
+    );
     expect(r.stderr).toMatch(/PROMOTE/);
     expect(r.status).toBe(0);
     const j = JSON.parse(readFileSync(out, 'utf8'));
@@ -60,12 +74,17 @@ describe('grove compare', () => {
     const pr = grove('predict', '--model', X500, '--input', join(FX, 'xgboost/xgb-binary-100x4/test.csv'));
     expect(pr.status).toBe(0);
     const own = pr.stdout.trim().split('\n').map(Number);
-    const ys = readFileSync(data, 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',').pop()));
+    const ys = readFileSync(data, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => Number(l.split(',').pop()));
     const eps = 2.220446049250313e-16;
-    const ll = own.reduce((s, p, i) => {
-      const q = Math.min(Math.max(p, eps), 1 - eps);
-      return s - (ys[i] === 1 ? Math.log(q) : Math.log(1 - q));
-    }, 0) / own.length;
+    const ll =
+      own.reduce((s, p, i) => {
+        const q = Math.min(Math.max(p, eps), 1 - eps);
+        return s - (ys[i] === 1 ? Math.log(q) : Math.log(1 - q));
+      }, 0) / own.length;
     expect(j.candidate.metrics.logloss).toBeCloseTo(ll, 10);
     for (const side of [j.current, j.candidate]) {
       for (const m of ['auc', 'logloss', 'accuracy']) {
@@ -77,8 +96,14 @@ describe('grove compare', () => {
     }
     expect(j.difference.auc).toBeCloseTo(j.candidate.metrics.auc - j.current.metrics.auc, 12);
     // Prediction differences against the fixtures' own predictions of the two models.
-    const p1 = readFileSync(join(FX, 'xgboost/xgb-binary-100x4/pred.csv'), 'utf8').trim().split('\n').map(Number);
-    const p2 = readFileSync(join(FX, 'xgboost/xgb-binary-500x8/pred.csv'), 'utf8').trim().split('\n').map(Number);
+    const p1 = readFileSync(join(FX, 'xgboost/xgb-binary-100x4/pred.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .map(Number);
+    const p2 = readFileSync(join(FX, 'xgboost/xgb-binary-500x8/pred.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .map(Number);
     const d = p1.map((v, i) => Math.abs(v - p2[i]!));
     expect(j.prediction_diff.max_abs).toBeCloseTo(Math.max(...d), 5);
     expect(j.prediction_diff.mean_abs).toBeCloseTo(d.reduce((a, b) => a + b, 0) / d.length, 6);
@@ -92,24 +117,67 @@ describe('grove compare', () => {
 
   it('rejects (exit 1) a candidate worse beyond --max-regression, on the chosen --metric', () => {
     // Labels that the 500x8 model predicts perfectly: the 100x4 candidate is worse.
-    const p2 = readFileSync(join(FX, 'xgboost/xgb-binary-500x8/pred.csv'), 'utf8').trim().split('\n').map(Number);
+    const p2 = readFileSync(join(FX, 'xgboost/xgb-binary-500x8/pred.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .map(Number);
     const data = labelled('own.csv', (_r, i) => (p2[i]! > 0.5 ? '1' : '0'));
     const out = join(dir, 'own.json');
-    const byLogloss = grove('compare', '--model', X500, '--candidate', X100, '--data', data, '--label', 'y', '--metric', 'logloss', '--json', out);
+    const byLogloss = grove(
+      'compare',
+      '--model',
+      X500,
+      '--candidate',
+      X100,
+      '--data',
+      data,
+      '--label',
+      'y',
+      '--metric',
+      'logloss',
+      '--json',
+      out,
+    );
     expect(byLogloss.status).toBe(1);
     const j = JSON.parse(readFileSync(out, 'utf8'));
     expect(j.verdict).toBe('reject');
     expect(j.primary_metric).toBe('logloss');
     expect(j.candidate.metrics.logloss - j.current.metrics.logloss).toBeGreaterThan(0.01);
     // AUC worse by ~0.001: inside the default 0.01 (promote), outside 0.0001 (reject).
-    expect(grove('compare', '--model', X500, '--candidate', X100, '--data', data, '--label', 'y').status).toBe(0);
-    expect(grove('compare', '--model', X500, '--candidate', X100, '--data', data, '--label', 'y', '--max-regression', '0.0001').status).toBe(1);
+    expect(
+      grove('compare', '--model', X500, '--candidate', X100, '--data', data, '--label', 'y').status,
+    ).toBe(0);
+    expect(
+      grove(
+        'compare',
+        '--model',
+        X500,
+        '--candidate',
+        X100,
+        '--data',
+        data,
+        '--label',
+        'y',
+        '--max-regression',
+        '0.0001',
+      ).status,
+    ).toBe(1);
   });
 
   it('rejects a candidate that lacks a feature the current model uses', () => {
     const data = join(FX, 'xgboost/xgb-regression/test.csv');
     const out = join(dir, 'missing.json');
-    const r = grove('compare', '--model', join(FX, 'xgboost/xgb-regression/model.json'), '--candidate', join(FX, 'lightgbm/lgb-nan-unseen/model.txt'), '--data', data, '--json', out);
+    const r = grove(
+      'compare',
+      '--model',
+      join(FX, 'xgboost/xgb-regression/model.json'),
+      '--candidate',
+      join(FX, 'lightgbm/lgb-nan-unseen/model.txt'),
+      '--data',
+      data,
+      '--json',
+      out,
+    );
     expect(r.status).toBe(1);
     const j = JSON.parse(readFileSync(out, 'utf8'));
     expect(j.verdict).toBe('reject');
@@ -119,12 +187,42 @@ describe('grove compare', () => {
   });
 
   it('exits 2 on errors', () => {
-    expect(grove('compare', '--model', X100, '--candidate', join(dir, 'nope.json'), '--data', join(FX, 'xgboost/xgb-binary-100x4/test.csv')).status).toBe(2);
+    expect(
+      grove(
+        'compare',
+        '--model',
+        X100,
+        '--candidate',
+        join(dir, 'nope.json'),
+        '--data',
+        join(FX, 'xgboost/xgb-binary-100x4/test.csv'),
+      ).status,
+    ).toBe(2);
     expect(grove('compare', '--model', X100).status).toBe(2);
-    const mixed = grove('compare', '--model', X100, '--candidate', join(FX, 'xgboost/xgb-regression/model.json'), '--data', join(FX, 'xgboost/xgb-binary-100x4/test.csv'));
+    const mixed = grove(
+      'compare',
+      '--model',
+      X100,
+      '--candidate',
+      join(FX, 'xgboost/xgb-regression/model.json'),
+      '--data',
+      join(FX, 'xgboost/xgb-binary-100x4/test.csv'),
+    );
     expect(mixed.status).toBe(2);
     expect(mixed.stderr).toMatch(/same question/);
-    expect(grove('compare', '--model', X100, '--candidate', X500, '--data', join(FX, 'xgboost/xgb-binary-100x4/test.csv'), '--label', 'nolabel').status).toBe(2);
+    expect(
+      grove(
+        'compare',
+        '--model',
+        X100,
+        '--candidate',
+        X500,
+        '--data',
+        join(FX, 'xgboost/xgb-binary-100x4/test.csv'),
+        '--label',
+        'nolabel',
+      ).status,
+    ).toBe(2);
   });
 });
 
@@ -135,7 +233,7 @@ describe('grove ab-report', () => {
     // Version 1 scores well, version 2 is noise; ids req-0..req-399, one row each; req-*0 unlabelled.
     const lines: string[] = [];
     const labels: string[] = ['id,label'];
-    const truth = (i: number) => (Math.sin(i * 12.9898) * 43758.5453) % 1 > 0 ? 1 : 0;
+    const truth = (i: number) => ((Math.sin(i * 12.9898) * 43758.5453) % 1 > 0 ? 1 : 0);
     const v1: Array<[number, number]> = [];
     const v2: Array<[number, number]> = [];
     for (let i = 0; i < 400; i++) {
@@ -143,7 +241,17 @@ describe('grove ab-report', () => {
       const version = i % 2 === 0 ? '1' : '2';
       const noise = Math.abs((Math.sin(i * 78.233) * 12345.678) % 1);
       const p = version === '1' ? (y ? 0.55 + 0.4 * noise : 0.45 - 0.4 * noise) : noise;
-      lines.push(JSON.stringify({ id: `req-${i}`, time: new Date(0).toISOString(), model: 'churn', version, sha256: version.repeat(64), inputs: [[i]], outputs: [[p]] }));
+      lines.push(
+        JSON.stringify({
+          id: `req-${i}`,
+          time: new Date(0).toISOString(),
+          model: 'churn',
+          version,
+          sha256: version.repeat(64),
+          inputs: [[i]],
+          outputs: [[p]],
+        }),
+      );
       if (i % 10 !== 0) {
         labels.push(`req-${i},${y}`);
         (version === '1' ? v1 : v2).push([p, y]);
@@ -154,7 +262,17 @@ describe('grove ab-report', () => {
     writeFileSync(join(dir, 'labels.csv'), `${labels.join('\n')}\n`);
     const out = join(dir, 'ab.json');
     const md = join(dir, 'ab.md');
-    const r = grove('ab-report', '--log', log, '--labels', join(dir, 'labels.csv'), '--json', out, '--md', md);
+    const r = grove(
+      'ab-report',
+      '--log',
+      log,
+      '--labels',
+      join(dir, 'labels.csv'),
+      '--json',
+      out,
+      '--md',
+      md,
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const j = JSON.parse(readFileSync(out, 'utf8'));
@@ -162,12 +280,20 @@ describe('grove ab-report', () => {
     const m = j.models[0];
     expect(m.model).toBe('churn');
     expect(m.task).toBe('binary');
-    expect(m.versions.map((v: any) => [v.version, v.n])).toEqual([['1', v1.length], ['2', v2.length]]);
+    expect(m.versions.map((v: any) => [v.version, v.n])).toEqual([
+      ['1', v1.length],
+      ['2', v2.length],
+    ]);
     // AUC by brute force over all positive/negative pairs.
     const auc = (s: Array<[number, number]>) => {
       let w = 0;
       let n = 0;
-      for (const [pp, yp] of s) for (const [pn, yn] of s) if (yp === 1 && yn === 0) (n++, (w += pp > pn ? 1 : pp === pn ? 0.5 : 0));
+      for (const [pp, yp] of s)
+        for (const [pn, yn] of s) {
+          if (yp !== 1 || yn !== 0) continue;
+          n++;
+          w += pp > pn ? 1 : pp === pn ? 0.5 : 0;
+        }
       return w / n;
     };
     expect(m.versions[0].metrics.auc).toBeCloseTo(auc(v1), 12);

@@ -5,7 +5,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, fixtureRows, makeRepository, removeRepository, ROOT } from './worker-harness.js';
+import { FIXTURES, fixtureRows, makeRepository, ROOT, removeRepository } from './worker-harness.js';
 
 const FIXTURE = 'xgboost/xgb-binary-100x4';
 const CLI = join(ROOT, 'dist', 'cli', 'grove.js');
@@ -17,10 +17,40 @@ const { header, rows } = fixtureRows(FIXTURE);
 
 beforeAll(async () => {
   repo = makeRepository({ churn: { '1': FIXTURE } });
-  execFileSync(process.execPath, [CLI, 'profile', '--model', join(repo, 'churn/1/model.json'), '--data', join(FIXTURES, FIXTURE, 'test.csv'), '--output', join(repo, 'churn/1/profile.json')]);
-  serve = spawn(process.execPath, [CLI, 'serve', '--models', repo, '--port', '0', '--admin-port', '0', '--admin-token', 't', '--workers', '2', '--spares', '0', '--prediction-log', join(repo, 'plog')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  execFileSync(process.execPath, [
+    CLI,
+    'profile',
+    '--model',
+    join(repo, 'churn/1/model.json'),
+    '--data',
+    join(FIXTURES, FIXTURE, 'test.csv'),
+    '--output',
+    join(repo, 'churn/1/profile.json'),
+  ]);
+  serve = spawn(
+    process.execPath,
+    [
+      CLI,
+      'serve',
+      '--models',
+      repo,
+      '--port',
+      '0',
+      '--admin-port',
+      '0',
+      '--admin-token',
+      't',
+      '--workers',
+      '2',
+      '--spares',
+      '0',
+      '--prediction-log',
+      join(repo, 'plog'),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   exited = new Promise((r) => serve.once('exit', (code) => r(code)));
   let out = '';
   serve.stderr!.resume();
@@ -51,19 +81,23 @@ afterAll(async () => {
 });
 
 describe('monitor through the gateway', () => {
-  it('merges the workers\' windows and names the version, its sha256 and the request id', async () => {
+  it("merges the workers' windows and names the version, its sha256 and the request id", async () => {
     const N = 300;
     for (let i = 0; i < N; i++) {
       const data = rows[i]!.map((v, f) => (f === 7 ? null : v));
       const r = await fetch(`${url}/v2/models/churn/versions/1/infer`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ inputs: [{ name: 'input-0', shape: [1, header.length], datatype: 'FP64', data }] }),
+        body: JSON.stringify({
+          inputs: [{ name: 'input-0', shape: [1, header.length], datatype: 'FP64', data }],
+        }),
       });
       expect(r.status).toBe(200);
       await r.arrayBuffer();
     }
-    const r = await fetch(`${url}/v2/models/churn/versions/1/monitor`, { headers: { 'x-request-id': 'cluster-view-1' } });
+    const r = await fetch(`${url}/v2/models/churn/versions/1/monitor`, {
+      headers: { 'x-request-id': 'cluster-view-1' },
+    });
     expect(r.status).toBe(200);
     expect(r.headers.get('x-request-id')).toBe('cluster-view-1');
     expect(r.headers.get('x-grove-model-sha256')).toMatch(/^[0-9a-f]{64}$/);
@@ -79,7 +113,7 @@ describe('monitor through the gateway', () => {
     for (const f of m.features) if (f.name !== 'f7') expect(f.alarms).not.toContain('missing');
   });
 
-  it('writes each worker\'s prediction log and loses nothing on a graceful stop', async () => {
+  it("writes each worker's prediction log and loses nothing on a graceful stop", async () => {
     serve.kill('SIGTERM');
     expect(await exited).toBe(0);
     const dir = join(repo, 'plog');

@@ -9,7 +9,16 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, fixtureRows, makeRepository, postJson, removeRepository, ROOT, startWorkerProcess, type WorkerProcess } from './worker-harness.js';
+import {
+  FIXTURES,
+  fixtureRows,
+  makeRepository,
+  postJson,
+  ROOT,
+  removeRepository,
+  startWorkerProcess,
+  type WorkerProcess,
+} from './worker-harness.js';
 
 const FIXTURE = 'xgboost/xgb-binary-100x4';
 const CLI = join(ROOT, 'dist', 'cli', 'grove.js');
@@ -76,11 +85,30 @@ beforeAll(async () => {
 
   repo = makeRepository({ churn: { '1': FIXTURE } });
   // The profile comes from the first 1000 fixture rows; live traffic uses the other 1000.
-  const csv = readFileSync(join(FIXTURES, FIXTURE, 'test.csv'), 'utf8').trim().split('\n');
+  const csv = readFileSync(join(FIXTURES, FIXTURE, 'test.csv'), 'utf8')
+    .trim()
+    .split('\n');
   writeFileSync(join(repo, 'train.csv'), `${csv.slice(0, 1001).join('\n')}\n`);
-  execFileSync(process.execPath, [CLI, 'profile', '--model', join(repo, 'churn/1/model.json'), '--data', join(repo, 'train.csv'), '--output', join(repo, 'churn/1/profile.json')]);
-  writeFileSync(join(repo, 'churn/config.json'), JSON.stringify({ monitor: { window_rows: WINDOW, min_rows: 200 } }));
-  worker = await startWorkerProcess(repo, ['--alert-webhook', hookUrl, '--prediction-log', join(repo, 'plog')]);
+  execFileSync(process.execPath, [
+    CLI,
+    'profile',
+    '--model',
+    join(repo, 'churn/1/model.json'),
+    '--data',
+    join(repo, 'train.csv'),
+    '--output',
+    join(repo, 'churn/1/profile.json'),
+  ]);
+  writeFileSync(
+    join(repo, 'churn/config.json'),
+    JSON.stringify({ monitor: { window_rows: WINDOW, min_rows: 200 } }),
+  );
+  worker = await startWorkerProcess(repo, [
+    '--alert-webhook',
+    hookUrl,
+    '--prediction-log',
+    join(repo, 'plog'),
+  ]);
   // A fresh model file loads once it has settled (the worker waits for writers to finish).
   for (let i = 0; i < 200; i++) {
     if ((await fetch(`${worker.url}/v2/models/churn/versions/1/ready`)).status === 200) break;
@@ -125,16 +153,25 @@ describe('monitor on a live worker', () => {
     const text = await metrics();
     expect(text).toMatch(/grove_monitor_alarm\{model="churn",version="1",feature="f3",kind="missing"\} 1/);
     expect(text).toMatch(/grove_monitor_missing_ratio\{model="churn",version="1",feature="f3"\} 1/);
-    await waitFor(() => notices.some((n) => n.feature === 'f3' && n.kind === 'missing' && n.state === 'firing'), 'webhook firing');
+    await waitFor(
+      () => notices.some((n) => n.feature === 'f3' && n.kind === 'missing' && n.state === 'firing'),
+      'webhook firing',
+    );
     const firing = notices.find((n) => n.feature === 'f3' && n.state === 'firing')!;
     expect(firing).toMatchObject({ model: 'churn', version: '1', kind: 'missing', value: 1 });
     expect(firing.threshold).toBeGreaterThan(0.2);
     expect(Number.isNaN(Date.parse(firing.at as string))).toBe(false);
-    expect(notices.filter((n) => n.state === 'firing' && n.feature !== '__prediction__').map((n) => `${n.feature}:${n.kind}`)).toEqual(['f3:missing']);
+    expect(
+      notices
+        .filter((n) => n.state === 'firing' && n.feature !== '__prediction__')
+        .map((n) => `${n.feature}:${n.kind}`),
+    ).toEqual(['f3:missing']);
   });
 
   it('raises drift on a shifted feature, and the missing alarm resolves', async () => {
-    await send(rows.slice(1000, 1000 + WINDOW).map((r) => r.map((v, i) => (i === 5 && v !== null ? v + 25 : v))));
+    await send(
+      rows.slice(1000, 1000 + WINDOW).map((r) => r.map((v, i) => (i === 5 && v !== null ? v + 25 : v))),
+    );
     const m = await monitor();
     const f5 = m.features.find((f: any) => f.name === 'f5');
     expect(f5.psi).toBeGreaterThan(0.25);
@@ -144,8 +181,14 @@ describe('monitor on a live worker', () => {
     const text = await metrics();
     expect(text).toMatch(/grove_monitor_alarm\{model="churn",version="1",feature="f5",kind="drift"\} 1/);
     expect(text).toMatch(/grove_monitor_psi\{model="churn",version="1",feature="f5"\} /);
-    await waitFor(() => notices.some((n) => n.feature === 'f3' && n.kind === 'missing' && n.state === 'resolved'), 'webhook resolved');
-    await waitFor(() => notices.some((n) => n.feature === 'f5' && n.kind === 'drift' && n.state === 'firing'), 'webhook drift');
+    await waitFor(
+      () => notices.some((n) => n.feature === 'f3' && n.kind === 'missing' && n.state === 'resolved'),
+      'webhook resolved',
+    );
+    await waitFor(
+      () => notices.some((n) => n.feature === 'f5' && n.kind === 'drift' && n.state === 'firing'),
+      'webhook drift',
+    );
     if (spawnSync('promtool', ['--version']).status === 0) {
       // Only the monitor's families: the rest of /metrics belongs to the worker's own checks.
       const mine = text
@@ -165,7 +208,12 @@ describe('monitor on a live worker', () => {
     expect(await worker.stop()).toBe(0);
     const dir = join(repo, 'plog');
     expect(existsSync(dir)).toBe(true);
-    const records = readdirSync(dir).flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n').map((l) => JSON.parse(l)));
+    const records = readdirSync(dir).flatMap((f) =>
+      readFileSync(join(dir, f), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    );
     expect(records.length).toBe(requests);
     const r = records[0];
     expect(Object.keys(r).sort()).toEqual(['id', 'inputs', 'model', 'outputs', 'sha256', 'time', 'version']);

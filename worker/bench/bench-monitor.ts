@@ -20,7 +20,17 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 function startWorker(repo: string, extra: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const args = [builtFile('cli/grove.js'), 'worker', '--models', repo, '--port', '0', '--log-level', 'warn', ...extra];
+  const args = [
+    builtFile('cli/grove.js'),
+    'worker',
+    '--models',
+    repo,
+    '--port',
+    '0',
+    '--log-level',
+    'warn',
+    ...extra,
+  ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
   return new Promise((resolve, reject) => {
     let out = '';
@@ -42,8 +52,19 @@ async function waitReady(url: string): Promise<void> {
   throw new Error('model did not become ready');
 }
 
-async function rps(url: string, body: string, duration = DURATION): Promise<{ rps: number; p99: number; errors: number; non2xx: number }> {
-  const r = await autocannon({ url, method: 'POST', body, headers: { 'content-type': 'application/json' }, connections: CONNECTIONS, duration });
+async function rps(
+  url: string,
+  body: string,
+  duration = DURATION,
+): Promise<{ rps: number; p99: number; errors: number; non2xx: number }> {
+  const r = await autocannon({
+    url,
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json' },
+    connections: CONNECTIONS,
+    duration,
+  });
   return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx };
 }
 
@@ -58,11 +79,36 @@ function observeCost(): number {
   const F = rows[0]!.length;
   const data = Float64Array.from(rows.flat());
   const preds = Float64Array.from(rows, (_, i) => (i % 100) / 100);
-  const profile = buildProfile({ featureNames: rows[0]!.map((_, i) => `f${i}`), task: 'binary', outputNames: ['p'], data, rows: rows.length, predictions: preds });
-  const m = new VersionMonitor({ model: 'b', version: '1', sha256: 's', featureNames: profile.model.feature_names, profile, config: DEFAULT_MONITOR_CONFIG, outputIndex: 0 });
+  const profile = buildProfile({
+    featureNames: rows[0]!.map((_, i) => `f${i}`),
+    task: 'binary',
+    outputNames: ['p'],
+    data,
+    rows: rows.length,
+    predictions: preds,
+  });
+  const m = new VersionMonitor({
+    model: 'b',
+    version: '1',
+    sha256: 's',
+    featureNames: profile.model.feature_names,
+    profile,
+    config: DEFAULT_MONITOR_CONFIG,
+    outputIndex: 0,
+  });
   const events: PredictionEvent[] = rows.map((_, i) => ({
-    requestId: 'r', model: 'b', version: '1', sha256: 's', input: data.subarray(i * F, i * F + F), namedRows: null, rows: 1, numFeatures: F,
-    output: preds.subarray(i, i + 1), numOutputs: 1, raw: false, at: 0,
+    requestId: 'r',
+    model: 'b',
+    version: '1',
+    sha256: 's',
+    input: data.subarray(i * F, i * F + F),
+    namedRows: null,
+    rows: 1,
+    numFeatures: F,
+    output: preds.subarray(i, i + 1),
+    numOutputs: 1,
+    raw: false,
+    at: 0,
   }));
   const N = 2_000_000;
   for (let i = 0; i < 200_000; i++) m.observe(events[i % events.length]!);
@@ -72,18 +118,35 @@ function observeCost(): number {
 }
 
 async function main(): Promise<void> {
-  console.log(`VersionMonitor.observe, one 20-feature row + output: ${observeCost().toFixed(0)} ns per request`);
+  console.log(
+    `VersionMonitor.observe, one 20-feature row + output: ${observeCost().toFixed(0)} ns per request`,
+  );
   const repo = mkdtempSync(join(tmpdir(), 'grove-bench-monitor-'));
   mkdirSync(join(repo, 'bench', '1'), { recursive: true });
   cpSync(join(FIXTURE, 'model.json'), join(repo, 'bench', '1', 'model.json'));
-  execFileSync(process.execPath, [builtFile('cli/grove.js'), 'profile', '--model', join(repo, 'bench/1/model.json'), '--data', join(FIXTURE, 'test.csv'), '--output', join(repo, 'bench/1/profile.json')], { stdio: 'ignore' });
+  execFileSync(
+    process.execPath,
+    [
+      builtFile('cli/grove.js'),
+      'profile',
+      '--model',
+      join(repo, 'bench/1/model.json'),
+      '--data',
+      join(FIXTURE, 'test.csv'),
+      '--output',
+      join(repo, 'bench/1/profile.json'),
+    ],
+    { stdio: 'ignore' },
+  );
   const on = await startWorker(repo, []);
   const off = await startWorker(repo, ['--no-monitor']);
   try {
     await Promise.all([waitReady(on.url), waitReady(off.url)]);
     const line = readFileSync(join(FIXTURE, 'test.csv'), 'utf8').split('\n')[1]!;
     const data = line.split(',').map((f) => (f === '' ? null : Number(f)));
-    const body = JSON.stringify({ inputs: [{ name: 'input-0', shape: [1, data.length], datatype: 'FP32', data }] });
+    const body = JSON.stringify({
+      inputs: [{ name: 'input-0', shape: [1, data.length], datatype: 'FP32', data }],
+    });
     const onUrl = `${on.url}/v2/models/bench/versions/1/infer`;
     const offUrl = `${off.url}/v2/models/bench/versions/1/infer`;
     await rps(onUrl, body, 1);
@@ -93,17 +156,30 @@ async function main(): Promise<void> {
     let failures = 0;
     for (let i = 0; i < ROUNDS; i++) {
       // Alternate which goes first so drift in machine load does not favour one side.
-      const pair = i % 2 === 0 ? [await rps(offUrl, body), await rps(onUrl, body)] : [await rps(onUrl, body), await rps(offUrl, body)].reverse();
+      const pair =
+        i % 2 === 0
+          ? [await rps(offUrl, body), await rps(onUrl, body)]
+          : [await rps(onUrl, body), await rps(offUrl, body)].reverse();
       offs.push(pair[0]!.rps);
       ons.push(pair[1]!.rps);
       failures += pair[0]!.errors + pair[0]!.non2xx + pair[1]!.errors + pair[1]!.non2xx;
     }
     const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
-    const monitor = await (await fetch(`${on.url}/v2/models/bench/versions/1/monitor`)).json() as { rows: number };
-    console.log(`one-row requests/s (xgb-binary-100x4 with profile, ${CONNECTIONS} connections, ${DURATION}s x ${ROUNDS} rounds each, alternating):`);
-    console.log(`  monitor off (--no-monitor): ${offs.map((x) => x.toFixed(0)).join(', ')}  mean ${(sum(offs) / offs.length).toFixed(0)}`);
-    console.log(`  monitor on  (default)     : ${ons.map((x) => x.toFixed(0)).join(', ')}  mean ${(sum(ons) / ons.length).toFixed(0)}  (window holds ${monitor.rows} rows)`);
-    console.log(`  ratio on/off              : ${(sum(ons) / sum(offs)).toFixed(3)} (target >= 0.95); failed requests ${failures}`);
+    const monitor = (await (await fetch(`${on.url}/v2/models/bench/versions/1/monitor`)).json()) as {
+      rows: number;
+    };
+    console.log(
+      `one-row requests/s (xgb-binary-100x4 with profile, ${CONNECTIONS} connections, ${DURATION}s x ${ROUNDS} rounds each, alternating):`,
+    );
+    console.log(
+      `  monitor off (--no-monitor): ${offs.map((x) => x.toFixed(0)).join(', ')}  mean ${(sum(offs) / offs.length).toFixed(0)}`,
+    );
+    console.log(
+      `  monitor on  (default)     : ${ons.map((x) => x.toFixed(0)).join(', ')}  mean ${(sum(ons) / ons.length).toFixed(0)}  (window holds ${monitor.rows} rows)`,
+    );
+    console.log(
+      `  ratio on/off              : ${(sum(ons) / sum(offs)).toFixed(3)} (target >= 0.95); failed requests ${failures}`,
+    );
   } finally {
     on.child.kill('SIGTERM');
     off.child.kill('SIGTERM');

@@ -20,15 +20,28 @@ export interface AlarmCheck {
 /** The checks of one column: value and threshold per kind (value null = cannot be judged). */
 export function alarmChecks(stats: ColumnStats, col: ColumnCounts, cfg: MonitorConfig): AlarmCheck[] {
   return [
-    { kind: 'missing', value: stats.missing_ratio, threshold: Math.min(1, col.baseline_missing + cfg.missing) },
+    {
+      kind: 'missing',
+      value: stats.missing_ratio,
+      threshold: Math.min(1, col.baseline_missing + cfg.missing),
+    },
     { kind: 'drift', value: stats.psi, threshold: cfg.psi },
     { kind: 'out_of_range', value: stats.out_of_range_ratio, threshold: cfg.out_of_range },
-    { kind: 'nonfinite', value: stats.nonfinite_ratio, threshold: Math.min(1, col.baseline_nonfinite + cfg.nonfinite) },
+    {
+      kind: 'nonfinite',
+      value: stats.nonfinite_ratio,
+      threshold: Math.min(1, col.baseline_nonfinite + cfg.nonfinite),
+    },
   ];
 }
 
 /** Next state of one alarm: true = firing. */
-export function nextAlarmState(firing: boolean, check: AlarmCheck, rows: number, cfg: MonitorConfig): boolean {
+export function nextAlarmState(
+  firing: boolean,
+  check: AlarmCheck,
+  rows: number,
+  cfg: MonitorConfig,
+): boolean {
   const v = check.value;
   if (v === null || Number.isNaN(v)) return firing;
   if (!firing) return rows >= cfg.min_rows && v > check.threshold;

@@ -7,8 +7,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { UnavailableError } from '../../shared/errors/grove-error.js';
-import type { RequestContext, RouteParams } from '../http/router.js';
 import { sendModelJson } from '../http/respond.js';
+import type { RequestContext, RouteParams } from '../http/router.js';
 import type { PredictionObserver } from '../observer.js';
 import { PredictionLog } from '../prediction-log/prediction-log.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
@@ -16,7 +16,12 @@ import { type MonitoredVersion, MonitorHub } from './monitor-hub.js';
 import { type MonitorMetrics, registerMonitorMetrics } from './monitor-metrics.js';
 import { WebhookSender } from './webhook-sender.js';
 
-type Handler = (req: IncomingMessage, res: ServerResponse, params: RouteParams, ctx: RequestContext) => unknown;
+type Handler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  params: RouteParams,
+  ctx: RequestContext,
+) => unknown;
 
 /** The part of a RunningWorker monitoring needs (structural, so tests can pass a fake). */
 export interface MonitorHost {
@@ -70,7 +75,11 @@ export function attachMonitoring(host: MonitorHost, opts: MonitoringOptions = {}
             metrics?.webhookSent.inc({ outcome: `dropped_${reason}` });
             log.warn({ event: 'alert_webhook_dropped', reason }, 'alert webhook notice dropped');
           },
-          onError: (err, attempt) => log.debug({ event: 'alert_webhook_error', attempt, err: String(err) }, 'alert webhook attempt failed'),
+          onError: (err, attempt) =>
+            log.debug(
+              { event: 'alert_webhook_error', attempt, err: String(err) },
+              'alert webhook attempt failed',
+            ),
         })
       : null;
     const resolve = (model: string, version: string) => {
@@ -89,7 +98,8 @@ export function attachMonitoring(host: MonitorHost, opts: MonitoringOptions = {}
       (_req, res, p, ctx) => {
         const v = host.repository.resolve(p.model!, p.version!);
         const m = monitored.get(p.model!, p.version!);
-        if (!m) throw new UnavailableError(`monitoring is off for model '${p.model}'`, 'GROVE_ERR_MONITOR_OFF');
+        if (!m)
+          throw new UnavailableError(`monitoring is off for model '${p.model}'`, 'GROVE_ERR_MONITOR_OFF');
         monitored.evaluate(m);
         ctx.served = v;
         sendModelJson(res, 200, JSON.stringify(m.response()), ctx.requestId, v);
@@ -104,7 +114,8 @@ export function attachMonitoring(host: MonitorHost, opts: MonitoringOptions = {}
       dir: opts.predictionLog,
       sampleRate: opts.predictionLogSample ?? 1,
       ...(opts.predictionLogMaxBytes ? { maxFileBytes: opts.predictionLogMaxBytes } : {}),
-      onError: (err) => log.error({ event: 'prediction_log_error', err: String(err) }, 'prediction log write failed'),
+      onError: (err) =>
+        log.error({ event: 'prediction_log_error', err: String(err) }, 'prediction log write failed'),
     });
     const p = plog;
     // The counters read the log's own tallies at scrape time: nothing extra on the request path.

@@ -77,7 +77,8 @@ export function mergeMonitorResponses(responses: unknown[]): unknown {
     const s = columnStats(col);
     const alarms = new Set(firing.get(col.name) ?? []);
     if (s.rows >= cfg.min_rows) {
-      for (const check of alarmChecks(s, col, cfg)) if (check.value !== null && check.value > check.threshold) alarms.add(check.kind);
+      for (const check of alarmChecks(s, col, cfg))
+        if (check.value !== null && check.value > check.threshold) alarms.add(check.kind);
     }
     return {
       name: col.name,

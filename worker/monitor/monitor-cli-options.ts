@@ -40,7 +40,8 @@ export function monitoringEnv(o: MonitoringOptions): Record<string, string> {
   if (o.monitor === false) env.GROVE_NO_MONITOR = '1';
   if (o.alertWebhook) env.GROVE_ALERT_WEBHOOK = o.alertWebhook;
   if (o.predictionLog) env.GROVE_PREDICTION_LOG = o.predictionLog;
-  if (o.predictionLogSample !== undefined && o.predictionLogSample !== 1) env.GROVE_PREDICTION_LOG_SAMPLE = String(o.predictionLogSample);
+  if (o.predictionLogSample !== undefined && o.predictionLogSample !== 1)
+    env.GROVE_PREDICTION_LOG_SAMPLE = String(o.predictionLogSample);
   return env;
 }
 

@@ -34,7 +34,13 @@ export function monitorConfigFrom(raw: Record<string, unknown> | null | undefine
   const obj = m as Record<string, unknown>;
   const num = (key: keyof MonitorConfig, min: number, max: number, integer = false) => {
     const v = Object.hasOwn(obj, key) ? obj[key] : undefined;
-    if (typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max && (!integer || Number.isInteger(v))) {
+    if (
+      typeof v === 'number' &&
+      Number.isFinite(v) &&
+      v >= min &&
+      v <= max &&
+      (!integer || Number.isInteger(v))
+    ) {
       (cfg as unknown as Record<string, number>)[key] = v;
     }
   };

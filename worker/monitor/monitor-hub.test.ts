@@ -15,7 +15,16 @@ afterEach(() => {
 function setup(config: Record<string, unknown> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'grove-hub-'));
   dirs.push(dir);
-  const info: MonitoredVersion = { model: 'm', version: '1', sha256: 'aa', dir, featureNames: ['a', 'b'], task: 'regression', outputNames: ['prediction'], config };
+  const info: MonitoredVersion = {
+    model: 'm',
+    version: '1',
+    sha256: 'aa',
+    dir,
+    featureNames: ['a', 'b'],
+    task: 'regression',
+    outputNames: ['prediction'],
+    config,
+  };
   const logs: string[] = [];
   const sent: AlarmTransition[] = [];
   const hub = new MonitorHub({
@@ -29,7 +38,20 @@ function setup(config: Record<string, unknown> = {}) {
 }
 
 function ev(a: number, b: number, sha = 'aa'): PredictionEvent {
-  return { requestId: 'r', model: 'm', version: '1', sha256: sha, input: Float64Array.of(a, b), namedRows: null, rows: 1, numFeatures: 2, output: Float64Array.of(a), numOutputs: 1, raw: false, at: 0 };
+  return {
+    requestId: 'r',
+    model: 'm',
+    version: '1',
+    sha256: sha,
+    input: Float64Array.of(a, b),
+    namedRows: null,
+    rows: 1,
+    numFeatures: 2,
+    output: Float64Array.of(a),
+    numOutputs: 1,
+    raw: false,
+    at: 0,
+  };
 }
 
 describe('MonitorHub', () => {
@@ -38,7 +60,13 @@ describe('MonitorHub', () => {
     for (let i = 0; i < 100; i++) hub.observe(ev(i, i % 2 ? Number.NaN : 1));
     hub.evaluateAll();
     expect(sent.map((t) => `${t.feature}:${t.kind}:${t.state}`)).toEqual(['b:missing:firing']);
-    expect(sent[0]).toMatchObject({ model: 'm', version: '1', value: 0.5, threshold: 0.2, at: '2023-11-14T22:13:20.000Z' });
+    expect(sent[0]).toMatchObject({
+      model: 'm',
+      version: '1',
+      value: 0.5,
+      threshold: 0.2,
+      at: '2023-11-14T22:13:20.000Z',
+    });
     for (let i = 0; i < 100; i++) hub.observe(ev(i, 1));
     hub.evaluateAll();
     expect(sent.map((t) => t.state)).toEqual(['firing', 'resolved']);
@@ -53,7 +81,19 @@ describe('MonitorHub', () => {
     hub.observe(ev(1, 2));
     expect(hub.get('m', '1')!.hasProfile).toBe(false);
     const data = Float64Array.from({ length: 200 }, (_, i) => i);
-    writeFileSync(join(dir, 'profile.json'), JSON.stringify(buildProfile({ featureNames: ['a', 'b'], task: 'regression', outputNames: ['prediction'], data, rows: 100, predictions: data.subarray(0, 100) })));
+    writeFileSync(
+      join(dir, 'profile.json'),
+      JSON.stringify(
+        buildProfile({
+          featureNames: ['a', 'b'],
+          task: 'regression',
+          outputNames: ['prediction'],
+          data,
+          rows: 100,
+          predictions: data.subarray(0, 100),
+        }),
+      ),
+    );
     hub.evaluateAll();
     expect(hub.get('m', '1')!.hasProfile).toBe(true);
     hub.observe(ev(3, 4));

@@ -117,7 +117,10 @@ export class MonitorHub implements PredictionObserver {
       } catch {
         // gone again
       }
-      this.o.logger?.warn({ model: info.model, version: info.version, err: (err as Error).message }, 'profile.json ignored: version served without drift monitoring');
+      this.o.logger?.warn(
+        { model: info.model, version: info.version, err: (err as Error).message },
+        'profile.json ignored: version served without drift monitoring',
+      );
       return null;
     }
   }
@@ -170,7 +173,14 @@ export class MonitorHub implements PredictionObserver {
   }
 
   private report(t: AlarmTransition): void {
-    const fields = { model: t.model, version: t.version, feature: t.feature, kind: t.kind, value: t.value, threshold: t.threshold };
+    const fields = {
+      model: t.model,
+      version: t.version,
+      feature: t.feature,
+      kind: t.kind,
+      value: t.value,
+      threshold: t.threshold,
+    };
     if (t.state === 'firing') this.o.logger?.warn(fields, `monitor alarm firing: ${t.kind} on ${t.feature}`);
     else this.o.logger?.info(fields, `monitor alarm resolved: ${t.kind} on ${t.feature}`);
     this.o.webhook?.send(t);

@@ -27,7 +27,11 @@ export function registerMonitorMetrics(registry: Registry, hub: MonitorHub): Mon
     return items;
   };
   const labels = ['model', 'version', 'feature'] as const;
-  const ratioGauge = (name: string, help: string, pick: (s: MonitorSnapshot['stats'][number]) => number | null) =>
+  const ratioGauge = (
+    name: string,
+    help: string,
+    pick: (s: MonitorSnapshot['stats'][number]) => number | null,
+  ) =>
     new Gauge({
       name,
       help,
@@ -38,19 +42,32 @@ export function registerMonitorMetrics(registry: Registry, hub: MonitorHub): Mon
         for (const { m, snap } of current()) {
           for (const s of snap.stats) {
             const v = pick(s);
-            if (v !== null && Number.isFinite(v)) this.set({ model: m.model, version: m.version, feature: s.name }, v);
+            if (v !== null && Number.isFinite(v))
+              this.set({ model: m.model, version: m.version, feature: s.name }, v);
           }
         }
       },
     });
-  ratioGauge('grove_monitor_missing_ratio', 'Share of rows in the monitor window with the feature missing.', (s) => s.missing_ratio);
-  ratioGauge('grove_monitor_psi', 'Population stability index of the feature over the monitor window against the training profile.', (s) => s.psi);
+  ratioGauge(
+    'grove_monitor_missing_ratio',
+    'Share of rows in the monitor window with the feature missing.',
+    (s) => s.missing_ratio,
+  );
+  ratioGauge(
+    'grove_monitor_psi',
+    'Population stability index of the feature over the monitor window against the training profile.',
+    (s) => s.psi,
+  );
   ratioGauge(
     'grove_monitor_out_of_range_ratio',
     'Share of present values in the monitor window outside the training range or unseen categories.',
     (s) => s.out_of_range_ratio,
   );
-  ratioGauge('grove_monitor_nonfinite_ratio', 'Share of rows in the monitor window with an infinite feature value.', (s) => s.nonfinite_ratio);
+  ratioGauge(
+    'grove_monitor_nonfinite_ratio',
+    'Share of rows in the monitor window with an infinite feature value.',
+    (s) => s.nonfinite_ratio,
+  );
   new Gauge({
     name: 'grove_monitor_alarm',
     help: 'Monitor alarm state: 1 while firing, else 0.',
@@ -60,7 +77,8 @@ export function registerMonitorMetrics(registry: Registry, hub: MonitorHub): Mon
       this.reset();
       for (const { m } of current()) {
         m.names.forEach((feature, c) => {
-          for (const kind of ALARM_KINDS) this.set({ model: m.model, version: m.version, feature, kind }, m.isFiring(c, kind) ? 1 : 0);
+          for (const kind of ALARM_KINDS)
+            this.set({ model: m.model, version: m.version, feature, kind }, m.isFiring(c, kind) ? 1 : 0);
         });
       }
     },

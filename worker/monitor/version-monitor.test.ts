@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildProfile } from '../../shared/profile/build-profile.js';
 import { mulberry32 } from '../../shared/metrics-eval/seeded-rng.js';
+import { buildProfile } from '../../shared/profile/build-profile.js';
 import type { PredictionEvent } from '../observer.js';
 import { mergeMonitorResponses } from './merge.js';
 import { DEFAULT_MONITOR_CONFIG, monitorConfigFrom } from './monitor-config.js';
@@ -9,7 +9,11 @@ import { WebhookSender } from './webhook-sender.js';
 
 const F = 3;
 const names = ['a', 'b', 'c'];
-function rows(n: number, rng: () => number, tweak?: (row: Float64Array) => void): { input: Float64Array; output: Float64Array } {
+function rows(
+  n: number,
+  rng: () => number,
+  tweak?: (row: Float64Array) => void,
+): { input: Float64Array; output: Float64Array } {
   const input = new Float64Array(n * F);
   const output = new Float64Array(n);
   const row = new Float64Array(F);
@@ -24,15 +28,47 @@ function rows(n: number, rng: () => number, tweak?: (row: Float64Array) => void)
   return { input, output };
 }
 function event(input: Float64Array, output: Float64Array): PredictionEvent {
-  return { requestId: 'x', model: 'm', version: '1', sha256: 's', input, namedRows: null, rows: output.length, numFeatures: F, output, numOutputs: 1, raw: false, at: 0 };
+  return {
+    requestId: 'x',
+    model: 'm',
+    version: '1',
+    sha256: 's',
+    input,
+    namedRows: null,
+    rows: output.length,
+    numFeatures: F,
+    output,
+    numOutputs: 1,
+    raw: false,
+    at: 0,
+  };
 }
 function monitor(window = 1000) {
   const rng = mulberry32(1);
   const train = rows(5000, rng);
-  const profile = buildProfile({ featureNames: names, task: 'regression', outputNames: ['prediction'], data: train.input, rows: 5000, predictions: train.output });
-  return new VersionMonitor({ model: 'm', version: '1', sha256: 's', featureNames: names, profile, config: { ...DEFAULT_MONITOR_CONFIG, window_rows: window }, outputIndex: 0 });
+  const profile = buildProfile({
+    featureNames: names,
+    task: 'regression',
+    outputNames: ['prediction'],
+    data: train.input,
+    rows: 5000,
+    predictions: train.output,
+  });
+  return new VersionMonitor({
+    model: 'm',
+    version: '1',
+    sha256: 's',
+    featureNames: names,
+    profile,
+    config: { ...DEFAULT_MONITOR_CONFIG, window_rows: window },
+    outputIndex: 0,
+  });
 }
-const firing = (m: VersionMonitor) => m.activeAlarms().map((a) => `${a.feature}:${a.kind}`).sort();
+const firing = (m: VersionMonitor) =>
+  m
+    .activeAlarms()
+    .map((a) => `${a.feature}:${a.kind}`)
+    .sort();
 
 describe('VersionMonitor', () => {
   it('stays quiet on normal rows, fires missing on the missing feature only, then drift on a shifted one, and clears', () => {
@@ -40,7 +76,8 @@ describe('VersionMonitor', () => {
     const rng = mulberry32(2);
     const send = (n: number, tweak?: (row: Float64Array) => void) => {
       const { input, output } = rows(n, rng, tweak);
-      for (let i = 0; i < n; i++) m.observe(event(input.subarray(i * F, i * F + F), output.subarray(i, i + 1)));
+      for (let i = 0; i < n; i++)
+        m.observe(event(input.subarray(i * F, i * F + F), output.subarray(i, i + 1)));
     };
     send(1000);
     expect(m.evaluate(0)).toEqual([]);
@@ -120,7 +157,9 @@ describe('VersionMonitor', () => {
 
 describe('monitor config', () => {
   it('reads per-model thresholds and ignores bad values', () => {
-    const c = monitorConfigFrom({ monitor: { window_rows: 50, psi: 0.1, missing: 'x', __proto__: { psi: 9 } } });
+    const c = monitorConfigFrom({
+      monitor: { window_rows: 50, psi: 0.1, missing: 'x', __proto__: { psi: 9 } },
+    });
     expect(c.window_rows).toBe(50);
     expect(c.psi).toBe(0.1);
     expect(c.missing).toBe(0.2);

@@ -45,7 +45,12 @@ export interface MonitorSnapshot {
   stats: ColumnStats[];
 }
 
-const NONE_SPEC: ColumnSpec = { kind: KIND_NONE, edges: new Float64Array(0), min: Number.NaN, max: Number.NaN };
+const NONE_SPEC: ColumnSpec = {
+  kind: KIND_NONE,
+  edges: new Float64Array(0),
+  min: Number.NaN,
+  max: Number.NaN,
+};
 
 export class VersionMonitor {
   readonly model: string;

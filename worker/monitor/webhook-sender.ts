@@ -33,7 +33,8 @@ export class WebhookSender {
   private running = false;
   private closing = false;
   private idle: Promise<void> = Promise.resolve();
-  private readonly o: Required<Omit<WebhookSenderOptions, 'onDrop' | 'onError' | 'onSent'>> & Pick<WebhookSenderOptions, 'onDrop' | 'onError' | 'onSent'>;
+  private readonly o: Required<Omit<WebhookSenderOptions, 'onDrop' | 'onError' | 'onSent'>> &
+    Pick<WebhookSenderOptions, 'onDrop' | 'onError' | 'onSent'>;
   sent = 0;
   dropped = 0;
 
@@ -95,8 +96,7 @@ export class WebhookSender {
           if (res.ok) {
             this.sent++;
             this.o.onSent?.();
-          }
-          else this.o.onError?.(new Error(`webhook answered ${res.status}`), attempt);
+          } else this.o.onError?.(new Error(`webhook answered ${res.status}`), attempt);
           return;
         }
         this.o.onError?.(new Error(`webhook answered ${res.status}`), attempt);

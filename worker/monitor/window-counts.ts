@@ -71,7 +71,7 @@ export class WindowCounts {
 
   /** The code of value x in column c. */
   code(c: number, x: number): number {
-    if (x !== x) return CODE_MISSING;
+    if (Number.isNaN(x)) return CODE_MISSING;
     if (x === Infinity || x === -Infinity) return CODE_NONFINITE;
     const kind = this.kinds[c]!;
     if (kind === KIND_NUMERIC) {

@@ -70,20 +70,35 @@ describe('PredictionLog', () => {
       expect(Buffer.byteLength(text)).toBeLessThanOrEqual(2000);
       expect(text.endsWith('\n')).toBe(true);
     }
-    expect(readAll(dir).map((r) => r.id).sort()).toEqual(Array.from({ length: 200 }, (_, i) => `req-${i}`).sort());
+    expect(
+      readAll(dir)
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(Array.from({ length: 200 }, (_, i) => `req-${i}`).sort());
   });
 
   it('samples with the injected rng and drops (counted) when the buffer is full', async () => {
     const dir = tmp();
     let k = 0;
-    const log = new PredictionLog({ dir, sampleRate: 0.25, random: () => (k++ % 4) / 4, flushBytes: 1 << 30, flushIntervalMs: 60_000 });
+    const log = new PredictionLog({
+      dir,
+      sampleRate: 0.25,
+      random: () => (k++ % 4) / 4,
+      flushBytes: 1 << 30,
+      flushIntervalMs: 60_000,
+    });
     for (let i = 0; i < 100; i++) log.observe(event(i));
     expect(log.records).toBe(25);
     await log.close();
     expect(readAll(dir).length).toBe(25);
 
     const dir2 = tmp();
-    const small = new PredictionLog({ dir: dir2, maxBufferBytes: 1000, flushBytes: 1 << 30, flushIntervalMs: 60_000 });
+    const small = new PredictionLog({
+      dir: dir2,
+      maxBufferBytes: 1000,
+      flushBytes: 1 << 30,
+      flushIntervalMs: 60_000,
+    });
     for (let i = 0; i < 100; i++) small.observe(event(i));
     expect(small.dropped).toBeGreaterThan(0);
     expect(small.records + small.dropped).toBe(100);

@@ -137,7 +137,10 @@ export class PredictionLog implements PredictionObserver {
   private async rotate(): Promise<void> {
     if (this.file) await this.file.close();
     const stamp = new Date(this.o.now()).toISOString().replace(/[:.]/g, '-');
-    const name = join(this.o.dir, `predictions-${stamp}-${process.pid}-${String(this.seq++).padStart(4, '0')}.ndjson`);
+    const name = join(
+      this.o.dir,
+      `predictions-${stamp}-${process.pid}-${String(this.seq++).padStart(4, '0')}.ndjson`,
+    );
     this.file = await open(name, 'a');
     this.fileBytes = 0;
     this.files.push(name);

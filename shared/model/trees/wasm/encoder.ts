@@ -95,6 +95,9 @@ export class Code {
   f64Load(offset = 0): this {
     return this.mem(0x2b, 3, offset);
   }
+  i32Store(offset = 0): this {
+    return this.mem(0x36, 2, offset);
+  }
   f32Store(offset = 0): this {
     return this.mem(0x38, 2, offset);
   }

@@ -1,6 +1,8 @@
 // Emits the WebAssembly tree kernel of one model (memory-image.ts says where everything lives):
 //   batch(n, init)  margins of INPUT rows [0, n) into OUT: blocks of R rows, then single rows
-//   one(r, init)    margins of INPUT row r (a one-row predict is: copy the row in, one call, read OUT)
+//   one(r, init)    margins of INPUT row r (a one-row predict is: copy the row in, one call, read OUT);
+//                   one row walks Q trees of equal depth in lockstep (memory-image.ts GROUPS),
+//                   storing leaf addresses, then adds the leaves in tree order
 // `init` is the byte address of the starting sums (BM, or ZERO for averaged forests).
 // The design is the probe's winner (fast-tree-inference.md): scalar loads, R rows interleaved in
 // lockstep so their node -> slot -> compare chains overlap, dual-row slots filled once per row, one
@@ -10,7 +12,7 @@
 // f64 (rounded to float32 after every add when the model sums in float32: Math.fround(a + b)).
 import { SLOT_NAN_LEFT, SLOT_NAN_RIGHT, SLOT_NONE, SLOT_ZERO_LEFT, SLOT_ZERO_RIGHT, ZERO_THRESHOLD } from '../flat-layout.js';
 import { Code, encodeModule, F32, F64, type FuncDef, I32, type ValType } from './encoder.js';
-import { TABLE_STRIDE, type WasmPlan } from './memory-image.js';
+import { groupStride, TABLE_STRIDE, type WasmPlan } from './memory-image.js';
 
 class Locals {
   readonly types: ValType[] = [];
@@ -72,12 +74,149 @@ function loadThrAndCompare(c: Code, p: WasmPlan): void {
   else c.f64Load(8).f64Ge();
 }
 
+/** Per-row running sums: locals for single-column models, ACC in memory otherwise. */
+class Sums {
+  readonly scalar: boolean;
+  readonly accF32: boolean;
+  readonly acc: number[];
+  constructor(
+    private readonly p: WasmPlan,
+    private readonly R: number,
+    L: Locals,
+  ) {
+    this.scalar = p.G === 1 && p.W === 1;
+    this.accF32 = p.leafF32;
+    this.acc = this.scalar ? Array.from({ length: R }, () => L.add(this.accF32 ? F32 : F64)) : [];
+  }
+
+  /** Sums start at the `init` vector (param 1). `j` is an i32 scratch local. */
+  init(c: Code, j: number): void {
+    const p = this.p;
+    if (this.scalar) {
+      for (const a of this.acc) {
+        c.get(1).f64Load(0);
+        if (this.accF32) c.f32DemoteF64();
+        c.set(a);
+      }
+      return;
+    }
+    c.i32(0).set(j).loop();
+    for (let k = 0; k < this.R; k++) c.get(j).get(1).get(j).i32Add().f64Load(0).f64Store(p.ACC + k * p.G * 8);
+    c.get(j).i32(8).i32Add().tee(j).i32(p.G * 8).i32LtU().brIf(0).end();
+  }
+
+  /** Row k adds the leaf at address `leaf` (a local) to margin column byte offset `goff` (a local). */
+  add(c: Code, k: number, leaf: number, goff: number): void {
+    const p = this.p;
+    // Stack [sum, leaf] (f64) -> new sum; float32 sums round after every add, as Math.fround does.
+    const addF64 = () => {
+      c.f64Add();
+      if (p.sumF32) c.f32DemoteF64().f64PromoteF32();
+    };
+    if (this.scalar) {
+      const a = this.acc[k]!;
+      if (this.accF32) c.get(a).get(leaf).f32Load(0).f32Add().set(a);
+      else {
+        c.get(a).get(leaf).f64Load(0);
+        addF64();
+        c.set(a);
+      }
+    } else if (p.W === 1) {
+      const at = p.ACC + k * p.G * 8;
+      c.get(goff).get(goff).f64Load(at).get(leaf);
+      if (p.leafF32) c.f32Load(0).f64PromoteF32();
+      else c.f64Load(0);
+      addF64();
+      c.f64Store(at);
+    } else {
+      for (let g = 0; g < p.W; g++) {
+        const at = p.ACC + (k * p.G + g) * 8;
+        c.i32(0).i32(0).f64Load(at).get(leaf);
+        if (p.leafF32) c.f32Load(g * 4).f64PromoteF32();
+        else c.f64Load(g * 8);
+        addF64();
+        c.f64Store(at);
+      }
+    }
+  }
+
+  /** Margins of rows r .. r+R-1 (param 0 = r) into OUT. `addr`, `j` are i32 scratch locals. */
+  out(c: Code, addr: number, j: number): void {
+    const p = this.p;
+    if (this.scalar) {
+      for (let k = 0; k < this.R; k++) {
+        c.get(0).i32(3).i32Shl().get(this.acc[k]!);
+        if (this.accF32) c.f64PromoteF32();
+        c.f64Store(p.OUT + k * 8);
+      }
+      return;
+    }
+    c.get(0).i32(p.G * 8).i32Mul().set(addr);
+    c.i32(0).set(j).loop();
+    for (let k = 0; k < this.R; k++)
+      c.get(addr).get(j).i32Add().get(j).f64Load(p.ACC + k * p.G * 8).f64Store(p.OUT + k * p.G * 8);
+    c.get(j).i32(8).i32Add().tee(j).i32(p.G * 8).i32LtU().brIf(0).end();
+  }
+}
+
+/**
+ * Heap walks of K independent chains (rows or trees), unrolled by depth: a ladder of blocks entered
+ * by br_table on `dep` runs exactly `dep` steps `i = 2i + (slot >= thr)` (i starts at 1).
+ * Chain k walks the tree at node base nbs[k] with slot offset slotRow[k].
+ */
+function emitHeapLadder(c: Code, p: WasmPlan, maxDepth: number, dep: number, idx: number[], nbs: number[], slotRow: number[], addr: number): void {
+  const log2NSH = p.NSH === 8 ? 3 : 4;
+  for (const i of idx) c.i32(1).set(i);
+  for (let b = 0; b <= maxDepth; b++) c.block();
+  c.get(dep).brTable(
+    Array.from({ length: maxDepth + 1 }, (_, d) => maxDepth - d),
+    maxDepth,
+  );
+  c.end();
+  for (let level = maxDepth; level >= 1; level--) {
+    idx.forEach((i, k) => {
+      c.get(i).i32(log2NSH).i32Shl().get(nbs[k]!).i32Add().tee(addr).i32Load(0);
+      loadSlot(c, p, slotRow[k]!);
+      c.get(addr);
+      loadThrAndCompare(c, p);
+      c.get(i).get(i).i32Add().i32Add().set(i);
+    });
+    c.end();
+  }
+}
+
+/** Heap leaf address: i = la + i * leafStride. */
+function emitHeapLeaf(c: Code, p: WasmPlan, i: number, la: number): void {
+  const leafStride = p.W * (p.leafF32 ? 4 : 8);
+  if (leafStride === 4 || leafStride === 8) c.get(i).i32(leafStride === 4 ? 2 : 3).i32Shl();
+  else c.get(i).i32(leafStride).i32Mul();
+  c.get(la).i32Add().set(i);
+}
+
+/**
+ * Generic walks: `dep` steps through child addresses (`dep` is consumed); leaves loop on
+ * themselves (thr NaN) and keep their leaf's address in the right-child word, read at the end.
+ */
+function emitGenericWalk(c: Code, p: WasmPlan, dep: number, idx: number[], slotRow: number[]): void {
+  const kidAt = p.E === 4 ? 8 : 16;
+  c.block().loop();
+  c.get(dep).i32Eqz().brIf(1);
+  idx.forEach((i, k) => {
+    c.get(i).i32Load(0);
+    loadSlot(c, p, slotRow[k]!);
+    c.get(i);
+    loadThrAndCompare(c, p);
+    c.i32(2).i32Shl().get(i).i32Add().i32Load(kidAt).set(i);
+  });
+  c.get(dep).i32(1).i32Sub().set(dep).br(0);
+  c.end().end();
+  for (const i of idx) c.get(i).i32Load(kidAt + 4).set(i);
+}
+
 /** The walk of R rows through every tree, then their margins into OUT (param 0 = first row). */
 function blockFunction(p: WasmPlan, R: number, maxHeapDepth: number, hasGeneric: boolean): FuncDef {
   const c = new Code();
   const L = new Locals(2);
-  const scalar = p.G === 1 && p.W === 1;
-  const accF32 = p.leafF32;
   emitFill(c, p, R, L);
   const tp = L.add(I32);
   const kind = L.add(I32);
@@ -88,128 +227,82 @@ function blockFunction(p: WasmPlan, R: number, maxHeapDepth: number, hasGeneric:
   const addr = L.add(I32);
   const j = L.add(I32);
   const idx = Array.from({ length: R }, () => L.add(I32));
-  const acc = scalar ? Array.from({ length: R }, () => L.add(accF32 ? F32 : F64)) : [];
-  const leafBytes = p.leafF32 ? 4 : 8;
-  const leafStride = p.W * leafBytes;
-
-  // Starting sums.
-  if (scalar) {
-    for (const a of acc) {
-      c.get(1).f64Load(0);
-      if (accF32) c.f32DemoteF64();
-      c.set(a);
-    }
-  } else {
-    c.i32(0).set(j).loop();
-    for (let k = 0; k < R; k++) c.get(j).get(1).get(j).i32Add().f64Load(0).f64Store(p.ACC + k * p.G * 8);
-    c.get(j).i32(8).i32Add().tee(j).i32(p.G * 8).i32LtU().brIf(0).end();
-  }
-
+  const rowsK = idx.map((_, k) => k);
+  const sums = new Sums(p, R, L);
+  sums.init(c, j);
   if (p.T > 0) {
-    const log2NSH = p.NSH === 8 ? 3 : 4;
-    const kidAt = p.E === 4 ? 8 : 16;
     c.i32(p.TABLE).set(tp).loop();
     c.get(tp).i32Load(0).set(kind);
     c.get(tp).i32Load(4).set(dep);
     c.get(tp).i32Load(8).set(nb);
     c.get(tp).i32Load(12).set(la);
-    if (!scalar && p.W === 1) c.get(tp).i32Load(16).set(goff);
+    if (!sums.scalar && p.W === 1) c.get(tp).i32Load(16).set(goff);
     if (hasGeneric) c.get(kind).i32Eqz().if();
-    // Heap: i = 1; `dep` unrolled steps i = 2i + (slot >= thr); leaf at la + i*leafStride.
-    for (const i of idx) c.i32(1).set(i);
-    for (let b = 0; b <= maxHeapDepth; b++) c.block();
-    c.get(dep).brTable(
-      Array.from({ length: maxHeapDepth + 1 }, (_, d) => maxHeapDepth - d),
-      maxHeapDepth,
-    );
-    c.end();
-    for (let level = maxHeapDepth; level >= 1; level--) {
-      for (let k = 0; k < R; k++) {
-        const i = idx[k]!;
-        c.get(i).i32(log2NSH).i32Shl().get(nb).i32Add().tee(addr).i32Load(0);
-        loadSlot(c, p, k);
-        c.get(addr);
-        loadThrAndCompare(c, p);
-        c.get(i).get(i).i32Add().i32Add().set(i);
-      }
-      c.end();
-    }
-    for (const i of idx) {
-      if (leafStride === 4 || leafStride === 8) c.get(i).i32(leafStride === 4 ? 2 : 3).i32Shl();
-      else c.get(i).i32(leafStride).i32Mul();
-      c.get(la).i32Add().set(i);
-    }
+    emitHeapLadder(c, p, maxHeapDepth, dep, idx, idx.map(() => nb), rowsK, addr);
+    for (const i of idx) emitHeapLeaf(c, p, i, la);
     if (hasGeneric) {
-      // Generic: `dep` steps through child addresses; leaves loop on themselves (thr NaN) and keep
-      // their leaf's address in the right-child word.
       c.else();
       for (const i of idx) c.get(nb).set(i);
-      c.block().loop();
-      c.get(dep).i32Eqz().brIf(1);
-      for (let k = 0; k < R; k++) {
-        const i = idx[k]!;
-        c.get(i).i32Load(0);
-        loadSlot(c, p, k);
-        c.get(i);
-        loadThrAndCompare(c, p);
-        c.i32(2).i32Shl().get(i).i32Add().i32Load(kidAt).set(i);
-      }
-      c.get(dep).i32(1).i32Sub().set(dep).br(0);
-      c.end().end();
-      for (const i of idx) c.get(i).i32Load(kidAt + 4).set(i);
+      emitGenericWalk(c, p, dep, idx, rowsK);
       c.end();
     }
-    // Add the leaves in tree order.
-    // Stack [sum, leaf] (f64) -> new sum; float32 sums round after every add, as Math.fround does.
-    const addLeaf = () => {
-      c.f64Add();
-      if (p.sumF32) c.f32DemoteF64().f64PromoteF32();
-    };
-    for (let k = 0; k < R; k++) {
-      const i = idx[k]!;
-      if (scalar) {
-        const a = acc[k]!;
-        if (accF32) c.get(a).get(i).f32Load(0).f32Add().set(a);
-        else {
-          c.get(a).get(i).f64Load(0);
-          addLeaf();
-          c.set(a);
-        }
-      } else if (p.W === 1) {
-        const at = p.ACC + k * p.G * 8;
-        c.get(goff).get(goff).f64Load(at).get(i);
-        if (p.leafF32) c.f32Load(0).f64PromoteF32();
-        else c.f64Load(0);
-        addLeaf();
-        c.f64Store(at);
-      } else {
-        for (let g = 0; g < p.W; g++) {
-          const at = p.ACC + (k * p.G + g) * 8;
-          c.i32(0).i32(0).f64Load(at).get(i);
-          if (p.leafF32) c.f32Load(g * 4).f64PromoteF32();
-          else c.f64Load(g * 8);
-          addLeaf();
-          c.f64Store(at);
-        }
-      }
-    }
+    idx.forEach((i, k) => sums.add(c, k, i, goff));
     c.get(tp).i32(TABLE_STRIDE).i32Add().tee(tp).i32(p.TABLE + p.T * TABLE_STRIDE).i32LtU().brIf(0);
     c.end();
   }
+  sums.out(c, addr, j);
+  return { params: [I32, I32], results: [], locals: L.types, body: c };
+}
 
-  // Margins out: OUT + (r + k) * G * 8.
-  if (scalar) {
-    for (let k = 0; k < R; k++) {
-      c.get(0).i32(3).i32Shl().get(acc[k]!);
-      if (accF32) c.f64PromoteF32();
-      c.f64Store(p.OUT + k * 8);
+/** One row (param 0 = r): Q trees in lockstep per GROUPS entry, then the leaves in tree order. */
+function oneRowFunction(p: WasmPlan, maxHeapDepth: number, hasGeneric: boolean): FuncDef {
+  const c = new Code();
+  const L = new Locals(2);
+  emitFill(c, p, 1, L);
+  const gp = L.add(I32);
+  const dep = L.add(I32);
+  const addr = L.add(I32);
+  const j = L.add(I32);
+  const leaf = L.add(I32);
+  const goff = L.add(I32);
+  const tp = L.add(I32);
+  const Q = p.Q;
+  const idx = Array.from({ length: Q }, () => L.add(I32));
+  const nbs = Array.from({ length: Q }, () => L.add(I32));
+  const row0 = idx.map(() => 0);
+  const stride = groupStride(Q);
+  if (p.groups.length > 0) {
+    c.i32(p.GROUPS).set(gp).loop();
+    c.get(gp).i32Load(4).set(dep);
+    if (hasGeneric) c.get(gp).i32Load(0).i32Eqz().if();
+    nbs.forEach((nb, k) => c.get(gp).i32Load(8 + 12 * k).set(nb));
+    emitHeapLadder(c, p, maxHeapDepth, dep, idx, nbs, row0, addr);
+    idx.forEach((i, k) => {
+      c.get(gp).i32Load(12 + 12 * k).set(nbs[k]!);
+      emitHeapLeaf(c, p, i, nbs[k]!);
+      c.get(gp).i32Load(16 + 12 * k).get(i).i32Store(0);
+    });
+    if (hasGeneric) {
+      c.else();
+      c.get(gp).i32Load(8).set(idx[0]!);
+      emitGenericWalk(c, p, dep, [idx[0]!], [0]);
+      c.get(gp).i32Load(16).get(idx[0]!).i32Store(0);
+      c.end();
     }
-  } else {
-    c.get(0).i32(p.G * 8).i32Mul().set(addr);
-    c.i32(0).set(j).loop();
-    for (let k = 0; k < R; k++) c.get(addr).get(j).i32Add().get(j).f64Load(p.ACC + k * p.G * 8).f64Store(p.OUT + k * p.G * 8);
-    c.get(j).i32(8).i32Add().tee(j).i32(p.G * 8).i32LtU().brIf(0).end();
+    c.get(gp).i32(stride).i32Add().tee(gp).i32(p.GROUPS + p.groups.length * stride).i32LtU().brIf(0);
+    c.end();
   }
+  const sums = new Sums(p, 1, L);
+  sums.init(c, j);
+  if (p.T > 0) {
+    c.i32(0).set(tp).loop();
+    c.get(tp).i32(2).i32Shl().i32Load(p.LEAFAT).set(leaf);
+    if (!sums.scalar && p.W === 1) c.get(tp).i32(5).i32Shl().i32Load(p.TABLE + 16).set(goff);
+    sums.add(c, 0, leaf, goff);
+    c.get(tp).i32(1).i32Add().tee(tp).i32(p.T).i32LtU().brIf(0);
+    c.end();
+  }
+  sums.out(c, addr, j);
   return { params: [I32, I32], results: [], locals: L.types, body: c };
 }
 
@@ -234,9 +327,11 @@ function batchFunction(R: number): FuncDef {
 }
 
 export function kernelModuleBytes(p: WasmPlan, maxHeapDepth: number, hasGeneric: boolean): Uint8Array {
-  const one = { ...blockFunction(p, 1, maxHeapDepth, hasGeneric), export: 'one' };
-  const funcs: FuncDef[] = [one];
-  funcs.push(p.R > 1 ? blockFunction(p, p.R, maxHeapDepth, hasGeneric) : { ...one, export: undefined });
-  funcs.push(batchFunction(p.R));
+  const funcs: FuncDef[] = [
+    blockFunction(p, 1, maxHeapDepth, hasGeneric),
+    p.R > 1 ? blockFunction(p, p.R, maxHeapDepth, hasGeneric) : blockFunction(p, 1, maxHeapDepth, hasGeneric),
+    batchFunction(p.R),
+    { ...oneRowFunction(p, maxHeapDepth, hasGeneric), export: 'one' },
+  ];
   return encodeModule(funcs, p.pages);
 }

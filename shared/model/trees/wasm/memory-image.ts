@@ -21,6 +21,13 @@
 //   SLOTS   the dual-row slots of R rows interleaved: slot s of row k at SLOTS + (s*R + k)*E, so a
 //           node's slotByteOffset (s*R*E) serves every row with a constant load offset k*E.
 //   ACC     R*numGroups f64 running sums (multi-column models only).
+//   GROUPS  the one-row walk's plan: one row gains from walking Q trees in lockstep (independent
+//           chains), so heap trees are grouped by depth (any tree order; the sums keep tree order,
+//           below): [kind, depth, Q x (nodeAddr, leafAdj, leafSlotAddr)]; kind 0 = Q heap trees of
+//           that depth (a short group repeats its last tree into the spare slot), kind 1 = one
+//           generic tree in the first position.
+//   LEAFAT  numTrees + 1 i32: the one-row walk stores each tree's leaf address here, then adds
+//           the leaves in tree order (the last word takes padding walks).
 //   INPUT   CHUNK rows of numFeatures f64, row-major (the caller's rows are copied here).
 //   OUT     CHUNK rows of numGroups f64 margins.
 import { TREE_HEAP, TREE_TABLE_STRIDE, type TreesDescriptorExtra } from '../flat-layout.js';
@@ -50,6 +57,11 @@ export interface WasmPlan {
   ZERO: number;
   SLOTS: number;
   ACC: number;
+  /** trees per one-row lockstep group */
+  Q: number;
+  groups: Array<{ kind: 0 | 1; depth: number; trees: number[] }>;
+  GROUPS: number;
+  LEAFAT: number;
   INPUT: number;
   OUT: number;
   pages: number;
@@ -57,8 +69,23 @@ export interface WasmPlan {
 
 const align8 = (n: number) => Math.ceil(n / 8) * 8;
 export const TABLE_STRIDE = 32;
+export const groupStride = (Q: number) => 8 + 12 * Q;
 
-export function planImage(d: TreesDescriptorExtra, a: TreeArrays, R: number, chunk: number): WasmPlan {
+function oneRowGroups(a: TreeArrays, T: number, Q: number): WasmPlan['groups'] {
+  const byDepth = new Map<number, number[]>();
+  const groups: WasmPlan['groups'] = [];
+  for (let t = 0; t < T; t++) {
+    const q = t * TREE_TABLE_STRIDE;
+    const depth = a.table[q + 1]!;
+    if (a.table[q] !== TREE_HEAP) groups.push({ kind: 1, depth, trees: [t] });
+    else byDepth.set(depth, [...(byDepth.get(depth) ?? []), t]);
+  }
+  for (const [depth, trees] of byDepth)
+    for (let i = 0; i < trees.length; i += Q) groups.push({ kind: 0, depth, trees: trees.slice(i, i + Q) });
+  return groups;
+}
+
+export function planImage(d: TreesDescriptorExtra, a: TreeArrays, R: number, chunk: number, Q = 8): WasmPlan {
   const F = d.numFeatures;
   const S = d.slotGroups.length * F;
   const E = d.thresholdType === 'f32' ? 4 : 8;
@@ -92,6 +119,9 @@ export function planImage(d: TreesDescriptorExtra, a: TreeArrays, R: number, chu
   const ZERO = take(G * 8);
   const SLOTS = take(Math.max(1, S) * R * E);
   const ACC = take(R * G * 8);
+  const groups = oneRowGroups(a, T, Q);
+  const GROUPS = take(groups.length * groupStride(Q));
+  const LEAFAT = take((T + 1) * 4);
   const INPUT = take(chunk * F * 8);
   const OUT = take(chunk * G * 8);
   return {
@@ -115,6 +145,10 @@ export function planImage(d: TreesDescriptorExtra, a: TreeArrays, R: number, chu
     ZERO,
     SLOTS,
     ACC,
+    Q,
+    groups,
+    GROUPS,
+    LEAFAT,
     INPUT,
     OUT,
     pages: Math.max(1, Math.ceil(at / 65536)),
@@ -149,6 +183,7 @@ export function fillImage(p: WasmPlan, a: TreeArrays, mem: ArrayBuffer): void {
   const slotOff = (slot: number) => slot * p.R * p.E;
   const leafStride = p.W * (p.leafF32 ? 4 : 8);
   let cursor = p.NODES;
+  const treeAt = new Int32Array(2 * p.T);
   for (let t = 0; t < p.T; t++) {
     const q = t * TREE_TABLE_STRIDE;
     const kind = a.table[q]!;
@@ -159,6 +194,7 @@ export function fillImage(p: WasmPlan, a: TreeArrays, mem: ArrayBuffer): void {
     i32[row] = kind === TREE_HEAP ? 0 : 1;
     i32[row + 1] = depth;
     i32[row + 4] = (p.W > 1 ? 0 : a.group[t]!) * 8;
+    treeAt[2 * t] = cursor;
     if (kind === TREE_HEAP) {
       const inner = (1 << depth) - 1;
       i32[row + 2] = cursor - p.NSH;
@@ -168,6 +204,8 @@ export function fillImage(p: WasmPlan, a: TreeArrays, mem: ArrayBuffer): void {
         i32[at >> 2] = slotOff(a.nodeSlot[nb + i]!);
         thrAt(at, a.nodeThr[nb + i]!);
       }
+      treeAt[2 * t] = cursor - p.NSH;
+      treeAt[2 * t + 1] = i32[row + 3]!;
       cursor += inner * p.NSH;
     } else {
       const { count } = generic(a, t);
@@ -190,6 +228,17 @@ export function fillImage(p: WasmPlan, a: TreeArrays, mem: ArrayBuffer): void {
       cursor += count * p.NSG;
     }
   }
+  p.groups.forEach((g, k) => {
+    const at = (p.GROUPS + k * groupStride(p.Q)) >> 2;
+    i32[at] = g.kind;
+    i32[at + 1] = g.depth;
+    for (let j = 0; j < p.Q; j++) {
+      const t = g.trees[Math.min(j, g.trees.length - 1)]!;
+      i32[at + 2 + 3 * j] = treeAt[2 * t]!;
+      i32[at + 3 + 3 * j] = treeAt[2 * t + 1]!;
+      i32[at + 4 + 3 * j] = p.LEAFAT + 4 * (j < g.trees.length ? t : p.T);
+    }
+  });
   if (p.leafF32) f32.set(a.leafValue, p.LEAVES >> 2);
   else f64.set(a.leafValue, p.LEAVES >> 3);
   f64.set(a.baseMargin, p.BM >> 3);

@@ -155,6 +155,20 @@ describe('VersionMonitor', () => {
   });
 });
 
+describe('big batches', () => {
+  it('keeps exactly the last window rows of a batch larger than the window', () => {
+    const d = rows(3000, mulberry32(9), (r) => {
+      if (r[0]! > 5) r[1] = Number.NaN;
+    });
+    const big = monitor(500);
+    big.observe(event(d.input, d.output));
+    const small = monitor(500);
+    small.observe(event(d.input.subarray(2500 * F), d.output.subarray(2500)));
+    expect(big.snapshot().columns).toEqual(small.snapshot().columns);
+    expect(big.totalRows).toBe(3000);
+  });
+});
+
 describe('monitor config', () => {
   it('reads per-model thresholds and ignores bad values', () => {
     const c = monitorConfigFrom({

@@ -124,7 +124,11 @@ export class VersionMonitor {
     const k = this.outputIndex < K ? this.outputIndex : 0;
     const out = e.output;
     const skipOut = e.raw || K === 0;
-    for (let r = 0; r < e.rows; r++) w.addRow(input, r * F, F, skipOut ? 0 : out[r * K + k]!, skipOut);
+    // Only the last `window` rows of a big batch can stay in the window: adding the earlier ones
+    // would cost time (on the event loop) for nothing. The result is identical.
+    const first = e.rows > w.window ? e.rows - w.window : 0;
+    w.skipRows(first);
+    for (let r = first; r < e.rows; r++) w.addRow(input, r * F, F, skipOut ? 0 : out[r * K + k]!, skipOut);
   }
 
   /** Rows ever observed (changes whenever observe ran). */

@@ -147,6 +147,11 @@ export class WindowCounts {
     }
   }
 
+  /** Counts rows that were seen but never enter the window (they would be expired at once). */
+  skipRows(n: number): void {
+    this.total += n;
+  }
+
   /** Records column c of the row begun at `base`. Every column must be set for every row. */
   set(base: number, c: number, code: number): void {
     this.ring[base + c] = code;

@@ -1,7 +1,7 @@
 // The admin API (DESIGN.md, Gateway admin) on its own listener: bearer token on every request
 // (constant-time compare), `GET|PUT|DELETE /admin/models/{m}/split`, `GET /admin/workers`,
 // `GET /admin/splits`. Validation failures are 400 and change nothing.
-import { timingSafeEqual } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   BadJsonError,
@@ -27,6 +27,9 @@ export function tokenMatches(header: string | undefined, token: string): boolean
 
 export function adminHandler(workers: WorkerSet, splits: SplitRegistry, token: string) {
   return (req: IncomingMessage, res: ServerResponse): void => {
+    // DESIGN.md, Tracing: every response carries x-request-id (the client's, or a new one).
+    const cid = req.headers['x-request-id'];
+    res.setHeader('x-request-id', typeof cid === 'string' && /^[\x21-\x7e]{1,200}$/.test(cid) ? cid : randomUUID());
     if (!tokenMatches(req.headers.authorization, token)) {
       req.resume();
       sendError(res, new UnauthorizedError(), undefined);

@@ -9,7 +9,7 @@ import { MAX_HEAP_DEPTH, TREE_CATEGORICAL, TREE_GENERIC, TREE_HEAP } from './fla
 import { nextUp32, nextUp64 } from './float-steps.js';
 import { referencePredict } from './reference-predict.js';
 import { MISSING_NAN, MISSING_NONE, MISSING_ZERO, type TreeEnsembleIR, type TreeIR } from './tree-ir.js';
-import type { TreeModel } from './tree-model.js';
+import { TreeModel } from './tree-model.js';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -148,23 +148,28 @@ function trickyRows(seed: number, rows: number, F: number): Float64Array {
 }
 
 function compileAndCheck(ir: TreeEnsembleIR, seed: number): TreeModel {
-  const model = compileTreeEnsemble(ir, 'xgboost_json') as TreeModel;
+  const compiled = compileTreeEnsemble(ir, 'xgboost_json') as TreeModel;
   const rows = 203; // not a multiple of the interleave: the remainder path runs too
   const F = ir.numFeatures;
   const x = trickyRows(seed, rows, F);
-  for (const raw of [true, false]) {
-    const want = referencePredict(ir, x, rows, raw);
-    const W = want.length / rows;
-    const got = new Float64Array(rows * W);
-    model.predict(x, rows, got, raw);
-    expect(Array.from(got)).toEqual(Array.from(want));
-    const one = new Float64Array(W);
-    for (let i = 0; i < rows; i++) {
-      model.predictOne(x.subarray(i * F, i * F + F), one, raw);
-      expect(Array.from(one)).toEqual(Array.from(want.subarray(i * W, i * W + W)));
+  // Both kernels over the same buffer (the WebAssembly one covers all but categorical splits).
+  for (const kernel of ['js', 'wasm'] as const) {
+    const model = new TreeModel(new Container(compiled.buffer), undefined, kernel);
+    expect(model.kernel).toBe(kernel === 'wasm' && model.layout.hasCat ? 'js' : kernel);
+    for (const raw of [true, false]) {
+      const want = referencePredict(ir, x, rows, raw);
+      const W = want.length / rows;
+      const got = new Float64Array(rows * W);
+      model.predict(x, rows, got, raw);
+      expect(Array.from(got)).toEqual(Array.from(want));
+      const one = new Float64Array(W);
+      for (let i = 0; i < rows; i++) {
+        model.predictOne(x.subarray(i * F, i * F + F), one, raw);
+        expect(Array.from(one)).toEqual(Array.from(want.subarray(i * W, i * W + W)));
+      }
     }
   }
-  return model;
+  return compiled;
 }
 
 const base: Opts = {

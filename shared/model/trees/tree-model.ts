@@ -77,7 +77,11 @@ export class TreeModel implements Model {
   private mapper: NamedRowMapper | null = null;
   private namedScratch: Float64Array | undefined;
 
-  constructor(container: Container, interleave = BATCH_INTERLEAVE, choice: KernelChoice = kernelChoiceFromEnv()) {
+  constructor(
+    container: Container,
+    interleave = BATCH_INTERLEAVE,
+    choice: KernelChoice = kernelChoiceFromEnv(),
+  ) {
     const desc = container.descriptor as Descriptor & TreesDescriptorExtra;
     this.buffer = container.buffer;
     this.meta = structuredClone(desc.meta);

@@ -50,11 +50,10 @@ async function main(): Promise<void> {
       best[i]!.single = Math.min(best[i]!.single, Number(process.hrtime.bigint() - t0) / views.length);
     });
   }
-  models.forEach((m, i) =>
+  for (const [i, m] of models.entries())
     console.log(
       `${m.kernel.padEnd(4)} batch_ns_per_row=${best[i]!.batch.toFixed(0)} single_ns_per_row=${best[i]!.single.toFixed(0)}`,
-    ),
-  );
+    );
 }
 
 main().catch((err: unknown) => {

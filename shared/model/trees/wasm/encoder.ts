@@ -213,7 +213,7 @@ export function encodeModule(funcs: FuncDef[], pages: number): Uint8Array {
   }
   section(out, 1, types);
   const fns = new Code().u32(funcs.length);
-  funcs.forEach((_, i) => fns.u32(i));
+  for (let i = 0; i < funcs.length; i++) fns.u32(i);
   section(out, 3, fns);
   section(out, 5, new Code().u32(1).u32(0x01).u32(pages).u32(pages));
   const exported = funcs.map((f, i) => [f.export, i] as const).filter(([n]) => n !== undefined);

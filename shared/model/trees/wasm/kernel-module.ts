@@ -10,7 +10,14 @@
 // blocks, like a fall-through switch), generic (deep) trees walked `depth` steps through child
 // addresses. Sums: f32.add in tree order when the model sums in float32 over float32 leaves, else
 // f64 (rounded to float32 after every add when the model sums in float32: Math.fround(a + b)).
-import { SLOT_NAN_LEFT, SLOT_NAN_RIGHT, SLOT_NONE, SLOT_ZERO_LEFT, SLOT_ZERO_RIGHT, ZERO_THRESHOLD } from '../flat-layout.js';
+import {
+  SLOT_NAN_LEFT,
+  SLOT_NAN_RIGHT,
+  SLOT_NONE,
+  SLOT_ZERO_LEFT,
+  SLOT_ZERO_RIGHT,
+  ZERO_THRESHOLD,
+} from '../flat-layout.js';
 import { Code, encodeModule, F32, F64, type FuncDef, I32, type ValType } from './encoder.js';
 import { groupStride, TABLE_STRIDE, type WasmPlan } from './memory-image.js';
 
@@ -60,7 +67,10 @@ function emitFill(c: Code, p: WasmPlan, R: number, L: Locals): void {
       else c.f64Store(off);
     });
   }
-  c.get(sp).i32(p.R * p.E).i32Add().set(sp);
+  c.get(sp)
+    .i32(p.R * p.E)
+    .i32Add()
+    .set(sp);
   c.get(ip).i32(8).i32Add().tee(ip).get(iend).i32LtU().brIf(0);
   c.end();
 }
@@ -101,8 +111,21 @@ class Sums {
       return;
     }
     c.i32(0).set(j).loop();
-    for (let k = 0; k < this.R; k++) c.get(j).get(1).get(j).i32Add().f64Load(0).f64Store(p.ACC + k * p.G * 8);
-    c.get(j).i32(8).i32Add().tee(j).i32(p.G * 8).i32LtU().brIf(0).end();
+    for (let k = 0; k < this.R; k++)
+      c.get(j)
+        .get(1)
+        .get(j)
+        .i32Add()
+        .f64Load(0)
+        .f64Store(p.ACC + k * p.G * 8);
+    c.get(j)
+      .i32(8)
+      .i32Add()
+      .tee(j)
+      .i32(p.G * 8)
+      .i32LtU()
+      .brIf(0)
+      .end();
   }
 
   /** Row k adds the leaf at address `leaf` (a local) to margin column byte offset `goff` (a local). */
@@ -151,11 +174,26 @@ class Sums {
       }
       return;
     }
-    c.get(0).i32(p.G * 8).i32Mul().set(addr);
+    c.get(0)
+      .i32(p.G * 8)
+      .i32Mul()
+      .set(addr);
     c.i32(0).set(j).loop();
     for (let k = 0; k < this.R; k++)
-      c.get(addr).get(j).i32Add().get(j).f64Load(p.ACC + k * p.G * 8).f64Store(p.OUT + k * p.G * 8);
-    c.get(j).i32(8).i32Add().tee(j).i32(p.G * 8).i32LtU().brIf(0).end();
+      c.get(addr)
+        .get(j)
+        .i32Add()
+        .get(j)
+        .f64Load(p.ACC + k * p.G * 8)
+        .f64Store(p.OUT + k * p.G * 8);
+    c.get(j)
+      .i32(8)
+      .i32Add()
+      .tee(j)
+      .i32(p.G * 8)
+      .i32LtU()
+      .brIf(0)
+      .end();
   }
 }
 
@@ -164,7 +202,16 @@ class Sums {
  * by br_table on `dep` runs exactly `dep` steps `i = 2i + (slot >= thr)` (i starts at 1).
  * Chain k walks the tree at node base nbs[k] with slot offset slotRow[k].
  */
-function emitHeapLadder(c: Code, p: WasmPlan, maxDepth: number, dep: number, idx: number[], nbs: number[], slotRow: number[], addr: number): void {
+function emitHeapLadder(
+  c: Code,
+  p: WasmPlan,
+  maxDepth: number,
+  dep: number,
+  idx: number[],
+  nbs: number[],
+  slotRow: number[],
+  addr: number,
+): void {
   const log2NSH = p.NSH === 8 ? 3 : 4;
   for (const i of idx) c.i32(1).set(i);
   for (let b = 0; b <= maxDepth; b++) c.block();
@@ -188,7 +235,10 @@ function emitHeapLadder(c: Code, p: WasmPlan, maxDepth: number, dep: number, idx
 /** Heap leaf address: i = la + i * leafStride. */
 function emitHeapLeaf(c: Code, p: WasmPlan, i: number, la: number): void {
   const leafStride = p.W * (p.leafF32 ? 4 : 8);
-  if (leafStride === 4 || leafStride === 8) c.get(i).i32(leafStride === 4 ? 2 : 3).i32Shl();
+  if (leafStride === 4 || leafStride === 8)
+    c.get(i)
+      .i32(leafStride === 4 ? 2 : 3)
+      .i32Shl();
   else c.get(i).i32(leafStride).i32Mul();
   c.get(la).i32Add().set(i);
 }
@@ -210,7 +260,10 @@ function emitGenericWalk(c: Code, p: WasmPlan, dep: number, idx: number[], slotR
   });
   c.get(dep).i32(1).i32Sub().set(dep).br(0);
   c.end().end();
-  for (const i of idx) c.get(i).i32Load(kidAt + 4).set(i);
+  for (const i of idx)
+    c.get(i)
+      .i32Load(kidAt + 4)
+      .set(i);
 }
 
 /** The walk of R rows through every tree, then their margins into OUT (param 0 = first row). */
@@ -238,7 +291,16 @@ function blockFunction(p: WasmPlan, R: number, maxHeapDepth: number, hasGeneric:
     c.get(tp).i32Load(12).set(la);
     if (!sums.scalar && p.W === 1) c.get(tp).i32Load(16).set(goff);
     if (hasGeneric) c.get(kind).i32Eqz().if();
-    emitHeapLadder(c, p, maxHeapDepth, dep, idx, idx.map(() => nb), rowsK, addr);
+    emitHeapLadder(
+      c,
+      p,
+      maxHeapDepth,
+      dep,
+      idx,
+      idx.map(() => nb),
+      rowsK,
+      addr,
+    );
     for (const i of idx) emitHeapLeaf(c, p, i, la);
     if (hasGeneric) {
       c.else();
@@ -246,8 +308,14 @@ function blockFunction(p: WasmPlan, R: number, maxHeapDepth: number, hasGeneric:
       emitGenericWalk(c, p, dep, idx, rowsK);
       c.end();
     }
-    idx.forEach((i, k) => sums.add(c, k, i, goff));
-    c.get(tp).i32(TABLE_STRIDE).i32Add().tee(tp).i32(p.TABLE + p.T * TABLE_STRIDE).i32LtU().brIf(0);
+    for (const [k, i] of idx.entries()) sums.add(c, k, i, goff);
+    c.get(tp)
+      .i32(TABLE_STRIDE)
+      .i32Add()
+      .tee(tp)
+      .i32(p.TABLE + p.T * TABLE_STRIDE)
+      .i32LtU()
+      .brIf(0);
     c.end();
   }
   sums.out(c, addr, j);
@@ -275,12 +343,20 @@ function oneRowFunction(p: WasmPlan, maxHeapDepth: number, hasGeneric: boolean):
     c.i32(p.GROUPS).set(gp).loop();
     c.get(gp).i32Load(4).set(dep);
     if (hasGeneric) c.get(gp).i32Load(0).i32Eqz().if();
-    nbs.forEach((nb, k) => c.get(gp).i32Load(8 + 12 * k).set(nb));
+    for (const [k, nb] of nbs.entries())
+      c.get(gp)
+        .i32Load(8 + 12 * k)
+        .set(nb);
     emitHeapLadder(c, p, maxHeapDepth, dep, idx, nbs, row0, addr);
     idx.forEach((i, k) => {
-      c.get(gp).i32Load(12 + 12 * k).set(nbs[k]!);
+      c.get(gp)
+        .i32Load(12 + 12 * k)
+        .set(nbs[k]!);
       emitHeapLeaf(c, p, i, nbs[k]!);
-      c.get(gp).i32Load(16 + 12 * k).get(i).i32Store(0);
+      c.get(gp)
+        .i32Load(16 + 12 * k)
+        .get(i)
+        .i32Store(0);
     });
     if (hasGeneric) {
       c.else();
@@ -289,7 +365,13 @@ function oneRowFunction(p: WasmPlan, maxHeapDepth: number, hasGeneric: boolean):
       c.get(gp).i32Load(16).get(idx[0]!).i32Store(0);
       c.end();
     }
-    c.get(gp).i32(stride).i32Add().tee(gp).i32(p.GROUPS + p.groups.length * stride).i32LtU().brIf(0);
+    c.get(gp)
+      .i32(stride)
+      .i32Add()
+      .tee(gp)
+      .i32(p.GROUPS + p.groups.length * stride)
+      .i32LtU()
+      .brIf(0);
     c.end();
   }
   const sums = new Sums(p, 1, L);
@@ -297,7 +379,12 @@ function oneRowFunction(p: WasmPlan, maxHeapDepth: number, hasGeneric: boolean):
   if (p.T > 0) {
     c.i32(0).set(tp).loop();
     c.get(tp).i32(2).i32Shl().i32Load(p.LEAFAT).set(leaf);
-    if (!sums.scalar && p.W === 1) c.get(tp).i32(5).i32Shl().i32Load(p.TABLE + 16).set(goff);
+    if (!sums.scalar && p.W === 1)
+      c.get(tp)
+        .i32(5)
+        .i32Shl()
+        .i32Load(p.TABLE + 16)
+        .set(goff);
     sums.add(c, 0, leaf, goff);
     c.get(tp).i32(1).i32Add().tee(tp).i32(p.T).i32LtU().brIf(0);
     c.end();

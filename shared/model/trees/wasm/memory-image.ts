@@ -90,7 +90,7 @@ export function planImage(d: TreesDescriptorExtra, a: TreeArrays, R: number, chu
   const S = d.slotGroups.length * F;
   const E = d.thresholdType === 'f32' ? 4 : 8;
   const T = d.numTrees;
-  const exact32 = (v: number) => v !== v || Math.fround(v) === v;
+  const exact32 = (v: number) => Number.isNaN(v) || Math.fround(v) === v;
   const sumF32 = d.sumPrecision === 'f32';
   const leafF32 = sumF32 && a.leafValue.every(exact32) && a.baseMargin.every(exact32);
   let nodeBytes = 0;

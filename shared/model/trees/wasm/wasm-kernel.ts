@@ -31,7 +31,8 @@ export function wasmUnsupported(d: TreesDescriptorExtra, a: TreeArrays): string 
   if (!wasmApi) return 'WebAssembly is not available';
   if (d.hasCat) return 'categorical splits';
   if (d.leafWidth > MAX_LEAF_WIDTH) return `vector leaves wider than ${MAX_LEAF_WIDTH}`;
-  for (let t = 0; t < d.numTrees; t++) if (a.table[t * TREE_TABLE_STRIDE] === TREE_CATEGORICAL) return 'categorical splits';
+  for (let t = 0; t < d.numTrees; t++)
+    if (a.table[t * TREE_TABLE_STRIDE] === TREE_CATEGORICAL) return 'categorical splits';
   return null;
 }
 

@@ -70,6 +70,13 @@ describe('parseLoadtestArgs', () => {
     });
   });
 
+  it('takes --json without a file as stdout', () => {
+    expect(parseLoadtestArgs(['--json'])!.json).toBe('-');
+    expect(parseLoadtestArgs(['--json', '--duration', '2'])!).toMatchObject({ json: '-', durationS: 2 });
+    expect(parseLoadtestArgs(['--json', '-'])!.json).toBe('-');
+    expect(parseLoadtestArgs(['--json', 'out.json'])!.json).toBe('out.json');
+  });
+
   it('returns null for --help', () => {
     expect(parseLoadtestArgs(['--help'])).toBeNull();
     expect(parseLoadtestArgs(['-h'])).toBeNull();

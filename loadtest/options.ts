@@ -51,7 +51,8 @@ percentiles, errors and which model versions answered.
                           default: rows drawn from the model's metadata with a fixed seed
   --seed N                seed for synthetic rows and user ids (default 42)
   --timeout S             per-request timeout in seconds (default 10)
-  --json OUT              also write the report as JSON to OUT
+  --json [OUT]            also write the report as JSON to OUT; without OUT (or '-'),
+                          print the JSON on stdout and the table on stderr
   --quiet                 no progress line on stderr
   -h, --help              this help
 `;
@@ -75,9 +76,17 @@ function positiveNumber(name: string, value: string | undefined, fallback: numbe
 /** Parses argv; returns null when --help was asked for. Throws BadInputError on bad options. */
 export function parseLoadtestArgs(argv: string[]): LoadtestOptions | null {
   let values: Record<string, string | boolean | undefined>;
+  // `--json` may come without a file: it then means stdout ('-'). parseArgs has no optional
+  // values, so a bare --json (last, or followed by another option) gets '-' inserted.
+  const args: string[] = [];
+  argv.forEach((a, i) => {
+    args.push(a);
+    if (a === '--json' && (i === argv.length - 1 || (argv[i + 1]!.startsWith('-') && argv[i + 1] !== '-')))
+      args.push('-');
+  });
   try {
     ({ values } = parseArgs({
-      args: argv,
+      args,
       allowPositionals: false,
       strict: true,
       options: {

@@ -35,8 +35,15 @@ export async function run(argv: string[]): Promise<number> {
       progress: options.quiet ? null : (line) => process.stderr.write(line),
       signal: abort.signal,
     });
-    process.stdout.write(formatReportTable(report));
-    if (options.json) writeFileSync(options.json, JSON.stringify(report, null, 2) + '\n');
+    const json = JSON.stringify(report, null, 2) + '\n';
+    if (options.json === '-') {
+      // JSON on stdout for pipes (`grove loadtest --json | jq .latency`); the table goes to stderr.
+      process.stderr.write(formatReportTable(report));
+      process.stdout.write(json);
+    } else {
+      process.stdout.write(formatReportTable(report));
+      if (options.json) writeFileSync(options.json, json);
+    }
     return 0;
   } finally {
     process.off('SIGINT', onSigint);

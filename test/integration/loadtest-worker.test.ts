@@ -110,6 +110,32 @@ describe('grove loadtest against a worker', () => {
     expect(report.timeline.length).toBe(2);
   });
 
+  it('--json without a file prints the report on stdout (the table goes to stderr)', () => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        grove,
+        'loadtest',
+        '--url',
+        url,
+        '--model',
+        'churn',
+        '--rate',
+        '20',
+        '--duration',
+        '1',
+        '--quiet',
+        '--json',
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as LoadReport;
+    expect(report.requests).toBe(20);
+    expect(report.errors + report.non2xx).toBe(0);
+    expect(r.stderr).toMatch(/latency ms\s+p50/);
+  });
+
   it('reports errors instead of hiding them: an unknown model answers 404', () => {
     const { report } = loadtest([
       '--model',

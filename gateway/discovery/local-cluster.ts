@@ -22,6 +22,12 @@ export interface LocalClusterOptions {
   log?: (msg: string) => void;
 }
 
+/** Delay before re-forking a worker that died young `crashes` times in a row: at once for the
+ *  first, then 100 ms doubling up to 10 s. */
+export function respawnDelayMs(crashes: number): number {
+  return crashes <= 1 ? 0 : Math.min(10_000, 100 * 2 ** (crashes - 2));
+}
+
 interface Slot {
   index: number;
   worker: Worker | null;
@@ -134,7 +140,7 @@ export class LocalCluster {
         if (!slot.spare && this.promoteSpare(slot)) return;
         const young = Date.now() - slot.startedAt < (this.opts.youngMs ?? 5000);
         slot.crashes = young ? slot.crashes + 1 : 0;
-        const delay = slot.crashes <= 1 ? 0 : Math.min(10_000, 100 * 2 ** (slot.crashes - 2));
+        const delay = respawnDelayMs(slot.crashes);
         this.opts.log?.(`worker ${w.process.pid} exited (${signal ?? code}); respawning${delay ? ` in ${delay} ms` : ''}`);
         this.respawns++;
         slot.timer = setTimeout(() => {

@@ -1,0 +1,65 @@
+// `grove gateway --upstreams` over two real `grove worker` processes: discovery of their versions
+// by health checks, forwarding of non-predict routes, 503 when every worker is gone.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { predict } from './gateway-harness.js';
+import { ROOT, makeRepository, removeRepository } from './worker-harness.js';
+
+const CLI = join(ROOT, 'dist', 'cli', 'grove.js');
+let repo: string;
+const procs: ChildProcess[] = [];
+
+function start(args: string[], ready: RegExp): Promise<{ proc: ChildProcess; m: RegExpMatchArray }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    procs.push(proc);
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`not ready: grove ${args.join(' ')}\n${out}`)), 40_000);
+    proc.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = out.match(ready);
+      if (m) {
+        clearTimeout(t);
+        resolve({ proc, m });
+      }
+    });
+    proc.stderr!.resume();
+  });
+}
+
+beforeAll(() => {
+  repo = makeRepository({ churn: { '1': 'xgboost/xgb-binary-100x4', '2': 'lightgbm/lgb-binary-100x4' } });
+});
+afterAll(() => {
+  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+  removeRepository(repo);
+});
+
+describe('grove gateway --upstreams', () => {
+  it('routes over fixed workers and answers 503 JSON when none is left', async () => {
+    const ws = await Promise.all([0, 1].map(() => start(['worker', '--models', repo, '--port', '0', '--log-level', 'warn'], /listening on (\S+)/)));
+    const g = await start(['gateway', '--upstreams', ws.map((w) => w.m[1]).join(','), '--port', '0', '--admin-port', '0', '--admin-token', 't'], /gateway listening on (\S+)/);
+    const url = g.m[1]!;
+    const r = await predict(url);
+    expect(r.status).toBe(200);
+    expect(r.version).toBe('2'); // no split: the latest version
+    const meta = await request(`${url}/v2/models/churn`);
+    expect(meta.statusCode).toBe(200);
+    expect(((await meta.body.json()) as { name: string }).name).toBe('churn');
+    const infer = await request(`${url}/v2/models/churn/versions/1/infer`, {
+      method: 'POST',
+      body: JSON.stringify({ id: 'q1', inputs: [{ name: 'input-0', shape: [1, 20], datatype: 'FP64', data: Array(20).fill(0.5) }] }),
+    });
+    const ib = (await infer.body.json()) as { id: string; model_version: string; outputs: { data: number[] }[] };
+    expect(ib).toMatchObject({ id: 'q1', model_version: '1' });
+    expect(ib.outputs[0]!.data).toHaveLength(1);
+    for (const w of ws) w.proc.kill('SIGKILL');
+    await new Promise((res) => setTimeout(res, 300));
+    const gone = await predict(url, {}, '/v1/models/churn/versions/1:predict');
+    expect(gone.status).toBeGreaterThanOrEqual(502);
+    expect(gone.body.code).toMatch(/^GROVE_ERR_/);
+    expect(typeof gone.body.error).toBe('string');
+  });
+});

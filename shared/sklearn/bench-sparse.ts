@@ -7,7 +7,7 @@ import { DType, NdArray } from './pickle/numpy-array.js';
 import { PyGlobal, PyObject, tuple } from './pickle/py-values.js';
 
 const FEATURES = Number(process.argv[2] ?? 1_000_000);
-const ROWS = Number(process.argv[3] ?? 200_000);
+const ROWS = Number(process.argv[3] ?? 50_000);
 const PER_ROW = 40;
 
 function obj(module: string, name: string, attrs: Record<string, unknown>): PyObject {
@@ -81,11 +81,22 @@ function time(fn: (i: number) => void): number {
   for (let i = 0; i < ROWS; i++) fn(i);
   return Number(process.hrtime.bigint() - start) / ROWS;
 }
-const groveNs = time((i) => {
-  one[0] = rows[i & 1023]!;
-  model.predictNamed(one, out);
-});
-const peerNs = time((i) => peerPredict(rows[i & 1023]!, peerOut));
+// Alternate rounds and keep each side's best: the machine is shared, so noise only adds time.
+let groveNs = Number.POSITIVE_INFINITY;
+let peerNs = Number.POSITIVE_INFINITY;
+for (let round = 0; round < 5; round++) {
+  groveNs = Math.min(
+    groveNs,
+    time((i) => {
+      one[0] = rows[i & 1023]!;
+      model.predictNamed(one, out);
+    }),
+  );
+  peerNs = Math.min(
+    peerNs,
+    time((i) => peerPredict(rows[i & 1023]!, peerOut)),
+  );
+}
 
 // Machine speed in the same run (a shared, loaded machine runs this loop in ~0.1 s when idle).
 const cal0 = process.hrtime.bigint();
@@ -113,7 +124,7 @@ console.log(
       },
       ratio: +(groveNs / peerNs).toFixed(2),
       calibration: { '1e8 integer adds ms': Math.round(calibrationMs), acc: acc > 0 },
-      note: 'one row per predictNamed call; 2 shared cores, loaded machine',
+      note: 'one row per predictNamed call; best of 5 alternating rounds; 2 shared cores, loaded machine',
     },
     null,
     2,

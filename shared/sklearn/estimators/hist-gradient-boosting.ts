@@ -54,7 +54,9 @@ function predictorToIR(pred: PyObject, known: (Uint32Array | null)[]): TreeIR {
   const featureIdx = field('feature_idx');
   // 'threshold' before 0.24; feature_idx widened from uint32 to intp in 1.3 (read by field dtype).
   const thr = field(nodes.dtype.field('num_threshold') ? 'num_threshold' : 'threshold');
-  const missLeft = nodes.dtype.field('missing_go_to_left') ? field('missing_go_to_left') : new Float64Array(n);
+  const missLeft = nodes.dtype.field('missing_go_to_left')
+    ? field('missing_go_to_left')
+    : new Float64Array(n);
   const leftF = field('left');
   const rightF = field('right');
   const isLeaf = field('is_leaf');

@@ -143,10 +143,21 @@ export class LinearModel implements Model {
     const dec = this.dec;
     dec.fill(0);
     const sep = this.d.separator;
-    for (const key of Object.keys(row)) {
+    const keys = Object.keys(row);
+    // The common case (one decision column, a vocabulary, numeric values) stays in this loop.
+    const table = this.d.K === 1 && !this.colScale ? this.table : null;
+    const coef = this.coef;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
       const v = row[key];
       if (typeof v === 'number') {
-        if (v !== 0) this.addFeature(key, v);
+        if (v === 0) continue;
+        if (table) {
+          const col = table.lookup(key);
+          if (col >= 0) dec[0] = dec[0]! + v * coef[col]!;
+        } else {
+          this.addFeature(key, v);
+        }
       } else if (typeof v === 'string') {
         this.addFeature(key + sep + v, 1);
       } else if (typeof v === 'boolean') {

@@ -23,6 +23,7 @@ export interface CallTarget {
   version: string | null;
 }
 
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_DESTROYED', 'UND_ERR_CLOSED', 'EHOSTUNREACH', 'ENOTFOUND']);
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
 export class UpstreamCaller {
@@ -112,9 +113,13 @@ export class UpstreamCaller {
       const code = (err as { code?: string }).code ?? '';
       w.observeLatency(performance.now() - t0);
       this.fail(w, code === 'ECONNREFUSED' || code === 'UND_ERR_DESTROYED');
-      const error = TIMEOUT_CODES.has(code)
+      // Never connected (or the worker left routing): the cluster cannot serve, 503 UNAVAILABLE;
+      // a connection lost mid-answer is a bad gateway, 502; no answer in time, 504.
+      const error = TIMEOUT_CODES.has(code) && code !== 'UND_ERR_CONNECT_TIMEOUT'
         ? new TimeoutError(`worker ${w.url} timed out`)
-        : new UpstreamError(`worker ${w.url} failed: ${code || (err as Error).message}`);
+        : CONNECT_CODES.has(code)
+          ? new UnavailableError(`no worker could serve the request (${w.url}: ${code})`)
+          : new UpstreamError(`worker ${w.url} failed: ${code || (err as Error).message}`);
       return { retryable: true, error };
     } finally {
       w.outstanding--;

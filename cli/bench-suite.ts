@@ -3,7 +3,8 @@
 // lightgbm_native.py, onnxruntime.mjs from ../shared/peers) so load on this shared machine hits all
 // of them alike, takes medians over rounds, and prints ratios grove/peer (< 1: grove is faster).
 // A missing peer is skipped with the command that installs it. Options: --rounds N (default 3),
-// --rows N (default 20000), --peers DIR, --fixtures DIR.
+// --rows N (default 20000), --peers DIR, --fixtures DIR, --kernels js,wasm (grove's tree kernel per
+// run via GROVE_KERNEL, shared/model/trees/tree-model.ts; default: the one grove picks).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -61,17 +62,22 @@ function field(line: string, key: string): number {
   return Number(m[1]);
 }
 
-async function runGrove(f: Fixture, rows: number): Promise<Sample> {
-  const { stdout } = await exec(process.execPath, [
-    builtFile('cli/grove.js'),
-    'bench',
-    '--model',
-    join(f.dir, f.model),
-    '--input',
-    join(f.dir, 'test.csv'),
-    '--rows',
-    String(rows),
-  ]);
+async function runGrove(f: Fixture, rows: number, kernel = 'auto'): Promise<Sample> {
+  const env = kernel === 'auto' ? process.env : { ...process.env, GROVE_KERNEL: kernel };
+  const { stdout } = await exec(
+    process.execPath,
+    [
+      builtFile('cli/grove.js'),
+      'bench',
+      '--model',
+      join(f.dir, f.model),
+      '--input',
+      join(f.dir, 'test.csv'),
+      '--rows',
+      String(rows),
+    ],
+    { env },
+  );
   const last = stdout.trim().split('\n').at(-1)!;
   return { batch: field(last, 'batch_ns_per_row'), single: field(last, 'single_ns_per_row') };
 }
@@ -109,8 +115,10 @@ async function main(): Promise<void> {
       rows: { type: 'string', default: '20000' },
       peers: { type: 'string' },
       fixtures: { type: 'string' },
+      kernels: { type: 'string', default: 'auto' },
     },
   });
+  const kernels = values.kernels.split(',').filter(Boolean);
   const rounds = Math.max(1, Number(values.rounds));
   const rows = Math.max(100, Number(values.rows));
   // A benchmark (not a test) may read ../shared: the peers and the onnx twins live there.
@@ -133,6 +141,7 @@ async function main(): Promise<void> {
   );
   const header = [
     'fixture',
+    'kernel',
     'grove batch ns/row',
     'grove 1-row ns',
     'peer',
@@ -148,10 +157,10 @@ async function main(): Promise<void> {
       console.log(`skipping ${name}: ${join(f.dir, model)} not found`);
       continue;
     }
-    const g: Sample[] = [];
+    const gk = new Map<string, Sample[]>(kernels.map((k) => [k, []]));
     const p = new Map<PeerName, Sample[]>();
     for (let k = 0; k < rounds; k++) {
-      g.push(await runGrove(f, rows));
+      for (const kernel of kernels) gk.get(kernel)!.push(await runGrove(f, rows, kernel));
       for (const peer of peers) {
         if (skip.has(peer)) continue;
         try {
@@ -163,22 +172,25 @@ async function main(): Promise<void> {
         }
       }
     }
-    const gb = median(g.map((s) => s.batch));
-    const gs = median(g.map((s) => s.single));
-    if (p.size === 0) table.push([name, gb.toFixed(0), gs.toFixed(0), '-', '-', '-', '-', '-']);
-    for (const [peer, samples] of p) {
-      const pb = median(samples.map((s) => s.batch));
-      const ps = median(samples.map((s) => s.single));
-      table.push([
-        name,
-        gb.toFixed(0),
-        gs.toFixed(0),
-        peer,
-        pb.toFixed(0),
-        ps.toFixed(0),
-        (gb / pb).toFixed(2),
-        (gs / ps).toFixed(3),
-      ]);
+    for (const [kernel, g] of gk) {
+      const gb = median(g.map((s) => s.batch));
+      const gs = median(g.map((s) => s.single));
+      if (p.size === 0) table.push([name, kernel, gb.toFixed(0), gs.toFixed(0), '-', '-', '-', '-', '-']);
+      for (const [peer, samples] of p) {
+        const pb = median(samples.map((s) => s.batch));
+        const ps = median(samples.map((s) => s.single));
+        table.push([
+          name,
+          kernel,
+          gb.toFixed(0),
+          gs.toFixed(0),
+          peer,
+          pb.toFixed(0),
+          ps.toFixed(0),
+          (gb / pb).toFixed(2),
+          (gs / ps).toFixed(3),
+        ]);
+      }
     }
   }
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));

@@ -7,12 +7,13 @@ import type { CounterSeries } from '../metrics/fast-series.js';
 import type { WorkerMetrics } from '../metrics/worker-metrics.js';
 import type { PredictionEvent, PredictionObserver } from '../observer.js';
 import type { PredictPool } from '../pool/predict-pool.js';
-import type { ParsedRows } from '../protocol/parsed-rows.js';
+import { type ParsedRows, Scratch } from '../protocol/parsed-rows.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
 
 export class Predictor {
   readonly observers: PredictionObserver[] = [];
   private readonly complained = new Set<PredictionObserver>();
+  private readonly outScratch = new Scratch();
 
   constructor(
     private readonly pool: PredictPool,
@@ -25,11 +26,15 @@ export class Predictor {
     return raw ? v.numRawOutputs : v.numOutputs;
   }
 
-  /** Inline predictions return the output directly; pool predictions a promise of it. */
+  /**
+   * Inline predictions return the output directly (a scratch view: valid until the next request,
+   * so serialise it before any await); pool predictions a promise of a fresh one.
+   */
   run(v: LoadedVersion, p: ParsedRows, requestId: string): Float64Array | Promise<Float64Array> {
     const k = p.raw ? v.numRawOutputs : v.numOutputs;
     if (p.rows <= this.inlineRowThreshold) {
-      const out = new Float64Array(p.rows * k);
+      // Reused: the caller serialises the answer before its next await (see protocol/parsed-rows.ts).
+      const out = this.outScratch.view(p.rows * k);
       if (p.input !== null) {
         if (p.rows === 1) v.model.predictOne(p.input, out, p.raw);
         else if (p.rows > 0) v.model.predict(p.input, p.rows, out, p.raw);

@@ -6,6 +6,15 @@ import { formatReportTable } from '../../loadtest/report-table.js';
 import { runLoadtest } from '../../loadtest/run-loadtest.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
 
+/** A terminal redraws one progress line in place (\r); a log file or CI gets one line a second. */
+function progressWriter(): (line: string) => void {
+  if (process.stderr.isTTY) return (line) => process.stderr.write(line);
+  return (line) => {
+    const text = line.replace(/^\r/, '').trimEnd();
+    if (text) process.stderr.write(`${text}\n`);
+  };
+}
+
 export async function run(argv: string[]): Promise<number> {
   let options: ReturnType<typeof parseLoadtestArgs>;
   try {
@@ -32,7 +41,7 @@ export async function run(argv: string[]): Promise<number> {
   process.once('SIGINT', onSigint);
   try {
     const report = await runLoadtest(options, {
-      progress: options.quiet ? null : (line) => process.stderr.write(line),
+      progress: options.quiet ? null : progressWriter(),
       signal: abort.signal,
     });
     const json = JSON.stringify(report, null, 2) + '\n';

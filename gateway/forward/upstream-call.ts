@@ -97,10 +97,11 @@ export class UpstreamCaller {
     w.outstandingRows += weight;
     w.requests++;
     const t0 = performance.now();
+    w.callStarted(t0);
     try {
       const res = await w.pool.request({ method: method as 'POST', path, headers, body });
       const buf = Buffer.from(await res.body.arrayBuffer());
-      w.observeLatency(performance.now() - t0);
+      w.callEnded(t0, performance.now() - t0);
       const answer: UpstreamAnswer = { worker: w, status: res.statusCode, headers: res.headers, body: buf };
       if (res.statusCode === 502 || res.statusCode === 503) {
         this.fail(w, false);
@@ -111,7 +112,7 @@ export class UpstreamCaller {
       return { retryable: false, answer };
     } catch (err) {
       const code = (err as { code?: string }).code ?? '';
-      w.observeLatency(performance.now() - t0);
+      w.callEnded(t0, performance.now() - t0);
       this.fail(w, code === 'ECONNREFUSED' || code === 'UND_ERR_DESTROYED');
       // Never connected (or the worker left routing): the cluster cannot serve, 503 UNAVAILABLE;
       // a connection lost mid-answer is a bad gateway, 502; no answer in time, 504.

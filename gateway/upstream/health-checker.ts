@@ -42,8 +42,8 @@ export class HealthChecker {
     // the best worker's every interval, so a worker that was slow once is tried again (and, if it
     // is still slow, its first answer raises the estimate again: peak EWMA).
     let best = Infinity;
-    for (const w of this.set.all) best = Math.min(best, w.latencyMs);
-    for (const w of this.set.all) w.latencyMs = best + (w.latencyMs - best) / 2;
+    for (const w of this.set.all) best = Math.min(best, w.ewmaMs);
+    for (const w of this.set.all) w.ewmaMs = best + (w.ewmaMs - best) / 2;
     try {
       await Promise.all(this.set.all.map((w) => this.check(w)));
     } finally {

@@ -31,11 +31,31 @@ export class UpstreamWorker implements Pickable {
   versions = new Map<string, Set<string>>();
   requests = 0;
   failures = 0;
-  /** Peak-EWMA answer time (ms), read by p2c: jumps up to a slower sample at once, decays by ALPHA per answer. */
-  latencyMs = 1;
+  /** Peak-EWMA answer time (ms): jumps up to a slower sample at once, decays by ALPHA per answer. */
+  ewmaMs = 1;
+  /** Start times (performance.now()) of the calls in flight, oldest first. */
+  private readonly starts: number[] = [];
 
-  observeLatency(ms: number): void {
-    this.latencyMs = ms > this.latencyMs ? ms : this.latencyMs + EWMA_ALPHA * (ms - this.latencyMs);
+  /**
+   * What p2c weighs calls by: the EWMA, or the age of the oldest call still in flight if that is
+   * longer. A stalled worker's answers arrive late or never, so an EWMA fed by answers alone would
+   * keep rating it fast while calls pile up on it; the oldest call's age rates it slow at once.
+   */
+  get latencyMs(): number {
+    const s = this.starts;
+    if (s.length === 0) return this.ewmaMs;
+    const age = performance.now() - s[0]!;
+    return age > this.ewmaMs ? age : this.ewmaMs;
+  }
+
+  callStarted(t: number): void {
+    this.starts.push(t);
+  }
+
+  callEnded(t: number, ms: number): void {
+    const i = this.starts.indexOf(t);
+    if (i >= 0) this.starts.splice(i, 1);
+    this.ewmaMs = ms > this.ewmaMs ? ms : this.ewmaMs + EWMA_ALPHA * (ms - this.ewmaMs);
   }
 
   constructor(id: string, url: string, opts: UpstreamOptions = DEFAULT_UPSTREAM, healthy = true) {

@@ -40,3 +40,30 @@ describe('retry budget', () => {
     expect(small).toBe(3);
   });
 });
+
+describe('latency estimate for p2c', () => {
+  it('is the peak EWMA of answers, or the age of the oldest call in flight when that is longer', async () => {
+    const { UpstreamWorker } = await import('./upstream-worker.js');
+    const { vi } = await import('vitest');
+    let now = 1000;
+    const spy = vi.spyOn(performance, 'now').mockImplementation(() => now);
+    try {
+      const w = new UpstreamWorker('w', 'http://127.0.0.1:1');
+      w.callStarted(1000);
+      now = 1002;
+      w.callEnded(1000, 2);
+      expect(w.latencyMs).toBe(2); // peak: jumps up to a slower answer at once
+      w.callEnded(-1, 1);
+      expect(w.latencyMs).toBeCloseTo(1.9); // decays by 10% of the gap per faster answer
+      w.callStarted(1002);
+      now = 1052; // a call stuck for 50 ms rates the worker 50 ms slow before it answers
+      expect(w.latencyMs).toBe(50);
+      w.callEnded(1002, 50);
+      now = 2000;
+      expect(w.latencyMs).toBe(50);
+      w.destroy();
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});

@@ -57,6 +57,10 @@ export class PredictPool {
       maxThreads: this.threads,
       idleTimeout: Number.POSITIVE_INFINITY,
       atomics: 'disabled',
+      // Batch threads run at a lower priority (Linux per-thread nice, via piscina's optional
+      // @napi-rs/nice): when cores are short, the kernel runs the event loop (one-row requests)
+      // first and a 100k-row batch only takes what is left.
+      niceIncrement: 10,
       workerData: { channel: name },
     });
   }

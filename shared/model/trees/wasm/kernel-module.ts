@@ -30,8 +30,11 @@ class Locals {
   }
 }
 
-/** Fills the slots of rows r .. r+R-1 (param 0 = r) from INPUT. */
-function emitFill(c: Code, p: WasmPlan, R: number, L: Locals): void {
+/**
+ * Fills the slots of rows r .. r+R-1 (r = local `row`, param 0 by default) from INPUT, at SLOTS or,
+ * with `sbase` (a local holding an address), at sbase.
+ */
+function emitFill(c: Code, p: WasmPlan, R: number, L: Locals, row = 0, sbase?: number): void {
   if (p.F === 0) return;
   const ip = L.add(I32);
   const iend = L.add(I32);
@@ -41,8 +44,9 @@ function emitFill(c: Code, p: WasmPlan, R: number, L: Locals): void {
   const zz = L.add(I32);
   const rowBytes = p.F * 8;
   const f32 = p.E === 4;
-  c.get(0).i32(rowBytes).i32Mul().i32(p.INPUT).i32Add().tee(ip).i32(rowBytes).i32Add().set(iend);
-  c.i32(0).set(sp);
+  c.get(row).i32(rowBytes).i32Mul().i32(p.INPUT).i32Add().tee(ip).i32(rowBytes).i32Add().set(iend);
+  if (sbase === undefined) c.i32(0).set(sp);
+  else c.get(sbase).set(sp);
   c.loop();
   const zero = p.slotGroups.includes(SLOT_ZERO_LEFT) || p.slotGroups.includes(SLOT_ZERO_RIGHT);
   for (let k = 0; k < R; k++) {
@@ -62,7 +66,7 @@ function emitFill(c: Code, p: WasmPlan, R: number, L: Locals): void {
       else if (g === SLOT_ZERO_RIGHT) c.f64(Infinity).get(x).get(zz).select();
       else c.get(x);
       // Slot layout stride is the plan's R (the one-row function fills row 0 of the same layout).
-      const off = p.SLOTS + (gi * p.F * p.R + k) * p.E;
+      const off = (sbase === undefined ? p.SLOTS : 0) + (gi * p.F * p.R + k) * p.E;
       if (f32) c.f32DemoteF64().f32Store(off);
       else c.f64Store(off);
     });
@@ -75,25 +79,35 @@ function emitFill(c: Code, p: WasmPlan, R: number, L: Locals): void {
   c.end();
 }
 
-function loadSlot(c: Code, p: WasmPlan, k: number): void {
-  if (p.E === 4) c.f32Load(p.SLOTS + k * 4);
-  else c.f64Load(p.SLOTS + k * 8);
+/** [slotByteOffset] -> slot value of row k (at SLOTS, or at the address in local `sbase`). */
+function loadSlot(c: Code, p: WasmPlan, k: number, sbase?: number): void {
+  const at = sbase === undefined ? p.SLOTS : 0;
+  if (sbase !== undefined) c.get(sbase).i32Add();
+  if (p.E === 4) c.f32Load(at + k * 4);
+  else c.f64Load(at + k * 8);
 }
 function loadThrAndCompare(c: Code, p: WasmPlan): void {
   if (p.E === 4) c.f32Load(4).f32Ge();
   else c.f64Load(8).f64Ge();
 }
 
-/** Per-row running sums: locals for single-column models, ACC in memory otherwise. */
+/**
+ * Per-row running sums: locals for single-column models, ACC in memory otherwise, or (tree-blocked
+ * batches) the rows' OUT entries at the address in local `base`, where add()'s `goff` must already
+ * include `base`.
+ */
 class Sums {
   readonly scalar: boolean;
   readonly accF32: boolean;
   readonly acc: number[];
+  private readonly accAt: number;
   constructor(
     private readonly p: WasmPlan,
     private readonly R: number,
     L: Locals,
+    private readonly base?: number,
   ) {
+    this.accAt = base === undefined ? p.ACC : 0;
     this.scalar = p.G === 1 && p.W === 1;
     this.accF32 = p.leafF32;
     this.acc = this.scalar ? Array.from({ length: R }, () => L.add(this.accF32 ? F32 : F64)) : [];
@@ -145,7 +159,7 @@ class Sums {
         c.set(a);
       }
     } else if (p.W === 1) {
-      const at = p.ACC + k * p.G * 8;
+      const at = this.accAt + k * p.G * 8;
       c.get(goff).get(goff).f64Load(at).get(leaf);
       if (p.leafF32) c.f32Load(0).f64PromoteF32();
       else c.f64Load(0);
@@ -153,13 +167,32 @@ class Sums {
       c.f64Store(at);
     } else {
       for (let g = 0; g < p.W; g++) {
-        const at = p.ACC + (k * p.G + g) * 8;
-        c.i32(0).i32(0).f64Load(at).get(leaf);
+        const at = this.accAt + (k * p.G + g) * 8;
+        const addr = () => (this.base === undefined ? c.i32(0) : c.get(this.base));
+        addr();
+        addr();
+        c.f64Load(at).get(leaf);
         if (p.leafF32) c.f32Load(g * 4).f64PromoteF32();
         else c.f64Load(g * 8);
         addF64();
         c.f64Store(at);
       }
+    }
+  }
+
+  /** Scalar sums of a tree-blocked batch: in from / out to the f64 OUT entries at `base`. */
+  loadScalar(c: Code): void {
+    for (let k = 0; k < this.R; k++) {
+      c.get(this.base!).f64Load(k * 8);
+      if (this.accF32) c.f32DemoteF64();
+      c.set(this.acc[k]!);
+    }
+  }
+  storeScalar(c: Code): void {
+    for (let k = 0; k < this.R; k++) {
+      c.get(this.base!).get(this.acc[k]!);
+      if (this.accF32) c.f64PromoteF32();
+      c.f64Store(k * 8);
     }
   }
 
@@ -211,6 +244,7 @@ function emitHeapLadder(
   nbs: number[],
   slotRow: number[],
   addr: number,
+  sbase?: number,
 ): void {
   const log2NSH = p.NSH === 8 ? 3 : 4;
   for (const i of idx) c.i32(1).set(i);
@@ -223,7 +257,7 @@ function emitHeapLadder(
   for (let level = maxDepth; level >= 1; level--) {
     idx.forEach((i, k) => {
       c.get(i).i32(log2NSH).i32Shl().get(nbs[k]!).i32Add().tee(addr).i32Load(0);
-      loadSlot(c, p, slotRow[k]!);
+      loadSlot(c, p, slotRow[k]!, sbase);
       c.get(addr);
       loadThrAndCompare(c, p);
       c.get(i).get(i).i32Add().i32Add().set(i);
@@ -247,13 +281,20 @@ function emitHeapLeaf(c: Code, p: WasmPlan, i: number, la: number): void {
  * Generic walks: `dep` steps through child addresses (`dep` is consumed); leaves loop on
  * themselves (thr NaN) and keep their leaf's address in the right-child word, read at the end.
  */
-function emitGenericWalk(c: Code, p: WasmPlan, dep: number, idx: number[], slotRow: number[]): void {
+function emitGenericWalk(
+  c: Code,
+  p: WasmPlan,
+  dep: number,
+  idx: number[],
+  slotRow: number[],
+  sbase?: number,
+): void {
   const kidAt = p.E === 4 ? 8 : 16;
   c.block().loop();
   c.get(dep).i32Eqz().brIf(1);
   idx.forEach((i, k) => {
     c.get(i).i32Load(0);
-    loadSlot(c, p, slotRow[k]!);
+    loadSlot(c, p, slotRow[k]!, sbase);
     c.get(i);
     loadThrAndCompare(c, p);
     c.i32(2).i32Shl().get(i).i32Add().i32Load(kidAt).set(i);
@@ -266,60 +307,185 @@ function emitGenericWalk(c: Code, p: WasmPlan, dep: number, idx: number[], slotR
       .set(i);
 }
 
+interface TreeLoopLocals {
+  tp: number;
+  kind: number;
+  dep: number;
+  nb: number;
+  la: number;
+  goff: number;
+  addr: number;
+  idx: number[];
+}
+
+function treeLoopLocals(L: Locals, R: number): TreeLoopLocals {
+  const [tp, kind, dep, nb, la, goff, addr] = [0, 0, 0, 0, 0, 0, 0].map(() => L.add(I32)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  return { tp, kind, dep, nb, la, goff, addr, idx: Array.from({ length: R }, () => L.add(I32)) };
+}
+
+/**
+ * R rows through the trees whose TABLE entries run from the address in `v.tp` to `end` (a local,
+ * or a constant when a number is given as `endConst`), adding each leaf to `sums` in tree order.
+ */
+function emitTreeLoop(
+  c: Code,
+  p: WasmPlan,
+  v: TreeLoopLocals,
+  sums: Sums,
+  end: { local: number } | { value: number },
+  maxHeapDepth: number,
+  hasGeneric: boolean,
+  sbase?: number,
+  obase?: number,
+): void {
+  const { tp, kind, dep, nb, la, goff, addr, idx } = v;
+  const rowsK = idx.map((_, k) => k);
+  c.loop();
+  c.get(tp).i32Load(0).set(kind);
+  c.get(tp).i32Load(4).set(dep);
+  c.get(tp).i32Load(8).set(nb);
+  c.get(tp).i32Load(12).set(la);
+  if (!sums.scalar && p.W === 1) {
+    c.get(tp).i32Load(16);
+    if (obase !== undefined) c.get(obase).i32Add();
+    c.set(goff);
+  }
+  if (hasGeneric) c.get(kind).i32Eqz().if();
+  emitHeapLadder(
+    c,
+    p,
+    maxHeapDepth,
+    dep,
+    idx,
+    idx.map(() => nb),
+    rowsK,
+    addr,
+    sbase,
+  );
+  for (const i of idx) emitHeapLeaf(c, p, i, la);
+  if (hasGeneric) {
+    c.else();
+    for (const i of idx) c.get(nb).set(i);
+    emitGenericWalk(c, p, dep, idx, rowsK, sbase);
+    c.end();
+  }
+  for (const [k, i] of idx.entries()) sums.add(c, k, i, goff);
+  c.get(tp).i32(TABLE_STRIDE).i32Add().tee(tp);
+  if ('local' in end) c.get(end.local);
+  else c.i32(end.value);
+  c.i32LtU().brIf(0);
+  c.end();
+}
+
 /** The walk of R rows through every tree, then their margins into OUT (param 0 = first row). */
 function blockFunction(p: WasmPlan, R: number, maxHeapDepth: number, hasGeneric: boolean): FuncDef {
   const c = new Code();
   const L = new Locals(2);
   emitFill(c, p, R, L);
-  const tp = L.add(I32);
-  const kind = L.add(I32);
-  const dep = L.add(I32);
-  const nb = L.add(I32);
-  const la = L.add(I32);
-  const goff = L.add(I32);
-  const addr = L.add(I32);
+  const v = treeLoopLocals(L, R);
   const j = L.add(I32);
-  const idx = Array.from({ length: R }, () => L.add(I32));
-  const rowsK = idx.map((_, k) => k);
   const sums = new Sums(p, R, L);
   sums.init(c, j);
   if (p.T > 0) {
-    c.i32(p.TABLE).set(tp).loop();
-    c.get(tp).i32Load(0).set(kind);
-    c.get(tp).i32Load(4).set(dep);
-    c.get(tp).i32Load(8).set(nb);
-    c.get(tp).i32Load(12).set(la);
-    if (!sums.scalar && p.W === 1) c.get(tp).i32Load(16).set(goff);
-    if (hasGeneric) c.get(kind).i32Eqz().if();
-    emitHeapLadder(
-      c,
-      p,
-      maxHeapDepth,
-      dep,
-      idx,
-      idx.map(() => nb),
-      rowsK,
-      addr,
-    );
-    for (const i of idx) emitHeapLeaf(c, p, i, la);
-    if (hasGeneric) {
-      c.else();
-      for (const i of idx) c.get(nb).set(i);
-      emitGenericWalk(c, p, dep, idx, rowsK);
-      c.end();
-    }
-    for (const [k, i] of idx.entries()) sums.add(c, k, i, goff);
-    c.get(tp)
-      .i32(TABLE_STRIDE)
-      .i32Add()
-      .tee(tp)
-      .i32(p.TABLE + p.T * TABLE_STRIDE)
-      .i32LtU()
-      .brIf(0);
-    c.end();
+    c.i32(p.TABLE).set(v.tp);
+    emitTreeLoop(c, p, v, sums, { value: p.TABLE + p.T * TABLE_STRIDE }, maxHeapDepth, hasGeneric);
   }
-  sums.out(c, addr, j);
+  sums.out(c, v.addr, j);
   return { params: [I32, I32], results: [], locals: L.types, body: c };
+}
+
+/**
+ * batchBlocked(n, init), for models too big for the L2 cache: the slots of all n rows (rounded up
+ * to R; INPUT past n holds any finite or NaN values, and OUT has room) are filled first, at
+ * SLOTS + r*S*E; then each block of trees (BLOCKS: [first, end) TABLE addresses, sized to stay in
+ * cache) walks every row group before the next block, with the sums kept in OUT. Every row still
+ * adds its leaves in tree order.
+ */
+function blockedBatchFunction(p: WasmPlan, maxHeapDepth: number, hasGeneric: boolean): FuncDef {
+  const R = p.R;
+  const c = new Code();
+  const L = new Locals(2);
+  const row = L.add(I32);
+  const rows = L.add(I32);
+  const sbase = L.add(I32);
+  const obase = L.add(I32);
+  const bp = L.add(I32);
+  const tend = L.add(I32);
+  const j = L.add(I32);
+  const v = treeLoopLocals(L, R);
+  const sums = new Sums(p, R, L, obase);
+  const groupBases = () => {
+    c.get(row)
+      .i32(p.S * p.E)
+      .i32Mul()
+      .i32(p.SLOTS)
+      .i32Add()
+      .set(sbase);
+    c.get(row)
+      .i32(p.G * 8)
+      .i32Mul()
+      .i32(p.OUT)
+      .i32Add()
+      .set(obase);
+  };
+  c.get(0)
+    .i32(R - 1)
+    .i32Add()
+    .i32(-R)
+    .i32And()
+    .set(rows);
+  // Slots and starting sums of every row group.
+  c.i32(0).set(row).loop();
+  groupBases();
+  emitFill(c, p, R, L, row, sbase);
+  c.i32(0).set(j).loop();
+  for (let k = 0; k < R; k++)
+    c.get(obase)
+      .get(j)
+      .i32Add()
+      .get(1)
+      .get(j)
+      .i32Add()
+      .f64Load(0)
+      .f64Store(k * p.G * 8);
+  c.get(j)
+    .i32(8)
+    .i32Add()
+    .tee(j)
+    .i32(p.G * 8)
+    .i32LtU()
+    .brIf(0)
+    .end();
+  c.get(row).i32(R).i32Add().tee(row).get(rows).i32LtU().brIf(0).end();
+  // Tree blocks, each over every row group.
+  if (p.T > 0) {
+    c.i32(p.BLOCKS).set(bp).loop();
+    c.get(bp).i32Load(4).set(tend);
+    c.i32(0).set(row).loop();
+    groupBases();
+    if (sums.scalar) sums.loadScalar(c);
+    c.get(bp).i32Load(0).set(v.tp);
+    emitTreeLoop(c, p, v, sums, { local: tend }, maxHeapDepth, hasGeneric, sbase, obase);
+    if (sums.scalar) sums.storeScalar(c);
+    c.get(row).i32(R).i32Add().tee(row).get(rows).i32LtU().brIf(0).end();
+    c.get(bp)
+      .i32(8)
+      .i32Add()
+      .tee(bp)
+      .i32(p.BLOCKS + 8 * p.blocks.length)
+      .i32LtU()
+      .brIf(0)
+      .end();
+  }
+  return { params: [I32, I32], results: [], locals: L.types, body: c, export: 'batchBlocked' };
 }
 
 /** One row (param 0 = r): Q trees in lockstep per GROUPS entry, then the leaves in tree order. */
@@ -419,6 +585,7 @@ export function kernelModuleBytes(p: WasmPlan, maxHeapDepth: number, hasGeneric:
     p.R > 1 ? blockFunction(p, p.R, maxHeapDepth, hasGeneric) : blockFunction(p, 1, maxHeapDepth, hasGeneric),
     batchFunction(p.R),
     { ...oneRowFunction(p, maxHeapDepth, hasGeneric), export: 'one' },
+    blockedBatchFunction(p, maxHeapDepth, hasGeneric),
   ];
   return encodeModule(funcs, p.pages);
 }

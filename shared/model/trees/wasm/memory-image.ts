@@ -19,7 +19,10 @@
 //           value and sums are float32 (XGBoost: then f32.add equals Math.fround(a + b)), else f64.
 //   BM      numGroups f64 base margins; ZERO numGroups f64 zeros (initial sums of averaged forests).
 //   SLOTS   the dual-row slots of R rows interleaved: slot s of row k at SLOTS + (s*R + k)*E, so a
-//           node's slotByteOffset (s*R*E) serves every row with a constant load offset k*E.
+//           node's slotByteOffset (s*R*E) serves every row with a constant load offset k*E. Room
+//           for a whole chunk: tree-blocked batches fill row group r/R at SLOTS + r*S*E.
+//   BLOCKS  [first, end) TABLE addresses of consecutive trees whose nodes and leaves fit
+//           `blockBytes` (L2-sized): big models are walked block by block over a whole chunk.
 //   ACC     R*numGroups f64 running sums (multi-column models only).
 //   GROUPS  the one-row walk's plan: one row gains from walking Q trees in lockstep (independent
 //           chains), so heap trees are grouped by depth (any tree order; the sums keep tree order,
@@ -62,6 +65,8 @@ export interface WasmPlan {
   groups: Array<{ kind: 0 | 1; depth: number; trees: number[] }>;
   GROUPS: number;
   LEAFAT: number;
+  blocks: Array<[number, number]>;
+  BLOCKS: number;
   INPUT: number;
   OUT: number;
   pages: number;
@@ -85,7 +90,18 @@ function oneRowGroups(a: TreeArrays, T: number, Q: number): WasmPlan['groups'] {
   return groups;
 }
 
-export function planImage(d: TreesDescriptorExtra, a: TreeArrays, R: number, chunk: number, Q = 8): WasmPlan {
+/** Default tree-block budget: half the 512 KiB L2 of the EPYC cores measured here, minus slots. */
+export const BLOCK_BYTES = 160 * 1024;
+
+export function planImage(
+  d: TreesDescriptorExtra,
+  a: TreeArrays,
+  R: number,
+  chunk: number,
+  Q = 8,
+  blockBytes = BLOCK_BYTES,
+): WasmPlan {
+  if (chunk % R !== 0) throw new RangeError(`chunk ${chunk} is not a multiple of ${R} rows`);
   const F = d.numFeatures;
   const S = d.slotGroups.length * F;
   const E = d.thresholdType === 'f32' ? 4 : 8;
@@ -96,13 +112,26 @@ export function planImage(d: TreesDescriptorExtra, a: TreeArrays, R: number, chu
   let nodeBytes = 0;
   const NSH = E === 4 ? 8 : 16;
   const NSG = E === 4 ? 16 : 24;
+  const leafStride = d.leafWidth * (leafF32 ? 4 : 8);
+  const blocks: Array<[number, number]> = [];
+  let blockStart = 0;
+  let blockSize = 0;
   for (let t = 0; t < T; t++) {
     const q = t * TREE_TABLE_STRIDE;
     const kind = a.table[q]!;
     const depth = a.table[q + 1]!;
-    if (kind === TREE_HEAP) nodeBytes += ((1 << depth) - 1) * NSH;
-    else nodeBytes += generic(a, t).count * NSG;
+    const count = kind === TREE_HEAP ? 0 : generic(a, t).count;
+    const bytes =
+      kind === TREE_HEAP ? ((1 << depth) - 1) * NSH + (1 << depth) * leafStride : count * (NSG + leafStride);
+    nodeBytes += kind === TREE_HEAP ? ((1 << depth) - 1) * NSH : count * NSG;
+    if (blockSize > 0 && blockSize + bytes > blockBytes) {
+      blocks.push([blockStart, t]);
+      blockStart = t;
+      blockSize = 0;
+    }
+    blockSize += bytes;
   }
+  if (T > 0) blocks.push([blockStart, T]);
   let at = 64;
   const take = (bytes: number) => {
     const p = at;
@@ -117,11 +146,12 @@ export function planImage(d: TreesDescriptorExtra, a: TreeArrays, R: number, chu
   const G = d.numGroups;
   const BM = take(G * 8);
   const ZERO = take(G * 8);
-  const SLOTS = take(Math.max(1, S) * R * E);
+  const SLOTS = take(Math.max(1, S) * chunk * E);
   const ACC = take(R * G * 8);
   const groups = oneRowGroups(a, T, Q);
   const GROUPS = take(groups.length * groupStride(Q));
   const LEAFAT = take((T + 1) * 4);
+  const BLOCKS = take(blocks.length * 8);
   const INPUT = take(chunk * F * 8);
   const OUT = take(chunk * G * 8);
   return {
@@ -149,6 +179,8 @@ export function planImage(d: TreesDescriptorExtra, a: TreeArrays, R: number, chu
     groups,
     GROUPS,
     LEAFAT,
+    blocks: blocks.map(([s, e]) => [TABLE + s * TABLE_STRIDE, TABLE + e * TABLE_STRIDE]),
+    BLOCKS,
     INPUT,
     OUT,
     pages: Math.max(1, Math.ceil(at / 65536)),
@@ -238,6 +270,10 @@ export function fillImage(p: WasmPlan, a: TreeArrays, mem: ArrayBuffer): void {
       i32[at + 3 + 3 * j] = treeAt[2 * t + 1]!;
       i32[at + 4 + 3 * j] = p.LEAFAT + 4 * (j < g.trees.length ? t : p.T);
     }
+  });
+  p.blocks.forEach(([s, e], k) => {
+    i32[(p.BLOCKS >> 2) + 2 * k] = s;
+    i32[(p.BLOCKS >> 2) + 2 * k + 1] = e;
   });
   if (p.leafF32) f32.set(a.leafValue, p.LEAVES >> 2);
   else f64.set(a.leafValue, p.LEAVES >> 3);

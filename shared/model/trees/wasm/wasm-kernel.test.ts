@@ -87,7 +87,7 @@ describe.each(dirs.map((d) => [d.split('/').slice(-2).join('/'), d]))('%s', (_na
 describe('kernel shapes', () => {
   const pick = (name: string) => dirs.find((d) => d.endsWith(name))!;
   for (const name of ['xgb-regression', 'xgb-multiclass', 'lgb-nan-unseen', 'lgb-multiclass']) {
-    it(`${name}: every interleave across chunk boundaries`, async () => {
+    it(`${name}: every interleave, with and without tree blocks, across chunk boundaries`, async () => {
       const dir = pick(name);
       const m = (await loadModelFile(modelFile(dir))) as TreeModel;
       const rows = 1100; // two full 512-row chunks and a remainder that is no multiple of 8
@@ -96,8 +96,14 @@ describe('kernel shapes', () => {
       const want = new Float64Array(rows * G);
       new TreeModel(new Container(m.buffer), undefined, 'js').predict(x, rows, want, true);
       const c = new Container(m.buffer);
-      for (const R of [1, 2, 4, 8]) {
-        const k = makeWasmKernels(m.layout, treeArrays(c, m.layout), R);
+      const variants = [1, 2, 4, 8].flatMap((R) => [
+        { R, blocked: 'never' as const },
+        // tiny tree blocks: many blocks, each walked over every row group
+        { R, blocked: 'always' as const, blockBytes: 4096 },
+      ]);
+      for (const opts of variants) {
+        const k = makeWasmKernels(m.layout, treeArrays(c, m.layout), opts);
+        if (opts.blocked === 'always') expect(k.plan.blocks.length).toBeGreaterThan(1);
         const got = new Float64Array(rows * G + 2 * G).fill(-1);
         k.plain(x, 0, rows, got, G); // written at an output offset, from the first row
         expect(got[0]).toBe(-1);

@@ -44,8 +44,25 @@ export interface WasmKernels {
   plan: WasmPlan;
 }
 
-export function makeWasmKernels(d: TreesDescriptorExtra, a: TreeArrays, R = WASM_INTERLEAVE): WasmKernels {
-  const plan = planImage(d, a, R, CHUNK);
+export interface WasmKernelOptions {
+  /** rows interleaved in batches (default WASM_INTERLEAVE) */
+  R?: number;
+  /** tree-block budget in bytes (memory-image.ts BLOCK_BYTES) */
+  blockBytes?: number;
+  /** 'auto': tree-blocked batches when the model spans several blocks and the batch is big enough */
+  blocked?: 'auto' | 'always' | 'never';
+}
+
+/** Batches smaller than this skip tree blocking: the per-block overhead would not pay. */
+const BLOCKED_MIN_ROWS = 32;
+
+export function makeWasmKernels(
+  d: TreesDescriptorExtra,
+  a: TreeArrays,
+  opts: WasmKernelOptions = {},
+): WasmKernels {
+  const R = opts.R ?? WASM_INTERLEAVE;
+  const plan = planImage(d, a, R, CHUNK, 8, opts.blockBytes);
   let maxHeapDepth = 0;
   let hasGeneric = false;
   for (let t = 0; t < d.numTrees; t++) {
@@ -60,11 +77,16 @@ export function makeWasmKernels(d: TreesDescriptorExtra, a: TreeArrays, R = WASM
     mem: { buffer: ArrayBuffer };
     batch: (n: number, init: number) => void;
     one: (r: number, init: number) => void;
+    batchBlocked: (n: number, init: number) => void;
   };
   fillImage(plan, a, ex.mem.buffer);
   const mem = new Float64Array(ex.mem.buffer);
   const batch = ex.batch;
   const one = ex.one;
+  const blocked = ex.batchBlocked;
+  const mode = opts.blocked ?? 'auto';
+  const minBlocked =
+    mode === 'always' ? 2 : mode === 'never' || plan.blocks.length < 2 ? Infinity : BLOCKED_MIN_ROWS;
   const F = plan.F;
   const G = plan.G;
   const IN = plan.INPUT >> 3;
@@ -81,6 +103,7 @@ export function makeWasmKernels(d: TreesDescriptorExtra, a: TreeArrays, R = WASM
         if (n * F <= 256) for (let i = 0; i < n * F; i++) mem[IN + i] = input[from + i]!;
         else mem.set(input.subarray(from, from + n * F), IN);
         if (n === 1) one(0, init);
+        else if (n >= minBlocked) blocked(n, init);
         else batch(n, init);
         const o = o0 + done * G;
         if (!average) for (let i = 0; i < n * G; i++) out[o + i] = mem[OUT + i]!;

@@ -15,7 +15,6 @@ import { DType, NdArray } from './numpy-array.js';
 import { asNumber, describe, isDict, PyGlobal, PyObject, tuple } from './py-values.js';
 
 const MAX_MEMO = 1 << 26;
-const utf8 = new TextDecoder('utf-8');
 
 export interface UnpickleOptions {
   /** Read NumpyArrayWrapper array bytes from the stream (joblib.dump files). */
@@ -29,15 +28,25 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unkno
 class Unpickler {
   private stack: unknown[] = [];
   private readonly marks: number[] = [];
-  private readonly memo = new Map<number, unknown>();
+  /** Memo entries by index (MEMOIZE numbers them densely from 0; BINPUT may skip). */
+  private readonly memo: unknown[] = [];
+  private memoSize = 0;
   private readonly view: DataView;
+  /** The same bytes as a Buffer: its native UTF-8 decoding is much faster than TextDecoder for
+   *  the many short strings of a pickle (a 1M-word vocabulary is 1M of them). */
+  private readonly buf: Buffer;
+
+  private readonly data: Uint8Array;
 
   constructor(
-    private readonly data: Uint8Array,
+    bytes: Uint8Array,
     public pos: number,
     private readonly options: UnpickleOptions,
   ) {
-    this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    // A plain Uint8Array view (a Buffer's subarray would build a Buffer object per string).
+    this.data = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   load(): unknown {
@@ -68,7 +77,7 @@ class Unpickler {
           break;
         // ---- memo ----
         case 0x94: // MEMOIZE
-          this.put(this.memo.size, this.top());
+          this.put(this.memoSize, this.top());
           break;
         case 0x71: // BINPUT
           this.put(this.u8(), this.top());
@@ -130,13 +139,13 @@ class Unpickler {
           break;
         // ---- strings and bytes ----
         case 0x8c: // SHORT_BINUNICODE
-          this.stack.push(utf8.decode(this.take(this.u8())));
+          this.stack.push(this.text(this.u8()));
           break;
         case 0x58: // BINUNICODE
-          this.stack.push(utf8.decode(this.take(this.len32())));
+          this.stack.push(this.text(this.len32()));
           break;
         case 0x8d: // BINUNICODE8
-          this.stack.push(utf8.decode(this.take(this.len64())));
+          this.stack.push(this.text(this.len64()));
           break;
         case 0x56: // UNICODE (raw-unicode-escape line)
           this.stack.push(
@@ -407,12 +416,15 @@ class Unpickler {
   }
   private put(i: number, v: unknown): void {
     if (i > MAX_MEMO) throw new ModelFormatError('pickle memo index is out of range');
-    this.memo.set(i, v);
+    // MEMOIZE numbers entries by how many are stored, as pickle.py's len(memo).
+    if (i >= this.memo.length || !(i in this.memo)) this.memoSize++;
+    this.memo[i] = v;
   }
   private get(i: number): unknown {
-    if (!this.memo.has(i))
+    if (i >= this.memo.length || !(i in this.memo)) {
       throw new ModelFormatError(`pickle refers to memo entry ${i}, which was never stored`);
-    return this.memo.get(i);
+    }
+    return this.memo[i];
   }
   private pop(): unknown {
     const floor = this.marks.length ? this.marks[this.marks.length - 1]! : 0;
@@ -438,6 +450,10 @@ class Unpickler {
   private take(n: number): Uint8Array {
     const at = this.advance(n);
     return this.data.subarray(at, at + n);
+  }
+  private text(n: number): string {
+    const at = this.advance(n);
+    return this.buf.toString('utf8', at, at + n);
   }
   private u8(): number {
     return this.data[this.advance(1)]!;

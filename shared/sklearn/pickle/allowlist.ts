@@ -181,8 +181,10 @@ CALLS.set('_codecs.encode', (_g, args) => {
 });
 // Cython extension types (sklearn._loss._loss.CyHalfBinomialLoss, ...) pickle through a
 // module-level `__pyx_unpickle_<Type>(type, checksum, state)`: kept as inert data.
-const PYX_UNPICKLE = /^sklearn\._loss\._loss\.__pyx_unpickle_Cy[A-Za-z0-9]+$/;
-const PYX_TYPE = /^sklearn\._loss\._loss\.Cy[A-Za-z0-9]+$/;
+// SGD's loss objects (sklearn.linear_model._sgd_fast, whose classes were renamed and partly moved
+// to sklearn._loss._loss across 1.x) likewise: any loss class name there is inert data.
+const PYX_UNPICKLE = /^sklearn\.(_loss\._loss|linear_model\._sgd_fast)\.__pyx_unpickle_[A-Za-z0-9]+$/;
+const PYX_TYPE = /^sklearn\.(_loss\._loss\.Cy[A-Za-z0-9]+|linear_model\._sgd_fast\.[A-Z][A-Za-z0-9]*)$/;
 
 /** Resolves a global named by the pickle, or throws UnsafePickleError naming it. */
 export function resolveGlobal(module: string, name: string): PyGlobal {

@@ -267,3 +267,17 @@ describe('joblib and pickle fixtures', () => {
     }
   });
 });
+
+describe('allowlist: inert scikit-learn helper objects', () => {
+  it('Cython loss objects of sklearn._loss and SGD rebuild as data; their neighbours stay refused', () => {
+    const call = (mod: string, name: string) =>
+      unpickle(cat([0x80, 4], shortStr(mod), shortStr(name), [0x93, 0x4b, 1, 0x85, 0x52, 0x2e]));
+    expect(call('sklearn._loss._loss', '__pyx_unpickle_CyHalfMultinomialLoss')).toBeInstanceOf(PyObject);
+    expect(call('sklearn.linear_model._sgd_fast', 'Hinge')).toBeInstanceOf(PyObject);
+    expect(call('sklearn.linear_model._sgd_fast', '__pyx_unpickle_Log')).toBeInstanceOf(PyObject);
+    expect(codeOf(() => call('sklearn.linear_model._sgd_fast', '_plain_sgd'))).toBe(
+      'GROVE_ERR_UNSAFE_PICKLE',
+    );
+    expect(codeOf(() => call('sklearn._loss._loss', 'np'))).toBe('GROVE_ERR_UNSAFE_PICKLE');
+  });
+});

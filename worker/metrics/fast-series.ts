@@ -52,7 +52,13 @@ export class FastCounter {
     return s;
   }
 
-  async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: MetricValue[] }> {
+  async get(): Promise<{
+    name: string;
+    help: string;
+    type: string;
+    aggregator: string;
+    values: MetricValue[];
+  }> {
     const values: MetricValue[] = [];
     for (const s of this.series.values()) values.push({ labels: s.labels, value: s.value });
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
@@ -79,7 +85,11 @@ export class FastHistogram {
   series_(labels: Labels): HistogramSeries {
     const k = key(labels);
     let s = this.series.get(k);
-    if (!s) this.series.set(k, (s = { labels, count: 0, sum: 0, buckets: new Float64Array(this.upperBounds.length + 1) }));
+    if (!s)
+      this.series.set(
+        k,
+        (s = { labels, count: 0, sum: 0, buckets: new Float64Array(this.upperBounds.length + 1) }),
+      );
     return s;
   }
 
@@ -92,14 +102,24 @@ export class FastHistogram {
     s.buckets[i]!++;
   }
 
-  async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: MetricValue[] }> {
+  async get(): Promise<{
+    name: string;
+    help: string;
+    type: string;
+    aggregator: string;
+    values: MetricValue[];
+  }> {
     const values: MetricValue[] = [];
     const b = this.upperBounds;
     for (const s of this.series.values()) {
       let cum = 0;
       for (let i = 0; i <= b.length; i++) {
         cum += s.buckets[i]!;
-        values.push({ metricName: `${this.name}_bucket`, labels: { le: i < b.length ? String(b[i]) : '+Inf', ...s.labels }, value: cum });
+        values.push({
+          metricName: `${this.name}_bucket`,
+          labels: { le: i < b.length ? String(b[i]) : '+Inf', ...s.labels },
+          value: cum,
+        });
       }
       values.push({ metricName: `${this.name}_sum`, labels: s.labels, value: s.sum });
       values.push({ metricName: `${this.name}_count`, labels: s.labels, value: s.count });

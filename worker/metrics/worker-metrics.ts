@@ -4,10 +4,10 @@
 // requests; event-loop delay (the cost a big batch would put on one-row requests); one gauge per
 // version state. Children are cached per version and status so the hot path does not hash labels.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { LoadedVersion } from '../repository/loaded-version.js';
-import { type CounterSeries, FastCounter, FastHistogram, type HistogramSeries } from './fast-series.js';
 import type { ModelRepository } from '../repository/model-repository.js';
+import { type CounterSeries, FastCounter, FastHistogram, type HistogramSeries } from './fast-series.js';
 
 const STATES = ['LOADING', 'READY', 'FAILED', 'UNLOADING'] as const;
 
@@ -42,7 +42,11 @@ export class WorkerMetrics {
       [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
       this.registry,
     );
-    this.rows = new FastCounter('grove_worker_rows_predicted_total', 'Rows predicted, by model and version', this.registry);
+    this.rows = new FastCounter(
+      'grove_worker_rows_predicted_total',
+      'Rows predicted, by model and version',
+      this.registry,
+    );
     this.loads = new Counter({
       name: 'grove_worker_model_loads_total',
       help: 'Model versions loaded (including swaps of a rewritten file)',

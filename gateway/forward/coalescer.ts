@@ -58,6 +58,8 @@ export interface CoalescerOptions {
 export type Responder = (item: Item, model: string, version: string, a: UpstreamAnswer, body: string | Buffer) => void;
 export type Failer = (item: Item, model: string, version: string, err: unknown) => void;
 
+const MAX_LANES = 1024;
+
 class Lane {
   queue: Item[] = [];
   rows = 0;
@@ -90,6 +92,10 @@ export class Coalescer {
       const m = encodeURIComponent(model);
       const path = item.part.kind === KIND_PREDICT ? `/v1/models/${m}/versions/${version}:predict` : `/v2/models/${m}/versions/${version}/infer`;
       lane = new Lane(model, version, item.part.kind, path);
+      // Lanes are keyed by client-chosen shapes too: drop idle ones before the map grows large.
+      if (this.lanes.size >= MAX_LANES) {
+        for (const [k, l] of this.lanes) if (l.queue.length === 0 && l.inFlight === 0 && !l.scheduled) this.lanes.delete(k);
+      }
       this.lanes.set(key, lane);
     }
     lane.queue.push(item);

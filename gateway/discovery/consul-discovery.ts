@@ -55,9 +55,11 @@ export class BlockingWatch {
         if (this.stopped) return;
         if (this.failures > 0) this.opts.log?.(`consul ${this.path}: reachable again`);
         this.failures = 0;
-        const changed = a.index !== this.index || this.index === 0;
-        // Consul's rule: an index that goes backwards (or is 0) means start over.
-        this.index = a.index > this.index ? a.index : a.index < this.index ? 0 : a.index;
+        // Consul's rules: an index that goes backwards means start over (index 0: answer at once);
+        // an index below 1 is taken as 1, so a misbehaving answer cannot turn this into a busy loop.
+        const idx = a.index < 1 ? 1 : a.index;
+        const changed = idx !== this.index;
+        this.index = idx < this.index ? 0 : idx;
         if (changed) this.onData(a.status, a.body);
       } catch (err) {
         if (this.stopped) return;

@@ -247,6 +247,12 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     },
   };
   // Drift monitor, alarms and the prediction log (worker/monitor/); their observers close with the worker.
-  attachMonitoring(running, opts.monitoring ?? {});
+  try {
+    attachMonitoring(running, opts.monitoring ?? {});
+  } catch (err) {
+    // Bad monitoring options (e.g. a malformed --alert-webhook): stop what started, then report.
+    await running.close();
+    throw err;
+  }
   return running;
 }

@@ -220,5 +220,15 @@ describe('monitor on a live worker', () => {
     expect(r.inputs.length).toBe(25);
     expect(r.inputs[0].length).toBe(F);
     expect(r.sha256).toMatch(/^[0-9a-f]{64}$/);
+    // The log feeds `grove ab-report`: label every logged row (`<id>:<row>`) and join them back.
+    const labels = ['id,label'];
+    for (const rec of records) rec.inputs.forEach((row: (number | null)[], i: number) => labels.push(`${rec.id}:${i},${(row[0] ?? 0) + (row[1] ?? 0) > 0 ? 1 : 0}`));
+    writeFileSync(join(repo, 'labels.csv'), `${labels.join('\n')}\n`);
+    const out = execFileSync(process.execPath, [CLI, 'ab-report', '--log', dir, '--labels', join(repo, 'labels.csv'), '--json', '-'], { encoding: 'utf8' });
+    const report = JSON.parse(out);
+    expect(report.joined_rows).toBe(requests * 25);
+    expect(report.models[0].versions[0]).toMatchObject({ version: '1', n: requests * 25 });
+    expect(report.models[0].versions[0].sha256).toEqual([r.sha256]);
+    expect(typeof report.models[0].versions[0].metrics.auc).toBe('number');
   });
 });

@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import { UnavailableError } from '../../shared/errors/grove-error.js';
+import { BadInputError, UnavailableError } from '../../shared/errors/grove-error.js';
 import { sendModelJson } from '../http/respond.js';
 import type { RequestContext, RouteParams } from '../http/router.js';
 import type { PredictionObserver } from '../observer.js';
@@ -65,6 +65,16 @@ function monitoredVersion(v: LoadedVersion): MonitoredVersion {
 export function attachMonitoring(host: MonitorHost, opts: MonitoringOptions = {}): AttachedMonitoring {
   const log = host.logger;
   let hub: MonitorHub | null = null;
+  if (opts.alertWebhook) {
+    let ok = false;
+    try {
+      const u = new URL(opts.alertWebhook);
+      ok = u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      // reported below
+    }
+    if (!ok) throw new BadInputError(`--alert-webhook must be an http(s) URL, not '${opts.alertWebhook}'`);
+  }
   if (opts.monitor !== false) {
     let metrics: MonitorMetrics | null = null;
     const webhook = opts.alertWebhook

@@ -13,6 +13,7 @@ import type { PublicHandler } from './public-handler.js';
 import type { Reply } from './reply.js';
 
 const MAX_HEAD = 16 * 1024;
+const MAX_FAST_BODY = 256 * 1024;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
 let dateText = new Date().toUTCString();
@@ -151,7 +152,8 @@ class FastConnection {
       const prev = headers[name];
       headers[name] = prev === undefined ? value : `${prev as string}, ${value}`;
     }
-    if (len < 0 || len > this.bodyLimit) return this.handOver();
+    // Large bodies go to node:http, which collects chunks without re-copying the buffer per read.
+    if (len < 0 || len > this.bodyLimit || len > MAX_FAST_BODY) return this.handOver();
     const total = he + 4 + len;
     if (buf.length < total) return false;
     const q = target.indexOf('?');

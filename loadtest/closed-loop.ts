@@ -3,7 +3,7 @@
 // autocannon's per-response time, measured from when the request was written to the socket.
 import autocannon from 'autocannon';
 import type { LoadRecorder } from './load-recorder.js';
-import { versionOf } from './load-recorder.js';
+import { versionOf, workerOf } from './load-recorder.js';
 
 export interface EngineRun {
   url: string;
@@ -28,6 +28,7 @@ export async function runClosedLoop(run: EngineRun): Promise<{ durationS: number
   // onResponse runs synchronously right before autocannon's 'response' event for the same
   // response, so the version and user can be handed over in a variable.
   let lastVersion: string | null = null;
+  let lastWorker: string | null = null;
   let lastUser = -1;
   const started = performance.now();
   let finish: (err: Error | null) => void = () => {};
@@ -57,6 +58,7 @@ export async function runClosedLoop(run: EngineRun): Promise<{ durationS: number
           },
           onResponse: (_status, body, context, headers) => {
             lastVersion = versionOf(headers as Record<string, unknown>, body);
+            lastWorker = workerOf(headers as Record<string, unknown>);
             lastUser = (context as Slot).user ?? -1;
           },
         },
@@ -65,8 +67,9 @@ export async function runClosedLoop(run: EngineRun): Promise<{ durationS: number
     (err) => finish(err ?? null),
   );
   instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
-    run.recorder.response(statusCode, responseTime, lastVersion, lastUser, Date.now());
+    run.recorder.response(statusCode, responseTime, lastVersion, lastUser, Date.now(), lastWorker);
     lastVersion = null;
+    lastWorker = null;
     lastUser = -1;
   });
   instance.on('reqError', () => run.recorder.error(Date.now()));

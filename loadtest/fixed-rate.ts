@@ -5,7 +5,7 @@
 // measures from the actual write, "correcting" with a 1 ms expected interval.
 import { Pool } from 'undici';
 import type { EngineRun } from './closed-loop.js';
-import { versionOf } from './load-recorder.js';
+import { versionOf, workerOf } from './load-recorder.js';
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
@@ -50,6 +50,7 @@ export async function runFixedRate(run: EngineRun & { rate: number }): Promise<{
           versionOf(res.headers, text),
           user,
           epoch + now,
+          workerOf(res.headers),
         );
       })
       .catch((err: { code?: string }) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LoadRecorder, percentile, summarize, versionOf } from './load-recorder.js';
+import { LoadRecorder, percentile, summarize, versionOf, workerOf } from './load-recorder.js';
 import { formatReportTable } from './report-table.js';
 
 const meta = {
@@ -44,6 +44,7 @@ describe('LoadRecorder', () => {
     expect(rep.latency.p99).toBe(20);
     expect(rep).toMatchObject({ errors: 2, timeouts: 1, non2xx: 1, status_codes: { '200': 100, '503': 1 } });
     expect(rep.versions).toEqual({ '1': 90, '2': 10 });
+    expect(rep.workers).toEqual({});
     expect(rep.sticky).toBeNull();
     expect(rep.timeline.map((p) => p.requests)).toEqual([90, 11]);
     expect(rep.timeline.map((p) => p.errors)).toEqual([0, 2]);
@@ -65,6 +66,23 @@ describe('LoadRecorder', () => {
     const table = formatReportTable(rep);
     expect(table).toContain('1 of 2 users saw a single version');
     expect(table).toMatch(/versions\s+1: 3 \(75\.0%\), 2: 1 \(25\.0%\)/);
+  });
+});
+
+describe('workers', () => {
+  it('counts responses per serving worker and shows their shares', () => {
+    const r = new LoadRecorder(0);
+    r.response(200, 1, '1', -1, 1, 'http://127.0.0.1:1');
+    r.response(200, 1, '1', -1, 1, 'http://127.0.0.1:2');
+    r.response(200, 1, '1', -1, 1, 'http://127.0.0.1:2');
+    r.response(200, 1, '1', -1, 1, 'http://127.0.0.1:2');
+    const rep = r.build(meta, 1);
+    expect(rep.workers).toEqual({ 'http://127.0.0.1:1': 1, 'http://127.0.0.1:2': 3 });
+    expect(formatReportTable(rep)).toMatch(
+      /workers\s+http:\/\/127\.0\.0\.1:1 25\.0%, http:\/\/127\.0\.0\.1:2 75\.0%/,
+    );
+    expect(workerOf({ 'X-Grove-Worker': 'http://w:1' })).toBe('http://w:1');
+    expect(workerOf({})).toBeNull();
   });
 });
 

@@ -44,6 +44,8 @@ export interface LoadReport {
   status_codes: Record<string, number>;
   /** Responses per answering model version (x-grove-model-version header or body model_version). */
   versions: Record<string, number>;
+  /** Responses per worker that served them (the gateway's x-grove-worker header); {} direct. */
+  workers: Record<string, number>;
   sticky: { users: number; users_seen: number; users_with_one_version: number } | null;
   timeline: TimelinePoint[];
 }
@@ -85,6 +87,7 @@ export class LoadRecorder {
   private non2xx = 0;
   private readonly statusCodes = new Map<number, number>();
   private readonly versions = new Map<string, number>();
+  private readonly workers = new Map<string, number>();
   /** Per sticky user: the first version seen, and whether another one was seen later. */
   private readonly userFirst: Array<string | undefined>;
   private readonly userMixed: Uint8Array;
@@ -101,8 +104,16 @@ export class LoadRecorder {
     return Math.max(1, Math.ceil((atMs - this.startMs) / 1000));
   }
 
-  /** One response. `user` is the sticky user index, or -1. */
-  response(status: number, latencyMs: number, version: string | null, user: number, atMs: number): void {
+  /** One response. `user` is the sticky user index, or -1; `worker` the serving worker, if known. */
+  response(
+    status: number,
+    latencyMs: number,
+    version: string | null,
+    user: number,
+    atMs: number,
+    worker: string | null = null,
+  ): void {
+    if (worker !== null) this.workers.set(worker, (this.workers.get(worker) ?? 0) + 1);
     if (this.count === this.latency.length) {
       const l = new Float64Array(this.count * 2);
       l.set(this.latency);
@@ -200,6 +211,7 @@ export class LoadRecorder {
       versions: Object.fromEntries(
         [...this.versions].sort((a, b) => a[0].localeCompare(b[0], 'en', { numeric: true })),
       ),
+      workers: Object.fromEntries([...this.workers].sort((a, b) => a[0].localeCompare(b[0]))),
       sticky:
         this.stickyUsers > 0
           ? { users: this.stickyUsers, users_seen: seen, users_with_one_version: single }
@@ -209,14 +221,26 @@ export class LoadRecorder {
   }
 }
 
-/** The answering version: the x-grove-model-version header, else the body's model_version. */
-export function versionOf(headers: Record<string, unknown>, body: string | null): string | null {
+/** A response header by name, any case (autocannon keeps the server's raw header names). */
+function headerOf(headers: Record<string, unknown>, name: string): string | null {
   for (const key of Object.keys(headers)) {
-    if (key.toLowerCase() === 'x-grove-model-version') {
+    if (key.toLowerCase() === name) {
       const v = headers[key];
       return Array.isArray(v) ? String(v[0]) : String(v);
     }
   }
+  return null;
+}
+
+/** The worker a gateway forwarded to (x-grove-worker), or null (a worker answering directly). */
+export function workerOf(headers: Record<string, unknown>): string | null {
+  return headerOf(headers, 'x-grove-worker');
+}
+
+/** The answering version: the x-grove-model-version header, else the body's model_version. */
+export function versionOf(headers: Record<string, unknown>, body: string | null): string | null {
+  const header = headerOf(headers, 'x-grove-model-version');
+  if (header !== null) return header;
   if (body) {
     const m = /"model_version"\s*:\s*"?([^",}]+)"?/.exec(body);
     if (m) return m[1]!;

@@ -34,6 +34,14 @@ export function formatReportTable(r: LoadReport): string {
         .join(', ') || '-',
     ],
   ];
+  if (Object.keys(r.workers).length > 0) {
+    rows.push([
+      'workers',
+      Object.entries(r.workers)
+        .map(([w, n]) => `${w} ${((100 * n) / Math.max(1, r.requests)).toFixed(1)}%`)
+        .join(', '),
+    ]);
+  }
   if (r.sticky) {
     rows.push([
       'sticky users',

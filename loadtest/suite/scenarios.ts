@@ -168,12 +168,15 @@ export async function policiesScenario(s: SuiteSettings): Promise<ScenarioResult
           rate: Number.isNaN(s.policyRate) ? 200 : s.policyRate,
           connections: Math.max(s.connections, 32),
         });
+        const report = await measure(`[${policy}]`, o, s.warmupS);
+        const slowShare = (report.workers[slow.url] ?? 0) / Math.max(1, report.requests);
         results.push({
           group: 'policies',
           name: `policy ${policy}`,
           description: `gateway --policy ${policy}; 3 workers, one behind a +${s.slowDelayMs} ms proxy; fixed rate`,
           command: commandFor(o),
-          report: await measure(`[${policy}]`, o, s.warmupS),
+          report,
+          notes: [`the slow worker served ${(slowShare * 100).toFixed(1)}% of requests`],
         });
       } finally {
         await gw.stop();

@@ -156,6 +156,22 @@ describe('worker model repository', () => {
     expect((await getJson(`${w.url}/v2/models`)).body.models[0].versions).toEqual(['2', '3']);
   });
 
+  it('reloads the versions when config.json changes (new feature names), without failing requests', async () => {
+    repo = makeRepository({ churn: { '1': V1 } });
+    w = await startWorkerProcess(repo);
+    const load = loadLoop(`${w.url}/v2/models/churn/infer`, oneRow(), 3);
+    const names = Array.from({ length: 20 }, (_, i) => `col_${i}`);
+    writeFileSync(join(repo, 'churn', 'config.json'), JSON.stringify({ features: names }));
+    await waitFor(async () => {
+      const m = await getJson(`${w!.url}/v2/models/churn`);
+      return m.body.feature_names?.[0] === 'col_0';
+    });
+    const r = await postJson(`${w.url}/v1/models/churn:predict`, { instances: [{ col_3: 1.5 }] });
+    expect(r.status).toBe(200);
+    await load.stop();
+    expect(load.failures).toEqual([]);
+  });
+
   it('finishes in-flight requests on SIGTERM and exits 0', async () => {
     repo = makeRepository({ churn: { '1': V3 } });
     const p = await startWorkerProcess(repo);

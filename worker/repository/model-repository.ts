@@ -4,6 +4,7 @@
 // removed version stops taking new requests, drains, then unloads. fs.watch (recursive) triggers a
 // debounced rescan, and a periodic rescan catches what watchers miss. A file still being written
 // is not loaded until its mtime has settled, and a file that changed during its load is reloaded.
+import { createHash } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
@@ -40,6 +41,8 @@ export interface ModelRepositoryOptions {
 export class ModelEntry {
   config: ModelConfig = DEFAULT_CONFIG;
   configError: string | null = null;
+  /** Identifies the config.json text in use (part of each version's load fingerprint). */
+  configKey = '';
   readonly slots = new Map<string, VersionSlot>();
   /** Highest READY version: what requests without a version get. */
   latest: LoadedVersion | null = null;
@@ -204,6 +207,7 @@ export class ModelRepository {
     try {
       const cfg = parseModelConfig(text);
       entry.config = cfg;
+      entry.configKey = text === null ? '' : '|' + createHash('sha1').update(text).digest('hex');
       if (entry.configError !== null)
         this.opts.logger.info({ event: 'config_fixed', model: entry.name }, 'config.json fixed');
       entry.configError = null;
@@ -230,7 +234,8 @@ export class ModelRepository {
       }
       return;
     }
-    if (v.fingerprint === slot.triedFingerprint) return;
+    // The model file and config.json together: a config change (feature names) reloads too.
+    if (v.fingerprint + entry.configKey === slot.triedFingerprint) return;
     if (slot.loading) {
       slot.reloadWanted = true;
       return;
@@ -246,7 +251,7 @@ export class ModelRepository {
 
   private async load(entry: ModelEntry, slot: VersionSlot, v: ScannedVersion): Promise<void> {
     slot.loading = true;
-    slot.triedFingerprint = v.fingerprint;
+    slot.triedFingerprint = v.fingerprint + entry.configKey;
     if (slot.serving === null) slot.state = 'LOADING';
     const t0 = performance.now();
     let model: Model | null = null;

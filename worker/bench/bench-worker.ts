@@ -4,7 +4,7 @@
 // one-row requests while 100k-row batches stream through the same worker.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { loadModelFile } from '../../shared/model/load.js';
@@ -107,6 +107,10 @@ async function crossover(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const [l1] = loadavg();
+  console.log(
+    `machine: ${availableParallelism()} cores, load average ${l1!.toFixed(1)} at start (figures are noisy when other work runs)`,
+  );
   await crossover();
   const repo = mkdtempSync(join(tmpdir(), 'grove-bench-worker-'));
   mkdirSync(join(repo, 'bench', '1'), { recursive: true });

@@ -1,6 +1,7 @@
 // Kernel-vs-kernel benchmark on one thread: the JavaScript and WebAssembly kernels of the same
 // model, measured in alternating rounds of the same process so the load of this shared machine
-// hits both alike; prints the best round of each (batch ns/row and one-row ns per call).
+// hits both alike; prints the best round of each (batch ns/row and one-row ns per call) in CPU
+// time (process.cpuUsage), which on an oversubscribed machine is far steadier than wall time.
 //   node dist/shared/model/trees/wasm/bench-kernels.js MODEL CSV [--rows N] [--rounds K]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -17,6 +18,11 @@ function readRows(csv: string, F: number): Float64Array {
     });
   });
   return x;
+}
+
+function cpuNs(since: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) * 1000;
 }
 
 async function main(): Promise<void> {
@@ -42,12 +48,12 @@ async function main(): Promise<void> {
   const best = kinds.map(() => ({ batch: Infinity, single: Infinity }));
   for (let round = 0; round < Number(values.rounds); round++) {
     models.forEach((m, i) => {
-      let t0 = process.hrtime.bigint();
+      let t0 = process.cpuUsage();
       m.predict(input, rows, out);
-      best[i]!.batch = Math.min(best[i]!.batch, Number(process.hrtime.bigint() - t0) / rows);
-      t0 = process.hrtime.bigint();
-      for (const v of views) m.predictOne(v, one);
-      best[i]!.single = Math.min(best[i]!.single, Number(process.hrtime.bigint() - t0) / views.length);
+      best[i]!.batch = Math.min(best[i]!.batch, cpuNs(t0) / rows);
+      t0 = process.cpuUsage();
+      for (let k = 0; k < 5; k++) for (const v of views) m.predictOne(v, one);
+      best[i]!.single = Math.min(best[i]!.single, cpuNs(t0) / (5 * views.length));
     });
   }
   for (const [i, m] of models.entries())

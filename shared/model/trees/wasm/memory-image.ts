@@ -67,6 +67,8 @@ export interface WasmPlan {
   LEAFAT: number;
   blocks: Array<[number, number]>;
   BLOCKS: number;
+  /** bytes of nodes and leaves the walks touch */
+  modelBytes: number;
   INPUT: number;
   OUT: number;
   pages: number;
@@ -116,6 +118,7 @@ export function planImage(
   const blocks: Array<[number, number]> = [];
   let blockStart = 0;
   let blockSize = 0;
+  let modelBytes = 0;
   for (let t = 0; t < T; t++) {
     const q = t * TREE_TABLE_STRIDE;
     const kind = a.table[q]!;
@@ -130,6 +133,7 @@ export function planImage(
       blockSize = 0;
     }
     blockSize += bytes;
+    modelBytes += bytes;
   }
   if (T > 0) blocks.push([blockStart, T]);
   let at = 64;
@@ -181,6 +185,7 @@ export function planImage(
     LEAFAT,
     blocks: blocks.map(([s, e]) => [TABLE + s * TABLE_STRIDE, TABLE + e * TABLE_STRIDE]),
     BLOCKS,
+    modelBytes,
     INPUT,
     OUT,
     pages: Math.max(1, Math.ceil(at / 65536)),

@@ -55,6 +55,7 @@ const results: ScenarioResult[] = [
     description: 'd',
     command: 'c',
     report: report(100, 2, { '1': 300 }),
+    metrics: { slow_worker_share: 0.1 },
   },
   {
     group: 'hot-swap',
@@ -80,9 +81,11 @@ describe('suite results', () => {
     expect(md).toContain('`grove loadtest --url x`');
   });
 
-  it('charts: throughput, percentiles, policies and timelines, skipping scenarios without a report', () => {
+  it('charts: throughput, percentiles, policies, slow-worker share, timelines; no bars for skipped runs', () => {
     const charts = renderCharts(results);
-    expect(charts).toHaveLength(5);
+    expect(charts).toHaveLength(6);
+    expect(charts[3]).toContain('Share of requests sent to the slow worker');
+    expect(charts[3]).toContain('>10<');
     expect(charts[0]).not.toContain('nginx + 2 workers');
     expect(charts[0]).toContain('>worker direct<');
   });
@@ -90,7 +93,7 @@ describe('suite results', () => {
   it('html: escapes text and inlines every chart', () => {
     const html = renderHtml(results, meta);
     expect(html).toContain('test &lt;cpu&gt;');
-    expect(html.match(/<svg /g)).toHaveLength(5);
+    expect(html.match(/<svg /g)).toHaveLength(6);
     expect(html).toContain('<tr class="fail"><td>hot swap</td>');
   });
 });

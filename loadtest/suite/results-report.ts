@@ -97,6 +97,17 @@ export function renderCharts(results: ScenarioResult[]): string[] {
       }),
     );
   }
+  const shares = policies.filter((r) => r.metrics?.slow_worker_share !== undefined);
+  if (shares.length > 0) {
+    charts.push(
+      groupedBarChart({
+        title: 'Share of requests sent to the slow worker',
+        yLabel: '% of requests',
+        categories: shares.map((r) => r.name.replace('policy ', '')),
+        series: [{ name: 'slow worker', values: shares.map((r) => 100 * r.metrics!.slow_worker_share!) }],
+      }),
+    );
+  }
   const timed = ran.filter((r) => r.group === 'hot-swap' || r.group === 'worker-killed');
   if (timed.length > 0) {
     charts.push(

@@ -16,6 +16,8 @@ export interface ScenarioResult {
   passed?: boolean;
   /** Extra observations (respawn time, swap time, shares). */
   notes?: string[];
+  /** The same observations as numbers, for results.json readers and charts (e.g. slow_worker_share, respawn_ms). */
+  metrics?: Record<string, number>;
 }
 
 export interface SuiteSettings {

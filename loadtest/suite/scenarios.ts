@@ -177,6 +177,7 @@ export async function policiesScenario(s: SuiteSettings): Promise<ScenarioResult
           command: commandFor(o),
           report,
           notes: [`the slow worker served ${(slowShare * 100).toFixed(1)}% of requests`],
+          metrics: { slow_worker_share: slowShare, slow_delay_ms: s.slowDelayMs },
         });
       } finally {
         await gw.stop();
@@ -221,6 +222,7 @@ export async function splitScenario(s: SuiteSettings): Promise<ScenarioResult[]>
           sticky.users_with_one_version === sticky.users_seen &&
           share2 > 0.05 &&
           share2 < 0.15,
+        metrics: { version_2_share: share2 },
         notes: [
           `version 2 share ${(share2 * 100).toFixed(1)}%`,
           `${sticky.users_with_one_version}/${sticky.users_seen} users saw one version`,
@@ -365,6 +367,7 @@ export async function workerKilledScenario(s: SuiteSettings): Promise<ScenarioRe
         expectation: 'zero failed requests, a new worker process within 1 s',
         passed: failed(report) === 0 && before.length > 0 && respawnMs < 1000,
         notes,
+        ...(Number.isNaN(respawnMs) ? {} : { metrics: { respawn_ms: Math.round(respawnMs) } }),
       },
     ];
   } finally {

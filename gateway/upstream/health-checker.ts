@@ -38,12 +38,13 @@ export class HealthChecker {
   async runOnce(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    // Latency estimates of workers that get no traffic never update: halve each one's excess over
-    // the best worker's every interval, so a worker that was slow once is tried again (and, if it
-    // is still slow, its first answer raises the estimate again: peak EWMA).
+    // Latency estimates of workers that get no traffic never update: shrink each one's excess over
+    // the best worker's by 30% every interval, so a worker that was slow once is tried again after
+    // a few seconds (and, if it is still slow, its first answer raises the estimate again: peak
+    // EWMA). Faster decay means more probe batches stuck on a worker that is still slow.
     let best = Infinity;
     for (const w of this.set.all) best = Math.min(best, w.ewmaMs);
-    for (const w of this.set.all) w.ewmaMs = best + (w.ewmaMs - best) / 2;
+    for (const w of this.set.all) w.ewmaMs = best + (w.ewmaMs - best) * 0.7;
     try {
       await Promise.all(this.set.all.map((w) => this.check(w)));
     } finally {

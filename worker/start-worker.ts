@@ -37,6 +37,8 @@ export interface WorkerOptions {
   /** Requests with more rows than this run on the pool; fewer run inline. Default 256. */
   inlineRowThreshold?: number;
   poolThreads?: number;
+  /** Pool thread priority drop (Linux nice, default 0; env GROVE_POOL_NICE). */
+  poolNice?: number;
   rescanIntervalMs?: number;
   /** A model file must be this old before it is loaded (it may still be being written). */
   settleMs?: number;
@@ -67,7 +69,12 @@ interface ActiveRequest extends RequestContext {
 export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const logger = opts.logger ?? pino({ name: 'grove-worker' });
   const requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
-  const pool = new PredictPool({ threads: opts.poolThreads, taskTimeoutMs: requestTimeoutMs });
+  const pool = new PredictPool({
+    threads: opts.poolThreads,
+    taskTimeoutMs: requestTimeoutMs,
+    niceIncrement:
+      opts.poolNice ?? (process.env.GROVE_POOL_NICE ? Number(process.env.GROVE_POOL_NICE) : undefined),
+  });
   let repository: ModelRepository | null = null;
   const metrics = new WorkerMetrics(() => repository);
   repository = new ModelRepository({

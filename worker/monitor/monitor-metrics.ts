@@ -13,19 +13,19 @@ export interface MonitorMetrics {
 }
 
 export function registerMonitorMetrics(registry: Registry, hub: MonitorHub): MonitorMetrics {
-  // One snapshot per version per scrape, shared by the four gauges' collect callbacks.
-  let cache: { at: number; items: Array<{ m: VersionMonitor; snap: MonitorSnapshot }> } | null = null;
-  const current = () => {
-    const t = Date.now();
-    if (cache && t - cache.at < 200) return cache.items;
-    const items = hub.monitors().map((m) => {
-      const snap = m.snapshot();
+  // The gauges' collect callbacks share one snapshot per version while no row arrives (a snapshot
+  // is reused only if the version's row total is unchanged, so a scrape never reads stale counts).
+  const snaps = new WeakMap<VersionMonitor, { total: number; snap: MonitorSnapshot }>();
+  const current = () =>
+    hub.monitors().map((m) => {
+      let c = snaps.get(m);
+      if (!c || c.total !== m.totalRows) {
+        c = { total: m.totalRows, snap: m.snapshot() };
+        snaps.set(m, c);
+      }
       hub.evaluate(m);
-      return { m, snap };
+      return { m, snap: c.snap };
     });
-    cache = { at: t, items };
-    return items;
-  };
   const labels = ['model', 'version', 'feature'] as const;
   const ratioGauge = (
     name: string,

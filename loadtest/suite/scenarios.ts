@@ -176,7 +176,7 @@ export async function policiesScenario(s: SuiteSettings): Promise<ScenarioResult
           description: `gateway --policy ${policy}; 3 workers, one behind a +${s.slowDelayMs} ms proxy; fixed rate`,
           command: commandFor(o),
           report,
-          notes: [`the slow worker served ${(slowShare * 100).toFixed(1)}% of requests`],
+          notes: [`The slow worker served ${(slowShare * 100).toFixed(1)}% of requests`],
           metrics: { slow_worker_share: slowShare, slow_delay_ms: s.slowDelayMs },
         });
       } finally {
@@ -224,7 +224,7 @@ export async function splitScenario(s: SuiteSettings): Promise<ScenarioResult[]>
           share2 < 0.15,
         metrics: { version_2_share: share2 },
         notes: [
-          `version 2 share ${(share2 * 100).toFixed(1)}%`,
+          `Version 2 share ${(share2 * 100).toFixed(1)}%`,
           `${sticky.users_with_one_version}/${sticky.users_seen} users saw one version`,
         ],
       },
@@ -290,7 +290,7 @@ export async function hotSwapScenario(s: SuiteSettings): Promise<ScenarioResult[
         report,
         expectation: 'zero failed requests',
         passed: failed(report) === 0 && report.requests > 0,
-        notes: [`versions answered: ${JSON.stringify(report.versions)}`],
+        notes: [`Versions answered: ${JSON.stringify(report.versions)}`],
       },
     ];
   } finally {
@@ -354,8 +354,8 @@ export async function workerKilledScenario(s: SuiteSettings): Promise<ScenarioRe
     clearTimeout(timer);
     notes.push(
       before.length === 0
-        ? 'no worker child process found to kill'
-        : `killed pid ${before[0]} at ${(killAt / 1000).toFixed(1)} s; new worker process after ${Number.isNaN(respawnMs) ? 'n/a' : `${respawnMs.toFixed(0)} ms`}`,
+        ? 'No worker child process found to kill'
+        : `Killed pid ${before[0]} at ${(killAt / 1000).toFixed(1)} s; new worker process after ${Number.isNaN(respawnMs) ? 'n/a' : `${respawnMs.toFixed(0)} ms`}`,
     );
     return [
       {

@@ -73,10 +73,10 @@ export function mergeMonitorResponses(responses: unknown[]): unknown {
     for (const f of a.features ?? []) noteAlarms(f.name, f.alarms);
     noteAlarms('__prediction__', a.prediction?.alarms);
   }
-  const describe = (col: ColumnCounts) => {
+  const describe = (col: ColumnCounts, inhibited = false) => {
     const s = columnStats(col);
     const alarms = new Set(firing.get(col.name) ?? []);
-    if (s.rows >= cfg.min_rows) {
+    if (s.rows >= cfg.min_rows && !inhibited) {
       for (const check of alarmChecks(s, col, cfg))
         if (check.value !== null && check.value > check.threshold) alarms.add(check.kind);
     }
@@ -103,7 +103,13 @@ export function mergeMonitorResponses(responses: unknown[]): unknown {
     profile: answers.some((a) => a.profile === true),
     thresholds: first.thresholds,
     features,
-    prediction: pred ? describe(pred) : { name: '__prediction__', psi: null, alarms: [] },
+    // As on each worker (version-monitor.ts): no new output alarm while an input feature alarms.
+    prediction: pred
+      ? describe(
+          pred,
+          features.some((f) => f.alarms.length > 0),
+        )
+      : { name: '__prediction__', psi: null, alarms: [] },
     counts: { workers, columns },
   };
 }

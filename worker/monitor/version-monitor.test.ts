@@ -155,6 +155,27 @@ describe('VersionMonitor', () => {
   });
 });
 
+describe('inhibition', () => {
+  it('does not start an output drift alarm while an input alarm fires, but does without one', () => {
+    const shifted = rows(1000, mulberry32(11), (r) => {
+      r[0] = r[0]! + 20; // moves the output (a sigmoid of feature a) as well
+    });
+    const m = monitor();
+    m.observe(event(shifted.input, shifted.output));
+    m.evaluate(0);
+    expect(firing(m)).toContain('a:drift');
+    expect(firing(m).some((x) => x.startsWith('__prediction__'))).toBe(false);
+    expect((m.response() as any).prediction.psi).toBeGreaterThan(0.25);
+    // The same output shift with normal inputs: the output alarm fires.
+    const normal = rows(1000, mulberry32(12));
+    const m2 = monitor();
+    m2.observe(event(normal.input, shifted.output));
+    m2.evaluate(0);
+    expect(firing(m2)).toContain('__prediction__:drift');
+    expect(firing(m2).every((x) => x.startsWith('__prediction__:'))).toBe(true);
+  });
+});
+
 describe('big batches', () => {
   it('keeps exactly the last window rows of a batch larger than the window', () => {
     const d = rows(3000, mulberry32(9), (r) => {

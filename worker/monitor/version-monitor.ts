@@ -156,13 +156,20 @@ export class VersionMonitor {
   /** Applies the alarm rules to the current window; returns the alarms that changed state. */
   evaluate(now: number, snap = this.snapshot()): AlarmTransition[] {
     const changes: AlarmTransition[] = [];
+    const F = this.numFeatures;
+    let inputFiring = false;
     for (let c = 0; c < snap.columns.length; c++) {
       const checks = alarmChecks(snap.stats[c]!, snap.columns[c]!, this.config);
+      if (c === F) for (let i = 0; i < F * 4; i++) if (this.firing[i] === 1) inputFiring = true;
       for (let k = 0; k < checks.length; k++) {
         const check = checks[k]!;
         const i = c * 4 + k;
         const was = this.firing[i] === 1;
-        const is = nextAlarmState(was, check, snap.stats[c]!.rows, this.config);
+        let is = nextAlarmState(was, check, snap.stats[c]!.rows, this.config);
+        // Inhibition (as Alertmanager's inhibit_rules): the output's distribution moving while an
+        // input feature is already alarming is a symptom of that cause, so `__prediction__` does
+        // not start firing then; its PSI is still reported (endpoint, grove_monitor_psi).
+        if (c === F && !was && is && inputFiring) is = false;
         if (check.value !== null) this.lastValue[i] = check.value;
         this.lastThreshold[i] = check.threshold;
         if (is === was) continue;

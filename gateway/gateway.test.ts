@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { startGateway, type Gateway } from './gateway.js';
-import { startFakeWorker, type FakeWorker } from './fake-worker.test-support.js';
+import { startFakeWorker, type FakeWorker } from '../test/support/fake-gateway-upstream.js';
 
 let gw: Gateway | undefined;
 let fakes: FakeWorker[] = [];

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { encodeVersionsMeta, registerWorker } from '../../shared/consul/worker-registration.js';
 import { startFakeConsul, type FakeConsul } from '../../test/support/fake-consul.js';
-import { startFakeWorker, type FakeWorker } from '../fake-worker.test-support.js';
+import { startFakeWorker, type FakeWorker } from '../../test/support/fake-gateway-upstream.js';
 import { startGateway, type Gateway } from '../gateway.js';
 import { ConsulDiscovery, ConsulSplitBackend } from './consul-discovery.js';
 

@@ -51,7 +51,13 @@ export class UpstreamCaller {
       const r1 = await this.attempt(first, method, path, headers, body, weight);
       if (!r1.retryable) return r1.answer!;
       const second = this.pick(target, first);
-      if (!second || !this.budget.tryRetry()) {
+      // A call that got no HTTP answer at all (refused, reset: the worker died or left) leaves
+      // nothing queued there, so retrying it elsewhere cannot pile load onto a struggling worker; it is not
+      // budgeted, so a killed worker costs no failed requests however many calls it held. Retries
+      // after a 502/503 answer or a timeout, which can amplify an overload, take the Envoy-style
+      // budget.
+      const budgeted = r1.answer !== undefined || r1.error instanceof TimeoutError;
+      if (!second || (budgeted && !this.budget.tryRetry())) {
         if (second) this.metrics.retryBudgetExhausted.inc();
         if (r1.answer) return r1.answer;
         throw r1.error!;
@@ -62,7 +68,7 @@ export class UpstreamCaller {
         if (r2.answer) return r2.answer;
         throw r2.error!;
       } finally {
-        this.budget.endRetry();
+        if (budgeted) this.budget.endRetry();
       }
     } finally {
       this.budget.active -= weight;

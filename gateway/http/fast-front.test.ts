@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeWorker, type FakeWorker } from '../fake-worker.test-support.js';
+import { startFakeWorker, type FakeWorker } from '../../test/support/fake-gateway-upstream.js';
 import { startGateway, type Gateway } from '../gateway.js';
 
 let gw: Gateway;

@@ -44,7 +44,7 @@ describe('grove serve: resilience', () => {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ instances: [ROW] }),
-      connections: 16,
+      connections: 32,
       duration: 5,
     });
     const watcher = (async () => {

@@ -90,7 +90,7 @@ export function mergeMonitorResponses(responses: unknown[]): unknown {
     };
   };
   const columns = [...merged.values()];
-  const features = columns.filter((c) => c.name !== '__prediction__').map(describe);
+  const features = columns.filter((c) => c.name !== '__prediction__').map((c) => describe(c));
   const pred = merged.get('__prediction__');
   return {
     model_name: first.model_name,

@@ -153,6 +153,10 @@ describe('monitor on a live worker', () => {
     const text = await metrics();
     expect(text).toMatch(/grove_monitor_alarm\{model="churn",version="1",feature="f3",kind="missing"\} 1/);
     expect(text).toMatch(/grove_monitor_missing_ratio\{model="churn",version="1",feature="f3"\} 1/);
+    // The only alarm firing anywhere (the output's, too, is quiet: inhibited by the input's alarm).
+    expect(text.match(/^grove_monitor_alarm\{.*\} 1$/gm)).toEqual([
+      'grove_monitor_alarm{model="churn",version="1",feature="f3",kind="missing"} 1',
+    ]);
     await waitFor(
       () => notices.some((n) => n.feature === 'f3' && n.kind === 'missing' && n.state === 'firing'),
       'webhook firing',

@@ -193,6 +193,10 @@ describe('compiled tree ensembles equal the reference interpreter bit for bit', 
     it(`${library}: multiclass with per-class trees`, () => {
       compileAndCheck(randomIR(2, { ...base, library, groups: 3, trees: 30 }), 12);
     });
+    it(`${library}: equal-depth trees (one-row walks add leaves group by group in tree order)`, () => {
+      compileAndCheck(randomIR(19, { ...base, library, early: 0, trees: 21 }), 19);
+      compileAndCheck(randomIR(20, { ...base, library, early: 0, groups: 3, trees: 30 }), 20);
+    });
     it(`${library}: categorical nodes`, () => {
       const m = compileAndCheck(randomIR(3, { ...base, library, catProb: 0.3 }), 13);
       expect(m.layout.hasCat).toBe(true);

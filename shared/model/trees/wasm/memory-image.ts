@@ -63,6 +63,8 @@ export interface WasmPlan {
   /** trees per one-row lockstep group */
   Q: number;
   groups: Array<{ kind: 0 | 1; depth: number; trees: number[] }>;
+  /** the groups are heap trees 0..T-1 in order, all full but the last (kernel-module.ts fuses the sums) */
+  groupsInOrder: boolean;
   GROUPS: number;
   LEAFAT: number;
   blocks: Array<[number, number]>;
@@ -153,6 +155,11 @@ export function planImage(
   const SLOTS = take(Math.max(1, S) * chunk * E);
   const ACC = take(R * G * 8);
   const groups = oneRowGroups(a, T, Q);
+  const flat = groups.flatMap((g) => (g.kind === 0 ? g.trees : [-1]));
+  const groupsInOrder =
+    flat.length === T &&
+    flat.every((t, k) => t === k) &&
+    groups.every((g, k) => g.trees.length === Q || k === groups.length - 1);
   const GROUPS = take(groups.length * groupStride(Q));
   const LEAFAT = take((T + 1) * 4);
   const BLOCKS = take(blocks.length * 8);
@@ -181,6 +188,7 @@ export function planImage(
     ACC,
     Q,
     groups,
+    groupsInOrder,
     GROUPS,
     LEAFAT,
     blocks: blocks.map(([s, e]) => [TABLE + s * TABLE_STRIDE, TABLE + e * TABLE_STRIDE]),
@@ -273,7 +281,10 @@ export function fillImage(p: WasmPlan, a: TreeArrays, mem: ArrayBuffer): void {
       const t = g.trees[Math.min(j, g.trees.length - 1)]!;
       i32[at + 2 + 3 * j] = treeAt[2 * t]!;
       i32[at + 3 + 3 * j] = treeAt[2 * t + 1]!;
-      i32[at + 4 + 3 * j] = p.LEAFAT + 4 * (j < g.trees.length ? t : p.T);
+      // In-order groups add their leaves directly: the third word is the tree's margin column offset.
+      i32[at + 4 + 3 * j] = p.groupsInOrder
+        ? (p.W > 1 ? 0 : a.group[t]!) * 8
+        : p.LEAFAT + 4 * (j < g.trees.length ? t : p.T);
     }
   });
   p.blocks.forEach(([s, e], k) => {

@@ -21,6 +21,8 @@ const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** Rows interleaved in the batch kernel (see tree-model.ts for the measurements). */
 export const WASM_INTERLEAVE = 8;
+/** Trees walked in lockstep by a one-row call. */
+export const ONE_ROW_LOCKSTEP = 8;
 /** Rows staged per call: the copy in and the call cost are paid once per chunk. */
 const CHUNK = 512;
 /** Vector leaves wider than this stay on the JavaScript kernel (the adds are unrolled). */
@@ -51,6 +53,8 @@ export interface WasmKernelOptions {
   blockBytes?: number;
   /** 'auto': tree-blocked batches when the model spans several blocks and the batch is big enough */
   blocked?: 'auto' | 'always' | 'never';
+  /** trees walked in lockstep by one-row calls (memory-image.ts GROUPS) */
+  Q?: number;
 }
 
 /** Batches smaller than this skip tree blocking: the per-block overhead would not pay. */
@@ -68,7 +72,7 @@ export function makeWasmKernels(
   opts: WasmKernelOptions = {},
 ): WasmKernels {
   const R = opts.R ?? WASM_INTERLEAVE;
-  const plan = planImage(d, a, R, CHUNK, 8, opts.blockBytes);
+  const plan = planImage(d, a, R, CHUNK, opts.Q ?? ONE_ROW_LOCKSTEP, opts.blockBytes);
   let maxHeapDepth = 0;
   let hasGeneric = false;
   for (let t = 0; t < d.numTrees; t++) {

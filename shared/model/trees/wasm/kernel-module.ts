@@ -618,9 +618,16 @@ function oneRowFunction(p: WasmPlan, maxHeapDepth: number, hasGeneric: boolean):
     });
     if (hasGeneric) {
       c.else();
-      c.get(gp).i32Load(8).set(idx[0]!);
-      emitGenericWalk(c, p, dep, [idx[0]!], [0]);
-      c.get(gp).i32Load(16).get(idx[0]!).i32Store(0);
+      for (const [k, i] of idx.entries())
+        c.get(gp)
+          .i32Load(8 + 12 * k)
+          .set(i);
+      emitGenericWalk(c, p, dep, idx, row0);
+      for (const [k, i] of idx.entries())
+        c.get(gp)
+          .i32Load(16 + 12 * k)
+          .get(i)
+          .i32Store(0);
       c.end();
     }
     c.get(gp)

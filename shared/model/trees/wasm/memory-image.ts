@@ -27,8 +27,8 @@
 //   GROUPS  the one-row walk's plan: one row gains from walking Q trees in lockstep (independent
 //           chains), so heap trees are grouped by depth (any tree order; the sums keep tree order,
 //           below): [kind, depth, Q x (nodeAddr, leafAdj, leafSlotAddr)]; kind 0 = Q heap trees of
-//           that depth (a short group repeats its last tree into the spare slot), kind 1 = one
-//           generic tree in the first position.
+//           that depth (a short group repeats its last tree into the spare slot), kind 1 = Q
+//           generic trees walking the deepest one's depth (leaves loop on themselves).
 //   LEAFAT  numTrees + 1 i32: the one-row walk stores each tree's leaf address here, then adds
 //           the leaves in tree order (the last word takes padding walks).
 //   INPUT   CHUNK rows of numFeatures f64, row-major (the caller's rows are copied here).
@@ -81,16 +81,25 @@ export const TABLE_STRIDE = 32;
 export const groupStride = (Q: number) => 8 + 12 * Q;
 
 function oneRowGroups(a: TreeArrays, T: number, Q: number): WasmPlan['groups'] {
+  // Heap trees by equal depth; generic trees (which may walk extra steps: leaves loop on
+  // themselves) sorted by depth, each group walking its deepest tree's depth.
   const byDepth = new Map<number, number[]>();
+  const generic: number[] = [];
   const groups: WasmPlan['groups'] = [];
   for (let t = 0; t < T; t++) {
     const q = t * TREE_TABLE_STRIDE;
     const depth = a.table[q + 1]!;
-    if (a.table[q] !== TREE_HEAP) groups.push({ kind: 1, depth, trees: [t] });
+    if (a.table[q] !== TREE_HEAP) generic.push(t);
     else byDepth.set(depth, [...(byDepth.get(depth) ?? []), t]);
   }
   for (const [depth, trees] of byDepth)
     for (let i = 0; i < trees.length; i += Q) groups.push({ kind: 0, depth, trees: trees.slice(i, i + Q) });
+  const depthOf = (t: number) => a.table[t * TREE_TABLE_STRIDE + 1]!;
+  generic.sort((x, y) => depthOf(x) - depthOf(y) || x - y);
+  for (let i = 0; i < generic.length; i += Q) {
+    const trees = generic.slice(i, i + Q);
+    groups.push({ kind: 1, depth: Math.max(...trees.map(depthOf)), trees });
+  }
   return groups;
 }
 

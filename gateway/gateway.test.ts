@@ -77,8 +77,10 @@ describe('gateway over fake workers', () => {
     expect(typeof none.body.error).toBe('string');
     g.workers.remove('w0');
     g.workers.remove('w1');
+    // With no worker left nobody can say the model does not exist: 503 (retry), not 404.
     const gone = await post(`${g.url}/v1/models/m:predict`, { instances: [[1]] });
-    expect(gone.status).toBe(404);
+    expect(gone.status).toBe(503);
+    expect(gone.body.code).toBe('GROVE_ERR_UNAVAILABLE');
   });
 
   it('unknown model/version are 404 and an oversized body is 413', async () => {
@@ -90,6 +92,18 @@ describe('gateway over fake workers', () => {
     expect(big.body.code).toBe('GROVE_ERR_BODY_TOO_LARGE');
     const models = await request(`${g.url}/v2/models`);
     expect(await models.body.json()).toEqual({ models: [{ name: 'm', versions: ['1'] }] });
+  });
+
+  it('before any worker is ready a model request is 503 (retry), not 404 (no such model)', async () => {
+    gw = await startGateway({ port: 0, adminPort: 0, healthIntervalMs: 100 });
+    const early = await post(`${gw.url}/v1/models/m:predict`, { instances: [[1, 2]] });
+    expect(early.status).toBe(503);
+    expect(early.body.code).toBe('GROVE_ERR_UNAVAILABLE');
+    fakes = [await startFakeWorker({ m: ['1'] })];
+    gw.workers.add('w0', fakes[0]!.url);
+    await gw.health.runOnce();
+    expect((await post(`${gw.url}/v1/models/m:predict`, { instances: [[1, 2]] })).status).toBe(200);
+    expect((await post(`${gw.url}/v1/models/zzz:predict`, { instances: [[1]] })).status).toBe(404);
   });
 
   it('admin: bearer token required, split validated, applied with sticky users', async () => {

@@ -126,7 +126,7 @@ export class PublicHandler {
       const model = decode(m[1]!);
       const version = decode(m[2]!);
       if (!this.workers.versionsOf(model)?.has(version)) {
-        replyError(res, this.workers.versionsOf(model) ? new VersionNotFoundError(model, version) : new ModelNotFoundError(model), requestId);
+        replyError(res, this.workers.versionsOf(model) ? new VersionNotFoundError(model, version) : this.unknownModel(model), requestId);
         return true;
       }
       fanOut(this.workers, model, version, path, requestId).then(
@@ -146,10 +146,21 @@ export class PublicHandler {
     return false;
   }
 
+  /**
+   * A model no usable worker lists: 404 once some worker is serving (it really is unknown), but 503
+   * while none is (the gateway is still starting or every worker is down, so a client should retry
+   * rather than conclude the model does not exist).
+   */
+  private unknownModel(model: string): GroveError {
+    return this.workers.anyUsable().length > 0
+      ? new ModelNotFoundError(model)
+      : new UnavailableError(`no worker is ready yet to serve model '${model}'; retry shortly`);
+  }
+
   /** The version a request is served by, or an error. */
   chooseVersion(headers: IncomingHttpHeaders, model: string, version: string | undefined): string | GroveError {
     const known = this.workers.versionsOf(model);
-    if (!known) return new ModelNotFoundError(model);
+    if (!known) return this.unknownModel(model);
     if (version !== undefined) return known.has(version) ? version : new VersionNotFoundError(model, version);
     const split = this.splits.get(model);
     if (split) {
@@ -205,7 +216,7 @@ export class PublicHandler {
       model = decode(m[1]!);
       version = m[2] === undefined ? null : decode(m[2]);
       const known = this.workers.versionsOf(model);
-      if (!known) return replyError(res, new ModelNotFoundError(model), requestId);
+      if (!known) return replyError(res, this.unknownModel(model), requestId);
       if (version !== null && !known.has(version)) return replyError(res, new VersionNotFoundError(model, version), requestId);
     }
     const start = performance.now();

@@ -2,6 +2,7 @@
 // /metrics): per model version requests by status code, latency, retries, ejections, shadow
 // differences, and the size of coalesced upstream calls. Label children are cached so the hot
 // path does one Map lookup, not prom-client's label hashing.
+import { collectCleanDefaultMetrics } from '../../shared/metrics/default-metrics.js';
 import client from 'prom-client';
 
 export class GatewayMetrics {
@@ -59,7 +60,7 @@ export class GatewayMetrics {
   private readonly children = new Map<string, { lat: client.Histogram.Internal<'model' | 'version'>; codes: Map<number, client.Counter.Internal> }>();
 
   constructor() {
-    client.collectDefaultMetrics({ register: this.registry, prefix: 'grove_gateway_' });
+    collectCleanDefaultMetrics(this.registry, 'grove_gateway_');
   }
 
   observe(model: string, version: string, status: number, seconds: number): void {

@@ -351,12 +351,18 @@ describe('worker API against the fixtures', () => {
     expect(text).toMatch(/grove_worker_model_loads_total\{model="lgb",version="1"\} 1/);
     expect(text).toMatch(/grove_worker_model_version_state\{model="xgb",version="1",state="READY"\} 1/);
     expect(text).toMatch(/grove_worker_inflight_requests \d+/);
-    expect(text).toMatch(/grove_worker_event_loop_delay_seconds\{quantile="0.99"\}/);
+    expect(text).toMatch(/grove_worker_event_loop_delay_seconds\{percentile="99"\}/);
     expect(text).toMatch(/grove_worker_requests_total\{model="",version="",route="other",code="404"\} \d+/);
     // Every sample line is `name{labels} value`.
     for (const line of text.split('\n')) {
       if (line === '' || line.startsWith('#')) continue;
       expect(line).toMatch(/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/);
+    }
+    // promtool's naming rules: only counters end in _total; only summaries carry `quantile`.
+    const types = new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+    for (const [name, type] of types) {
+      if (name.endsWith('_total')) expect(`${name} ${type}`).toBe(`${name} counter`);
+      if (type !== 'summary') expect(text).not.toMatch(new RegExp(`^${name}\\{[^}]*quantile=`, 'm'));
     }
   });
 });

@@ -4,7 +4,8 @@
 // requests; event-loop delay (the cost a big batch would put on one-row requests); one gauge per
 // version state. Children are cached per version and status so the hot path does not hash labels.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { collectCleanDefaultMetrics } from '../../shared/metrics/default-metrics.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
 import type { ModelRepository } from '../repository/model-repository.js';
 import { type CounterSeries, FastCounter, FastHistogram, type HistogramSeries } from './fast-series.js';
@@ -30,7 +31,7 @@ export class WorkerMetrics {
 
   constructor(repository: () => ModelRepository | null) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry });
+    collectCleanDefaultMetrics(this.registry);
     this.requests = new FastCounter(
       'grove_worker_requests_total',
       'HTTP requests answered, by model, version, route and status code',
@@ -72,13 +73,14 @@ export class WorkerMetrics {
     const loop = this.loopDelay;
     new Gauge({
       name: 'grove_worker_event_loop_delay_seconds',
+      // A gauge per percentile, labelled `percentile`: promtool reserves `quantile` for summaries.
       help: 'Event-loop delay percentiles since the last scrape',
-      labelNames: ['quantile'],
+      labelNames: ['percentile'],
       registers,
       collect() {
-        this.set({ quantile: '0.5' }, loop.percentile(50) / 1e9);
-        this.set({ quantile: '0.99' }, loop.percentile(99) / 1e9);
-        this.set({ quantile: '1' }, loop.max / 1e9);
+        this.set({ percentile: '50' }, loop.percentile(50) / 1e9);
+        this.set({ percentile: '99' }, loop.percentile(99) / 1e9);
+        this.set({ percentile: '100' }, loop.max / 1e9);
         loop.reset();
       },
     });

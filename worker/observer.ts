@@ -7,6 +7,11 @@
 export interface PredictionEvent {
   /** The request's x-request-id (the client's, or one the worker made). */
   requestId: string;
+  /**
+   * For calls the gateway merged from several clients (header `x-grove-request-ids`): each
+   * client's request id and row count, in row order; null for ordinary requests.
+   */
+  requestIds: ReadonlyArray<RequestRows> | null;
   model: string;
   version: string;
   /** sha256 (hex) of the model file that produced the prediction. */
@@ -24,6 +29,29 @@ export interface PredictionEvent {
   raw: boolean;
   /** Epoch milliseconds. */
   at: number;
+}
+
+export interface RequestRows {
+  id: string;
+  rows: number;
+}
+
+/** Parses `x-grove-request-ids` (`id=rows,...`, ids URI-encoded); null when absent or malformed. */
+export function parseRequestRows(header: string | string[] | undefined): RequestRows[] | null {
+  if (typeof header !== 'string' || header.length === 0) return null;
+  const out: RequestRows[] = [];
+  for (const part of header.split(',')) {
+    const eq = part.lastIndexOf('=');
+    const count = part.slice(eq + 1);
+    if (eq <= 0 || !/^[0-9]{1,9}$/.test(count)) return null;
+    const rows = Number(count);
+    try {
+      out.push({ id: decodeURIComponent(part.slice(0, eq)), rows });
+    } catch {
+      return null;
+    }
+  }
+  return out;
 }
 
 export interface PredictionObserver {

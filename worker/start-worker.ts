@@ -151,6 +151,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
       const q = url.indexOf('?');
       const ctx: ActiveRequest = {
         requestId: requestIdOf(req),
+        requestIds: req.headers['x-grove-request-ids'] as string | undefined,
         start: performance.now(),
         model: '',
         version: '',

@@ -126,8 +126,10 @@ export class Coalescer {
     this.metrics.batchRows.observe(rows);
     const parts = items.map((i) => i.part);
     const body = mergeBody(parts, rows);
-    const ids = items.length === 1 ? items[0]!.requestId : items.map((i) => i.requestId).join(',');
-    const headers = { 'content-type': 'application/json', 'x-request-id': items[0]!.requestId, 'x-grove-request-ids': ids };
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': items[0]!.requestId };
+    // Merged calls tell the worker which client owns which rows (`id=rows,...`, ids URI-encoded,
+    // in row order), so its prediction log keeps one record per client request id (ab-report joins on it).
+    if (items.length > 1) headers['x-grove-request-ids'] = items.map((i) => `${encodeURIComponent(i.requestId)}=${i.part.rows}`).join(',');
     this.caller
       .call({ model: lane.model, version: lane.version }, 'POST', lane.path, headers, body, rows)
       .then(

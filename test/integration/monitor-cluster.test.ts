@@ -113,6 +113,23 @@ describe('monitor through the gateway', () => {
     for (const f of m.features) if (f.name !== 'f7') expect(f.alarms).not.toContain('missing');
   });
 
+  it('answers concurrent clients whose rows the gateway merges', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        fetch(`${url}/v1/models/churn/versions/1:predict`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-request-id': `concurrent-${i}` },
+          body: JSON.stringify({ instances: [rows[i]!, rows[i + 1]!].slice(0, 1 + (i % 2)) }),
+        }).then(async (r) => ({ status: r.status, id: r.headers.get('x-request-id'), body: (await r.json()) as any })),
+      ),
+    );
+    answers.forEach((a, i) => {
+      expect(a.status).toBe(200);
+      expect(a.id).toBe(`concurrent-${i}`);
+      expect(a.body.predictions.length).toBe(1 + (i % 2));
+    });
+  });
+
   it("writes each worker's prediction log and loses nothing on a graceful stop", async () => {
     serve.kill('SIGTERM');
     expect(await exited).toBe(0);
@@ -121,6 +138,9 @@ describe('monitor through the gateway', () => {
     const pids = new Set(files.map((f) => f.split('-').slice(-2, -1)[0]));
     expect(pids.size).toBe(2);
     const records = files.flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n'));
-    expect(records.length).toBe(300);
+    expect(records.length).toBe(300 + 60);
+    // Merged calls are logged per client request (x-grove-request-ids), so every id joins its rows.
+    const byId = new Map(records.map((l) => JSON.parse(l) as { id: string; inputs: unknown[] }).map((r) => [r.id, r]));
+    for (let i = 0; i < 60; i++) expect(byId.get(`concurrent-${i}`)?.inputs.length).toBe(1 + (i % 2));
   });
 });

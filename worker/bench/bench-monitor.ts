@@ -99,6 +99,7 @@ function observeCost(): number {
   });
   const events: PredictionEvent[] = rows.map((_, i) => ({
     requestId: 'r',
+    requestIds: null,
     model: 'b',
     version: '1',
     sha256: 's',

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { CounterSeries } from '../metrics/fast-series.js';
 import type { WorkerMetrics } from '../metrics/worker-metrics.js';
-import type { PredictionEvent, PredictionObserver } from '../observer.js';
+import { type PredictionEvent, type PredictionObserver, parseRequestRows } from '../observer.js';
 import type { PredictPool } from '../pool/predict-pool.js';
 import { type ParsedRows, Scratch } from '../protocol/parsed-rows.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
@@ -30,7 +30,7 @@ export class Predictor {
    * Inline predictions return the output directly (a scratch view: valid until the next request,
    * so serialise it before any await); pool predictions a promise of a fresh one.
    */
-  run(v: LoadedVersion, p: ParsedRows, requestId: string): Float64Array | Promise<Float64Array> {
+  run(v: LoadedVersion, p: ParsedRows, requestId: string, requestIds?: string): Float64Array | Promise<Float64Array> {
     const k = p.raw ? v.numRawOutputs : v.numOutputs;
     if (p.rows <= this.inlineRowThreshold) {
       // Reused: the caller serialises the answer before its next await (see protocol/parsed-rows.ts).
@@ -41,13 +41,19 @@ export class Predictor {
       } else if (p.rows > 0) {
         v.model.predictNamed(p.named!, out, p.raw);
       }
-      this.done(v, requestId, p.input, p.named, p.rows, out, k, p.raw);
+      this.done(v, requestId, p.input, p.named, p.rows, out, k, p.raw, requestIds);
       return out;
     }
-    return this.onPool(v, p, k, requestId);
+    return this.onPool(v, p, k, requestId, requestIds);
   }
 
-  private async onPool(v: LoadedVersion, p: ParsedRows, k: number, requestId: string): Promise<Float64Array> {
+  private async onPool(
+    v: LoadedVersion,
+    p: ParsedRows,
+    k: number,
+    requestId: string,
+    requestIds: string | undefined,
+  ): Promise<Float64Array> {
     const out = new Float64Array(new SharedArrayBuffer(p.rows * k * 8));
     v.acquire();
     try {
@@ -64,7 +70,7 @@ export class Predictor {
     } finally {
       v.release();
     }
-    this.done(v, requestId, p.input, p.named, p.rows, out, k, p.raw);
+    this.done(v, requestId, p.input, p.named, p.rows, out, k, p.raw, requestIds);
     return out;
   }
 
@@ -78,6 +84,7 @@ export class Predictor {
     out: Float64Array,
     k: number,
     raw: boolean,
+    requestIds?: string,
   ): void {
     let c = v.metricCache.get('rows') as CounterSeries | undefined;
     if (c === undefined) {
@@ -89,6 +96,7 @@ export class Predictor {
     if (obs.length === 0) return;
     const e: PredictionEvent = {
       requestId,
+      requestIds: requestIds === undefined ? null : parseRequestRows(requestIds),
       model: v.name,
       version: v.version,
       sha256: v.sha256,

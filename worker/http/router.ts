@@ -11,6 +11,8 @@ export type RouteParams = Record<string, string>;
 /** Per-request state the worker keeps; handlers may read it. */
 export interface RequestContext {
   requestId: string;
+  /** Raw `x-grove-request-ids` of a call the gateway merged (see observer.ts), else undefined. */
+  requestIds: string | undefined;
   /** performance.now() at arrival. */
   start: number;
   /** Metric labels the handler fills in once it knows them. */

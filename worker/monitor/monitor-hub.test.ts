@@ -40,6 +40,7 @@ function setup(config: Record<string, unknown> = {}) {
 function ev(a: number, b: number, sha = 'aa'): PredictionEvent {
   return {
     requestId: 'r',
+    requestIds: null,
     model: 'm',
     version: '1',
     sha256: sha,

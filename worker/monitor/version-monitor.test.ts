@@ -30,6 +30,7 @@ function rows(
 function event(input: Float64Array, output: Float64Array): PredictionEvent {
   return {
     requestId: 'x',
+    requestIds: null,
     model: 'm',
     version: '1',
     sha256: 's',

@@ -17,6 +17,7 @@ function tmp(): string {
 function event(i: number): PredictionEvent {
   return {
     requestId: `req-${i}`,
+    requestIds: null,
     model: 'churn',
     version: '2',
     sha256: 'ab'.repeat(32),
@@ -38,6 +39,31 @@ function readAll(dir: string): Array<Record<string, any>> {
 }
 
 describe('PredictionLog', () => {
+  it('splits a call the gateway merged into one record per client request id', async () => {
+    const dir = tmp();
+    const log = new PredictionLog({ dir });
+    // Three clients' rows merged in one call: a (1 row), b,c (2 rows), d (1 row).
+    log.observe({
+      ...event(0),
+      requestId: 'a',
+      requestIds: [
+        { id: 'a', rows: 1 },
+        { id: 'b,c', rows: 2 },
+        { id: 'd', rows: 1 },
+      ],
+      input: Float64Array.from([1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4]),
+      rows: 4,
+      output: Float64Array.from([0.1, 0.2, 0.3, 0.4]),
+    });
+    await log.close();
+    const recs = readAll(dir);
+    expect(recs.map((r) => [r.id, r.inputs, r.outputs])).toEqual([
+      ['a', [[1, 1, 1]], [[0.1]]],
+      ['b,c', [[2, 2, 2], [3, 3, 3]], [[0.2], [0.3]]],
+      ['d', [[4, 4, 4]], [[0.4]]],
+    ]);
+  });
+
   it('writes every record on close, with the traced fields', async () => {
     const dir = tmp();
     // flushBytes far above what is written: only close() can write these records.

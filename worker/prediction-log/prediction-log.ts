@@ -60,9 +60,24 @@ export class PredictionLog implements PredictionObserver {
 
   observe(e: PredictionEvent): void {
     if (this.closed) return;
+    // A call the gateway merged holds several clients' requests: log each under its own id (and
+    // sample each on its own), so ab-report can join every client request with its label.
+    const segs = e.requestIds;
+    if (segs !== null && segs.reduce((n, s) => n + s.rows, 0) === e.rows) {
+      let from = 0;
+      for (const s of segs) {
+        this.sampled(e, s.id, from, s.rows);
+        from += s.rows;
+      }
+      return;
+    }
+    this.sampled(e, e.requestId, 0, e.rows);
+  }
+
+  private sampled(e: PredictionEvent, id: string, from: number, rows: number): void {
     const rate = this.o.sampleRate;
     if (rate < 1 && !(this.o.random() < rate)) return;
-    const line = `${JSON.stringify(this.record(e))}\n`;
+    const line = `${JSON.stringify(this.record(e, id, from, rows))}\n`;
     if (this.buffered + line.length > this.o.maxBufferBytes) {
       this.dropped++;
       return;
@@ -73,20 +88,20 @@ export class PredictionLog implements PredictionObserver {
     if (this.buffered >= this.o.flushBytes) this.kick();
   }
 
-  private record(e: PredictionEvent): Record<string, unknown> {
+  private record(e: PredictionEvent, id: string, from: number, rows: number): Record<string, unknown> {
     let inputs: unknown;
-    if (e.namedRows) inputs = e.namedRows;
-    else if (e.input) inputs = rowsOf(e.input, e.rows, e.numFeatures);
+    if (e.namedRows) inputs = from === 0 && rows === e.rows ? e.namedRows : e.namedRows.slice(from, from + rows);
+    else if (e.input) inputs = rowsOf(e.input, from, rows, e.numFeatures);
     else inputs = null;
     return {
-      id: e.requestId,
+      id,
       time: new Date(e.at || this.o.now()).toISOString(),
       model: e.model,
       version: e.version,
       sha256: e.sha256,
       raw: e.raw || undefined,
       inputs,
-      outputs: rowsOf(e.output, e.rows, e.numOutputs),
+      outputs: rowsOf(e.output, from, rows, e.numOutputs),
     };
   }
 
@@ -166,12 +181,12 @@ export class PredictionLog implements PredictionObserver {
 }
 
 /** Row-major values as arrays of rows; NaN (missing) and infinities become null, as JSON requires. */
-function rowsOf(values: Float64Array, rows: number, width: number): Array<Array<number | null>> {
+function rowsOf(values: Float64Array, from: number, rows: number, width: number): Array<Array<number | null>> {
   const out: Array<Array<number | null>> = new Array(rows);
   for (let r = 0; r < rows; r++) {
     const row: Array<number | null> = new Array(width);
     for (let i = 0; i < width; i++) {
-      const v = values[r * width + i]!;
+      const v = values[(from + r) * width + i]!;
       row[i] = Number.isFinite(v) ? v : null;
     }
     out[r] = row;

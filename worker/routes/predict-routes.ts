@@ -34,7 +34,7 @@ export function addPredictRoutes(router: Router, w: WorkerContext): void {
     const body =
       binary === undefined ? parseJson(buf.toString('utf8')) : parseBinaryRequest(buf, Number(binary));
     const p = parseInferRequest(body, v, w.maxRows, w.predictor.inlineRowThreshold);
-    let out = w.predictor.run(v, p, ctx.requestId);
+    let out = w.predictor.run(v, p, ctx.requestId, ctx.requestIds);
     if (out instanceof Promise) out = await out;
     sendModelJson(
       res,
@@ -55,7 +55,7 @@ export function addPredictRoutes(router: Router, w: WorkerContext): void {
     const v = w.repository.resolve(params.model!, params.version);
     ctx.served = v;
     const p = parsePredictRequest(parseJson(text), v, w.maxRows, w.predictor.inlineRowThreshold);
-    let out = w.predictor.run(v, p, ctx.requestId);
+    let out = w.predictor.run(v, p, ctx.requestId, ctx.requestIds);
     if (out instanceof Promise) out = await out;
     sendModelJson(
       res,

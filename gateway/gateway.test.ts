@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { startGateway, type Gateway } from './gateway.js';
-import { startFakeWorker, type FakeWorker } from '../test/support/fake-gateway-upstream.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type FakeWorker, startFakeWorker } from '../test/support/fake-gateway-upstream.js';
+import { type Gateway, startGateway } from './gateway.js';
 
 let gw: Gateway | undefined;
 let fakes: FakeWorker[] = [];
@@ -12,17 +12,29 @@ afterEach(async () => {
   fakes = [];
 });
 
-async function setup(n: number, versions: Record<string, string[]> = { m: ['1', '2'] }, extra: Parameters<typeof startGateway>[0] = {}) {
+async function setup(
+  n: number,
+  versions: Record<string, string[]> = { m: ['1', '2'] },
+  extra: Parameters<typeof startGateway>[0] = {},
+) {
   fakes = await Promise.all(Array.from({ length: n }, () => startFakeWorker(versions)));
   gw = await startGateway({ port: 0, adminPort: 0, healthIntervalMs: 100, ...extra });
-  fakes.forEach((f, i) => gw!.workers.add(`w${i}`, f.url));
+  for (const [i, f] of fakes.entries()) gw.workers.add(`w${i}`, f.url);
   await gw.health.runOnce();
   return gw;
 }
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await request(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
-  return { status: res.statusCode, headers: res.headers, body: (await res.body.json()) as Record<string, unknown> };
+  const res = await request(url, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+  return {
+    status: res.statusCode,
+    headers: res.headers,
+    body: (await res.body.json()) as Record<string, unknown>,
+  };
 }
 
 describe('gateway over fake workers', () => {
@@ -31,7 +43,9 @@ describe('gateway over fake workers', () => {
     // Slow workers keep the lane's in-flight limit (2 per worker) busy, so later rows queue and merge.
     for (const f of fakes) f.delayMs = 30;
     const answers = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => post(`${g.url}/v1/models/m/versions/1:predict`, { instances: [[i, 1]] }, { 'x-request-id': `r${i}` })),
+      Array.from({ length: 40 }, (_, i) =>
+        post(`${g.url}/v1/models/m/versions/1:predict`, { instances: [[i, 1]] }, { 'x-request-id': `r${i}` }),
+      ),
     );
     answers.forEach((a, i) => {
       expect(a.status).toBe(200);
@@ -45,8 +59,15 @@ describe('gateway over fake workers', () => {
     const calls = fakes.flatMap((f) => f.calls);
     expect(calls.reduce((a, b) => a + b, 0)).toBe(40);
     expect(calls.length).toBeLessThan(40);
-    const inf = await post(`${g.url}/v2/models/m/infer`, { id: 'abc', inputs: [{ name: 'input-0', shape: [2, 2], datatype: 'FP32', data: [1, 2, 3, 4] }] });
-    expect(inf.body).toMatchObject({ id: 'abc', model_version: '2', outputs: [{ shape: [2], data: [300, 700] }] });
+    const inf = await post(`${g.url}/v2/models/m/infer`, {
+      id: 'abc',
+      inputs: [{ name: 'input-0', shape: [2, 2], datatype: 'FP32', data: [1, 2, 3, 4] }],
+    });
+    expect(inf.body).toMatchObject({
+      id: 'abc',
+      model_version: '2',
+      outputs: [{ shape: [2], data: [300, 700] }],
+    });
   });
 
   it('a bad row in a merged call only fails its own client', async () => {
@@ -69,7 +90,9 @@ describe('gateway over fake workers', () => {
     }
     await fakes[1]!.close();
     fakes[0]!.status = null;
-    const after = await Promise.all(Array.from({ length: 10 }, () => post(`${g.url}/v1/models/m/versions/1:predict`, { instances: [[1]] })));
+    const after = await Promise.all(
+      Array.from({ length: 10 }, () => post(`${g.url}/v1/models/m/versions/1:predict`, { instances: [[1]] })),
+    );
     for (const a of after) expect(a.status).toBe(200);
     await fakes[0]!.close();
     const none = await post(`${g.url}/v1/models/m/versions/1:predict`, { instances: [[1]] });
@@ -85,8 +108,12 @@ describe('gateway over fake workers', () => {
 
   it('unknown model/version are 404 and an oversized body is 413', async () => {
     const g = await setup(1, { m: ['1'] }, { bodyLimit: 100 });
-    expect((await post(`${g.url}/v1/models/zzz:predict`, { instances: [[1]] })).body.code).toBe('GROVE_ERR_MODEL_NOT_FOUND');
-    expect((await post(`${g.url}/v1/models/m/versions/7:predict`, { instances: [[1]] })).body.code).toBe('GROVE_ERR_VERSION_NOT_FOUND');
+    expect((await post(`${g.url}/v1/models/zzz:predict`, { instances: [[1]] })).body.code).toBe(
+      'GROVE_ERR_MODEL_NOT_FOUND',
+    );
+    expect((await post(`${g.url}/v1/models/m/versions/7:predict`, { instances: [[1]] })).body.code).toBe(
+      'GROVE_ERR_VERSION_NOT_FOUND',
+    );
     const big = await post(`${g.url}/v1/models/m:predict`, { instances: [Array(100).fill(1)] });
     expect(big.status).toBe(413);
     expect(big.body.code).toBe('GROVE_ERR_BODY_TOO_LARGE');
@@ -109,23 +136,32 @@ describe('gateway over fake workers', () => {
   it('admin: bearer token required, split validated, applied with sticky users', async () => {
     const g = await setup(2, { m: ['1', '2'] }, { adminToken: 'secret' });
     const put = (body: unknown, token = 'secret') =>
-      request(`${g.adminUrl}/admin/models/m/split`, { method: 'PUT', body: JSON.stringify(body), headers: { authorization: `Bearer ${token}` } });
+      request(`${g.adminUrl}/admin/models/m/split`, {
+        method: 'PUT',
+        body: JSON.stringify(body),
+        headers: { authorization: `Bearer ${token}` },
+      });
     expect((await put({ weights: { '1': 1 } }, 'wrong')).statusCode).toBe(401);
     expect((await request(`${g.adminUrl}/admin/workers`)).statusCode).toBe(401);
     expect((await put({ weights: { '1': 90, '3': 10 } })).statusCode).toBe(400);
     expect((await put({ weights: { '1': 0, '2': 0 } })).statusCode).toBe(400);
     expect((await put({ weights: { '1': 0, '2': 1 }, sticky: 'x-user-id' })).statusCode).toBe(200);
-    for (let i = 0; i < 5; i++) expect((await post(`${g.url}/v1/models/m:predict`, { instances: [[1]] })).body.model_version).toBe('2');
+    for (let i = 0; i < 5; i++)
+      expect((await post(`${g.url}/v1/models/m:predict`, { instances: [[1]] })).body.model_version).toBe('2');
     const w = await request(`${g.adminUrl}/admin/workers`, { headers: { authorization: 'Bearer secret' } });
     const body = (await w.body.json()) as { workers: { url: string; healthy: boolean; versions: unknown }[] };
     expect(body.workers).toHaveLength(2);
     expect(body.workers[0]).toMatchObject({ healthy: true, versions: { m: ['1', '2'] } });
     // Admin routes are not on the public port.
-    expect((await request(`${g.url}/admin/workers`, { headers: { authorization: 'Bearer secret' } })).statusCode).toBe(404);
+    expect(
+      (await request(`${g.url}/admin/workers`, { headers: { authorization: 'Bearer secret' } })).statusCode,
+    ).toBe(404);
   });
 
   it('refuses a non-loopback admin host without a token and generates one on loopback', async () => {
-    await expect(startGateway({ port: 0, adminPort: 0, adminHost: '0.0.0.0' })).rejects.toMatchObject({ code: 'GROVE_ERR_ADMIN_TOKEN_REQUIRED' });
+    await expect(startGateway({ port: 0, adminPort: 0, adminHost: '0.0.0.0' })).rejects.toMatchObject({
+      code: 'GROVE_ERR_ADMIN_TOKEN_REQUIRED',
+    });
     const g = await setup(1);
     expect(g.tokenGenerated).toBe(true);
     expect(g.adminToken!.length).toBeGreaterThan(20);
@@ -148,9 +184,13 @@ describe('shadow traffic', () => {
     }
     await new Promise((r) => setTimeout(r, 50));
     const text = await (await request(`${g.url}/metrics`)).body.text();
-    expect(text).toMatch(/grove_gateway_shadow_requests_total\{model="m",version="1",shadow_version="2",outcome="ok"\} 10/);
+    expect(text).toMatch(
+      /grove_gateway_shadow_requests_total\{model="m",version="1",shadow_version="2",outcome="ok"\} 10/,
+    );
     // served 0.5 x 10 = 5, shadow 0.5 x 100 = 50: every diff is 45, above the top bucket of 1.
-    expect(text).toMatch(/grove_gateway_shadow_prediction_diff_sum\{model="m",version="1",shadow_version="2"\} 450/);
+    expect(text).toMatch(
+      /grove_gateway_shadow_prediction_diff_sum\{model="m",version="1",shadow_version="2"\} 450/,
+    );
     expect(text).toMatch(/grove_gateway_requests_total\{model="m",version="1",code="200"\} 10/);
     expect(fakes[0]!.calls.reduce((a, b) => a + b, 0)).toBe(20);
   });
@@ -161,7 +201,11 @@ describe('fan-out routes', () => {
     const g = await setup(2, { m: ['1'] });
     const res = await request(`${g.url}/v2/models/m/versions/1/monitor`);
     expect(res.statusCode).toBe(200);
-    const body = (await res.body.json()) as { window_rows: number; counts: { workers: number }; features: { name: string; missing_ratio: number }[] };
+    const body = (await res.body.json()) as {
+      window_rows: number;
+      counts: { workers: number };
+      features: { name: string; missing_ratio: number }[];
+    };
     expect(body.window_rows).toBe(200);
     expect(body.counts.workers).toBe(2);
     expect(body.features[0]).toMatchObject({ name: 'f0', missing_ratio: 0.1 });

@@ -70,7 +70,11 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   let tokenGenerated = false;
   if (wantAdmin && !token) {
     if (!isLoopback(adminHost)) {
-      throw new GroveError(`refusing to bind the admin API on non-loopback ${adminHost} without a token (--admin-token or GROVE_ADMIN_TOKEN)`, 'GROVE_ERR_ADMIN_TOKEN_REQUIRED', 400);
+      throw new GroveError(
+        `refusing to bind the admin API on non-loopback ${adminHost} without a token (--admin-token or GROVE_ADMIN_TOKEN)`,
+        'GROVE_ERR_ADMIN_TOKEN_REQUIRED',
+        400,
+      );
     }
     token = randomBytes(24).toString('base64url');
     tokenGenerated = true;
@@ -89,7 +93,13 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   const splits = new SplitRegistry(opts.splitBackend ?? null);
   if (opts.modelsDir) await splits.seedFromRepository(opts.modelsDir);
   await splits.start();
-  const caller = new UpstreamCaller(workers, createPolicy(opts.policy ?? 'p2c'), rng, new RetryBudget(0.2, 3), metrics);
+  const caller = new UpstreamCaller(
+    workers,
+    createPolicy(opts.policy ?? 'p2c'),
+    rng,
+    new RetryBudget(0.2, 3),
+    metrics,
+  );
   let handler!: PublicHandler;
   const coalescer = new Coalescer(
     caller,

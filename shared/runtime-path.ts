@@ -1,8 +1,9 @@
 // Resolves a compiled module for code that must load JavaScript at run time (worker_threads,
 // piscina, child processes). Under vitest the calling module is TypeScript source; the thread or
 // process still needs the built file in dist/, so `<root>/x/y.ts` maps to `<root>/dist/x/y.js`.
-import { fileURLToPath } from 'node:url';
+
 import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const inDist = here.split(/[\\/]/).includes('dist');

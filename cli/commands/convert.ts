@@ -61,7 +61,9 @@ export async function run(argv: string[]): Promise<number> {
       const profile = await profileModelFile(args.model, args.profile, { label: args.label });
       const where = join(dirname(args.output), 'profile.json');
       await writeFile(where, `${JSON.stringify(profile, null, 1)}\n`);
-      process.stderr.write(`grove convert: wrote ${where} (${profile.features.length} features, ${profile.rows} rows)\n`);
+      process.stderr.write(
+        `grove convert: wrote ${where} (${profile.features.length} features, ${profile.rows} rows)\n`,
+      );
     }
     return 0;
   } catch (err) {

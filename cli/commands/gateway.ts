@@ -2,11 +2,10 @@
 // over fixed workers (static discovery) or the passing `grove-worker` instances in Consul, whose
 // split weights then live in Consul KV (grove/splits/<model>) so every gateway agrees. The options
 // shared with `grove serve` are defined here.
-import { resolve } from 'node:path';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConsulDiscovery, ConsulSplitBackend } from '../../gateway/discovery/consul-discovery.js';
-import { startGateway, type GatewayOptions } from '../../gateway/gateway.js';
+import { type Gateway, type GatewayOptions, startGateway } from '../../gateway/gateway.js';
 import { isPolicyName, POLICY_NAMES, type PolicyName } from '../../gateway/policies/policy.js';
 import { FileSplitBackend, type SplitBackend } from '../../gateway/split/split-registry.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
@@ -34,12 +33,15 @@ export const gatewayOptionSpecs = {
 `,
 } as const;
 
-export function parseGatewayCommon(values: Record<string, string | boolean | undefined>): GatewayOptions & { policy: PolicyName } {
+export function parseGatewayCommon(
+  values: Record<string, string | boolean | undefined>,
+): GatewayOptions & { policy: PolicyName } {
   const num = (name: string, dflt: number) => {
     const v = values[name];
     if (v === undefined) return dflt;
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 0 || n > 65535 * 1000) throw new Error(`--${name} must be a non-negative integer`);
+    if (!Number.isInteger(n) || n < 0 || n > 65535 * 1000)
+      throw new Error(`--${name} must be a non-negative integer`);
     return n;
   };
   const policy = (values.policy as string | undefined) ?? 'p2c';
@@ -81,7 +83,12 @@ export async function run(argv: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { ...gatewayOptionSpecs.options, upstreams: { type: 'string' }, consul: { type: 'string' }, models: { type: 'string' } },
+      options: {
+        ...gatewayOptionSpecs.options,
+        upstreams: { type: 'string' },
+        consul: { type: 'string' },
+        models: { type: 'string' },
+      },
       strict: true,
     }));
   } catch (err) {
@@ -92,7 +99,13 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const upstreams = typeof values.upstreams === 'string' ? values.upstreams.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  const upstreams =
+    typeof values.upstreams === 'string'
+      ? values.upstreams
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [];
   const consul = values.consul as string | undefined;
   if ((upstreams.length === 0) === (consul === undefined)) {
     process.stderr.write(`grove gateway: give exactly one of --upstreams or --consul\n\n${USAGE}`);
@@ -104,7 +117,7 @@ export async function run(argv: string[]): Promise<number> {
       return 2;
     }
   }
-  let common;
+  let common: ReturnType<typeof parseGatewayCommon>;
   try {
     common = parseGatewayCommon(values);
   } catch (err) {
@@ -112,9 +125,11 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const stateDir = values['state-dir'] as string | undefined;
-  let backend: SplitBackend | null = stateDir ? new FileSplitBackend(join(resolve(stateDir), 'splits.json')) : null;
+  let backend: SplitBackend | null = stateDir
+    ? new FileSplitBackend(join(resolve(stateDir), 'splits.json'))
+    : null;
   if (consul) backend = new ConsulSplitBackend(consul);
-  let gw;
+  let gw: Gateway;
   try {
     gw = await startGateway({
       ...common,
@@ -129,10 +144,12 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  upstreams.forEach((u, i) => gw.workers.add(`static-${i}`, u));
+  for (const [i, u] of upstreams.entries()) gw.workers.add(`static-${i}`, u);
   let discovery: ConsulDiscovery | null = null;
   if (consul) {
-    discovery = new ConsulDiscovery(consul, gw.workers, { log: (m) => process.stderr.write(`grove gateway: ${m}\n`) });
+    discovery = new ConsulDiscovery(consul, gw.workers, {
+      log: (m) => process.stderr.write(`grove gateway: ${m}\n`),
+    });
     discovery.start();
   }
   await gw.health.runOnce();

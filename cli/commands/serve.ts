@@ -11,11 +11,16 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalCluster } from '../../gateway/discovery/local-cluster.js';
-import { startGateway } from '../../gateway/gateway.js';
+import { type Gateway, startGateway } from '../../gateway/gateway.js';
 import { isPolicyName } from '../../gateway/policies/policy.js';
 import { FileSplitBackend } from '../../gateway/split/split-registry.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
-import { MONITOR_CLI_OPTIONS, MONITOR_CLI_USAGE, monitoringEnv, monitoringFromArgs } from '../../worker/monitor/monitor-cli-options.js';
+import {
+  MONITOR_CLI_OPTIONS,
+  MONITOR_CLI_USAGE,
+  monitoringEnv,
+  monitoringFromArgs,
+} from '../../worker/monitor/monitor-cli-options.js';
 import { gatewayOptionSpecs, parseGatewayCommon, waitForSignal } from './gateway.js';
 
 const USAGE = `usage: grove serve [--models DIR] [options]
@@ -31,7 +36,14 @@ export async function run(argv: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { ...gatewayOptionSpecs.options, models: { type: 'string' }, workers: { type: 'string' }, threads: { type: 'string' }, spares: { type: 'string' }, ...MONITOR_CLI_OPTIONS },
+      options: {
+        ...gatewayOptionSpecs.options,
+        models: { type: 'string' },
+        workers: { type: 'string' },
+        threads: { type: 'string' },
+        spares: { type: 'string' },
+        ...MONITOR_CLI_OPTIONS,
+      },
       strict: true,
     }));
   } catch (err) {
@@ -53,7 +65,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('grove serve: --spares must be an integer in 0..16\n');
     return 2;
   }
-  let common;
+  let common: ReturnType<typeof parseGatewayCommon>;
   try {
     // Forked workers read their monitoring flags from the environment (cluster-worker-main.ts).
     Object.assign(process.env, monitoringEnv(monitoringFromArgs(values)));
@@ -64,7 +76,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (!isPolicyName(common.policy)) return 2;
   const stateDir = (values['state-dir'] as string | undefined) ?? join(modelsDir, '.grove');
-  let gw;
+  let gw: Gateway;
   try {
     gw = await startGateway({
       ...common,

@@ -75,7 +75,9 @@ export async function run(argv: string[]): Promise<number> {
       body: method === 'PUT' ? JSON.stringify(body) : undefined,
     });
     const text = await res.body.text();
-    (res.statusCode === 200 ? process.stdout : process.stderr).write(text.endsWith('\n') ? text : `${text}\n`);
+    (res.statusCode === 200 ? process.stdout : process.stderr).write(
+      text.endsWith('\n') ? text : `${text}\n`,
+    );
     return res.statusCode === 200 ? 0 : 1;
   } catch (err) {
     process.stderr.write(`grove split: cannot reach ${admin}: ${(err as Error).message}\n`);

@@ -5,7 +5,7 @@
 // it runs 10 ms in every 100), p99 under p2c against random. Prints a table and a JSON summary.
 // Options (env): BENCH_SECONDS (default 8), BENCH_CONNECTIONS (100), BENCH_ROUNDS (2),
 // BENCH_MODELS (models), NGINX_LB (path of nginx-lb.sh), BENCH_SKIP_SLOW=1.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -68,7 +68,13 @@ async function load(url: string, seconds = SECONDS, headers: Record<string, stri
     connections: CONNECTIONS,
     duration: seconds,
   });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+  };
 }
 
 function runNginx(args: string[]): Promise<string> {
@@ -77,7 +83,9 @@ function runNginx(args: string[]): Promise<string> {
     let out = '';
     p.stdout.on('data', (c) => (out += c));
     p.stderr.on('data', (c) => (out += c));
-    p.on('exit', (code) => (code === 0 ? resolveP(out) : reject(new Error(`nginx-lb.sh ${args[0]}: ${out}`))));
+    p.on('exit', (code) =>
+      code === 0 ? resolveP(out) : reject(new Error(`nginx-lb.sh ${args[0]}: ${out}`)),
+    );
   });
 }
 
@@ -112,11 +120,19 @@ function throttle(pid: number): () => void {
 
 async function main(): Promise<void> {
   const workers = await Promise.all(
-    [0, 1].map(() => startCli(['worker', '--models', MODELS, '--port', '0', '--log-level', 'warn'], /grove worker listening on (http:\/\/[\d.]+:(\d+))/)),
+    [0, 1].map(() =>
+      startCli(
+        ['worker', '--models', MODELS, '--port', '0', '--log-level', 'warn'],
+        /grove worker listening on (http:\/\/[\d.]+:(\d+))/,
+      ),
+    ),
   );
   const urls = workers.map((w) => w.match[1]!);
   const ports = workers.map((w) => w.match[2]!);
-  const gw = await startCli(['gateway', '--upstreams', urls.join(','), '--port', '0', '--admin-port', '0'], /grove gateway listening on (http:\/\/[\d.:]+)/);
+  const gw = await startCli(
+    ['gateway', '--upstreams', urls.join(','), '--port', '0', '--admin-port', '0'],
+    /grove gateway listening on (http:\/\/[\d.:]+)/,
+  );
   const gwUrl = gw.match[1]!;
   const nginxPort = await freePort();
   let haveNginx = existsSync(NGINX_LB);
@@ -131,7 +147,9 @@ async function main(): Promise<void> {
   const nginxUrl = `http://127.0.0.1:${nginxPort}`;
   const results: { gateway: Run[]; nginx: Run[] } = { gateway: [], nginx: [] };
   try {
-    process.stdout.write(`gateway + 2 workers vs nginx least_conn + the same workers; ${CONNECTIONS} connections, ${SECONDS}s per run, one-row :predict\n`);
+    process.stdout.write(
+      `gateway + 2 workers vs nginx least_conn + the same workers; ${CONNECTIONS} connections, ${SECONDS}s per run, one-row :predict\n`,
+    );
     // Warm both paths (JIT, keep-alive connections to the workers), then alternate which goes first.
     await load(gwUrl, 3);
     if (haveNginx) await load(nginxUrl, 3);
@@ -163,11 +181,16 @@ async function main(): Promise<void> {
       summary.nginx_rps = Math.round(avg(results.nginx, 'rps'));
       summary.nginx_p99_ms = avg(results.nginx, 'p99');
       summary.throughput_ratio = Number((avg(results.gateway, 'rps') / avg(results.nginx, 'rps')).toFixed(3));
-      process.stdout.write(`throughput gateway/nginx = ${summary.throughput_ratio}x, p99 ${avg(results.gateway, 'p99').toFixed(2)} vs ${avg(results.nginx, 'p99').toFixed(2)} ms\n`);
+      process.stdout.write(
+        `throughput gateway/nginx = ${summary.throughput_ratio}x, p99 ${avg(results.gateway, 'p99').toFixed(2)} vs ${avg(results.nginx, 'p99').toFixed(2)} ms\n`,
+      );
     }
 
     if (process.env.BENCH_SKIP_SLOW !== '1') {
-      const rnd = await startCli(['gateway', '--upstreams', urls.join(','), '--port', '0', '--admin-port', '0', '--policy', 'random'], /grove gateway listening on (http:\/\/[\d.:]+)/);
+      const rnd = await startCli(
+        ['gateway', '--upstreams', urls.join(','), '--port', '0', '--admin-port', '0', '--policy', 'random'],
+        /grove gateway listening on (http:\/\/[\d.:]+)/,
+      );
       const slowSeconds = Math.max(4, Math.round(SECONDS / 2));
       process.stdout.write(`one worker 10x slower (runs 10 ms in every 100), ${slowSeconds}s per run:\n`);
       const release = throttle(workers[0]!.proc.pid!);

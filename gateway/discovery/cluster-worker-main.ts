@@ -19,9 +19,20 @@ async function main(): Promise<void> {
     process.stderr.write('cluster-worker-main runs only as a grove serve worker\n');
     process.exit(2);
   }
-  const logger = pino({ name: 'grove-worker', level: process.env.GROVE_LOG_LEVEL ?? 'info' }, pino.destination(2));
+  const logger = pino(
+    { name: 'grove-worker', level: process.env.GROVE_LOG_LEVEL ?? 'info' },
+    pino.destination(2),
+  );
   const threads = process.env.GROVE_WORKER_THREADS ? Number(process.env.GROVE_WORKER_THREADS) : undefined;
-  const worker = await startWorker({ modelsDir, port: 0, host: '127.0.0.1', exclusive: true, logger, poolThreads: threads, monitoring: monitoringFromEnv(process.env) });
+  const worker = await startWorker({
+    modelsDir,
+    port: 0,
+    host: '127.0.0.1',
+    exclusive: true,
+    logger,
+    poolThreads: threads,
+    monitoring: monitoringFromEnv(process.env),
+  });
   const send = (m: WorkerIpcMessage) => {
     if (process.connected) process.send!(m);
   };

@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
 import { encodeVersionsMeta, registerWorker } from '../../shared/consul/worker-registration.js';
-import { startFakeConsul, type FakeConsul } from '../../test/support/fake-consul.js';
-import { startFakeWorker, type FakeWorker } from '../../test/support/fake-gateway-upstream.js';
-import { startGateway, type Gateway } from '../gateway.js';
+import { type FakeConsul, startFakeConsul } from '../../test/support/fake-consul.js';
+import { type FakeWorker, startFakeWorker } from '../../test/support/fake-gateway-upstream.js';
+import { type Gateway, startGateway } from '../gateway.js';
 import { ConsulDiscovery, ConsulSplitBackend } from './consul-discovery.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -21,7 +21,13 @@ async function until(cond: () => boolean, ms = 10_000): Promise<void> {
 
 async function consulGateway(consul: FakeConsul): Promise<{ gw: Gateway; disc: ConsulDiscovery }> {
   const backend = new ConsulSplitBackend(consul.address, { waitMs: 2000 });
-  const gw = await startGateway({ port: 0, adminPort: 0, adminToken: 't', splitBackend: backend, healthIntervalMs: 200 });
+  const gw = await startGateway({
+    port: 0,
+    adminPort: 0,
+    adminToken: 't',
+    splitBackend: backend,
+    healthIntervalMs: 200,
+  });
   const disc = new ConsulDiscovery(consul.address, gw.workers, { waitMs: 2000 });
   disc.start();
   cleanup.push(async () => {
@@ -36,16 +42,30 @@ describe('consul discovery and KV splits (fake consul)', () => {
   it('discovers passing workers with their versions, follows changes, survives consul outages', async () => {
     const consul = await startFakeConsul({ checkIntervalMs: 100 });
     cleanup.push(() => consul.close());
-    const fakes: FakeWorker[] = await Promise.all([startFakeWorker({ m: ['1'] }), startFakeWorker({ m: ['1', '2'] })]);
+    const fakes: FakeWorker[] = await Promise.all([
+      startFakeWorker({ m: ['1'] }),
+      startFakeWorker({ m: ['1', '2'] }),
+    ]);
     cleanup.push(() => Promise.all(fakes.map((f) => f.close())).then(() => {}));
     const regs = await Promise.all(
-      fakes.map((f, i) => registerWorker({ consul: consul.address, id: `w${i}`, address: '127.0.0.1', port: Number(new URL(f.url).port), meta: encodeVersionsMeta(f.versions) })),
+      fakes.map((f, i) =>
+        registerWorker({
+          consul: consul.address,
+          id: `w${i}`,
+          address: '127.0.0.1',
+          port: Number(new URL(f.url).port),
+          meta: encodeVersionsMeta(f.versions),
+        }),
+      ),
     );
     expect(consul.services()[0]!.check).toMatchObject({ HTTP: expect.stringContaining('/v2/health/ready') });
     const { gw } = await consulGateway(consul);
     await until(() => gw.workers.all.length === 2);
     expect(gw.workers.versionsOf('m')).toEqual(new Set(['1', '2']));
-    const a = await request(`${gw.url}/v1/models/m:predict`, { method: 'POST', body: '{"instances":[[1,2]]}' });
+    const a = await request(`${gw.url}/v1/models/m:predict`, {
+      method: 'POST',
+      body: '{"instances":[[1,2]]}',
+    });
     expect(((await a.body.json()) as { model_version: string }).model_version).toBe('2');
 
     // A failing health check drops the instance from the passing list, so from routing.
@@ -63,7 +83,10 @@ describe('consul discovery and KV splits (fake consul)', () => {
     await consul.stop();
     await new Promise((r) => setTimeout(r, 500));
     expect(gw.workers.all.length).toBe(2);
-    const b = await request(`${gw.url}/v1/models/m/versions/1:predict`, { method: 'POST', body: '{"instances":[[1,2]]}' });
+    const b = await request(`${gw.url}/v1/models/m/versions/1:predict`, {
+      method: 'POST',
+      body: '{"instances":[[1,2]]}',
+    });
     expect(b.statusCode).toBe(200);
     await b.body.dump();
     await consul.restart();
@@ -76,11 +99,21 @@ describe('consul discovery and KV splits (fake consul)', () => {
     cleanup.push(() => consul.close());
     const fake = await startFakeWorker({ m: ['1', '2'] });
     cleanup.push(() => fake.close());
-    await registerWorker({ consul: consul.address, id: 'w0', address: '127.0.0.1', port: Number(new URL(fake.url).port), meta: encodeVersionsMeta(fake.versions) });
+    await registerWorker({
+      consul: consul.address,
+      id: 'w0',
+      address: '127.0.0.1',
+      port: Number(new URL(fake.url).port),
+      meta: encodeVersionsMeta(fake.versions),
+    });
     const g1 = (await consulGateway(consul)).gw;
     const g2 = (await consulGateway(consul)).gw;
     await until(() => g1.workers.all.length === 1 && g2.workers.all.length === 1);
-    const put = await request(`${g1.adminUrl}/admin/models/m/split`, { method: 'PUT', headers: { authorization: 'Bearer t' }, body: JSON.stringify({ weights: { '1': 100, '2': 0 } }) });
+    const put = await request(`${g1.adminUrl}/admin/models/m/split`, {
+      method: 'PUT',
+      headers: { authorization: 'Bearer t' },
+      body: JSON.stringify({ weights: { '1': 100, '2': 0 } }),
+    });
     expect(put.statusCode).toBe(200);
     await put.body.dump();
     expect(JSON.parse(consul.kv('grove/splits/m')!)).toMatchObject({ weights: { '1': 100, '2': 0 } });

@@ -48,10 +48,16 @@ export class BlockingWatch {
       const wait = this.opts.waitMs ? `${Math.ceil(this.opts.waitMs / 1000)}s` : WAIT;
       this.abort = new AbortController();
       try {
-        const a = await consulRequest(this.consul, 'GET', `${this.path}${sep}index=${this.index}&wait=${wait}`, undefined, {
-          timeoutMs: (this.opts.waitMs ?? 30_000) + 15_000,
-          signal: this.abort.signal,
-        });
+        const a = await consulRequest(
+          this.consul,
+          'GET',
+          `${this.path}${sep}index=${this.index}&wait=${wait}`,
+          undefined,
+          {
+            timeoutMs: (this.opts.waitMs ?? 30_000) + 15_000,
+            signal: this.abort.signal,
+          },
+        );
         if (this.stopped) return;
         if (this.failures > 0) this.opts.log?.(`consul ${this.path}: reachable again`);
         this.failures = 0;
@@ -65,7 +71,10 @@ export class BlockingWatch {
         if (this.stopped) return;
         this.failures++;
         const delay = Math.min(this.opts.maxBackoffMs ?? 10_000, 100 * 2 ** Math.min(this.failures - 1, 10));
-        if (this.failures === 1) this.opts.log?.(`consul ${this.path}: ${(err as Error).message}; keeping the last known state, retrying`);
+        if (this.failures === 1)
+          this.opts.log?.(
+            `consul ${this.path}: ${(err as Error).message}; keeping the last known state, retrying`,
+          );
         await new Promise((r) => setTimeout(r, delay).unref());
       }
     }
@@ -79,7 +88,12 @@ export class ConsulDiscovery {
     private readonly workers: WorkerSet,
     opts: { waitMs?: number; log?: (m: string) => void } = {},
   ) {
-    this.watch = new BlockingWatch(consul, `/v1/health/service/${WORKER_SERVICE}?passing=true`, (status, body) => this.apply(status, body), opts);
+    this.watch = new BlockingWatch(
+      consul,
+      `/v1/health/service/${WORKER_SERVICE}?passing=true`,
+      (status, body) => this.apply(status, body),
+      opts,
+    );
   }
 
   start(): void {
@@ -110,7 +124,8 @@ export class ConsulDiscovery {
       this.workers.add(id, `http://${addr.includes(':') ? `[${addr}]` : addr}:${s.Port}`);
       this.workers.setVersions(id, decodeVersionsMeta(s.Meta ?? {}));
     }
-    for (const w of this.workers.all) if (w.id.startsWith('consul-') && !seen.has(w.id)) this.workers.remove(w.id);
+    for (const w of this.workers.all)
+      if (w.id.startsWith('consul-') && !seen.has(w.id)) this.workers.remove(w.id);
   }
 }
 
@@ -126,7 +141,9 @@ export class ConsulSplitBackend implements SplitBackend {
 
   async load(): Promise<Record<string, SplitConfig>> {
     try {
-      const a = await consulRequest(this.consul, 'GET', `/v1/kv/${KV_PREFIX}?recurse=true`, undefined, { timeoutMs: 5000 });
+      const a = await consulRequest(this.consul, 'GET', `/v1/kv/${KV_PREFIX}?recurse=true`, undefined, {
+        timeoutMs: 5000,
+      });
       return parseKv(a.status, a.body) ?? {};
     } catch {
       return {}; // the watch fills splits in once Consul answers
@@ -135,7 +152,13 @@ export class ConsulSplitBackend implements SplitBackend {
 
   async save(model: string, config: SplitConfig | null): Promise<void> {
     const key = `/v1/kv/${KV_PREFIX}${encodeURIComponent(model)}`;
-    if (config) await consulRequest(this.consul, 'PUT', key, JSON.stringify({ ...config, weights: { ...config.weights } }));
+    if (config)
+      await consulRequest(
+        this.consul,
+        'PUT',
+        key,
+        JSON.stringify({ ...config, weights: { ...config.weights } }),
+      );
     else await consulRequest(this.consul, 'DELETE', key);
   }
 
@@ -170,7 +193,9 @@ function parseKv(status: number, body: string): Record<string, SplitConfig> | nu
   for (const e of Array.isArray(entries) ? entries : []) {
     if (!e?.Key?.startsWith(KV_PREFIX) || !e.Value) continue;
     try {
-      out[decodeURIComponent(e.Key.slice(KV_PREFIX.length))] = JSON.parse(Buffer.from(e.Value, 'base64').toString('utf8'));
+      out[decodeURIComponent(e.Key.slice(KV_PREFIX.length))] = JSON.parse(
+        Buffer.from(e.Value, 'base64').toString('utf8'),
+      );
     } catch {
       // not a split: ignored
     }

@@ -49,7 +49,11 @@ export class LocalCluster {
     private readonly workers: WorkerSet,
     private readonly opts: LocalClusterOptions,
   ) {
-    cluster.setupPrimary({ exec: builtFile('gateway/discovery/cluster-worker-main.js'), args: [], silent: false });
+    cluster.setupPrimary({
+      exec: builtFile('gateway/discovery/cluster-worker-main.js'),
+      args: [],
+      silent: false,
+    });
   }
 
   /** Forks every worker; resolves when all have reported their URL (or failed to). */
@@ -57,7 +61,16 @@ export class LocalCluster {
     const ready: Promise<void>[] = [];
     const total = this.opts.count + (this.opts.spares ?? 1);
     for (let i = 0; i < total; i++) {
-      const slot: Slot = { index: i, worker: null, startedAt: 0, crashes: 0, timer: null, spare: i >= this.opts.count, url: null, versions: {} };
+      const slot: Slot = {
+        index: i,
+        worker: null,
+        startedAt: 0,
+        crashes: 0,
+        timer: null,
+        spare: i >= this.opts.count,
+        url: null,
+        versions: {},
+      };
       this.slots.push(slot);
       ready.push(this.fork(slot));
     }
@@ -103,7 +116,10 @@ export class LocalCluster {
   }
 
   private fork(slot: Slot): Promise<void> {
-    const env: Record<string, string> = { GROVE_MODELS_DIR: this.opts.modelsDir, GROVE_LOG_LEVEL: this.opts.logLevel ?? 'warn' };
+    const env: Record<string, string> = {
+      GROVE_MODELS_DIR: this.opts.modelsDir,
+      GROVE_LOG_LEVEL: this.opts.logLevel ?? 'warn',
+    };
     if (this.opts.threads) env.GROVE_WORKER_THREADS = String(this.opts.threads);
     const w = cluster.fork(env);
     slot.worker = w;
@@ -141,7 +157,9 @@ export class LocalCluster {
         const young = Date.now() - slot.startedAt < (this.opts.youngMs ?? 5000);
         slot.crashes = young ? slot.crashes + 1 : 0;
         const delay = respawnDelayMs(slot.crashes);
-        this.opts.log?.(`worker ${w.process.pid} exited (${signal ?? code}); respawning${delay ? ` in ${delay} ms` : ''}`);
+        this.opts.log?.(
+          `worker ${w.process.pid} exited (${signal ?? code}); respawning${delay ? ` in ${delay} ms` : ''}`,
+        );
         this.respawns++;
         slot.timer = setTimeout(() => {
           slot.timer = null;

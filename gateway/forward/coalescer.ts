@@ -11,8 +11,15 @@ import { toGroveError } from '../../shared/errors/grove-error.js';
 import type { Reply } from '../http/reply.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { WorkerSet } from '../upstream/worker-set.js';
-import { KIND_PREDICT, mergeBody, maxAbsDiff, type RowsPart, type SplitAnswer, splitAnswer } from './predict-codec.js';
-import { type UpstreamAnswer, type UpstreamCaller } from './upstream-call.js';
+import {
+  KIND_PREDICT,
+  maxAbsDiff,
+  mergeBody,
+  type RowsPart,
+  type SplitAnswer,
+  splitAnswer,
+} from './predict-codec.js';
+import type { UpstreamAnswer, UpstreamCaller } from './upstream-call.js';
 
 /** Pairs a served row set with its shadow copy; the diff is recorded when both are known. */
 export class ShadowPair {
@@ -26,14 +33,27 @@ export class ShadowPair {
   ) {}
   set(which: 'served' | 'shadow', values: unknown[] | null): void {
     if (values === null) {
-      this.metrics.shadowRequests.inc({ model: this.model, version: this.version, shadow_version: this.shadowVersion, outcome: which === 'shadow' ? 'error' : 'served_error' });
+      this.metrics.shadowRequests.inc({
+        model: this.model,
+        version: this.version,
+        shadow_version: this.shadowVersion,
+        outcome: which === 'shadow' ? 'error' : 'served_error',
+      });
       this.served = this.shadow = null;
       return;
     }
     this[which] = values;
     if (this.served && this.shadow) {
-      this.metrics.shadowRequests.inc({ model: this.model, version: this.version, shadow_version: this.shadowVersion, outcome: 'ok' });
-      this.metrics.shadowDiff.observe({ model: this.model, version: this.version, shadow_version: this.shadowVersion }, maxAbsDiff(this.served, this.shadow));
+      this.metrics.shadowRequests.inc({
+        model: this.model,
+        version: this.version,
+        shadow_version: this.shadowVersion,
+        outcome: 'ok',
+      });
+      this.metrics.shadowDiff.observe(
+        { model: this.model, version: this.version, shadow_version: this.shadowVersion },
+        maxAbsDiff(this.served, this.shadow),
+      );
     }
   }
 }
@@ -55,7 +75,13 @@ export interface CoalescerOptions {
   perWorker: number;
 }
 
-export type Responder = (item: Item, model: string, version: string, a: UpstreamAnswer, body: string | Buffer) => void;
+export type Responder = (
+  item: Item,
+  model: string,
+  version: string,
+  a: UpstreamAnswer,
+  body: string | Buffer,
+) => void;
 export type Failer = (item: Item, model: string, version: string, err: unknown) => void;
 
 const MAX_LANES = 1024;
@@ -90,11 +116,15 @@ export class Coalescer {
     let lane = this.lanes.get(key);
     if (!lane) {
       const m = encodeURIComponent(model);
-      const path = item.part.kind === KIND_PREDICT ? `/v1/models/${m}/versions/${version}:predict` : `/v2/models/${m}/versions/${version}/infer`;
+      const path =
+        item.part.kind === KIND_PREDICT
+          ? `/v1/models/${m}/versions/${version}:predict`
+          : `/v2/models/${m}/versions/${version}/infer`;
       lane = new Lane(model, version, item.part.kind, path);
       // Lanes are keyed by client-chosen shapes too: drop idle ones before the map grows large.
       if (this.lanes.size >= MAX_LANES) {
-        for (const [k, l] of this.lanes) if (l.queue.length === 0 && l.inFlight === 0 && !l.scheduled) this.lanes.delete(k);
+        for (const [k, l] of this.lanes)
+          if (l.queue.length === 0 && l.inFlight === 0 && !l.scheduled) this.lanes.delete(k);
       }
       this.lanes.set(key, lane);
     }
@@ -113,7 +143,8 @@ export class Coalescer {
       let rows = 0;
       let n = 0;
       const q = lane.queue;
-      while (n < q.length && (n === 0 || rows + q[n]!.part.rows <= this.opts.maxRows)) rows += q[n++]!.part.rows;
+      while (n < q.length && (n === 0 || rows + q[n]!.part.rows <= this.opts.maxRows))
+        rows += q[n++]!.part.rows;
       const items = n === q.length ? q : q.slice(0, n);
       lane.queue = n === q.length ? [] : q.slice(n);
       lane.rows -= rows;
@@ -126,10 +157,16 @@ export class Coalescer {
     this.metrics.batchRows.observe(rows);
     const parts = items.map((i) => i.part);
     const body = mergeBody(parts, rows);
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': items[0]!.requestId };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'x-request-id': items[0]!.requestId,
+    };
     // Merged calls tell the worker which client owns which rows (`id=rows,...`, ids URI-encoded,
     // in row order), so its prediction log keeps one record per client request id (ab-report joins on it).
-    if (items.length > 1) headers['x-grove-request-ids'] = items.map((i) => `${encodeURIComponent(i.requestId)}=${i.part.rows}`).join(',');
+    if (items.length > 1)
+      headers['x-grove-request-ids'] = items
+        .map((i) => `${encodeURIComponent(i.requestId)}=${i.part.rows}`)
+        .join(',');
     this.caller
       .call({ model: lane.model, version: lane.version }, 'POST', lane.path, headers, body, rows)
       .then(
@@ -139,7 +176,8 @@ export class Coalescer {
         },
       )
       .catch((err) => {
-        for (const it of items) if (it.res && !it.res.done) this.failItem(it, lane.model, lane.version, toGroveError(err));
+        for (const it of items)
+          if (it.res && !it.res.done) this.failItem(it, lane.model, lane.version, toGroveError(err));
       })
       .finally(() => {
         lane.inFlight--;
@@ -175,7 +213,14 @@ export class Coalescer {
   /** Re-sends one client's own request (after its merged call was refused as a whole). */
   private single(lane: Lane, it: Item): void {
     this.caller
-      .call({ model: lane.model, version: lane.version }, 'POST', it.path, { 'content-type': 'application/json', 'x-request-id': it.requestId }, it.body, it.part.rows)
+      .call(
+        { model: lane.model, version: lane.version },
+        'POST',
+        it.path,
+        { 'content-type': 'application/json', 'x-request-id': it.requestId },
+        it.body,
+        it.part.rows,
+      )
       .then(
         (a) => {
           if (it.shadow) {

@@ -36,10 +36,12 @@ export function parsePredictRows(text: string, maxRows: number): RowsPart | null
   let shape: string;
   if (Array.isArray(first)) {
     shape = `a${first.length}`;
-    for (let i = 1; i < inst.length; i++) if (!Array.isArray(inst[i]) || inst[i].length !== first.length) return null;
+    for (let i = 1; i < inst.length; i++)
+      if (!Array.isArray(inst[i]) || inst[i].length !== first.length) return null;
   } else if (first && typeof first === 'object') {
     shape = 'o';
-    for (let i = 1; i < inst.length; i++) if (!inst[i] || typeof inst[i] !== 'object' || Array.isArray(inst[i])) return null;
+    for (let i = 1; i < inst.length; i++)
+      if (!inst[i] || typeof inst[i] !== 'object' || Array.isArray(inst[i])) return null;
   } else return null;
   // The body parsed as an object whose only key is "instances": its first ':' ends the key and the
   // array runs from the next '[' to the text's last ']'.
@@ -65,9 +67,17 @@ export function parseInferRows(text: string, maxRows: number): RowsPart | null {
   if (!inp || typeof inp !== 'object') return null;
   for (const k in inp) if (k !== 'name' && k !== 'shape' && k !== 'datatype' && k !== 'data') return null;
   const { name, shape, datatype, data } = inp;
-  if (typeof name !== 'string' || typeof datatype !== 'string' || !Array.isArray(shape) || shape.length !== 2) return null;
+  if (typeof name !== 'string' || typeof datatype !== 'string' || !Array.isArray(shape) || shape.length !== 2)
+    return null;
   const [n, f] = shape as unknown[];
-  if (!Number.isInteger(n) || !Number.isInteger(f) || (n as number) < 1 || (n as number) > maxRows || (f as number) < 1) return null;
+  if (
+    !Number.isInteger(n) ||
+    !Number.isInteger(f) ||
+    (n as number) < 1 ||
+    (n as number) > maxRows ||
+    (f as number) < 1
+  )
+    return null;
   if (!Array.isArray(data) || data.length !== (n as number) * (f as number)) return null;
   for (let i = 0; i < data.length; i++) {
     const x = data[i];
@@ -117,7 +127,8 @@ export function splitAnswer(kind: number, text: string, rows: number): SplitAnsw
     for (const k in obj) if (k !== 'predictions') tail += `,${JSON.stringify(k)}:${JSON.stringify(obj[k])}`;
     tail += '}';
     return {
-      slice: (off, n) => `{"predictions":${n === 1 ? `[${JSON.stringify(preds[off])}]` : JSON.stringify(preds.slice(off, off + n))}${tail}`,
+      slice: (off, n) =>
+        `{"predictions":${n === 1 ? `[${JSON.stringify(preds[off])}]` : JSON.stringify(preds.slice(off, off + n))}${tail}`,
       values: (off, n) => preds.slice(off, off + n),
     };
   }
@@ -143,7 +154,8 @@ export function splitAnswer(kind: number, text: string, rows: number): SplitAnsw
       }));
       return `${restText}${restText.length > 1 ? ',' : ''}${id !== undefined ? `"id":${JSON.stringify(id)},` : ''}"outputs":${JSON.stringify(outs)}}`;
     },
-    values: (off, n) => (outputs[0] as { data: unknown[] }).data.slice(off * widths[0]!, (off + n) * widths[0]!),
+    values: (off, n) =>
+      (outputs[0] as { data: unknown[] }).data.slice(off * widths[0]!, (off + n) * widths[0]!),
   };
 }
 

@@ -5,8 +5,8 @@
 // ways: answers are small, and a buffered answer can still be retried.
 import type { IncomingHttpHeaders } from 'node:http';
 import { TimeoutError, UnavailableError, UpstreamError } from '../../shared/errors/grove-error.js';
-import type { Policy, Rng } from '../policies/policy.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
+import type { Policy, Rng } from '../policies/policy.js';
 import type { RetryBudget } from '../upstream/retry-budget.js';
 import type { UpstreamWorker } from '../upstream/upstream-worker.js';
 import type { WorkerSet } from '../upstream/worker-set.js';
@@ -23,7 +23,14 @@ export interface CallTarget {
   version: string | null;
 }
 
-const CONNECT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_DESTROYED', 'UND_ERR_CLOSED', 'EHOSTUNREACH', 'ENOTFOUND']);
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_DESTROYED',
+  'UND_ERR_CLOSED',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+]);
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
 export class UpstreamCaller {
@@ -76,16 +83,22 @@ export class UpstreamCaller {
   }
 
   pick(target: CallTarget, exclude: UpstreamWorker | undefined): UpstreamWorker | undefined {
-    const c = target.model !== null && target.version !== null
-      ? this.workers.candidates(target.model, target.version, exclude)
-      : target.model !== null
-        ? this.workers.anyUsable(exclude).filter((w) => w.versions.has(target.model!))
-        : this.workers.anyUsable(exclude);
+    const c =
+      target.model !== null && target.version !== null
+        ? this.workers.candidates(target.model, target.version, exclude)
+        : target.model !== null
+          ? this.workers.anyUsable(exclude).filter((w) => w.versions.has(target.model!))
+          : this.workers.anyUsable(exclude);
     return this.policy.pick(c, this.rng);
   }
 
   unavailable(target: CallTarget): UnavailableError {
-    const what = target.model === null ? 'the request' : target.version === null ? `model '${target.model}'` : `model '${target.model}' version ${target.version}`;
+    const what =
+      target.model === null
+        ? 'the request'
+        : target.version === null
+          ? `model '${target.model}'`
+          : `model '${target.model}' version ${target.version}`;
     return new UnavailableError(`no healthy worker can serve ${what}`);
   }
 
@@ -122,11 +135,12 @@ export class UpstreamCaller {
       this.fail(w, code === 'ECONNREFUSED' || code === 'UND_ERR_DESTROYED');
       // Never connected (or the worker left routing): the cluster cannot serve, 503 UNAVAILABLE;
       // a connection lost mid-answer is a bad gateway, 502; no answer in time, 504.
-      const error = TIMEOUT_CODES.has(code) && code !== 'UND_ERR_CONNECT_TIMEOUT'
-        ? new TimeoutError(`worker ${w.url} timed out`)
-        : CONNECT_CODES.has(code)
-          ? new UnavailableError(`no worker could serve the request (${w.url}: ${code})`)
-          : new UpstreamError(`worker ${w.url} failed: ${code || (err as Error).message}`);
+      const error =
+        TIMEOUT_CODES.has(code) && code !== 'UND_ERR_CONNECT_TIMEOUT'
+          ? new TimeoutError(`worker ${w.url} timed out`)
+          : CONNECT_CODES.has(code)
+            ? new UnavailableError(`no worker could serve the request (${w.url}: ${code})`)
+            : new UpstreamError(`worker ${w.url} failed: ${code || (err as Error).message}`);
       return { retryable: true, error };
     } finally {
       w.outstanding--;

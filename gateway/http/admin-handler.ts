@@ -19,7 +19,7 @@ import { sendError, sendJson } from './send.js';
 const SPLIT_RE = /^\/admin\/models\/([^/]+)\/split$/;
 
 export function tokenMatches(header: string | undefined, token: string): boolean {
-  if (!header || !header.startsWith('Bearer ')) return false;
+  if (!header?.startsWith('Bearer ')) return false;
   const given = Buffer.from(header.slice(7).trim());
   const want = Buffer.from(token);
   return given.length === want.length && timingSafeEqual(given, want);
@@ -29,7 +29,10 @@ export function adminHandler(workers: WorkerSet, splits: SplitRegistry, token: s
   return (req: IncomingMessage, res: ServerResponse): void => {
     // DESIGN.md, Tracing: every response carries x-request-id (the client's, or a new one).
     const cid = req.headers['x-request-id'];
-    res.setHeader('x-request-id', typeof cid === 'string' && /^[\x21-\x7e]{1,200}$/.test(cid) ? cid : randomUUID());
+    res.setHeader(
+      'x-request-id',
+      typeof cid === 'string' && /^[\x21-\x7e]{1,200}$/.test(cid) ? cid : randomUUID(),
+    );
     if (!tokenMatches(req.headers.authorization, token)) {
       req.resume();
       sendError(res, new UnauthorizedError(), undefined);
@@ -75,7 +78,12 @@ export function adminHandler(workers: WorkerSet, splits: SplitRegistry, token: s
     }
     if (req.method === 'GET') {
       const s = splits.get(model);
-      if (!s) throw new GroveError(`model '${model}' has no split (it serves its latest version)`, 'GROVE_ERR_NO_SPLIT', 404);
+      if (!s)
+        throw new GroveError(
+          `model '${model}' has no split (it serves its latest version)`,
+          'GROVE_ERR_NO_SPLIT',
+          404,
+        );
       sendJson(res, 200, { model, ...s.config });
       return;
     }

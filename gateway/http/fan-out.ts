@@ -2,8 +2,8 @@
 // their JSON answers (the monitor's counts are mergeable: DESIGN.md, Monitoring). To add a route,
 // add a pattern (groups: model, version) and a merge function.
 import { request } from 'undici';
-import type { WorkerSet } from '../upstream/worker-set.js';
 import { builtFile } from '../../shared/runtime-path.js';
+import type { WorkerSet } from '../upstream/worker-set.js';
 
 export interface FanOutRoute {
   pattern: RegExp;
@@ -19,19 +19,29 @@ export const FAN_OUT_ROUTES: FanOutRoute[] = [
     // first worker's answer stands.
     merge: () =>
       (monitorMerge ??= import(builtFile('worker/monitor/merge.js')).then(
-        (m: { mergeMonitorResponses?: (r: unknown[]) => unknown }) => m.mergeMonitorResponses ?? ((r: unknown[]) => r[0]),
+        (m: { mergeMonitorResponses?: (r: unknown[]) => unknown }) =>
+          m.mergeMonitorResponses ?? ((r: unknown[]) => r[0]),
         () => (r: unknown[]) => r[0],
       )),
   },
 ];
 
 /** JSON answers (status 200) of every usable worker holding (model, version). */
-export async function fanOut(workers: WorkerSet, model: string, version: string, path: string, requestId: string): Promise<unknown[]> {
+export async function fanOut(
+  workers: WorkerSet,
+  model: string,
+  version: string,
+  path: string,
+  requestId: string,
+): Promise<unknown[]> {
   const targets = workers.candidates(model, version);
   const answers = await Promise.all(
     targets.map(async (w) => {
       try {
-        const res = await request(w.url + path, { dispatcher: w.pool, headers: { 'x-request-id': requestId } });
+        const res = await request(w.url + path, {
+          dispatcher: w.pool,
+          headers: { 'x-request-id': requestId },
+        });
         if (res.statusCode !== 200) {
           await res.body.dump();
           return undefined;

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeWorker, type FakeWorker } from '../../test/support/fake-gateway-upstream.js';
-import { startGateway, type Gateway } from '../gateway.js';
+import { type FakeWorker, startFakeWorker } from '../../test/support/fake-gateway-upstream.js';
+import { type Gateway, startGateway } from '../gateway.js';
 
 let gw: Gateway;
 let fake: FakeWorker;
@@ -23,7 +23,7 @@ function raw(bytes: string, responses: number): Promise<string> {
     let out = '';
     s.on('data', (c) => {
       out += c.toString();
-      if ((out.match(/HTTP\/1\.1 \d{3}/g) ?? []).length >= responses && /\r\n\r\n[^]*\}$/.test(out)) {
+      if ((out.match(/HTTP\/1\.1 \d{3}/g) ?? []).length >= responses && /\r\n\r\n[\s\S]*\}$/.test(out)) {
         s.end();
         resolve(out);
       }
@@ -39,7 +39,10 @@ const post = (body: string, extra = '') =>
 
 describe('fast front', () => {
   it('answers pipelined requests in order on one connection', async () => {
-    const out = await raw(post('{"instances":[[1]]}', 'x-request-id: a\r\n') + post('{"instances":[[2]]}', 'x-request-id: b\r\n'), 2);
+    const out = await raw(
+      post('{"instances":[[1]]}', 'x-request-id: a\r\n') + post('{"instances":[[2]]}', 'x-request-id: b\r\n'),
+      2,
+    );
     const a = out.indexOf('x-request-id: a');
     const b = out.indexOf('x-request-id: b');
     expect(a).toBeGreaterThan(0);

@@ -121,7 +121,14 @@ class FastConnection {
     const sp2 = head.indexOf(' ', sp1 + 1);
     const eol = head.indexOf('\r\n');
     const lineEnd = eol < 0 ? head.length : eol;
-    if (sp1 <= 0 || sp2 < 0 || sp2 > lineEnd || head.slice(sp2 + 1, lineEnd) !== 'HTTP/1.1' || head.slice(0, sp1) !== 'POST') return this.handOver();
+    if (
+      sp1 <= 0 ||
+      sp2 < 0 ||
+      sp2 > lineEnd ||
+      head.slice(sp2 + 1, lineEnd) !== 'HTTP/1.1' ||
+      head.slice(0, sp1) !== 'POST'
+    )
+      return this.handOver();
     const target = head.slice(sp1 + 1, sp2);
     if (target.charCodeAt(0) !== 47 /* '/' */) return this.handOver();
     const headers: IncomingHttpHeaders = Object.create(null);

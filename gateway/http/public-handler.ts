@@ -6,11 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import {
-  GroveError,
+  type GroveError,
   ModelNotFoundError,
+  toGroveError,
   UnavailableError,
   VersionNotFoundError,
-  toGroveError,
 } from '../../shared/errors/grove-error.js';
 import type { Coalescer, Item } from '../forward/coalescer.js';
 import { ShadowPair } from '../forward/coalescer.js';
@@ -29,7 +29,19 @@ const V1_RE = /^\/v1\/models\/([^/:]+)(?:\/versions\/([^/:]+))?:(predict|batch)$
 const MODEL_RE = /^\/v[12]\/models\/([^/:]+)(?:\/versions\/([^/:]+))?(?:[/:].*)?$/;
 const REQUEST_ID_RE = /^[\x21-\x7e]{1,128}$/;
 // Hop-by-hop headers (RFC 9110 7.6.1) and ones the gateway sets itself.
-const DROP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length', 'x-request-id', 'x-grove-worker']);
+const DROP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'host',
+  'content-length',
+  'x-request-id',
+  'x-grove-worker',
+]);
 
 export interface PublicOptions {
   bodyLimit: number;
@@ -86,12 +98,21 @@ export class PublicHandler {
     let verb = 'infer';
     if (!m) {
       m = V1_RE.exec(path);
-      if (!m || m[3] !== 'predict') return false;
+      if (m?.[3] !== 'predict') return false;
       verb = 'predict';
     }
     const cid = headers['x-request-id'];
     const requestId = typeof cid === 'string' && REQUEST_ID_RE.test(cid) ? cid : randomUUID();
-    this.predict(headers, reply, requestId, verb, decode(m[1]!), m[2] === undefined ? undefined : decode(m[2]), body, query);
+    this.predict(
+      headers,
+      reply,
+      requestId,
+      verb,
+      decode(m[1]!),
+      m[2] === undefined ? undefined : decode(m[2]),
+      body,
+      query,
+    );
     return true;
   }
 
@@ -103,7 +124,14 @@ export class PublicHandler {
         return true;
       case '/v2/health/ready': {
         const ready = this.workers.anyUsable().length > 0;
-        replyJson(res, ready ? 200 : 503, ready ? { ready: true } : { error: 'no healthy worker', code: 'GROVE_ERR_UNAVAILABLE', ready: false }, requestId);
+        replyJson(
+          res,
+          ready ? 200 : 503,
+          ready
+            ? { ready: true }
+            : { error: 'no healthy worker', code: 'GROVE_ERR_UNAVAILABLE', ready: false },
+          requestId,
+        );
         return true;
       }
       case '/v2/models': {
@@ -115,7 +143,12 @@ export class PublicHandler {
       }
       case '/metrics':
         this.metrics.registry.metrics().then(
-          (text) => res.send(200, ['content-type', this.metrics.registry.contentType, 'x-request-id', requestId], text),
+          (text) =>
+            res.send(
+              200,
+              ['content-type', this.metrics.registry.contentType, 'x-request-id', requestId],
+              text,
+            ),
           (err) => replyError(res, err, requestId),
         );
         return true;
@@ -126,21 +159,30 @@ export class PublicHandler {
       const model = decode(m[1]!);
       const version = decode(m[2]!);
       if (!this.workers.versionsOf(model)?.has(version)) {
-        replyError(res, this.workers.versionsOf(model) ? new VersionNotFoundError(model, version) : this.unknownModel(model), requestId);
+        replyError(
+          res,
+          this.workers.versionsOf(model)
+            ? new VersionNotFoundError(model, version)
+            : this.unknownModel(model),
+          requestId,
+        );
         return true;
       }
-      fanOut(this.workers, model, version, path, requestId).then(
-        async (bodies) => {
-          if (bodies.length === 0) throw new UnavailableError(`no healthy worker holds model '${model}' version ${version}`);
-          const merged = (await route.merge())(bodies);
-          // The monitor's merge names the version's sha256 (DESIGN.md, Tracing: every response names it).
-          const sha = (merged as { sha256?: unknown } | null)?.sha256;
-          const trace = ['x-grove-model', model, 'x-grove-model-version', version];
-          if (typeof sha === 'string') trace.push('x-grove-model-sha256', sha);
-          replyJson(res, 200, merged ?? bodies[0], requestId, trace);
-        },
-        (err) => replyError(res, err, requestId),
-      ).catch((err) => replyError(res, err, requestId));
+      fanOut(this.workers, model, version, path, requestId)
+        .then(
+          async (bodies) => {
+            if (bodies.length === 0)
+              throw new UnavailableError(`no healthy worker holds model '${model}' version ${version}`);
+            const merged = (await route.merge())(bodies);
+            // The monitor's merge names the version's sha256 (DESIGN.md, Tracing: every response names it).
+            const sha = (merged as { sha256?: unknown } | null)?.sha256;
+            const trace = ['x-grove-model', model, 'x-grove-model-version', version];
+            if (typeof sha === 'string') trace.push('x-grove-model-sha256', sha);
+            replyJson(res, 200, merged ?? bodies[0], requestId, trace);
+          },
+          (err) => replyError(res, err, requestId),
+        )
+        .catch((err) => replyError(res, err, requestId));
       return true;
     }
     return false;
@@ -158,7 +200,11 @@ export class PublicHandler {
   }
 
   /** The version a request is served by, or an error. */
-  chooseVersion(headers: IncomingHttpHeaders, model: string, version: string | undefined): string | GroveError {
+  chooseVersion(
+    headers: IncomingHttpHeaders,
+    model: string,
+    version: string | undefined,
+  ): string | GroveError {
     const known = this.workers.versionsOf(model);
     if (!known) return this.unknownModel(model);
     if (version !== undefined) return known.has(version) ? version : new VersionNotFoundError(model, version);
@@ -172,29 +218,62 @@ export class PublicHandler {
       const v = split.choose(key, this.rng, (x) => this.workers.hasUsable(model, x));
       if (v !== undefined) return v;
     }
-    return this.workers.latestUsable(model) ?? new UnavailableError(`no healthy worker can serve model '${model}'`);
+    return (
+      this.workers.latestUsable(model) ?? new UnavailableError(`no healthy worker can serve model '${model}'`)
+    );
   }
 
-  private predict(reqHeaders: IncomingHttpHeaders, res: Reply, requestId: string, verb: string, model: string, explicit: string | undefined, body: Buffer, query: string): void {
+  private predict(
+    reqHeaders: IncomingHttpHeaders,
+    res: Reply,
+    requestId: string,
+    verb: string,
+    model: string,
+    explicit: string | undefined,
+    body: Buffer,
+    query: string,
+  ): void {
     const v = this.chooseVersion(reqHeaders, model, explicit);
     if (typeof v !== 'string') {
       replyError(res, v, requestId);
       return;
     }
     const m = encodeURIComponent(model);
-    const path = verb === 'infer' ? `/v2/models/${m}/versions/${v}/infer${query}` : `/v1/models/${m}/versions/${v}:${verb}${query}`;
+    const path =
+      verb === 'infer'
+        ? `/v2/models/${m}/versions/${v}/infer${query}`
+        : `/v1/models/${m}/versions/${v}:${verb}${query}`;
     const start = performance.now();
     if (verb !== 'batch' && query === '' && body.length > 0 && body.length < 65536) {
       const text = body.toString('utf8');
-      const part = verb === 'predict' ? parsePredictRows(text, this.opts.maxCoalesceRows) : parseInferRows(text, this.opts.maxCoalesceRows);
+      const part =
+        verb === 'predict'
+          ? parsePredictRows(text, this.opts.maxCoalesceRows)
+          : parseInferRows(text, this.opts.maxCoalesceRows);
       if (part) {
         const item: Item = { part, res, requestId, start, path, body, shadow: null };
         const shadow = explicit === undefined ? this.splits.get(model)?.config.shadow : undefined;
-        if (shadow && shadow.version !== v && this.rng() < shadow.fraction && this.workers.hasUsable(model, shadow.version)) {
+        if (
+          shadow &&
+          shadow.version !== v &&
+          this.rng() < shadow.fraction &&
+          this.workers.hasUsable(model, shadow.version)
+        ) {
           item.shadow = new ShadowPair(model, v, shadow.version, this.metrics);
           const m2 = encodeURIComponent(model);
-          const spath = part.kind === KIND_PREDICT ? `/v1/models/${m2}/versions/${shadow.version}:predict` : `/v2/models/${m2}/versions/${shadow.version}/infer`;
-          this.coalescer.enqueue(model, shadow.version, { part, res: null, requestId, start, path: spath, body, shadow: item.shadow });
+          const spath =
+            part.kind === KIND_PREDICT
+              ? `/v1/models/${m2}/versions/${shadow.version}:predict`
+              : `/v2/models/${m2}/versions/${shadow.version}/infer`;
+          this.coalescer.enqueue(model, shadow.version, {
+            part,
+            res: null,
+            requestId,
+            start,
+            path: spath,
+            body,
+            shadow: item.shadow,
+          });
         }
         this.coalescer.enqueue(model, v, item);
         return;
@@ -208,7 +287,14 @@ export class PublicHandler {
       );
   }
 
-  private forward(req: IncomingMessage, res: Reply, requestId: string, path: string, url: string, body: Buffer): void {
+  private forward(
+    req: IncomingMessage,
+    res: Reply,
+    requestId: string,
+    path: string,
+    url: string,
+    body: Buffer,
+  ): void {
     const m = MODEL_RE.exec(path);
     let model: string | null = null;
     let version: string | null = null;
@@ -216,12 +302,25 @@ export class PublicHandler {
       model = decode(m[1]!);
       version = m[2] === undefined ? null : decode(m[2]);
       const known = this.workers.versionsOf(model);
-      if (!known) return replyError(res, this.unknownModel(model), requestId);
-      if (version !== null && !known.has(version)) return replyError(res, new VersionNotFoundError(model, version), requestId);
+      if (!known) {
+        replyError(res, this.unknownModel(model), requestId);
+        return;
+      }
+      if (version !== null && !known.has(version)) {
+        replyError(res, new VersionNotFoundError(model, version), requestId);
+        return;
+      }
     }
     const start = performance.now();
     this.caller
-      .call({ model, version }, req.method ?? 'GET', url, this.upstreamHeaders(req.headers, requestId), body.length ? body : null, 1)
+      .call(
+        { model, version },
+        req.method ?? 'GET',
+        url,
+        this.upstreamHeaders(req.headers, requestId),
+        body.length ? body : null,
+        1,
+      )
       .then(
         (a) => this.respond(res, requestId, start, null, null, a, a.body, true),
         (err) => replyError(res, err, requestId),
@@ -239,7 +338,16 @@ export class PublicHandler {
   }
 
   /** Writes an upstream answer (whole or one client's slice of a merged one). */
-  respond(res: Reply, requestId: string, start: number, model: string | null, version: string | null, a: UpstreamAnswer, body: string | Buffer, passHeaders: boolean): void {
+  respond(
+    res: Reply,
+    requestId: string,
+    start: number,
+    model: string | null,
+    version: string | null,
+    a: UpstreamAnswer,
+    body: string | Buffer,
+    passHeaders: boolean,
+  ): void {
     if (res.done) return;
     const uh = a.headers;
     const headers: string[] = [];
@@ -262,7 +370,8 @@ export class PublicHandler {
     if (served) headers.push('x-grove-model-version', served);
     headers.push('x-grove-worker', a.worker.url, 'x-request-id', requestId);
     res.send(a.status, headers, body);
-    if (model !== null) this.metrics.observe(model, served ?? version ?? '', a.status, (performance.now() - start) / 1000);
+    if (model !== null)
+      this.metrics.observe(model, served ?? version ?? '', a.status, (performance.now() - start) / 1000);
   }
 
   fail(res: Reply, requestId: string, start: number, model: string, version: string, err: unknown): void {
@@ -272,7 +381,13 @@ export class PublicHandler {
   }
 
   /** For the coalescer: one client's answer. */
-  respondItem = (it: Item, model: string, version: string, a: UpstreamAnswer, body: string | Buffer): void => {
+  respondItem = (
+    it: Item,
+    model: string,
+    version: string,
+    a: UpstreamAnswer,
+    body: string | Buffer,
+  ): void => {
     this.respond(it.res!, it.requestId, it.start, model, version, a, body, typeof body !== 'string');
   };
 

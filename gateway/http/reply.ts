@@ -23,7 +23,13 @@ export class NodeReply implements Reply {
   }
 }
 
-export function replyJson(reply: Reply, status: number, body: unknown, requestId?: string, extra?: string[]): void {
+export function replyJson(
+  reply: Reply,
+  status: number,
+  body: unknown,
+  requestId?: string,
+  extra?: string[],
+): void {
   const headers = ['content-type', 'application/json'];
   if (requestId) headers.push('x-request-id', requestId);
   if (extra) headers.push(...extra);

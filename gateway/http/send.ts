@@ -2,7 +2,13 @@
 import type { ServerResponse } from 'node:http';
 import { toGroveError } from '../../shared/errors/grove-error.js';
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, requestId?: string, extra?: Record<string, string>): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  requestId?: string,
+  extra?: Record<string, string>,
+): void {
   if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(body);
   const headers: Record<string, string | number> = {

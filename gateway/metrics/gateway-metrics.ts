@@ -2,8 +2,9 @@
 // /metrics): per model version requests by status code, latency, retries, ejections, shadow
 // differences, and the size of coalesced upstream calls. Label children are cached so the hot
 // path does one Map lookup, not prom-client's label hashing.
-import { collectCleanDefaultMetrics } from '../../shared/metrics/default-metrics.js';
+
 import client from 'prom-client';
+import { collectCleanDefaultMetrics } from '../../shared/metrics/default-metrics.js';
 
 export class GatewayMetrics {
   readonly registry = new client.Registry();
@@ -57,7 +58,10 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  private readonly children = new Map<string, { lat: client.Histogram.Internal<'model' | 'version'>; codes: Map<number, client.Counter.Internal> }>();
+  private readonly children = new Map<
+    string,
+    { lat: client.Histogram.Internal<'model' | 'version'>; codes: Map<number, client.Counter.Internal> }
+  >();
 
   constructor() {
     collectCleanDefaultMetrics(this.registry, 'grove_gateway_');

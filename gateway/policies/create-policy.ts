@@ -1,7 +1,7 @@
 // Policy factory by name (the `--policy` flag).
 import { LeastOutstandingPolicy } from './least-outstanding.js';
 import { P2cPolicy } from './p2c.js';
-import { type Policy, type PolicyName } from './policy.js';
+import type { Policy, PolicyName } from './policy.js';
 import { RandomPolicy } from './random.js';
 import { RoundRobinPolicy } from './round-robin.js';
 

@@ -64,7 +64,15 @@ describe('policies', () => {
     // Peak-EWMA cost: (outstanding + 1) x latency. An idle worker 10x slower loses to one with 5
     // requests in flight (cost 10 vs 6) but wins against one with 10 (10 vs 11).
     const slow = { outstanding: 0, latencyMs: 10, id: 'slow' };
-    expect(Object.fromEntries(enumerate((r) => p.pick([slow, { outstanding: 5, latencyMs: 1, id: 'fast' }], r), 2, 2))).toEqual({ fast: 4 });
-    expect(Object.fromEntries(enumerate((r) => p.pick([slow, { outstanding: 10, latencyMs: 1, id: 'fast' }], r), 2, 2))).toEqual({ slow: 4 });
+    expect(
+      Object.fromEntries(
+        enumerate((r) => p.pick([slow, { outstanding: 5, latencyMs: 1, id: 'fast' }], r), 2, 2),
+      ),
+    ).toEqual({ fast: 4 });
+    expect(
+      Object.fromEntries(
+        enumerate((r) => p.pick([slow, { outstanding: 10, latencyMs: 1, id: 'fast' }], r), 2, 2),
+      ),
+    ).toEqual({ slow: 4 });
   });
 });

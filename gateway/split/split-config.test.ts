@@ -4,7 +4,10 @@ import { CompiledSplit, parseSplit } from './split-config.js';
 describe('parseSplit', () => {
   const exists = (v: string) => v === '1' || v === '2' || v === '3';
   it('accepts a valid split and normalises the sticky header', () => {
-    const s = parseSplit({ weights: { '1': 90, '2': 10 }, sticky: 'X-User-Id', shadow: { version: '3', fraction: 0.1 } }, exists);
+    const s = parseSplit(
+      { weights: { '1': 90, '2': 10 }, sticky: 'X-User-Id', shadow: { version: '3', fraction: 0.1 } },
+      exists,
+    );
     expect({ ...s.weights }).toEqual({ '1': 90, '2': 10 });
     expect(s.sticky).toBe('x-user-id');
     expect(s.shadow).toEqual({ version: '3', fraction: 0.1 });
@@ -33,7 +36,11 @@ describe('CompiledSplit.choose', () => {
     const s = new CompiledSplit(parseSplit({ weights: { '2': 10, '1': 90 } }, null));
     const counts: Record<string, number> = {};
     for (let k = 0; k < 1000; k++) {
-      const v = s.choose(undefined, () => k / 1000, () => true)!;
+      const v = s.choose(
+        undefined,
+        () => k / 1000,
+        () => true,
+      )!;
       counts[v] = (counts[v] ?? 0) + 1;
     }
     expect(counts).toEqual({ '1': 900, '2': 100 });

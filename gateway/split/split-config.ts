@@ -3,8 +3,8 @@
 // (weights finite >= 0, not all zero, versions must exist on some worker) and nothing a client
 // sends reaches a prototype: weights are copied into null-prototype objects.
 import { BadInputError } from '../../shared/errors/grove-error.js';
-import { BUCKETS, bucketOf, buildBucketTable } from './bucket-table.js';
 import type { Rng } from '../policies/policy.js';
+import { BUCKETS, bucketOf, buildBucketTable } from './bucket-table.js';
 
 export interface SplitConfig {
   weights: Record<string, number>;
@@ -16,18 +16,22 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
 
 /** Validates a split body. `exists(v)` says whether some worker holds version v (skip with null). */
 export function parseSplit(body: unknown, exists: ((version: string) => boolean) | null): SplitConfig {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new BadInputError('split must be a JSON object');
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    throw new BadInputError('split must be a JSON object');
   const b = body as Record<string, unknown>;
   for (const k of Object.keys(b)) {
-    if (k !== 'weights' && k !== 'sticky' && k !== 'shadow') throw new BadInputError(`unknown split field '${k}'`);
+    if (k !== 'weights' && k !== 'sticky' && k !== 'shadow')
+      throw new BadInputError(`unknown split field '${k}'`);
   }
   const w = b.weights;
-  if (!w || typeof w !== 'object' || Array.isArray(w)) throw new BadInputError('split.weights must be an object of version -> weight');
+  if (!w || typeof w !== 'object' || Array.isArray(w))
+    throw new BadInputError('split.weights must be an object of version -> weight');
   const weights: Record<string, number> = Object.create(null);
   let total = 0;
   for (const [v, x] of Object.entries(w as Record<string, unknown>)) {
     if (!/^[0-9]{1,18}$/.test(v)) throw new BadInputError(`split version '${v}' is not a version number`);
-    if (typeof x !== 'number' || !Number.isFinite(x) || x < 0) throw new BadInputError(`split weight of version '${v}' must be a finite number >= 0`);
+    if (typeof x !== 'number' || !Number.isFinite(x) || x < 0)
+      throw new BadInputError(`split weight of version '${v}' must be a finite number >= 0`);
     if (exists && !exists(v)) throw new BadInputError(`version '${v}' is not live on any worker`);
     weights[v] = x;
     total += x;
@@ -35,17 +39,21 @@ export function parseSplit(body: unknown, exists: ((version: string) => boolean)
   if (!(total > 0)) throw new BadInputError('split weights must not all be zero');
   const out: SplitConfig = { weights };
   if (b.sticky !== undefined && b.sticky !== null) {
-    if (typeof b.sticky !== 'string' || !HEADER_NAME.test(b.sticky)) throw new BadInputError('split.sticky must be a header name');
+    if (typeof b.sticky !== 'string' || !HEADER_NAME.test(b.sticky))
+      throw new BadInputError('split.sticky must be a header name');
     out.sticky = b.sticky.toLowerCase();
   }
   if (b.shadow !== undefined && b.shadow !== null) {
     const s = b.shadow as Record<string, unknown>;
     if (typeof s !== 'object' || Array.isArray(s)) throw new BadInputError('split.shadow must be an object');
     const version = typeof s.version === 'number' ? String(s.version) : s.version;
-    if (typeof version !== 'string' || !/^[0-9]{1,18}$/.test(version)) throw new BadInputError('split.shadow.version must be a version number');
+    if (typeof version !== 'string' || !/^[0-9]{1,18}$/.test(version))
+      throw new BadInputError('split.shadow.version must be a version number');
     const fraction = s.fraction ?? 1;
-    if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)) throw new BadInputError('split.shadow.fraction must be in [0, 1]');
-    if (exists && !exists(version)) throw new BadInputError(`shadow version '${version}' is not live on any worker`);
+    if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1))
+      throw new BadInputError('split.shadow.fraction must be in [0, 1]');
+    if (exists && !exists(version))
+      throw new BadInputError(`shadow version '${version}' is not live on any worker`);
     out.shadow = { version, fraction };
   }
   return out;
@@ -75,7 +83,10 @@ export class CompiledSplit {
   choose(stickyKey: string | undefined, rng: Rng, usable: (v: string) => boolean): string | undefined {
     let v: string;
     if (stickyKey !== undefined && stickyKey !== '') {
-      this.table ??= buildBucketTable(this.versions, this.versions.map((x) => this.config.weights[x]!));
+      this.table ??= buildBucketTable(
+        this.versions,
+        this.versions.map((x) => this.config.weights[x]!),
+      );
       v = this.versions[this.table[bucketOf(stickyKey) % BUCKETS]!]!;
     } else {
       v = this.draw(rng() * this.cum[this.cum.length - 1]!);

@@ -2,7 +2,7 @@
 // Consul KV (consul mode, so every gateway agrees). A split can also start from the model's
 // config.json (`"split": {"weights": {...}, "sticky": "..."}`); a stored split wins over it.
 import { EventEmitter } from 'node:events';
-import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CompiledSplit, parseSplit, type SplitConfig } from './split-config.js';
 
@@ -57,8 +57,11 @@ export class SplitRegistry extends EventEmitter {
     for (const name of names) {
       if (name.startsWith('.')) continue;
       try {
-        const cfg = JSON.parse(await readFile(join(modelsDir, name, 'config.json'), 'utf8')) as { split?: unknown };
-        if (cfg && typeof cfg === 'object' && cfg.split) this.seeds.set(name, new CompiledSplit(parseSplit(cfg.split, null)));
+        const cfg = JSON.parse(await readFile(join(modelsDir, name, 'config.json'), 'utf8')) as {
+          split?: unknown;
+        };
+        if (cfg && typeof cfg === 'object' && cfg.split)
+          this.seeds.set(name, new CompiledSplit(parseSplit(cfg.split, null)));
       } catch {
         // no config.json, or no valid split in it: the model serves its latest version
       }

@@ -2,8 +2,8 @@
 // worker's GET /v2/health/ready decides `healthy`; optionally GET /v2/models refreshes its versions
 // (static and Consul modes; local workers report versions over IPC). Also decays outlier multipliers.
 import { request } from 'undici';
-import type { WorkerSet } from './worker-set.js';
 import type { UpstreamWorker } from './upstream-worker.js';
+import type { WorkerSet } from './worker-set.js';
 
 export interface HealthCheckOptions {
   intervalMs: number;
@@ -74,7 +74,8 @@ export class HealthChecker {
           const body = (await m.body.json()) as { models?: { name?: unknown; versions?: unknown }[] };
           const live: Record<string, string[]> = {};
           for (const e of body.models ?? []) {
-            if (typeof e?.name === 'string' && Array.isArray(e.versions)) live[e.name] = e.versions.map(String);
+            if (typeof e?.name === 'string' && Array.isArray(e.versions))
+              live[e.name] = e.versions.map(String);
           }
           this.set.setVersions(w.id, live);
         } else await m.body.dump();

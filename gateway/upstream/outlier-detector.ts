@@ -9,7 +9,11 @@ export interface OutlierOptions {
   maxEjectionMs: number;
 }
 
-export const DEFAULT_OUTLIER: OutlierOptions = { consecutive: 3, baseEjectionMs: 1000, maxEjectionMs: 30_000 };
+export const DEFAULT_OUTLIER: OutlierOptions = {
+  consecutive: 3,
+  baseEjectionMs: 1000,
+  maxEjectionMs: 30_000,
+};
 
 export class OutlierState {
   consecutiveFailures = 0;

@@ -2,8 +2,8 @@
 // in-flight count for the policies, health (active checks), passive outlier state, and the model
 // versions it holds (from IPC, GET /v2/models, or Consul meta).
 import { Pool } from 'undici';
-import { DEFAULT_OUTLIER, type OutlierOptions, OutlierState } from './outlier-detector.js';
 import type { Pickable } from '../policies/policy.js';
+import { DEFAULT_OUTLIER, type OutlierOptions, OutlierState } from './outlier-detector.js';
 
 export interface UpstreamOptions {
   connections: number;
@@ -13,7 +13,11 @@ export interface UpstreamOptions {
 
 const EWMA_ALPHA = 0.1;
 
-export const DEFAULT_UPSTREAM: UpstreamOptions = { connections: 32, timeoutMs: 10_000, outlier: DEFAULT_OUTLIER };
+export const DEFAULT_UPSTREAM: UpstreamOptions = {
+  connections: 32,
+  timeoutMs: 10_000,
+  outlier: DEFAULT_OUTLIER,
+};
 
 export class UpstreamWorker implements Pickable {
   readonly id: string;

@@ -43,7 +43,7 @@ export class WorkerSet extends EventEmitter {
 
   setVersions(id: string, live: Record<string, readonly string[]>): void {
     const w = this.byId.get(id);
-    if (w && w.setVersions(live)) this.changed();
+    if (w?.setVersions(live)) this.changed();
   }
 
   /** Call when health changes, so unions are rebuilt. */
@@ -76,7 +76,8 @@ export class WorkerSet extends EventEmitter {
     const out: UpstreamWorker[] = [];
     for (const w of this.all) if (w !== exclude && w.holds(model, version) && w.usable(now)) out.push(w);
     if (out.length === 0) {
-      for (const w of this.all) if (w !== exclude && w.holds(model, version) && w.healthy && !w.removed) out.push(w);
+      for (const w of this.all)
+        if (w !== exclude && w.holds(model, version) && w.healthy && !w.removed) out.push(w);
     }
     return out;
   }

@@ -1,7 +1,7 @@
 // Minimal Consul HTTP API client over undici: one request helper plus the blocking-query form
 // (`?index=N&wait=Ts`, answer carries `X-Consul-Index`), as documented at
 // https://developer.hashicorp.com/consul/api-docs/features/blocking. Works against a real agent.
-import { request } from 'undici';
+import { type Dispatcher, request } from 'undici';
 import { UnavailableError } from '../errors/grove-error.js';
 
 export function consulBase(addr: string): string {
@@ -27,7 +27,7 @@ export async function consulRequest(
   const token = opts.token ?? process.env.CONSUL_HTTP_TOKEN;
   if (token) headers['x-consul-token'] = token;
   const timeout = opts.timeoutMs ?? 10_000;
-  let res;
+  let res: Dispatcher.ResponseData;
   try {
     res = await request(consulBase(addr) + path, {
       method,
@@ -38,12 +38,18 @@ export async function consulRequest(
       signal: opts.signal,
     });
   } catch (err) {
-    throw new UnavailableError(`consul at ${addr} unreachable: ${(err as Error).message}`, 'GROVE_ERR_CONSUL');
+    throw new UnavailableError(
+      `consul at ${addr} unreachable: ${(err as Error).message}`,
+      'GROVE_ERR_CONSUL',
+    );
   }
   const text = await res.body.text();
   const idx = Number(res.headers['x-consul-index']);
   if (res.statusCode >= 400 && res.statusCode !== 404) {
-    throw new UnavailableError(`consul ${method} ${path}: ${res.statusCode} ${text.slice(0, 200)}`, 'GROVE_ERR_CONSUL');
+    throw new UnavailableError(
+      `consul ${method} ${path}: ${res.statusCode} ${text.slice(0, 200)}`,
+      'GROVE_ERR_CONSUL',
+    );
   }
   return { status: res.statusCode, index: Number.isFinite(idx) ? idx : 0, body: text };
 }

@@ -4,7 +4,8 @@ import { decodeVersionsMeta, encodeVersionsMeta } from './worker-registration.js
 describe('versions meta', () => {
   it('round-trips and keeps every value within Consul limits (512 chars, keys [A-Za-z0-9_-])', () => {
     const live: Record<string, string[]> = {};
-    for (let i = 0; i < 60; i++) live[`model-with-a-long-name-${i}`] = Array.from({ length: 12 }, (_, k) => String(k + 1));
+    for (let i = 0; i < 60; i++)
+      live[`model-with-a-long-name-${i}`] = Array.from({ length: 12 }, (_, k) => String(k + 1));
     const meta = encodeVersionsMeta(live);
     expect(Object.keys(meta).length).toBeGreaterThan(3);
     expect(Object.keys(meta).length).toBeLessThanOrEqual(64);
@@ -18,6 +19,8 @@ describe('versions meta', () => {
   it('ignores malformed or foreign meta', () => {
     expect(decodeVersionsMeta({ grove_versions_n: '2', grove_versions_0: '{"a":' })).toEqual({});
     expect(decodeVersionsMeta({ other: 'x' })).toEqual({});
-    expect(decodeVersionsMeta({ grove_versions_n: '1', grove_versions_0: '{"__proto__":["1"],"m":["2"]}' }).m).toEqual(['2']);
+    expect(
+      decodeVersionsMeta({ grove_versions_n: '1', grove_versions_0: '{"__proto__":["1"],"m":["2"]}' }).m,
+    ).toEqual(['2']);
   });
 });

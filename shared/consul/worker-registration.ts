@@ -76,12 +76,15 @@ export function encodeVersionsMeta(live: Record<string, string[]>): Record<strin
   const json = JSON.stringify(clean);
   const meta: Record<string, string> = {};
   let n = 0;
-  for (let i = 0; i < json.length || n === 0; i += CHUNK) meta[`${META_PREFIX}${n++}`] = json.slice(i, i + CHUNK);
+  for (let i = 0; i < json.length || n === 0; i += CHUNK)
+    meta[`${META_PREFIX}${n++}`] = json.slice(i, i + CHUNK);
   meta[`${META_PREFIX}n`] = String(n);
   return meta;
 }
 
-export function decodeVersionsMeta(meta: Record<string, string> | null | undefined): Record<string, string[]> {
+export function decodeVersionsMeta(
+  meta: Record<string, string> | null | undefined,
+): Record<string, string[]> {
   const out: Record<string, string[]> = Object.create(null);
   if (!meta) return out;
   const n = Number(meta[`${META_PREFIX}n`]);

@@ -68,7 +68,11 @@ export class BodyTooLargeError extends GroveError {
 }
 export class TooManyRowsError extends GroveError {
   constructor(rows: number, limit: number) {
-    super(`request has ${rows} rows; the limit is ${limit} (use the :batch endpoint)`, 'GROVE_ERR_TOO_MANY_ROWS', 413);
+    super(
+      `request has ${rows} rows; the limit is ${limit} (use the :batch endpoint)`,
+      'GROVE_ERR_TOO_MANY_ROWS',
+      413,
+    );
   }
 }
 export class UnsupportedMediaTypeError extends GroveError {
@@ -123,7 +127,10 @@ export class ChecksumError extends ModelFormatError {
 export class UnsafePickleError extends ModelFormatError {
   readonly global: string;
   constructor(global: string) {
-    super(`pickle refers to '${global}', which grove does not rebuild (not on the allowlist)`, 'GROVE_ERR_UNSAFE_PICKLE');
+    super(
+      `pickle refers to '${global}', which grove does not rebuild (not on the allowlist)`,
+      'GROVE_ERR_UNSAFE_PICKLE',
+    );
     this.global = global;
   }
 }

@@ -76,7 +76,8 @@ export class ContainerBuilder {
     // generous JSON estimate, then fix the real offsets (the JSON is padded to the reserved room).
     const names = [...this.arrays.keys()];
     const draft: Record<string, SectionRef> = {};
-    for (const n of names) draft[n] = { type: typeOf(this.arrays.get(n)!), offset: 0xffffffff, length: 0xffffffff };
+    for (const n of names)
+      draft[n] = { type: typeOf(this.arrays.get(n)!), offset: 0xffffffff, length: 0xffffffff };
     const estimate = Buffer.byteLength(JSON.stringify({ ...descriptor, sections: draft }));
     let cursor = align(16 + estimate + 64);
     const sections: Record<string, SectionRef> = {};
@@ -109,15 +110,20 @@ export class ContainerBuilder {
 export class Container {
   readonly descriptor: Descriptor;
   constructor(readonly buffer: SharedArrayBuffer) {
-    if (buffer.byteLength < 16) throw new ModelFormatError('model buffer is too short to be a grove container');
+    if (buffer.byteLength < 16)
+      throw new ModelFormatError('model buffer is too short to be a grove container');
     const head = new DataView(buffer);
-    if (head.getUint32(0, true) !== CONTAINER_MAGIC) throw new ModelFormatError('not a grove model container (bad magic)');
+    if (head.getUint32(0, true) !== CONTAINER_MAGIC)
+      throw new ModelFormatError('not a grove model container (bad magic)');
     const version = head.getUint32(4, true);
     if (version !== LAYOUT_VERSION) {
-      throw new ModelFormatError(`grove container layout version ${version} is not supported (this build reads ${LAYOUT_VERSION})`);
+      throw new ModelFormatError(
+        `grove container layout version ${version} is not supported (this build reads ${LAYOUT_VERSION})`,
+      );
     }
     const len = head.getUint32(8, true);
-    if (16 + len > buffer.byteLength) throw new ModelFormatError('grove container descriptor runs past the buffer');
+    if (16 + len > buffer.byteLength)
+      throw new ModelFormatError('grove container descriptor runs past the buffer');
     // Copy out of shared memory before decoding (TextDecoder refuses SharedArrayBuffer views).
     const bytes = new Uint8Array(len);
     bytes.set(new Uint8Array(buffer, 16, len));
@@ -156,7 +162,8 @@ export class Container {
   private view(name: string, type: SectionType): SectionArray {
     const ref = this.descriptor.sections[name];
     if (!ref) throw new ModelFormatError(`grove container has no section '${name}'`);
-    if (ref.type !== type) throw new ModelFormatError(`grove container section '${name}' is ${ref.type}, not ${type}`);
+    if (ref.type !== type)
+      throw new ModelFormatError(`grove container section '${name}' is ${ref.type}, not ${type}`);
     const Ctor = CTORS[type] as unknown as new (b: ArrayBufferLike, o: number, n: number) => SectionArray;
     return new Ctor(this.buffer, ref.offset, ref.length);
   }

@@ -5,7 +5,13 @@
 // thread rebuilds an identical Model without copying (the flat layout is documented in
 // shared/model/trees/flat-layout.ts). grove's own file format is that buffer plus a header and checksum.
 
-export type Platform = 'xgboost_json' | 'xgboost_ubj' | 'lightgbm_text' | 'sklearn_pickle' | 'sklearn_joblib' | 'grove';
+export type Platform =
+  | 'xgboost_json'
+  | 'xgboost_ubj'
+  | 'lightgbm_text'
+  | 'sklearn_pickle'
+  | 'sklearn_joblib'
+  | 'grove';
 
 export type Task = 'binary' | 'multiclass' | 'regression' | 'ranking';
 
@@ -50,5 +56,9 @@ export interface Model {
   /** Rows given as name -> value objects. Dense models map names to columns (absent = missing);
    *  sparse models look names up in their weight table (absent = 0). Unknown names throw
    *  UnknownFeatureError for dense models and are ignored by sparse ones (as DictVectorizer does). */
-  predictNamed(rows: ReadonlyArray<Readonly<Record<string, unknown>>>, out: Float64Array, raw?: boolean): void;
+  predictNamed(
+    rows: ReadonlyArray<Readonly<Record<string, unknown>>>,
+    out: Float64Array,
+    raw?: boolean,
+  ): void;
 }

@@ -2,7 +2,7 @@
 // itself (trees: shared/model/trees/, linear and pipelines: shared/sklearn/); shared/model/load.ts
 // imports them all so `modelFromBuffer` works in any thread.
 import { ModelFormatError } from '../errors/grove-error.js';
-import { Container } from './container.js';
+import type { Container } from './container.js';
 import type { Model } from './model.js';
 
 export type ModelFactory = (container: Container) => Model;
@@ -16,6 +16,7 @@ export function registerModelKind(kind: string, factory: ModelFactory): void {
 /** Rebuilds a Model from its SharedArrayBuffer without copying the arrays. */
 export function modelFromContainer(container: Container): Model {
   const factory = factories.get(container.descriptor.kind);
-  if (!factory) throw new ModelFormatError(`no model kind '${container.descriptor.kind}' is registered in this build`);
+  if (!factory)
+    throw new ModelFormatError(`no model kind '${container.descriptor.kind}' is registered in this build`);
   return factory(container);
 }

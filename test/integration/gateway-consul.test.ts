@@ -5,9 +5,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeConsul, type FakeConsul } from '../support/fake-consul.js';
+import { type FakeConsul, startFakeConsul } from '../support/fake-consul.js';
 import { predict } from './gateway-harness.js';
-import { ROOT, makeRepository, removeRepository } from './worker-harness.js';
+import { makeRepository, ROOT, removeRepository } from './worker-harness.js';
 
 const CLI = join(ROOT, 'dist', 'cli', 'grove.js');
 let consul: FakeConsul;
@@ -41,7 +41,9 @@ async function until(cond: () => Promise<boolean>, ms = 20_000): Promise<void> {
 }
 
 async function workerCount(adminUrl: string): Promise<number> {
-  const res = await request(`${adminUrl}/admin/workers`, { headers: { authorization: 'Bearer consul-test' } });
+  const res = await request(`${adminUrl}/admin/workers`, {
+    headers: { authorization: 'Bearer consul-test' },
+  });
   return ((await res.body.json()) as { workers: unknown[] }).workers.length;
 }
 
@@ -58,15 +60,32 @@ afterAll(async () => {
 describe('gateway --consul', () => {
   it('discovers registered workers, shares KV weights across gateways, drops a deregistered worker', async () => {
     const workers = await Promise.all(
-      [0, 1].map(() => start(['worker', '--models', repo, '--port', '0', '--consul', consul.address, '--log-level', 'warn'], /listening on (\S+)/)),
+      [0, 1].map(() =>
+        start(
+          ['worker', '--models', repo, '--port', '0', '--consul', consul.address, '--log-level', 'warn'],
+          /listening on (\S+)/,
+        ),
+      ),
     );
-    const gwArgs = ['gateway', '--consul', consul.address, '--port', '0', '--admin-port', '0', '--admin-token', 'consul-test'];
-    const ready = /gateway listening on (\S+)\n[^]*admin listening on (\S+)/;
+    const gwArgs = [
+      'gateway',
+      '--consul',
+      consul.address,
+      '--port',
+      '0',
+      '--admin-port',
+      '0',
+      '--admin-token',
+      'consul-test',
+    ];
+    const ready = /gateway listening on (\S+)\n[\s\S]*admin listening on (\S+)/;
     const [g1, g2] = await Promise.all([start(gwArgs, ready), start(gwArgs, ready)]);
     const [url1, admin1] = [g1.m[1]!, g1.m[2]!];
     const [url2, admin2] = [g2.m[1]!, g2.m[2]!];
     await until(async () => (await workerCount(admin1)) === 2 && (await workerCount(admin2)) === 2);
-    const models = (await (await request(`${url2}/v2/models`)).body.json()) as { models: { name: string; versions: string[] }[] };
+    const models = (await (await request(`${url2}/v2/models`)).body.json()) as {
+      models: { name: string; versions: string[] }[];
+    };
     expect(models.models).toEqual([{ name: 'churn', versions: ['1', '2'] }]);
 
     const put = await request(`${admin1}/admin/models/churn/split`, {

@@ -4,7 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { ROOT, makeRepository } from './worker-harness.js';
+import { makeRepository, ROOT } from './worker-harness.js';
 
 const CLI = join(ROOT, 'dist', 'cli', 'grove.js');
 
@@ -24,10 +24,14 @@ export interface Serve {
 }
 
 export async function startServe(models: string, args: string[] = []): Promise<Serve> {
-  const proc = spawn(process.execPath, [CLI, 'serve', '--models', models, '--port', '0', '--admin-port', '0', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, GROVE_ADMIN_TOKEN: '' },
-  });
+  const proc = spawn(
+    process.execPath,
+    [CLI, 'serve', '--models', models, '--port', '0', '--admin-port', '0', ...args],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, GROVE_ADMIN_TOKEN: '' },
+    },
+  );
   let out = '';
   let err = '';
   proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
@@ -69,19 +73,45 @@ export async function startServe(models: string, args: string[] = []): Promise<S
   };
 }
 
-export async function predict(url: string, headers: Record<string, string> = {}, path = '/v1/models/churn:predict'): Promise<{ status: number; version: string | undefined; body: Record<string, unknown> }> {
-  const res = await request(url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ instances: [ROW] }) });
+export async function predict(
+  url: string,
+  headers: Record<string, string> = {},
+  path = '/v1/models/churn:predict',
+): Promise<{ status: number; version: string | undefined; body: Record<string, unknown> }> {
+  const res = await request(url + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ instances: [ROW] }),
+  });
   const body = (await res.body.json()) as Record<string, unknown>;
-  return { status: res.statusCode, version: res.headers['x-grove-model-version'] as string | undefined, body };
+  return {
+    status: res.statusCode,
+    version: res.headers['x-grove-model-version'] as string | undefined,
+    body,
+  };
 }
 
-export async function admin(s: Serve, method: 'GET' | 'PUT', path: string, body?: unknown, token = s.token): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await request(s.adminUrl + path, { method, headers: { authorization: `Bearer ${token}` }, body: body === undefined ? undefined : JSON.stringify(body) });
+export async function admin(
+  s: Serve,
+  method: 'GET' | 'PUT',
+  path: string,
+  body?: unknown,
+  token = s.token,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await request(s.adminUrl + path, {
+    method,
+    headers: { authorization: `Bearer ${token}` },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
 }
 
 /** Runs `n` calls with at most `concurrency` in flight. */
-export async function inParallel<T>(n: number, concurrency: number, f: (i: number) => Promise<T>): Promise<T[]> {
+export async function inParallel<T>(
+  n: number,
+  concurrency: number,
+  f: (i: number) => Promise<T>,
+): Promise<T[]> {
   const out: T[] = new Array(n);
   let next = 0;
   await Promise.all(

@@ -4,15 +4,18 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { admin, predict, ROW, type Serve, startServe, twoVersionRepository } from './gateway-harness.js';
 import { removeRepository } from './worker-harness.js';
-import { admin, predict, ROW, startServe, twoVersionRepository, type Serve } from './gateway-harness.js';
 
 let repo: string;
 let s: Serve;
 
 beforeAll(async () => {
   repo = twoVersionRepository();
-  writeFileSync(join(repo, 'churn', 'config.json'), JSON.stringify({ split: { weights: { '1': 50, '2': 50 }, sticky: 'x-user-id' } }));
+  writeFileSync(
+    join(repo, 'churn', 'config.json'),
+    JSON.stringify({ split: { weights: { '1': 50, '2': 50 }, sticky: 'x-user-id' } }),
+  );
   s = await startServe(repo, ['--workers', '2', '--admin-token', 'kill-test-token']);
 });
 afterAll(async () => {
@@ -28,7 +31,10 @@ async function workers(): Promise<WorkerView[]> {
 
 describe('grove serve: resilience', () => {
   it('starts the split from config.json', async () => {
-    expect((await admin(s, 'GET', '/admin/models/churn/split')).body).toMatchObject({ weights: { '1': 50, '2': 50 }, sticky: 'x-user-id' });
+    expect((await admin(s, 'GET', '/admin/models/churn/split')).body).toMatchObject({
+      weights: { '1': 50, '2': 50 },
+      sticky: 'x-user-id',
+    });
     const r = await predict(s.url, { 'x-user-id': 'someone' });
     expect(r.status).toBe(200);
   });
@@ -62,7 +68,9 @@ describe('grove serve: resilience', () => {
     })();
     const result = await load;
     await watcher;
-    process.stdout.write(`kill under load: ${result.requests.total} requests, ${result.non2xx} non-2xx, ${result.errors} errors; replacement serving after ${respawnMs} ms\n`);
+    process.stdout.write(
+      `kill under load: ${result.requests.total} requests, ${result.non2xx} non-2xx, ${result.errors} errors; replacement serving after ${respawnMs} ms\n`,
+    );
     expect(result.requests.total).toBeGreaterThan(100);
     expect(result.errors).toBe(0);
     expect(result.timeouts).toBe(0);

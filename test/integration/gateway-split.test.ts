@@ -5,8 +5,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  admin,
+  inParallel,
+  predict,
+  type Serve,
+  startServe,
+  twoVersionRepository,
+} from './gateway-harness.js';
 import { ROOT, removeRepository } from './worker-harness.js';
-import { admin, inParallel, predict, startServe, twoVersionRepository, type Serve } from './gateway-harness.js';
 
 const run = promisify(execFile);
 let repo: string;
@@ -26,12 +33,21 @@ describe('grove serve: A/B splits', () => {
     expect(s.token.length).toBeGreaterThan(20); // generated and printed: none was configured
     expect((await request(`${s.adminUrl}/admin/workers`)).statusCode).toBe(401);
     expect((await admin(s, 'GET', '/admin/workers', undefined, 'wrong')).status).toBe(401);
-    expect((await admin(s, 'PUT', '/admin/models/churn/split', { weights: { '1': 1 } }, 'wrong')).status).toBe(401);
+    expect(
+      (await admin(s, 'PUT', '/admin/models/churn/split', { weights: { '1': 1 } }, 'wrong')).status,
+    ).toBe(401);
     const pub = await request(`${s.url}/admin/workers`, { headers: { authorization: `Bearer ${s.token}` } });
     expect(pub.statusCode).toBe(404);
     await pub.body.dump();
     const w = await admin(s, 'GET', '/admin/workers');
-    const workers = w.body.workers as { url: string; pid: number; healthy: boolean; versions: Record<string, string[]>; ejected: boolean; outstanding: number }[];
+    const workers = w.body.workers as {
+      url: string;
+      pid: number;
+      healthy: boolean;
+      versions: Record<string, string[]>;
+      ejected: boolean;
+      outstanding: number;
+    }[];
     expect(workers).toHaveLength(2);
     for (const x of workers) {
       expect(x).toMatchObject({ healthy: true, ejected: false, versions: { churn: ['1', '2'] } });
@@ -40,14 +56,24 @@ describe('grove serve: A/B splits', () => {
   });
 
   it('rejects invalid splits and changes nothing', async () => {
-    expect((await admin(s, 'PUT', '/admin/models/churn/split', { weights: { '1': 50, '3': 50 } })).status).toBe(400);
-    expect((await admin(s, 'PUT', '/admin/models/churn/split', { weights: { '1': -1, '2': 5 } })).status).toBe(400);
-    expect((await admin(s, 'PUT', '/admin/models/churn/split', { weights: { '1': 0, '2': 0 } })).status).toBe(400);
-    expect((await admin(s, 'PUT', '/admin/models/churn/split', { weights: { __proto__: 1 } })).status).toBe(400);
+    expect(
+      (await admin(s, 'PUT', '/admin/models/churn/split', { weights: { '1': 50, '3': 50 } })).status,
+    ).toBe(400);
+    expect(
+      (await admin(s, 'PUT', '/admin/models/churn/split', { weights: { '1': -1, '2': 5 } })).status,
+    ).toBe(400);
+    expect((await admin(s, 'PUT', '/admin/models/churn/split', { weights: { '1': 0, '2': 0 } })).status).toBe(
+      400,
+    );
+    expect((await admin(s, 'PUT', '/admin/models/churn/split', { weights: { __proto__: 1 } })).status).toBe(
+      400,
+    );
   });
 
   it('serves 90/10 within binomial tolerance', async () => {
-    expect((await admin(s, 'PUT', '/admin/models/churn/split', { weights: { '1': 90, '2': 10 } })).status).toBe(200);
+    expect(
+      (await admin(s, 'PUT', '/admin/models/churn/split', { weights: { '1': 90, '2': 10 } })).status,
+    ).toBe(200);
     const n = 2000;
     const versions = await inParallel(n, 32, async () => {
       const r = await predict(s.url);
@@ -61,18 +87,43 @@ describe('grove serve: A/B splits', () => {
   });
 
   it('keeps sticky users on their version, and a weight change moves nobody off the version that grew', async () => {
-    expect((await admin(s, 'PUT', '/admin/models/churn/split', { weights: { '1': 90, '2': 10 }, sticky: 'x-user-id' })).status).toBe(200);
+    expect(
+      (
+        await admin(s, 'PUT', '/admin/models/churn/split', {
+          weights: { '1': 90, '2': 10 },
+          sticky: 'x-user-id',
+        })
+      ).status,
+    ).toBe(200);
     const users = Array.from({ length: 300 }, (_, i) => `user-${i}`);
-    const first = await inParallel(users.length, 16, (i) => predict(s.url, { 'x-user-id': users[i]! }).then((r) => r.version!));
-    const again = await inParallel(users.length, 16, (i) => predict(s.url, { 'x-user-id': users[i]! }).then((r) => r.version!));
+    const first = await inParallel(users.length, 16, (i) =>
+      predict(s.url, { 'x-user-id': users[i]! }).then((r) => r.version!),
+    );
+    const again = await inParallel(users.length, 16, (i) =>
+      predict(s.url, { 'x-user-id': users[i]! }).then((r) => r.version!),
+    );
     expect(again).toEqual(first);
     const on2 = first.filter((v) => v === '2').length;
     expect(on2).toBeGreaterThan(5);
     expect(on2).toBeLessThan(75);
     // 90/10 -> 60/40 with the `grove split` command.
-    const cli = await run(process.execPath, [join(ROOT, 'dist', 'cli', 'grove.js'), 'split', 'churn', '1=60', '2=40', '--sticky', 'x-user-id', '--admin', s.adminUrl, '--token', s.token]);
+    const cli = await run(process.execPath, [
+      join(ROOT, 'dist', 'cli', 'grove.js'),
+      'split',
+      'churn',
+      '1=60',
+      '2=40',
+      '--sticky',
+      'x-user-id',
+      '--admin',
+      s.adminUrl,
+      '--token',
+      s.token,
+    ]);
     expect(JSON.parse(cli.stdout)).toMatchObject({ weights: { '1': 60, '2': 40 }, sticky: 'x-user-id' });
-    const after = await inParallel(users.length, 16, (i) => predict(s.url, { 'x-user-id': users[i]! }).then((r) => r.version!));
+    const after = await inParallel(users.length, 16, (i) =>
+      predict(s.url, { 'x-user-id': users[i]! }).then((r) => r.version!),
+    );
     let moved = 0;
     for (let i = 0; i < users.length; i++) {
       if (first[i] === '2') expect(after[i]).toBe('2');
@@ -89,6 +140,9 @@ describe('grove serve: A/B splits', () => {
     expect(before.body).toMatchObject({ weights: { '1': 60, '2': 40 } });
     expect(await s.stop()).toBe(0); // SIGTERM: graceful, exit 0
     s = await startServe(repo, ['--workers', '1', '--admin-token', 'tok-123']);
-    expect((await admin(s, 'GET', '/admin/models/churn/split')).body).toMatchObject({ weights: { '1': 60, '2': 40 }, sticky: 'x-user-id' });
+    expect((await admin(s, 'GET', '/admin/models/churn/split')).body).toMatchObject({
+      weights: { '1': 60, '2': 40 },
+      sticky: 'x-user-id',
+    });
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { predict } from './gateway-harness.js';
-import { ROOT, makeRepository, removeRepository } from './worker-harness.js';
+import { makeRepository, ROOT, removeRepository } from './worker-harness.js';
 
 const CLI = join(ROOT, 'dist', 'cli', 'grove.js');
 let repo: string;
@@ -39,8 +39,25 @@ afterAll(() => {
 
 describe('grove gateway --upstreams', () => {
   it('routes over fixed workers and answers 503 JSON when none is left', async () => {
-    const ws = await Promise.all([0, 1].map(() => start(['worker', '--models', repo, '--port', '0', '--log-level', 'warn'], /listening on (\S+)/)));
-    const g = await start(['gateway', '--upstreams', ws.map((w) => w.m[1]).join(','), '--port', '0', '--admin-port', '0', '--admin-token', 't'], /gateway listening on (\S+)/);
+    const ws = await Promise.all(
+      [0, 1].map(() =>
+        start(['worker', '--models', repo, '--port', '0', '--log-level', 'warn'], /listening on (\S+)/),
+      ),
+    );
+    const g = await start(
+      [
+        'gateway',
+        '--upstreams',
+        ws.map((w) => w.m[1]).join(','),
+        '--port',
+        '0',
+        '--admin-port',
+        '0',
+        '--admin-token',
+        't',
+      ],
+      /gateway listening on (\S+)/,
+    );
     const url = g.m[1]!;
     const r = await predict(url);
     expect(r.status).toBe(200);
@@ -50,9 +67,16 @@ describe('grove gateway --upstreams', () => {
     expect(((await meta.body.json()) as { name: string }).name).toBe('churn');
     const infer = await request(`${url}/v2/models/churn/versions/1/infer`, {
       method: 'POST',
-      body: JSON.stringify({ id: 'q1', inputs: [{ name: 'input-0', shape: [1, 20], datatype: 'FP64', data: Array(20).fill(0.5) }] }),
+      body: JSON.stringify({
+        id: 'q1',
+        inputs: [{ name: 'input-0', shape: [1, 20], datatype: 'FP64', data: Array(20).fill(0.5) }],
+      }),
     });
-    const ib = (await infer.body.json()) as { id: string; model_version: string; outputs: { data: number[] }[] };
+    const ib = (await infer.body.json()) as {
+      id: string;
+      model_version: string;
+      outputs: { data: number[] }[];
+    };
     expect(ib).toMatchObject({ id: 'q1', model_version: '1' });
     expect(ib.outputs[0]!.data).toHaveLength(1);
     for (const w of ws) w.proc.kill('SIGKILL');

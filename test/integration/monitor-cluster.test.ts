@@ -120,7 +120,11 @@ describe('monitor through the gateway', () => {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-request-id': `concurrent-${i}` },
           body: JSON.stringify({ instances: [rows[i]!, rows[i + 1]!].slice(0, 1 + (i % 2)) }),
-        }).then(async (r) => ({ status: r.status, id: r.headers.get('x-request-id'), body: (await r.json()) as any })),
+        }).then(async (r) => ({
+          status: r.status,
+          id: r.headers.get('x-request-id'),
+          body: (await r.json()) as any,
+        })),
       ),
     );
     answers.forEach((a, i) => {
@@ -140,7 +144,9 @@ describe('monitor through the gateway', () => {
     const records = files.flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n'));
     expect(records.length).toBe(300 + 60);
     // Merged calls are logged per client request (x-grove-request-ids), so every id joins its rows.
-    const byId = new Map(records.map((l) => JSON.parse(l) as { id: string; inputs: unknown[] }).map((r) => [r.id, r]));
+    const byId = new Map(
+      records.map((l) => JSON.parse(l) as { id: string; inputs: unknown[] }).map((r) => [r.id, r]),
+    );
     for (let i = 0; i < 60; i++) expect(byId.get(`concurrent-${i}`)?.inputs.length).toBe(1 + (i % 2));
   });
 });

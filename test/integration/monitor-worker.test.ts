@@ -229,9 +229,9 @@ describe('monitor on a live worker', () => {
     // The log feeds `grove ab-report`: label every logged row (`<id>:<row>`) and join them back.
     const labels = ['id,label'];
     for (const rec of records)
-      rec.inputs.forEach((row: (number | null)[], i: number) =>
-        labels.push(`${rec.id}:${i},${(row[0] ?? 0) + (row[1] ?? 0) > 0 ? 1 : 0}`),
-      );
+      for (const [i, row] of (rec.inputs as (number | null)[][]).entries()) {
+        labels.push(`${rec.id}:${i},${(row[0] ?? 0) + (row[1] ?? 0) > 0 ? 1 : 0}`);
+      }
     writeFileSync(join(repo, 'labels.csv'), `${labels.join('\n')}\n`);
     const out = execFileSync(
       process.execPath,

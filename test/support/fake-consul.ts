@@ -134,7 +134,14 @@ export async function startFakeConsul(opts: { checkIntervalMs?: number } = {}): 
         .filter((s) => s.Service === name && (!passing || s.status === 'passing'))
         .map((s) => ({
           Node: { Node: 'fake-node', Address: '127.0.0.1' },
-          Service: { ID: s.ID, Service: s.Service, Tags: s.Tags, Address: s.Address, Port: s.Port, Meta: s.Meta },
+          Service: {
+            ID: s.ID,
+            Service: s.Service,
+            Tags: s.Tags,
+            Address: s.Address,
+            Port: s.Port,
+            Meta: s.Meta,
+          },
           Checks: [{ CheckID: `service:${s.ID}`, Status: s.status }],
         }));
       return send(200, list);
@@ -149,20 +156,32 @@ export async function startFakeConsul(opts: { checkIntervalMs?: number } = {}): 
         return send(200, 'true');
       }
       if (req.method === 'DELETE') {
-        if (u.searchParams.has('recurse')) for (const k of [...kv.keys()]) if (k.startsWith(key)) kv.delete(k);
+        if (u.searchParams.has('recurse'))
+          for (const k of [...kv.keys()]) if (k.startsWith(key)) kv.delete(k);
         kv.delete(key);
         bump();
         return send(200, 'true');
       }
       if (req.method === 'GET') {
         await blocking();
-        const keys = u.searchParams.has('recurse') ? [...kv.keys()].filter((k) => k.startsWith(key)).sort() : kv.has(key) ? [key] : [];
+        const keys = u.searchParams.has('recurse')
+          ? [...kv.keys()].filter((k) => k.startsWith(key)).sort()
+          : kv.has(key)
+            ? [key]
+            : [];
         if (keys.length === 0) return send(404, '');
         return send(
           200,
           keys.map((k) => {
             const e = kv.get(k)!;
-            return { Key: k, Value: e.value.toString('base64'), Flags: 0, CreateIndex: e.createIndex, ModifyIndex: e.modifyIndex, LockIndex: 0 };
+            return {
+              Key: k,
+              Value: e.value.toString('base64'),
+              Flags: 0,
+              CreateIndex: e.createIndex,
+              ModifyIndex: e.modifyIndex,
+              LockIndex: 0,
+            };
           }),
         );
       }

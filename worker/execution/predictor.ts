@@ -30,7 +30,12 @@ export class Predictor {
    * Inline predictions return the output directly (a scratch view: valid until the next request,
    * so serialise it before any await); pool predictions a promise of a fresh one.
    */
-  run(v: LoadedVersion, p: ParsedRows, requestId: string, requestIds?: string): Float64Array | Promise<Float64Array> {
+  run(
+    v: LoadedVersion,
+    p: ParsedRows,
+    requestId: string,
+    requestIds?: string,
+  ): Float64Array | Promise<Float64Array> {
     const k = p.raw ? v.numRawOutputs : v.numOutputs;
     if (p.rows <= this.inlineRowThreshold) {
       // Reused: the caller serialises the answer before its next await (see protocol/parsed-rows.ts).

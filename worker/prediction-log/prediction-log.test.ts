@@ -59,7 +59,14 @@ describe('PredictionLog', () => {
     const recs = readAll(dir);
     expect(recs.map((r) => [r.id, r.inputs, r.outputs])).toEqual([
       ['a', [[1, 1, 1]], [[0.1]]],
-      ['b,c', [[2, 2, 2], [3, 3, 3]], [[0.2], [0.3]]],
+      [
+        'b,c',
+        [
+          [2, 2, 2],
+          [3, 3, 3],
+        ],
+        [[0.2], [0.3]],
+      ],
       ['d', [[4, 4, 4]], [[0.4]]],
     ]);
   });

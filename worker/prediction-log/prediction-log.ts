@@ -90,7 +90,8 @@ export class PredictionLog implements PredictionObserver {
 
   private record(e: PredictionEvent, id: string, from: number, rows: number): Record<string, unknown> {
     let inputs: unknown;
-    if (e.namedRows) inputs = from === 0 && rows === e.rows ? e.namedRows : e.namedRows.slice(from, from + rows);
+    if (e.namedRows)
+      inputs = from === 0 && rows === e.rows ? e.namedRows : e.namedRows.slice(from, from + rows);
     else if (e.input) inputs = rowsOf(e.input, from, rows, e.numFeatures);
     else inputs = null;
     return {
@@ -181,7 +182,12 @@ export class PredictionLog implements PredictionObserver {
 }
 
 /** Row-major values as arrays of rows; NaN (missing) and infinities become null, as JSON requires. */
-function rowsOf(values: Float64Array, from: number, rows: number, width: number): Array<Array<number | null>> {
+function rowsOf(
+  values: Float64Array,
+  from: number,
+  rows: number,
+  width: number,
+): Array<Array<number | null>> {
   const out: Array<Array<number | null>> = new Array(rows);
   for (let r = 0; r < rows; r++) {
     const row: Array<number | null> = new Array(width);

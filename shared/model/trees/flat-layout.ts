@@ -1,6 +1,8 @@
 // THE FLAT LAYOUT of a tree ensemble: how compile.ts lays a TreeEnsembleIR out in one
-// SharedArrayBuffer (a container of kind 'trees', shared/model/container.ts) so any thread, and a
-// future WebAssembly kernel over the same memory, walks the trees without copying.
+// SharedArrayBuffer (a container of kind 'trees', shared/model/container.ts) so any thread walks
+// the trees without copying. The JavaScript kernels (kernels.ts) read these sections directly; the
+// WebAssembly kernel (wasm/) derives its packed node copy from them once per thread at load time,
+// so this layout stays the single source of truth.
 //
 // ## Input slots ("dual row", fast-tree-inference.md)
 // Every node decides with ONE comparison, `goRight = slot >= thr`, with no per-node NaN test.

@@ -7,10 +7,10 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { evaluateModel, type ModelResult, type VersionSample } from '../../shared/compare/ab-evaluation.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
 import { readCsv } from '../../shared/profile/csv-table.js';
+import { parseCommandArgs } from '../command-args.js';
 
 const USAGE = `usage: grove ab-report --log DIR --labels labels.csv [--json OUT] [--md OUT]
 
@@ -42,22 +42,9 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-function parseOptions(argv: string[]) {
-  return parseArgs({ args: argv, options: OPTIONS }).values;
-}
-
 export async function run(argv: string[]): Promise<number> {
-  let args: ReturnType<typeof parseOptions>;
-  try {
-    args = parseOptions(argv);
-  } catch (err) {
-    process.stderr.write(`grove ab-report: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const args = parseCommandArgs('ab-report', argv, OPTIONS, USAGE);
+  if (typeof args === 'number') return args;
   if (!args.log || !args.labels) {
     process.stderr.write(`grove ab-report: --log and --labels are required\n\n${USAGE}`);
     return 2;

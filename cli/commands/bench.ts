@@ -2,11 +2,11 @@
 // this thread, after warm-up, best of K rounds (the machine is shared and noisy: best-of filters
 // interference). Last line: `batch_ns_per_row=X single_ns_per_row=Y` (cli/bench-suite.ts reads it).
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { csvToDense } from '../../shared/csv/read-rows.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
 import { loadModelFile } from '../../shared/model/load.js';
 import type { Model } from '../../shared/model/model.js';
+import { parseCommandArgs } from '../command-args.js';
 
 const USAGE = `usage: grove bench --model FILE --input CSV [--rows N] [--rounds K] [--raw]
 
@@ -53,32 +53,18 @@ export function benchModel(
   return { batchNsPerRow: batch / rows, singleNsPerRow: single / singleRows };
 }
 
-function parseOptions(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    options: {
-      model: { type: 'string' },
-      input: { type: 'string' },
-      rows: { type: 'string', default: '20000' },
-      rounds: { type: 'string', default: '7' },
-      raw: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  }).values;
-}
+const OPTIONS = {
+  model: { type: 'string' },
+  input: { type: 'string' },
+  rows: { type: 'string', default: '20000' },
+  rounds: { type: 'string', default: '7' },
+  raw: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
 
 export async function run(argv: string[]): Promise<number> {
-  let args: ReturnType<typeof parseOptions>;
-  try {
-    args = parseOptions(argv);
-  } catch (err) {
-    process.stderr.write(`grove bench: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const args = parseCommandArgs('bench', argv, OPTIONS, USAGE);
+  if (typeof args === 'number') return args;
   const rows = Number(args.rows);
   const rounds = Number(args.rounds);
   if (!args.model || !args.input || !(rows >= 1) || !(rounds >= 1)) {

@@ -3,13 +3,13 @@
 // gate (DESIGN.md). Exit 0 promote, 1 reject, 2 error (bad arguments, unreadable files, models
 // that do not answer the same question).
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { compareModels } from '../../shared/compare/compare-models.js';
 import { renderCompareHtml } from '../../shared/compare/html-report.js';
 import type { VerdictRule } from '../../shared/compare/verdict.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
 import { loadModelFile } from '../../shared/model/load.js';
 import { readCsv } from '../../shared/profile/csv-table.js';
+import { parseCommandArgs } from '../command-args.js';
 
 const USAGE = `usage: grove compare --model CURRENT --candidate NEW --data rows.csv [options]
 
@@ -44,22 +44,9 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-function parseOptions(argv: string[]) {
-  return parseArgs({ args: argv, options: OPTIONS }).values;
-}
-
 export async function run(argv: string[]): Promise<number> {
-  let args: ReturnType<typeof parseOptions>;
-  try {
-    args = parseOptions(argv);
-  } catch (err) {
-    process.stderr.write(`grove compare: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const args = parseCommandArgs('compare', argv, OPTIONS, USAGE);
+  if (typeof args === 'number') return args;
   if (!args.model || !args.candidate || !args.data) {
     process.stderr.write(`grove compare: --model, --candidate and --data are required\n\n${USAGE}`);
     return 2;

@@ -3,11 +3,11 @@
 // table and the work in `convertModel`, so further options (a training profile, say) slot in.
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { GroveError } from '../../shared/errors/grove-error.js';
 import { encodeGroveFile } from '../../shared/formats/grove-binary.js';
 import { loadModelFile } from '../../shared/model/load.js';
 import { profileModelFile } from '../../shared/profile/profile-model.js';
+import { parseCommandArgs } from '../command-args.js';
 
 const USAGE = `usage: grove convert --model IN --output OUT.grove [--profile train.csv [--label COL]]
 
@@ -33,22 +33,9 @@ export async function convertModel(input: string, output: string): Promise<numbe
   return bytes.length;
 }
 
-function parseOptions(argv: string[]) {
-  return parseArgs({ args: argv, options: CONVERT_OPTIONS }).values;
-}
-
 export async function run(argv: string[]): Promise<number> {
-  let args: ReturnType<typeof parseOptions>;
-  try {
-    args = parseOptions(argv);
-  } catch (err) {
-    process.stderr.write(`grove convert: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const args = parseCommandArgs('convert', argv, CONVERT_OPTIONS, USAGE);
+  if (typeof args === 'number') return args;
   if (!args.model || !args.output) {
     process.stderr.write(`grove convert: --model and --output are required\n\n${USAGE}`);
     return 2;

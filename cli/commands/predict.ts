@@ -3,11 +3,11 @@
 // predict/predict_proba (--raw: margin / decision_function), no header (the fixtures' pred.csv
 // shape), every value in shortest round-trip form (String(x)) so nothing is lost.
 import { readFile, writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { csvToDense, parseNdjson } from '../../shared/csv/read-rows.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
 import { loadModelFile } from '../../shared/model/load.js';
 import type { Model } from '../../shared/model/model.js';
+import { parseCommandArgs } from '../command-args.js';
 
 const USAGE = `usage: grove predict --model FILE --input ROWS [--output OUT.csv] [--raw]
 
@@ -48,31 +48,17 @@ export function formatRows(values: Float64Array, width: number): string {
   return parts.length ? parts.join('\n') + '\n' : '';
 }
 
-function parseOptions(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    options: {
-      model: { type: 'string' },
-      input: { type: 'string' },
-      output: { type: 'string' },
-      raw: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  }).values;
-}
+const OPTIONS = {
+  model: { type: 'string' },
+  input: { type: 'string' },
+  output: { type: 'string' },
+  raw: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
 
 export async function run(argv: string[]): Promise<number> {
-  let args: ReturnType<typeof parseOptions>;
-  try {
-    args = parseOptions(argv);
-  } catch (err) {
-    process.stderr.write(`grove predict: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const args = parseCommandArgs('predict', argv, OPTIONS, USAGE);
+  if (typeof args === 'number') return args;
   if (!args.model || !args.input) {
     process.stderr.write(`grove predict: --model and --input are required\n\n${USAGE}`);
     return 2;

@@ -2,9 +2,9 @@
 // (DESIGN.md, Monitoring): writes the training profile the worker's drift monitor compares live
 // traffic with. Keep it as models/{m}/{v}/profile.json.
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { GroveError } from '../../shared/errors/grove-error.js';
 import { profileModelFile } from '../../shared/profile/profile-model.js';
+import { parseCommandArgs } from '../command-args.js';
 
 const USAGE = `usage: grove profile --model FILE --data train.csv [--label COL] [--bins N] --output profile.json
 
@@ -24,22 +24,9 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-function parseOptions(argv: string[]) {
-  return parseArgs({ args: argv, options: OPTIONS }).values;
-}
-
 export async function run(argv: string[]): Promise<number> {
-  let args: ReturnType<typeof parseOptions>;
-  try {
-    args = parseOptions(argv);
-  } catch (err) {
-    process.stderr.write(`grove profile: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const args = parseCommandArgs('profile', argv, OPTIONS, USAGE);
+  if (typeof args === 'number') return args;
   if (!args.model || !args.data) {
     process.stderr.write(`grove profile: --model and --data are required\n\n${USAGE}`);
     return 2;

@@ -3,12 +3,12 @@
 // split weights then live in Consul KV (grove/splits/<model>) so every gateway agrees. The options
 // shared with `grove serve` are defined here.
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ConsulDiscovery, ConsulSplitBackend } from '../../gateway/discovery/consul-discovery.js';
 import { type Gateway, type GatewayOptions, startGateway } from '../../gateway/gateway.js';
 import { isPolicyName, POLICY_NAMES, type PolicyName } from '../../gateway/policies/policy.js';
 import { FileSplitBackend, type SplitBackend } from '../../gateway/split/split-registry.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
+import { parseCommandArgs } from '../command-args.js';
 
 export const gatewayOptionSpecs = {
   options: {
@@ -79,26 +79,19 @@ const USAGE = `usage: grove gateway (--upstreams URL,... | --consul HOST:PORT) [
 ${gatewayOptionSpecs.usage}`;
 
 export async function run(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        ...gatewayOptionSpecs.options,
-        upstreams: { type: 'string' },
-        consul: { type: 'string' },
-        models: { type: 'string' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    process.stderr.write(`grove gateway: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs(
+    'gateway',
+    argv,
+    {
+      ...gatewayOptionSpecs.options,
+      upstreams: { type: 'string' },
+      consul: { type: 'string' },
+      models: { type: 'string' },
+    },
+    USAGE,
+  );
+  if (typeof parsed === 'number') return parsed;
+  const values: Record<string, string | boolean | undefined> = parsed;
   const upstreams =
     typeof values.upstreams === 'string'
       ? values.upstreams

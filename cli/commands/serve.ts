@@ -9,7 +9,6 @@
 // repository scan ignores: model names cannot start with '.').
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { LocalCluster } from '../../gateway/discovery/local-cluster.js';
 import { type Gateway, startGateway } from '../../gateway/gateway.js';
 import { isPolicyName } from '../../gateway/policies/policy.js';
@@ -21,6 +20,7 @@ import {
   monitoringEnv,
   monitoringFromArgs,
 } from '../../worker/monitor/monitor-cli-options.js';
+import { parseCommandArgs } from '../command-args.js';
 import { gatewayOptionSpecs, parseGatewayCommon, waitForSignal } from './gateway.js';
 
 const USAGE = `usage: grove serve [--models DIR] [options]
@@ -32,28 +32,21 @@ const USAGE = `usage: grove serve [--models DIR] [options]
 ${MONITOR_CLI_USAGE}${'' /* shared options */}${gatewayOptionSpecs.usage}`;
 
 export async function run(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        ...gatewayOptionSpecs.options,
-        models: { type: 'string' },
-        workers: { type: 'string' },
-        threads: { type: 'string' },
-        spares: { type: 'string' },
-        ...MONITOR_CLI_OPTIONS,
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    process.stderr.write(`grove serve: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs(
+    'serve',
+    argv,
+    {
+      ...gatewayOptionSpecs.options,
+      models: { type: 'string' },
+      workers: { type: 'string' },
+      threads: { type: 'string' },
+      spares: { type: 'string' },
+      ...MONITOR_CLI_OPTIONS,
+    },
+    USAGE,
+  );
+  if (typeof parsed === 'number') return parsed;
+  const values: Record<string, string | boolean | undefined> = parsed;
   const modelsDir = resolve((values.models as string | undefined) ?? 'models');
   const count = values.workers === undefined ? availableParallelism() : Number(values.workers);
   if (!Number.isInteger(count) || count < 1 || count > 256) {

@@ -4,7 +4,6 @@
 // read it); logs are pino JSON on stderr. SIGTERM/SIGINT: stop accepting, finish in-flight
 // requests, deregister from Consul, exit 0.
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import {
   encodeVersionsMeta,
@@ -12,6 +11,7 @@ import {
   type WorkerRegistration,
 } from '../../shared/consul/worker-registration.js';
 import { startWorker, type WorkerOptions } from '../../worker/start-worker.js';
+import { parseCommandArgs } from '../command-args.js';
 
 const USAGE = `usage: grove worker --models DIR [--port 0] [--host 127.0.0.1] [options]
 
@@ -48,39 +48,32 @@ function sampleRate(v: string | undefined): number {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        models: { type: 'string' },
-        port: { type: 'string' },
-        host: { type: 'string' },
-        threads: { type: 'string' },
-        'inline-rows': { type: 'string' },
-        'max-body': { type: 'string' },
-        'max-rows': { type: 'string' },
-        timeout: { type: 'string' },
-        rescan: { type: 'string' },
-        consul: { type: 'string' },
-        'advertise-host': { type: 'string' },
-        'log-level': { type: 'string' },
-        'alert-webhook': { type: 'string' },
-        'prediction-log': { type: 'string' },
-        'prediction-log-sample': { type: 'string' },
-        'no-monitor': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    process.stderr.write(`grove worker: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs(
+    'worker',
+    argv,
+    {
+      models: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      threads: { type: 'string' },
+      'inline-rows': { type: 'string' },
+      'max-body': { type: 'string' },
+      'max-rows': { type: 'string' },
+      timeout: { type: 'string' },
+      rescan: { type: 'string' },
+      consul: { type: 'string' },
+      'advertise-host': { type: 'string' },
+      'log-level': { type: 'string' },
+      'alert-webhook': { type: 'string' },
+      'prediction-log': { type: 'string' },
+      'prediction-log-sample': { type: 'string' },
+      'no-monitor': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    USAGE,
+  );
+  if (typeof parsed === 'number') return parsed;
+  const values: Record<string, string | boolean | undefined> = parsed;
   if (typeof values.models !== 'string') {
     process.stderr.write(`grove worker: --models DIR is required\n\n${USAGE}`);
     return 2;

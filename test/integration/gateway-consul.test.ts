@@ -1,36 +1,18 @@
 // Multi-host mode against the in-process fake Consul: real `grove worker --consul` processes
 // register with a health check and their versions; two `grove gateway --consul` processes discover
 // them with blocking queries and agree on split weights kept in Consul KV.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeConsul, startFakeConsul } from '../support/fake-consul.js';
-import { predict } from './gateway-harness.js';
-import { makeRepository, ROOT, removeRepository } from './worker-harness.js';
+import { predict, startGrove } from './gateway-harness.js';
+import { makeRepository, removeRepository } from './worker-harness.js';
 
-const CLI = join(ROOT, 'dist', 'cli', 'grove.js');
 let consul: FakeConsul;
 let repo: string;
 const procs: ChildProcess[] = [];
 
-function start(args: string[], ready: RegExp): Promise<{ proc: ChildProcess; m: RegExpMatchArray }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    procs.push(proc);
-    let out = '';
-    const t = setTimeout(() => reject(new Error(`not ready: grove ${args.join(' ')}\n${out}`)), 40_000);
-    proc.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = out.match(ready);
-      if (m) {
-        clearTimeout(t);
-        resolve({ proc, m });
-      }
-    });
-    proc.stderr!.resume();
-  });
-}
+const start = (args: string[], ready: RegExp) => startGrove(procs, args, ready);
 
 async function until(cond: () => Promise<boolean>, ms = 20_000): Promise<void> {
   const end = Date.now() + ms;

@@ -8,6 +8,32 @@ import { makeRepository, ROOT } from './worker-harness.js';
 
 const CLI = join(ROOT, 'dist', 'cli', 'grove.js');
 
+/**
+ * Spawns `grove ARGS...` and resolves once its stdout matches `ready` (with the match). The process
+ * is pushed onto `procs` first, so the caller's afterAll kills it even when start-up fails.
+ */
+export function startGrove(
+  procs: ChildProcess[],
+  args: string[],
+  ready: RegExp,
+): Promise<{ proc: ChildProcess; m: RegExpMatchArray }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    procs.push(proc);
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`not ready: grove ${args.join(' ')}\n${out}`)), 40_000);
+    proc.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = out.match(ready);
+      if (m) {
+        clearTimeout(t);
+        resolve({ proc, m });
+      }
+    });
+    proc.stderr!.resume();
+  });
+}
+
 export const ROW = Array.from({ length: 20 }, (_, i) => (i % 7) - 3 + i / 10);
 
 export function twoVersionRepository(): string {

@@ -1,33 +1,15 @@
 // `grove gateway --upstreams` over two real `grove worker` processes: discovery of their versions
 // by health checks, forwarding of non-predict routes, 503 when every worker is gone.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { predict } from './gateway-harness.js';
-import { makeRepository, ROOT, removeRepository } from './worker-harness.js';
+import { predict, startGrove } from './gateway-harness.js';
+import { makeRepository, removeRepository } from './worker-harness.js';
 
-const CLI = join(ROOT, 'dist', 'cli', 'grove.js');
 let repo: string;
 const procs: ChildProcess[] = [];
 
-function start(args: string[], ready: RegExp): Promise<{ proc: ChildProcess; m: RegExpMatchArray }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    procs.push(proc);
-    let out = '';
-    const t = setTimeout(() => reject(new Error(`not ready: grove ${args.join(' ')}\n${out}`)), 40_000);
-    proc.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = out.match(ready);
-      if (m) {
-        clearTimeout(t);
-        resolve({ proc, m });
-      }
-    });
-    proc.stderr!.resume();
-  });
-}
+const start = (args: string[], ready: RegExp) => startGrove(procs, args, ready);
 
 beforeAll(() => {
   repo = makeRepository({ churn: { '1': 'xgboost/xgb-binary-100x4', '2': 'lightgbm/lgb-binary-100x4' } });

@@ -44,6 +44,10 @@ beforeAll(async () => {
       '2',
       '--spares',
       '0',
+      // Round-robin so both workers surely get rows (p2c may keep sequential traffic on the
+      // worker its latency estimate favours, leaving the other's prediction log empty).
+      '--policy',
+      'round-robin',
       '--prediction-log',
       join(repo, 'plog'),
     ],

@@ -15,6 +15,11 @@ import {
   waitFor,
 } from './worker-harness.js';
 
+/** Log lines travel through the child's stderr pipe and can arrive after the HTTP answer: wait a little. */
+async function loggedEvent(p: { stderr(): string }, event: string): Promise<void> {
+  await waitFor(async () => p.stderr().includes(`"event":"${event}"`), 5_000).catch(() => undefined);
+}
+
 const V1 = 'xgboost/xgb-binary-100x4';
 const V2 = 'lightgbm/lgb-binary-100x4';
 const V3 = 'xgboost/xgb-binary-500x8';
@@ -94,6 +99,7 @@ describe('worker model repository', () => {
     const metrics = await (await fetch(`${w.url}/metrics`)).text();
     expect(metrics).toMatch(/grove_worker_model_load_failures_total\{model="churn",version="3"\} 1/);
     expect(metrics).toMatch(/grove_worker_model_version_state\{model="churn",version="3",state="FAILED"\} 1/);
+    await loggedEvent(w, 'model_load_failed');
     expect(w.stderr()).toContain('"event":"model_load_failed"');
     expect(w.stderr()).toContain('"event":"model_loaded"');
   });
@@ -123,6 +129,7 @@ describe('worker model repository', () => {
     });
     await load.stop();
     expect(load.failures).toEqual([]);
+    await loggedEvent(w, 'model_swapped');
     expect(w.stderr()).toContain('"event":"model_swapped"');
   });
 

@@ -5,10 +5,10 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import { GroveError } from '../shared/errors/grove-error.js';
+import { createFastFront } from '../shared/http/fast-front.js';
 import { Coalescer } from './forward/coalescer.js';
 import { UpstreamCaller } from './forward/upstream-call.js';
 import { adminHandler } from './http/admin-handler.js';
-import { createFastFront } from './http/fast-front.js';
 import { PublicHandler } from './http/public-handler.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { createPolicy } from './policies/create-policy.js';
@@ -123,7 +123,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   // node:http serves what the fast front hands over (every route but POST predict/infer with a
   // Content-Length body); it never listens itself.
   const server = createServer({ keepAliveTimeout: 65_000 }, handler.handle);
-  const front = createFastFront(handler, server, opts.bodyLimit ?? 64 * 1024 * 1024);
+  const front = createFastFront(handler, server, { bodyLimit: opts.bodyLimit ?? 64 * 1024 * 1024 });
   await listen(front.server, opts.port ?? 8080, host);
   const port = (front.server.address() as AddressInfo).port;
   let admin: Server | null = null;

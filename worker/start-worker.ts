@@ -2,16 +2,13 @@
 // repository (loading, watching, swapping), the piscina pool, the metrics and the routes; other
 // modules extend it through `router.add` and `addObserver`. close() is graceful: stop accepting,
 // let in-flight requests finish, then stop the pool and the watchers.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:net';
 import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
-import { TimeoutError, toGroveError } from '../shared/errors/grove-error.js';
 import { addBatchRoutes } from './batch/batch-route.js';
 import { Predictor } from './execution/predictor.js';
-import { requestIdOf } from './http/request-id.js';
-import { sendError } from './http/respond.js';
-import { type RequestContext, Router } from './http/router.js';
+import { Router } from './http/router.js';
+import { WorkerServer } from './http/worker-server.js';
 import { WorkerMetrics } from './metrics/worker-metrics.js';
 import { attachMonitoring, type MonitoringOptions } from './monitor/attach-monitoring.js';
 import type { PredictionObserver } from './observer.js';
@@ -49,7 +46,8 @@ export interface WorkerOptions {
 export interface RunningWorker {
   url: string;
   port: number;
-  server: http.Server;
+  /** The listening server (the fast front; node:http serves what it hands over). */
+  server: Server;
   repository: ModelRepository;
   router: Router;
   metrics: Registry;
@@ -59,11 +57,6 @@ export interface RunningWorker {
   liveVersions(): Record<string, string[]>;
   onVersionsChange(cb: () => void): void;
   close(): Promise<void>;
-}
-
-interface ActiveRequest extends RequestContext {
-  res: http.ServerResponse;
-  done: boolean;
 }
 
 export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
@@ -104,118 +97,16 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   addPredictRoutes(router, w);
   addBatchRoutes(router, w);
 
-  const active = new Set<ActiveRequest>();
-  metrics.inflightNow = () => active.size;
-  let drainWaiter: (() => void) | null = null;
-  const repo = repository;
-
-  function finish(ctx: ActiveRequest, status: number): void {
-    if (ctx.done) return;
-    ctx.done = true;
-    active.delete(ctx);
-    const served = ctx.served as Parameters<typeof metrics.record>[0];
-    metrics.record(served, ctx.route, status, (performance.now() - ctx.start) / 1000);
-    if (drainWaiter !== null && active.size === 0) drainWaiter();
-  }
-
-  async function dispatch(
-    req: http.IncomingMessage,
-    ctx: ActiveRequest,
-    handler: (...a: never[]) => unknown,
-    params: Record<string, string>,
-  ): Promise<void> {
-    let status: number;
-    try {
-      const r = (handler as unknown as (...a: unknown[]) => unknown)(req, ctx.res, params, ctx);
-      const v = r instanceof Promise ? await r : r;
-      status = typeof v === 'number' ? v : ctx.res.statusCode;
-    } catch (err) {
-      if (ctx.done) return;
-      const e = toGroveError(err);
-      if (e.statusCode >= 500 && e.code === 'GROVE_ERR_INTERNAL') {
-        logger.error(
-          { event: 'request_failed', requestId: ctx.requestId, err: (err as Error)?.stack ?? String(err) },
-          'request failed',
-        );
-      }
-      status = sendError(ctx.res, e, ctx.requestId, ctx.served);
-      if (e.statusCode === 413) req.pause();
-    }
-    finish(ctx, status);
-  }
-
-  const server = http.createServer(
-    { keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 },
-    (req, res) => {
-      const url = req.url ?? '/';
-      const q = url.indexOf('?');
-      const ctx: ActiveRequest = {
-        requestId: requestIdOf(req),
-        requestIds: req.headers['x-grove-request-ids'] as string | undefined,
-        start: performance.now(),
-        model: '',
-        version: '',
-        route: 'other',
-        query: q === -1 ? '' : url.slice(q + 1),
-        served: null,
-        streaming: false,
-        res,
-        done: false,
-      };
-      active.add(ctx);
-      let match: ReturnType<Router['find']>;
-      try {
-        match = router.find(req.method ?? 'GET', q === -1 ? url : url.slice(0, q));
-      } catch (err) {
-        finish(ctx, sendError(res, err, ctx.requestId));
-        return;
-      }
-      ctx.route = match.name;
-      void dispatch(req, ctx, match.handler as never, match.params);
-    },
-  );
-  server.on('clientError', (err, socket) => {
-    // Malformed HTTP (bad request line, oversized headers): answer 400 if the socket still can.
-    if (socket.writable && !(err as { code?: string }).code?.startsWith('ECONN')) {
-      socket.end(
-        'HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json\r\n\r\n{"error":"malformed HTTP request","code":"GROVE_ERR_BAD_HTTP"}',
-      );
-    } else socket.destroy();
-  });
-
-  // The request timeout: node's own requestTimeout would also cut long :batch streams, so a
-  // sweeper answers 504 for non-streamed requests that outlive the limit.
-  const sweeper = setInterval(
-    () => {
-      const now = performance.now();
-      for (const ctx of active) {
-        if (ctx.streaming || now - ctx.start < requestTimeoutMs) continue;
-        finish(
-          ctx,
-          sendError(
-            ctx.res,
-            new TimeoutError(`request not answered within ${requestTimeoutMs} ms`),
-            ctx.requestId,
-          ),
-        );
-      }
-    },
-    Math.min(1000, requestTimeoutMs),
-  );
-  sweeper.unref();
-
   await repository.start();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(
-      { port: opts.port ?? 0, host: opts.host ?? '127.0.0.1', exclusive: opts.exclusive ?? false },
-      () => {
-        server.off('error', reject);
-        resolve();
-      },
-    );
+  const server = new WorkerServer({
+    router,
+    metrics,
+    logger,
+    maxBodyBytes: w.maxBodyBytes,
+    requestTimeoutMs,
   });
-  const port = (server.address() as AddressInfo).port;
+  const repo = repository;
+  const port = await server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', opts.exclusive ?? false);
   const host = opts.host ?? '127.0.0.1';
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   const observers = predictor.observers;
@@ -224,7 +115,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const running: RunningWorker = {
     url: `http://${urlHost}:${port}`,
     port,
-    server,
+    server: server.server,
     repository,
     router,
     metrics: metrics.registry,
@@ -235,17 +126,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     close() {
       closing ??= (async () => {
         w.draining = true;
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        if (active.size > 0) {
-          await Promise.race([
-            new Promise<void>((resolve) => (drainWaiter = resolve)),
-            new Promise<void>((resolve) => setTimeout(resolve, requestTimeoutMs).unref()),
-          ]);
-        }
-        server.closeAllConnections();
-        await closed;
-        clearInterval(sweeper);
+        await server.close();
         await repo.close();
         await Promise.allSettled(observers.map((o) => o.close?.()));
         await pool.close();

@@ -8,7 +8,7 @@
 // that is not 200 (say one client's row is invalid) is re-sent per client, so every client gets
 // exactly the answer the worker would give its own request.
 import { toGroveError } from '../../shared/errors/grove-error.js';
-import type { Reply } from '../http/reply.js';
+import type { Reply } from '../../shared/http/reply.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { WorkerSet } from '../upstream/worker-set.js';
 import {

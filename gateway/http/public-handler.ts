@@ -12,6 +12,7 @@ import {
   UnavailableError,
   VersionNotFoundError,
 } from '../../shared/errors/grove-error.js';
+import { NodeReply, type Reply, replyError, replyJson } from '../../shared/http/reply.js';
 import type { Coalescer, Item } from '../forward/coalescer.js';
 import { ShadowPair } from '../forward/coalescer.js';
 import { KIND_PREDICT, parseInferRows, parsePredictRows } from '../forward/predict-codec.js';
@@ -22,7 +23,6 @@ import type { SplitRegistry } from '../split/split-registry.js';
 import type { WorkerSet } from '../upstream/worker-set.js';
 import { FAN_OUT_ROUTES, fanOut } from './fan-out.js';
 import { readBody } from './read-body.js';
-import { NodeReply, type Reply, replyError, replyJson } from './reply.js';
 
 const INFER_RE = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?\/infer$/;
 const V1_RE = /^\/v1\/models\/([^/:]+)(?:\/versions\/([^/:]+))?:(predict|batch)$/;

@@ -2,15 +2,15 @@
 // per-process random prefix plus a counter: unique across processes, and far cheaper on the hot
 // path than a UUID per request.
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 
 const prefix = randomBytes(6).toString('hex');
 let counter = 0;
 
 const MAX_ID = 200;
 
-export function requestIdOf(req: IncomingMessage): string {
-  const given = req.headers['x-request-id'];
+export function requestIdOf(headers: IncomingHttpHeaders): string {
+  const given = headers['x-request-id'];
   if (
     typeof given === 'string' &&
     given.length > 0 &&

@@ -1,8 +1,10 @@
 // Writing responses: every answer is written with one writeHead (flat header array, the cheapest
-// form node accepts) and one res.end(string). Every response carries x-request-id; model answers
-// also name the model, the version and the model file's sha256 (DESIGN.md, Tracing).
+// form node accepts) and one res.end(string), or one Reply.send on the fast front. Every response
+// carries x-request-id; model answers also name the model, the version and the model file's
+// sha256 (DESIGN.md, Tracing).
 import type { ServerResponse } from 'node:http';
 import { type GroveError, MethodNotAllowedError, toGroveError } from '../../shared/errors/grove-error.js';
+import type { Reply } from '../../shared/http/reply.js';
 
 export const JSON_TYPE = 'application/json';
 
@@ -62,6 +64,43 @@ export function sendError(
     res.destroy(e);
     return e.statusCode;
   }
+  res.writeHead(e.statusCode, errorHeaders(e, requestId, by));
+  res.end(errorBody(e));
+  return e.statusCode;
+}
+
+/** A model answer on the fast front (the front adds content-length and date). */
+export function replyModelJson(reply: Reply, body: string, requestId: string, by: ServedBy): void {
+  reply.send(
+    200,
+    [
+      'content-type',
+      JSON_TYPE,
+      'x-request-id',
+      requestId,
+      'x-grove-model',
+      by.name,
+      'x-grove-model-version',
+      by.version,
+      'x-grove-model-sha256',
+      by.sha256,
+    ],
+    body,
+  );
+}
+
+/** sendError on the fast front. */
+export function replyError(reply: Reply, err: unknown, requestId: string, by: ServedBy | null): number {
+  const e = toGroveError(err);
+  reply.send(e.statusCode, errorHeaders(e, requestId, by), errorBody(e));
+  return e.statusCode;
+}
+
+function errorBody(e: GroveError): string {
+  return JSON.stringify({ error: e.message, code: e.code });
+}
+
+function errorHeaders(e: GroveError, requestId: string, by: ServedBy | null): string[] {
   const headers: string[] = ['content-type', JSON_TYPE, 'x-request-id', requestId];
   if (e instanceof MethodNotAllowedError) headers.push('allow', e.allow.join(', '));
   if (by !== null)
@@ -75,7 +114,5 @@ export function sendError(
     );
   // A body too large (or too slow) was not read to its end: close rather than read the rest.
   if (e.statusCode === 413 || e.statusCode === 504) headers.push('connection', 'close');
-  res.writeHead(e.statusCode, headers);
-  res.end(JSON.stringify({ error: e.message, code: e.code }));
-  return e.statusCode;
+  return headers;
 }

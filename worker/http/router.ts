@@ -3,7 +3,7 @@
 // `{name}`, or `{name}<literal suffix>` for the TF Serving style `/v1/models/{model}:predict`.
 // Unknown paths are 404; a known path with another method is 405 with an Allow header (RFC 9110
 // 15.5.6). HEAD is served by GET handlers (node drops the body).
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { BadInputError, MethodNotAllowedError, RouteNotFoundError } from '../../shared/errors/grove-error.js';
 
 export type RouteParams = Record<string, string>;
@@ -41,6 +41,18 @@ export type RouteHandler = (
   ctx: RequestContext,
 ) => unknown;
 
+/**
+ * The same route served from the fast front (shared/http/fast-front.ts): the body is already read
+ * and the answer is a model's JSON (200), sent by the caller with the served version's headers.
+ * Throws (or rejects) a GroveError for a 4xx/5xx answer; must set ctx.served once it knows it.
+ */
+export type FastRouteHandler = (
+  params: RouteParams,
+  headers: IncomingHttpHeaders,
+  body: Buffer,
+  ctx: RequestContext,
+) => string | Promise<string>;
+
 interface Segment {
   literal: string | null;
   param: string | null;
@@ -54,12 +66,14 @@ interface Route {
   handler: RouteHandler;
   /** Metric label for the route. */
   name: string;
+  fast: FastRouteHandler | null;
 }
 
 export interface RouteMatch {
   handler: RouteHandler;
   params: RouteParams;
   name: string;
+  fast: FastRouteHandler | null;
 }
 
 function compile(pattern: string): Segment[] {
@@ -87,10 +101,17 @@ export class Router {
   private readonly cache = new Map<string, RouteMatch>();
   private static readonly CACHE_SIZE = 512;
 
-  add(method: string, pattern: string, handler: RouteHandler, name = pattern): void {
+  /** `fast`, for POST routes whose answer is one JSON body, lets the fast front serve them too. */
+  add(
+    method: string,
+    pattern: string,
+    handler: RouteHandler,
+    name = pattern,
+    fast: FastRouteHandler | null = null,
+  ): void {
     if (!pattern.startsWith('/')) throw new Error(`route pattern must start with '/': ${pattern}`);
     const segments = compile(pattern);
-    const route: Route = { method: method.toUpperCase(), pattern, segments, handler, name };
+    const route: Route = { method: method.toUpperCase(), pattern, segments, handler, name, fast };
     let list = this.bySegments.get(segments.length);
     if (!list) this.bySegments.set(segments.length, (list = []));
     // Literal routes win over param routes with the same shape (e.g. /v2/models/x vs /v2/{...}).
@@ -122,7 +143,7 @@ export class Router {
         const route = list[r]!;
         const params = matchSegments(route.segments, parts, n);
         if (params === null) continue;
-        if (route.method === m) return { handler: route.handler, params, name: route.name };
+        if (route.method === m) return { handler: route.handler, params, name: route.name, fast: route.fast };
         (allow ??= []).push(route.method);
       }
     }

@@ -1,73 +1,72 @@
 // The two prediction protocols: Open Inference Protocol `/v2/models/{m}[/versions/{v}]/infer` and
 // TF Serving style `/v1/models/{m}[/versions/{v}]:predict`. This is the hot path: parse once,
-// predict inline (or on the pool for big requests), write the answer with one res.end(string).
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// predict inline (or on the pool for big requests), answer with one string. Each protocol is one
+// answer function shared by the fast front (raw socket, body already read) and node:http.
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { BadJsonError } from '../../shared/errors/grove-error.js';
-import { readBody, readBodyBuffer } from '../http/read-body.js';
+import { readBodyBuffer } from '../http/read-body.js';
 import { sendModelJson } from '../http/respond.js';
 import type { RequestContext, RouteParams, Router } from '../http/router.js';
 import { parseBinaryRequest } from '../protocol/binary-tensors.js';
 import { parsePredictRequest } from '../protocol/instances-input.js';
 import { inferResponse, predictResponse } from '../protocol/prediction-output.js';
 import { parseInferRequest } from '../protocol/tensor-input.js';
+import type { LoadedVersion } from '../repository/loaded-version.js';
 import type { WorkerContext } from '../worker-context.js';
 
-function parseJson(text: string): unknown {
+function parseJson(buf: Buffer): unknown {
   try {
-    return JSON.parse(text);
+    return JSON.parse(buf.toString('utf8'));
   } catch {
     throw new BadJsonError();
   }
 }
 
 export function addPredictRoutes(router: Router, w: WorkerContext): void {
-  const infer = async (
-    req: IncomingMessage,
-    res: ServerResponse,
+  const inferAnswer = (
     params: RouteParams,
+    headers: IncomingHttpHeaders,
+    buf: Buffer,
     ctx: RequestContext,
-  ) => {
-    const binary = req.headers['inference-header-content-length'];
-    const buf = await readBodyBuffer(req, w.maxBodyBytes);
+  ): string | Promise<string> => {
     const v = w.repository.resolve(params.model!, params.version);
     ctx.served = v;
-    const body =
-      binary === undefined ? parseJson(buf.toString('utf8')) : parseBinaryRequest(buf, Number(binary));
+    // Triton's binary tensor extension: a JSON header of this length, then raw tensor bytes.
+    const binary = headers['inference-header-content-length'];
+    const body = binary === undefined ? parseJson(buf) : parseBinaryRequest(buf, Number(binary));
     const p = parseInferRequest(body, v, w.maxRows, w.predictor.inlineRowThreshold);
-    let out = w.predictor.run(v, p, ctx.requestId, ctx.requestIds);
-    if (out instanceof Promise) out = await out;
-    sendModelJson(
-      res,
-      200,
-      inferResponse(v, p.id, out, p.rows, p.raw ? v.numRawOutputs : v.numOutputs),
-      ctx.requestId,
-      v,
-    );
-    return 200;
+    const width = p.raw ? v.numRawOutputs : v.numOutputs;
+    const out = w.predictor.run(v, p, ctx.requestId, ctx.requestIds);
+    if (out instanceof Promise) return out.then((o) => inferResponse(v, p.id, o, p.rows, width));
+    return inferResponse(v, p.id, out, p.rows, width);
   };
-  const predict = async (
-    req: IncomingMessage,
-    res: ServerResponse,
+  const predictAnswer = (
     params: RouteParams,
+    _headers: IncomingHttpHeaders,
+    buf: Buffer,
     ctx: RequestContext,
-  ) => {
-    const text = await readBody(req, w.maxBodyBytes);
+  ): string | Promise<string> => {
     const v = w.repository.resolve(params.model!, params.version);
     ctx.served = v;
-    const p = parsePredictRequest(parseJson(text), v, w.maxRows, w.predictor.inlineRowThreshold);
-    let out = w.predictor.run(v, p, ctx.requestId, ctx.requestIds);
-    if (out instanceof Promise) out = await out;
-    sendModelJson(
-      res,
-      200,
-      predictResponse(v, out, p.rows, p.raw ? v.numRawOutputs : v.numOutputs),
-      ctx.requestId,
-      v,
-    );
-    return 200;
+    const p = parsePredictRequest(parseJson(buf), v, w.maxRows, w.predictor.inlineRowThreshold);
+    const width = p.raw ? v.numRawOutputs : v.numOutputs;
+    const out = w.predictor.run(v, p, ctx.requestId, ctx.requestIds);
+    if (out instanceof Promise) return out.then((o) => predictResponse(v, o, p.rows, width));
+    return predictResponse(v, out, p.rows, width);
   };
-  router.add('POST', '/v2/models/{model}/infer', infer, 'infer');
-  router.add('POST', '/v2/models/{model}/versions/{version}/infer', infer, 'infer');
-  router.add('POST', '/v1/models/{model}:predict', predict, 'predict');
-  router.add('POST', '/v1/models/{model}/versions/{version}:predict', predict, 'predict');
+  const viaNode =
+    (answer: typeof inferAnswer) =>
+    async (req: IncomingMessage, res: ServerResponse, params: RouteParams, ctx: RequestContext) => {
+      const buf = await readBodyBuffer(req, w.maxBodyBytes);
+      const a = answer(params, req.headers, buf, ctx);
+      const text = typeof a === 'string' ? a : await a;
+      sendModelJson(res, 200, text, ctx.requestId, ctx.served as LoadedVersion);
+      return 200;
+    };
+  const infer = viaNode(inferAnswer);
+  const predict = viaNode(predictAnswer);
+  router.add('POST', '/v2/models/{model}/infer', infer, 'infer', inferAnswer);
+  router.add('POST', '/v2/models/{model}/versions/{version}/infer', infer, 'infer', inferAnswer);
+  router.add('POST', '/v1/models/{model}:predict', predict, 'predict', predictAnswer);
+  router.add('POST', '/v1/models/{model}/versions/{version}:predict', predict, 'predict', predictAnswer);
 }

@@ -1,7 +1,7 @@
 // Where an answer goes: a node:http ServerResponse (NodeReply) or the fast front's raw socket
 // (fast-front.ts). The forward path only needs `send(status, flat headers, body)`.
 import type { ServerResponse } from 'node:http';
-import { toGroveError } from '../../shared/errors/grove-error.js';
+import { toGroveError } from '../errors/grove-error.js';
 
 export interface Reply {
   /** True once an answer was sent or the client went away. */

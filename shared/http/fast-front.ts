@@ -1,6 +1,7 @@
-// The public listener's fast front. node:http costs more per request than the rest of the
-// forward path together (IncomingMessage/ServerResponse objects, streams, header validation), and
-// for a gateway that must match nginx (notes/serving-peers.md) that is the budget. This front
+// A fast front for the prediction routes of the gateway and the worker. node:http costs more per
+// request than the rest of the forward path together (IncomingMessage/ServerResponse objects,
+// streams, header validation): for a gateway that must match nginx (notes/serving-peers.md) and a
+// worker that must match a bare node:http server answering a constant, that is the budget. This front
 // parses plain HTTP/1.1 requests itself (request line, headers, Content-Length body) and answers a
 // POST to a predict/infer route with one socket write. Anything else on the connection (another
 // route, chunked bodies, Expect, Upgrade, HTTP/1.0) hands the connection, with the bytes already
@@ -9,8 +10,26 @@
 // are answered in order.
 import { type Server as HttpServer, type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
-import type { PublicHandler } from './public-handler.js';
 import type { Reply } from './reply.js';
+
+/** What the front serves itself: POST requests with a Content-Length body already read. */
+export interface FastHandler {
+  /** Answers through `reply` (now or later) and returns true, or returns false to hand the connection to node:http. */
+  handleFast(path: string, query: string, headers: IncomingHttpHeaders, body: Buffer, reply: Reply): boolean;
+  /**
+   * A request whose head or body has not fully arrived within `stallTimeoutMs` (a slow or stuck
+   * client): answer it (the connection then closes, its body unread). Without it such a request
+   * waits for the idle timeout.
+   */
+  stalled?(reply: Reply): void;
+}
+
+export interface FastFrontOptions {
+  /** Larger declared bodies go to node:http (which answers them, e.g. 413). */
+  bodyLimit: number;
+  /** See FastHandler.stalled; 0 or absent: no limit beyond the idle timeout. */
+  stallTimeoutMs?: number;
+}
 
 const MAX_HEAD = 16 * 1024;
 const MAX_FAST_BODY = 256 * 1024;
@@ -34,18 +53,29 @@ class FastReply implements Reply {
     if (this.done) return;
     this.done = true;
     const len = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    // While shutting down, say so: the connection ends after this answer.
+    let close = this.close || this.conn.draining;
     let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
-    for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
-    head += `content-length: ${len}\r\ndate: ${dateText}\r\n${this.close ? 'connection: close\r\n' : ''}\r\n`;
-    this.conn.write(head, body, this.close);
+    for (let i = 0; i < headers.length; i += 2) {
+      // An answer that says `connection: close` (e.g. a 504 whose work still runs) closes the connection.
+      if (headers[i] === 'connection') {
+        if (headers[i + 1] === 'close') close = true;
+        continue;
+      }
+      head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    }
+    head += `content-length: ${len}\r\ndate: ${dateText}\r\n${close ? 'connection: close\r\n' : ''}\r\n`;
+    this.conn.write(head, body, close);
   }
 }
 
 class FastConnection {
   private buf: Buffer | null = null;
   private busy = false;
+  /** performance.now() when an incomplete request started waiting for more bytes, else 0. */
+  private pendingSince = 0;
   private gone = false;
-  private draining = false;
+  draining = false;
   private readonly onData = (chunk: Buffer) => {
     this.buf = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
     if (!this.busy) this.parse();
@@ -53,12 +83,16 @@ class FastConnection {
 
   constructor(
     private readonly socket: Socket,
-    private readonly handler: PublicHandler,
+    private readonly handler: FastHandler,
     private readonly http: HttpServer,
     private readonly bodyLimit: number,
   ) {
     socket.setNoDelay(true);
-    socket.setTimeout(65_000, () => socket.destroy());
+    // Idle keep-alive connections close after 65 s (node:http's keepAliveTimeout in grove); one
+    // waiting for its answer is left to the owner's request timeout.
+    socket.setTimeout(65_000, () => {
+      if (!this.busy) socket.destroy();
+    });
     socket.on('data', this.onData);
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
@@ -68,14 +102,30 @@ class FastConnection {
     live.add(this);
   }
 
-  /** Shutdown: an idle connection ends now, a busy one after its answer. */
+  /** Shutdown: an idle connection ends now; one with a request in flight (or half received) after its answer. */
   drain(): void {
     this.draining = true;
-    if (!this.busy && !this.gone) this.socket.end();
+    if (!this.busy && !this.gone && this.buf === null) this.socket.end();
   }
 
   kill(): void {
     this.socket.destroy();
+  }
+
+  /** A request is being answered or has partly arrived. */
+  get engaged(): boolean {
+    return !this.gone && (this.busy || this.buf !== null);
+  }
+
+  /** Answers a request stuck half-received since before `now - limit` (see FastHandler.stalled). */
+  checkStall(now: number, limit: number): void {
+    if (this.busy || this.gone || this.pendingSince === 0 || now - this.pendingSince < limit) return;
+    this.busy = true;
+    this.buf = null;
+    this.socket.removeListener('data', this.onData);
+    const reply = new FastReply(this, true);
+    this.handler.stalled?.(reply);
+    if (!reply.done) this.socket.destroy();
   }
 
   write(head: string, body: string | Buffer, close: boolean): void {
@@ -114,7 +164,7 @@ class FastConnection {
     const he = buf.indexOf(CRLFCRLF);
     if (he < 0) {
       if (buf.length > MAX_HEAD) return this.handOver();
-      return false;
+      return this.waitForMore();
     }
     const head = buf.toString('latin1', 0, he);
     const sp1 = head.indexOf(' ');
@@ -162,12 +212,13 @@ class FastConnection {
     // Large bodies go to node:http, which collects chunks without re-copying the buffer per read.
     if (len < 0 || len > this.bodyLimit || len > MAX_FAST_BODY) return this.handOver();
     const total = he + 4 + len;
-    if (buf.length < total) return false;
+    if (buf.length < total) return this.waitForMore();
     const q = target.indexOf('?');
     const path = q < 0 ? target : target.slice(0, q);
     const query = q < 0 ? '' : target.slice(q);
     const body = buf.subarray(he + 4, total);
     this.busy = true;
+    this.pendingSince = 0;
     const reply = new FastReply(this, close);
     // Handled requests consume their bytes; an unknown route hands over with them still unread.
     this.buf = buf.length === total ? null : buf.subarray(total);
@@ -177,6 +228,11 @@ class FastConnection {
       return this.handOver();
     }
     return true;
+  }
+
+  private waitForMore(): false {
+    if (this.pendingSince === 0) this.pendingSince = performance.now();
+    return false;
   }
 
   /** Gives the connection, bytes not yet consumed included, to the node:http server. */
@@ -200,28 +256,54 @@ export interface FastFront {
   server: Server;
   /** Stops accepting, ends idle connections and busy ones after their answer; destroys leftovers after `graceMs`. */
   close(graceMs?: number): Promise<void>;
+  /** Destroys every connection now (after close(), once the caller's in-flight work is done). */
+  destroyConnections(): void;
+  /** Requests on fast connections being answered or partly received (graceful shutdown waits for them). */
+  pendingRequests(): number;
 }
 
-export function createFastFront(handler: PublicHandler, http: HttpServer, bodyLimit: number): FastFront {
+export function createFastFront(handler: FastHandler, http: HttpServer, opts: FastFrontOptions): FastFront {
   startDateClock();
   const mine = new Set<FastConnection>();
   const server = createServer({ noDelay: true }, (socket) => {
-    const c = new FastConnection(socket, handler, http, bodyLimit);
+    const c = new FastConnection(socket, handler, http, opts.bodyLimit);
     mine.add(c);
     socket.on('close', () => mine.delete(c));
   });
+  const limit = opts.stallTimeoutMs ?? 0;
+  let stallTimer: NodeJS.Timeout | null = null;
+  if (limit > 0) {
+    stallTimer = setInterval(
+      () => {
+        const now = performance.now();
+        for (const c of mine) if (live.has(c)) c.checkStall(now, limit);
+      },
+      Math.min(1000, limit),
+    );
+    stallTimer.unref();
+  }
+  const destroyConnections = (): void => {
+    for (const c of mine) c.kill();
+    http.closeAllConnections();
+  };
   return {
     server,
     close(graceMs = 2000) {
       return new Promise((resolve) => {
-        server.close(() => resolve());
+        server.close(() => {
+          if (stallTimer !== null) clearInterval(stallTimer);
+          resolve();
+        });
         for (const c of mine) if (live.has(c)) c.drain();
         http.closeIdleConnections();
-        setTimeout(() => {
-          for (const c of mine) c.kill();
-          http.closeAllConnections();
-        }, graceMs).unref();
+        setTimeout(destroyConnections, graceMs).unref();
       });
+    },
+    destroyConnections,
+    pendingRequests() {
+      let n = 0;
+      for (const c of mine) if (live.has(c) && c.engaged) n++;
+      return n;
     },
   };
 }

@@ -1,0 +1,246 @@
+// The worker's HTTP serving. The fast front (shared/http/fast-front.ts) reads POST predict/infer
+// requests off the raw socket and answers them with one write; node:http serves everything else
+// (info routes, /metrics, :batch streams, chunked or large bodies, HTTP/1.0). Both paths share one
+// request lifecycle: a request id, the active set (in-flight gauge, request timeout, graceful
+// drain) and one metrics record per request. Why a second HTTP path: node:http's per-request
+// objects and streams cost more than parsing, predicting and answering a one-row request together
+// (issue 4's target is a bare node:http server answering a constant).
+import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Server } from 'node:net';
+import type { Logger } from 'pino';
+import { type GroveError, TimeoutError, toGroveError } from '../../shared/errors/grove-error.js';
+import { createFastFront, type FastFront } from '../../shared/http/fast-front.js';
+import type { Reply } from '../../shared/http/reply.js';
+import type { WorkerMetrics } from '../metrics/worker-metrics.js';
+import type { LoadedVersion } from '../repository/loaded-version.js';
+import { requestIdOf } from './request-id.js';
+import { replyError, replyModelJson, sendError } from './respond.js';
+import type { FastRouteHandler, RequestContext, RouteHandler, RouteParams, Router } from './router.js';
+
+export interface WorkerServerOptions {
+  router: Router;
+  metrics: WorkerMetrics;
+  logger: Logger;
+  maxBodyBytes: number;
+  /** A non-streamed request must be answered within this (504). */
+  requestTimeoutMs: number;
+}
+
+/** One request in flight: answered through `res` (node:http) or `reply` (fast front). */
+interface ActiveRequest extends RequestContext {
+  res: ServerResponse | null;
+  reply: Reply | null;
+  done: boolean;
+}
+
+function newRequest(
+  headers: IncomingHttpHeaders,
+  query: string,
+  res: ServerResponse | null,
+  reply: Reply | null,
+): ActiveRequest {
+  return {
+    requestId: requestIdOf(headers),
+    requestIds: headers['x-grove-request-ids'] as string | undefined,
+    start: performance.now(),
+    model: '',
+    version: '',
+    route: 'other',
+    query,
+    served: null,
+    streaming: false,
+    res,
+    reply,
+    done: false,
+  };
+}
+
+const NO_HEADERS: IncomingHttpHeaders = Object.freeze(Object.create(null));
+
+export class WorkerServer {
+  readonly http: http.Server;
+  private readonly front: FastFront;
+  private readonly active = new Set<ActiveRequest>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly o: WorkerServerOptions) {
+    o.metrics.inflightNow = () => this.active.size;
+    this.http = http.createServer(
+      { keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 },
+      this.onNodeRequest,
+    );
+    this.http.on('clientError', (err, socket) => {
+      // Malformed HTTP (bad request line, oversized headers): answer 400 if the socket still can.
+      if (socket.writable && !(err as { code?: string }).code?.startsWith('ECONN')) {
+        socket.end(
+          'HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json\r\n\r\n{"error":"malformed HTTP request","code":"GROVE_ERR_BAD_HTTP"}',
+        );
+      } else socket.destroy();
+    });
+    this.front = createFastFront(this, this.http, {
+      bodyLimit: o.maxBodyBytes,
+      stallTimeoutMs: o.requestTimeoutMs,
+    });
+    // The request timeout: node's own requestTimeout would also cut long :batch streams, so a
+    // sweeper answers 504 for non-streamed requests that outlive the limit.
+    const limit = o.requestTimeoutMs;
+    this.sweeper = setInterval(
+      () => {
+        const now = performance.now();
+        for (const ctx of this.active) {
+          if (ctx.streaming || now - ctx.start < limit) continue;
+          this.fail(ctx, new TimeoutError(`request not answered within ${limit} ms`));
+        }
+      },
+      Math.min(1000, limit),
+    );
+    this.sweeper.unref();
+  }
+
+  /** The listening socket server (the fast front's; node:http only receives handed-over connections). */
+  get server(): Server {
+    return this.front.server;
+  }
+
+  listen(port: number, host: string, exclusive: boolean): Promise<number> {
+    const s = this.front.server;
+    return new Promise((resolve, reject) => {
+      s.once('error', reject);
+      s.listen({ port, host, exclusive }, () => {
+        s.off('error', reject);
+        resolve((s.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  /**
+   * Stops accepting, waits (at most the request timeout) for in-flight requests, including ones
+   * the fast front has only partly received, then closes every connection.
+   */
+  async close(): Promise<void> {
+    const closed = this.front.close(this.o.requestTimeoutMs);
+    const deadline = performance.now() + this.o.requestTimeoutMs;
+    while ((this.active.size > 0 || this.front.pendingRequests() > 0) && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    this.front.destroyConnections();
+    await closed;
+    clearInterval(this.sweeper);
+  }
+
+  /** The fast front's entry: a POST with its whole body. False hands the connection to node:http. */
+  handleFast(path: string, query: string, headers: IncomingHttpHeaders, body: Buffer, reply: Reply): boolean {
+    let fast: FastRouteHandler | null;
+    let params: RouteParams;
+    let name: string;
+    try {
+      const m = this.o.router.find('POST', path);
+      fast = m.fast;
+      params = m.params;
+      name = m.name;
+    } catch {
+      return false; // 404, 405 and bad paths are answered by node:http, like every other route
+    }
+    if (fast === null) return false;
+    const ctx = newRequest(headers, query === '' ? '' : query.slice(1), null, reply);
+    ctx.route = name;
+    this.active.add(ctx);
+    let answer: string | Promise<string>;
+    try {
+      answer = fast(params, headers, body, ctx);
+    } catch (err) {
+      this.fail(ctx, err);
+      return true;
+    }
+    if (typeof answer === 'string') this.answer(ctx, reply, answer);
+    else
+      answer.then(
+        (text) => this.answer(ctx, reply, text),
+        (err) => this.fail(ctx, err),
+      );
+    return true;
+  }
+
+  /** A request that did not fully arrive within the request timeout: 504, as node:http's path answers. */
+  stalled(reply: Reply): void {
+    const ctx = newRequest(NO_HEADERS, '', null, reply);
+    this.active.add(ctx);
+    this.fail(ctx, new TimeoutError(`request not received within ${this.o.requestTimeoutMs} ms`));
+  }
+
+  private answer(ctx: ActiveRequest, reply: Reply, text: string): void {
+    if (ctx.done) return;
+    replyModelJson(reply, text, ctx.requestId, ctx.served!);
+    this.finish(ctx, 200);
+  }
+
+  private readonly onNodeRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const ctx = newRequest(req.headers, q === -1 ? '' : url.slice(q + 1), res, null);
+    this.active.add(ctx);
+    let handler: RouteHandler;
+    let params: RouteParams;
+    try {
+      const m = this.o.router.find(req.method ?? 'GET', q === -1 ? url : url.slice(0, q));
+      ctx.route = m.name;
+      handler = m.handler;
+      params = m.params;
+    } catch (err) {
+      this.fail(ctx, err);
+      return;
+    }
+    void this.dispatch(req, res, ctx, handler, params);
+  };
+
+  private async dispatch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ctx: ActiveRequest,
+    handler: RouteHandler,
+    params: RouteParams,
+  ): Promise<void> {
+    let status: number;
+    try {
+      const r = handler(req, res, params, ctx);
+      const v = r instanceof Promise ? await r : r;
+      status = typeof v === 'number' ? v : res.statusCode;
+    } catch (err) {
+      const code = this.fail(ctx, err);
+      if (code === 413) req.pause();
+      return;
+    }
+    this.finish(ctx, status);
+  }
+
+  /** Answers an error (unless the request was already answered) and records it; returns the status. */
+  private fail(ctx: ActiveRequest, err: unknown): number {
+    if (ctx.done) return 0;
+    const e: GroveError = toGroveError(err);
+    if (e.statusCode >= 500 && e.code === 'GROVE_ERR_INTERNAL') {
+      this.o.logger.error(
+        { event: 'request_failed', requestId: ctx.requestId, err: (err as Error)?.stack ?? String(err) },
+        'request failed',
+      );
+    }
+    const by = ctx.served as LoadedVersion | null;
+    const status =
+      ctx.res !== null
+        ? sendError(ctx.res, e, ctx.requestId, by)
+        : replyError(ctx.reply!, e, ctx.requestId, by);
+    this.finish(ctx, status);
+    return status;
+  }
+
+  private finish(ctx: ActiveRequest, status: number): void {
+    if (ctx.done) return;
+    ctx.done = true;
+    this.active.delete(ctx);
+    this.o.metrics.record(
+      ctx.served as LoadedVersion | null,
+      ctx.route,
+      status,
+      (performance.now() - ctx.start) / 1000,
+    );
+  }
+}

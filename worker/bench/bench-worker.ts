@@ -14,7 +14,7 @@ import { PredictPool } from '../pool/predict-pool.js';
 const FIXTURE = join(projectRoot, 'test/fixtures/xgboost/xgb-binary-100x4');
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 function startProcess(args: string[]): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -138,17 +138,26 @@ async function main(): Promise<void> {
       bares.push(await load(bare.url, body));
       workers.push(await load(inferUrl, body));
     }
-    const best = (rs: Result[]) => rs.reduce((a, b) => (b.rps > a.rps ? b : a));
-    const b = best(bares);
-    const w = best(workers);
+    // Medians over rounds; the ratio is the median of each round's pair (adjacent in time, so
+    // machine noise hits both sides of a pair alike).
+    const median = (xs: number[]) => {
+      const a = [...xs].sort((x, y) => x - y);
+      const m = a.length >> 1;
+      return a.length % 2 ? a[m]! : (a[m - 1]! + a[m]!) / 2;
+    };
+    const summary = (rs: Result[]) =>
+      `${median(rs.map((r) => r.rps)).toFixed(0)} req/s  p50 ${median(rs.map((r) => r.p50))} ms  p99 ${median(rs.map((r) => r.p99))} ms`;
+    const ratios = workers.map((w, i) => w.rps / bares[i]!.rps);
     console.log(
-      `one-row requests (xgb-binary-100x4, ${CONNECTIONS} connections, ${DURATION}s x ${ROUNDS} rounds, best round each):`,
+      `one-row requests (xgb-binary-100x4, ${CONNECTIONS} connections, ${DURATION}s x ${ROUNDS} rounds, medians):`,
     );
-    console.log(`  bare node:http JSON : ${b.rps.toFixed(0)} req/s  p50 ${b.p50} ms  p99 ${b.p99} ms`);
+    console.log(`  bare node:http JSON : ${summary(bares)}`);
     console.log(
-      `  grove worker /infer : ${w.rps.toFixed(0)} req/s  p50 ${w.p50} ms  p99 ${w.p99} ms  (errors ${w.errors}, non-2xx ${w.non2xx})`,
+      `  grove worker /infer : ${summary(workers)}  (errors ${workers.reduce((n, r) => n + r.errors, 0)}, non-2xx ${workers.reduce((n, r) => n + r.non2xx, 0)})`,
     );
-    console.log(`  ratio worker/bare   : ${(w.rps / b.rps).toFixed(3)} (target >= 0.9)`);
+    console.log(
+      `  ratio worker/bare   : ${median(ratios).toFixed(3)} (median of rounds ${ratios.map((r) => r.toFixed(2)).join(', ')}; target >= 0.9)`,
+    );
     console.log(
       `  all rounds req/s    : bare ${bares.map((r) => r.rps.toFixed(0)).join(', ')}; worker ${workers.map((r) => r.rps.toFixed(0)).join(', ')}`,
     );

@@ -118,7 +118,9 @@ export class UpstreamCaller {
     const t0 = performance.now();
     w.callStarted(t0);
     try {
-      const res = await w.pool.request({ method: method as 'POST', path, headers, body });
+      const res = await w
+        .poolFor(method, path, body === null ? 0 : body.length)
+        .request({ method: method as 'POST', path, headers, body });
       const buf = Buffer.from(await res.body.arrayBuffer());
       w.callEnded(t0, performance.now() - t0);
       const answer: UpstreamAnswer = { worker: w, status: res.statusCode, headers: res.headers, body: buf };

@@ -39,7 +39,7 @@ export async function fanOut(
     targets.map(async (w) => {
       try {
         const res = await request(w.url + path, {
-          dispatcher: w.pool,
+          dispatcher: w.control,
           headers: { 'x-request-id': requestId },
         });
         if (res.statusCode !== 200) {

@@ -58,7 +58,7 @@ export class HealthChecker {
     let ok = false;
     try {
       const res = await request(`${w.url}/v2/health/ready`, {
-        dispatcher: w.pool,
+        dispatcher: w.control,
         headersTimeout: this.opts.timeoutMs,
         bodyTimeout: this.opts.timeoutMs,
       });
@@ -66,7 +66,7 @@ export class HealthChecker {
       ok = res.statusCode === 200;
       if (ok && this.opts.pollVersions) {
         const m = await request(`${w.url}/v2/models`, {
-          dispatcher: w.pool,
+          dispatcher: w.control,
           headersTimeout: this.opts.timeoutMs,
           bodyTimeout: this.opts.timeoutMs,
         });

@@ -2,6 +2,7 @@
 // in-flight count for the policies, health (active checks), passive outlier state, and the model
 // versions it holds (from IPC, GET /v2/models, or Consul meta).
 import { Pool } from 'undici';
+import { MAX_FAST_BODY } from '../../shared/http/fast-front.js';
 import type { Pickable } from '../policies/policy.js';
 import { DEFAULT_OUTLIER, type OutlierOptions, OutlierState } from './outlier-detector.js';
 
@@ -22,7 +23,15 @@ export const DEFAULT_UPSTREAM: UpstreamOptions = {
 export class UpstreamWorker implements Pickable {
   readonly id: string;
   readonly url: string;
+  /** Data connections: POST predict/infer calls, which the worker's fast front answers. */
   readonly pool: Pool;
+  /**
+   * Control connections: health checks, model lists, fan-out and every other forwarded call. A
+   * worker hands a connection that carries any other request to node:http for good
+   * (shared/http/fast-front.ts), so such calls never share the data connections. Envoy likewise
+   * runs active health checks on connections of their own.
+   */
+  readonly control: Pool;
   pid: number | undefined;
   /** Upstream calls in flight (what the policies compare). */
   outstanding = 0;
@@ -76,6 +85,21 @@ export class UpstreamWorker implements Pickable {
       bodyTimeout: opts.timeoutMs,
       connect: { timeout: Math.min(2000, opts.timeoutMs) },
     });
+    this.control = new Pool(this.url, {
+      connections: 4,
+      keepAliveTimeout: 30_000,
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
+      connect: { timeout: Math.min(2000, opts.timeoutMs) },
+    });
+  }
+
+  /** The pool for a call: data connections only for what the worker's fast front serves. */
+  poolFor(method: string, path: string, bodyBytes: number): Pool {
+    if (method !== 'POST' || bodyBytes > MAX_FAST_BODY) return this.control;
+    const q = path.indexOf('?');
+    const p = q < 0 ? path : path.slice(0, q);
+    return p.endsWith('/infer') || p.endsWith(':predict') ? this.pool : this.control;
   }
 
   usable(now: number): boolean {
@@ -112,11 +136,15 @@ export class UpstreamWorker implements Pickable {
 
   async close(): Promise<void> {
     this.removed = true;
-    await this.pool.close().catch(() => this.pool.destroy());
+    await Promise.all([
+      this.pool.close().catch(() => this.pool.destroy()),
+      this.control.close().catch(() => this.control.destroy()),
+    ]);
   }
 
   destroy(): void {
     this.removed = true;
     void this.pool.destroy().catch(() => {});
+    void this.control.destroy().catch(() => {});
   }
 }

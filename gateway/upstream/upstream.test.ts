@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { OutlierState } from './outlier-detector.js';
 import { RetryBudget } from './retry-budget.js';
+import { UpstreamWorker } from './upstream-worker.js';
 
 describe('outlier ejection', () => {
   it('ejects after N consecutive failures for base * times-ejected, and decays', () => {
@@ -43,8 +44,6 @@ describe('retry budget', () => {
 
 describe('latency estimate for p2c', () => {
   it('is the peak EWMA of answers, or the age of the oldest call in flight when that is longer', async () => {
-    const { UpstreamWorker } = await import('./upstream-worker.js');
-    const { vi } = await import('vitest');
     let now = 1000;
     const spy = vi.spyOn(performance, 'now').mockImplementation(() => now);
     try {
@@ -64,6 +63,23 @@ describe('latency estimate for p2c', () => {
       w.destroy();
     } finally {
       spy.mockRestore();
+    }
+  });
+});
+
+describe('UpstreamWorker.poolFor', () => {
+  it('keeps data connections for POST predict/infer calls the fast front serves, the rest on control', async () => {
+    const w = new UpstreamWorker('w', 'http://127.0.0.1:1');
+    try {
+      expect(w.poolFor('POST', '/v2/models/m/infer', 100)).toBe(w.pool);
+      expect(w.poolFor('POST', '/v2/models/m/versions/2/infer?x=1', 100)).toBe(w.pool);
+      expect(w.poolFor('POST', '/v1/models/m:predict', 100)).toBe(w.pool);
+      expect(w.poolFor('POST', '/v1/models/m:predict', 10 * 1024 * 1024)).toBe(w.control);
+      expect(w.poolFor('POST', '/v1/models/m:batch', 100)).toBe(w.control);
+      expect(w.poolFor('GET', '/v2/models/m', 0)).toBe(w.control);
+      expect(w.pool).not.toBe(w.control);
+    } finally {
+      await w.close();
     }
   });
 });

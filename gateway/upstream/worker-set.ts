@@ -37,7 +37,7 @@ export class WorkerSet extends EventEmitter {
     w.removed = true;
     // Let in-flight requests finish (or fail and be retried elsewhere); new ones no longer see it.
     setTimeout(() => w.destroy(), 30_000).unref();
-    void w.pool.close().catch(() => {});
+    void w.close();
     this.changed();
   }
 

@@ -32,7 +32,8 @@ export interface FastFrontOptions {
 }
 
 const MAX_HEAD = 16 * 1024;
-const MAX_FAST_BODY = 256 * 1024;
+/** Larger bodies go to node:http, which collects chunks without re-copying the buffer per read. */
+export const MAX_FAST_BODY = 256 * 1024;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
 let dateText = new Date().toUTCString();

@@ -37,6 +37,8 @@ export interface GatewayOptions {
   timeoutMs?: number;
   connections?: number;
   bodyLimit?: number;
+  /** A request whose head or body is still arriving after this gets 408 (node:http's headersTimeout is 60 s). */
+  requestReadTimeoutMs?: number;
   maxCoalesceRows?: number;
   coalescePerWorker?: number;
   rng?: Rng;
@@ -123,7 +125,10 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   // node:http serves what the fast front hands over (every route but POST predict/infer with a
   // Content-Length body); it never listens itself.
   const server = createServer({ keepAliveTimeout: 65_000 }, handler.handle);
-  const front = createFastFront(handler, server, { bodyLimit: opts.bodyLimit ?? 64 * 1024 * 1024 });
+  const front = createFastFront(handler, server, {
+    bodyLimit: opts.bodyLimit ?? 64 * 1024 * 1024,
+    stallTimeoutMs: opts.requestReadTimeoutMs ?? 60_000,
+  });
   await listen(front.server, opts.port ?? 8080, host);
   const port = (front.server.address() as AddressInfo).port;
   let admin: Server | null = null;

@@ -82,4 +82,25 @@ describe('fast front', () => {
     }
     expect(await got).toContain('{"predictions":[60]');
   });
+
+  it('answers 408 to a request still arriving after the read timeout, and closes', async () => {
+    const slow = await startGateway({ port: 0, admin: false, requestReadTimeoutMs: 300 });
+    try {
+      slow.workers.add('w', fake.url);
+      await slow.health.runOnce();
+      const s = connect(slow.port, '127.0.0.1');
+      const got = new Promise<string>((resolve) => {
+        let o = '';
+        s.on('data', (c) => (o += c));
+        s.on('close', () => resolve(o));
+      });
+      s.write(post('{"instances":[[7]]}').slice(0, -4));
+      const out = await got;
+      expect(out).toMatch(/^HTTP\/1\.1 408 /);
+      expect(out).toMatch(/connection: close/i);
+      expect(out).toContain('"code":"GROVE_ERR_REQUEST_TIMEOUT"');
+    } finally {
+      await slow.close();
+    }
+  });
 });

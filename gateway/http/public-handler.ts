@@ -8,6 +8,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import {
   type GroveError,
   ModelNotFoundError,
+  RequestTimeoutError,
   toGroveError,
   UnavailableError,
   VersionNotFoundError,
@@ -114,6 +115,11 @@ export class PublicHandler {
       query,
     );
     return true;
+  }
+
+  /** The fast front's slow-client answer: a request still arriving after the read timeout. */
+  stalled(reply: Reply): void {
+    replyError(reply, new RequestTimeoutError('request not received within the read timeout'), randomUUID());
   }
 
   /** Routes the gateway answers itself. */

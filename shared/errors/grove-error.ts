@@ -81,6 +81,13 @@ export class UnsupportedMediaTypeError extends GroveError {
   }
 }
 
+/** A client that did not send its whole request in time (RFC 9110 15.5.9). */
+export class RequestTimeoutError extends GroveError {
+  constructor(message = 'request not received in time') {
+    super(message, 'GROVE_ERR_REQUEST_TIMEOUT', 408);
+  }
+}
+
 // ---- server-side conditions (5xx) ----
 export class TimeoutError extends GroveError {
   constructor(message = 'request timed out') {

@@ -227,7 +227,15 @@ describe('worker fast front shutdown', () => {
       s.on('error', () => {}); // a reset shows as a missing answer below
       const closed = new Promise<void>((resolve) => s.on('close', () => resolve()));
       const bytes = post('/v2/models/xgb/infer', inferBody(3));
-      await new Promise<void>((resolve) => s.write(bytes.slice(0, -5), () => resolve()));
+      // One whole request first, so the worker has surely accepted this connection; then half of
+      // the next one, given time to reach the worker before the signal (bytes still in the
+      // kernel's buffers when the worker drains would find an idle connection and be lost, as
+      // with node:http).
+      s.write(bytes);
+      await waitFor(async () => parseAnswers(got).length === 1, 5000, 10);
+      got = '';
+      s.write(bytes.slice(0, -5));
+      await new Promise((r) => setTimeout(r, 500));
       const exit = p.stop('SIGTERM');
       await waitFor(async () => p.stderr().includes('"event":"shutdown"'), 5000, 10);
       // The listener is closed: new connections are refused while this one finishes.

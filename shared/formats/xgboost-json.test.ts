@@ -8,7 +8,9 @@ import {
   UnknownObjectiveError,
   UnsupportedModelError,
 } from '../errors/grove-error.js';
+import { loadModel } from '../model/load.js';
 import { referencePredict } from '../model/trees/reference-predict.js';
+import { parseXgboostLinear } from './xgboost-gblinear.js';
 import { decodeXgboostJson, parseBaseScore, parseXgboost } from './xgboost-json.js';
 
 const MODELS = [
@@ -177,10 +179,24 @@ describe('errors', () => {
     expect(() => parseXgboost(doc)).toThrow(/base_score -0.5 is outside what binary:logistic accepts/);
   });
 
-  it('gblinear is refused', () => {
+  it('gblinear is not a tree ensemble: parseXgboostLinear reads it and loadModel serves it', () => {
     const doc = loadDoc('xgb-regression');
-    doc.learner.gradient_booster = { name: 'gblinear', model: { weights: [1] } };
+    const F = Number(doc.learner.learner_model_param.num_feature);
+    doc.learner.gradient_booster = {
+      name: 'gblinear',
+      model: { weights: Array.from({ length: F + 1 }, (_, i) => (i === F ? 0.25 : i === 0 ? 2 : 0)) },
+    };
     expect(() => parseXgboost(doc)).toThrow(UnsupportedModelError);
+    expect(() => parseXgboost(doc)).toThrow(/parseXgboostLinear/);
+    expect(parseXgboostLinear(doc).weights[F]).toBe(0.25);
+    const model = loadModel(new TextEncoder().encode(JSON.stringify(doc)));
+    const out = new Float64Array(1);
+    model.predictOne(new Float64Array(F).fill(Number.NaN).fill(3, 0, 1), out);
+    const base = Number(doc.learner.learner_model_param.base_score);
+    expect(out[0]).toBe(Math.fround(Math.fround(0.25 + Math.fround(base)) + 6));
+    expect(model.meta.usedFeatures).toEqual([0]);
+    doc.learner.gradient_booster.model.weights = [1];
+    expect(() => parseXgboostLinear(doc)).toThrow(ModelFormatError);
   });
 
   it('a child pointing back up the tree is refused', () => {

@@ -11,18 +11,22 @@
 // - dart: each tree's output is multiplied by its `weight_drop` (gbm/gbtree.cc Dart::PredictBatch),
 //   folded here into the leaf values (one float32 product, as XGBoost computes it);
 // - num_parallel_tree: every tree of a forest is summed (tree_info gives each tree's output group).
+// The learner fields every booster shares (objective, groups, base_score) are read by xgboost-learner.ts.
 
-import {
-  ModelFormatError,
-  TruncatedModelError,
-  UnknownObjectiveError,
-  UnsupportedModelError,
-} from '../errors/grove-error.js';
+import { ModelFormatError, TruncatedModelError, UnsupportedModelError } from '../errors/grove-error.js';
 import type { TreeEnsembleIR, TreeIR } from '../model/trees/tree-ir.js';
 import { allocTree, checkTreeShape } from './tree-shape.js';
-import { baseScoreToMargin, xgboostLink, xgboostObjective } from './xgboost-objectives.js';
+import {
+  field,
+  isObj,
+  learnerBaseMargin,
+  num,
+  numList,
+  type Obj,
+  objField,
+  readLearner,
+} from './xgboost-learner.js';
 
-type Obj = Record<string, unknown>;
 type NumList = ArrayLike<number>;
 
 /**
@@ -67,118 +71,15 @@ function replaceBareNonFinite(text: string): string {
   );
 }
 
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
-}
-
-function field(o: Obj, key: string, where: string): unknown {
-  if (!Object.hasOwn(o, key)) throw new ModelFormatError(`XGBoost model: ${where} has no '${key}'`);
-  return o[key];
-}
-
-function objField(o: Obj, key: string, where: string): Obj {
-  const v = field(o, key, where);
-  if (!isObj(v)) throw new ModelFormatError(`XGBoost model: ${where}.${key} is not an object`);
-  return v;
-}
-
-/** A number written as a number or a numeric string (XGBoost stores parameters as strings). */
-function num(v: unknown, where: string): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'string' && v.trim() !== '') {
-    const n = Number(v);
-    if (!Number.isNaN(n) || v.trim() === 'NaN') return n;
-  }
-  throw new ModelFormatError(`XGBoost model: ${where} is not a number (${String(v).slice(0, 40)})`);
-}
+export { parseBaseScore } from './xgboost-learner.js';
 
 /**
- * A numeric array: a JSON array (null = NaN, booleans = 0/1) or a typed array from UBJSON, always
- * returned as a Float64Array so the loops reading it stay monomorphic (mixed typed-array kinds made
- * UBJSON parsing 2x slower).
+ * A tree model (gbtree or dart) -> the tree IR. gblinear documents are not tree ensembles: they go
+ * to parseXgboostLinear (xgboost-gblinear.ts); loadModel picks the parser by booster name.
  */
-function numList(o: Obj, key: string, where: string, length?: number): Float64Array {
-  const v = field(o, key, where);
-  let list: Float64Array;
-  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
-    const t = v as unknown as ArrayLike<number | bigint>;
-    list =
-      v instanceof Float64Array
-        ? v
-        : typeof t[0] === 'bigint'
-          ? Float64Array.from(t, Number)
-          : new Float64Array(t as ArrayLike<number>);
-  } else if (Array.isArray(v)) {
-    const a = new Float64Array(v.length);
-    for (let i = 0; i < v.length; i++) {
-      const e = v[i];
-      a[i] =
-        typeof e === 'number'
-          ? e
-          : e === null
-            ? Number.NaN
-            : typeof e === 'boolean'
-              ? e
-                ? 1
-                : 0
-              : num(e, `${where}.${key}[${i}]`);
-    }
-    list = a;
-  } else {
-    throw new ModelFormatError(`XGBoost model: ${where}.${key} is not an array`);
-  }
-  if (length !== undefined && list.length !== length) {
-    throw new ModelFormatError(
-      `XGBoost model: ${where}.${key} has ${list.length} entries, expected ${length}`,
-    );
-  }
-  return list;
-}
-
-/** `base_score`: "5E-1" (1.x), "[5E-1]" (2.x) or "[a,b,c]" (3.1+, per class / target). */
-export function parseBaseScore(v: unknown): number[] {
-  if (typeof v === 'number') return [v];
-  if (typeof v !== 'string')
-    throw new ModelFormatError('XGBoost model: base_score is not a string or number');
-  const s = v.trim();
-  const inner = s.startsWith('[') && s.endsWith(']') ? s.slice(1, -1) : s;
-  const parts = inner.split(',').map((p, i) => num(p.trim(), `base_score[${i}]`));
-  if (parts.length === 0) throw new ModelFormatError('XGBoost model: base_score is empty');
-  return parts;
-}
-
 export function parseXgboost(doc: unknown): TreeEnsembleIR {
-  if (!isObj(doc) || !isObj(doc.learner)) {
-    throw new ModelFormatError("not an XGBoost model: the document has no 'learner' object");
-  }
-  const version =
-    Array.isArray(doc.version) || ArrayBuffer.isView(doc.version)
-      ? Array.from(doc.version as ArrayLike<number>, Number)
-      : [1, 0, 0];
-  const major = version[0] ?? 1;
-  const learner = doc.learner;
-  const mparam = objField(learner, 'learner_model_param', 'learner');
-  const objective = objField(learner, 'objective', 'learner');
-  const objName = String(field(objective, 'name', 'learner.objective'));
-  const obj = xgboostObjective(objName);
-  if (!obj) throw new UnknownObjectiveError(objName, 'XGBoost');
-
-  const numFeatures = num(field(mparam, 'num_feature', 'learner_model_param'), 'num_feature');
-  const numClass = Object.hasOwn(mparam, 'num_class') ? num(mparam.num_class, 'num_class') : 0;
-  const numTarget = Object.hasOwn(mparam, 'num_target') ? num(mparam.num_target, 'num_target') : 1;
-  const numGroups = Math.max(1, numClass > 0 ? numClass : numTarget);
-  if (
-    !(Number.isInteger(numFeatures) && numFeatures >= 0) ||
-    !(Number.isInteger(numGroups) && numGroups <= 1 << 20)
-  ) {
-    throw new ModelFormatError(
-      `XGBoost model: bad num_feature (${numFeatures}) or num_class/num_target (${numGroups})`,
-    );
-  }
-
-  const booster = objField(learner, 'gradient_booster', 'learner');
-  const boosterName = String(field(booster, 'name', 'gradient_booster'));
+  const h = readLearner(doc);
+  const { numFeatures, numGroups, booster, boosterName } = h;
   let gbtree: Obj;
   let weightDrop: NumList | null = null;
   if (boosterName === 'gbtree') {
@@ -188,7 +89,7 @@ export function parseXgboost(doc: unknown): TreeEnsembleIR {
     weightDrop = numList(booster, 'weight_drop', 'gradient_booster');
   } else if (boosterName === 'gblinear') {
     throw new UnsupportedModelError(
-      'XGBoost gblinear (linear booster) models are not supported: grove serves tree models',
+      'XGBoost gblinear (linear booster) model: not a tree ensemble (parseXgboostLinear reads it)',
     );
   } else {
     throw new UnsupportedModelError(`XGBoost booster '${boosterName}' is not supported`);
@@ -233,39 +134,20 @@ export function parseXgboost(doc: unknown): TreeEnsembleIR {
     trees[t] = parseTree(treesRaw[t], t, numFeatures, w);
   }
 
-  const scores = parseBaseScore(field(mparam, 'base_score', 'learner_model_param'));
-  if (scores.length !== 1 && scores.length !== numGroups) {
-    throw new ModelFormatError(
-      `XGBoost model: base_score has ${scores.length} values for ${numGroups} outputs`,
-    );
-  }
-  const link = xgboostLink(objName, obj, version);
-  const baseMargin = new Float64Array(numGroups);
-  for (let k = 0; k < numGroups; k++) {
-    const score = scores[scores.length === 1 ? 0 : k] as number;
-    baseMargin[k] = baseScoreToMargin(score, link);
-    // XGBoost refuses such a base_score at load (CheckIntercept); 0 and 1 give ±Infinity, as there
-    if (Number.isNaN(baseMargin[k]))
-      throw new ModelFormatError(`XGBoost model: base_score ${score} is outside what ${objName} accepts`);
-  }
-
-  const names = learner.feature_names;
-  const featureNames =
-    Array.isArray(names) && names.length === numFeatures && names.length > 0 ? names.map(String) : null;
-  const classCount = obj.task === 'binary' ? 2 : obj.task === 'multiclass' ? numGroups : 0;
+  const baseMargin = learnerBaseMargin(h);
   return {
     library: 'xgboost',
-    objective: objName,
-    task: obj.task,
+    objective: h.objName,
+    task: h.obj.task,
     numFeatures,
-    featureNames,
+    featureNames: h.featureNames,
     compare: 'lt',
     inputPrecision: 'f32',
     sumPrecision: 'f32',
     categorical: {
       inSetGoesLeft: false,
       nan: 'default',
-      invalid: major >= 2 ? 'left' : 'default',
+      invalid: (h.version[0] ?? 1) >= 2 ? 'left' : 'default',
       negative: 'value',
     },
     numGroups,
@@ -274,9 +156,9 @@ export function parseXgboost(doc: unknown): TreeEnsembleIR {
     treeGroup,
     baseMargin,
     average: false,
-    transform: obj.transform,
+    transform: h.obj.transform,
     sigmoidScale: 1,
-    classes: classCount > 0 ? Array.from({ length: classCount }, (_, i) => i) : null,
+    classes: h.classes,
   };
 }
 

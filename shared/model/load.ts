@@ -8,6 +8,7 @@ import { detectFormat } from '../formats/detect.js';
 import { decodeGroveFile, isGroveFile, readGroveFile } from '../formats/grove-binary.js';
 import { parseLightgbmText } from '../formats/lightgbm-text.js';
 import { decodeUbjson } from '../formats/ubjson.js';
+import { isGblinearDocument, parseXgboostLinear } from '../formats/xgboost-gblinear.js';
 import { decodeXgboostJson, parseXgboost } from '../formats/xgboost-json.js';
 import { Container } from './container.js';
 import type { Model, Platform } from './model.js';
@@ -15,6 +16,7 @@ import { modelFromContainer } from './registry.js';
 import { compileTreeEnsemble } from './trees/compile.js';
 import './trees/tree-model.js';
 import { loadSklearn } from '../sklearn/index.js';
+import { buildGblinearModel } from './xgboost-linear/gblinear-builder.js';
 
 export interface LoadOptions {
   /** Helps detection when the content is ambiguous; never overrides clear content. */
@@ -36,15 +38,21 @@ function utf8(bytes: Uint8Array): string {
   return new TextDecoder('utf-8', { fatal: false }).decode(bytes);
 }
 
+/** XGBoost documents: tree boosters compile to the flat tree layout, gblinear to its own kind. */
+function xgboostModel(doc: unknown, platform: Platform): Model {
+  if (isGblinearDocument(doc)) return buildGblinearModel(parseXgboostLinear(doc), platform);
+  return compileTreeEnsemble(parseXgboost(doc), platform);
+}
+
 export function loadModel(bytes: Uint8Array, opts: LoadOptions = {}): Model {
   const platform = detectFormat(bytes, opts.fileName);
   switch (platform) {
     case 'grove':
       return asGrove(modelFromBuffer(decodeGroveFile(bytes)));
     case 'xgboost_json':
-      return compileTreeEnsemble(parseXgboost(decodeXgboostJson(utf8(bytes))), platform);
+      return xgboostModel(decodeXgboostJson(utf8(bytes)), platform);
     case 'xgboost_ubj':
-      return compileTreeEnsemble(parseXgboost(decodeUbjson(bytes)), platform);
+      return xgboostModel(decodeUbjson(bytes), platform);
     case 'lightgbm_text':
       return compileTreeEnsemble(parseLightgbmText(utf8(bytes)), platform);
     case 'sklearn_pickle':

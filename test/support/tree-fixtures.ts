@@ -42,7 +42,8 @@ export function firstMismatch(got: Float64Array, want: Float64Array, tol = 1e-6)
     const g = got[i] as number;
     const w = want[i] as number;
     const allowed = Math.abs(w) > 1 ? tol * Math.abs(w) : tol;
-    if (!(Math.abs(g - w) <= allowed) && !(Number.isNaN(g) && Number.isNaN(w)))
+    // Equal values match, infinities included (|inf - inf| is NaN).
+    if (g !== w && !(Math.abs(g - w) <= allowed) && !(Number.isNaN(g) && Number.isNaN(w)))
       return `value ${i}: got ${g}, want ${w}`;
   }
   return null;

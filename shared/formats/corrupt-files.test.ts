@@ -43,6 +43,7 @@ const FILES = [
   'derived/xgb-multiclass-v3/model.ubj',
   'lightgbm/lgb-categorical/model.txt',
   'lightgbm/lgb-multiclass/model.txt',
+  'derived/lgb-linear-tree-multiclass/model.txt',
 ];
 
 describe('damaged model files fail with typed errors', () => {

@@ -1,12 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { firstMismatch, fixturePath, readCsv } from '../../test/support/tree-fixtures.js';
-import {
-  ModelFormatError,
-  TruncatedModelError,
-  UnknownObjectiveError,
-  UnsupportedModelError,
-} from '../errors/grove-error.js';
+import { ModelFormatError, TruncatedModelError, UnknownObjectiveError } from '../errors/grove-error.js';
 import { referencePredict } from '../model/trees/reference-predict.js';
 import { lightgbmObjective, parseLightgbmText } from './lightgbm-text.js';
 
@@ -136,14 +131,50 @@ describe('errors', () => {
     expect(() => parseLightgbmText(src)).toThrow(/wizardry/);
   });
 
-  it('linear trees are refused by name', () => {
+  it('a tree marked linear without its linear leaves is a TruncatedModelError naming them', () => {
     const src = text('lgb-regression').replace('is_linear=0', 'is_linear=1');
-    expect(() => parseLightgbmText(src)).toThrow(UnsupportedModelError);
-    expect(() => parseLightgbmText(src)).toThrow(/linear/);
+    expect(() => parseLightgbmText(src)).toThrow(TruncatedModelError);
+    expect(() => parseLightgbmText(src)).toThrow(/leaf_const/);
   });
 
   it('a file of another kind is a ModelFormatError', () => {
     expect(() => parseLightgbmText('{"learner": {}}')).toThrow(ModelFormatError);
     expect(() => parseLightgbmText('tree\nhello\n')).toThrow(/version=/);
+  });
+});
+
+describe('LightGBM linear trees (derived/lgb-linear-tree)', () => {
+  const linear = readFileSync(fixturePath('derived/lgb-linear-tree/model.txt'), 'utf8');
+  // Tree 1's linear leaves: 8 leaves of 2 terms on features 0 and 1.
+  const feats = 'leaf_features=0 1  0 1  0 1  0 1  0 1  0 1  0 1  0 1  ';
+
+  it('reads leaf_const, num_features, leaf_features and leaf_coeff per leaf', () => {
+    const t1 = parseLightgbmText(linear).trees[1]!;
+    const lin = t1.linear!;
+    const inner = 7; // leaves follow the 7 internal nodes
+    expect(lin.linearConst[inner]).toBe(0.062003865605304048);
+    expect(Array.from(lin.linearCount.subarray(inner))).toEqual([2, 2, 2, 2, 2, 2, 2, 2]);
+    expect(Array.from(lin.linearOffset.subarray(inner))).toEqual([0, 2, 4, 6, 8, 10, 12, 14]);
+    expect(Array.from(lin.linearFeature.subarray(0, 4))).toEqual([0, 1, 0, 1]);
+    expect(lin.linearCoeff[1]).toBe(-0.097556278065529342);
+  });
+
+  it('malformed linear leaves are ModelFormatErrors, never crashes', () => {
+    expect(linear).toContain(feats);
+    const cases: Array<[string, RegExp]> = [
+      [linear.replace(feats, 'leaf_features=0 1  0 1  0 1  0 1  0 1  0 1  0 1  0 6  '), /feature 6/],
+      [linear.replace(feats, 'leaf_features=0 1  0 1  0 1  0 1  0 1  0 1  0 1  0 -1  '), /feature -1/],
+      [linear.replace(feats, 'leaf_features=0 1  0 1  0 1  0 1  0 1  0 1  0 1  0  '), /leaf_features has 15/],
+      [linear.replace('num_features=2 2 2 2 2 2 2 2', 'num_features=2 2 2 2 2 2 2 -2'), /num_features/],
+      [linear.replace('num_features=2 2 2 2 2 2 2 2', 'num_features=2 2 2 2 2 2 2 1.5'), /num_features/],
+      [linear.replace('num_features=2 2 2 2 2 2 2 2', 'num_features=2 2 2 2 2 2 2'), /num_features/],
+      [linear.replace(/leaf_coeff=0\.17730368762101278 /, 'leaf_coeff='), /leaf_coeff has 15/],
+      [linear.replace('is_linear=1', 'is_linear=yes'), /is_linear/],
+    ];
+    for (const [src, msg] of cases) {
+      expect(src).not.toBe(linear);
+      expect(() => parseLightgbmText(src)).toThrow(ModelFormatError);
+      expect(() => parseLightgbmText(src)).toThrow(msg);
+    }
   });
 });

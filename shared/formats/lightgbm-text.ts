@@ -9,14 +9,12 @@
 // - LightGBM node numbering: internal nodes 0..num_leaves-2, a child < 0 is leaf ~child; here
 //   leaves follow the internal nodes (leaf j is node num_leaves-1+j);
 // - tree i adds to class i % num_tree_per_iteration; `average_output` (random forest) divides by
-//   the number of iterations; objectives map to output transforms as each ConvertOutput does.
+//   the number of iterations; objectives map to output transforms as each ConvertOutput does;
+// - linear trees (`is_linear=1`, trained with `linear_tree=true`): each leaf also carries
+//   `leaf_const`, `num_features`, `leaf_features` and `leaf_coeff` (read into TreeIR.linear, whose
+//   comment gives Tree::Predict's rule).
 
-import {
-  ModelFormatError,
-  TruncatedModelError,
-  UnknownObjectiveError,
-  UnsupportedModelError,
-} from '../errors/grove-error.js';
+import { ModelFormatError, TruncatedModelError, UnknownObjectiveError } from '../errors/grove-error.js';
 import {
   MISSING_NAN,
   MISSING_NONE,
@@ -89,16 +87,7 @@ export function lightgbmObjective(line: string): LgbObjective {
   }
 }
 
-export interface LightgbmParseOptions {
-  /**
-   * Read linear trees (`linear_tree=true` models) into TreeIR.linear. Off by default: a predictor
-   * that ignored `linear` would silently return plain leaf values, so callers opt in once their
-   * kernels implement it (the reference interpreter does).
-   */
-  linearTrees?: boolean;
-}
-
-export function parseLightgbmText(text: string, opts: LightgbmParseOptions = {}): TreeEnsembleIR {
+export function parseLightgbmText(text: string): TreeEnsembleIR {
   const lines = text.split('\n');
   const first = (lines[0] ?? '').trim();
   if (first !== 'tree') {
@@ -153,7 +142,7 @@ export function parseLightgbmText(text: string, opts: LightgbmParseOptions = {})
   const trees: TreeIR[] = new Array(blocks.length);
   const treeGroup = new Int32Array(blocks.length);
   for (let t = 0; t < blocks.length; t++) {
-    trees[t] = parseTree(blocks[t] as Block, t, numFeatures, opts.linearTrees === true);
+    trees[t] = parseTree(blocks[t] as Block, t, numFeatures);
     treeGroup[t] = t % perIter;
   }
   const names = header.get('feature_names');
@@ -226,16 +215,12 @@ function list(block: Block, key: string, where: string, length: number): number[
   return out;
 }
 
-function parseTree(block: Block, t: number, numFeatures: number, linearTrees: boolean): TreeIR {
+function parseTree(block: Block, t: number, numFeatures: number): TreeIR {
   const where = `tree ${t}`;
   const numLeaves = int(block.get('num_leaves'), `${where} num_leaves`);
   if (!(numLeaves >= 1)) throw new ModelFormatError(`LightGBM model: ${where} has ${numLeaves} leaves`);
-  const isLinear = block.get('is_linear') !== undefined && Number(block.get('is_linear')) !== 0;
-  if (isLinear && !linearTrees) {
-    throw new UnsupportedModelError(
-      'LightGBM linear trees (linear_tree=true, is_linear=1) are not supported yet',
-    );
-  }
+  // tree.cpp Tree(const char*): `is_linear` absent or 0 is a plain tree.
+  const isLinear = block.has('is_linear') && int(block.get('is_linear'), `${where} is_linear`) !== 0;
   const leafValue = list(block, 'leaf_value', where, numLeaves);
   const inner = numLeaves - 1;
   const tree = allocTree(inner + numLeaves);

@@ -2,6 +2,7 @@
 // that stress every rule (lt/le, f32/f64 inputs, missing types, categorical nodes, deep trees,
 // multiclass, vector leaves, averaging) and on inputs sitting exactly on thresholds.
 import { describe, expect, it } from 'vitest';
+import { ModelFormatError } from '../../errors/grove-error.js';
 import { allocTree } from '../../formats/tree-shape.js';
 import { Container } from '../container.js';
 import { compileTreeEnsemble } from './compile.js';
@@ -152,10 +153,12 @@ function compileAndCheck(ir: TreeEnsembleIR, seed: number): TreeModel {
   const rows = 203; // not a multiple of the interleave: the remainder path runs too
   const F = ir.numFeatures;
   const x = trickyRows(seed, rows, F);
-  // Both kernels over the same buffer (the WebAssembly one covers all but categorical splits).
+  // Both kernels over the same buffer (the WebAssembly one covers all but categorical splits and
+  // linear leaves).
   for (const kernel of ['js', 'wasm'] as const) {
     const model = new TreeModel(new Container(compiled.buffer), undefined, kernel);
-    expect(model.kernel).toBe(kernel === 'wasm' && model.layout.hasCat ? 'js' : kernel);
+    const jsOnly = model.layout.hasCat || model.layout.hasLinear === true;
+    expect(model.kernel).toBe(kernel === 'wasm' && jsOnly ? 'js' : kernel);
     for (const raw of [true, false]) {
       const want = referencePredict(ir, x, rows, raw);
       const W = want.length / rows;
@@ -220,6 +223,104 @@ describe('compiled tree ensembles equal the reference interpreter bit for bit', 
   });
 });
 
+/**
+ * Gives every tree (or, with `plainTrees`, every other tree) LightGBM linear leaves: 0 to 3 terms
+ * per leaf on random features, so rows hit NaN (plain leaf value), ±0, tiny (read as 0), ±Infinity.
+ */
+function withLinearLeaves(ir: TreeEnsembleIR, seed: number, plainTrees = false): TreeEnsembleIR {
+  const r = rng(seed);
+  ir.trees.forEach((tree, t) => {
+    if (plainTrees && t % 2 === 1) return;
+    const n = tree.left.length;
+    const lin = {
+      linearConst: new Float64Array(n),
+      linearOffset: new Int32Array(n),
+      linearCount: new Int32Array(n),
+      linearFeature: new Int32Array(0),
+      linearCoeff: new Float64Array(0),
+    };
+    const feats: number[] = [];
+    const coeffs: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (tree.left[i]! >= 0) continue;
+      lin.linearConst[i] = (r() - 0.5) * 0.4;
+      lin.linearOffset[i] = feats.length;
+      const count = Math.floor(r() * 4);
+      lin.linearCount[i] = count;
+      for (let k = 0; k < count; k++) {
+        feats.push(Math.floor(r() * ir.numFeatures));
+        coeffs.push((r() - 0.5) * 0.3);
+      }
+    }
+    lin.linearFeature = Int32Array.from(feats);
+    lin.linearCoeff = Float64Array.from(coeffs);
+    tree.linear = lin;
+  });
+  return ir;
+}
+
+describe('linear leaves (LightGBM linear_tree): kernels equal the reference bit for bit', () => {
+  const lgb: Opts = { ...base, library: 'lightgbm' };
+  it('heap trees, binary', () => {
+    const m = compileAndCheck(withLinearLeaves(randomIR(21, lgb), 31), 41);
+    expect(m.layout.hasLinear).toBe(true);
+    expect(m.kernel).toBe('js');
+  });
+  it('multiclass, some trees plain', () => {
+    compileAndCheck(withLinearLeaves(randomIR(22, { ...lgb, groups: 3, trees: 30 }), 32, true), 42);
+  });
+  it('equal-depth trees (the one-row path walks four trees in lockstep)', () => {
+    compileAndCheck(withLinearLeaves(randomIR(23, { ...lgb, early: 0, trees: 21 }), 33), 43);
+  });
+  it('deep lopsided trees (generic) and categorical nodes', () => {
+    const deep = randomIR(24, { ...lgb, depth: MAX_HEAP_DEPTH + 3, early: 0.45, trees: 9 });
+    expect(compileAndCheck(withLinearLeaves(deep, 34), 44).layout.hasKids).toBe(true);
+    const cat = randomIR(25, { ...lgb, catProb: 0.3 });
+    expect(compileAndCheck(withLinearLeaves(cat, 35), 45).layout.hasCat).toBe(true);
+  });
+  it('averaged forests with plain raw sums, and single-leaf trees', () => {
+    const rf = withLinearLeaves(randomIR(26, { ...lgb, average: true }), 36);
+    rf.averageRaw = false;
+    compileAndCheck(rf, 46);
+    compileAndCheck(withLinearLeaves(randomIR(27, { ...lgb, depth: 0 }), 37), 47);
+  });
+  it('a linear leaf NaN falls back to the leaf value; |x| <= 1e-35f counts as 0', () => {
+    // One split on f0 (x <= 0 or NaN left); leaf 1: 2 + 3 * f1, plain value 7; leaf 2: no terms, const 5.
+    const ir = randomIR(28, { ...lgb, depth: 0, trees: 1, features: 2 });
+    const tree = allocTree(3, 1);
+    tree.left.set([1, -1, -1]);
+    tree.right.set([2, -1, -1]);
+    tree.missingType[0] = MISSING_NAN;
+    tree.defaultLeft[0] = 1; // NaN in f0 goes left
+    tree.leafValue.set([0, 7, 9]);
+    tree.linear = {
+      linearConst: Float64Array.of(0, 2, 5),
+      linearOffset: Int32Array.of(0, 0, 1),
+      linearCount: Int32Array.of(0, 1, 0),
+      linearFeature: Int32Array.of(1),
+      linearCoeff: Float64Array.of(3),
+    };
+    ir.trees = [tree];
+    ir.transform = 'identity';
+    ir.baseMargin = new Float64Array(1);
+    const model = compileTreeEnsemble(ir, 'lightgbm_text');
+    const rows = [
+      [-1, 1, 5],
+      [-1, Number.NaN, 7],
+      [-1, 1e-36, 2],
+      [-1, -1e-35, 2],
+      [1, Number.NaN, 5],
+      [Number.NaN, 2, 8],
+    ];
+    const out = new Float64Array(1);
+    for (const [a, b, want] of rows) {
+      model.predictOne(Float64Array.of(a!, b!), out, true);
+      expect(out[0], `row ${a}, ${b}`).toBe(want);
+    }
+    expect(model.meta.usedFeatures).toEqual([0, 1]);
+  });
+});
+
 describe('layout choices', () => {
   it('pads each heap tree to its own depth; categorical and deep trees go generic', () => {
     const ir = randomIR(8, { ...base, catProb: 0.05, trees: 40, depth: 6, early: 0.3 });
@@ -245,6 +346,42 @@ describe('layout choices', () => {
     const ir = randomIR(9, base);
     ir.trees[0]!.feature[0] = 99;
     expect(() => compileTreeEnsemble(ir, 'xgboost_json')).toThrow(/feature 99/);
+  });
+  it('rejects linear leaves that point outside their terms or the row', () => {
+    const make = () => withLinearLeaves(randomIR(29, { ...base, library: 'lightgbm' }), 39);
+    const leafOf = (tree: TreeIR) => Array.from(tree.left).findIndex((l) => l < 0);
+    let ir = make();
+    ir.trees[0]!.linear!.linearFeature[0] = 6;
+    ir.trees[0]!.linear!.linearCount[leafOf(ir.trees[0]!)] = 1;
+    expect(() => compileTreeEnsemble(ir, 'lightgbm_text')).toThrow(ModelFormatError);
+    ir = make();
+    ir.trees[1]!.linear!.linearCount[leafOf(ir.trees[1]!)] = 1000;
+    expect(() => compileTreeEnsemble(ir, 'lightgbm_text')).toThrow(/linear leaf/);
+    ir = make();
+    ir.trees[2]!.linear!.linearCoeff = new Float64Array(0);
+    ir.trees[2]!.linear!.linearFeature = Int32Array.of(1);
+    expect(() => compileTreeEnsemble(ir, 'lightgbm_text')).toThrow(ModelFormatError);
+    ir = make();
+    ir.trees[3]!.linear!.linearConst = new Float64Array(1);
+    expect(() => compileTreeEnsemble(ir, 'lightgbm_text')).toThrow(ModelFormatError);
+  });
+  it('a container whose linear sections point outside them is refused at load', () => {
+    const good = compileTreeEnsemble(
+      withLinearLeaves(randomIR(30, { ...base, library: 'lightgbm' }), 40),
+      'lightgbm_text',
+    );
+    const damage = (section: string, value: number) => {
+      const sab = new SharedArrayBuffer(good.buffer.byteLength);
+      new Uint8Array(sab).set(new Uint8Array(good.buffer));
+      const c = new Container(sab);
+      c.i32(section)[0] = value;
+      return () => new TreeModel(new Container(sab));
+    };
+    expect(() => new TreeModel(new Container(good.buffer))).not.toThrow();
+    expect(damage('linear_feature', 6)).toThrow(ModelFormatError);
+    expect(damage('linear_feature', -1)).toThrow(/feature -1/);
+    expect(damage('linear_offset', -1)).toThrow(ModelFormatError);
+    expect(damage('linear_count', 1 << 30)).toThrow(/outside/);
   });
   it('rejects a base margin of the wrong width', () => {
     const ir = randomIR(10, base);

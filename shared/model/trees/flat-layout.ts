@@ -53,7 +53,24 @@
 //                             tree sum by group_tree_count first)
 //   group_tree_count Int32Array trees per margin column
 // Descriptor scalars: numTrees, numGroups, leafWidth, numFeatures, slotGroups, thresholdType,
-// inputPrecision, sumPrecision, average, transform, sigmoidScale, categorical, hasKids, hasCat.
+// inputPrecision, sumPrecision, average, transform, sigmoidScale, categorical, hasKids, hasCat,
+// hasLinear (absent = false: containers written before linear leaves existed read unchanged).
+//
+// ## Linear leaves (descriptor hasLinear; LightGBM linear_tree, tree-ir.ts LinearLeaves)
+// Present only when hasLinear (leafWidth is then 1); indexed by LEAF SLOT s, the same index as
+// leaf_value, so a padded heap leaf copied to several bottom slots has each copy point at the one
+// coefficient range:
+//   linear_const   Float64Array  per leaf slot: the leaf's constant (plain trees: leaf_value)
+//   linear_offset  Int32Array    per leaf slot: first term in linear_feature / linear_coeff
+//   linear_count   Int32Array    per leaf slot: number of terms (0 for plain trees and padding)
+//   linear_feature Int32Array    per term: input column (0 <= f < numFeatures)
+//   linear_coeff   Float64Array  per term: coefficient
+// A tree's output at slot s, with x the row's input values (not slots; fround'ed when inputPrecision
+// is 'f32'): acc = linear_const[s]; for each term j in order, if x[f] is NaN the output is
+// leaf_value[s] instead, else acc += coeff[j] * (|x[f]| <= 1e-35f ? 0 : x[f]) (LightGBM
+// Tree::Predict, tree.h; the zero rule is its dense-row input path, tree-ir.ts). That output is
+// what the summation below adds in place of leaf_value[s]. The WebAssembly kernel does not cover
+// these models (wasm/wasm-kernel.ts wasmUnsupported); the JavaScript kernels do.
 //
 // ## Summation
 // sumPrecision 'f32' (XGBoost): acc = fround(base); acc = fround(acc + leaf) in tree order.
@@ -98,6 +115,8 @@ export interface TreesDescriptorExtra {
   categorical: CategoricalRule;
   hasKids: boolean;
   hasCat: boolean;
+  /** Linear leaves present (sections linear_*); absent in containers that predate them. */
+  hasLinear?: boolean;
   /** Largest tree depth (walk steps) in the model. */
   maxDepth: number;
 }

@@ -30,6 +30,12 @@ export interface TreeArrays {
   catBits: Uint32Array;
   leafValue: Float64Array;
   baseMargin: Float64Array;
+  /** Linear leaves (flat-layout.ts "Linear leaves"); empty unless the descriptor's hasLinear. */
+  linConst: Float64Array;
+  linOffset: Int32Array;
+  linCount: Int32Array;
+  linFeature: Int32Array;
+  linCoeff: Float64Array;
 }
 
 /** Writes `rows` rows' margins (numGroups each) from row-major `input` starting at row `first`. */
@@ -100,6 +106,30 @@ function catWalkSource(d: TreesDescriptorExtra): string {
 }`;
 }
 
+/**
+ * A linear leaf's output (flat-layout.ts "Linear leaves"; LightGBM Tree::Predict with is_linear_):
+ * the constant plus coeff * x over the leaf's terms in order, in double; NaN in any term's input
+ * gives the plain leaf value; |x| <= 1e-35f reads as 0 (LightGBM's dense-row input path).
+ * Generated only for models with linear leaves, so every other model's kernel source is unchanged.
+ */
+function linearLeafSource(d: TreesDescriptorExtra): string {
+  const fr = d.inputPrecision === 'f32' ? 'Math.fround' : '';
+  return `function linLeaf(input, off, s) {
+  let a = lc[s];
+  for (let j = lo[s], e = j + ln[s]; j < e; j++) {
+    const x = ${fr}(input[off + lf[j]]);
+    if (x !== x) return lv[s];
+    a += lk[j] * (x >= -${ZERO_THRESHOLD} && x <= ${ZERO_THRESHOLD} ? 0 : x);
+  }
+  return a;
+}`;
+}
+
+/** The expression a tree adds for leaf slot `idx` of the row starting at input offset `rowOff`. */
+function leafExpr(d: TreesDescriptorExtra, idx: string, rowOff: string): string {
+  return d.hasLinear ? `linLeaf(input, ${rowOff}, ${idx})` : `lv[${idx}]`;
+}
+
 function blockSource(d: TreesDescriptorExtra, R: number): string {
   const G = d.numGroups;
   const W = d.leafWidth;
@@ -144,11 +174,12 @@ function blockSource(d: TreesDescriptorExtra, R: number): string {
   L.push('      const base = lb - nb;');
   for (const k of rows) L.push(`      i${k} += base;`);
   L.push('    }');
+  const leaf = (k: number) => leafExpr(d, `i${k}`, `(r + ${k}) * ${d.numFeatures}`);
   if (scalar) {
-    for (const k of rows) L.push(`    a${k} = ${FR}(a${k} + lv[i${k}]);`);
+    for (const k of rows) L.push(`    a${k} = ${FR}(a${k} + ${leaf(k)});`);
   } else if (W === 1) {
     L.push('    const g = tg[t];');
-    for (const k of rows) L.push(`    acc[${k * G} + g] = ${FR}(acc[${k * G} + g] + lv[i${k}]);`);
+    for (const k of rows) L.push(`    acc[${k * G} + g] = ${FR}(acc[${k * G} + g] + ${leaf(k)});`);
   } else {
     L.push(`    for (let c = 0; c < ${W}; c++) {`);
     for (const k of rows)
@@ -183,8 +214,9 @@ function oneRowSource(d: TreesDescriptorExtra): string {
   const FR = d.sumPrecision === 'f32' ? 'Math.fround' : '';
   const scalar = G === 1 && W === 1;
   const add = (idx: string, t: string): string => {
-    if (scalar) return `a0 = ${FR}(a0 + lv[${idx}]);`;
-    if (W === 1) return `{ const g = tg[${t}]; acc[g] = ${FR}(acc[g] + lv[${idx}]); }`;
+    const leaf = leafExpr(d, idx, `r * ${d.numFeatures}`);
+    if (scalar) return `a0 = ${FR}(a0 + ${leaf});`;
+    if (W === 1) return `{ const g = tg[${t}]; acc[g] = ${FR}(acc[g] + ${leaf}); }`;
     return `for (let c = 0; c < ${W}; c++) acc[c] = ${FR}(acc[c] + lv[(${idx}) * ${W} + c]);`;
   };
   const Q = [0, 1, 2, 3];
@@ -252,11 +284,16 @@ export function makeMarginKernel(
 ): MarginKernel {
   const R = opts.interleave;
   const S = d.slotGroups.length * d.numFeatures;
+  // Empty for models without linear leaves: their source, hence their code, is as before.
+  const linearSrc = d.hasLinear
+    ? 'const lc = A.linConst, lo = A.linOffset, ln = A.linCount, lf = A.linFeature, lk = A.linCoeff;\n' +
+      `${linearLeafSource(d)}\n`
+    : '';
   const src = `
 "use strict";
 const tt = A.table, tg = A.group, gc = A.groupTreeCount, ns = A.nodeSlot, nt = A.nodeThr, kids = A.kids;
 const nc = A.nodeCat, ncw = A.nodeCatWords, nf = A.nodeFlags, cb = A.catBits, lv = A.leafValue, bm = A.baseMargin;
-const sl = new Float64Array(${Math.max(1, R * S)});
+${linearSrc}const sl = new Float64Array(${Math.max(1, R * S)});
 const acc = new Float64Array(${R * d.numGroups});
 ${fillSource(d)}
 ${d.hasCat ? catWalkSource(d) : 'function catWalk() { throw new Error("no categorical trees"); }'}

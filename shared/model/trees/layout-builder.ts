@@ -71,6 +71,55 @@ export function storedThreshold(t: number, compare: 'lt' | 'le', inputPrecision:
   return compare === 'lt' ? t : nextUp64(t);
 }
 
+/**
+ * Checks every tree's linear leaves (tree-ir.ts LinearLeaves) and concatenates their terms in tree
+ * order; null when no tree has any. Bad counts, offsets or features are ModelFormatErrors here, so
+ * the kernels never index out of range.
+ */
+function checkLinear(ir: TreeEnsembleIR): { features: Int32Array; coeffs: Float64Array } | null {
+  if (!ir.trees.some((t) => t.linear)) return null;
+  if (ir.leafWidth !== 1) throw new ModelFormatError('linear leaves need one value per leaf');
+  let terms = 0;
+  ir.trees.forEach((tree, t) => {
+    const lin = tree.linear;
+    if (!lin) return;
+    const n = tree.left.length;
+    const T = lin.linearFeature.length;
+    if (
+      lin.linearConst.length < n ||
+      lin.linearOffset.length < n ||
+      lin.linearCount.length < n ||
+      lin.linearCoeff.length !== T
+    )
+      throw new ModelFormatError(`tree ${t}: linear leaf arrays do not match its ${n} nodes`);
+    for (let i = 0; i < n; i++) {
+      if (tree.left[i]! >= 0) continue;
+      const off = lin.linearOffset[i]!;
+      const cnt = lin.linearCount[i]!;
+      if (off < 0 || cnt < 0 || off + cnt > T)
+        throw new ModelFormatError(`tree ${t}: linear leaf ${i} has terms [${off}, ${off + cnt}) of ${T}`);
+    }
+    for (let j = 0; j < T; j++) {
+      const f = lin.linearFeature[j]!;
+      if (!(f >= 0 && f < ir.numFeatures))
+        throw new ModelFormatError(
+          `tree ${t}: a linear leaf uses feature ${f}; the model has ${ir.numFeatures} features`,
+        );
+    }
+    terms += T;
+  });
+  const features = new Int32Array(terms);
+  const coeffs = new Float64Array(terms);
+  let at = 0;
+  for (const tree of ir.trees) {
+    if (!tree.linear) continue;
+    features.set(tree.linear.linearFeature, at);
+    coeffs.set(tree.linear.linearCoeff, at);
+    at += tree.linear.linearFeature.length;
+  }
+  return { features, coeffs };
+}
+
 export interface TreeLayout {
   builder: ContainerBuilder;
   extra: TreesDescriptorExtra;
@@ -96,6 +145,8 @@ export function buildTreeLayout(ir: TreeEnsembleIR): TreeLayout {
       groupUsed[slotGroupOf(tree, i)] = true;
     }
   });
+  const linear = checkLinear(ir);
+  if (linear) for (const f of linear.features) used.add(f);
   if (!groupUsed.some(Boolean)) groupUsed[SLOT_NAN_LEFT] = true;
   const slotGroups: number[] = [];
   const groupBase = new Int32Array(6).fill(-1);
@@ -143,9 +194,25 @@ export function buildTreeLayout(ir: TreeEnsembleIR): TreeLayout {
   const treeGroup = new Int32Array(T);
   const groupTreeCount = new Int32Array(ir.numGroups);
 
+  // Linear leaves, per leaf slot (flat-layout.ts "Linear leaves"); terms are the trees' own arrays
+  // concatenated in tree order, `termBase` being the current tree's first term.
+  const linConst = new Float64Array(linear ? numLeafSlots : 0);
+  const linOffset = new Int32Array(linear ? numLeafSlots : 0);
+  const linCount = new Int32Array(linear ? numLeafSlots : 0);
+  let termBase = 0;
+
   const thr = (t: number) => storedThreshold(t, ir.compare, ir.inputPrecision);
   const setLeaf = (tree: TreeIR, irNode: number, slot: number) => {
     for (let k = 0; k < W; k++) leafValue[slot * W + k] = tree.leafValue[irNode * W + k]!;
+    if (!linear) return;
+    const lin = tree.linear;
+    if (lin) {
+      linConst[slot] = lin.linearConst[irNode]!;
+      linOffset[slot] = termBase + lin.linearOffset[irNode]!;
+      linCount[slot] = lin.linearCount[irNode]!;
+    } else {
+      linConst[slot] = tree.leafValue[irNode]!; // a plain tree in a linear model: no terms
+    }
   };
 
   let nodeCursor = 0;
@@ -233,6 +300,7 @@ export function buildTreeLayout(ir: TreeEnsembleIR): TreeLayout {
       nodeCursor += order.length;
       leafCursor += order.length;
     }
+    termBase += tree.linear?.linearFeature.length ?? 0;
   }
 
   const builder = new ContainerBuilder()
@@ -248,6 +316,15 @@ export function buildTreeLayout(ir: TreeEnsembleIR): TreeLayout {
     .add('cat_bits', catBits)
     .add('leaf_value', leafValue)
     .add('base_margin', Float64Array.from(ir.baseMargin));
+  // Only linear models carry the linear sections: every other container stays as it was.
+  if (linear) {
+    builder
+      .add('linear_const', linConst)
+      .add('linear_offset', linOffset)
+      .add('linear_count', linCount)
+      .add('linear_feature', linear.features)
+      .add('linear_coeff', linear.coeffs);
+  }
 
   const extra: TreesDescriptorExtra = {
     numTrees: T,
@@ -267,5 +344,6 @@ export function buildTreeLayout(ir: TreeEnsembleIR): TreeLayout {
     hasCat,
     maxDepth,
   };
+  if (linear) extra.hasLinear = true;
   return { builder, extra, usedFeatures: [...used].sort((a, b) => a - b) };
 }

@@ -122,15 +122,20 @@ export function referencePredict(
   return out;
 }
 
-/** A linear leaf's output (tree-ir.ts LinearLeaves): const + coeff . x, or the plain leaf value on NaN. */
+/**
+ * A linear leaf's output (tree-ir.ts LinearLeaves): const + coeff . x in term order, or the plain
+ * leaf value when any term's x is NaN; an x with |x| <= 1e-35f counts as 0, as LightGBM's dense
+ * rows do.
+ */
 export function linearLeaf(tree: TreeIR, leaf: number, x: Float64Array): number {
   const lin = tree.linear as NonNullable<TreeIR['linear']>;
   let out = lin.linearConst[leaf] as number;
   const start = lin.linearOffset[leaf] as number;
   const end = start + (lin.linearCount[leaf] as number);
   for (let j = start; j < end; j++) {
-    const v = x[lin.linearFeature[j] as number] as number;
+    let v = x[lin.linearFeature[j] as number] as number;
     if (Number.isNaN(v)) return tree.leafValue[leaf] as number;
+    if (Math.abs(v) <= ZERO_THRESHOLD) v = 0;
     out += (lin.linearCoeff[j] as number) * v;
   }
   return out;

@@ -34,8 +34,10 @@ export interface TreeIR {
    * Linear leaves (LightGBM `linear_tree`; absent for every other model). At leaf i the output is
    * linearConst[i] + sum over j in [linearOffset[i], linearOffset[i] + linearCount[i]) of
    * linearCoeff[j] * x[linearFeature[j]], accumulated in double in that order; if any of those
-   * x is NaN the output is leafValue[i] instead (LightGBM Tree::Predict with is_linear_).
-   * Only parsed when asked for (parseLightgbmText's `linearTrees` option).
+   * x is NaN the output is leafValue[i] instead (LightGBM Tree::Predict with is_linear_). An x with
+   * |x| <= 1e-35f counts as 0: LightGBM's dense-row predict path drops such values
+   * (c_api.cpp RowPairFunctionFromDenseMatric keeps fabs(x) > kZeroThreshold or NaN) and reads 0
+   * for them from its zeroed buffer. Only leafWidth 1 ensembles have linear leaves.
    */
   linear?: LinearLeaves;
 }

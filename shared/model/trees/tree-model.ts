@@ -1,7 +1,7 @@
 // The Model of a tree ensemble (container kind 'trees'): zero-copy views over the flat layout
 // (flat-layout.ts), a generated margin kernel (kernels.ts) and the output transform. Rebuilding
 // it from the same SharedArrayBuffer in another thread gives the same code and the same answers.
-import { BadInputError } from '../../errors/grove-error.js';
+import { BadInputError, ModelFormatError } from '../../errors/grove-error.js';
 import type { Container, Descriptor } from '../container.js';
 import type { Model, ModelMeta } from '../model.js';
 import { registerModelKind } from '../registry.js';
@@ -29,9 +29,9 @@ export type KernelChoice = 'js' | 'wasm' | 'auto';
 /**
  * Which margin kernel a TreeModel uses: env GROVE_KERNEL=js|wasm forces one (tests run both);
  * 'auto' (the default) takes the WebAssembly kernel (wasm/) whenever it covers the model
- * (everything but categorical splits), else the JavaScript kernels. 'wasm' on a model it does not
- * cover falls back to JavaScript too: the answers are identical either way. CPU ns per row on one
- * thread (wasm/bench-kernels.ts, same process, loaded machine), JS vs WASM:
+ * (everything but categorical splits and linear leaves), else the JavaScript kernels. 'wasm' on a
+ * model it does not cover falls back to JavaScript too: the answers are identical either way. CPU
+ * ns per row on one thread (wasm/bench-kernels.ts, same process, loaded machine), JS vs WASM:
  *   XGBoost 100x4 batch 1526 vs 688, one row 2023 vs ~900; XGBoost 500x8 batch 7841 vs ~2600;
  *   LightGBM 100x4 batch 1482 vs ~630; LightGBM 500x8 batch 18913 vs ~7100 (tree-blocked).
  */
@@ -44,7 +44,8 @@ export function kernelChoiceFromEnv(): KernelChoice {
 const CHUNK = 256;
 
 export function treeArrays(c: Container, d: TreesDescriptorExtra): TreeArrays {
-  return {
+  const lin = d.hasLinear === true;
+  const arrays: TreeArrays = {
     table: c.i32('tree_table'),
     group: c.i32('tree_group'),
     groupTreeCount: c.i32('group_tree_count'),
@@ -57,7 +58,43 @@ export function treeArrays(c: Container, d: TreesDescriptorExtra): TreeArrays {
     catBits: c.u32('cat_bits'),
     leafValue: c.f64('leaf_value'),
     baseMargin: c.f64('base_margin'),
+    linConst: lin ? c.f64('linear_const') : new Float64Array(0),
+    linOffset: lin ? c.i32('linear_offset') : new Int32Array(0),
+    linCount: lin ? c.i32('linear_count') : new Int32Array(0),
+    linFeature: lin ? c.i32('linear_feature') : new Int32Array(0),
+    linCoeff: lin ? c.f64('linear_coeff') : new Float64Array(0),
   };
+  if (lin) checkLinearSections(d, arrays);
+  return arrays;
+}
+
+/**
+ * The linear sections index each other and the input row: a container whose linear leaves point
+ * outside them (hand-made or damaged past its checksum) is a ModelFormatError at load, never a
+ * wrong answer from an out-of-range typed-array read. Linear in the sections' size, once per load.
+ */
+function checkLinearSections(d: TreesDescriptorExtra, a: TreeArrays): void {
+  const slots = a.leafValue.length;
+  const terms = a.linFeature.length;
+  if (
+    d.leafWidth !== 1 ||
+    a.linConst.length !== slots ||
+    a.linOffset.length !== slots ||
+    a.linCount.length !== slots ||
+    a.linCoeff.length !== terms
+  )
+    throw new ModelFormatError('grove container: linear leaf sections do not match the leaves');
+  for (let s = 0; s < slots; s++) {
+    const off = a.linOffset[s]!;
+    const cnt = a.linCount[s]!;
+    if (off < 0 || cnt < 0 || off + cnt > terms)
+      throw new ModelFormatError(`grove container: linear leaf slot ${s} has terms outside the term arrays`);
+  }
+  for (let j = 0; j < terms; j++) {
+    const f = a.linFeature[j]!;
+    if (f < 0 || f >= d.numFeatures)
+      throw new ModelFormatError(`grove container: a linear leaf uses feature ${f} of ${d.numFeatures}`);
+  }
 }
 
 export class TreeModel implements Model {

@@ -37,6 +37,8 @@ const MAX_LEAF_WIDTH = 32;
 export function wasmUnsupported(d: TreesDescriptorExtra, a: TreeArrays): string | null {
   if (!wasmApi) return 'WebAssembly is not available';
   if (d.hasCat) return 'categorical splits';
+  // Linear leaves (LightGBM linear_tree) are computed by the JavaScript kernels only (kernels.ts).
+  if (d.hasLinear) return 'linear leaves';
   if (d.leafWidth > MAX_LEAF_WIDTH) return `vector leaves wider than ${MAX_LEAF_WIDTH}`;
   // A 32-bit memory holds at most 4 GiB; stay far below it (generic nodes take 24 bytes at most).
   if (a.nodeSlot.length * 24 + a.leafValue.length * 8 > 1 << 30) return 'model image above 1 GiB';

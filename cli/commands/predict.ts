@@ -27,7 +27,7 @@ export function predictText(
 ): { width: number; values: Float64Array } {
   const width = raw ? model.meta.rawOutputNames.length : model.meta.outputNames.length;
   if (ndjson || model.meta.sparse) {
-    const rows = parseNdjson(text);
+    const rows = parseNdjson(text, model.meta.sparse);
     const values = new Float64Array(rows.length * width);
     model.predictNamed(rows, values, raw);
     return { width, values };

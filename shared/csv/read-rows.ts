@@ -79,8 +79,11 @@ export function csvToDense(text: string, featureNames: readonly string[]): Dense
   return { data, rows: n };
 }
 
-/** NDJSON text -> one object per non-empty line. */
-export function parseNdjson(text: string): Record<string, unknown>[] {
+/**
+ * NDJSON text -> one object per non-empty line. `lists`: a line may also be a list (the rows of a
+ * FeatureHasher(input_type='string' | 'pair') model, which checks them).
+ */
+export function parseNdjson(text: string, lists = false): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   lines(text).forEach((line, i) => {
     if (line.trim() === '') return;
@@ -90,7 +93,7 @@ export function parseNdjson(text: string): Record<string, unknown>[] {
     } catch {
       throw new BadInputError(`NDJSON line ${i + 1} is not valid JSON`);
     }
-    if (v === null || typeof v !== 'object' || Array.isArray(v))
+    if (v === null || typeof v !== 'object' || (Array.isArray(v) && !lists))
       throw new BadInputError(`NDJSON line ${i + 1} is not an object`);
     out.push(v as Record<string, unknown>);
   });

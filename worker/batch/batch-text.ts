@@ -112,7 +112,8 @@ export interface NdjsonRows {
 
 /**
  * Parses NDJSON lines: arrays are dense rows of numFeatures values, objects are named rows
- * (absent or null = missing). Sparse models take objects only.
+ * (absent or null = missing). Sparse models take objects, or lists for FeatureHasher(input_type=
+ * 'string' | 'pair'), as they are: the model checks them.
  */
 export function parseNdjsonRows(
   lines: string[],
@@ -132,7 +133,8 @@ export function parseNdjsonRows(
       throw new BadInputError(`NDJSON line ${firstLine + r} is not valid JSON`, 'GROVE_ERR_BAD_JSON');
     }
     if (sparse) {
-      if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+      // Objects, or lists for FeatureHasher(input_type='string' | 'pair') (the model checks them).
+      if (v === null || typeof v !== 'object') {
         throw new BadInputError(
           `NDJSON line ${firstLine + r}: this model takes name -> value objects`,
           'GROVE_ERR_BAD_INPUT',

@@ -65,12 +65,19 @@ export function parsePredictRequest(
   return { input, named: null, rows, raw };
 }
 
-/** Sparse rows: objects only; values are numbers (null = absent), or strings / string lists. */
+/**
+ * Sparse rows: objects whose values are numbers (null = absent), or strings / string lists; a list
+ * row (FeatureHasher input_type 'string' or 'pair') goes to the model as it is, which checks it.
+ */
 function sparseRows(instances: unknown[]): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = new Array(instances.length);
   for (let r = 0; r < instances.length; r++) {
     const row = instances[r];
-    if (row === null || typeof row !== 'object' || Array.isArray(row)) {
+    if (Array.isArray(row)) {
+      out[r] = row as unknown as Record<string, unknown>;
+      continue;
+    }
+    if (row === null || typeof row !== 'object') {
       bad(`instances[${r}]: this model takes rows as name -> value objects`);
     }
     const clean: Record<string, unknown> = Object.create(null);

@@ -82,12 +82,54 @@ export class LinearModel implements Model {
       return;
     }
     const w = raw ? this.d.K : this.outW;
+    const lists = this.d.vectorizer === 'hasher' && this.d.hashInput !== 'dict';
     for (let r = 0; r < rows.length; r++) {
-      const row = rows[r];
-      if (row === null || typeof row !== 'object' || Array.isArray(row))
-        throw new BadInputError(`row ${r} is not an object of feature name -> value`);
-      this.sparseRow(row as Record<string, unknown>, r);
+      const row: unknown = rows[r];
+      if (Array.isArray(row)) {
+        if (!lists) throw new BadInputError(`row ${r} is not an object of feature name -> value`);
+        this.listRow(row, r);
+      } else if (row !== null && typeof row === 'object' && (this.d.hashInput !== 'string' || isEmpty(row))) {
+        this.sparseRow(row as Record<string, unknown>, r);
+      } else {
+        throw new BadInputError(`row ${r}: ${this.rowShape()}`);
+      }
       this.finish(out, r * w, raw);
+    }
+  }
+
+  private rowShape(): string {
+    if (this.d.vectorizer !== 'hasher' || this.d.hashInput === 'dict')
+      return 'not an object of feature name -> value';
+    return this.d.hashInput === 'string'
+      ? "this model's FeatureHasher(input_type='string') takes each row as a list of strings"
+      : "this model's FeatureHasher(input_type='pair') takes each row as a list of [name, value] pairs (or a name -> value object)";
+  }
+
+  /**
+   * FeatureHasher(input_type='string' | 'pair') rows, as sklearn's transform reads them: a string
+   * list is ((s, 1) for s in row); pairs are (name, value), a string value hashing "name=value"
+   * with 1 (_hashing_fast.pyx), a zero value skipped. Repeated names add up (sum_duplicates).
+   */
+  private listRow(row: unknown[], r: number): void {
+    this.dec.fill(0);
+    const strings = this.d.hashInput === 'string';
+    for (let i = 0; i < row.length; i++) {
+      const item = row[i];
+      if (strings) {
+        if (typeof item !== 'string') throw new BadInputError(`row ${r}: item ${i} is not a string`);
+        this.addFeature(item, 1);
+        continue;
+      }
+      if (!Array.isArray(item) || item.length !== 2 || typeof item[0] !== 'string')
+        throw new BadInputError(`row ${r}: item ${i} is not a [name, value] pair`);
+      const v: unknown = item[1];
+      if (typeof v === 'number' && Number.isFinite(v)) {
+        if (v !== 0) this.addFeature(item[0], v);
+      } else if (typeof v === 'string') {
+        this.addFeature(`${item[0]}=${v}`, 1);
+      } else if (v !== null) {
+        throw new BadInputError(`row ${r}: the value of pair ${i} is not a finite number or a string`);
+      }
     }
   }
 
@@ -203,6 +245,12 @@ export class LinearModel implements Model {
     }
     applyLinearOutput(this.d.output, dec, K, out, at, this.labels, f32);
   }
+}
+
+/** `{}`: an empty row for any sparse model (the repository's probe row is one). */
+function isEmpty(row: object): boolean {
+  for (const _ in row) return false;
+  return true;
 }
 
 registerModelKind(LINEAR_KIND, (c) => new LinearModel(c));

@@ -162,6 +162,9 @@ class FastConnection {
   private parseOne(): boolean {
     const buf = this.buf;
     if (buf === null) return false;
+    // A bare LF line end (RFC 9112 2.2 leaves it to the server) is node:http's call, not ours.
+    const lf = buf.indexOf(10);
+    if (lf === 0 || (lf > 0 && buf[lf - 1] !== 13)) return this.handOver();
     const he = buf.indexOf(CRLFCRLF);
     if (he < 0) {
       if (buf.length > MAX_HEAD) return this.handOver();

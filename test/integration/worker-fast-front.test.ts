@@ -254,3 +254,76 @@ describe('worker fast front shutdown', () => {
     }
   });
 });
+
+describe('worker fast front under malformed and mutated requests', () => {
+  it('answers or closes every connection and keeps serving', async () => {
+    const r3 = makeRepository({ xgb: { '1': FIXTURE } });
+    const p = await startWorkerProcess(r3, ['--timeout', '300']);
+    const wport = Number(new URL(p.url).port);
+    try {
+      const good = post('/v2/models/xgb/infer', inferBody(0));
+      const cases: string[] = [
+        good.replace('content-length: ', 'content-length: -'),
+        good.replace(/content-length: \d+/, 'content-length: 1e3'),
+        good.replace('content-length:', 'content-length: 5\r\ncontent-length:'),
+        good.replace('content-length:', 'transfer-encoding: chunked\r\ncontent-length:'),
+        good.replace('host: x', 'host x'),
+        good.replace('HTTP/1.1', 'HTTP/1.1 extra'),
+        good.replace('POST ', 'POST  '),
+        good.replaceAll('\r\n', '\n'),
+        good.replace('/v2/models/xgb/infer', '/v2/models/%E0%A4%A/infer'),
+        good.replace('/v2/models/xgb/infer', '/v2/models/xgb/infer\0'),
+        good.replace('host: x', `x-big: ${'a'.repeat(20_000)}`),
+        good.replace('{', '\u0000{'),
+        `POST /v2/models/xgb/infer HTTP/1.1\r\ncontent-length: 99999999999999999999\r\n\r\n`,
+        '\r\n\r\n',
+        'GARBAGE\r\n\r\n',
+      ];
+      // Random byte flips and truncations of a good request, from a fixed seed.
+      let seed = 12345;
+      const rand = (n: number) => {
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        return seed % n;
+      };
+      for (let i = 0; i < 120; i++) {
+        const b = Buffer.from(good, 'latin1');
+        for (let k = 0; k <= rand(4); k++) b[rand(b.length)] = rand(256);
+        cases.push(b.subarray(0, rand(3) === 0 ? rand(b.length) : b.length).toString('latin1'));
+      }
+      const statuses = new Map<number, number>();
+      await Promise.all(
+        cases.map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              const s = connect(wport, '127.0.0.1');
+              let got = '';
+              s.setEncoding('latin1');
+              s.on('data', (d: string) => {
+                got += d;
+                if (parseAnswers(got).length > 0) s.destroy();
+              });
+              s.on('error', () => {});
+              s.on('close', () => {
+                const a = parseAnswers(got)[0];
+                const st = a?.status ?? 0; // 0: closed without an answer (a truncated request at the timeout, or a reset)
+                statuses.set(st, (statuses.get(st) ?? 0) + 1);
+                resolve();
+              });
+              s.write(c, 'latin1');
+              setTimeout(() => s.destroy(), 3000);
+            }),
+        ),
+      );
+      // Nothing crashed: the same process answers, and a good request still predicts right.
+      expect(p.child.exitCode).toBeNull();
+      for (const st of statuses.keys()) expect(st === 0 || (st >= 200 && st < 600)).toBe(true);
+      expect(statuses.get(500) ?? 0).toBe(0);
+      const [a] = await exchange([good], 1);
+      expect(a!.status).toBe(200);
+      expect(Math.abs(outputOf(a!) - pred[0]![0]!)).toBeLessThan(1e-6);
+    } finally {
+      expect(await p.stop()).toBe(0);
+      removeRepository(r3);
+    }
+  }, 30_000);
+});

@@ -2,27 +2,19 @@
 // their JSON answers (the monitor's counts are mergeable: DESIGN.md, Monitoring). To add a route,
 // add a pattern (groups: model, version) and a merge function.
 import { request } from 'undici';
-import { builtFile } from '../../shared/runtime-path.js';
+import { mergeMonitorResponses } from '../../worker/monitor/merge.js';
 import type { WorkerSet } from '../upstream/worker-set.js';
 
 export interface FanOutRoute {
   pattern: RegExp;
-  merge(): Promise<(responses: unknown[]) => unknown>;
+  merge(responses: unknown[]): unknown;
 }
-
-let monitorMerge: Promise<(responses: unknown[]) => unknown> | undefined;
 
 export const FAN_OUT_ROUTES: FanOutRoute[] = [
   {
     pattern: /^\/v2\/models\/([^/]+)\/versions\/([^/]+)\/monitor$/,
-    // The monitor's own merge (worker/monitor/merge.ts, mergeMonitorResponses); until it exists the
-    // first worker's answer stands.
-    merge: () =>
-      (monitorMerge ??= import(builtFile('worker/monitor/merge.js')).then(
-        (m: { mergeMonitorResponses?: (r: unknown[]) => unknown }) =>
-          m.mergeMonitorResponses ?? ((r: unknown[]) => r[0]),
-        () => (r: unknown[]) => r[0],
-      )),
+    // The monitor's counts merge exactly (worker/monitor/merge.ts).
+    merge: mergeMonitorResponses,
   },
 ];
 

@@ -176,10 +176,10 @@ export class PublicHandler {
       }
       fanOut(this.workers, model, version, path, requestId)
         .then(
-          async (bodies) => {
+          (bodies) => {
             if (bodies.length === 0)
               throw new UnavailableError(`no healthy worker holds model '${model}' version ${version}`);
-            const merged = (await route.merge())(bodies);
+            const merged = route.merge(bodies);
             // The monitor's merge names the version's sha256 (DESIGN.md, Tracing: every response names it).
             const sha = (merged as { sha256?: unknown } | null)?.sha256;
             const trace = ['x-grove-model', model, 'x-grove-model-version', version];

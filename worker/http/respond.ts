@@ -34,11 +34,21 @@ export function sendModelJson(
   requestId: string,
   by: ServedBy,
 ): void {
-  res.writeHead(status, [
+  const headers = modelHeaders(requestId, by);
+  headers.push('content-length', '' + Buffer.byteLength(body));
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+/** A model answer on the fast front (the front adds content-length and date). */
+export function replyModelJson(reply: Reply, body: string, requestId: string, by: ServedBy): void {
+  reply.send(200, modelHeaders(requestId, by), body);
+}
+
+function modelHeaders(requestId: string, by: ServedBy): string[] {
+  return [
     'content-type',
     JSON_TYPE,
-    'content-length',
-    '' + Buffer.byteLength(body),
     'x-request-id',
     requestId,
     'x-grove-model',
@@ -47,8 +57,7 @@ export function sendModelJson(
     by.version,
     'x-grove-model-sha256',
     by.sha256,
-  ]);
-  res.end(body);
+  ];
 }
 
 /** `{"error": message, "code": code}` with the error's status (405 adds Allow). */
@@ -67,26 +76,6 @@ export function sendError(
   res.writeHead(e.statusCode, errorHeaders(e, requestId, by));
   res.end(errorBody(e));
   return e.statusCode;
-}
-
-/** A model answer on the fast front (the front adds content-length and date). */
-export function replyModelJson(reply: Reply, body: string, requestId: string, by: ServedBy): void {
-  reply.send(
-    200,
-    [
-      'content-type',
-      JSON_TYPE,
-      'x-request-id',
-      requestId,
-      'x-grove-model',
-      by.name,
-      'x-grove-model-version',
-      by.version,
-      'x-grove-model-sha256',
-      by.sha256,
-    ],
-    body,
-  );
 }
 
 /** sendError on the fast front. */

@@ -4,24 +4,9 @@ import { ModelFormatError } from '../../errors/grove-error.js';
 import { Container } from '../container.js';
 import type { Model, ModelMeta, Platform } from '../model.js';
 import { buildTreeLayout } from './layout-builder.js';
-import { outputWidth } from './transforms.js';
+import { featureNamesOr, outputColumnNames } from './transforms.js';
 import type { TreeEnsembleIR } from './tree-ir.js';
 import { TREES_KIND, TreeModel } from './tree-model.js';
-
-function outputNames(ir: TreeEnsembleIR): { out: string[]; raw: string[] } {
-  const G = ir.numGroups;
-  const classNames = (n: number) =>
-    ir.classes && ir.classes.length === n
-      ? ir.classes.map(String)
-      : Array.from({ length: n }, (_, i) => String(i));
-  const raw = G === 1 ? ['margin'] : classNames(G);
-  const width = outputWidth(ir.transform, G);
-  let out: string[];
-  if (ir.transform === 'sigmoid_pair') out = classNames(2);
-  else if (width === 1) out = ['prediction'];
-  else out = classNames(width);
-  return { out, raw };
-}
 
 function validate(ir: TreeEnsembleIR): void {
   if (!(ir.numFeatures >= 0) || !(ir.numGroups >= 1) || !(ir.leafWidth >= 1)) {
@@ -44,7 +29,7 @@ function validate(ir: TreeEnsembleIR): void {
 export function compileTreeEnsemble(ir: TreeEnsembleIR, platform: Platform): Model {
   validate(ir);
   const layout = buildTreeLayout(ir);
-  const names = outputNames(ir);
+  const names = outputColumnNames(ir.transform, ir.numGroups, ir.classes);
   const F = ir.numFeatures;
   const meta: ModelMeta = {
     platform,
@@ -53,10 +38,7 @@ export function compileTreeEnsemble(ir: TreeEnsembleIR, platform: Platform): Mod
     objective: ir.objective,
     task: ir.task,
     numFeatures: F,
-    featureNames:
-      ir.featureNames && ir.featureNames.length === F
-        ? [...ir.featureNames]
-        : Array.from({ length: F }, (_, i) => `f${i}`),
+    featureNames: featureNamesOr(ir.featureNames, F),
     outputNames: names.out,
     rawOutputNames: names.raw,
     classes: ir.classes ? [...ir.classes] : null,

@@ -20,6 +20,32 @@ export function outputWidth(name: TransformName, numGroups: number): number {
 }
 
 /**
+ * Column names of `predict` and of raw margins for a model with this transform (every model kind
+ * built on these transforms names them alike): class labels where the file has as many, else
+ * indices; one column is 'prediction' (raw: 'margin').
+ */
+export function outputColumnNames(
+  name: TransformName,
+  numGroups: number,
+  classes: readonly (string | number)[] | null,
+): { out: string[]; raw: string[] } {
+  const classNames = (n: number) =>
+    classes && classes.length === n ? classes.map(String) : Array.from({ length: n }, (_, i) => String(i));
+  const raw = numGroups === 1 ? ['margin'] : classNames(numGroups);
+  const width = outputWidth(name, numGroups);
+  let out: string[];
+  if (name === 'sigmoid_pair') out = classNames(2);
+  else if (width === 1) out = ['prediction'];
+  else out = classNames(width);
+  return { out, raw };
+}
+
+/** The file's feature names when it has one per feature, else f0..f{F-1}. */
+export function featureNamesOr(names: readonly string[] | null | undefined, F: number): string[] {
+  return names && names.length === F ? [...names] : Array.from({ length: F }, (_, i) => `f${i}`);
+}
+
+/**
  * Reads margins[mOff .. mOff+numGroups) and writes outputWidth(name, numGroups) values to out[oOff..).
  * `margins` and `out` may be the same array at the same offset except for 'sigmoid_pair'.
  */

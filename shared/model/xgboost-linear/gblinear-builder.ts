@@ -1,26 +1,12 @@
 // A gblinear IR (shared/formats/xgboost-gblinear.ts) -> the 'xgboost-linear' container and its Model:
 // the weights and intercept go into sections, the metadata says what the tree models of the same
-// objective say (output columns, classes), and the features with a non-zero weight are the used ones.
+// objective say (output columns, classes: transforms.ts), and the features with a non-zero weight are the used ones.
 import { ModelFormatError } from '../../errors/grove-error.js';
 import { Container, ContainerBuilder } from '../container.js';
 import type { Model, ModelMeta, Platform } from '../model.js';
-import { outputWidth } from '../trees/transforms.js';
+import { featureNamesOr, outputColumnNames } from '../trees/transforms.js';
 import { GblinearModel } from './gblinear-model.js';
 import { type GblinearDescriptor, type GblinearIR, XGB_LINEAR_KIND } from './gblinear-spec.js';
-
-/** Output and raw column names, as compileTreeEnsemble names them for the same objective. */
-function outputNames(ir: GblinearIR): { out: string[]; raw: string[] } {
-  const G = ir.numGroups;
-  const classNames = (n: number) =>
-    ir.classes && ir.classes.length === n
-      ? ir.classes.map(String)
-      : Array.from({ length: n }, (_, i) => String(i));
-  const width = outputWidth(ir.transform, G);
-  return {
-    raw: G === 1 ? ['margin'] : classNames(G),
-    out: width === 1 ? ['prediction'] : classNames(width),
-  };
-}
 
 function usedFeatures(w: Float32Array, F: number, G: number): number[] {
   const used: number[] = [];
@@ -48,7 +34,7 @@ export function buildGblinearModel(ir: GblinearIR, platform: Platform): Model {
     throw new ModelFormatError(
       `gblinear model: base margin has ${ir.baseMargin.length} values for ${G} groups`,
     );
-  const names = outputNames(ir);
+  const names = outputColumnNames(ir.transform, G, ir.classes);
   const meta: ModelMeta = {
     platform,
     sourcePlatform: platform,
@@ -56,10 +42,7 @@ export function buildGblinearModel(ir: GblinearIR, platform: Platform): Model {
     objective: ir.objective,
     task: ir.task,
     numFeatures: F,
-    featureNames:
-      ir.featureNames && ir.featureNames.length === F
-        ? [...ir.featureNames]
-        : Array.from({ length: F }, (_, i) => `f${i}`),
+    featureNames: featureNamesOr(ir.featureNames, F),
     outputNames: names.out,
     rawOutputNames: names.raw,
     classes: ir.classes ? [...ir.classes] : null,

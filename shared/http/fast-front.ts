@@ -29,9 +29,12 @@ export interface FastFrontOptions {
   bodyLimit: number;
   /** See FastHandler.stalled; 0 or absent: no limit beyond the idle timeout. */
   stallTimeoutMs?: number;
+  /** Request head limit (default 16 KiB); give node:http the same `maxHeaderSize`. */
+  maxHeadBytes?: number;
 }
 
-const MAX_HEAD = 16 * 1024;
+/** node:http's default --max-http-header-size; a larger head goes to node:http, which answers 431. */
+const DEFAULT_MAX_HEAD = 16 * 1024;
 /** Larger bodies go to node:http, which collects chunks without re-copying the buffer per read. */
 export const MAX_FAST_BODY = 256 * 1024;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
@@ -87,6 +90,7 @@ class FastConnection {
     private readonly handler: FastHandler,
     private readonly http: HttpServer,
     private readonly bodyLimit: number,
+    private readonly maxHead: number,
   ) {
     socket.setNoDelay(true);
     // Idle keep-alive connections close after 65 s (node:http's keepAliveTimeout in grove); one
@@ -167,7 +171,7 @@ class FastConnection {
     if (lf === 0 || (lf > 0 && buf[lf - 1] !== 13)) return this.handOver();
     const he = buf.indexOf(CRLFCRLF);
     if (he < 0) {
-      if (buf.length > MAX_HEAD) return this.handOver();
+      if (buf.length > this.maxHead) return this.handOver();
       return this.waitForMore();
     }
     const head = buf.toString('latin1', 0, he);
@@ -270,7 +274,13 @@ export function createFastFront(handler: FastHandler, http: HttpServer, opts: Fa
   startDateClock();
   const mine = new Set<FastConnection>();
   const server = createServer({ noDelay: true }, (socket) => {
-    const c = new FastConnection(socket, handler, http, opts.bodyLimit);
+    const c = new FastConnection(
+      socket,
+      handler,
+      http,
+      opts.bodyLimit,
+      opts.maxHeadBytes ?? DEFAULT_MAX_HEAD,
+    );
     mine.add(c);
     socket.on('close', () => mine.delete(c));
   });

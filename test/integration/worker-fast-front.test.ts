@@ -179,6 +179,21 @@ describe('worker fast front', () => {
     expect(JSON.parse(answers[4]!.body).predictions[0]).toBeCloseTo(pred[0]![0]!, 6);
   });
 
+  it("takes a gateway's merged call whose x-grove-request-ids head is ~48 KB", async () => {
+    // A gateway merges up to 128 clients' calls, naming each id (up to 128 characters,
+    // URI-encoded: ~50 KB); four rows with very long ids make the same head under --max-body.
+    const ids = Array.from({ length: 4 }, (_, i) => `${encodeURIComponent('%'.repeat(4000))}-${i}=1`);
+    const body = JSON.stringify({ instances: rows.slice(0, 4) });
+    const head = `x-grove-request-ids: ${ids.join(',')}\r\n`;
+    expect(head.length).toBeGreaterThan(48_000);
+    const chunked = `POST /v1/models/xgb:predict HTTP/1.1\r\nhost: x\r\n${head}transfer-encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
+    // The fast front, then node:http (the chunked body hands the connection over).
+    const answers = await exchange([post('/v1/models/xgb:predict', body, head), chunked], 2);
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    expect(answers[1]!.body).toBe(answers[0]!.body);
+    expect(JSON.parse(answers[0]!.body).predictions).toHaveLength(4);
+  });
+
   it('unknown routes and methods get 404 and 405 from node:http', async () => {
     const answers = await exchange(
       [post('/v2/nothing/here', '{}'), 'GET /v2/models/xgb/infer HTTP/1.1\r\nhost: x\r\n\r\n'],

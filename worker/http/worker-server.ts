@@ -55,6 +55,7 @@ function newRequest(
   };
 }
 
+const MAX_HEAD = 64 * 1024;
 const NO_HEADERS: IncomingHttpHeaders = Object.freeze(Object.create(null));
 
 export class WorkerServer {
@@ -66,7 +67,9 @@ export class WorkerServer {
   constructor(private readonly o: WorkerServerOptions) {
     o.metrics.inflightNow = () => this.active.size;
     this.http = http.createServer(
-      { keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 },
+      // A gateway that merges many clients' one-row calls names each client's request id in
+      // x-grove-request-ids (up to 128 ids of up to 128 characters, URI-encoded): ~50 KB of head.
+      { keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000, maxHeaderSize: MAX_HEAD },
       this.onNodeRequest,
     );
     this.http.on('clientError', (err, socket) => {
@@ -80,6 +83,7 @@ export class WorkerServer {
     this.front = createFastFront(this, this.http, {
       bodyLimit: o.maxBodyBytes,
       stallTimeoutMs: o.requestTimeoutMs,
+      maxHeadBytes: MAX_HEAD,
     });
     // The request timeout: node's own requestTimeout would also cut long :batch streams, so a
     // sweeper answers 504 for non-streamed requests that outlive the limit.

@@ -150,7 +150,8 @@ export class UpstreamCaller {
     }
   }
 
-  private fail(w: UpstreamWorker, immediate: boolean): void {
+  /** A failed call on `w`: counts it and feeds passive outlier ejection (also for streamed batches). */
+  fail(w: UpstreamWorker, immediate: boolean): void {
     w.failures++;
     if (w.outlier.failure(this.workers.now(), immediate)) {
       this.metrics.ejections.inc({ worker: w.url });

@@ -14,6 +14,7 @@ import {
   VersionNotFoundError,
 } from '../../shared/errors/grove-error.js';
 import { NodeReply, type Reply, replyError, replyJson } from '../../shared/http/reply.js';
+import { streamBatch } from '../forward/batch-stream.js';
 import type { Coalescer, Item } from '../forward/coalescer.js';
 import { ShadowPair } from '../forward/coalescer.js';
 import { KIND_PREDICT, parseInferRows, parsePredictRows } from '../forward/predict-codec.js';
@@ -78,6 +79,10 @@ export class PublicHandler {
       if (m) {
         const model = decode(m[1]!);
         const version = m[2] === undefined ? undefined : decode(m[2]);
+        if (verb === 'batch') {
+          this.batch(req, res, requestId, model, version, query);
+          return;
+        }
         readBody(req, this.opts.bodyLimit).then(
           (body) => this.predict(req.headers, reply, requestId, verb, model, version, body, query),
           (err) => replyError(reply, err, requestId),
@@ -120,6 +125,34 @@ export class PublicHandler {
   /** The fast front's slow-client answer: a request still arriving after the read timeout. */
   stalled(reply: Reply): void {
     replyError(reply, new RequestTimeoutError('request not received within the read timeout'), randomUUID());
+  }
+
+  /** `:batch`: streamed to one worker as it arrives (batch-stream.ts); no body limit, no retry. */
+  private batch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    model: string,
+    explicit: string | undefined,
+    query: string,
+  ): void {
+    const v = this.chooseVersion(req.headers, model, explicit);
+    const w = typeof v === 'string' ? this.caller.pick({ model, version: v }, undefined) : undefined;
+    if (typeof v !== 'string' || w === undefined) {
+      const g = typeof v !== 'string' ? v : this.caller.unavailable({ model, version: v });
+      // The body is not read: close rather than drain a large upload.
+      replyJson(new NodeReply(res), g.statusCode, g.toJSON(), requestId, ['connection', 'close']);
+      return;
+    }
+    const path = `/v1/models/${encodeURIComponent(model)}/versions/${v}:batch${query}`;
+    const headers = this.upstreamHeaders(req.headers, requestId);
+    void streamBatch(
+      req,
+      res,
+      { worker: w, path, headers, model, version: v, requestId },
+      this.caller,
+      this.metrics,
+    );
   }
 
   /** Routes the gateway answers itself. */

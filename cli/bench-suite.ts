@@ -34,7 +34,7 @@ const FIXTURES: Array<[string, string, string, PeerName[]]> = [
   ['lightgbm', 'lgb-binary-500x8', 'model.txt', ['lightgbm-native']],
   ['lightgbm', 'lgb-regression', 'model.txt', ['lightgbm-native']],
   // The rest of the LightGBM fixtures, so the LightGBM figure covers all of them: 3-class softmax,
-  // categorical splits (served by the JavaScript kernel) and MissingType::None with unseen NaNs.
+  // categorical splits and MissingType::None with unseen NaNs.
   ['lightgbm', 'lgb-multiclass', 'model.txt', ['lightgbm-native']],
   ['lightgbm', 'lgb-categorical', 'model.txt', ['lightgbm-native']],
   ['lightgbm', 'lgb-nan-unseen', 'model.txt', ['lightgbm-native']],

@@ -33,6 +33,8 @@ interface Opts {
   groups: number;
   leafWidth: number;
   catProb: number;
+  /** bitset words of categorical nodes (default 2, over categories 0..39) */
+  catWords?: number;
   average: boolean;
 }
 
@@ -66,7 +68,8 @@ function randomTree(r: () => number, o: Opts, f32: boolean): TreeIR {
       o.library === 'lightgbm'
         ? [MISSING_NAN, MISSING_ZERO, MISSING_NONE][Math.floor(r() * 3)]!
         : MISSING_NAN;
-    if (r() < o.catProb) n.cat = Array.from({ length: 40 }, (_, c) => c).filter(() => r() < 0.4);
+    const catMax = o.catWords ? 32 * o.catWords : 40;
+    if (r() < o.catProb) n.cat = Array.from({ length: catMax }, (_, c) => c).filter(() => r() < 0.4);
     const l = grow(level + 1);
     const rr = grow(level + 1);
     left[id] = l;
@@ -84,10 +87,10 @@ function randomTree(r: () => number, o: Opts, f32: boolean): TreeIR {
     tree.defaultLeft[i] = n.dl;
     tree.missingType[i] = n.mt;
     if (n.cat) {
-      const words = 2;
+      const words = o.catWords ?? 2;
       tree.catOffset[i] = bits.length;
       tree.catWords[i] = words;
-      const w = [0, 0];
+      const w = new Array<number>(words).fill(0);
       for (const c of n.cat) w[c >>> 5] = (w[c >>> 5]! | (1 << (c & 31))) >>> 0;
       bits.push(...w);
     }
@@ -131,8 +134,9 @@ function randomIR(seed: number, o: Opts): TreeEnsembleIR {
 }
 
 /** Inputs on, just below and just above grid thresholds, plus NaN, ±Inf, ±0, tiny and categories. */
-function trickyRows(seed: number, rows: number, F: number): Float64Array {
+function trickyRows(seed: number, rows: number, F: number, categories = false): Float64Array {
   const r = rng(seed);
+  if (categories) return categoryRows(r, rows, F);
   const specials = [Number.NaN, Infinity, -Infinity, 0, -0, 1e-36, -1e-36, 5e-324, 3, 7.9, 39, 45, 1e9, -0.5];
   const x = new Float64Array(rows * F);
   for (let i = 0; i < x.length; i++) {
@@ -148,16 +152,15 @@ function trickyRows(seed: number, rows: number, F: number): Float64Array {
   return x;
 }
 
-function compileAndCheck(ir: TreeEnsembleIR, seed: number): TreeModel {
+function compileAndCheck(ir: TreeEnsembleIR, seed: number, categories = false): TreeModel {
   const compiled = compileTreeEnsemble(ir, 'xgboost_json') as TreeModel;
   const rows = 203; // not a multiple of the interleave: the remainder path runs too
   const F = ir.numFeatures;
-  const x = trickyRows(seed, rows, F);
-  // Both kernels over the same buffer (the WebAssembly one covers all but categorical splits and
-  // linear leaves).
+  const x = trickyRows(seed, rows, F, categories);
+  // Both kernels over the same buffer (the WebAssembly one covers all but linear leaves).
   for (const kernel of ['js', 'wasm'] as const) {
     const model = new TreeModel(new Container(compiled.buffer), undefined, kernel);
-    const jsOnly = model.layout.hasCat || model.layout.hasLinear === true;
+    const jsOnly = model.layout.hasLinear === true;
     expect(model.kernel).toBe(kernel === 'wasm' && jsOnly ? 'js' : kernel);
     for (const raw of [true, false]) {
       const want = referencePredict(ir, x, rows, raw);
@@ -173,6 +176,52 @@ function compileAndCheck(ir: TreeEnsembleIR, seed: number): TreeModel {
     }
   }
   return compiled;
+}
+
+/**
+ * Inputs for categorical nodes: categories inside and beyond 1-3 word bitsets, fractional,
+ * negative (-0.5 is category 0 by LightGBM's truncation, invalid by XGBoost's x < 0), ±0, NaN,
+ * ±Inf, huge values around 2^31 and 2^32, plus grid values for the numeric nodes.
+ */
+function categoryRows(r: () => number, rows: number, F: number): Float64Array {
+  const specials = [
+    Number.NaN,
+    Infinity,
+    -Infinity,
+    0,
+    -0,
+    -0.5,
+    -0.999,
+    -1,
+    -1.5,
+    -7,
+    0.5,
+    31,
+    31.9,
+    32,
+    63,
+    64,
+    95,
+    96,
+    1e9,
+    2 ** 31 - 1,
+    2 ** 31,
+    2 ** 31 + 0.5,
+    2 ** 32,
+    2 ** 32 + 3,
+    1e300,
+    -(2 ** 31),
+    5e-324,
+  ];
+  const x = new Float64Array(rows * F);
+  for (let i = 0; i < x.length; i++) {
+    const u = r();
+    if (u < 0.45) x[i] = Math.floor(r() * 100);
+    else if (u < 0.55) x[i] = Math.floor(r() * 100) + r();
+    else if (u < 0.85) x[i] = specials[Math.floor(r() * specials.length)]!;
+    else x[i] = GRID[Math.floor(r() * GRID.length)]!;
+  }
+  return x;
 }
 
 const base: Opts = {
@@ -217,6 +266,31 @@ describe('compiled tree ensembles equal the reference interpreter bit for bit', 
     const ir = randomIR(6, { ...base, library: 'lightgbm', average: true });
     ir.averageRaw = false;
     compileAndCheck(ir, 16);
+  });
+  it('categorical trees on the WebAssembly kernel: every rule, bitset width and tree mix', () => {
+    const rules: Array<TreeEnsembleIR['categorical']> = [
+      { inSetGoesLeft: true, nan: 'right', invalid: 'right', negative: 'truncated' }, // LightGBM
+      { inSetGoesLeft: false, nan: 'default', invalid: 'left', negative: 'value' }, // XGBoost >= 2.0
+      { inSetGoesLeft: false, nan: 'default', invalid: 'default', negative: 'value' }, // XGBoost < 2.0
+      { inSetGoesLeft: true, nan: 'left', invalid: 'default' }, // absent negative = truncated
+    ];
+    let seed = 40;
+    for (const library of ['xgboost', 'lightgbm', 'sklearn'] as const)
+      for (const categorical of rules)
+        for (const o of [
+          { catProb: 0.5, catWords: 1 },
+          { catProb: 0.3, catWords: 3, groups: 3, trees: 30 },
+          // heap, generic and categorical trees in one model
+          { catProb: 0.04, depth: MAX_HEAP_DEPTH + 3, early: 0.45, trees: 20 },
+          { catProb: 0.3, early: 0, trees: 17 },
+        ]) {
+          seed++;
+          const ir = randomIR(seed, { ...base, library, ...o });
+          ir.categorical = categorical;
+          const m = compileAndCheck(ir, seed, true);
+          expect(m.layout.hasCat).toBe(true);
+          compileAndCheck(ir, seed + 1000);
+        }
   });
   it('single-leaf trees and a model with no splits', () => {
     compileAndCheck(randomIR(7, { ...base, depth: 0 }), 17);

@@ -44,8 +44,9 @@
 //   kind TREE_CATEGORICAL (2): as TREE_GENERIC, but some nodes are categorical: node_cat[n] >= 0 is
 //     the word offset of the node's bitset in cat_bits (node_cat_words[n] words; bit c of word c>>5
 //     = category c in the set), node_flags[n] bit 0 = default left. The slot is SLOT_RAW. Where the
-//     set, NaN and invalid categories go follows descriptor `categorical` (tree-ir.ts). Walks test
-//     for leaves (node_kids[2n] === n).
+//     set, NaN and invalid categories go follows descriptor `categorical` (tree-ir.ts). The JS walk
+//     tests for leaves (node_kids[2n] === n); the WebAssembly image repacks these trees so every
+//     node decides branch-free and SLOT_RAW slots hold i32 category codes (wasm/categorical-image.ts).
 //
 // ## Other sections
 //   leaf_value  Float64Array  leaf values (leafWidth per leaf; float32 values are exact in it)

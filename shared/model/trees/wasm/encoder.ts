@@ -144,6 +144,9 @@ export class Code {
   i32Shl(): this {
     return this.op(0x74);
   }
+  i32ShrU(): this {
+    return this.op(0x76);
+  }
 
   // Float comparisons and arithmetic.
   f32Ge(): this {
@@ -157,6 +160,12 @@ export class Code {
   }
   f64Ge(): this {
     return this.op(0x66);
+  }
+  f64Lt(): this {
+    return this.op(0x63);
+  }
+  f64Gt(): this {
+    return this.op(0x64);
   }
   f32Add(): this {
     return this.op(0x92);
@@ -172,6 +181,10 @@ export class Code {
   }
   f64PromoteF32(): this {
     return this.op(0xbb);
+  }
+  /** i32.trunc_sat_f64_s (non-trapping float-to-int: NaN -> 0, out of range saturates). */
+  i32TruncSatF64S(): this {
+    return this.op(0xfc).u32(2);
   }
 }
 

@@ -9,18 +9,14 @@
 // lockstep so their node -> slot -> compare chains overlap, dual-row slots filled once per row, one
 // `slot >= thr` per node, heap walks unrolled by the tree's own depth (a br_table into a ladder of
 // blocks, like a fall-through switch), generic (deep) trees walked `depth` steps through child
-// addresses. Every row adds its leaves in tree order (sums-emitter.ts).
+// addresses, categorical trees likewise with a branch-free bitset step (categorical-walk.ts). Every
+// row adds its leaves in tree order (sums-emitter.ts).
+
+import { type CatScratch, catScratch, emitNonHeapWalk } from './categorical-walk.js';
 import { Code, encodeModule, F32, F64, type FuncDef, I32 } from './encoder.js';
 import { groupStride, TABLE_STRIDE, type WasmPlan } from './memory-image.js';
 import { Sums } from './sums-emitter.js';
-import {
-  emitFill,
-  emitGenericWalk,
-  emitHeapLadder,
-  emitHeapLeaf,
-  emitSharedRootLadder,
-  Locals,
-} from './walk-emitters.js';
+import { emitFill, emitHeapLadder, emitHeapLeaf, emitSharedRootLadder, Locals } from './walk-emitters.js';
 
 interface TreeLoopLocals {
   tp: number;
@@ -33,6 +29,8 @@ interface TreeLoopLocals {
   /** the shared root's threshold (f32 or f64) */
   rt: number;
   idx: number[];
+  /** scratch of categorical walks (models with categorical trees only) */
+  cat?: CatScratch;
 }
 
 function treeLoopLocals(L: Locals, R: number, p: WasmPlan): TreeLoopLocals {
@@ -46,7 +44,8 @@ function treeLoopLocals(L: Locals, R: number, p: WasmPlan): TreeLoopLocals {
     number,
   ];
   const rt = L.add(p.E === 4 ? F32 : F64);
-  return { tp, kind, dep, nb, la, goff, addr, rt, idx: Array.from({ length: R }, () => L.add(I32)) };
+  const idx = Array.from({ length: R }, () => L.add(I32));
+  return { tp, kind, dep, nb, la, goff, addr, rt, idx, cat: p.cat ? catScratch(L) : undefined };
 }
 
 /**
@@ -65,6 +64,7 @@ function emitTreeLoop(
   obase?: number,
 ): void {
   const { tp, kind, dep, nb, la, goff, addr, rt, idx } = v;
+  const hasCat = v.cat !== undefined;
   const rowsK = idx.map((_, k) => k);
   c.loop();
   c.get(tp).i32Load(0).set(kind);
@@ -76,15 +76,15 @@ function emitTreeLoop(
     if (obase !== undefined) c.get(obase).i32Add();
     c.set(goff);
   }
-  if (hasGeneric) c.get(kind).i32Eqz().if();
+  if (hasGeneric || hasCat) c.get(kind).i32Eqz().if();
   // CPU ns/row, shared root vs not, same process: XGBoost 500x8 2.53-2.56 vs 2.77-2.82 us;
   // 100x4 and LightGBM unchanged within noise.
   emitSharedRootLadder(c, p, maxHeapDepth, dep, idx, nb, addr, rt, sbase);
   for (const i of idx) emitHeapLeaf(c, p, i, la);
-  if (hasGeneric) {
+  if (hasGeneric || hasCat) {
     c.else();
     for (const i of idx) c.get(nb).set(i);
-    emitGenericWalk(c, p, dep, idx, rowsK, sbase);
+    emitNonHeapWalk(c, p, hasGeneric, kind, dep, idx, rowsK, v.cat, sbase);
     c.end();
   }
   for (const [k, i] of idx.entries()) sums.add(c, k, i, goff);
@@ -213,6 +213,8 @@ function oneRowFunction(p: WasmPlan, maxHeapDepth: number, hasGeneric: boolean):
   const Q = p.Q;
   const idx = Array.from({ length: Q }, () => L.add(I32));
   const nbs = Array.from({ length: Q }, () => L.add(I32));
+  const cat = p.cat ? catScratch(L) : undefined;
+  const kind = cat ? L.add(I32) : -1;
   const row0 = idx.map(() => 0);
   const stride = groupStride(Q);
   if (p.groupsInOrder) {
@@ -262,7 +264,7 @@ function oneRowFunction(p: WasmPlan, maxHeapDepth: number, hasGeneric: boolean):
   if (p.groups.length > 0) {
     c.i32(p.GROUPS).set(gp).loop();
     c.get(gp).i32Load(4).set(dep);
-    if (hasGeneric) c.get(gp).i32Load(0).i32Eqz().if();
+    if (hasGeneric || cat) c.get(gp).i32Load(0).i32Eqz().if();
     for (const [k, nb] of nbs.entries())
       c.get(gp)
         .i32Load(8 + 12 * k)
@@ -278,13 +280,14 @@ function oneRowFunction(p: WasmPlan, maxHeapDepth: number, hasGeneric: boolean):
         .get(i)
         .i32Store(0);
     });
-    if (hasGeneric) {
+    if (hasGeneric || cat) {
       c.else();
       for (const [k, i] of idx.entries())
         c.get(gp)
           .i32Load(8 + 12 * k)
           .set(i);
-      emitGenericWalk(c, p, dep, idx, row0);
+      if (cat && hasGeneric) c.get(gp).i32Load(0).set(kind);
+      emitNonHeapWalk(c, p, hasGeneric, kind, dep, idx, row0, cat);
       for (const [k, i] of idx.entries())
         c.get(gp)
           .i32Load(16 + 12 * k)

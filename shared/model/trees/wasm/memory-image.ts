@@ -12,13 +12,17 @@
 //             nodeAddr + i*NSH; after `depth` steps i is in [2^d, 2^(d+1)) and the leaf is at
 //             leafAdj + i*leafStride.
 //           kind 1 (generic): nodeAddr is the root's address; leafAdj unused.
+//           kind 2 (categorical): as kind 1, nodes as categorical-image.ts packs them.
 //   NODES   heap node (NSH = 8 for f32 thresholds, 16 for f64): {i32 slotByteOffset, [pad,] thr}
 //           generic node (NSG = 16 / 24): {i32 slotByteOffset, [pad,] thr, i32 leftAddr, i32 rightAddr};
 //           a leaf has thr = NaN (never right), leftAddr = itself, rightAddr = its leaf's address.
+//           categorical tree node (NSC = 24 / 32): categorical-image.ts.
 //   LEAVES  leaf_value in flat-layout order, as f32 when every leaf and base margin is a float32
 //           value and sums are float32 (XGBoost: then f32.add equals Math.fround(a + b)), else f64.
+//   CATS    categorical trees' bitset records, then ZEROW: 8 zero bytes (categorical-image.ts).
 //   BM      numGroups f64 base margins; ZERO numGroups f64 zeros (initial sums of averaged forests).
-//   SLOTS   the dual-row slots of R rows interleaved: slot s of row k at SLOTS + (s*R + k)*E, so a
+//   SLOTS   the dual-row slots of R rows interleaved (SLOT_RAW slots hold i32 category codes,
+//           categorical-image.ts): slot s of row k at SLOTS + (s*R + k)*E, so a
 //           node's slotByteOffset (s*R*E) serves every row with a constant load offset k*E. Room
 //           for a whole chunk: tree-blocked batches fill row group r/R at SLOTS + r*S*E.
 //   BLOCKS  [first, end) TABLE addresses of consecutive trees whose nodes and leaves fit
@@ -28,13 +32,17 @@
 //           chains), so heap trees are grouped by depth (any tree order; the sums keep tree order,
 //           below): [kind, depth, Q x (nodeAddr, leafAdj, leafSlotAddr)]; kind 0 = Q heap trees of
 //           that depth (a short group repeats its last tree into the spare slot), kind 1 = Q
-//           generic trees walking the deepest one's depth (leaves loop on themselves).
+//           generic trees walking the deepest one's depth (leaves loop on themselves); kind 2 =
+//           the same for categorical trees.
 //   LEAFAT  numTrees + 1 i32: the one-row walk stores each tree's leaf address here, then adds
 //           the leaves in tree order (the last word takes padding walks).
 //   INPUT   CHUNK rows of numFeatures f64, row-major (the caller's rows are copied here).
 //   OUT     CHUNK rows of numGroups f64 margins.
-import { TREE_HEAP, TREE_TABLE_STRIDE, type TreesDescriptorExtra } from '../flat-layout.js';
+import { TREE_CATEGORICAL, TREE_HEAP, TREE_TABLE_STRIDE, type TreesDescriptorExtra } from '../flat-layout.js';
 import type { TreeArrays } from '../kernels.js';
+import type { CategoricalRule } from '../tree-ir.js';
+import { catNodeStride, catRecordBytes, fillCatTree } from './categorical-image.js';
+import { generic, oneRowGroups, type TreeGroup } from './tree-ranges.js';
 
 export interface WasmPlan {
   F: number;
@@ -46,6 +54,10 @@ export interface WasmPlan {
   E: number;
   NSH: number;
   NSG: number;
+  /** categorical tree node stride (categorical-image.ts) */
+  NSC: number;
+  /** the model's categorical rule when it has categorical trees, else null */
+  cat: CategoricalRule | null;
   leafF32: boolean;
   /** float32 running sums: true when the model sums in float32 */
   sumF32: boolean;
@@ -56,13 +68,16 @@ export interface WasmPlan {
   TABLE: number;
   NODES: number;
   LEAVES: number;
+  CATS: number;
+  /** 8 zero bytes: the bitset record of every numeric node and leaf of a categorical tree */
+  ZEROW: number;
   BM: number;
   ZERO: number;
   SLOTS: number;
   ACC: number;
   /** trees per one-row lockstep group */
   Q: number;
-  groups: Array<{ kind: 0 | 1; depth: number; trees: number[] }>;
+  groups: TreeGroup[];
   /** the groups are heap trees 0..T-1 in order, all full but the last (kernel-module.ts fuses the sums) */
   groupsInOrder: boolean;
   GROUPS: number;
@@ -79,29 +94,6 @@ export interface WasmPlan {
 const align8 = (n: number) => Math.ceil(n / 8) * 8;
 export const TABLE_STRIDE = 32;
 export const groupStride = (Q: number) => 8 + 12 * Q;
-
-function oneRowGroups(a: TreeArrays, T: number, Q: number): WasmPlan['groups'] {
-  // Heap trees by equal depth; generic trees (which may walk extra steps: leaves loop on
-  // themselves) sorted by depth, each group walking its deepest tree's depth.
-  const byDepth = new Map<number, number[]>();
-  const generic: number[] = [];
-  const groups: WasmPlan['groups'] = [];
-  for (let t = 0; t < T; t++) {
-    const q = t * TREE_TABLE_STRIDE;
-    const depth = a.table[q + 1]!;
-    if (a.table[q] !== TREE_HEAP) generic.push(t);
-    else byDepth.set(depth, [...(byDepth.get(depth) ?? []), t]);
-  }
-  for (const [depth, trees] of byDepth)
-    for (let i = 0; i < trees.length; i += Q) groups.push({ kind: 0, depth, trees: trees.slice(i, i + Q) });
-  const depthOf = (t: number) => a.table[t * TREE_TABLE_STRIDE + 1]!;
-  generic.sort((x, y) => depthOf(x) - depthOf(y) || x - y);
-  for (let i = 0; i < generic.length; i += Q) {
-    const trees = generic.slice(i, i + Q);
-    groups.push({ kind: 1, depth: Math.max(...trees.map(depthOf)), trees });
-  }
-  return groups;
-}
 
 /** Default tree-block budget: half the 512 KiB L2 of the EPYC cores measured here, minus slots. */
 export const BLOCK_BYTES = 160 * 1024;
@@ -125,6 +117,8 @@ export function planImage(
   let nodeBytes = 0;
   const NSH = E === 4 ? 8 : 16;
   const NSG = E === 4 ? 16 : 24;
+  const NSC = catNodeStride(E);
+  let catBytes = 0;
   const leafStride = d.leafWidth * (leafF32 ? 4 : 8);
   const blocks: Array<[number, number]> = [];
   let blockStart = 0;
@@ -134,10 +128,15 @@ export function planImage(
     const q = t * TREE_TABLE_STRIDE;
     const kind = a.table[q]!;
     const depth = a.table[q + 1]!;
-    const count = kind === TREE_HEAP ? 0 : generic(a, t).count;
+    const { nb, count } = kind === TREE_HEAP ? { nb: 0, count: 0 } : generic(a, t);
+    const ns = kind === TREE_CATEGORICAL ? NSC : NSG;
+    const recs = kind === TREE_CATEGORICAL ? catRecordBytes(a, nb, count) : 0;
+    catBytes += recs;
     const bytes =
-      kind === TREE_HEAP ? ((1 << depth) - 1) * NSH + (1 << depth) * leafStride : count * (NSG + leafStride);
-    nodeBytes += kind === TREE_HEAP ? ((1 << depth) - 1) * NSH : count * NSG;
+      kind === TREE_HEAP
+        ? ((1 << depth) - 1) * NSH + (1 << depth) * leafStride
+        : count * (ns + leafStride) + recs;
+    nodeBytes += kind === TREE_HEAP ? ((1 << depth) - 1) * NSH : count * ns;
     if (blockSize > 0 && blockSize + bytes > blockBytes) {
       blocks.push([blockStart, t]);
       blockStart = t;
@@ -158,6 +157,8 @@ export function planImage(
   take(NSH);
   const NODES = take(nodeBytes);
   const LEAVES = take(a.leafValue.length * (leafF32 ? 4 : 8));
+  const CATS = take(catBytes);
+  const ZEROW = catBytes > 0 ? take(8) : 0;
   const G = d.numGroups;
   const BM = take(G * 8);
   const ZERO = take(G * 8);
@@ -182,6 +183,8 @@ export function planImage(
     E,
     NSH,
     NSG,
+    NSC,
+    cat: catBytes > 0 ? d.categorical : null,
     leafF32,
     sumF32,
     G,
@@ -191,6 +194,8 @@ export function planImage(
     TABLE,
     NODES,
     LEAVES,
+    CATS,
+    ZEROW,
     BM,
     ZERO,
     SLOTS,
@@ -209,22 +214,6 @@ export function planImage(
   };
 }
 
-/** A generic tree's node range [nb, nb + count) in the flat layout (pre-order, contiguous). */
-function generic(a: TreeArrays, t: number): { nb: number; count: number } {
-  const q = t * TREE_TABLE_STRIDE;
-  const nb = a.table[q + 2]!;
-  // Pre-order numbering keeps a tree's nodes contiguous; its size is the largest index reached + 1.
-  let max = nb;
-  const stack = [nb];
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (n > max) max = n;
-    const l = a.kids[2 * n]!;
-    if (l !== n) stack.push(l, a.kids[2 * n + 1]!);
-  }
-  return { nb, count: max - nb + 1 };
-}
-
 /** Writes the image into `mem` (the kernel instance's own memory). */
 export function fillImage(p: WasmPlan, a: TreeArrays, mem: ArrayBuffer): void {
   const i32 = new Int32Array(mem);
@@ -237,6 +226,7 @@ export function fillImage(p: WasmPlan, a: TreeArrays, mem: ArrayBuffer): void {
   const slotOff = (slot: number) => slot * p.R * p.E;
   const leafStride = p.W * (p.leafF32 ? 4 : 8);
   let cursor = p.NODES;
+  let catCursor = p.CATS;
   const treeAt = new Int32Array(2 * p.T);
   for (let t = 0; t < p.T; t++) {
     const q = t * TREE_TABLE_STRIDE;
@@ -245,7 +235,7 @@ export function fillImage(p: WasmPlan, a: TreeArrays, mem: ArrayBuffer): void {
     const nb = a.table[q + 2]!;
     const lb = a.table[q + 3]!;
     const row = (p.TABLE + t * TABLE_STRIDE) >> 2;
-    i32[row] = kind === TREE_HEAP ? 0 : 1;
+    i32[row] = kind === TREE_HEAP ? 0 : kind === TREE_CATEGORICAL ? 2 : 1;
     i32[row + 1] = depth;
     i32[row + 4] = (p.W > 1 ? 0 : a.group[t]!) * 8;
     treeAt[2 * t] = cursor;
@@ -261,6 +251,9 @@ export function fillImage(p: WasmPlan, a: TreeArrays, mem: ArrayBuffer): void {
       treeAt[2 * t] = cursor - p.NSH;
       treeAt[2 * t + 1] = i32[row + 3]!;
       cursor += inner * p.NSH;
+    } else if (kind === TREE_CATEGORICAL) {
+      i32[row + 2] = cursor;
+      [cursor, catCursor] = fillCatTree(p, a, t, cursor, catCursor, mem);
     } else {
       const { count } = generic(a, t);
       const addrOf = (n: number) => cursor + (n - nb) * p.NSG;

@@ -5,10 +5,12 @@ import {
   SLOT_NAN_LEFT,
   SLOT_NAN_RIGHT,
   SLOT_NONE,
+  SLOT_RAW,
   SLOT_ZERO_LEFT,
   SLOT_ZERO_RIGHT,
   ZERO_THRESHOLD,
 } from '../flat-layout.js';
+import { emitCatCode } from './categorical-walk.js';
 import { type Code, F64, I32, type ValType } from './encoder.js';
 import type { WasmPlan } from './memory-image.js';
 
@@ -49,15 +51,21 @@ export function emitFill(c: Code, p: WasmPlan, R: number, L: Locals, row = 0, sb
       c.get(z).i32Or().set(zz);
     }
     p.slotGroups.forEach((g, gi) => {
+      // Slot layout stride is the plan's R (the one-row function fills row 0 of the same layout).
+      const off = (sbase === undefined ? p.SLOTS : 0) + (gi * p.F * p.R + k) * p.E;
       c.get(sp);
+      if (g === SLOT_RAW) {
+        // Categorical nodes read an i32 category code (categorical-image.ts).
+        emitCatCode(c, p, x);
+        c.i32Store(off);
+        return;
+      }
       if (g === SLOT_NAN_LEFT) c.f64(-Infinity).get(x).get(z).select();
       else if (g === SLOT_NAN_RIGHT) c.f64(Infinity).get(x).get(z).select();
       else if (g === SLOT_NONE) c.f64(0).get(x).get(z).select();
       else if (g === SLOT_ZERO_LEFT) c.f64(-Infinity).get(x).get(zz).select();
       else if (g === SLOT_ZERO_RIGHT) c.f64(Infinity).get(x).get(zz).select();
       else c.get(x);
-      // Slot layout stride is the plan's R (the one-row function fills row 0 of the same layout).
-      const off = (sbase === undefined ? p.SLOTS : 0) + (gi * p.F * p.R + k) * p.E;
       if (f32) c.f32DemoteF64().f32Store(off);
       else c.f64Store(off);
     });

@@ -61,7 +61,7 @@ describe.each(dirs.map((d) => [d.split('/').slice(-2).join('/'), d]))('%s', (_na
   it('WASM equals the JS kernels bit for bit and the library within tolerance', async () => {
     const loaded = (await loadModelFile(modelFile(dir))) as TreeModel;
     const [js, wasm] = both(loaded.buffer);
-    expect(wasm.kernel).toBe(loaded.layout.hasCat ? 'js' : 'wasm');
+    expect(wasm.kernel).toBe('wasm');
     const F = loaded.meta.numFeatures;
     const x = readCsv(join(dir, 'test.csv'), true);
     for (const [raw, file] of [
@@ -86,7 +86,14 @@ describe.each(dirs.map((d) => [d.split('/').slice(-2).join('/'), d]))('%s', (_na
 
 describe('kernel shapes', () => {
   const pick = (name: string) => dirs.find((d) => d.endsWith(name))!;
-  for (const name of ['xgb-regression', 'xgb-multiclass', 'lgb-nan-unseen', 'lgb-multiclass']) {
+  for (const name of [
+    'xgb-regression',
+    'xgb-multiclass',
+    'lgb-nan-unseen',
+    'lgb-multiclass',
+    'lgb-categorical',
+    'xgb-categorical',
+  ]) {
     it(`${name}: every interleave, with and without tree blocks, across chunk boundaries`, async () => {
       const dir = pick(name);
       const m = (await loadModelFile(modelFile(dir))) as TreeModel;

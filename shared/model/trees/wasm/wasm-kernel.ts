@@ -7,7 +7,7 @@
 // the input/output staging areas. The model's SharedArrayBuffer stays the single source of truth
 // (the image is derived from it at load); a shared WebAssembly.Memory would save that copy
 // but would also need per-thread scratch carved out of one shared memory.
-import { TREE_CATEGORICAL, TREE_HEAP, TREE_TABLE_STRIDE, type TreesDescriptorExtra } from '../flat-layout.js';
+import { TREE_GENERIC, TREE_HEAP, TREE_TABLE_STRIDE, type TreesDescriptorExtra } from '../flat-layout.js';
 import type { MarginKernel, TreeArrays } from '../kernels.js';
 import { kernelModuleBytes } from './kernel-module.js';
 import { fillImage, planImage, type WasmPlan } from './memory-image.js';
@@ -36,14 +36,15 @@ const MAX_LEAF_WIDTH = 32;
 /** Why the WebAssembly kernel does not cover this model, or null when it does. */
 export function wasmUnsupported(d: TreesDescriptorExtra, a: TreeArrays): string | null {
   if (!wasmApi) return 'WebAssembly is not available';
-  if (d.hasCat) return 'categorical splits';
   // Linear leaves (LightGBM linear_tree) are computed by the JavaScript kernels only (kernels.ts).
   if (d.hasLinear) return 'linear leaves';
   if (d.leafWidth > MAX_LEAF_WIDTH) return `vector leaves wider than ${MAX_LEAF_WIDTH}`;
-  // A 32-bit memory holds at most 4 GiB; stay far below it (generic nodes take 24 bytes at most).
-  if (a.nodeSlot.length * 24 + a.leafValue.length * 8 > 1 << 30) return 'model image above 1 GiB';
-  for (let t = 0; t < d.numTrees; t++)
-    if (a.table[t * TREE_TABLE_STRIDE] === TREE_CATEGORICAL) return 'categorical splits';
+  // A 32-bit memory holds at most 4 GiB; stay far below it (nodes take 32 bytes at most, a
+  // categorical node's record one word more than its bitset).
+  const catBytes = (a.catBits.length + a.nodeCat.length) * 4;
+  if (a.nodeSlot.length * 32 + catBytes + a.leafValue.length * 8 > 1 << 30) return 'model image above 1 GiB';
+  // Category codes and bitset indices are i32 (categorical-image.ts): 32 * words < 2^31.
+  for (const w of a.nodeCatWords) if (w >= 1 << 25) return 'categorical bitset wider than 2^30 bits';
   return null;
 }
 
@@ -87,7 +88,7 @@ export function makeWasmKernels(
   for (let t = 0; t < d.numTrees; t++) {
     const q = t * TREE_TABLE_STRIDE;
     if (a.table[q] === TREE_HEAP) maxHeapDepth = Math.max(maxHeapDepth, a.table[q + 1]!);
-    else hasGeneric = true;
+    else if (a.table[q] === TREE_GENERIC) hasGeneric = true;
   }
   if (!wasmApi) throw new Error('WebAssembly is not available');
   const module = new wasmApi.Module(kernelModuleBytes(plan, maxHeapDepth, hasGeneric));

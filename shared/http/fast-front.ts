@@ -79,8 +79,11 @@ class FastConnection {
   /** performance.now() when an incomplete request started waiting for more bytes, else 0. */
   private pendingSince = 0;
   private gone = false;
+  /** The last answer is written and the socket is ending: nothing more is read or pending. */
+  private closing = false;
   draining = false;
   private readonly onData = (chunk: Buffer) => {
+    if (this.closing) return;
     this.buf = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
     if (!this.busy) this.parse();
   };
@@ -119,7 +122,7 @@ class FastConnection {
 
   /** A request is being answered or has partly arrived. */
   get engaged(): boolean {
-    return !this.gone && (this.busy || this.buf !== null);
+    return !this.gone && !this.closing && (this.busy || this.buf !== null);
   }
 
   /** Answers a request stuck half-received since before `now - limit` (see FastHandler.stalled). */
@@ -143,6 +146,9 @@ class FastConnection {
       this.socket.uncork();
     }
     if (close || this.draining) {
+      // A peer that ignores `connection: close` must not hold a graceful shutdown until its timeout.
+      this.closing = true;
+      this.buf = null;
       this.socket.end();
       return;
     }

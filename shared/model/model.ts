@@ -5,6 +5,8 @@
 // thread rebuilds an identical Model without copying (the flat layout is documented in
 // shared/model/trees/flat-layout.ts). grove's own file format is that buffer plus a header and checksum.
 
+import { BadInputError } from '../errors/grove-error.js';
+
 export type Platform =
   | 'xgboost_json'
   | 'xgboost_ubj'
@@ -61,4 +63,21 @@ export interface Model {
     out: Float64Array,
     raw?: boolean,
   ): void;
+}
+
+/** The argument check every dense `predict` makes: `rows` rows of `F` inputs, room for `width` outputs each. */
+export function checkPredictArgs(
+  input: Float64Array,
+  rows: number,
+  F: number,
+  out: Float64Array,
+  width: number,
+): void {
+  if (!Number.isInteger(rows) || rows < 0 || input.length < rows * F) {
+    throw new BadInputError(
+      `expected ${rows} rows of ${F} features (${rows * F} values), got ${input.length}`,
+    );
+  }
+  if (out.length < rows * width)
+    throw new BadInputError(`output holds ${out.length} values; ${rows * width} needed`);
 }

@@ -3,7 +3,7 @@
 // it from the same SharedArrayBuffer in another thread gives the same code and the same answers.
 import { BadInputError, ModelFormatError } from '../../errors/grove-error.js';
 import type { Container, Descriptor } from '../container.js';
-import type { Model, ModelMeta } from '../model.js';
+import { checkPredictArgs, type Model, type ModelMeta } from '../model.js';
 import { registerModelKind } from '../registry.js';
 import type { TreesDescriptorExtra } from './flat-layout.js';
 import { type MarginKernel, makeMarginKernel, type TreeArrays } from './kernels.js';
@@ -160,14 +160,8 @@ export class TreeModel implements Model {
   predict(input: Float64Array, rows: number, out: Float64Array, raw = false): void {
     const F = this.F;
     const G = this.G;
-    if (!Number.isInteger(rows) || rows < 0 || input.length < rows * F) {
-      throw new BadInputError(
-        `expected ${rows} rows of ${F} features (${rows * F} values), got ${input.length}`,
-      );
-    }
     const W = raw ? G : this.outW;
-    if (out.length < rows * W)
-      throw new BadInputError(`output holds ${out.length} values; ${rows * W} needed`);
+    checkPredictArgs(input, rows, F, out, W);
     if (raw) {
       this.rawBatchKernel(input, 0, rows, out, 0);
       return;

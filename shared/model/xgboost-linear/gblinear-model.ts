@@ -7,7 +7,7 @@
 // shared with the tree models. Views over the one SharedArrayBuffer; nothing allocated per row.
 import { BadInputError, ModelFormatError } from '../../errors/grove-error.js';
 import type { Container, Descriptor } from '../container.js';
-import type { Model, ModelMeta } from '../model.js';
+import { checkPredictArgs, type Model, type ModelMeta } from '../model.js';
 import { registerModelKind } from '../registry.js';
 import { NamedRowMapper } from '../trees/named-rows.js';
 import { applyTransform, outputWidth } from '../trees/transforms.js';
@@ -56,14 +56,8 @@ export class GblinearModel implements Model {
   predict(input: Float64Array, rows: number, out: Float64Array, raw = false): void {
     const F = this.F;
     const G = this.G;
-    if (!Number.isInteger(rows) || rows < 0 || input.length < rows * F) {
-      throw new BadInputError(
-        `expected ${rows} rows of ${F} features (${rows * F} values), got ${input.length}`,
-      );
-    }
     const W = raw ? G : this.outW;
-    if (out.length < rows * W)
-      throw new BadInputError(`output holds ${out.length} values; ${rows * W} needed`);
+    checkPredictArgs(input, rows, F, out, W);
     if (raw) {
       for (let r = 0; r < rows; r++) this.marginRow(input, r * F, out, r * G);
       return;

@@ -4,7 +4,7 @@
 // of them alike, takes medians over rounds, and prints ratios grove/peer (< 1: grove is faster).
 // A missing peer is skipped with the command that installs it. Options: --rounds N (default 3),
 // --rows N (default 20000), --peers DIR, --fixtures DIR, --kernels js,wasm (grove's tree kernel per
-// run via GROVE_KERNEL, shared/model/trees/tree-model.ts; default: the one grove picks).
+// run via GROVE_KERNEL, shared/runtime/trees/tree-model.ts; default: the one grove picks).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -75,7 +75,6 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
       throw new GroveError(
         `refusing to bind the admin API on non-loopback ${adminHost} without a token (--admin-token or GROVE_ADMIN_TOKEN)`,
         'GROVE_ERR_ADMIN_TOKEN_REQUIRED',
-        400,
       );
     }
     token = randomBytes(24).toString('base64url');

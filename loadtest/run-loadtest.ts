@@ -17,14 +17,13 @@ async function getJson(url: string, timeoutS: number): Promise<unknown> {
   try {
     res = await request(url, { headersTimeout: timeoutS * 1000, bodyTimeout: timeoutS * 1000 });
   } catch (err) {
-    throw new GroveError(`cannot reach ${url}: ${(err as Error).message}`, 'GROVE_ERR_UNREACHABLE', 502);
+    throw new GroveError(`cannot reach ${url}: ${(err as Error).message}`, 'GROVE_ERR_UNREACHABLE');
   }
   const text = await res.body.text();
   if (res.statusCode !== 200) {
     throw new GroveError(
       `GET ${url} answered ${res.statusCode}: ${text.slice(0, 200)}`,
       'GROVE_ERR_UPSTREAM',
-      502,
     );
   }
   return JSON.parse(text) as unknown;

@@ -7,10 +7,10 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { evaluateModel, type ModelResult, type VersionSample } from '../../shared/compare/ab-evaluation.js';
+import { readCsv } from '../../shared/csv/csv-table.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
-import { readCsv } from '../../shared/profile/csv-table.js';
 import { parseCommandArgs } from '../command-args.js';
+import { evaluateModel, type ModelResult, type VersionSample } from '../compare/ab-evaluation.js';
 
 const USAGE = `usage: grove ab-report --log DIR --labels labels.csv [--json OUT] [--md OUT]
 

@@ -4,8 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import { csvToDense } from '../../shared/csv/read-rows.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
-import { loadModelFile } from '../../shared/model/load.js';
-import type { Model } from '../../shared/model/model.js';
+import { loadModelFile } from '../../shared/runtime/load.js';
+import type { Model } from '../../shared/runtime/model.js';
 import { parseCommandArgs } from '../command-args.js';
 
 const USAGE = `usage: grove bench --model FILE --input CSV [--rows N] [--rounds K] [--raw]
@@ -76,7 +76,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const model = await loadModelFile(args.model);
     const dense = csvToDense(await readFile(args.input, 'utf8'), model.meta.featureNames);
-    if (dense.rows === 0) throw new GroveError('input CSV has no rows', 'GROVE_ERR_BAD_INPUT', 400);
+    if (dense.rows === 0) throw new GroveError('input CSV has no rows', 'GROVE_ERR_BAD_INPUT');
     const r = benchModel(
       model,
       dense.data,

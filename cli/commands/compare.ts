@@ -3,13 +3,13 @@
 // gate (DESIGN.md). Exit 0 promote, 1 reject, 2 error (bad arguments, unreadable files, models
 // that do not answer the same question).
 import { writeFile } from 'node:fs/promises';
-import { compareModels } from '../../shared/compare/compare-models.js';
-import { renderCompareHtml } from '../../shared/compare/html-report.js';
-import type { VerdictRule } from '../../shared/compare/verdict.js';
+import { readCsv } from '../../shared/csv/csv-table.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
-import { loadModelFile } from '../../shared/model/load.js';
-import { readCsv } from '../../shared/profile/csv-table.js';
+import { loadModelFile } from '../../shared/runtime/load.js';
 import { parseCommandArgs } from '../command-args.js';
+import { compareModels } from '../compare/compare-models.js';
+import { renderCompareHtml } from '../compare/html-report.js';
+import type { VerdictRule } from '../compare/verdict.js';
 
 const USAGE = `usage: grove compare --model CURRENT --candidate NEW --data rows.csv [options]
 

@@ -1,12 +1,12 @@
-// `grove convert --model IN --output OUT.grove`: writes grove's own binary file (shared/formats/
+// `grove convert --model IN --output OUT.grove`: writes grove's own binary file (shared/runtime/formats/
 // grove-binary.ts), which loads with one read straight into shared memory. Options live in one
 // table and the work in `convertModel`, so further options (a training profile, say) slot in.
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { GroveError } from '../../shared/errors/grove-error.js';
-import { encodeGroveFile } from '../../shared/formats/grove-binary.js';
-import { loadModelFile } from '../../shared/model/load.js';
 import { profileModelFile } from '../../shared/profile/profile-model.js';
+import { encodeGroveFile } from '../../shared/runtime/formats/grove-binary.js';
+import { loadModelFile } from '../../shared/runtime/load.js';
 import { parseCommandArgs } from '../command-args.js';
 
 const USAGE = `usage: grove convert --model IN --output OUT.grove [--profile train.csv [--label COL]]

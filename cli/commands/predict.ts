@@ -5,8 +5,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { csvToDense, parseNdjson } from '../../shared/csv/read-rows.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
-import { loadModelFile } from '../../shared/model/load.js';
-import type { Model } from '../../shared/model/model.js';
+import { loadModelFile } from '../../shared/runtime/load.js';
+import type { Model } from '../../shared/runtime/model.js';
 import { parseCommandArgs } from '../command-args.js';
 
 const USAGE = `usage: grove predict --model FILE --input ROWS [--output OUT.csv] [--raw]

@@ -14,6 +14,7 @@ import { type Gateway, startGateway } from '../../gateway/gateway.js';
 import { isPolicyName } from '../../gateway/policies/policy.js';
 import { FileSplitBackend } from '../../gateway/split/split-registry.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
+import { builtFile } from '../../shared/runtime-path.js';
 import {
   MONITOR_CLI_OPTIONS,
   MONITOR_CLI_USAGE,
@@ -87,6 +88,7 @@ export async function run(argv: string[]): Promise<number> {
   const log = (m: string) => process.stderr.write(`grove serve: ${m}\n`);
   const local = new LocalCluster(gw.workers, {
     count,
+    workerEntry: builtFile('cli/cluster-worker-main.js'),
     spares,
     modelsDir,
     threads: values.threads === undefined ? undefined : Number(values.threads),

@@ -6,12 +6,14 @@
 // out of routing: when an active worker dies a standby takes its place at once (capacity is back
 // within milliseconds, not after a boot) and a new standby is forked behind it.
 import cluster, { type Worker } from 'node:cluster';
-import { builtFile } from '../../shared/runtime-path.js';
+import type { WorkerIpcMessage } from '../../shared/protocol/worker-ipc.js';
 import type { WorkerSet } from '../upstream/worker-set.js';
-import type { WorkerIpcMessage } from './cluster-worker-main.js';
 
 export interface LocalClusterOptions {
   count: number;
+  /** The built JavaScript file each forked worker process runs (it composes a worker and speaks
+   *  shared/protocol/worker-ipc.ts); the CLI names it, so the gateway depends on no worker code. */
+  workerEntry: string;
   modelsDir: string;
   threads?: number;
   logLevel?: string;
@@ -50,7 +52,7 @@ export class LocalCluster {
     private readonly opts: LocalClusterOptions,
   ) {
     cluster.setupPrimary({
-      exec: builtFile('gateway/discovery/cluster-worker-main.js'),
+      exec: opts.workerEntry,
       args: [],
       silent: false,
     });

@@ -82,7 +82,6 @@ export function adminHandler(workers: WorkerSet, splits: SplitRegistry, token: s
         throw new GroveError(
           `model '${model}' has no split (it serves its latest version)`,
           'GROVE_ERR_NO_SPLIT',
-          404,
         );
       sendJson(res, 200, { model, ...s.config });
       return;

@@ -2,7 +2,7 @@
 // their JSON answers (the monitor's counts are mergeable: DESIGN.md, Monitoring). To add a route,
 // add a pattern (groups: model, version) and a merge function.
 import { request } from 'undici';
-import { mergeMonitorResponses } from '../../worker/monitor/merge.js';
+import { mergeMonitorResponses } from '../../shared/monitor/monitor-merge.js';
 import type { WorkerSet } from '../upstream/worker-set.js';
 
 export interface FanOutRoute {
@@ -13,7 +13,7 @@ export interface FanOutRoute {
 export const FAN_OUT_ROUTES: FanOutRoute[] = [
   {
     pattern: /^\/v2\/models\/([^/]+)\/versions\/([^/]+)\/monitor$/,
-    // The monitor's counts merge exactly (worker/monitor/merge.ts).
+    // The monitor's counts merge exactly (shared/monitor/monitor-merge.ts).
     merge: mergeMonitorResponses,
   },
 ];

@@ -1,8 +1,8 @@
 // Writes the suite's results: results.json (every report), results.md (one table) and index.html
 // (the table plus SVG charts from shared/charts: throughput and latency percentiles per scenario,
 // p99 by policy, and per-second timelines of the hot swap and the killed worker).
-import { groupedBarChart, lineChart } from '../../shared/charts/index.js';
-import { escapeXml } from '../../shared/charts/svg.js';
+import { groupedBarChart, lineChart } from '../../cli/charts/index.js';
+import { escapeXml } from '../../cli/charts/svg.js';
 import type { ScenarioResult } from './scenario-types.js';
 
 export interface SuiteMeta {

@@ -3,7 +3,7 @@
 // -> value). Columns map to the model's features by name when every header name is one of the
 // model's; otherwise by position when the widths agree.
 import { BadInputError, UnknownFeatureError } from '../errors/grove-error.js';
-import { toNumber } from '../model/trees/named-rows.js';
+import { toNumber } from '../runtime/trees/named-rows.js';
 
 /** Splits one CSV line (RFC 4180 quotes allowed). */
 export function splitCsvLine(line: string): string[] {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { featureMatrix, parseCsv } from '../csv/csv-table.js';
 import { buildProfile } from './build-profile.js';
-import { featureMatrix, parseCsv } from './csv-table.js';
 import { psiFromCounts, psiFromShares } from './psi.js';
 import { binOf, indexOfValue, quantileEdges } from './quantile-bins.js';
 

@@ -3,7 +3,7 @@
 // `learner.feature_types` ("c"), LightGBM text `decision_type` (bit 0 = categorical, LightGBM's
 // Tree::ToString). Other files (and features the model never splits on) fall back to the data
 // heuristic in build-profile.ts: few distinct integer values.
-import type { Model } from '../model/model.js';
+import type { Model } from '../runtime/model.js';
 
 export function categoricalFromModelFile(path: string, bytes: Uint8Array): Set<number> {
   const out = new Set<number>();

@@ -2,11 +2,11 @@
 // Loads the model, reads the CSV (columns matched to the model's feature names; the label column,
 // if named, is left out), predicts every row, and builds the profile (build-profile.ts).
 import { readFile } from 'node:fs/promises';
+import { column, featureMatrix, parseNumber, readCsv } from '../csv/csv-table.js';
 import { BadInputError } from '../errors/grove-error.js';
-import { loadModelFile } from '../model/load.js';
+import { loadModelFile } from '../runtime/load.js';
 import { buildProfile } from './build-profile.js';
 import { categoricalFromModel, categoricalFromModelFile } from './categorical-features.js';
-import { column, featureMatrix, parseNumber, readCsv } from './csv-table.js';
 import type { Profile } from './profile-types.js';
 
 export interface ProfileModelOptions {

@@ -1,5 +1,5 @@
 // The cluster view: `grove serve` with two local workers answers the monitor endpoint with the
-// merge of both workers' counts (worker/monitor/merge.ts), with the tracing headers, and passes
+// merge of both workers' counts (shared/monitor/monitor-merge.ts), with the tracing headers, and passes
 // --prediction-log to its forked workers (one NDJSON file set per worker, nothing lost on stop).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';

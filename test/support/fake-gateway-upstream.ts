@@ -64,7 +64,7 @@ export async function startFakeWorker(versions: Record<string, string[]>): Promi
         /^\/v2\/models\/([^/]+)\/versions\/([^/]+)\/infer$/.exec(url);
       if (!m) return send(404, { error: 'no route', code: 'GROVE_ERR_NOT_FOUND' });
       const go = () => {
-        if (fw.status !== null) return send(fw.status, { error: 'fake failure', code: 'GROVE_ERR_FAKE' });
+        if (fw.status !== null) return send(fw.status, { error: 'fake failure', code: 'GROVE_ERR_INTERNAL' });
         const [, model, version] = m;
         if (!fw.versions[model!]?.includes(version!))
           return send(404, { error: 'no version', code: 'GROVE_ERR_VERSION_NOT_FOUND' });

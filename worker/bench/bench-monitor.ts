@@ -9,9 +9,9 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { DEFAULT_MONITOR_CONFIG } from '../../shared/monitor/monitor-config.js';
 import { buildProfile } from '../../shared/profile/build-profile.js';
 import { builtFile, projectRoot } from '../../shared/runtime-path.js';
-import { DEFAULT_MONITOR_CONFIG } from '../monitor/monitor-config.js';
 import { VersionMonitor } from '../monitor/version-monitor.js';
 import type { PredictionEvent } from '../observer.js';
 

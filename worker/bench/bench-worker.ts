@@ -7,7 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { loadModelFile } from '../../shared/model/load.js';
+import { loadModelFile } from '../../shared/runtime/load.js';
 import { builtFile, projectRoot } from '../../shared/runtime-path.js';
 import { PredictPool } from '../pool/predict-pool.js';
 

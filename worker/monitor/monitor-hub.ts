@@ -5,11 +5,11 @@
 // each way) and to the webhook sender.
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { monitorConfigFrom } from '../../shared/monitor/monitor-config.js';
 import { watchedOutput } from '../../shared/profile/build-profile.js';
 import { parseProfile } from '../../shared/profile/profile-file.js';
 import type { Profile } from '../../shared/profile/profile-types.js';
 import type { PredictionEvent, PredictionObserver } from '../observer.js';
-import { monitorConfigFrom } from './monitor-config.js';
 import { type AlarmTransition, VersionMonitor } from './version-monitor.js';
 import type { WebhookSender } from './webhook-sender.js';
 

@@ -4,7 +4,7 @@
 // while firing, else 0. Values are computed at scrape time (prom-client `collect`), so requests
 // never pay for them; series of unloaded versions disappear because every scrape rebuilds them.
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { ALARM_KINDS } from './alarm-rules.js';
+import { ALARM_KINDS } from '../../shared/monitor/alarm-rules.js';
 import type { MonitorHub } from './monitor-hub.js';
 import type { MonitorSnapshot, VersionMonitor } from './version-monitor.js';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '../../shared/metrics-eval/seeded-rng.js';
+import { DEFAULT_MONITOR_CONFIG, monitorConfigFrom } from '../../shared/monitor/monitor-config.js';
+import { mergeMonitorResponses } from '../../shared/monitor/monitor-merge.js';
 import { buildProfile } from '../../shared/profile/build-profile.js';
+import { mulberry32 } from '../../shared/random/seeded-rng.js';
 import type { PredictionEvent } from '../observer.js';
-import { mergeMonitorResponses } from './merge.js';
-import { DEFAULT_MONITOR_CONFIG, monitorConfigFrom } from './monitor-config.js';
 import { VersionMonitor } from './version-monitor.js';
 import { WebhookSender } from './webhook-sender.js';
 

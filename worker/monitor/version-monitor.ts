@@ -1,12 +1,18 @@
 // One model version's monitor: feeds each prediction's rows into its WindowCounts (the only work
 // done per request), and on read turns the counts into statistics, alarm transitions (with
 // hysteresis) and the monitor endpoint's JSON.
+
+import {
+  ALARM_KINDS,
+  type AlarmKind,
+  alarmChecks,
+  nextAlarmState,
+} from '../../shared/monitor/alarm-rules.js';
+import { type ColumnCounts, type ColumnStats, columnStats } from '../../shared/monitor/column-stats.js';
+import type { MonitorConfig } from '../../shared/monitor/monitor-config.js';
 import type { Profile } from '../../shared/profile/profile-types.js';
 import { PREDICTION_FEATURE } from '../../shared/profile/profile-types.js';
 import type { PredictionEvent } from '../observer.js';
-import { ALARM_KINDS, type AlarmKind, alarmChecks, nextAlarmState } from './alarm-rules.js';
-import { type ColumnCounts, type ColumnStats, columnStats } from './column-stats.js';
-import type { MonitorConfig } from './monitor-config.js';
 import { type ColumnSpec, KIND_CATEGORICAL, KIND_NONE, KIND_NUMERIC, WindowCounts } from './window-counts.js';
 
 export interface AlarmTransition {

@@ -6,8 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { BroadcastChannel, workerData } from 'node:worker_threads';
 import { move } from 'piscina';
 import { GroveError, UnknownFeatureError } from '../../shared/errors/grove-error.js';
-import { loadModel, modelFromBuffer } from '../../shared/model/load.js';
-import type { Model } from '../../shared/model/model.js';
+import { loadModel, modelFromBuffer } from '../../shared/runtime/load.js';
+import type { Model } from '../../shared/runtime/model.js';
 import { chunkLines, formatCsv, formatNdjson, parseCsvRows, parseNdjsonRows } from '../batch/batch-text.js';
 import type {
   BatchResult,
@@ -56,7 +56,7 @@ async function registered(key: string): Promise<Registered> {
   if (r) return r;
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(
-      () => reject(new GroveError(`model ${key} is not registered in the pool`, 'GROVE_ERR_POOL', 503)),
+      () => reject(new GroveError(`model ${key} is not registered in the pool`, 'GROVE_ERR_POOL')),
       5000,
     );
     const list = waiting.get(key) ?? [];

@@ -33,7 +33,7 @@ function isFailure(x: unknown): x is TaskFailure {
 
 function rethrow(f: TaskFailure): never {
   if (f.code === 'GROVE_ERR_UNKNOWN_FEATURE' && f.features) throw new UnknownFeatureError(f.features);
-  throw new GroveError(f.message, f.code, f.statusCode);
+  throw GroveError.fromWire(f.message, f.code);
 }
 
 export class PredictPool {

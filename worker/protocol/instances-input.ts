@@ -3,12 +3,12 @@
 // says); or the columnar `{"inputs": {"age": [..], ...}}` / `{"inputs": [[..]]}`. Unknown feature
 // names are a 400 that names them (for dense models; sparse models take names as they come, as
 // DictVectorizer does). `"raw": true` asks for margins.
-import { BadInputError, UnknownFeatureError } from '../../shared/errors/grove-error.js';
+import { BadInputError, type GroveErrorCode, UnknownFeatureError } from '../../shared/errors/grove-error.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
 import { numericValue } from './numeric-value.js';
 import { allocRows, checkRows, type ParsedRows } from './parsed-rows.js';
 
-function bad(msg: string, code = 'GROVE_ERR_BAD_INPUT'): never {
+function bad(msg: string, code: GroveErrorCode = 'GROVE_ERR_BAD_INPUT'): never {
   throw new BadInputError(msg, code);
 }
 
@@ -85,7 +85,7 @@ function sparseRows(instances: unknown[]): Record<string, unknown>[] {
       if (!Object.hasOwn(row, k)) continue;
       const v = (row as Record<string, unknown>)[k];
       // DictVectorizer / FeatureHasher one-hot string values as "name=value" (sklearn): pass
-      // strings and string lists through; the model validates them (shared/sklearn/linear).
+      // strings and string lists through; the model validates them (shared/runtime/sklearn/linear).
       if (typeof v === 'string' || Array.isArray(v)) {
         clean[k] = v;
         continue;

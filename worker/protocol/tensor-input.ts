@@ -3,7 +3,7 @@
 // shape; FP16/FP32/FP64, INT8..INT64, UINT8..UINT64 and BOOL are numbers here (BYTES is refused).
 // One tensor of shape [N, F] (or [F] for one row) holds whole rows; several tensors named after
 // features, each of shape [N] or [N, 1], are columns (MLServer's and pandas-style clients).
-import { BadInputError, UnknownFeatureError } from '../../shared/errors/grove-error.js';
+import { BadInputError, type GroveErrorCode, UnknownFeatureError } from '../../shared/errors/grove-error.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
 import { numericValue } from './numeric-value.js';
 import { allocRows, checkRows, type ParsedRows } from './parsed-rows.js';
@@ -25,7 +25,7 @@ export interface InferRequest extends ParsedRows {
   id: string | undefined;
 }
 
-function bad(msg: string, code = 'GROVE_ERR_BAD_INPUT'): never {
+function bad(msg: string, code: GroveErrorCode = 'GROVE_ERR_BAD_INPUT'): never {
   throw new BadInputError(msg, code);
 }
 

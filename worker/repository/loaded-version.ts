@@ -2,7 +2,7 @@
 // (swapped in atomically by replacing the slot's reference); `VersionSlot` is the version's place
 // in the repository with its state (LOADING, READY, FAILED, UNLOADING) and the reason of a failure.
 // In-flight counting lets a replaced or removed version drain before its pool registration goes.
-import type { Model } from '../../shared/model/model.js';
+import type { Model } from '../../shared/runtime/model.js';
 
 export type VersionState = 'LOADING' | 'READY' | 'FAILED' | 'UNLOADING';
 

@@ -14,8 +14,8 @@ import {
   UnavailableError,
   VersionNotFoundError,
 } from '../../shared/errors/grove-error.js';
-import { modelFromBuffer } from '../../shared/model/load.js';
-import type { Model } from '../../shared/model/model.js';
+import { modelFromBuffer } from '../../shared/runtime/load.js';
+import type { Model } from '../../shared/runtime/model.js';
 import type { PredictPool } from '../pool/predict-pool.js';
 import { LoadedVersion, VersionSlot } from './loaded-version.js';
 import { DEFAULT_CONFIG, type ModelConfig, parseModelConfig } from './model-config.js';

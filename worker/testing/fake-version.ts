@@ -1,6 +1,6 @@
 // A hand-written Model and LoadedVersion for unit tests of the HTTP layer: output = sum of the
 // row's finite values (raw: the same plus 100), so tests can check exactly what reached the model.
-import type { Model, ModelMeta } from '../../shared/model/model.js';
+import type { Model, ModelMeta } from '../../shared/runtime/model.js';
 import { LoadedVersion } from '../repository/loaded-version.js';
 
 export function fakeModel(numFeatures: number, opts: { sparse?: boolean; outputs?: number } = {}): Model {

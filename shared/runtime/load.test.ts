@@ -1,0 +1,145 @@
+// loadModel/loadModelFile on every XGBoost and LightGBM fixture: the compiled Model reproduces the
+// library's own pred.csv and raw.csv (1e-6 absolute for probabilities, 1e-6 relative above 1), in
+// batches and one row at a time; the .ubj twin and the .grove conversion answer the same; a Model
+// rebuilt from the same SharedArrayBuffer in a real worker_thread predicts identically.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { FIXTURES, firstMismatch, readCsv } from '../../test/support/tree-fixtures.js';
+import { UnknownFeatureError } from '../errors/grove-error.js';
+import { builtFile } from '../runtime-path.js';
+import { encodeGroveFile } from './formats/grove-binary.js';
+import { loadModel, loadModelFile, modelFromBuffer } from './load.js';
+import type { Model } from './model.js';
+
+const dirs = ['xgboost', 'lightgbm'].flatMap((lib) =>
+  readdirSync(join(FIXTURES, lib)).map((name) => join(FIXTURES, lib, name)),
+);
+
+function modelFile(dir: string): string {
+  return join(dir, readdirSync(dir).find((f) => /^model\.(json|txt)$/.test(f))!);
+}
+
+function predictAll(
+  model: Model,
+  x: Float64Array,
+  rows: number,
+  raw: boolean,
+): { batch: Float64Array; one: Float64Array } {
+  const W = raw ? model.meta.rawOutputNames.length : model.meta.outputNames.length;
+  const F = model.meta.numFeatures;
+  const batch = new Float64Array(rows * W);
+  model.predict(x, rows, batch, raw);
+  const one = new Float64Array(rows * W);
+  const o = new Float64Array(W);
+  for (let r = 0; r < rows; r++) {
+    model.predictOne(x.subarray(r * F, r * F + F), o, raw);
+    one.set(o, r * W);
+  }
+  return { batch, one };
+}
+
+describe.each(dirs.map((d) => [d.split('/').slice(-2).join('/'), d]))('%s', (_name, dir) => {
+  it('matches pred.csv and raw.csv in batches and one row at a time', async () => {
+    const model = await loadModelFile(modelFile(dir));
+    const x = readCsv(join(dir, 'test.csv'), true);
+    expect(x.cols).toBe(model.meta.numFeatures);
+    for (const [raw, file] of [
+      [false, 'pred.csv'],
+      [true, 'raw.csv'],
+    ] as const) {
+      const want = readCsv(join(dir, file), false);
+      expect(want.cols).toBe(raw ? model.meta.rawOutputNames.length : model.meta.outputNames.length);
+      const { batch, one } = predictAll(model, x.data, x.rows, raw);
+      expect(firstMismatch(batch, want.data)).toBeNull();
+      expect(Array.from(one)).toEqual(Array.from(batch));
+    }
+  });
+
+  it('converts to a .grove file that predicts identically', async () => {
+    const model = await loadModelFile(modelFile(dir));
+    const again = loadModel(encodeGroveFile(model.buffer));
+    expect(again.meta.platform).toBe('grove');
+    expect(again.meta.sourcePlatform).toBe(model.meta.sourcePlatform);
+    const x = readCsv(join(dir, 'test.csv'), true);
+    for (const raw of [false, true])
+      expect(predictAll(again, x.data, 300, raw).batch).toEqual(predictAll(model, x.data, 300, raw).batch);
+  });
+});
+
+describe('other paths', () => {
+  it('the .ubj twin gives the same answers as model.json', async () => {
+    const dir = join(FIXTURES, 'xgboost', 'xgb-binary-100x4');
+    const a = await loadModelFile(join(dir, 'model.json'));
+    const b = await loadModelFile(join(dir, 'model.ubj'));
+    expect(b.meta.platform).toBe('xgboost_ubj');
+    const x = readCsv(join(dir, 'test.csv'), true);
+    for (const raw of [false, true])
+      expect(predictAll(b, x.data, x.rows, raw).batch).toEqual(predictAll(a, x.data, x.rows, raw).batch);
+  });
+
+  it('detects the format from content, whatever the name', () => {
+    const bytes = readFileSync(join(FIXTURES, 'lightgbm', 'lgb-regression', 'model.txt'));
+    expect(loadModel(bytes, { fileName: 'model.json' }).meta.platform).toBe('lightgbm_text');
+  });
+
+  it('predictNamed maps names, treats absent and null as missing, and names unknown features', async () => {
+    const dir = join(FIXTURES, 'xgboost', 'xgb-binary-100x4');
+    const model = await loadModelFile(join(dir, 'model.json'));
+    const x = readCsv(join(dir, 'test.csv'), true);
+    const F = model.meta.numFeatures;
+    const rows = [0, 1, 2].map((r) => {
+      const o: Record<string, unknown> = {};
+      model.meta.featureNames.forEach((n, f) => {
+        const v = x.data[r * F + f]!;
+        if (Number.isNaN(v)) o[n] = r === 1 ? null : undefined;
+        else o[n] = v;
+      });
+      return o;
+    });
+    const got = new Float64Array(3);
+    model.predictNamed(rows, got);
+    const want = new Float64Array(3);
+    model.predict(x.data, 3, want);
+    expect(got).toEqual(want);
+    const evil = JSON.parse('{"__proto__": 1, "f0": 2}') as Record<string, unknown>;
+    expect(() => model.predictNamed([evil], got)).toThrow(UnknownFeatureError);
+    let caught: unknown;
+    try {
+      model.predictNamed([{ f0: 1, nope: 2, constructor: 3 }], got);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(UnknownFeatureError);
+    expect((caught as UnknownFeatureError).features.sort()).toEqual(['constructor', 'nope']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('a Model rebuilt from the same SharedArrayBuffer in a worker_thread predicts identically', async () => {
+    const dir = join(FIXTURES, 'lightgbm', 'lgb-categorical');
+    const model = await loadModelFile(modelFile(dir));
+    const x = readCsv(join(dir, 'test.csv'), true);
+    const here = predictAll(model, x.data, x.rows, false).batch;
+    const loadUrl = pathToFileURL(builtFile('shared/runtime/load.js')).href;
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       import(${JSON.stringify(loadUrl)}).then(({ modelFromBuffer }) => {
+         const m = modelFromBuffer(workerData.sab);
+         const out = new Float64Array(workerData.rows * m.meta.outputNames.length);
+         m.predict(workerData.x, workerData.rows, out, false);
+         const shared = new Uint8Array(workerData.sab, 0, 4);
+         parentPort.postMessage({ out, magic: Array.from(shared) });
+       });`,
+      { eval: true, workerData: { sab: model.buffer, x: x.data, rows: x.rows } },
+    );
+    const msg = await new Promise<{ out: Float64Array; magic: number[] }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await worker.terminate();
+    expect(msg.out).toEqual(here);
+    expect(modelFromBuffer(model.buffer).meta).toEqual(model.meta);
+  });
+});

@@ -1,0 +1,136 @@
+// The one catalogue of grove's error codes (as fastify's lib/errors.js): every code a grove process
+// can answer or report, the HTTP status it maps to, and what it means. A GroveError takes its
+// status from here, so a code cannot drift between two places; `npm run docs:errors` renders
+// this table into docs/errors.md (a test keeps the two equal). Add a code here before using it.
+
+export interface ErrorSpec {
+  /** HTTP status of an answer carrying this code. */
+  readonly status: number;
+  /** One sentence for docs/errors.md: when a client or operator sees it. */
+  readonly meaning: string;
+}
+
+export const ERROR_CATALOGUE = {
+  // ---- the request (4xx) ----
+  GROVE_ERR_BAD_INPUT: {
+    status: 400,
+    meaning: 'The request is malformed in a way no more specific code names.',
+  },
+  GROVE_ERR_BAD_JSON: { status: 400, meaning: 'The body (or a line of an NDJSON body) is not valid JSON.' },
+  GROVE_ERR_BAD_SHAPE: { status: 400, meaning: "A tensor's shape does not match its data or the model." },
+  GROVE_ERR_BAD_DATATYPE: {
+    status: 400,
+    meaning: 'A tensor datatype is unknown, or a value is not of its datatype.',
+  },
+  GROVE_ERR_BAD_BINARY: { status: 400, meaning: 'A binary-tensor body does not match its JSON header.' },
+  GROVE_ERR_BAD_CSV: {
+    status: 400,
+    meaning: 'A CSV body has no header row, repeats a column, or has a ragged row.',
+  },
+  GROVE_ERR_BAD_HTTP: {
+    status: 400,
+    meaning: 'The request is not valid HTTP/1.1 (RFC 9112); the connection is closed.',
+  },
+  GROVE_ERR_BAD_PATH: { status: 400, meaning: 'The URL path has malformed percent-encoding.' },
+  GROVE_ERR_NOT_NUMERIC: { status: 400, meaning: 'A feature value is neither a number nor a missing value.' },
+  GROVE_ERR_FEATURE_COUNT: {
+    status: 400,
+    meaning: 'A row has a different number of features than the model.',
+  },
+  GROVE_ERR_UNKNOWN_FEATURE: { status: 400, meaning: 'A named feature is not one of the model’s features.' },
+  GROVE_ERR_UNKNOWN_OUTPUT: {
+    status: 400,
+    meaning: 'The request asks for an output the model does not have.',
+  },
+  GROVE_ERR_LINE_TOO_LONG: { status: 400, meaning: 'A line of a streamed batch is longer than 8 MiB.' },
+  GROVE_ERR_ABORTED: { status: 400, meaning: 'The client closed the connection before its body was read.' },
+  GROVE_ERR_UNAUTHORIZED: {
+    status: 401,
+    meaning: 'An admin route was called without the right bearer token.',
+  },
+  GROVE_ERR_NOT_FOUND: { status: 404, meaning: 'No route answers this path.' },
+  GROVE_ERR_MODEL_NOT_FOUND: { status: 404, meaning: 'No model of this name is in the repository.' },
+  GROVE_ERR_VERSION_NOT_FOUND: { status: 404, meaning: 'The model has no version of this number.' },
+  GROVE_ERR_NO_SPLIT: {
+    status: 404,
+    meaning: 'The model has no split configured; it serves its latest version.',
+  },
+  GROVE_ERR_METHOD_NOT_ALLOWED: {
+    status: 405,
+    meaning: 'The route exists but not for this method (see the Allow header).',
+  },
+  GROVE_ERR_REQUEST_TIMEOUT: { status: 408, meaning: 'The client did not send its whole request in time.' },
+  GROVE_ERR_BODY_TOO_LARGE: { status: 413, meaning: 'The body exceeds the configured limit.' },
+  GROVE_ERR_TOO_MANY_ROWS: {
+    status: 413,
+    meaning: 'One request holds more rows than allowed; use the :batch endpoint.',
+  },
+  GROVE_ERR_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    meaning: 'The body’s content type is not one this route accepts.',
+  },
+
+  // ---- the server (5xx) ----
+  GROVE_ERR_INTERNAL: { status: 500, meaning: 'An unexpected failure; the log has the detail.' },
+  GROVE_ERR_ADMIN_TOKEN_REQUIRED: {
+    status: 500,
+    meaning: 'Start-up refused: the admin API would listen beyond loopback without a token.',
+  },
+  GROVE_ERR_UPSTREAM: {
+    status: 502,
+    meaning: 'A worker answered the gateway with a failure it could not retry.',
+  },
+  GROVE_ERR_UNREACHABLE: {
+    status: 502,
+    meaning: 'The target URL could not be reached (load tests, CLI clients).',
+  },
+  GROVE_ERR_UNAVAILABLE: { status: 503, meaning: 'No worker can answer now; retry later.' },
+  GROVE_ERR_MODEL_UNAVAILABLE: {
+    status: 503,
+    meaning: 'The model exists but none of its versions is READY.',
+  },
+  GROVE_ERR_VERSION_UNAVAILABLE: {
+    status: 503,
+    meaning: 'The version exists but is not READY (loading, failed or draining).',
+  },
+  GROVE_ERR_MONITOR_OFF: {
+    status: 503,
+    meaning: 'Monitoring is off for this model, so there is no monitor answer.',
+  },
+  GROVE_ERR_POOL: { status: 503, meaning: 'The thread pool does not hold the model version asked for.' },
+  GROVE_ERR_CONSUL: { status: 503, meaning: 'Consul could not be reached or refused a call.' },
+  GROVE_ERR_TIMEOUT: { status: 504, meaning: 'The request took longer than the configured timeout.' },
+
+  // ---- model files and their companions (reported at load; 422 if ever surfaced over HTTP) ----
+  GROVE_ERR_MODEL_FORMAT: { status: 422, meaning: 'The model file is not a valid file of its format.' },
+  GROVE_ERR_MODEL_TRUNCATED: { status: 422, meaning: 'The model file ends before the data it declares.' },
+  GROVE_ERR_MODEL_VERSION: {
+    status: 422,
+    meaning: 'A grove model file of a format version this build does not read.',
+  },
+  GROVE_ERR_UNKNOWN_OBJECTIVE: { status: 422, meaning: 'The model’s objective is not one grove implements.' },
+  GROVE_ERR_UNSUPPORTED_MODEL: { status: 422, meaning: 'A valid model of a kind grove does not serve.' },
+  GROVE_ERR_CHECKSUM: { status: 422, meaning: 'A grove model file’s sha256 does not match its contents.' },
+  GROVE_ERR_UNSAFE_PICKLE: {
+    status: 422,
+    meaning: 'A pickle names a global grove does not rebuild (nothing was run).',
+  },
+  GROVE_ERR_PROBE: {
+    status: 422,
+    meaning: 'The loaded model predicted a non-finite value on its probe row.',
+  },
+  GROVE_ERR_PROFILE: { status: 422, meaning: 'A profile.json is malformed.' },
+  GROVE_ERR_BAD_CONFIG: { status: 422, meaning: 'A config.json is malformed.' },
+} as const satisfies Record<`GROVE_ERR_${string}`, ErrorSpec>;
+
+export type GroveErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** Whether a string read from the wire (a worker's answer, a pool thread's failure) is a known code. */
+export function isGroveErrorCode(code: unknown): code is GroveErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_CATALOGUE, code);
+}
+
+/** The HTTP status of a code. */
+export function statusOf(code: GroveErrorCode): number {
+  return ERROR_CATALOGUE[code].status;
+}

@@ -1,7 +1,7 @@
 // The gateway's own Prometheus metrics (prom-client, its own registry, served on the public
 // /metrics): per model version requests by status code, latency, retries, ejections, shadow
-// differences, and the size of coalesced upstream calls. Label children are cached so the hot
-// path does one Map lookup, not prom-client's label hashing.
+// differences, requests shed by admission control, and the size of coalesced upstream calls.
+// Label children are cached so the hot path does one Map lookup, not prom-client's label hashing.
 
 import client from 'prom-client';
 import { collectCleanDefaultMetrics } from '../../shared/metrics/default-metrics.js';
@@ -51,6 +51,12 @@ export class GatewayMetrics {
     buckets: [0, 1e-9, 1e-6, 1e-4, 1e-3, 0.01, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [this.registry],
   });
+  readonly shed = new client.Counter({
+    name: 'grove_gateway_shed_total',
+    help: 'Requests refused by admission control (over_share: 429, overloaded: 503)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   readonly batchRows = new client.Histogram({
     name: 'grove_gateway_upstream_batch_rows',
     help: 'Rows per coalesced upstream call',
@@ -65,6 +71,26 @@ export class GatewayMetrics {
 
   constructor() {
     collectCleanDefaultMetrics(this.registry, 'grove_gateway_');
+  }
+
+  /** Exports admission control's state (read at scrape time). */
+  watchAdmission(a: { inflight: number; maxInflight: number }): void {
+    new client.Gauge({
+      name: 'grove_gateway_inflight_requests',
+      help: 'Client requests admitted and not yet answered',
+      registers: [this.registry],
+      collect() {
+        this.set(a.inflight);
+      },
+    });
+    new client.Gauge({
+      name: 'grove_gateway_max_inflight_requests',
+      help: 'The --max-inflight limit (0: none)',
+      registers: [this.registry],
+      collect() {
+        this.set(a.maxInflight);
+      },
+    });
   }
 
   observe(model: string, version: string, status: number, seconds: number): void {

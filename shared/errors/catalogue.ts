@@ -121,6 +121,31 @@ export const ERROR_CATALOGUE = {
   },
   GROVE_ERR_PROFILE: { status: 422, meaning: 'A profile.json is malformed.' },
   GROVE_ERR_BAD_CONFIG: { status: 422, meaning: 'A config.json is malformed.' },
+
+  // ---- the gateway's front door: admission control, deadlines, HTTP framing ----
+  GROVE_ERR_OVERLOADED: {
+    status: 503,
+    meaning:
+      'The gateway is at its --max-inflight limit, or every worker queue is full; retry after the Retry-After seconds.',
+  },
+  GROVE_ERR_OVER_SHARE: {
+    status: 429,
+    meaning:
+      'The gateway is full and this client holds more than its share of the requests in flight; retry after Retry-After.',
+  },
+  GROVE_ERR_DEADLINE: {
+    status: 504,
+    meaning: 'The request waited past its x-grove-deadline-ms before a worker took it; it was not run.',
+  },
+  GROVE_ERR_EXPECTATION: {
+    status: 417,
+    meaning: 'The request has an Expect header other than 100-continue.',
+  },
+  GROVE_ERR_HEADERS_TOO_LARGE: {
+    status: 431,
+    meaning:
+      'The request head is larger than the server accepts (16 KiB at the gateway, 64 KiB at a worker).',
+  },
 } as const satisfies Record<`GROVE_ERR_${string}`, ErrorSpec>;
 
 export type GroveErrorCode = keyof typeof ERROR_CATALOGUE;

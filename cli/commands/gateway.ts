@@ -3,6 +3,7 @@
 // split weights then live in Consul KV (grove/splits/<model>) so every gateway agrees. The options
 // shared with `grove serve` are defined here.
 import { join, resolve } from 'node:path';
+import { pino } from 'pino';
 import { ConsulDiscovery, ConsulSplitBackend } from '../../gateway/discovery/consul-discovery.js';
 import { type Gateway, type GatewayOptions, startGateway } from '../../gateway/gateway.js';
 import { isPolicyName, POLICY_NAMES, type PolicyName } from '../../gateway/policies/policy.js';
@@ -20,6 +21,11 @@ export const gatewayOptionSpecs = {
     'admin-token': { type: 'string' },
     'state-dir': { type: 'string' },
     timeout: { type: 'string' },
+    'max-inflight': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'admin-client-ca': { type: 'string' },
+    'log-level': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
   usage: `  --port P              public port (default 8080)
@@ -30,6 +36,11 @@ export const gatewayOptionSpecs = {
   --admin-token T       admin bearer token (or env GROVE_ADMIN_TOKEN; generated and printed if absent)
   --state-dir DIR       where split weights persist (splits.json)
   --timeout MS          upstream timeout (default 10000)
+  --max-inflight N      client requests in flight before new ones get 503/429 (default 4096; 0: no limit)
+  --tls-cert FILE       serve HTTPS on the public and admin listeners with this PEM certificate...
+  --tls-key FILE        ...and this PEM private key
+  --admin-client-ca FILE  admin clients must present a certificate this CA signed (mutual TLS)
+  --log-level L         gateway log level on stderr (default warn)
 `,
 } as const;
 
@@ -46,6 +57,13 @@ export function parseGatewayCommon(
   };
   const policy = (values.policy as string | undefined) ?? 'p2c';
   if (!isPolicyName(policy)) throw new Error(`--policy must be one of ${POLICY_NAMES.join(', ')}`);
+  const cert = values['tls-cert'] as string | undefined;
+  const key = values['tls-key'] as string | undefined;
+  const clientCa = values['admin-client-ca'] as string | undefined;
+  if ((cert === undefined) !== (key === undefined)) throw new Error('--tls-cert and --tls-key go together');
+  if (clientCa !== undefined && cert === undefined)
+    throw new Error('--admin-client-ca needs --tls-cert and --tls-key');
+  const tls = cert !== undefined && key !== undefined ? { cert, key } : undefined;
   return {
     port: num('port', 8080),
     host: (values.host as string | undefined) ?? '127.0.0.1',
@@ -54,6 +72,12 @@ export function parseGatewayCommon(
     adminHost: (values['admin-host'] as string | undefined) ?? '127.0.0.1',
     adminToken: (values['admin-token'] as string | undefined) ?? (process.env.GROVE_ADMIN_TOKEN || undefined),
     timeoutMs: num('timeout', 10_000),
+    maxInflight: num('max-inflight', 4096),
+    ...(tls ? { tls, adminTls: { ...tls, ...(clientCa ? { clientCa } : {}) } } : {}),
+    logger: pino(
+      { name: 'grove-gateway', level: (values['log-level'] as string | undefined) ?? 'warn' },
+      pino.destination(2),
+    ),
   };
 }
 
@@ -105,7 +129,8 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   for (const u of upstreams) {
-    if (!/^https?:\/\/[^/]+\/?$/.test(u)) {
+    // The gateway speaks plain HTTP/1.1 to workers (as `grove worker` serves); TLS is for its listeners.
+    if (!/^http:\/\/[^/]+\/?$/.test(u)) {
       process.stderr.write(`grove gateway: upstream '${u}' is not a URL like http://host:port\n`);
       return 2;
     }

@@ -118,6 +118,7 @@ class Attempt implements PoolCall {
   readonly head: string;
   readonly body: Buffer | null;
   sentAt = 0;
+  resent = false;
   readonly t0 = performance.now();
   constructor(
     readonly caller: UpstreamCaller,

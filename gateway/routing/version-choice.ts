@@ -27,11 +27,13 @@ export class VersionChooser {
   unknownModel(model: string): GroveError {
     if (this.workers.anyUsable().length === 0)
       return new RetryLaterError(`no worker is ready yet to serve model '${model}'; retry shortly`);
-    if (this.workers.mayServeSoon(model))
+    if (this.workers.loadingModel(model))
       return new RetryLaterError(
         `model '${model}' is not loaded on any worker yet; retry shortly`,
         'GROVE_ERR_MODEL_UNAVAILABLE',
       );
+    if (this.workers.learning())
+      return new RetryLaterError(`the gateway is still learning what its workers serve; retry shortly`);
     return new ModelNotFoundError(model);
   }
 

@@ -34,6 +34,8 @@ export interface PoolCall {
   readonly body: Buffer | null;
   /** performance.now() when written (set by the pool). */
   sentAt: number;
+  /** Already sent again once after its kept-alive connection broke (set by the pool). */
+  resent: boolean;
   /** True when the call should no longer be sent (its client went away or its deadline passed). */
   abandoned(): boolean;
   answered(r: UpstreamResponse): void;
@@ -66,6 +68,8 @@ class UpstreamConnection {
   readonly inflight: PoolCall[] = [];
   connected = false;
   dead = false;
+  /** Answers this connection delivered: after one, it is a kept-alive connection. */
+  answers = 0;
   private readonly socket: Socket;
   private readonly parser: ResponseParser;
   private errorCode = '';
@@ -130,6 +134,7 @@ class UpstreamConnection {
       this.kill(Failure.Protocol, 'an answer nobody asked for');
       return;
     }
+    this.answers++;
     if (r.close) this.kill(Failure.Lost, 'closed by the worker after an answer');
     else this.pool.idle(this);
     call.answered(r);
@@ -143,8 +148,15 @@ class UpstreamConnection {
     const calls = this.inflight.splice(0);
     this.pool.gone(this);
     for (let i = 0; i < calls.length; i++) {
+      const call = calls[i]!;
       const k = i === 0 || kind === Failure.Refused || kind === Failure.Unreachable ? kind : Failure.Lost;
-      calls[i]!.failed(k, detail);
+      // A kept-alive connection that broke before answering may have been closed by the worker
+      // as it sat idle (the race every HTTP client has): send the call once more, on a new
+      // connection. If the worker is gone, that one is refused, which says so at once.
+      if (kind === Failure.Lost && this.answers > 0 && !call.resent) {
+        call.resent = true;
+        this.pool.send(call);
+      } else call.failed(k, detail);
     }
   }
 }

@@ -75,12 +75,13 @@ export class WorkerSet extends EventEmitter {
     return this.union;
   }
 
-  /**
-   * Whether the gateway may yet learn that `model` exists: a worker lists it while it loads, or a
-   * worker that may serve has not told its versions yet (a starting or just-discovered worker).
-   */
-  mayServeSoon(model: string): boolean {
-    if (this.loading.has(model)) return true;
+  /** Some worker lists `model` while none of its versions is ready yet (it is loading). */
+  loadingModel(model: string): boolean {
+    return this.loading.has(model);
+  }
+
+  /** A worker that may serve has not told its versions yet (starting, or just discovered). */
+  learning(): boolean {
     for (const w of this.all) if (!w.known && w.healthy && !w.removed) return true;
     return false;
   }

@@ -46,6 +46,8 @@ export interface FastFrontOptions {
   maxHeadBytes?: number;
   /** Serve HTTP/1.1 over TLS with these options (certificate, key...). */
   tls?: TlsOptions;
+  /** Hears each request the front refuses itself (one cut short by the client's end). */
+  onRefused?: (socket: Socket, reason: string) => void;
 }
 
 /** node:http's default --max-http-header-size; a larger head goes to node:http, which answers 431. */
@@ -116,6 +118,7 @@ class FastConnection {
       // A request cut short by the client's end: node:http refuses it the same way (HPE_INVALID_EOF_STATE).
       this.closing = true;
       this.buf = null;
+      this.onRefused?.(this.socket, 'incomplete request at end of input');
       this.socket.end(BAD_HTTP);
     } else this.socket.end();
   };
@@ -127,6 +130,7 @@ class FastConnection {
     private readonly bodyLimit: number,
     private readonly maxHead: number,
     private readonly live: Set<FastConnection>,
+    private readonly onRefused: FastFrontOptions['onRefused'],
   ) {
     socket.setNoDelay(true);
     // Idle keep-alive connections close after 65 s (node:http's keepAliveTimeout in grove); one
@@ -217,6 +221,9 @@ class FastConnection {
     // Large bodies go to node:http, which collects chunks without re-copying the buffer per read.
     if (len > this.bodyLimit || len > MAX_FAST_BODY) return this.handOver();
     const total = h.bodyStart + len;
+    // Bytes after a `Connection: close` request: node:http refuses them (llhttp's "data after
+    // Connection: close"), so it decides.
+    if (h.close && buf.length > total) return this.handOver();
     if (buf.length < total) {
       // RFC 9110 10.1.1: the client waits for 100 (Continue) before sending the body.
       if (h.expectContinue && !this.continued) {
@@ -290,16 +297,22 @@ export function createFastFront(handler: FastHandler, http: HttpServer, opts: Fa
   const live = new Set<FastConnection>();
   const maxHead = opts.maxHeadBytes ?? DEFAULT_MAX_HEAD;
   const accept = (socket: Socket) => {
-    const c = new FastConnection(socket, handler, http, opts.bodyLimit, maxHead, live);
+    const c = new FastConnection(socket, handler, http, opts.bodyLimit, maxHead, live, opts.onRefused);
     mine.add(c);
     socket.on('close', () => mine.delete(c));
   };
   // allowHalfOpen: a client that ends its side after sending still gets its answers (node:http too).
   let server: Server;
   if (opts.tls) {
-    const tlsServer = createTlsServer({ ...opts.tls, allowHalfOpen: true }, (s: TLSSocket) => accept(s));
-    // A failed handshake is the client's problem; the socket is already gone.
-    tlsServer.on('tlsClientError', () => {});
+    // Half-open only once the handshake is done: a TLS server created allowHalfOpen keeps a socket
+    // whose client gave up mid-handshake open for good (nothing would ever close it).
+    const tlsServer = createTlsServer({ ...opts.tls, allowHalfOpen: false }, (s: TLSSocket) => {
+      s.allowHalfOpen = true;
+      accept(s);
+    });
+    // A failed handshake is the client's problem: close its socket (a listener here means node
+    // leaves that to us, and an open one would hold a graceful close forever).
+    tlsServer.on('tlsClientError', (_err, socket) => socket.destroy());
     server = tlsServer;
   } else server = createNetServer({ noDelay: true, allowHalfOpen: true }, accept);
   const limit = opts.stallTimeoutMs ?? 0;

@@ -92,7 +92,9 @@ export function parseRequestHead(buf: Buffer, maxHead: number): RequestHead | ty
     pos = end + 2;
     switch (name) {
       case 'content-length':
-        if (len >= 0 || value.length === 0 || value.length > 15) return HAND_OVER;
+        // llhttp takes spaces around the number but not tabs: let node:http refuse those itself.
+        if (len >= 0 || value.length === 0 || value.length > 15 || head.lastIndexOf('\t', end) > i)
+          return HAND_OVER;
         for (let j = 0; j < value.length; j++) {
           const c = value.charCodeAt(j);
           if (c < 48 || c > 57) return HAND_OVER;

@@ -22,6 +22,7 @@ export const gatewayOptionSpecs = {
     'state-dir': { type: 'string' },
     timeout: { type: 'string' },
     'max-inflight': { type: 'string' },
+    'coalesce-per-worker': { type: 'string' },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
     'admin-client-ca': { type: 'string' },
@@ -37,6 +38,8 @@ export const gatewayOptionSpecs = {
   --state-dir DIR       where split weights persist (splits.json)
   --timeout MS          upstream timeout (default 10000)
   --max-inflight N      client requests in flight before new ones get 503/429 (default 4096; 0: no limit)
+  --coalesce-per-worker N  calls of a model version in flight per worker before its one-row requests
+                        wait and merge into one upstream call (default 2; 0: never merge)
   --tls-cert FILE       serve HTTPS on the public and admin listeners with this PEM certificate...
   --tls-key FILE        ...and this PEM private key
   --admin-client-ca FILE  admin clients must present a certificate this CA signed (mutual TLS)
@@ -73,6 +76,7 @@ export function parseGatewayCommon(
     adminToken: (values['admin-token'] as string | undefined) ?? (process.env.GROVE_ADMIN_TOKEN || undefined),
     timeoutMs: num('timeout', 10_000),
     maxInflight: num('max-inflight', 4096),
+    coalescePerWorker: num('coalesce-per-worker', 2),
     ...(tls ? { tls, adminTls: { ...tls, ...(clientCa ? { clientCa } : {}) } } : {}),
     logger: pino(
       { name: 'grove-gateway', level: (values['log-level'] as string | undefined) ?? 'warn' },

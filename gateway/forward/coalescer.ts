@@ -76,7 +76,9 @@ export class Coalescer {
     return g;
   }
 
+  /** Calls of one version in flight before its requests wait and merge (0 per worker: never). */
   private limit(): number {
+    if (this.opts.perWorker <= 0) return Number.POSITIVE_INFINITY;
     return Math.max(1, this.opts.perWorker * this.workers.all.length);
   }
 

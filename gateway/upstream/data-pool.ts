@@ -61,6 +61,8 @@ export const DEFAULT_DATA_POOL: DataPoolOptions = {
   maxAnswerBytes: 64 * 1024 * 1024,
 };
 
+/** Bodies up to this size go out with their head as one string (one chunk of the writev). */
+const SMALL_BODY = 16 * 1024;
 /** An idle connection is closed after this (the worker closes its own after 65 s). */
 const IDLE_MS = 30_000;
 
@@ -70,6 +72,7 @@ class UpstreamConnection {
   dead = false;
   /** Answers this connection delivered: after one, it is a kept-alive connection. */
   answers = 0;
+  private corked = false;
   private readonly socket: Socket;
   private readonly parser: ResponseParser;
   private errorCode = '';
@@ -112,13 +115,26 @@ class UpstreamConnection {
     call.sentAt = performance.now();
     this.inflight.push(call);
     const s = this.socket;
-    if (call.body === null || call.body.length === 0) s.write(call.head, 'latin1');
-    else {
+    // Calls sent in one turn of the event loop leave in one writev (at the end of the turn), and
+    // the worker reads them in one read and answers them in one write: a Node proxy pays per
+    // syscall, so pipelining is what lets it cost per request what nginx costs.
+    if (!this.corked) {
+      this.corked = true;
       s.cork();
-      s.write(call.head, 'latin1');
-      s.write(call.body);
-      s.uncork();
+      setImmediate(uncork, this);
     }
+    const b = call.body;
+    if (b === null || b.length === 0) s.write(call.head, 'latin1');
+    else if (b.length <= SMALL_BODY) s.write(call.head + b.toString('latin1'), 'latin1');
+    else {
+      s.write(call.head, 'latin1');
+      s.write(b);
+    }
+  }
+
+  flush(): void {
+    this.corked = false;
+    if (!this.dead) this.socket.uncork();
   }
 
   /** Fails the oldest call as Timeout (and the ones pipelined behind it as Lost) if it is overdue. */
@@ -161,6 +177,13 @@ class UpstreamConnection {
   }
 }
 
+function uncork(c: UpstreamConnection): void {
+  c.flush();
+}
+
+/** Bodies this large may be many rows the worker predicts on its thread pool: they get a connection of their own when they can. */
+const LARGE_BODY = 32 * 1024;
+
 export class DataPool {
   private readonly conns: UpstreamConnection[] = [];
   private readonly queue: PoolCall[] = [];
@@ -194,14 +217,21 @@ export class DataPool {
       call.failed(Failure.Closed, 'pool closing');
       return;
     }
+    // The least busy connection, pipelined up to `pipelining` deep before another is opened: the
+    // worker answers a connection's requests in order, one at a time, and one-row predictions run
+    // inline there anyway, so depth costs no parallelism, and it batches reads and writes on both
+    // sides. A large body (many rows, maybe run on the worker's thread pool) would hold the ones
+    // behind it, so it takes an idle connection, or a new one, when it can.
     let least: UpstreamConnection | null = null;
     for (let i = 0; i < this.conns.length; i++) {
       const c = this.conns[i]!;
-      if (c.inflight.length === 0) {
-        c.send(call);
-        return;
-      }
       if (least === null || c.inflight.length < least.inflight.length) least = c;
+    }
+    const large = call.body !== null && call.body.length > LARGE_BODY;
+    const room = least !== null && least.inflight.length < this.opts.pipelining;
+    if (least !== null && (least.inflight.length === 0 || (room && !large))) {
+      least.send(call);
+      return;
     }
     if (this.conns.length < this.opts.maxConnections) {
       const c = new UpstreamConnection(this, this.host, this.port);
@@ -210,8 +240,8 @@ export class DataPool {
       c.send(call);
       return;
     }
-    if (least !== null && least.inflight.length < this.opts.pipelining) {
-      least.send(call);
+    if (room) {
+      least!.send(call);
       return;
     }
     if (this.queue.length < this.opts.queueLimit) {

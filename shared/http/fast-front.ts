@@ -55,6 +55,8 @@ const DEFAULT_MAX_HEAD = 16 * 1024;
 /** Larger bodies go to node:http, which collects chunks without re-copying the buffer per read. */
 export const MAX_FAST_BODY = 256 * 1024;
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+/** Buffer bodies up to this size are written with their head as one string. */
+const SMALL_BODY = 16 * 1024;
 const BAD_HTTP_BODY = '{"error":"the request ended before it was complete","code":"GROVE_ERR_BAD_HTTP"}';
 const BAD_HTTP = `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: ${BAD_HTTP_BODY.length}\r\n\r\n${BAD_HTTP_BODY}`;
 
@@ -177,7 +179,10 @@ class FastConnection {
   write(head: string, body: string | Buffer, close: boolean): void {
     if (this.gone) return;
     const s = this.socket;
+    // One write of one string: cheaper in Node than a corked head + body writev for the small
+    // answers predictions are (a Buffer's bytes as latin1 characters are the same bytes).
     if (typeof body === 'string') s.write(head + body);
+    else if (body.length <= SMALL_BODY) s.write(head + body.toString('latin1'), 'latin1');
     else {
       s.cork();
       s.write(head, 'latin1');
@@ -203,10 +208,14 @@ class FastConnection {
   /** Serves buffered requests one at a time (a synchronous answer continues the loop, not the stack). */
   private parse(): void {
     this.parsing = true;
+    // Pipelined requests answered at once (a worker's inline predictions) leave in one write.
+    const s = this.socket;
+    s.cork();
     try {
       while (this.buf !== null && !this.busy && !this.gone && !this.closing && this.parseOne());
     } finally {
       this.parsing = false;
+      if (s.writableCorked > 0) s.uncork();
     }
     if (this.ended && !this.busy && !this.closing && !this.gone) this.onEnd();
   }

@@ -43,6 +43,44 @@ export const HAND_OVER = 1;
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const POST_ = Buffer.from('POST ');
+const HTTP11 = Buffer.from(' HTTP/1.1\r\n');
+
+/**
+ * Field names most requests carry, as their lower-case strings: matched on the bytes, so the
+ * common case allocates no name and lower-cases nothing (V8 then also finds the property key
+ * already internalized).
+ */
+const KNOWN = [
+  'host',
+  'content-type',
+  'content-length',
+  'connection',
+  'user-agent',
+  'accept',
+  'expect',
+  'transfer-encoding',
+  'upgrade',
+  'x-request-id',
+  'accept-encoding',
+  'x-user-id',
+  'x-grove-request-ids',
+  'inference-header-content-length',
+].map((n) => ({ name: n, bytes: Buffer.from(n) }));
+
+/** The lower-case name of buf[from, to) when it is a known one (ASCII case-insensitive), else null. */
+function knownName(buf: Buffer, from: number, to: number): string | null {
+  const len = to - from;
+  for (let k = 0; k < KNOWN.length; k++) {
+    const b = KNOWN[k]!.bytes;
+    if (b.length !== len) continue;
+    let j = 0;
+    while (j < len && (buf[from + j]! | 0x20) === b[j]) j++;
+    // `| 0x20` also folds '-' (0x2d) to itself and digits to themselves; the TCHAR scan already
+    // refused anything else that could fold onto a letter.
+    if (j === len) return KNOWN[k]!.name;
+  }
+  return null;
+}
 
 /** Parses the request head at the start of `buf`. */
 export function parseRequestHead(buf: Buffer, maxHead: number): RequestHead | typeof MORE | typeof HAND_OVER {
@@ -53,48 +91,52 @@ export function parseRequestHead(buf: Buffer, maxHead: number): RequestHead | ty
   const he = buf.indexOf(CRLFCRLF);
   if (he < 0) return n > maxHead ? HAND_OVER : MORE;
   if (he + 4 > maxHead) return HAND_OVER;
-  const head = buf.toString('latin1', 0, he);
-  let lineEnd = head.indexOf('\r\n');
-  if (lineEnd < 0) lineEnd = head.length;
-  const sp = head.indexOf(' ', 5);
-  if (sp < 0 || sp + 9 !== lineEnd || !head.startsWith('HTTP/1.1', sp + 1)) return HAND_OVER;
-  if (head.charCodeAt(5) !== 47 /* '/' */) return HAND_OVER;
+  // Request line: POST SP origin-form SP HTTP/1.1 CRLF, checked on the bytes.
+  if (buf[5] !== 47 /* '/' */) return HAND_OVER;
+  let sp = 6;
   let q = -1;
-  for (let i = 6; i < sp; i++) {
-    const c = head.charCodeAt(i);
+  for (; sp < he; sp++) {
+    const c = buf[sp]!;
+    if (c === 32) break;
     if (TARGET[c] !== 1) return HAND_OVER;
-    if (c === 63 /* '?' */ && q < 0) q = i;
+    if (c === 63 /* '?' */ && q < 0) q = sp;
   }
+  for (let j = 0; j < HTTP11.length; j++) if (buf[sp + j] !== HTTP11[j]) return HAND_OVER;
+  const lineEnd = sp + HTTP11.length - 2;
+  if (lineEnd > he) return HAND_OVER;
+  // The head as text, once: names and values are slices of it.
+  const head = buf.toString('latin1', 0, he);
   const headers: Record<string, string> = Object.create(null);
   let len = -1;
   let hosts = 0;
   let close = false;
   let expectContinue = false;
   let pos = lineEnd + 2;
-  while (pos < head.length) {
-    let end = head.indexOf('\r\n', pos);
-    if (end < 0) end = head.length;
+  while (pos < he) {
+    let end = buf.indexOf(13 /* CR */, pos);
+    if (end < 0 || end > he) end = he;
     let i = pos;
-    while (i < end && TCHAR[head.charCodeAt(i)] === 1) i++;
+    while (i < end && TCHAR[buf[i]!] === 1) i++;
     // An empty name, a space or tab before the colon, obs-fold (a line starting with whitespace),
     // a bare CR or LF: all end the name without a colon right after it.
-    if (i === pos || i === end || head.charCodeAt(i) !== 58 /* ':' */) return HAND_OVER;
+    if (i === pos || i === end || buf[i] !== 58 /* ':' */) return HAND_OVER;
+    // A CR that is not the line's end (bare CR) is seen here: the line must end in CRLF.
+    if (end < he && buf[end + 1] !== 10) return HAND_OVER;
     let vs = i + 1;
-    while (vs < end && isOws(head.charCodeAt(vs))) vs++;
+    while (vs < end && isOws(buf[vs]!)) vs++;
     let ve = end;
-    while (ve > vs && isOws(head.charCodeAt(ve - 1))) ve--;
+    while (ve > vs && isOws(buf[ve - 1]!)) ve--;
     for (let j = vs; j < ve; j++) {
-      const c = head.charCodeAt(j);
+      const c = buf[j]!;
       if (c !== 9 && (c < 32 || c > 126)) return HAND_OVER;
     }
-    const name = head.slice(pos, i).toLowerCase();
+    const name = knownName(buf, pos, i) ?? head.slice(pos, i).toLowerCase();
     const value = head.slice(vs, ve);
-    pos = end + 2;
     switch (name) {
       case 'content-length':
         // llhttp takes spaces around the number but not tabs: let node:http refuse those itself.
-        if (len >= 0 || value.length === 0 || value.length > 15 || head.lastIndexOf('\t', end) > i)
-          return HAND_OVER;
+        if (len >= 0 || value.length === 0 || value.length > 15) return HAND_OVER;
+        for (let j = i + 1; j < end; j++) if (buf[j] === 9) return HAND_OVER;
         for (let j = 0; j < value.length; j++) {
           const c = value.charCodeAt(j);
           if (c < 48 || c > 57) return HAND_OVER;
@@ -117,6 +159,7 @@ export function parseRequestHead(buf: Buffer, maxHead: number): RequestHead | ty
     }
     const prev = headers[name];
     headers[name] = prev === undefined ? value : `${prev}${name === 'cookie' ? '; ' : ', '}${value}`;
+    pos = end + 2;
   }
   // RFC 9112 3.2: an HTTP/1.1 request without exactly one Host is refused (node:http's call).
   if (hosts !== 1 || len < 0) return HAND_OVER;

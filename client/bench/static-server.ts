@@ -20,7 +20,7 @@ const TYPES: Record<string, string> = {
 export interface Route {
   /** a file to send, or the body itself */
   file?: string;
-  body?: string;
+  body?: string | Uint8Array;
   headers?: Record<string, string>;
 }
 

@@ -19,7 +19,7 @@ export interface ClientMeta {
   library: 'xgboost' | 'lightgbm' | 'sklearn';
   /** The library's objective or estimator, e.g. `binary:logistic`, `LogisticRegression`. */
   objective: string;
-  /** The file's format. */
+  /** The format its library saved it in (a .grove file reports the format it was converted from). */
   format: Platform;
   /** Sparse models take rows as name -> value objects only (absent = 0). */
   sparse: boolean;

@@ -6,6 +6,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { encodeGroveFile } from '../shared/runtime/formats/grove-binary.js';
+import { loadModel as loadRuntimeModel } from '../shared/runtime/load.js';
 import { clientFixtures, flatten, mismatch } from '../test/support/client-fixtures.js';
 import { fixturePath } from '../test/support/tree-fixtures.js';
 import { GroveError, loadModel } from './index.js';
@@ -49,6 +51,16 @@ describe('loadModel sources', () => {
     expect(m.meta).toMatchObject({ library: 'xgboost', task: 'binary', format: 'xgboost_json', sha256: sha });
     expect(m.meta.features).toHaveLength(20);
     expect(m.predict([new Array(20).fill(null)])).toHaveLength(1);
+  });
+
+  it("from grove's own .grove file, answering as the file it was converted from", async () => {
+    const original = await loadModel(XGB);
+    const grove = encodeGroveFile(loadRuntimeModel(bytes).buffer);
+    const m = await loadModel(grove, { fileName: 'model.grove' });
+    expect(m.meta.format).toBe('xgboost_json');
+    expect(m.meta.sha256).toBe(createHash('sha256').update(grove).digest('hex'));
+    const rows = [new Array(20).fill(0.25), new Array(20).fill(null)];
+    expect(m.predict(rows)).toEqual(original.predict(rows));
   });
 
   it('refuses sources above maxBytes before reading them', async () => {

@@ -121,6 +121,23 @@ export const ERROR_CATALOGUE = {
   },
   GROVE_ERR_PROFILE: { status: 422, meaning: 'A profile.json is malformed.' },
   GROVE_ERR_BAD_CONFIG: { status: 422, meaning: 'A config.json is malformed.' },
+
+  // ---- client: the grove library (loadModel) and `grove export` ----
+  GROVE_ERR_MODEL_SOURCE: {
+    status: 400,
+    meaning:
+      'loadModel was given something it cannot read a model from (not a path, bytes or a response body), a file it cannot open, or a failed HTTP response.',
+  },
+  GROVE_ERR_MODEL_TOO_LARGE: {
+    status: 413,
+    meaning:
+      'The model is larger than the loader’s limit (loadModel maxBytes); nothing was allocated for it.',
+  },
+  GROVE_ERR_EXPORT_RUNTIME: {
+    status: 500,
+    meaning:
+      'This grove build lacks the runtime bundle exported modules are written from (npm run build makes it).',
+  },
 } as const satisfies Record<`GROVE_ERR_${string}`, ErrorSpec>;
 
 export type GroveErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -1,8 +1,9 @@
 // `grove worker --models DIR --port P [--host H] [--consul HOST:PORT --advertise-host H]`
 // (DESIGN.md, CLI): one worker process over a model repository. Prints one parseable line,
 // `grove worker listening on http://HOST:PORT`, on stdout once it serves (tests and the gateway
-// read it); logs are pino JSON on stderr. SIGTERM/SIGINT: stop accepting, finish in-flight
-// requests, deregister from Consul, exit 0.
+// read it; with --grpc-port, `grove worker grpc listening on HOST:PORT` comes just before); logs
+// are pino JSON on stderr. SIGTERM/SIGINT: stop accepting, finish in-flight requests, deregister
+// from Consul, exit 0.
 import { hostname } from 'node:os';
 import { pino } from 'pino';
 import {
@@ -17,6 +18,7 @@ const USAGE = `usage: grove worker --models DIR [--port 0] [--host 127.0.0.1] [o
 
   --models DIR            model repository: DIR/<model>/<version>/model.{json,ubj,txt,joblib,pkl,grove}
   --port P                port to listen on (0 = any free port; default 8000)
+  --grpc-port P           also serve the Open Inference Protocol over gRPC on P (0 = any free port)
   --host H                address to bind (default 127.0.0.1)
   --threads N             pool threads for large requests and batches (default: cores - 1, at least 1)
   --inline-rows N         requests with more rows than this run on the pool (default 256)
@@ -54,6 +56,7 @@ export async function run(argv: string[]): Promise<number> {
     {
       models: { type: 'string' },
       port: { type: 'string' },
+      'grpc-port': { type: 'string' },
       host: { type: 'string' },
       threads: { type: 'string' },
       'inline-rows': { type: 'string' },
@@ -87,6 +90,8 @@ export async function run(argv: string[]): Promise<number> {
     opts = {
       modelsDir: values.models,
       port: int(values.port as string | undefined, 'port', 8000),
+      grpcPort:
+        values['grpc-port'] === undefined ? undefined : int(values['grpc-port'] as string, 'grpc-port', 0),
       host: (values.host as string | undefined) ?? '127.0.0.1',
       poolThreads: values.threads === undefined ? undefined : int(values.threads as string, 'threads', 1),
       inlineRowThreshold: int(values['inline-rows'] as string | undefined, 'inline-rows', 256),
@@ -107,6 +112,9 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const worker = await startWorker(opts);
+  // The gRPC line first: a reader that waits for the HTTP line then has both.
+  if (worker.grpcAddress !== null)
+    process.stdout.write(`grove worker grpc listening on ${worker.grpcAddress}\n`);
   process.stdout.write(`grove worker listening on ${worker.url}\n`);
   logger.info({ event: 'listening', url: worker.url, models: worker.liveVersions() }, 'worker listening');
 

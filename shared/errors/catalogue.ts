@@ -121,6 +121,20 @@ export const ERROR_CATALOGUE = {
   },
   GROVE_ERR_PROFILE: { status: 422, meaning: 'A profile.json is malformed.' },
   GROVE_ERR_BAD_CONFIG: { status: 422, meaning: 'A config.json is malformed.' },
+
+  // ---- protocols: gRPC, the model repository API ----
+  GROVE_ERR_BAD_PROTOBUF: {
+    status: 400,
+    meaning: 'A gRPC message is not valid protobuf for its message type.',
+  },
+  GROVE_ERR_BAD_UPLOAD: {
+    status: 400,
+    meaning: 'A repository load names a file grove does not accept, or its content is not base64.',
+  },
+  GROVE_ERR_LOAD_FAILED: {
+    status: 422,
+    meaning: 'A repository load finished with a version that failed to load; the message says why.',
+  },
 } as const satisfies Record<`GROVE_ERR_${string}`, ErrorSpec>;
 
 export type GroveErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -40,6 +40,8 @@ export interface WorkerProcess {
   url: string;
   child: ChildProcess;
   stderr(): string;
+  /** What the worker printed on stdout so far (its listening lines). */
+  stdout(): string;
   /** Sends a signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -69,6 +71,7 @@ export function startWorkerProcess(modelsDir: string, args: string[] = []): Prom
           url: m[1]!,
           child,
           stderr: () => err,
+          stdout: () => out,
           async stop(signal = 'SIGTERM') {
             if (child.exitCode === null && child.signalCode === null) child.kill(signal);
             return exited;

@@ -112,8 +112,13 @@ class GrpcCall implements CallInfo {
     if (this.controller === null) {
       const c = new AbortController();
       this.controller = c;
+      // grpc-js ends a call at its deadline itself and reports that as a cancellation too.
       this.call.once('cancelled', () =>
-        c.abort(new GroveError('the client cancelled the call', 'GROVE_ERR_ABORTED')),
+        c.abort(
+          Date.now() >= this.deadline
+            ? new TimeoutError('deadline exceeded (grpc-timeout)')
+            : new GroveError('the client cancelled the call', 'GROVE_ERR_ABORTED'),
+        ),
       );
       if (Number.isFinite(this.deadline)) {
         this.timer = setTimeout(

@@ -19,6 +19,7 @@ import { PredictPool } from './pool/predict-pool.js';
 import { ModelRepository } from './repository/model-repository.js';
 import { addInfoRoutes } from './routes/info-routes.js';
 import { addPredictRoutes } from './routes/predict-routes.js';
+import { addTfStatusRoutes } from './routes/tf-status-routes.js';
 import type { WorkerContext } from './worker-context.js';
 
 export interface WorkerOptions {
@@ -107,6 +108,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const router = new Router();
   addInfoRoutes(router, w);
   addPredictRoutes(router, w);
+  addTfStatusRoutes(router, w);
   addBatchRoutes(router, w);
 
   await repository.start();

@@ -46,12 +46,17 @@ export interface WorkerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function startWorkerProcess(modelsDir: string, args: string[] = []): Promise<WorkerProcess> {
+export function startWorkerProcess(
+  modelsDir: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<WorkerProcess> {
   const child = spawn(
     process.execPath,
     [CLI, 'worker', '--models', modelsDir, '--port', '0', '--rescan', '300', ...args],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env,
     },
   );
   let out = '';

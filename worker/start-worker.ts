@@ -17,6 +17,7 @@ import { attachMonitoring, type MonitoringOptions } from './monitor/attach-monit
 import type { PredictionObserver } from './observer.js';
 import { PredictPool } from './pool/predict-pool.js';
 import { ModelRepository } from './repository/model-repository.js';
+import { addRepositoryRoutes } from './repository-api/repository-routes.js';
 import { addInfoRoutes } from './routes/info-routes.js';
 import { addPredictRoutes } from './routes/predict-routes.js';
 import { addTfStatusRoutes } from './routes/tf-status-routes.js';
@@ -49,6 +50,10 @@ export interface WorkerOptions {
   grpcPort?: number;
   /** OpenTelemetry tracing; default: as the OTEL_* environment variables say (shared/tracing). */
   tracing?: Tracing | null;
+  /** Turns the model repository API on (worker/repository-api); every call needs this bearer token. */
+  adminToken?: string;
+  /** Largest repository load request (base64 model files inside JSON). Default 256 MiB. */
+  maxUploadBytes?: number;
 }
 
 export interface RunningWorker {
@@ -104,11 +109,21 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     maxRows: opts.maxRows ?? 100_000,
     draining: false,
     tracing,
+    extensions: ['binary_tensor_data'],
   };
   const router = new Router();
   addInfoRoutes(router, w);
   addPredictRoutes(router, w);
   addTfStatusRoutes(router, w);
+  if (opts.adminToken) {
+    addRepositoryRoutes(router, w, {
+      token: opts.adminToken,
+      root: opts.modelsDir,
+      maxUploadBytes: opts.maxUploadBytes ?? 256 * 1024 * 1024,
+      timeoutMs: Math.max(requestTimeoutMs, 60_000),
+      settleMs: opts.settleMs ?? 300,
+    });
+  }
   addBatchRoutes(router, w);
 
   await repository.start();

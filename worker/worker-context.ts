@@ -18,4 +18,6 @@ export interface WorkerContext {
   draining: boolean;
   /** OpenTelemetry tracing, or null when it is off (shared/tracing). */
   tracing: Tracing | null;
+  /** Protocol extensions this worker serves (server metadata). */
+  extensions: string[];
 }

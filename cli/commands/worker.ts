@@ -26,6 +26,9 @@ const USAGE = `usage: grove worker --models DIR [--port 0] [--host 127.0.0.1] [o
   --max-rows N            rows per JSON request (default 100000)
   --timeout MS            request timeout (default 30000)
   --rescan MS             periodic repository rescan (default 2000)
+  --admin-token T         turn on the model repository API (POST /v2/repository/...); every call
+                          needs 'authorization: Bearer T' (default: GROVE_ADMIN_TOKEN; off without one)
+  --max-upload BYTES      largest repository load request, files included (default 268435456)
   --consul HOST:PORT      register in Consul (service grove-worker) with the live versions as meta
   --advertise-host H      address to register in Consul (default: --host, or the hostname if 0.0.0.0)
   --log-level LEVEL       pino level (default info)
@@ -64,6 +67,8 @@ export async function run(argv: string[]): Promise<number> {
       'max-rows': { type: 'string' },
       timeout: { type: 'string' },
       rescan: { type: 'string' },
+      'admin-token': { type: 'string' },
+      'max-upload': { type: 'string' },
       consul: { type: 'string' },
       'advertise-host': { type: 'string' },
       'log-level': { type: 'string' },
@@ -99,6 +104,8 @@ export async function run(argv: string[]): Promise<number> {
       maxRows: int(values['max-rows'] as string | undefined, 'max-rows', 100_000),
       requestTimeoutMs: int(values.timeout as string | undefined, 'timeout', 30_000),
       rescanIntervalMs: int(values.rescan as string | undefined, 'rescan', 2000),
+      adminToken: (values['admin-token'] as string | undefined) || process.env.GROVE_ADMIN_TOKEN || undefined,
+      maxUploadBytes: int(values['max-upload'] as string | undefined, 'max-upload', 256 * 1024 * 1024),
       logger,
       monitoring: {
         monitor: values['no-monitor'] !== true,

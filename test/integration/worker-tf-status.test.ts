@@ -50,6 +50,13 @@ describe('TF Serving model status', () => {
   });
 });
 
+describe('without an admin token', () => {
+  it('has no repository API', async () => {
+    const r = await fetch(`${w.url}/v2/repository/index`, { method: 'POST' });
+    expect(r.status).toBe(404);
+  });
+});
+
 describe('TF Serving model metadata', () => {
   it('describes the serving_default signature of the latest or a given version', async () => {
     const latest = await getJson(`${w.url}/v1/models/churn/metadata`);

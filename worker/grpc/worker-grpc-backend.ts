@@ -27,7 +27,7 @@ import { requestIdOf } from '../http/request-id.js';
 import { OUTPUT_NAME } from '../protocol/tensor-input.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
 import type { ModelEntry } from '../repository/model-repository.js';
-import { readyVersions, SERVER_METADATA, versionTensors } from '../routes/info-routes.js';
+import { readyVersions, serverMetadata, versionTensors } from '../routes/info-routes.js';
 import { inferOn } from '../routes/predict-routes.js';
 import type { WorkerContext } from '../worker-context.js';
 
@@ -106,7 +106,7 @@ export function workerGrpcBackend(w: WorkerContext): WorkerGrpcBackend {
     },
     serverMetadata(call) {
       begin(call);
-      return SERVER_METADATA;
+      return serverMetadata(w);
     },
     modelMetadata(name, version, call): ModelMetadata {
       begin(call);

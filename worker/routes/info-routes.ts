@@ -13,11 +13,9 @@ import type { ModelEntry } from '../repository/model-repository.js';
 import type { WorkerContext } from '../worker-context.js';
 
 /** Server metadata (GET /v2, gRPC ServerMetadata). */
-export const SERVER_METADATA = {
-  name: 'grove',
-  version: groveVersion,
-  extensions: ['binary_tensor_data'],
-} as const;
+export function serverMetadata(w: WorkerContext): { name: string; version: string; extensions: string[] } {
+  return { name: 'grove', version: groveVersion, extensions: w.extensions };
+}
 
 /** XGBoost and scikit-learn trees compare float32 features; the other models compute in double. */
 function inputDatatype(v: LoadedVersion): 'FP32' | 'FP64' {
@@ -83,14 +81,18 @@ function versionMetadata(v: LoadedVersion): Record<string, unknown> {
 }
 
 export function addInfoRoutes(router: Router, w: WorkerContext): void {
-  const serverMeta = JSON.stringify(SERVER_METADATA);
   const entry = (name: string): ModelEntry => {
     const e = w.repository.models.get(name);
     if (!e) throw new ModelNotFoundError(name);
     return e;
   };
 
-  router.add('GET', '/v2', (_q, res, _p, ctx) => sendJson(res, 200, serverMeta, ctx.requestId), 'server');
+  router.add(
+    'GET',
+    '/v2',
+    (_q, res, _p, ctx) => sendJson(res, 200, JSON.stringify(serverMetadata(w)), ctx.requestId),
+    'server',
+  );
   router.add(
     'GET',
     '/v2/health/live',

@@ -259,8 +259,13 @@ describe('gRPC ModelInfer', () => {
     expect((await call('ServerLive', {})).value.live).toBe(true);
   });
 
-  it('counts gRPC calls in the worker metrics', async () => {
+  it('counts gRPC calls in the worker metrics, next to process_*, nodejs_* and grove_build_info', async () => {
     const text = await (await fetch(`${w.url}/metrics`)).text();
+    expect(text).toMatch(/^process_cpu_seconds_total \d/m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
+    expect(text).toMatch(
+      /^grove_build_info\{version="\d+\.\d+\.\d+[^"]*",revision="[^"]*",component="worker"\} 1$/m,
+    );
     expect(text).toMatch(
       /grove_worker_requests_total\{[^}]*route="grpc_ModelInfer"[^}]*code="200"[^}]*\} [1-9]/,
     );

@@ -142,7 +142,7 @@ describe('gRPC ModelInfer', () => {
     const out = r.value.outputs[0];
     expect([out.name, out.datatype, out.shape]).toEqual(['output-0', 'FP64', [rows.length]]);
     const got = out.contents.fp64_contents as number[];
-    got.forEach((y, i) => expect(closeTo(y, pred[i]![0]!)).toBe(true));
+    for (let i = 0; i < got.length; i++) expect(closeTo(got[i]!, pred[i]![0]!)).toBe(true);
     const rest = await postJson(`${w.url}/v2/models/xgb/versions/1/infer`, {
       inputs: [{ name: 'input-0', datatype: 'FP32', shape: [rows.length, 20], data: rows }],
     });

@@ -219,6 +219,8 @@ export function listenGrpc(opts: GrpcListenOptions): Promise<GrpcListener> {
   const server = new Server({
     'grpc.max_receive_message_length': opts.maxMessageBytes,
     'grpc.max_send_message_length': -1,
+    // Channelz keeps per-call bookkeeping for an admin service grove does not serve.
+    'grpc.enable_channelz': 0,
   });
   server.addService(INFERENCE_SERVICE, createInferenceHandlers(opts.backend));
   return new Promise((resolve, reject) => {

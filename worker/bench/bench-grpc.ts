@@ -198,7 +198,7 @@ const median = (xs: number[]): number => {
 };
 
 function summary(rs: Round[]): string {
-  return `${median(rs.map((r) => r.rps)).toFixed(0)} req/s  p50 ${median(rs.map((r) => r.p50)).toFixed(2)} ms  p99 ${median(rs.map((r) => r.p99)).toFixed(2)} ms  worker CPU ${median(rs.map((r) => r.cpuUs)).toFixed(0)} us/request  (errors ${rs.reduce((n, r) => n + r.errors, 0)})`;
+  return `${median(rs.map((r) => r.rps)).toFixed(0)} req/s  p50 ${median(rs.map((r) => r.p50)).toFixed(2)} ms  p99 ${rs.some((r) => Number.isNaN(r.p99)) ? 'n/a' : `${median(rs.map((r) => r.p99)).toFixed(2)} ms`}  worker CPU ${median(rs.map((r) => r.cpuUs)).toFixed(0)} us/request  (errors ${rs.reduce((n, r) => n + r.errors, 0)})`;
 }
 
 async function main(): Promise<void> {

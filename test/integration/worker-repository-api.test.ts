@@ -89,6 +89,19 @@ describe('model repository API', () => {
     ]);
   });
 
+  it('puts a replaced file back when its replacement fails to load', async () => {
+    const file = join(repo, 'churn', '1', 'model.json');
+    const before = readFileSync(file);
+    const r = await post('/v2/repository/models/churn/load', {
+      parameters: { 'file:1/model.txt': Buffer.from('tree\nnot really\n').toString('base64') },
+    });
+    expect([r.status, r.body.code]).toEqual([422, 'GROVE_ERR_LOAD_FAILED']);
+    expect(readFileSync(file).equals(before)).toBe(true);
+    expect(existsSync(join(repo, 'churn', '1', 'model.txt'))).toBe(false);
+    const back = await post('/v2/repository/models/churn/load');
+    expect(back.body.versions).toEqual([{ version: '1', state: 'READY', reason: '' }]);
+  });
+
   it('refuses hostile uploads before writing anything', async () => {
     for (const [key, value, code] of [
       ['file:../evil/model.json', 'e30=', 'GROVE_ERR_BAD_UPLOAD'],

@@ -174,6 +174,8 @@ describe('OpenTelemetry traces from a worker', () => {
     const tp = traceparent();
     await fetch(`${w.url}/v2/models/churn`, { headers: { traceparent: tp.header } });
     for (;;) {
+      // Listen before looking, so a line that lands in between is not missed.
+      const more = new Promise<void>((r) => w.child.stderr!.once('data', () => r()));
       const line = w
         .stderr()
         .split('\n')
@@ -184,7 +186,7 @@ describe('OpenTelemetry traces from a worker', () => {
         expect(rec.trace_id).toBe(tp.traceId);
         break;
       }
-      await new Promise<void>((r) => w.child.stderr!.once('data', () => r()));
+      await more;
     }
   });
 });

@@ -21,7 +21,7 @@ import { loadModel, unloadModel } from '../repository/model-control.js';
 import type { ModelEntry } from '../repository/model-repository.js';
 import { MODEL_NAME } from '../repository/scan-repository.js';
 import type { WorkerContext } from '../worker-context.js';
-import { readUpload, writeUpload } from './model-upload.js';
+import { readUpload, type Upload, writeUpload } from './model-upload.js';
 
 export interface RepositoryApiOptions {
   token: string;
@@ -67,6 +67,18 @@ export function addRepositoryRoutes(router: Router, w: WorkerContext, o: Reposit
     return m;
   };
   w.extensions.push('model_repository');
+  // One load or unload of a model at a time: two uploads of one model must not interleave renames.
+  const busy = new Map<string, Promise<unknown>>();
+  const serial = <T>(name: string, f: () => Promise<T>): Promise<T> => {
+    const prev = busy.get(name) ?? Promise.resolve();
+    const next = prev.then(f, f);
+    const settled = next.catch(() => {});
+    busy.set(name, settled);
+    void settled.then(() => {
+      if (busy.get(name) === settled) busy.delete(name);
+    });
+    return next;
+  };
 
   router.add(
     'POST',
@@ -100,44 +112,49 @@ export function addRepositoryRoutes(router: Router, w: WorkerContext, o: Reposit
       const name = modelName(p.model!);
       const body = await jsonBody(req, o.maxUploadBytes);
       const upload = readUpload(body.parameters);
-      const written =
-        upload.config !== null || upload.files.size > 0 ? await writeUpload(o.root, name, upload) : null;
-      let entry: ModelEntry;
-      try {
-        entry = await loadModel(w.repository, o.root, name, o.timeoutMs, o.settleMs);
-      } catch (err) {
-        if (written !== null) {
-          await written.undo();
-          await w.repository.rescan();
-        }
-        throw err;
-      } finally {
-        await written?.done();
-      }
-      const states = versionStates(entry);
-      const failed = states.filter((s) => s.state === 'FAILED' || s.reason !== '');
-      if (states.length === 0 || failed.length > 0) {
-        if (written !== null) {
-          await written.undo();
-          await w.repository.rescan();
-        }
-        const why =
-          states.length === 0
-            ? `model '${name}' has no version folder with a model file`
-            : failed.map((s) => `version ${s.version}: ${s.reason}`).join('; ');
-        throw new GroveError(
-          `model '${name}' failed to load${written !== null ? ' (the upload was undone)' : ''}: ${why}`,
-          'GROVE_ERR_LOAD_FAILED',
-        );
-      }
+      const states = await serial(name, () => load(name, upload));
       w.logger.info(
-        { event: 'repository_load', model: name, uploaded: written !== null },
+        { event: 'repository_load', model: name, uploaded: upload.files.size > 0 || upload.config !== null },
         'model loaded through the repository API',
       );
       sendJson(res, 200, JSON.stringify({ name, versions: states }), ctx.requestId);
     },
     'repository',
   );
+
+  /** Writes an upload (if any), loads the model, and undoes the upload if a version failed. */
+  async function load(name: string, upload: Upload): Promise<ReturnType<typeof versionStates>> {
+    const written =
+      upload.config !== null || upload.files.size > 0 ? await writeUpload(o.root, name, upload) : null;
+    try {
+      let states: ReturnType<typeof versionStates>;
+      try {
+        states = versionStates(await loadModel(w.repository, o.root, name, o.timeoutMs, o.settleMs));
+      } catch (err) {
+        if (written !== null) {
+          await written.undo();
+          await w.repository.rescan();
+        }
+        throw err;
+      }
+      const failed = states.filter((s) => s.state === 'FAILED' || s.reason !== '');
+      if (states.length > 0 && failed.length === 0) return states;
+      if (written !== null) {
+        await written.undo();
+        await w.repository.rescan();
+      }
+      const why =
+        states.length === 0
+          ? `model '${name}' has no version folder with a model file`
+          : failed.map((s) => `version ${s.version}: ${s.reason}`).join('; ');
+      throw new GroveError(
+        `model '${name}' failed to load${written !== null ? ' (the upload was undone)' : ''}: ${why}`,
+        'GROVE_ERR_LOAD_FAILED',
+      );
+    } finally {
+      await written?.done(); // only now: undo needs what was moved aside
+    }
+  }
 
   router.add(
     'POST',
@@ -147,8 +164,10 @@ export function addRepositoryRoutes(router: Router, w: WorkerContext, o: Reposit
       ctx.streaming = true; // bounded by o.timeoutMs below, not by the request timeout
       const name = modelName(p.model!);
       await jsonBody(req, 64 * 1024);
-      if (!w.repository.models.has(name)) throw new ModelNotFoundError(name);
-      await unloadModel(w.repository, name, o.timeoutMs);
+      await serial(name, () => {
+        if (!w.repository.models.has(name)) throw new ModelNotFoundError(name);
+        return unloadModel(w.repository, name, o.timeoutMs);
+      });
       w.logger.info({ event: 'repository_unload', model: name }, 'model unloaded through the repository API');
       sendJson(res, 200, JSON.stringify({ name, state: 'UNAVAILABLE' }), ctx.requestId);
     },

@@ -138,6 +138,19 @@ export const ERROR_CATALOGUE = {
     meaning:
       'This grove build lacks the runtime bundle exported modules are written from (npm run build makes it).',
   },
+  // ---- protocols: gRPC, the model repository API ----
+  GROVE_ERR_BAD_PROTOBUF: {
+    status: 400,
+    meaning: 'A gRPC message is not valid protobuf for its message type.',
+  },
+  GROVE_ERR_BAD_UPLOAD: {
+    status: 400,
+    meaning: 'A repository load names a file grove does not accept, or its content is not base64.',
+  },
+  GROVE_ERR_LOAD_FAILED: {
+    status: 422,
+    meaning: 'A repository load finished with a version that failed to load; the message says why.',
+  },
 } as const satisfies Record<`GROVE_ERR_${string}`, ErrorSpec>;
 
 export type GroveErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -116,6 +116,8 @@ export class PublicFront implements FastHandler {
     };
     add(API_ROUTES.modelMetadata, 'GET', pass, 'metadata');
     add(API_ROUTES.modelReady, 'GET', pass, 'ready');
+    add(API_ROUTES.tfStatus, 'GET', pass, 'tf_status');
+    add(API_ROUTES.tfMetadata, 'GET', pass, 'tf_metadata');
     add(API_ROUTES.server, 'GET', pass, 'server');
   }
 

@@ -5,7 +5,7 @@
 // path does one Map lookup and a few additions, not prom-client's label hashing.
 
 import client from 'prom-client';
-import { collectCleanDefaultMetrics } from '../../shared/metrics/default-metrics.js';
+import { collectCleanDefaultMetrics, registerBuildInfo } from '../../shared/metrics/default-metrics.js';
 import {
   type CounterSeries,
   FastCounter,
@@ -72,7 +72,9 @@ export class GatewayMetrics {
   private readonly children = new Map<string, { lat: HistogramSeries; codes: Map<number, CounterSeries> }>();
 
   constructor() {
-    collectCleanDefaultMetrics(this.registry, 'grove_gateway_');
+    // Standard names (process_*, nodejs_*): the job and instance labels tell a gateway from a worker.
+    collectCleanDefaultMetrics(this.registry);
+    registerBuildInfo(this.registry, 'gateway');
   }
 
   /** Exports admission control's state (read at scrape time). */

@@ -3,6 +3,7 @@ import { API_METHODS, API_ROUTES, type ApiRouteName } from '../../shared/http/ap
 import { addBatchRoutes } from '../batch/batch-route.js';
 import { addInfoRoutes } from '../routes/info-routes.js';
 import { addPredictRoutes } from '../routes/predict-routes.js';
+import { addTfStatusRoutes } from '../routes/tf-status-routes.js';
 import type { WorkerContext } from '../worker-context.js';
 import { Router } from './router.js';
 
@@ -13,6 +14,7 @@ describe('the API route table', () => {
     addInfoRoutes(r, w);
     addPredictRoutes(r, w);
     addBatchRoutes(r, w);
+    addTfStatusRoutes(r, w);
     for (const name of Object.keys(API_ROUTES) as ApiRouteName[]) {
       // The monitor route is added by monitoring (worker/monitor/attach-monitoring.ts) when it is on.
       if (name === 'monitor') continue;

@@ -3,6 +3,7 @@
 // (the monitor's `GET /v2/models/{m}/versions/{v}/monitor`, batch streams) through `add`.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { type RouteParams, RouteTable } from '../../shared/http/router.js';
+import type { RequestTrace } from '../../shared/tracing/tracing.js';
 
 export type { RouteParams } from '../../shared/http/router.js';
 
@@ -23,6 +24,8 @@ export interface RequestContext {
   served: ServedVersion | null;
   /** Streamed answers (`:batch`) are exempt from the request timeout. */
   streaming: boolean;
+  /** The request's spans when tracing is on (shared/tracing), else null. */
+  trace: RequestTrace | null;
 }
 
 /** What the router needs to know of the version that served a request. */

@@ -6,6 +6,8 @@ import { Pool } from 'undici';
 
 export interface OpenLoopResult {
   sent: number;
+  /** How long sending took (seconds): more than the schedule's length when the client fell behind. */
+  elapsedS: number;
   ok: number;
   shed: number;
   other: number;
@@ -54,17 +56,20 @@ export async function openLoop(
         if (--inFlight === 0 && sent >= total) drained();
       });
   };
+  let sentAt = 0;
   await new Promise<void>((resolve) => {
     const tick = () => {
       const due = Math.min(total, Math.floor(((performance.now() - t0) * rate) / 1000) + 1);
       while (sent < due) fire(sent++);
-      if (sent >= total) resolve();
-      else setTimeout(tick, 1);
+      if (sent >= total) {
+        sentAt = performance.now();
+        resolve();
+      } else setTimeout(tick, 1);
     };
     tick();
   });
   if (inFlight > 0) await done;
   await pool.destroy();
   const s = lat.subarray(0, ok).sort();
-  return { sent: total, ok, shed, other, p50: pct(s, 50), p99: pct(s, 99) };
+  return { sent: total, elapsedS: (sentAt - t0) / 1000, ok, shed, other, p50: pct(s, 50), p99: pct(s, 99) };
 }

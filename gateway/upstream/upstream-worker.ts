@@ -91,8 +91,9 @@ export class UpstreamWorker implements Pickable {
     this.healthy = healthy;
     this.outlier = new OutlierState(opts.outlier);
     this.data = new DataPool(this.host, this.port, { ...opts.pool, timeoutMs: opts.timeoutMs });
-    this.agent = new Agent({ keepAlive: true, maxSockets: 64, keepAliveMsecs: 30_000 });
-    this.healthAgent = new Agent({ keepAlive: true, maxSockets: 2 });
+    // noDelay: a request or answer written in two parts must not wait for the peer's delayed ACK.
+    this.agent = new Agent({ keepAlive: true, maxSockets: 64, keepAliveMsecs: 30_000, noDelay: true });
+    this.healthAgent = new Agent({ keepAlive: true, maxSockets: 2, noDelay: true });
   }
 
   /** Whether a call goes on the data connections: what the worker's fast front serves. */

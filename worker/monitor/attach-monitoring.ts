@@ -14,7 +14,7 @@ import { PredictionLog } from '../prediction-log/prediction-log.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
 import { type MonitoredVersion, MonitorHub } from './monitor-hub.js';
 import { type MonitorMetrics, registerMonitorMetrics } from './monitor-metrics.js';
-import { WebhookSender } from './webhook-sender.js';
+import { WebhookSender } from '../../shared/webhook/webhook-sender.js';
 
 type Handler = (
   req: IncomingMessage,

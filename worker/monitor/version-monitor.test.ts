@@ -5,7 +5,7 @@ import { buildProfile } from '../../shared/profile/build-profile.js';
 import { mulberry32 } from '../../shared/random/seeded-rng.js';
 import type { PredictionEvent } from '../observer.js';
 import { VersionMonitor } from './version-monitor.js';
-import { WebhookSender } from './webhook-sender.js';
+import { WebhookSender } from '../../shared/webhook/webhook-sender.js';
 
 const F = 3;
 const names = ['a', 'b', 'c'];

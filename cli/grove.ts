@@ -16,6 +16,7 @@ const COMMANDS: Record<string, string> = {
   'ab-report': 'Evaluate an A/B test from the prediction log and labels',
   split: "Set a model's A/B split weights on a running gateway",
   loadtest: 'Drive a running endpoint with autocannon and report latency and throughput',
+  jobs: 'Submit, follow and fetch durable prediction jobs on a running gateway',
 };
 
 function usage(): string {

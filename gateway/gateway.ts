@@ -119,7 +119,12 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     maxCoalesceRows: opts.maxCoalesceRows ?? 128,
   });
   const jobs = opts.jobs
-    ? new JobsService(opts.jobs, { workers, caller, chooseVersion: handler.chooseVersion.bind(handler) })
+    ? new JobsService(opts.jobs, {
+        workers,
+        caller,
+        chooseVersion: handler.chooseVersion.bind(handler),
+        registry: metrics.registry,
+      })
     : null;
   const health = new HealthChecker(workers, {
     intervalMs: opts.healthIntervalMs ?? 1000,

@@ -7,11 +7,13 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
+import type { Registry } from 'prom-client';
 import type { UpstreamCaller } from '../gateway/forward/upstream-call.js';
 import type { WorkerSet } from '../gateway/upstream/worker-set.js';
 import { GroveError } from '../shared/errors/grove-error.js';
 import { isJobsPath, type RouteContext, serveJobs } from './http/jobs-routes.js';
 import { JobNotifier } from './notify/job-notifier.js';
+import { JobMetrics } from './run/job-metrics.js';
 import { JobRunner } from './run/job-runner.js';
 import { WorkerBatch } from './run/worker-batch.js';
 import type { JobRecord } from './store/job-store.js';
@@ -50,6 +52,8 @@ export interface JobsGateway {
     model: string,
     version: string | undefined,
   ): string | GroveError;
+  /** The gateway's metrics registry (its /metrics). */
+  registry?: Registry;
 }
 
 export class JobsService {
@@ -95,8 +99,16 @@ export class JobsService {
     const batch = new WorkerBatch(this.gw.caller);
     const workers = this.gw.workers;
     const ended = (job: JobRecord) => this.notifier.ended(job);
+    const metrics = this.gw.registry ? new JobMetrics(this.gw.registry) : null;
     const runner = new JobRunner(
-      { store, batch, servable: () => servable(workers), ended, log },
+      {
+        store,
+        batch,
+        servable: () => servable(workers),
+        ended,
+        log,
+        counted: (c, outcome, rows) => metrics?.chunk(c.model, c.version, outcome, rows),
+      },
       {
         owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
         concurrency: () => this.o.concurrency ?? Math.max(2, 2 * workers.all.length),

@@ -7,6 +7,7 @@
 import { toGroveError } from '../../shared/errors/grove-error.js';
 import type { ClaimedChunk, JobRecord } from '../store/job-store.js';
 import type { JobStoreApi } from '../store/store-api.js';
+import type { ChunkOutcome } from './job-metrics.js';
 import { ChunkNotScored, RowRefused, scoreChunk } from './score-chunk.js';
 import type { WorkerBatch } from './worker-batch.js';
 
@@ -28,6 +29,7 @@ export interface RunnerDeps {
   /** A job ended here (succeeded, failed). */
   ended: (job: JobRecord) => void;
   log: (msg: string) => void;
+  counted?: (c: ClaimedChunk, outcome: ChunkOutcome, rows: number) => void;
 }
 
 export class JobRunner {
@@ -128,7 +130,10 @@ export class JobRunner {
     renew.unref();
     try {
       const scored = await scoreChunk(this.d.batch, c);
-      if (lost) return;
+      if (lost) {
+        this.d.counted?.(c, 'lost', 0);
+        return;
+      }
       const job = await store.commit(
         this.o.owner,
         c.jobId,
@@ -138,11 +143,13 @@ export class JobRunner {
         scored.failed,
         scored.outputNames,
       );
+      this.d.counted?.(c, job ? 'scored' : 'lost', scored.rows);
       if (job && job.status === 'succeeded') this.d.ended(job);
     } catch (err) {
       if (err instanceof RowRefused) {
         await this.failJob(c.jobId, err.message, err.code);
       } else if (err instanceof ChunkNotScored) {
+        this.d.counted?.(c, 'retried', 0);
         const delayS = Math.min(30, 2 ** (c.attempts - 1));
         await store
           .release(this.o.owner, c.jobId, c.seq, delayS, err.message, err.error.code)

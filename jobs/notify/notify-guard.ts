@@ -30,7 +30,6 @@ for (const [net, bits] of [
   PRIVATE.addSubnet(net, bits, 'ipv4');
 for (const [net, bits] of [
   ['::', 127],
-  ['::ffff:0:0', 96],
   ['64:ff9b::', 96],
   ['fc00::', 7],
   ['fe80::', 10],
@@ -42,7 +41,8 @@ export function isPrivateAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return true;
   if (family === 6) {
-    // An IPv4-mapped address is its IPv4 address.
+    // An IPv4-mapped address is its IPv4 address (BlockList itself also matches IPv4 addresses
+    // against mapped IPv6 rules, so no IPv6 rule may cover ::ffff:0:0/96).
     const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
     if (m) return PRIVATE.check(m[1]!, 'ipv4');
   }

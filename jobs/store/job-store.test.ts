@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type TestDatabase } from '../../test/support/pg-database.js';
+import { freshPgliteDir } from '../../test/support/pglite-template.js';
 import { type Service, skipReason, usePostgres } from '../../test/support/services.js';
 import { copyValue } from './copy-text.js';
 import { type ChunkIn, JobStore, type NewJob } from './job-store.js';
@@ -270,7 +271,7 @@ function suite(name: string, open: () => Promise<{ db: SqlDb; done: () => Promis
 
 suite('job store on PGlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'grove-jobs-store-'));
-  const db = await openPgliteDb(dir);
+  const db = await openPgliteDb(await freshPgliteDir(join(dir, 'db')));
   return { db, done: async () => rmSync(dir, { recursive: true, force: true }) };
 });
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshStateDir } from '../support/pglite-template.js';
 import {
   CLI,
   expectedPredictions,
@@ -50,7 +51,7 @@ beforeAll(async () => {
       '--spares',
       '0',
       '--state-dir',
-      join(dir, 'state'),
+      await freshStateDir(dir),
       '--job-chunk-rows',
       '300',
       '--max-job-bytes',
@@ -142,7 +143,7 @@ describe('jobs on grove serve (PGlite)', () => {
       accept: 'application/x-ndjson',
     });
     expect(JSON.parse(ndjson.text.split('\n')[1]!)).toEqual({ id: 'r2', prediction: Number(expected[1]) });
-  });
+  }, 120_000);
 
   it('without a version the split picks it at submission; NDJSON rows of a 3-class model keep their columns', async () => {
     const a = await http(

@@ -69,6 +69,7 @@ export class JobsService {
   private readonly notifier: JobNotifier;
   private readonly onWorkers = () => this.runner?.wake();
   private closed = false;
+  private readonly opening = new AbortController();
 
   constructor(
     private readonly o: JobsOptions,
@@ -84,12 +85,15 @@ export class JobsService {
     this.ready.catch((err: Error) => {
       this.unavailable =
         err instanceof GroveError ? err : new GroveError(err.message, 'GROVE_ERR_JOBS_STORE');
-      log(`cannot open the jobs database: ${err.message}`);
+      if (!this.closed) log(`cannot open the jobs database: ${err.message}`);
     });
   }
 
   private async open(log: (m: string) => void): Promise<void> {
-    const store = await openStore({ stateDir: this.o.stateDir, databaseUrl: this.o.databaseUrl });
+    const store = await openStore(
+      { stateDir: this.o.stateDir, databaseUrl: this.o.databaseUrl },
+      this.opening.signal,
+    );
     if (this.closed) {
       await store.close();
       return;
@@ -156,6 +160,7 @@ export class JobsService {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.opening.abort();
     this.gw.workers.off('change', this.onWorkers);
     await this.ready.catch(() => {});
     await this.runner?.stop();

@@ -2,7 +2,7 @@
 // <state-dir>/jobs-db, run in a thread of its own (store-api.ts) and guarded by a lock file so two
 // processes never open one PGlite directory (it is not made for that).
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { GroveError } from '../../shared/errors/grove-error.js';
 import { builtSibling } from '../../shared/runtime-path.js';
@@ -18,7 +18,8 @@ export interface StoreOptions {
   stateDir?: string;
 }
 
-export async function openStore(o: StoreOptions): Promise<JobStoreApi> {
+/** `signal`: stop opening (the gateway is closing); PGlite's thread is ended. */
+export async function openStore(o: StoreOptions, signal?: AbortSignal): Promise<JobStoreApi> {
   if (o.databaseUrl) {
     let db: Awaited<ReturnType<typeof openPgDb>>;
     try {
@@ -36,11 +37,11 @@ export async function openStore(o: StoreOptions): Promise<JobStoreApi> {
     return api as unknown as JobStoreApi;
   }
   if (!o.stateDir) throw new GroveError('jobs need --state-dir or --jobs-db', 'GROVE_ERR_JOBS_DISABLED');
-  return openPgliteThread(join(o.stateDir, 'jobs-db'));
+  return openPgliteThread(join(o.stateDir, 'jobs-db'), signal);
 }
 
-async function openPgliteThread(dataDir: string): Promise<JobStoreApi> {
-  mkdirSync(dataDir, { recursive: true });
+async function openPgliteThread(dataDir: string, signal?: AbortSignal): Promise<JobStoreApi> {
+  mkdirSync(dirname(dataDir), { recursive: true });
   const unlock = lockDir(`${dataDir}.lock`);
   const worker = new Worker(builtSibling(import.meta.url, 'store-thread.js'), { workerData: { dataDir } });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -63,6 +64,9 @@ async function openPgliteThread(dataDir: string): Promise<JobStoreApi> {
       if (m.ok) p.resolve(m.value);
       else p.reject(GroveError.fromWire(m.message, m.code ?? 'GROVE_ERR_JOBS_STORE'));
     });
+    const aborted = () => reject(new GroveError('closed while opening', 'GROVE_ERR_JOBS_STORE'));
+    if (signal?.aborted) aborted();
+    signal?.addEventListener('abort', aborted, { once: true });
     worker.on('error', (err) => {
       failure = new GroveError(`the jobs database thread failed: ${err.message}`, 'GROVE_ERR_JOBS_STORE');
       reject(failure);

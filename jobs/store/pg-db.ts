@@ -38,7 +38,7 @@ function runner(
 }
 
 export async function openPgDb(url: string, maxConnections = 10): Promise<SqlDb> {
-  const pool = new pg.Pool({ connectionString: url, max: maxConnections });
+  const pool = new pg.Pool({ connectionString: url, max: maxConnections, connectionTimeoutMillis: 10_000 });
   // An idle client whose server went away must not take the process down.
   pool.on('error', () => {});
   // Fail now (bad URL, server down) rather than at the first job.

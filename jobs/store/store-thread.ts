@@ -1,6 +1,9 @@
 // The PGlite store's own thread (see store-api.ts): opens the database in workerData.dataDir,
 // applies the migrations, then answers StoreRequests from the parent in order of arrival.
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
+import { PGlite } from '@electric-sql/pglite';
 import { JobStore } from './job-store.js';
 import { loadMigrations, migrate } from './migrate.js';
 import { openPgliteDb } from './pglite-db.js';
@@ -13,6 +16,7 @@ async function main(): Promise<void> {
   const { dataDir } = workerData as { dataDir: string };
   let store: JobStore;
   try {
+    await initialize(dataDir);
     const db = await openPgliteDb(dataDir);
     await migrate(db, await loadMigrations());
     store = new JobStore(db);
@@ -42,6 +46,20 @@ async function main(): Promise<void> {
     );
   });
   port.postMessage({ ready: true });
+}
+
+/**
+ * A new directory is initialized (PGlite's initdb) beside it and renamed into place when complete,
+ * so a process stopped during the seconds that takes leaves no half-made database behind.
+ */
+async function initialize(dataDir: string): Promise<void> {
+  if (existsSync(join(dataDir, 'PG_VERSION'))) return;
+  const work = `${dataDir}.init`;
+  rmSync(work, { recursive: true, force: true });
+  const pg = await PGlite.create({ dataDir: work });
+  await pg.close();
+  rmSync(dataDir, { recursive: true, force: true });
+  renameSync(work, dataDir);
 }
 
 void main();

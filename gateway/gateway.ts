@@ -10,12 +10,13 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import { type Logger, pino } from 'pino';
+import { type JobsOptions, JobsService, withJobRoutes } from '../jobs/jobs-service.js';
 import { GroveError } from '../shared/errors/grove-error.js';
 import { createFastFront } from '../shared/http/fast-front.js';
 import { answerClientError, createNodeServer } from '../shared/http/node-server.js';
 import { Admission } from './admission/admission.js';
 import { Coalescer } from './forward/coalescer.js';
-import { type ForwardEvent, Forwarder } from './forward/forwarder.js';
+import { type ForwardEvent, Forwarder, headerReader } from './forward/forwarder.js';
 import { UpstreamCaller } from './forward/upstream-call.js';
 import { type AdminRouteHandler, AdminRoutes } from './http/admin-handler.js';
 import { LocalRoutes } from './http/local-routes.js';
@@ -79,6 +80,8 @@ export interface GatewayOptions {
   rng?: Rng;
   now?: () => number;
   baseEjectionMs?: number;
+  /** Durable prediction jobs (docs/jobs.md); absent: the jobs routes answer 501. */
+  jobs?: JobsOptions | null;
 }
 
 export interface Gateway {
@@ -98,6 +101,7 @@ export interface Gateway {
   server: Server;
   addPublicRoute(method: string, pattern: string, handler: PublicRouteHandler): void;
   addAdminRoute(method: string, pattern: string, handler: AdminRouteHandler): void;
+  jobs: JobsService | null;
   close(): Promise<void>;
 }
 
@@ -175,23 +179,25 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     (it, a, body, pass) => forwarder.respondItem(it, a, body, pass),
     (it, err) => forwarder.failItem(it, err),
   );
-  forwarder = new Forwarder(
-    workers,
-    splits,
-    new VersionChooser(workers, splits, rng),
-    caller,
-    coalescer,
-    admission,
-    metrics,
-    rng,
-    { maxCoalesceRows, ...(opts.onForward ? { onForward: opts.onForward } : {}) },
-  );
+  const chooser = new VersionChooser(workers, splits, rng);
+  forwarder = new Forwarder(workers, splits, chooser, caller, coalescer, admission, metrics, rng, {
+    maxCoalesceRows,
+    ...(opts.onForward ? { onForward: opts.onForward } : {}),
+  });
   const front = new PublicFront(
     forwarder,
     new PassThrough(caller, forwarder, timeoutMs),
     new LocalRoutes(workers, forwarder, metrics),
     bodyLimit,
   );
+  const jobs = opts.jobs
+    ? new JobsService(opts.jobs, {
+        workers,
+        caller,
+        chooseVersion: (h, m, v) => chooser.choose(m, v, headerReader(h)),
+        registry: metrics.registry,
+      })
+    : null;
   const health = new HealthChecker(workers, {
     intervalMs: opts.healthIntervalMs ?? 1000,
     timeoutMs: 2000,
@@ -201,7 +207,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
 
   // node:http serves what the fast front hands over (every route but POST predict/infer with a
   // Content-Length body); it never listens itself.
-  const server = createNodeServer(front.handle, { bodyLimit });
+  const server = createNodeServer(withJobRoutes(jobs, front.handle), { bodyLimit });
   const fast = createFastFront(front, server, {
     bodyLimit,
     stallTimeoutMs: opts.requestReadTimeoutMs ?? 60_000,
@@ -228,6 +234,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
       await listen(admin, opts.adminPort ?? 8081, adminHost);
     } catch (err) {
       fast.server.close();
+      void jobs?.close();
       throw err;
     }
     adminUrl = `${adminTls ? 'https' : 'http'}://${fmtHost(adminHost)}:${(admin.address() as AddressInfo).port}`;
@@ -246,6 +253,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     admission,
     forwarder,
     server,
+    jobs,
     addPublicRoute: (method, pattern, handler) => front.addRoute(method, pattern, handler),
     addAdminRoute: (method, pattern, handler) => {
       if (!adminRoutes) throw new Error('the admin listener is disabled');
@@ -254,6 +262,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     async close() {
       health.stop();
       await Promise.all([fast.close(), admin ? closeServer(admin) : undefined]);
+      await jobs?.close();
       await workers.close();
     },
   };

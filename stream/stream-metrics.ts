@@ -2,7 +2,8 @@
 // worker's (rows predicted, model loads, version states, event-loop delay) in one registry: rows
 // in and out, dead letters and retries by code, failed publishes, lag (messages waiting in the
 // engine, asked at scrape time) and batch latency (from taking a batch to its last
-// acknowledgement). The loop reports once per batch or result; labelled children are cached.
+// acknowledgement). Per-result counts are plain numbers the counters read at scrape time, so the
+// hot path does no label hashing.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { LoopEvents } from './scoring-loop.js';
 
@@ -17,14 +18,14 @@ export interface StreamMetricsOptions {
 
 export class StreamMetrics implements LoopEvents {
   private readonly rowsIn: Counter<'model'>;
-  private readonly rowsOut: Counter<'model' | 'version'>;
-  private readonly duplicates: Counter<'model'>;
+  /** Results stored, by version (read by grove_stream_rows_out_total at scrape time). */
+  private readonly out = new Map<string, number>();
+  private duplicateCount = 0;
   private readonly dead: Counter<'model' | 'code'>;
   private readonly retries: Counter<'model' | 'code'>;
   private readonly publishFailures: Counter<'model'>;
   private readonly batchSeconds: Histogram<'model'>;
   private readonly batchRows: Histogram<'model'>;
-  private readonly outByVersion = new Map<string, { inc(n?: number): void }>();
   private readonly labels: { model: string };
 
   constructor(o: StreamMetricsOptions) {
@@ -37,17 +38,26 @@ export class StreamMetrics implements LoopEvents {
       labelNames,
       registers,
     });
-    this.rowsOut = new Counter({
+    const self = this;
+    new Counter({
       name: 'grove_stream_rows_out_total',
       help: 'Results stored on the output subject (inputs acknowledged), by the version that scored them',
       labelNames: ['model', 'version'],
       registers,
+      collect() {
+        this.reset();
+        for (const [version, n] of self.out) this.inc({ model: o.model, version }, n);
+      },
     });
-    this.duplicates = new Counter({
+    new Counter({
       name: 'grove_stream_duplicates_total',
       help: "Results the engine's duplicate window dropped (a redelivered input scored again)",
       labelNames,
       registers,
+      collect() {
+        this.reset();
+        this.inc({ model: o.model }, self.duplicateCount);
+      },
     });
     this.dead = new Counter({
       name: 'grove_stream_dead_letters_total',
@@ -109,13 +119,9 @@ export class StreamMetrics implements LoopEvents {
   }
 
   published(version: string, duplicate: boolean): void {
-    let c = this.outByVersion.get(version);
-    if (c === undefined) {
-      c = this.rowsOut.labels(this.labels.model, version);
-      if (this.outByVersion.size < 1000) this.outByVersion.set(version, c);
-    }
-    c.inc();
-    if (duplicate) this.duplicates.inc(this.labels);
+    const out = this.out;
+    out.set(version, (out.get(version) ?? 0) + 1);
+    if (duplicate) this.duplicateCount++;
   }
 
   deadLettered(code: string): void {

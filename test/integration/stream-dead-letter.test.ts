@@ -85,7 +85,7 @@ describe.skipIf(!svc)(svc ? 'grove stream: dead letters' : skipReason('nats-serv
     const byPosition = new Map(dead.bodies().map((b) => [b.position, b]));
     expect(byPosition.size).toBe(hostile.length);
     hostile.forEach((h, i) => {
-      const d = byPosition.get(`${input}:${acks[i]!.seq}`);
+      const d = byPosition.get(`${input}:${acks[i]!.seq}`)!;
       expect({ i, code: d?.code }).toEqual({ i, code: h.code });
       expect(typeof d.error).toBe('string');
       expect(d.source).toBe(subject);

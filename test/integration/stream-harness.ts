@@ -101,6 +101,19 @@ export async function publishRows(
   return acks;
 }
 
+/** A result (`id`, `model`, `model_version`, `prediction`) or a dead letter (`id`, `code`, ...). */
+export interface Body {
+  id: string;
+  model: string;
+  model_version: string;
+  prediction: number;
+  code: string;
+  error: string;
+  source: string;
+  position: string;
+  deliveries: number;
+}
+
 /** Collects what arrives on a subject (core subscription) and resolves waits on counts. */
 export class Collector {
   readonly messages: Msg[] = [];
@@ -118,8 +131,8 @@ export class Collector {
     });
   }
   /** JSON bodies received so far. */
-  bodies(): any[] {
-    return this.messages.map((m) => JSON.parse(m.string()));
+  bodies(): Body[] {
+    return this.messages.map((m) => JSON.parse(m.string()) as Body);
   }
   /** Resolves once `ok()` holds after some message (or now). */
   until(ok: () => boolean): Promise<void> {

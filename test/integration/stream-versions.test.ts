@@ -83,7 +83,8 @@ describe.skipIf(!svc)(svc ? 'grove stream: versions' : skipReason('nats-server',
     const byId = new Map(results.bodies().map((b) => [b.id, b]));
     const seen = new Set<string>();
     for (let i = 0; i < 1100; i++) {
-      const b = byId.get(`r-${i}`);
+      const b = byId.get(`r-${i}`)!;
+      expect(b).toBeDefined();
       const want = (b.model_version === '1' ? xgb : lgb).pred[i]![0]!;
       expect(firstMismatch(new Float64Array([b.prediction]), new Float64Array([want]))).toBeNull();
       if (i < 100) expect(b.model_version).toBe('1');

@@ -1,6 +1,7 @@
-// grove stream on a real nats-server: a consumer killed with SIGKILL mid-stream and restarted
-// loses nothing and duplicates nothing: every id is on the output stream exactly once with the
-// library's prediction; then SIGTERM drains (every input acknowledged, exit 0).
+// grove stream on a real nats-server: a consumer killed with SIGKILL mid-stream and restarted (as
+// two processes sharing the durable consumer) loses nothing and duplicates nothing: every id is on
+// the output stream exactly once with the library's prediction; then SIGTERM drains (every input
+// acknowledged, exit 0).
 import type { JetStreamManager, NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Service, skipReason, useNats } from '../support/services.js';

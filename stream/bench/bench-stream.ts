@@ -14,10 +14,10 @@
 // BENCH_LATENCY_ROWS (10000), BENCH_ROUNDS (3), BENCH_BATCH (256).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, headers, type JetStreamManager, type NatsConnection, StorageType } from 'nats';
+import { freePort } from '../../loadtest/suite/processes.js';
 import { builtFile, projectRoot } from '../../shared/runtime-path.js';
 import { streamNameFor } from '../nats/nats-subjects.js';
 
@@ -31,17 +31,6 @@ const RUN = `b${process.pid}`;
 interface Contender {
   name: 'pass-through' | 'grove';
   args(subject: string, output: string): string[];
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** A throw-away nats-server -js on a free port, or the one GROVE_BENCH_NATS names. */

@@ -1,6 +1,8 @@
 // grove stream on a real nats-server: hostile messages (huge, not JSON, wrong shape, wrong types,
 // bogus or missing ids) each become one dead letter with its GROVE_ERR_ code and are acknowledged;
 // the rows around them are scored, and the consumer keeps going (nothing wedges it).
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { JetStreamManager, NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Service, skipReason, useNats } from '../support/services.js';
@@ -54,6 +56,7 @@ describe.skipIf(!svc)(svc ? 'grove stream: dead letters' : skipReason('nats-serv
       rows.slice(from, to).map((r, j) => ({ id: `g-${from + j}`, body: JSON.stringify(r) }));
     const results = new Collector(nc, output);
     const dead = new Collector(nc, `${output}.errors`);
+    const logDir = join(repo, '.prediction-log');
     const consumer = await startStream([
       '--nats',
       svc!.url,
@@ -73,6 +76,8 @@ describe.skipIf(!svc)(svc ? 'grove stream: dead letters' : skipReason('nats-serv
       '0',
       '--log-level',
       'warn',
+      '--prediction-log',
+      logDir,
     ]);
     await publishRows(nc, subject, good(0, 5));
     const acks = await publishRows(nc, subject, hostile);
@@ -108,9 +113,19 @@ describe.skipIf(!svc)(svc ? 'grove stream: dead letters' : skipReason('nats-serv
     );
     expect(deadTotal).toBe(hostile.length);
     expect(metrics).toMatch(/^grove_stream_rows_out_total\{model="churn",version="1"\} 10$/m);
+    expect(metrics).toMatch(/^grove_stream_lag_messages\{model="churn"\} 0$/m);
 
     expect(await consumer.stop('SIGTERM')).toBe(0);
     const ci = await jsm.consumers.info(input, name);
     expect([ci.num_pending, ci.num_ack_pending, ci.num_redelivered]).toEqual([0, 0, 0]);
+    // The prediction log (flushed by the drain) holds one record per scored row, under its id.
+    const records = readdirSync(logDir)
+      .flatMap((f) => readFileSync(join(logDir, f), 'utf8').trim().split('\n'))
+      .map((l) => JSON.parse(l) as { id: string; model: string; version: string; outputs: number[][] });
+    expect(records.map((r) => r.id).sort()).toEqual(got.map((b) => b.id).sort());
+    for (const r of records) {
+      expect([r.model, r.version]).toEqual(['churn', '1']);
+      expect(r.outputs[0]![0]).toBe(got.find((b) => b.id === r.id)!.prediction);
+    }
   });
 });

@@ -77,10 +77,11 @@ describe.skipIf(!svc)(
       expect(await first.stop('SIGKILL')).toBeNull();
       await publishing;
 
-      const second = await startStream(args);
+      // The restart is two processes sharing the durable consumer, as a scaled-out deployment runs.
+      const [second, third] = await Promise.all([startStream(args), startStream(args)]);
       const ids = () => new Set(results.bodies().map((b) => b.id));
       await results.until(() => ids().size === rows.length);
-      expect(await second.stop('SIGTERM')).toBe(0);
+      expect(await Promise.all([second.stop('SIGTERM'), third.stop('SIGTERM')])).toEqual([0, 0]);
 
       // Drained: nothing left to deliver or waiting for an ack.
       const ci = await jsm.consumers.info(await streamOf(jsm, subject), name);

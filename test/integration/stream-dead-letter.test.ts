@@ -127,5 +127,5 @@ describe.skipIf(!svc)(svc ? 'grove stream: dead letters' : skipReason('nats-serv
       expect([r.model, r.version]).toEqual(['churn', '1']);
       expect(r.outputs[0]![0]).toBe(got.find((b) => b.id === r.id)!.prediction);
     }
-  });
+  }, 180_000);
 });

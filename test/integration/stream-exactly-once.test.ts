@@ -65,7 +65,10 @@ describe.skipIf(!svc)(
         '--log-level',
         'warn',
       ];
-      const { rows, pred } = fixtureRows('xgboost/xgb-binary-100x4');
+      // 600 of the fixture's rows: enough to be mid-stream at the kill, light on a busy machine.
+      const fixture = fixtureRows('xgboost/xgb-binary-100x4');
+      const rows = fixture.rows.slice(0, 600);
+      const pred = fixture.pred.slice(0, 600);
       const results = new Collector(nc, output);
       const first = await startStream(args);
       const publishing = publishRows(
@@ -73,7 +76,7 @@ describe.skipIf(!svc)(
         subject,
         rows.map((r, i) => ({ id: `row-${i}`, body: JSON.stringify(r) })),
       );
-      await results.until(() => results.messages.length >= 300);
+      await results.until(() => results.messages.length >= 150);
       expect(await first.stop('SIGKILL')).toBeNull();
       await publishing;
 
@@ -102,6 +105,7 @@ describe.skipIf(!svc)(
       }
       expect(seen.size).toBe(rows.length);
       expect(firstMismatch(got, Float64Array.from(pred.map((p) => p[0]!)))).toBeNull();
-    });
+      // Three consumer processes start: on a loaded 2-core machine that alone can take a minute.
+    }, 240_000);
   },
 );

@@ -92,7 +92,7 @@ describe.skipIf(!svc)(svc ? 'grove stream: versions' : skipReason('nats-server',
       seen.add(b.model_version);
     }
     expect(seen).toEqual(new Set(['1', '2']));
-  });
+  }, 180_000);
 
   it("routes rows by config.json's split, sticky on a row field, as the gateway would", async () => {
     const split = { weights: { '1': 50, '2': 50 } };
@@ -132,5 +132,5 @@ describe.skipIf(!svc)(svc ? 'grove stream: versions' : skipReason('nats-server',
       versions.add(b.model_version);
     }
     expect(versions).toEqual(new Set(['1', '2']));
-  });
+  }, 180_000);
 });

@@ -267,9 +267,9 @@ async function main(): Promise<void> {
     `nats-server ${server.version}; load generator: this script's nats.js publisher and subscriber; ` +
       `${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(2)}`,
   );
-  const res: Record<string, { rps: number[]; p50: number[]; p99: number[] }> = {
-    'pass-through': { rps: [], p50: [], p99: [] },
-    grove: { rps: [], p50: [], p99: [] },
+  const res: Record<string, { rps: number[]; cpu: number[]; p50: number[]; p99: number[] }> = {
+    'pass-through': { rps: [], cpu: [], p50: [], p99: [] },
+    grove: { rps: [], cpu: [], p50: [], p99: [] },
   };
   try {
     for (let r = 1; r <= ROUNDS; r++) {
@@ -286,6 +286,7 @@ async function main(): Promise<void> {
       for (const c of order) lat[c.name] = await latency(nc, jsm, c, rows, `r${r}l${c.name[0]}`, rate);
       for (const c of contenders) {
         res[c.name]!.rps.push(rps[c.name]!);
+        res[c.name]!.cpu.push(cpu[c.name]!);
         res[c.name]!.p50.push(lat[c.name]!.p50);
         res[c.name]!.p99.push(lat[c.name]!.p99);
       }
@@ -309,6 +310,13 @@ async function main(): Promise<void> {
       `median p99 at half the pass-through rate: grove ${ms(median(g.p99))}, pass-through ${ms(median(p.p99))}; ` +
         `grove/pass-through ${p99Ratio.toFixed(2)}x (target <= 1.5); p50 grove ${ms(median(g.p50))}, ` +
         `pass-through ${ms(median(p.p50))}`,
+    );
+    // CPU time per row of the consumer process: what the contender costs, less sensitive than
+    // wall-clock rates to other load on a shared machine.
+    console.log(
+      `median consumer CPU per row: grove ${median(g.cpu).toFixed(1)} us, pass-through ` +
+        `${median(p.cpu).toFixed(1)} us (${(median(g.cpu) / median(p.cpu)).toFixed(2)}x); ` +
+        `load average at the end ${loadavg()[0]!.toFixed(2)}`,
     );
   } finally {
     await nc.close();

@@ -3,9 +3,10 @@
 // processes share it), read with the client's consume(), whose next pull is only sent when the
 // reader reaches it: `next` stops reading while its buffer is full, so a paused loop stops the
 // pulls (back-pressure). Output: JetStream publishes with Nats-Msg-Id = the row's id, resolved on
-// the PubAck (stream/nats/jetstream-publisher.ts), so a redelivered row's result is dropped by the stream's duplicate window. Streams
-// are created when missing (file storage) and used as they are when present; an existing durable
-// consumer must be a pull consumer with explicit acks on the same subject, or start-up stops.
+// the PubAck (stream/nats/jetstream-publisher.ts), so a redelivered row's result is dropped by the
+// stream's duplicate window. Streams are created when missing (file storage) and used as they are
+// when present; an existing durable consumer must be a pull consumer with explicit acks on the
+// same subject, or start-up stops.
 import {
   AckPolicy,
   type ConsumerConfig,

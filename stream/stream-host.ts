@@ -64,9 +64,13 @@ export async function startStreamHost(o: StreamHostOptions): Promise<StreamHost>
     pool,
     metrics,
     logger,
+    // No predict routes read these: rows come from the stream, one message each.
     maxBodyBytes: 0,
     maxRows: 0,
     draining: false,
+    // The metrics listener's few read-only routes are not traced.
+    tracing: null,
+    extensions: [],
   };
   const router = new Router();
   addInfoRoutes(router, context);
@@ -107,6 +111,7 @@ export async function startStreamHost(o: StreamHostOptions): Promise<StreamHost>
         logger,
         maxBodyBytes: 64 * 1024,
         requestTimeoutMs: 30_000,
+        tracing: null,
       });
       const host = o.metricsHost ?? '127.0.0.1';
       const port = await server.listen(o.metricsPort, host, false);

@@ -1,7 +1,7 @@
 // `npm run bench:stream`: grove stream against the engine's own limit on this machine, in the same
 // run (docs/streaming.md, Benchmark). The peer is a pass-through consumer
 // (stream/bench/pass-through-main.ts: the same NATS adapter, scoring loop, batches, publish with
-// Nats-Msg-Id and ack after the PubAck, no model). Each round, for each contender (alternating who
+// Nats-Msg-Id and ack after the PubAck; a constant result of grove's size, no parse, no model). Each round, for each contender (alternating who
 // goes first), on fresh streams:
 //   throughput: ROWS rows of the 100-tree fixture are stored in the input stream first, then one
 //     consumer process starts; rows/s = results received on the output subject, first to last;

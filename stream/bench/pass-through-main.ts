@@ -1,8 +1,8 @@
 // The benchmark's peer (`npm run bench:stream`): the engine's own limit on this machine. A process
 // with grove stream's exact pull, publish and ack pattern (the same NATS adapter and scoring loop:
 // durable pull consumer, batches, publish with Nats-Msg-Id, ack after the PubAck) whose "scorer"
-// copies each body to the output without a model. Prints `pass-through consuming` once it pulls;
-// SIGTERM drains like grove stream.
+// answers every row with a constant result, without reading it or running a model. Prints
+// `pass-through consuming` once it pulls; SIGTERM drains like grove stream.
 //   node dist/stream/bench/pass-through-main.js NATS_URL SUBJECT OUTPUT_SUBJECT BATCH
 import { pino } from 'pino';
 import { GroveError } from '../../shared/errors/grove-error.js';
@@ -11,20 +11,20 @@ import { openNatsEngine } from '../nats/nats-engine.js';
 import { streamNameFor } from '../nats/nats-subjects.js';
 import { type Outcome, type Scorer, ScoringLoop } from '../scoring-loop.js';
 
+// A constant result of the shape and size of grove's, so both contenders publish the same bytes:
+// the only difference left is reading the row and the model.
 const passThrough: Scorer = {
   score(batch: readonly StreamMessage[], out: Outcome[]) {
     for (let i = 0; i < batch.length; i++) {
-      const m = batch[i]!;
-      const id = m.headerId;
-      const b = m.body;
+      const id = batch[i]!.headerId;
       out[i] =
         id === null
           ? { kind: 'dead', id: null, error: new GroveError('no id', 'GROVE_ERR_STREAM_NO_ID') }
           : {
               kind: 'output',
               id,
-              body: Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'),
-              version: 'pass-through',
+              body: `{"id":${JSON.stringify(id)},"model":"churn","model_version":"1","prediction":0.5}`,
+              version: '1',
             };
     }
   },

@@ -45,13 +45,12 @@ export interface WorkerProcess {
 }
 
 export function startWorkerProcess(modelsDir: string, args: string[] = []): Promise<WorkerProcess> {
-  const child = spawn(
-    process.execPath,
-    [CLI, 'worker', '--models', modelsDir, '--port', '0', '--rescan', '300', ...args],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  return spawnWorker(['--models', modelsDir, '--port', '0', '--rescan', '300', ...args]);
+}
+
+/** `grove worker ARGS`, resolved once it prints its URL. */
+export function spawnWorker(args: string[]): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [CLI, 'worker', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8');

@@ -50,18 +50,27 @@ async function pod(host: string, port: number): Promise<WorkerProcess> {
   return w;
 }
 
-async function call(url: string): Promise<{ status: number; worker: string; body: any }> {
+async function call(url: string): Promise<{ status: number; worker: string; body: Record<string, unknown> }> {
   const r = await request(`${url}/v1/models/churn:predict`, {
     method: 'POST',
     body: JSON.stringify({ instances: [ROW] }),
   });
-  return { status: r.statusCode, worker: String(r.headers['x-grove-worker']), body: await r.body.json() };
+  return {
+    status: r.statusCode,
+    worker: String(r.headers['x-grove-worker']),
+    body: (await r.body.json()) as Record<string, unknown>,
+  };
 }
 
-async function adminWorkers(adminUrl: string): Promise<{ url: string; healthy: boolean; versions: any }[]> {
+interface AdminWorker {
+  url: string;
+  healthy: boolean;
+  versions: Record<string, string[]>;
+}
+
+async function adminWorkers(adminUrl: string): Promise<AdminWorker[]> {
   const r = await request(`${adminUrl}/admin/workers`, { headers: { authorization: 'Bearer t' } });
-  const body = (await r.body.json()) as { workers: { url: string; healthy: boolean; versions: any }[] };
-  return body.workers;
+  return ((await r.body.json()) as { workers: AdminWorker[] }).workers;
 }
 
 /** Until stop(): `n` request loops through the gateway; every answer that is not 200 is kept. */

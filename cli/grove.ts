@@ -17,6 +17,7 @@ const COMMANDS: Record<string, string> = {
   'ab-report': 'Evaluate an A/B test from the prediction log and labels',
   split: "Set a model's A/B split weights on a running gateway",
   loadtest: 'Drive a running endpoint with autocannon and report latency and throughput',
+  pull: 'Download a model file over HTTP(S) into a repository folder, sha256-checked',
 };
 
 function usage(): string {

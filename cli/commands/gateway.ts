@@ -81,7 +81,8 @@ const USAGE = `usage: grove gateway (--upstreams URL,... | --consul HOST:PORT | 
                         every A/AAAA address of HOST is a worker on PORT (a Kubernetes headless
                         Service); re-resolved every --discover-interval and when a worker fails
   --discover-interval MS  DNS re-resolution period (default 5000)
-  --dns-server ADDR     DNS servers to ask, comma-separated IP or IP:PORT (default: /etc/resolv.conf)
+  --dns-server ADDR     ask these DNS servers (comma-separated IP or IP:PORT; HOST must then be a full
+                        name); default: the system resolver, with resolv.conf's search domains
   --models DIR          read default splits from DIR/<model>/config.json
 ${gatewayOptionSpecs.usage}`;
 

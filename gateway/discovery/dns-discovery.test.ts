@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WorkerSet } from '../upstream/worker-set.js';
-import { DnsDiscovery, type DnsResolver, parseDnsTarget } from './dns-discovery.js';
+import { DnsDiscovery, type DnsResolver, parseDnsTarget, systemResolver } from './dns-discovery.js';
 
 /** Answers what the test sets: addresses, or a DNS error code. */
 class FakeResolver implements DnsResolver {
@@ -221,5 +221,14 @@ describe('DnsDiscovery', () => {
     expect(s.clock.timers.filter((t) => t.live)).toHaveLength(0);
     await s.disc.refresh();
     expect(s.resolver.calls).toBe(1);
+  });
+});
+
+describe('systemResolver', () => {
+  it('without servers asks the system (getaddrinfo: /etc/hosts here); a name that does not exist is ENOTFOUND', async () => {
+    const r = systemResolver();
+    expect(await r.resolve4('localhost')).toContain('127.0.0.1');
+    const err = await r.resolve4('no-such-host.invalid').catch((e: NodeJS.ErrnoException) => e);
+    expect((err as NodeJS.ErrnoException).code).toMatch(/^(ENOTFOUND|ENODATA|EAI_AGAIN)$/);
   });
 });

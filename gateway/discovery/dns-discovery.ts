@@ -8,7 +8,7 @@
 // retried with backoff; a family that failed keeps its addresses while the other is updated. An
 // answer with no records (NXDOMAIN, NODATA) is an answer: the name has no ready pods.
 // The resolver and the clock are injected, so the unit tests are exact.
-import { Resolver } from 'node:dns/promises';
+import { lookup, Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { UpstreamWorker } from '../upstream/upstream-worker.js';
 import type { WorkerSet } from '../upstream/worker-set.js';
@@ -55,10 +55,19 @@ export function parseDnsTarget(spec: string): DnsTarget | null {
   return { host: m[1]!, port };
 }
 
-/** A resolver that asks `servers` ("IP" or "IP:PORT", "[IPv6]:PORT"), or the system's (resolv.conf). */
+/**
+ * The system's resolver (getaddrinfo: /etc/hosts, then DNS with resolv.conf's search domains, so a
+ * Service's short name works in any namespace), or, given `servers` ("IP", "IP:PORT",
+ * "[IPv6]:PORT"), plain DNS queries to those (c-ares applies no search domains: give a full name).
+ */
 export function systemResolver(servers: string[] = []): DnsResolver {
+  if (servers.length === 0) {
+    const family = (f: 4 | 6) => async (host: string) =>
+      (await lookup(host, { family: f, all: true })).map((a) => a.address);
+    return { resolve4: family(4), resolve6: family(6) };
+  }
   const r = new Resolver({ timeout: 2000, tries: 2 });
-  if (servers.length > 0) r.setServers(servers);
+  r.setServers(servers);
   return r;
 }
 
@@ -70,7 +79,7 @@ export const defaultSchedule: Schedule = (fn, ms) => {
 
 type Family = { ok: true; addrs: string[] } | { ok: false; err: string };
 
-async function lookup(f: () => Promise<string[]>): Promise<Family> {
+async function queryFamily(f: () => Promise<string[]>): Promise<Family> {
   try {
     return { ok: true, addrs: await f() };
   } catch (err) {
@@ -144,8 +153,8 @@ export class DnsDiscovery {
     this.lastStart = this.now();
     const host = this.target.host;
     const [v4, v6] = await Promise.all([
-      lookup(() => this.resolver.resolve4(host)),
-      lookup(() => this.resolver.resolve6(host)),
+      queryFamily(() => this.resolver.resolve4(host)),
+      queryFamily(() => this.resolver.resolve6(host)),
     ]);
     if (this.stopped) return;
     let next: number;

@@ -1,11 +1,12 @@
-// `grove pull --url URL --to DIR --sha256 HEX`: downloads a model file over HTTP(S) into a model
-// repository folder, the init step of a Kubernetes pod whose models live in an object store or on a
-// web server (docs/kubernetes.md). The body streams to a hidden temporary file in DIR (never held in
-// memory), counted against --max-bytes as it arrives (and refused up front when Content-Length
-// already says too much) and hashed on the way; only bytes whose sha256 is the expected one are
-// renamed to DIR/NAME, so a worker watching DIR sees no file or the whole, verified file (rename is
-// atomic within a file system; the repository scan ignores hidden names). A file already in place
-// with the expected sha256 is kept without downloading, so a restarted init container is cheap.
+// `grove pull --url URL --to DIR --sha256 HEX` (or `--list FILE`): downloads model files over
+// HTTP(S) into a model repository folder, the init step of a Kubernetes pod whose models live in an
+// object store or on a web server (docs/kubernetes.md). The body streams to a hidden temporary file
+// in DIR (never held in memory), counted against --max-bytes as it arrives (and refused up front
+// when Content-Length already says too much) and hashed on the way; only bytes whose sha256 is the
+// expected one are renamed to DIR/NAME, so a worker watching DIR sees no file or the whole, verified
+// file (rename is atomic within a file system; the repository scan ignores hidden names). A file
+// already in place with the expected sha256 is kept without downloading, so a restarted init
+// container is cheap.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
@@ -15,11 +16,14 @@ import { GroveError } from '../../shared/errors/grove-error.js';
 import { parseCommandArgs } from '../command-args.js';
 
 const USAGE = `usage: grove pull --url URL --to DIR --sha256 HEX [options]
+       grove pull --list FILE --to ROOT [options]
 
   --url URL         http:// or https:// URL of the model file (redirects are followed)
   --to DIR          folder to write it into, e.g. /models/churn/3 or KServe-style /mnt/models
   --sha256 HEX      the file's expected sha256 (64 hex digits); nothing is written if it differs
   --name FILE       file name in DIR (default: the URL's last path segment, e.g. model.json)
+  --list FILE       many files, one per line: DIR SHA256 URL (DIR relative to --to; # comments),
+                    downloaded in order; the first failure stops with exit 1
   --max-bytes N     refuse a larger download (default 1073741824)
   --timeout MS      give up after this long (default 300000)
 
@@ -31,6 +35,7 @@ const OPTIONS = {
   to: { type: 'string' },
   sha256: { type: 'string' },
   name: { type: 'string' },
+  list: { type: 'string' },
   'max-bytes': { type: 'string' },
   timeout: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -180,6 +185,61 @@ function positiveInt(v: string | undefined, name: string, dflt: number): number 
   return n;
 }
 
+interface PullJob {
+  url: URL;
+  dir: string;
+  name: string;
+  sha256: string;
+}
+
+/** One download from its parts, or why it cannot be one. */
+function pullJob(urlText: string, shaText: string, dir: string, nameText?: string): PullJob | string {
+  let url: URL;
+  try {
+    url = new URL(urlText);
+  } catch {
+    return `'${urlText.slice(0, 200)}' is not a URL`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'the URL must be http:// or https://';
+  const sha256 = shaText.toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(sha256)) return 'a sha256 is 64 hex digits';
+  const name = nameText ?? fileNameOfUrl(url.href);
+  if (!FILE_NAME.test(name) || name.includes('..'))
+    return `'${name.slice(0, 200)}' is not a plain file name; give --name FILE`;
+  return { url, dir, name, sha256 };
+}
+
+/**
+ * A list file: one download per line, `DIR SHA256 URL`, DIR relative to --to (e.g.
+ * `churn/3 9f86d0... https://models.example.com/churn/3/model.json`); blank lines and # comments
+ * are skipped. A mounted ConfigMap holds it in the Kubernetes setups.
+ */
+async function readList(file: string, to: string): Promise<PullJob[] | string> {
+  const fh = await open(file, 'r').catch(() => null);
+  if (!fh) return `cannot read --list ${file}`;
+  let text: string;
+  try {
+    if ((await fh.stat()).size > 1 << 20) return `--list ${file} is larger than 1 MiB`;
+    text = await fh.readFile('utf8');
+  } finally {
+    await fh.close();
+  }
+  const jobs: PullJob[] = [];
+  for (const [i, raw] of text.split('\n').entries()) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const parts = line.split(/\s+/);
+    const [dir, sha, url] = parts;
+    if (parts.length !== 3) return `--list line ${i + 1}: want DIR SHA256 URL`;
+    if (dir!.startsWith('/') || dir!.split('/').some((seg) => seg === '..' || seg === ''))
+      return `--list line ${i + 1}: DIR must be a relative path inside --to`;
+    const job = pullJob(url!, sha!, join(to, dir!));
+    if (typeof job === 'string') return `--list line ${i + 1}: ${job}`;
+    jobs.push(job);
+  }
+  return jobs;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommandArgs('pull', argv, OPTIONS, USAGE);
   if (typeof args === 'number') return args;
@@ -187,20 +247,19 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`grove pull: ${msg}\n\n${USAGE}`);
     return 2;
   };
-  if (!args.url || !args.to || !args.sha256) return usage('--url, --to and --sha256 are required');
-  let url: URL;
-  try {
-    url = new URL(args.url);
-  } catch {
-    return usage('--url is not a URL');
+  if (!args.to) return usage('--to is required');
+  let jobs: PullJob[];
+  if (args.list !== undefined) {
+    if (args.url || args.sha256 || args.name) return usage('--list replaces --url, --sha256 and --name');
+    const list = await readList(args.list, args.to);
+    if (typeof list === 'string') return usage(list);
+    jobs = list;
+  } else {
+    if (!args.url || !args.sha256) return usage('--url and --sha256 are required (or --list FILE)');
+    const job = pullJob(args.url, args.sha256, args.to, args.name);
+    if (typeof job === 'string') return usage(job);
+    jobs = [job];
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    return usage('--url must be http:// or https://');
-  const sha256 = args.sha256.toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(sha256)) return usage('--sha256 must be 64 hex digits');
-  const name = args.name ?? fileNameOfUrl(url.href);
-  if (!FILE_NAME.test(name) || name.includes('..'))
-    return usage(`'${name}' is not a plain file name; give --name FILE`);
   let maxBytes: number;
   let timeoutMs: number;
   try {
@@ -209,32 +268,31 @@ export async function run(argv: string[]): Promise<number> {
   } catch (err) {
     return usage((err as Error).message);
   }
-  try {
-    const r = await pull({
-      url,
-      dir: args.to,
-      name,
-      sha256,
-      maxBytes,
-      timeoutMs,
-      authorization: process.env.GROVE_PULL_AUTHORIZATION || undefined,
-    });
-    process.stdout.write(
-      r.downloaded
-        ? `grove pull: wrote ${r.path} (${r.bytes} bytes, sha256 ${sha256})\n`
-        : `grove pull: ${r.path} is already there with sha256 ${sha256}; nothing downloaded\n`,
-    );
-    return 0;
-  } catch (err) {
-    if (err instanceof GroveError) {
-      process.stderr.write(`grove pull: ${err.message} (${err.code})\n`);
-      return 1;
+  for (const job of jobs) {
+    try {
+      const r = await pull({
+        ...job,
+        maxBytes,
+        timeoutMs,
+        authorization: process.env.GROVE_PULL_AUTHORIZATION || undefined,
+      });
+      process.stdout.write(
+        r.downloaded
+          ? `grove pull: wrote ${r.path} (${r.bytes} bytes, sha256 ${job.sha256})\n`
+          : `grove pull: ${r.path} is already there with sha256 ${job.sha256}; nothing downloaded\n`,
+      );
+    } catch (err) {
+      if (err instanceof GroveError) {
+        process.stderr.write(`grove pull: ${err.message} (${err.code})\n`);
+        return 1;
+      }
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'EACCES' || e.code === 'EROFS' || e.code === 'ENOTDIR' || e.code === 'ENOSPC') {
+        process.stderr.write(`grove pull: cannot write into ${job.dir} (${e.code})\n`);
+        return 1;
+      }
+      throw err;
     }
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EACCES' || e.code === 'EROFS' || e.code === 'ENOTDIR' || e.code === 'ENOSPC') {
-      process.stderr.write(`grove pull: cannot write into ${args.to} (${e.code})\n`);
-      return 1;
-    }
-    throw err;
   }
+  return 0;
 }

@@ -14,6 +14,8 @@ import { modelFileOf, ROOT } from './worker-harness.js';
 const CLI = join(ROOT, 'dist', 'cli', 'grove.js');
 const MODEL = readFileSync(modelFileOf('xgboost/xgb-binary-100x4'));
 const SHA = createHash('sha256').update(MODEL).digest('hex');
+const LGB = readFileSync(modelFileOf('lightgbm/lgb-regression'));
+const LGB_SHA = createHash('sha256').update(LGB).digest('hex');
 
 let server: Server;
 let base = '';
@@ -28,7 +30,8 @@ function route(req: IncomingMessage, res: ServerResponse): void {
   if (path === '/churn/3/model.json') {
     auth.push(req.headers.authorization);
     res.writeHead(200, { 'content-length': MODEL.length }).end(MODEL);
-  } else if (path === '/moved') res.writeHead(302, { location: '/churn/3/model.json' }).end();
+  } else if (path === '/demand/1/model.txt') res.writeHead(200).end(LGB);
+  else if (path === '/moved') res.writeHead(302, { location: '/churn/3/model.json' }).end();
   else if (path === '/chunked/model.json') {
     // No Content-Length: the size is only known while streaming.
     res.writeHead(200);
@@ -151,6 +154,35 @@ describe('grove pull', () => {
       }
     } finally {
       rmSync(to, { recursive: true, force: true });
+    }
+  });
+
+  it('--list pulls every DIR SHA256 URL line under --to, and refuses a DIR that leaves it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'grove-pull-list-'));
+    try {
+      const list = join(root, 'pull.list');
+      writeFileSync(
+        list,
+        `# the repository\nchurn/1 ${SHA} ${base}/churn/3/model.json\n\n  demand/1  ${LGB_SHA}  ${base}/demand/1/model.txt\n`,
+      );
+      const to = join(root, 'models');
+      const r = await grovePull(['--list', list, '--to', to]);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      expect(readFileSync(join(to, 'churn', '1', 'model.json')).equals(MODEL)).toBe(true);
+      expect(readFileSync(join(to, 'demand', '1', 'model.txt')).equals(LGB)).toBe(true);
+      for (const bad of [
+        `../x ${SHA} ${base}/a/model.json`,
+        `/etc ${SHA} ${base}/a/model.json`,
+        `a ${SHA}`,
+      ]) {
+        writeFileSync(list, `${bad}\n`);
+        const b = await grovePull(['--list', list, '--to', to]);
+        expect(b.code, bad).toBe(2);
+        expect(b.err).toMatch(/--list line 1/);
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 

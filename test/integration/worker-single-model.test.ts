@@ -3,10 +3,11 @@
 // KServe's own runtimes save (model.bst, model.pkl ...), answers as model NAME version 1 with the
 // training library's predictions; readiness follows that one model.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import {
   closeTo,
   fixtureRows,
@@ -117,6 +118,37 @@ describe('grove worker --model-name NAME --model-dir DIR', () => {
     });
     expect(meta.version_states[0].reason).toMatch(/model\.json, model\.txt/);
     await expectLibraryPredictions(w.url, 'late', 'xgboost/xgb-binary-100x4');
+  });
+
+  it("the KServe runtime's own args serve the InferenceService example's model (TF Serving REST too)", async () => {
+    const k = join(ROOT, 'deploy', 'kubernetes', 'kserve');
+    const rt = parse(readFileSync(join(k, 'cluster-serving-runtime.yaml'), 'utf8'));
+    const isvc = parse(readFileSync(join(k, 'inference-service.yaml'), 'utf8'));
+    // pvc://grove-models/churn/1: that folder of the demo repository, as the storage initializer
+    // would lay it in /mnt/models.
+    const uri = new URL(isvc.spec.predictor.model.storageUri);
+    const mnt = modelDir();
+    cpSync(join(ROOT, 'models', uri.pathname), mnt, { recursive: true });
+    const name: string = isvc.metadata.name;
+    const args = (rt.spec.containers[0].args as string[]).map((a) =>
+      a
+        .replace('{{.Name}}', name)
+        .replace('/mnt/models', mnt)
+        .replace(/^--port=\d+$/, '--port=0')
+        .replace(/^--host=.*$/, '--host=127.0.0.1'),
+    );
+    expect(args[0]).toBe('worker');
+    const w = await spawnWorker(args.slice(1));
+    running.push(w);
+    expect((await getJson(`${w.url}/v2/health/ready`)).status).toBe(200);
+    const row = Array.from({ length: 20 }, (_, i) => (i % 5) - 2);
+    const v2 = await postJson(`${w.url}/v2/models/${name}/infer`, {
+      inputs: [{ name: 'input-0', shape: [1, 20], datatype: 'FP64', data: row }],
+    });
+    expect(v2.status).toBe(200);
+    const v1 = await postJson(`${w.url}/v1/models/${name}:predict`, { instances: [row] });
+    expect(v1.status).toBe(200);
+    expect(v1.body.predictions[0]).toBe(v2.body.outputs[0].data[0]);
   });
 
   it('refuses a half-given or conflicting mode and a bad name (exit 2)', () => {

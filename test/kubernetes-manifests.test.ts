@@ -244,14 +244,47 @@ describe.skipIf(noKubectl !== null)('kubectl kustomize', () => {
     expect(problems).toEqual([]);
   });
 
-  it('components/inflight-metric adds the worker in-flight metric to the HPA', async () => {
+  /** base/ with one component, as a user's kustomization would use it. */
+  function withComponent(name: string): K8sObject[] {
     const dir = mkdtempSync(join(tmpdir(), 'grove-kustomize-'));
     tmp.push(dir);
     writeFileSync(
       join(dir, 'kustomization.yaml'),
-      `resources: [${relative(dir, join(K8S, 'base'))}]\ncomponents: [${relative(dir, join(K8S, 'components', 'inflight-metric'))}]\n`,
+      `namespace: grove\nresources: [${relative(dir, join(K8S, 'base'))}]\ncomponents: [${relative(dir, join(K8S, 'components', name))}]\n`,
     );
-    const objs = kustomize(dir);
+    return kustomize(dir);
+  }
+
+  it('components/kubernetes-discovery: the gateway watches EndpointSlices with just the RBAC it needs', async () => {
+    const objs = withComponent('kubernetes-discovery');
+    const problems: string[] = [];
+    for (const o of objs) problems.push(...(await validateObject(o)));
+    expect(problems).toEqual([]);
+    const pod = podOf(deployment(objs, 'grove-gateway')) as PodSpec & {
+      serviceAccountName?: string;
+      automountServiceAccountToken?: boolean;
+    };
+    expect(flag(pod.containers[0]!.args!, '--discover')).toBe('kubernetes:grove-worker:http');
+    const workerPort = podOf(deployment(objs, 'grove-worker')).containers[0]!.ports![0]!;
+    expect(workerPort.name).toBe('http');
+    expect(pod.serviceAccountName).toBe('grove-gateway');
+    expect(pod.automountServiceAccountToken).toBe(true);
+    const role = byKind(objs, 'Role')[0]! as K8sObject & {
+      rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+    };
+    expect(role.rules).toEqual([
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+    ]);
+    const binding = byKind(objs, 'RoleBinding')[0]! as K8sObject & {
+      roleRef: { name: string };
+      subjects: { kind: string; name: string; namespace: string }[];
+    };
+    expect(binding.roleRef.name).toBe(role.metadata!.name);
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'grove-gateway', namespace: 'grove' }]);
+  });
+
+  it('components/inflight-metric adds the worker in-flight metric to the HPA', async () => {
+    const objs = withComponent('inflight-metric');
     const hpa = byKind(objs, 'HorizontalPodAutoscaler')[0]!;
     expect(await validateObject(hpa)).toEqual([]);
     const metrics = (hpa.spec as { metrics: { type: string; pods?: { metric: { name: string } } }[] })

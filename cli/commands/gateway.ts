@@ -6,6 +6,7 @@
 import { join, resolve } from 'node:path';
 import { ConsulDiscovery, ConsulSplitBackend } from '../../gateway/discovery/consul-discovery.js';
 import { DnsDiscovery, parseDnsTarget, systemResolver } from '../../gateway/discovery/dns-discovery.js';
+import { KubernetesDiscovery, parseKubernetesTarget } from '../../gateway/discovery/kubernetes-discovery.js';
 import { type Gateway, type GatewayOptions, startGateway } from '../../gateway/gateway.js';
 import { isPolicyName, POLICY_NAMES, type PolicyName } from '../../gateway/policies/policy.js';
 import { FileSplitBackend, type SplitBackend } from '../../gateway/split/split-registry.js';
@@ -73,13 +74,16 @@ export function waitForSignal(): Promise<string> {
   });
 }
 
-const USAGE = `usage: grove gateway (--upstreams URL,... | --consul HOST:PORT | --discover dns:HOST:PORT) [options]
+const USAGE = `usage: grove gateway (--upstreams URL,... | --consul HOST:PORT | --discover SPEC) [options]
 
   --upstreams URLS      comma-separated worker URLs (static discovery)
   --consul HOST:PORT    discover passing grove-worker instances in Consul; splits in Consul KV
   --discover dns:HOST:PORT
                         every A/AAAA address of HOST is a worker on PORT (a Kubernetes headless
                         Service); re-resolved every --discover-interval and when a worker fails
+  --discover kubernetes[:SERVICE[:PORT]]
+                        watch the EndpointSlices of SERVICE (default grove-worker) in the namespace
+                        of the kubeconfig context or pod; PORT a port name or number (default http)
   --discover-interval MS  DNS re-resolution period (default 5000)
   --dns-server ADDR     ask these DNS servers (comma-separated IP or IP:PORT; HOST must then be a full
                         name); default: the system resolver, with resolv.conf's search domains
@@ -113,8 +117,11 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const dnsTarget = discover === undefined ? null : parseDnsTarget(discover);
-  if (discover !== undefined && dnsTarget === null) {
-    process.stderr.write(`grove gateway: --discover '${discover}' is not dns:HOST:PORT\n`);
+  const k8sTarget = discover === undefined ? null : parseKubernetesTarget(discover);
+  if (discover !== undefined && dnsTarget === null && k8sTarget === null) {
+    process.stderr.write(
+      `grove gateway: --discover '${discover}' is neither dns:HOST:PORT nor kubernetes[:SERVICE[:PORT]]\n`,
+    );
     return 2;
   }
   for (const u of upstreams) {
@@ -158,7 +165,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   for (const [i, u] of upstreams.entries()) gw.workers.add(`static-${i}`, u);
   const log = (m: string) => process.stderr.write(`grove gateway: ${m}\n`);
-  let discovery: ConsulDiscovery | DnsDiscovery | null = null;
+  let discovery: ConsulDiscovery | DnsDiscovery | KubernetesDiscovery | null = null;
   if (consul) {
     discovery = new ConsulDiscovery(consul, gw.workers, { log });
     discovery.start();
@@ -180,6 +187,20 @@ export async function run(argv: string[]): Promise<number> {
       log,
     });
     await discovery.start();
+  }
+  if (k8sTarget) {
+    discovery = new KubernetesDiscovery(k8sTarget, gw.workers, {
+      onAdded: (w) => void gw.health.check(w),
+      log,
+    });
+    try {
+      await discovery.start();
+    } catch (err) {
+      // No kubeconfig and not in a pod: nothing to watch.
+      process.stderr.write(`grove gateway: --discover kubernetes: ${(err as Error).message}\n`);
+      await gw.close();
+      return 2;
+    }
   }
   await gw.health.runOnce();
   process.stdout.write(`grove gateway listening on ${gw.url}\n`);

@@ -224,6 +224,20 @@ describe('DnsDiscovery', () => {
   });
 });
 
+describe('DnsDiscovery without callbacks', () => {
+  it('adds workers with no onAdded given', async () => {
+    const resolver = new FakeResolver();
+    resolver.a = ['10.0.0.1'];
+    const clock = new FakeClock();
+    const workers = new WorkerSet();
+    sets.push(workers);
+    const disc = new DnsDiscovery({ host: 'w', port: 1 }, workers, { resolver, schedule: clock.schedule });
+    await disc.start();
+    expect(workers.all.map((w) => w.url)).toEqual(['http://10.0.0.1:1']);
+    disc.stop();
+  });
+});
+
 describe('systemResolver', () => {
   it('without servers asks the system (getaddrinfo: /etc/hosts here); a name that does not exist is ENOTFOUND', async () => {
     const r = systemResolver();

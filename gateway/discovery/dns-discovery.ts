@@ -206,7 +206,9 @@ export class DnsDiscovery {
       if (w.id.startsWith(PREFIX) && !want.has(w.id)) this.workers.remove(w.id);
     for (const [id, url] of want) {
       if (this.workers.get(id)) continue;
-      this.opts.onAdded?.(this.workers.add(id, url));
+      // Added first: `onAdded?.(add())` would skip the add when there is no callback.
+      const w = this.workers.add(id, url);
+      this.opts.onAdded?.(w);
     }
   }
 

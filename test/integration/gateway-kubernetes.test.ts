@@ -18,7 +18,7 @@ import {
 } from './worker-harness.js';
 
 const procs: ChildProcess[] = [];
-const cleanup: (() => Promise<unknown> | void)[] = [];
+const cleanup: (() => unknown)[] = [];
 afterAll(async () => {
   for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
   for (const c of cleanup.reverse()) await c();

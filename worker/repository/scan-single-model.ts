@@ -11,8 +11,9 @@ import { MODEL_FILE_NAMES, type ScannedModel, type ScannedVersion, scanVersion }
 
 /** Names that look like a saved model (KServe's runtimes save model.bst, model.joblib, model.pkl ...). */
 const MODEL_EXTENSION = /\.(json|ubj|txt|bst|model|joblib|pkl|pickle|grove)$/i;
-/** grove's companions of a model file, never the model itself. */
+/** grove's companions of a model file, and text files that travel with models, never the model. */
 const COMPANIONS = new Set(['config.json', 'profile.json']);
+const NOT_MODELS = /^(requirements|readme|license|notice|changelog)[._-]/i;
 
 async function candidates(dir: string): Promise<string[]> {
   let names: string[];
@@ -25,7 +26,9 @@ async function candidates(dir: string): Promise<string[]> {
   }
   const exact = names.filter((n) => MODEL_FILE_NAMES.includes(n));
   if (exact.length > 0) return exact.sort();
-  return names.filter((n) => !n.startsWith('.') && !COMPANIONS.has(n) && MODEL_EXTENSION.test(n)).sort();
+  return names
+    .filter((n) => !n.startsWith('.') && !COMPANIONS.has(n) && !NOT_MODELS.test(n) && MODEL_EXTENSION.test(n))
+    .sort();
 }
 
 async function scanIn(dir: string, names: string[]): Promise<ScannedVersion> {

@@ -138,6 +138,42 @@ export const ERROR_CATALOGUE = {
     meaning:
       'This grove build lacks the runtime bundle exported modules are written from (npm run build makes it).',
   },
+  // ---- protocols: gRPC, the model repository API ----
+  GROVE_ERR_BAD_PROTOBUF: {
+    status: 400,
+    meaning: 'A gRPC message is not valid protobuf for its message type.',
+  },
+  GROVE_ERR_BAD_UPLOAD: {
+    status: 400,
+    meaning: 'A repository load names a file grove does not accept, or its content is not base64.',
+  },
+  GROVE_ERR_LOAD_FAILED: {
+    status: 422,
+    meaning: 'A repository load finished with a version that failed to load; the message says why.',
+  },
+  // ---- durable prediction jobs (jobs/, docs/jobs.md) ----
+  GROVE_ERR_BAD_KEY: {
+    status: 400,
+    meaning: "A job row's key is missing, empty, longer than 1024 characters or holds a NUL.",
+  },
+  GROVE_ERR_JOB_NOT_FOUND: { status: 404, meaning: 'No job has this id.' },
+  GROVE_ERR_PREDICTION_NOT_FOUND: {
+    status: 404,
+    meaning: 'No succeeded job of the model stored a prediction for this key.',
+  },
+  GROVE_ERR_JOB_NOT_SUCCEEDED: {
+    status: 409,
+    meaning: 'A job’s results were asked for before it succeeded (or after it failed or was cancelled).',
+  },
+  GROVE_ERR_JOB_FINISHED: { status: 409, meaning: 'The job has already ended, so it cannot be cancelled.' },
+  GROVE_ERR_JOBS_DISABLED: {
+    status: 501,
+    meaning: 'This gateway keeps no jobs (start it with --state-dir or --jobs-db).',
+  },
+  GROVE_ERR_JOBS_STORE: {
+    status: 503,
+    meaning: 'The jobs database cannot be opened or reached; retry later.',
+  },
 
   // ---- Kubernetes: `grove pull`, the init step that fetches a model into a repository ----
   GROVE_ERR_PULL_FAILED: {

@@ -40,17 +40,23 @@ export interface WorkerProcess {
   url: string;
   child: ChildProcess;
   stderr(): string;
+  /** What the worker printed on stdout so far (its listening lines). */
+  stdout(): string;
   /** Sends a signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function startWorkerProcess(modelsDir: string, args: string[] = []): Promise<WorkerProcess> {
-  return spawnWorker(['--models', modelsDir, '--port', '0', '--rescan', '300', ...args]);
+export function startWorkerProcess(
+  modelsDir: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<WorkerProcess> {
+  return spawnWorker(['--models', modelsDir, '--port', '0', '--rescan', '300', ...args], env);
 }
 
 /** `grove worker ARGS`, resolved once it prints its URL. */
-export function spawnWorker(args: string[]): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [CLI, 'worker', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnWorker(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [CLI, 'worker', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8');
@@ -68,6 +74,7 @@ export function spawnWorker(args: string[]): Promise<WorkerProcess> {
           url: m[1]!,
           child,
           stderr: () => err,
+          stdout: () => out,
           async stop(signal = 'SIGTERM') {
             if (child.exitCode === null && child.signalCode === null) child.kill(signal);
             return exited;

@@ -358,6 +358,7 @@ describe('deploy/kubernetes/kserve', () => {
       expect(flag(args, '--model-name')).toBe('{{.Name}}');
       expect(flag(args, '--model-dir')).toBe('/mnt/models');
       expect(Number(flag(args, '--port'))).toBe(8080); // KServe routes to the container's 8080
+      if (spec.protocolVersions.includes('grpc-v2')) expect(flag(args, '--grpc-port')).toBe('8081');
       expect(c.ports![0]!.containerPort).toBe(8080);
       expect(c.readinessProbe?.httpGet?.path).toBe('/v2/health/ready');
     }

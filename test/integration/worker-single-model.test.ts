@@ -134,7 +134,7 @@ describe('grove worker --model-name NAME --model-dir DIR', () => {
       a
         .replace('{{.Name}}', name)
         .replace('/mnt/models', mnt)
-        .replace(/^--port=\d+$/, '--port=0')
+        .replace(/^--(grpc-)?port=\d+$/, '--$1port=0')
         .replace(/^--host=.*$/, '--host=127.0.0.1'),
     );
     expect(args[0]).toBe('worker');

@@ -54,7 +54,8 @@ const median = (xs: number[]) => {
 async function sample(wrk: string, p: Proc, run: Omit<WrkRun, 'url'> & { path: string }): Promise<Sample> {
   const c0 = cpuMicros(p.pid);
   const r = await runWrk(wrk, { ...run, url: p.url + run.path });
-  return { wrk: r, cpuUs: (cpuMicros(p.pid) - c0) / Math.max(1, r.requests) };
+  // No request answered (a stalled round on a loaded machine): no CPU figure per request either.
+  return { wrk: r, cpuUs: r.requests > 0 ? (cpuMicros(p.pid) - c0) / r.requests : Number.NaN };
 }
 
 interface Pair {

@@ -77,6 +77,9 @@ export async function startServe(models: string, workers: number, extra: string[
   const port = await freePort();
   const adminPort = await freePort();
   const token = 'bench-token';
+  // Its own state directory: the default (MODELS/.grove, where jobs are kept) would leave files
+  // in the repository's models folder.
+  const stateDir = mkdtempSync(join(tmpdir(), 'grove-bench-state-'));
   const c = track(
     spawn(
       process.execPath,
@@ -93,6 +96,8 @@ export async function startServe(models: string, workers: number, extra: string[
         String(adminPort),
         '--admin-token',
         token,
+        '--state-dir',
+        stateDir,
         ...extra,
       ],
       { stdio: ['ignore', 'pipe', 'ignore'] },
@@ -118,7 +123,10 @@ export async function startServe(models: string, workers: number, extra: string[
     pid: c.pid!,
     workerUrls: list.workers.map((w) => w.url),
     workerPids: list.workers.map((w) => w.pid),
-    stop: stopper(c),
+    stop: async () => {
+      await stopper(c)();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
   };
 }
 

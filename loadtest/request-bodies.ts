@@ -2,7 +2,9 @@
 // gives, or rows drawn from the model's metadata (`GET /v2/models/{m}`: F features) with a fixed
 // seed. Bodies are pre-serialized so the generator spends no time on JSON while it measures.
 import { readFileSync } from 'node:fs';
+import { parseCsvText } from '../shared/csv/csv-records.js';
 import { BadInputError } from '../shared/errors/grove-error.js';
+import { notNumericError, textNumber } from '../shared/values/feature-value.js';
 import type { Protocol } from './options.js';
 
 export interface RowSet {
@@ -23,25 +25,24 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** Parses a numeric CSV with a header row; an empty field is a missing value (NaN). */
+/** Parses a numeric CSV with a header row (the one CSV reader and value rule: docs/formats.md). */
 export function parseCsvRows(text: string): RowSet {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  if (lines.length < 2) throw new BadInputError('the CSV needs a header row and at least one data row');
-  const featureNames = lines[0]!.split(',').map((h) => h.trim().replace(/^"|"$/g, ''));
+  const records = parseCsvText(text);
+  if (records.length < 2) throw new BadInputError('the CSV needs a header row and at least one data row');
+  const featureNames = records[0]!.map((h) => h.trim());
   const rows: number[][] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const fields = lines[i]!.split(',');
+  for (let i = 1; i < records.length; i++) {
+    const fields = records[i]!;
     if (fields.length !== featureNames.length) {
       throw new BadInputError(
-        `CSV line ${i + 1} has ${fields.length} fields, the header has ${featureNames.length}`,
+        `CSV row ${i} has ${fields.length} fields, the header has ${featureNames.length}`,
+        'GROVE_ERR_BAD_CSV',
       );
     }
     rows.push(
-      fields.map((f) => {
-        const t = f.trim();
-        if (t === '') return Number.NaN;
-        const v = Number(t);
-        if (Number.isNaN(v)) throw new BadInputError(`CSV line ${i + 1}: '${t}' is not a number`);
+      fields.map((f, j) => {
+        const v = textNumber(f);
+        if (v === undefined) throw notNumericError(f, `CSV row ${i}, column '${featureNames[j]}'`);
         return v;
       }),
     );

@@ -73,8 +73,8 @@ export function syntheticRows(featureNames: string[], count: number, seed: numbe
 
 /**
  * One request body for `rowsPerRequest` rows starting at `start` (wrapping around the set).
- * v1 sends named features and leaves a missing value out ("a missing named feature is a missing
- * value", DESIGN.md); v2 sends an FP64 tensor of shape [N, F] with null for a missing value.
+ * v1 sends named features and leaves a missing value out (a missing named feature is a missing
+ * value: docs/api.md); v2 sends an FP64 tensor of shape [N, F] with null for a missing value.
  */
 export function buildBody(set: RowSet, protocol: Protocol, start: number, rowsPerRequest: number): string {
   const n = set.rows.length;

@@ -1,5 +1,5 @@
-// `grove ab-report --log DIR --labels labels.csv [--json OUT] [--md OUT]` (DESIGN.md, A/B
-// evaluation): joins the prediction log (worker/prediction-log/, NDJSON) with labels by request id
+// `grove ab-report --log DIR --labels labels.csv [--json OUT] [--md OUT]` (docs/monitoring.md,
+// After an A/B test): joins the prediction log (worker/prediction-log/, NDJSON) with labels by request id
 // and reports per version n, metrics with bootstrap 95% intervals, the difference to the baseline
 // version and its p-value. labels.csv has columns id,label; a request of several rows is labelled
 // per row as `<id>:<row>` (0-based). Exit 0 on success, 2 on error.

@@ -1,6 +1,6 @@
 // `grove compare --model CURRENT --candidate NEW --data rows.csv [--label COL] [--json OUT]
 // [--html OUT] [--max-regression 0.01] [--metric auc|logloss|accuracy|rmse|mae]`: the promotion
-// gate (DESIGN.md). Exit 0 promote, 1 reject, 2 error (bad arguments, unreadable files, models
+// gate (docs/ab-testing.md, Comparing before promoting). Exit 0 promote, 1 reject, 2 error (bad arguments, unreadable files, models
 // that do not answer the same question).
 import { writeFile } from 'node:fs/promises';
 import { readCsvFile } from '../../shared/csv/csv-table.js';

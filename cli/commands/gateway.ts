@@ -1,4 +1,4 @@
-// `grove gateway --upstreams URL,... | --consul HOST:PORT [options]` (DESIGN.md CLI): a gateway
+// `grove gateway --upstreams URL,... | --consul HOST:PORT [options]` (docs/multi-host.md): a gateway
 // over fixed workers (static discovery) or the passing `grove-worker` instances in Consul, whose
 // split weights then live in Consul KV (grove/splits/<model>) so every gateway agrees. The options
 // shared with `grove serve` are defined here.

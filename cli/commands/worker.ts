@@ -1,5 +1,5 @@
 // `grove worker --models DIR --port P [--host H] [--consul HOST:PORT --advertise-host H]`
-// (DESIGN.md, CLI): one worker process over a model repository. Prints one parseable line,
+// (docs/multi-host.md): one worker process over a model repository. Prints one parseable line,
 // `grove worker listening on http://HOST:PORT`, on stdout once it serves (tests and the gateway
 // read it); logs are pino JSON on stderr. SIGTERM/SIGINT: stop accepting, finish in-flight
 // requests, deregister from Consul, exit 0.

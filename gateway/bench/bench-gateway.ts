@@ -1,10 +1,11 @@
 // `npm run bench:gateway`: one-row :predict requests/s and p99 through grove's gateway in front of
-// 2 workers against nginx least_conn in front of the same 2 workers (../shared/peers/nginx-lb.sh),
+// 2 workers against nginx least_conn in front of the same 2 workers (the peer script nginx-lb.sh: NGINX_LB),
 // same load generator (autocannon, in this process), same run, alternating rounds. Then the slow
 // worker case: one worker made 10x slower the way cpulimit does it (SIGSTOP/SIGCONT duty cycle:
 // it runs 10 ms in every 100), p99 under p2c against random. Prints a table and a JSON summary.
 // Options (env): BENCH_SECONDS (default 8), BENCH_CONNECTIONS (100), BENCH_ROUNDS (2),
-// BENCH_MODELS (models), NGINX_LB (path of nginx-lb.sh), BENCH_SKIP_SLOW=1.
+// BENCH_MODELS (models), NGINX_LB (path of nginx-lb.sh; default: the peers folder beside the
+// repository, ../shared/peers, when it exists), BENCH_SKIP_SLOW=1.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';

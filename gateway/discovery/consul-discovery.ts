@@ -1,4 +1,4 @@
-// Consul discovery (DESIGN.md Routing 4): watches the passing `grove-worker` instances with
+// Consul discovery (docs/architecture.md, Routing 4; docs/multi-host.md): watches the passing `grove-worker` instances with
 // blocking queries (GET /v1/health/service/grove-worker?passing=true&index=N&wait=30s; the answer's
 // X-Consul-Index is the next N) and reads each one's live versions from its meta. Split weights
 // live in Consul KV under grove/splits/<model>, watched the same way, so every gateway agrees.

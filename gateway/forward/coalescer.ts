@@ -1,6 +1,6 @@
 // Micro-batching on the gateway: one-row requests that arrive together for the same model version
 // (and row shape) leave as one upstream call, so a worker parses one HTTP request per many rows
-// (notes/serving-peers.md: a node proxy must not make node parse every request twice). A lane
+// (docs/architecture.md, Targets: a Node proxy must not make Node parse every request twice). A lane
 // flushes at the end of the current I/O phase (setImmediate: no added timer latency), or at once
 // when full; while `perWorker x workers` calls of a lane are in flight, new rows wait for the next
 // completion and so form bigger batches under load (Triton's dynamic batching without a delay).

@@ -1,5 +1,5 @@
 // Recognises client bodies whose rows can be coalesced with other clients' rows into one upstream
-// call (the main lever on gateway throughput: notes/serving-peers.md), builds the merged body and
+// call (the main lever on gateway throughput: docs/architecture.md, Targets), builds the merged body and
 // splits the merged answer back per client. Anything unusual (parameters, requested outputs,
 // mixed row shapes, non-flat tensors) is not coalesced: it is forwarded as is, so the worker
 // stays the single authority on the public API's semantics.

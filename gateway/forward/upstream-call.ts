@@ -1,4 +1,4 @@
-// One logical upstream call with the resilience rules of DESIGN.md Routing 3: pick a worker by
+// One logical upstream call with the resilience rules of docs/architecture.md, Routing 3: pick a worker by
 // policy among usable holders of the version, send, and on a connection error, timeout, 502 or
 // 503 retry once on another worker if the retry budget allows. Failures feed passive outlier
 // ejection (a refused connection ejects at once: the process is gone). The body is buffered both

@@ -1,4 +1,4 @@
-// The admin API (DESIGN.md, Gateway admin) on its own listener: bearer token on every request
+// The admin API (docs/api.md, Admin API) on its own listener: bearer token on every request
 // (constant-time compare), `GET|PUT|DELETE /admin/models/{m}/split`, `GET /admin/workers`,
 // `GET /admin/splits`. Validation failures are 400 and change nothing.
 import { randomUUID, timingSafeEqual } from 'node:crypto';
@@ -27,7 +27,7 @@ export function tokenMatches(header: string | undefined, token: string): boolean
 
 export function adminHandler(workers: WorkerSet, splits: SplitRegistry, token: string) {
   return (req: IncomingMessage, res: ServerResponse): void => {
-    // DESIGN.md, Tracing: every response carries x-request-id (the client's, or a new one).
+    // docs/architecture.md, Tracing: every response carries x-request-id (the client's, or a new one).
     const cid = req.headers['x-request-id'];
     res.setHeader(
       'x-request-id',

@@ -1,5 +1,5 @@
 // Routes the gateway answers by asking every usable worker that holds a model version and merging
-// their JSON answers (the monitor's counts are mergeable: DESIGN.md, Monitoring). To add a route,
+// their JSON answers (the monitor's counts are mergeable: docs/architecture.md, Monitoring). To add a route,
 // add a pattern (groups: model, version) and a merge function.
 import { request } from 'undici';
 import { mergeMonitorResponses } from '../../shared/monitor/monitor-merge.js';

@@ -1,4 +1,4 @@
-// The gateway's public API: the same routes as a worker (DESIGN.md HTTP API). Predictions choose a
+// The gateway's public API: the same routes as a worker (docs/api.md). Predictions choose a
 // version (URL, else split weights / sticky key, else the latest live version), then go through
 // the coalescer (one-row requests merged per version) or are forwarded as they are. Cluster views
 // (GET /v2/models, health, /metrics) are answered by the gateway; per-version fan-out routes
@@ -213,7 +213,7 @@ export class PublicHandler {
             if (bodies.length === 0)
               throw new UnavailableError(`no healthy worker holds model '${model}' version ${version}`);
             const merged = route.merge(bodies);
-            // The monitor's merge names the version's sha256 (DESIGN.md, Tracing: every response names it).
+            // The monitor's merge names the version's sha256 (docs/architecture.md, Tracing).
             const sha = (merged as { sha256?: unknown } | null)?.sha256;
             const trace = ['x-grove-model', model, 'x-grove-model-version', version];
             if (typeof sha === 'string') trace.push('x-grove-model-sha256', sha);

@@ -1,4 +1,4 @@
-// Writing JSON answers and errors (`{"error","code"}`, DESIGN.md HTTP API) with the request id.
+// Writing JSON answers and errors (`{"error","code"}`, docs/errors.md) with the request id.
 import type { ServerResponse } from 'node:http';
 import { toGroveError } from '../../shared/errors/grove-error.js';
 

@@ -1,4 +1,4 @@
-// Worker-selection policies (DESIGN.md, Routing 2): given the healthy workers that hold the chosen
+// Worker-selection policies (docs/architecture.md, Routing 2): given the healthy workers that hold the chosen
 // model version, pick one. Randomness is injected (`rng() in [0,1)`) so unit tests can enumerate
 // it and check distributions exactly.
 export type Rng = () => number;

@@ -1,4 +1,4 @@
-// `random`: uniform choice. The baseline the p2c target is measured against (DESIGN.md Targets).
+// `random`: uniform choice. The baseline the p2c target is measured against (docs/architecture.md, Targets).
 import type { Pickable, Policy, Rng } from './policy.js';
 
 export class RandomPolicy implements Policy {

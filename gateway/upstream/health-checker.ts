@@ -1,4 +1,4 @@
-// Active health checks (DESIGN.md Routing; Envoy active health checking): every interval each
+// Active health checks (docs/architecture.md, Routing 3; Envoy active health checking): every interval each
 // worker's GET /v2/health/ready decides `healthy`; optionally GET /v2/models refreshes its versions
 // (static and Consul modes; local workers report versions over IPC). Also decays outlier multipliers.
 import { request } from 'undici';

@@ -1,6 +1,6 @@
 // A fast front for the prediction routes of the gateway and the worker. node:http costs more per
 // request than the rest of the forward path together (IncomingMessage/ServerResponse objects,
-// streams, header validation): for a gateway that must match nginx (notes/serving-peers.md) and a
+// streams, header validation): for a gateway that must match nginx (docs/architecture.md, Targets) and a
 // worker that must match a bare node:http server answering a constant, that is the budget. This front
 // parses plain HTTP/1.1 requests itself (request line, headers, Content-Length body) and answers a
 // POST to a predict/infer route with one socket write. Anything else on the connection (another

@@ -2,7 +2,7 @@
 // on the same repository (a version with a profile), one with the monitor (the default) and one
 // with --no-monitor, driven by autocannon with one-row requests in alternating rounds so machine
 // noise hits both alike, and in simultaneous rounds (both loaded at once, so both see the same
-// moment of a shared machine: the primary figure); target monitored/unmonitored >= 0.95 (issue 8). Also the in-process cost
+// moment of a shared machine: the primary figure); target monitored/unmonitored >= 0.95. Also the in-process cost
 // of VersionMonitor.observe per one-row event (the only per-request work).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

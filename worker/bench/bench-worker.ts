@@ -1,5 +1,5 @@
 // `npm run bench:worker`: one-row requests per second through a worker against a bare node:http
-// server that parses the same JSON and answers a constant (the peer, DESIGN.md Targets), with the
+// server that parses the same JSON and answers a constant (the peer, docs/architecture.md, Targets), with the
 // same load generator (autocannon) in the same run, alternating A/B rounds; then the p99 of
 // one-row requests while 100k-row batches stream through the same worker.
 import { type ChildProcess, spawn } from 'node:child_process';

@@ -1,14 +1,14 @@
 // Writing responses: every answer is written with one writeHead (flat header array, the cheapest
 // form node accepts) and one res.end(string), or one Reply.send on the fast front. Every response
 // carries x-request-id; model answers also name the model, the version and the model file's
-// sha256 (DESIGN.md, Tracing).
+// sha256 (docs/architecture.md, Tracing).
 import type { ServerResponse } from 'node:http';
 import { type GroveError, MethodNotAllowedError, toGroveError } from '../../shared/errors/grove-error.js';
 import type { Reply } from '../../shared/http/reply.js';
 
 export const JSON_TYPE = 'application/json';
 
-/** What every model response names (DESIGN.md: every response names model and version). */
+/** What every model response names (docs/architecture.md, Tracing). */
 export interface ServedBy {
   name: string;
   version: string;

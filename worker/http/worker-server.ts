@@ -4,7 +4,8 @@
 // request lifecycle: a request id, the active set (in-flight gauge, request timeout, graceful
 // drain) and one metrics record per request. Why a second HTTP path: node:http's per-request
 // objects and streams cost more than parsing, predicting and answering a one-row request together
-// (issue 4's target is a bare node:http server answering a constant).
+// (the worker's target is a bare node:http server answering a constant: docs/architecture.md,
+// Targets).
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
 import type { Logger } from 'pino';

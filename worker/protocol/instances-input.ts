@@ -1,6 +1,6 @@
 // TF Serving REST predict parsing (`:predict`): `{"instances": [...]}` in the row format, each row
-// an array of feature values or an object of name -> value (absent or null = missing, as DESIGN.md
-// says); or the columnar `{"inputs": {"age": [..], ...}}` / `{"inputs": [[..]]}`. Unknown feature
+// an array of feature values or an object of name -> value (absent or null = missing:
+// docs/api.md); or the columnar `{"inputs": {"age": [..], ...}}` / `{"inputs": [[..]]}`. Unknown feature
 // names are a 400 that names them (for dense models; sparse models take names as they come, as
 // DictVectorizer does). `"raw": true` asks for margins.
 import { BadInputError, type GroveErrorCode, UnknownFeatureError } from '../../shared/errors/grove-error.js';

@@ -1,4 +1,4 @@
-// The live model repository of one worker (DESIGN.md, Model repository). It scans the folder,
+// The live model repository of one worker (docs/architecture.md, Model repository). It scans the folder,
 // loads every version the policy keeps live on the pool (off the event loop), probes it, and swaps
 // it in atomically; a failed load leaves whatever was serving in place and reports the reason; a
 // removed version stops taking new requests, drains, then unloads. fs.watch (recursive) triggers a
@@ -416,7 +416,7 @@ export class ModelRepository {
   }
 }
 
-/** The probe DESIGN.md asks for: a row of zeros predicts finite numbers. */
+/** The probe (docs/architecture.md, Model repository): a row of zeros predicts finite numbers. */
 function probe(model: Model): void {
   const m = model.meta;
   const out = new Float64Array(m.outputNames.length);

@@ -5,7 +5,7 @@
 //   one(r, init)          margins of INPUT row r (a one-row predict: copy the row in, one call,
 //                         read OUT); Q trees walk in lockstep (memory-image.ts GROUPS)
 // `init` is the byte address of the starting sums (BM, or ZERO for averaged forests).
-// The design is the probe's winner (fast-tree-inference.md): scalar loads, R rows interleaved in
+// The design is the fastest of the kernel shapes a probe compared: scalar loads, R rows interleaved in
 // lockstep so their node -> slot -> compare chains overlap, dual-row slots filled once per row, one
 // `slot >= thr` per node, heap walks unrolled by the tree's own depth (a br_table into a ladder of
 // blocks, like a fall-through switch), generic (deep) trees walked `depth` steps through child

@@ -4,9 +4,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { FIXTURES, readDenseRows, readExpected } from '../../shared/runtime/fixtures.test-helper.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
-export const FIXTURES = join(ROOT, 'test', 'fixtures');
+export { FIXTURES };
+
 const CLI = join(ROOT, 'dist', 'cli', 'grove.js');
 
 export function modelFileOf(fixture: string): string {
@@ -89,16 +91,19 @@ export function fixtureRows(fixture: string): {
   rows: (number | null)[][];
   pred: number[][];
 } {
-  const lines = readFileSync(join(FIXTURES, fixture, 'test.csv'), 'utf8')
-    .trim()
-    .split('\n');
-  const header = lines[0]!.split(',');
-  const rows = lines.slice(1).map((l) => l.split(',').map((f) => (f === '' ? null : Number(f))));
-  const pred = readFileSync(join(FIXTURES, fixture, 'pred.csv'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => l.split(',').map(Number));
-  return { header, rows, pred };
+  const dir = join(FIXTURES, fixture);
+  const { names, rows, data } = readDenseRows(dir);
+  const F = names.length;
+  const expected = readExpected(dir, 'pred.csv')!;
+  return {
+    header: names,
+    rows: Array.from({ length: rows }, (_, r) =>
+      Array.from(data.subarray(r * F, r * F + F), (x) => (Number.isNaN(x) ? null : x)),
+    ),
+    pred: Array.from({ length: expected.values.length / expected.cols }, (_, r) =>
+      Array.from(expected.values.subarray(r * expected.cols, (r + 1) * expected.cols)),
+    ),
+  };
 }
 
 export async function postJson(

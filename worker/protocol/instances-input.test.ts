@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type GroveError, UnknownFeatureError } from '../../shared/errors/grove-error.js';
-import { fakeVersion } from '../testing/fake-version.js';
+import { fakeVersion } from './fake-version.test-helper.js';
 import { parsePredictRequest } from './instances-input.js';
 
 const v = fakeVersion(3, { features: ['age', 'plan', 'income'] });

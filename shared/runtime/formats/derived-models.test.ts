@@ -6,8 +6,8 @@
 // SharedArrayBuffer and after a round trip through grove's own file.
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { firstMismatch, fixturePath, readCsv } from '../../../test/support/tree-fixtures.js';
 import { Container } from '../container.js';
+import { firstMismatch, fixturePath, readCsv } from '../fixtures.test-helper.js';
 import { loadModel, modelFromBuffer } from '../load.js';
 import type { Model } from '../model.js';
 import { referencePredict } from '../trees/reference-predict.js';

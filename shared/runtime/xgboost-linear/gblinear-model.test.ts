@@ -7,7 +7,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { firstMismatch, fixturePath, readCsv } from '../../../test/support/tree-fixtures.js';
 import {
   BadInputError,
   ModelFormatError,
@@ -16,6 +15,7 @@ import {
   UnknownObjectiveError,
 } from '../../errors/grove-error.js';
 import { builtFile } from '../../runtime-path.js';
+import { firstMismatch, fixturePath, readCsv } from '../fixtures.test-helper.js';
 import { encodeGroveFile } from '../formats/grove-binary.js';
 import { decodeUbjson } from '../formats/ubjson.js';
 import { isGblinearDocument, parseXgboostLinear } from '../formats/xgboost-gblinear.js';

@@ -1,10 +1,10 @@
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ConsulDiscovery, ConsulSplitBackend } from '../../gateway/discovery/consul-discovery.js';
+import { type FakeWorker, startFakeWorker } from '../../gateway/fake-worker.test-helper.js';
+import { type Gateway, startGateway } from '../../gateway/gateway.js';
 import { encodeVersionsMeta, registerWorker } from '../../shared/consul/worker-registration.js';
-import { type FakeConsul, startFakeConsul } from '../../test/support/fake-consul.js';
-import { type FakeWorker, startFakeWorker } from '../../test/support/fake-gateway-upstream.js';
-import { type Gateway, startGateway } from '../gateway.js';
-import { ConsulDiscovery, ConsulSplitBackend } from './consul-discovery.js';
+import { type FakeConsul, startFakeConsul } from '../support/fake-consul.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

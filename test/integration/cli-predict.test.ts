@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { builtFile } from '../../shared/runtime-path.js';
 import { FIXTURES, firstMismatch, readCsv } from '../../shared/runtime/fixtures.test-helper.js';
+import { builtFile } from '../../shared/runtime-path.js';
 
 const run = promisify(execFile);
 const GROVE = builtFile('cli/grove.js');

@@ -1,7 +1,7 @@
 // Shared by the worker integration tests: builds a temporary model repository from the fixtures,
 // starts `node dist/cli/grove.js worker` on port 0, reads its URL from stdout, and stops it.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FIXTURES, readDenseRows, readExpected } from '../../shared/runtime/fixtures.test-helper.js';

@@ -1,12 +1,13 @@
-// `grove gateway --upstreams URL,... | --consul HOST:PORT [options]` (docs/multi-host.md): a gateway
+// `grove gateway --upstreams URL,... | --consul [ADDR] [options]` (docs/multi-host.md): a gateway
 // over fixed workers (static discovery) or the passing `grove-worker` instances in Consul, whose
 // split weights then live in Consul KV (grove/splits/<model>) so every gateway agrees. The options
 // shared with `grove serve` are defined here.
 import { join, resolve } from 'node:path';
-import { ConsulDiscovery, ConsulSplitBackend } from '../../gateway/discovery/consul-discovery.js';
 import { type Gateway, type GatewayOptions, startGateway } from '../../gateway/gateway.js';
 import { isPolicyName, POLICY_NAMES, type PolicyName } from '../../gateway/policies/policy.js';
 import { FileSplitBackend, type SplitBackend } from '../../gateway/split/split-registry.js';
+import type { ConsulClient } from '../../shared/consul/consul-client.js';
+import { consulSettings } from '../../shared/consul/consul-settings.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
 import { parseCommandArgs } from '../command-args.js';
 
@@ -71,10 +72,12 @@ export function waitForSignal(): Promise<string> {
   });
 }
 
-const USAGE = `usage: grove gateway (--upstreams URL,... | --consul HOST:PORT) [options]
+const USAGE = `usage: grove gateway (--upstreams URL,... | --consul [ADDR]) [options]
 
   --upstreams URLS      comma-separated worker URLs (static discovery)
-  --consul HOST:PORT    discover passing grove-worker instances in Consul; splits in Consul KV
+  --consul [ADDR]       discover passing grove-worker instances in Consul; splits in Consul KV;
+                        ADDR is HOST:PORT or http(s)://HOST:PORT (default: CONSUL_HTTP_ADDR, else
+                        127.0.0.1:8500); CONSUL_HTTP_TOKEN and CONSUL_CACERT are honoured
   --models DIR          read default splits from DIR/<model>/config.json
 ${gatewayOptionSpecs.usage}`;
 
@@ -89,6 +92,7 @@ export async function run(argv: string[]): Promise<number> {
       models: { type: 'string' },
     },
     USAGE,
+    ['consul'],
   );
   if (typeof parsed === 'number') return parsed;
   const values: Record<string, string | boolean | undefined> = parsed;
@@ -121,7 +125,20 @@ export async function run(argv: string[]): Promise<number> {
   let backend: SplitBackend | null = stateDir
     ? new FileSplitBackend(join(resolve(stateDir), 'splits.json'))
     : null;
-  if (consul) backend = new ConsulSplitBackend(consul);
+  let client: ConsulClient | null = null;
+  // Loaded only with --consul: a static gateway does not pay for the client.
+  const consulMode =
+    consul === undefined ? null : await import('../../gateway/discovery/consul-discovery.js');
+  if (consulMode) {
+    try {
+      const { consulClient } = await import('../../shared/consul/consul-client.js');
+      client = consulClient(consulSettings(consul));
+    } catch (err) {
+      process.stderr.write(`grove gateway: ${(err as Error).message}\n`);
+      return 2;
+    }
+    backend = new consulMode.ConsulSplitBackend(client);
+  }
   let gw: Gateway;
   try {
     gw = await startGateway({
@@ -138,12 +155,13 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   }
   for (const [i, u] of upstreams.entries()) gw.workers.add(`static-${i}`, u);
-  let discovery: ConsulDiscovery | null = null;
-  if (consul) {
-    discovery = new ConsulDiscovery(consul, gw.workers, {
+  let discovery: { stop(): void } | null = null;
+  if (client && consulMode) {
+    const d = new consulMode.ConsulDiscovery(client, gw.workers, {
       log: (m) => process.stderr.write(`grove gateway: ${m}\n`),
     });
-    discovery.start();
+    d.start();
+    discovery = d;
   }
   await gw.health.runOnce();
   process.stdout.write(`grove gateway listening on ${gw.url}\n`);
@@ -153,5 +171,6 @@ export async function run(argv: string[]): Promise<number> {
   discovery?.stop();
   backend?.close?.();
   await gw.close();
+  client?.destroy();
   return 0;
 }

@@ -7,8 +7,17 @@
 // hold quoting, so its records are exactly its lines split at commas, which is what csv-parse
 // returns for it, ~5x faster (`:batch` streams millions of such rows; csv-records.test.ts checks the
 // two agree). `firstLine` numbers lines across chunks so errors name the line in the whole input.
-import { CsvError, parse } from 'csv-parse/sync';
+import { createRequire } from 'node:module';
 import { BadInputError } from '../errors/grove-error.js';
+
+type CsvParse = typeof import('csv-parse/sync');
+const require = createRequire(import.meta.url);
+let csvParse: CsvParse | null = null;
+/** csv-parse, loaded on the first quoted chunk: quote-free input (and every process start) skips it. */
+function parser(): CsvParse {
+  csvParse ??= require('csv-parse/sync') as CsvParse;
+  return csvParse;
+}
 
 /** Called with each record's fields and the line (1-based, in the whole input) it starts on. */
 export type RecordVisitor = (fields: string[], line: number) => void;
@@ -46,10 +55,10 @@ export function forEachCsvRecord(text: string, firstLine: number, visit: RecordV
 function quotedRecords(text: string, firstLine: number, visit: RecordVisitor): void {
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(text, PARSE_OPTIONS) as unknown as typeof records;
+    records = parser().parse(text, PARSE_OPTIONS) as unknown as typeof records;
   } catch (err) {
-    if (!(err instanceof CsvError)) throw err;
-    const at = (err as CsvError & { lines?: number }).lines ?? 1;
+    if (!(err instanceof parser().CsvError)) throw err;
+    const at = (err as Error & { lines?: number }).lines ?? 1;
     const reason = err.message.replace(/ at line \d+.*$/s, '');
     throw new BadInputError(`CSV line ${firstLine + at - 1}: ${reason}`, 'GROVE_ERR_BAD_CSV');
   }

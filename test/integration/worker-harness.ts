@@ -46,13 +46,16 @@ export interface WorkerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function startWorkerProcess(modelsDir: string, args: string[] = []): Promise<WorkerProcess> {
+/** Starts `grove worker` on port 0 over `modelsDir`; `env` is added to this process's environment. */
+export function startWorkerProcess(
+  modelsDir: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<WorkerProcess> {
   const child = spawn(
     process.execPath,
     [CLI, 'worker', '--models', modelsDir, '--port', '0', '--rescan', '300', ...args],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
   );
   let out = '';
   let err = '';

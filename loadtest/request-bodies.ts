@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parseCsvText } from '../shared/csv/csv-records.js';
 import { BadInputError } from '../shared/errors/grove-error.js';
+import { mulberry32 } from '../shared/random/seeded-rng.js';
 import { notNumericError, textNumber } from '../shared/values/feature-value.js';
 import type { Protocol } from './options.js';
 
@@ -13,17 +14,8 @@ export interface RowSet {
   rows: number[][];
 }
 
-/** mulberry32: a tiny seeded PRNG so synthetic rows and user ids repeat run to run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator (shared/random): synthetic rows and user ids repeat run to run. */
+export { mulberry32 as seededRandom } from '../shared/random/seeded-rng.js';
 
 /** Parses a numeric CSV with a header row (the one CSV reader and value rule: docs/formats.md). */
 export function parseCsvRows(text: string): RowSet {
@@ -56,7 +48,7 @@ export function readCsvRows(path: string): RowSet {
 
 /** `count` rows of standard-normal values (Box-Muller), the scale the demo models were trained on. */
 export function syntheticRows(featureNames: string[], count: number, seed: number): RowSet {
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   const rows: number[][] = [];
   for (let r = 0; r < count; r++) {
     const row: number[] = [];

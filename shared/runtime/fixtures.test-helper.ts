@@ -1,10 +1,13 @@
 // Test helper: the fixtures in test/fixtures/ (real models with their library's own outputs) and
-// the tolerance they are checked with. test.csv has a header f0..fN and an empty field for NaN;
+// the tolerance they are checked with, and the ways a model is served that the checks go through. test.csv has a header f0..fN and an empty field for NaN;
 // pred.csv / raw.csv have no header; test.ndjson is one object per line. Read independently of
 // grove's own CSV reader, so a bug there cannot hide in the expected values.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { builtFile } from '../runtime-path.js';
+import type { Model } from './model.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
 export const SKLEARN_FIXTURES = join(FIXTURES, 'sklearn');
@@ -91,4 +94,63 @@ export function maxRelDiff(a: Float64Array, b: Float64Array): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
   return m;
+}
+
+/** A model's outputs for every row through each way it is served: batch, one row at a time, and
+ *  named rows (a NaN feature left out: an absent name is a missing value). */
+export function predictEveryWay(
+  model: Model,
+  x: Float64Array,
+  rows: number,
+  raw: boolean,
+): { batch: Float64Array; one: Float64Array; byName: Float64Array } {
+  const F = model.meta.numFeatures;
+  const W = raw ? model.meta.rawOutputNames.length : model.meta.outputNames.length;
+  const batch = new Float64Array(rows * W);
+  model.predict(x, rows, batch, raw);
+  const one = new Float64Array(rows * W);
+  const o = new Float64Array(W);
+  for (let r = 0; r < rows; r++) {
+    model.predictOne(x.subarray(r * F, r * F + F), o, raw);
+    one.set(o, r * W);
+  }
+  const named = Array.from({ length: rows }, (_, r) => {
+    const row: Record<string, number> = {};
+    model.meta.featureNames.forEach((n, f) => {
+      const v = x[r * F + f]!;
+      if (!Number.isNaN(v)) row[n] = v;
+    });
+    return row;
+  });
+  const byName = new Float64Array(rows * W);
+  model.predictNamed(named, byName, raw);
+  return { batch, one, byName };
+}
+
+/** Rebuilds `model` from its SharedArrayBuffer in a worker_thread (the built dist/) and predicts
+ *  there; also returns the buffer's first four bytes as that thread sees them. */
+export async function predictInThread(
+  model: Model,
+  x: Float64Array,
+  rows: number,
+): Promise<{ out: Float64Array; magic: number[] }> {
+  const loadUrl = pathToFileURL(builtFile('shared/runtime/load.js')).href;
+  const worker = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+     import(${JSON.stringify(loadUrl)}).then(({ modelFromBuffer }) => {
+       const m = modelFromBuffer(workerData.sab);
+       const out = new Float64Array(workerData.rows * m.meta.outputNames.length);
+       m.predict(workerData.x, workerData.rows, out, false);
+       parentPort.postMessage({ out, magic: Array.from(new Uint8Array(workerData.sab, 0, 4)) });
+     });`,
+    { eval: true, workerData: { sab: model.buffer, x, rows } },
+  );
+  try {
+    return await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+  } finally {
+    await worker.terminate();
+  }
 }

@@ -113,24 +113,24 @@ export async function postJson(
   url: string,
   body: unknown,
   headers: Record<string, string> = {},
-): Promise<{ status: number; body: any; headers: Headers }> {
+): Promise<Answer> {
   const r = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  const text = await r.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    /* not JSON */
-  }
-  return { status: r.status, body: parsed, headers: r.headers };
+  return answerOf(r);
 }
 
-export async function getJson(url: string): Promise<{ status: number; body: any; headers: Headers }> {
-  const r = await fetch(url);
+export async function getJson(url: string): Promise<Answer> {
+  return answerOf(await fetch(url));
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: tests read whatever fields an answer has.
+export type Answer = { status: number; body: any; headers: Headers };
+
+/** Status, headers and the body as JSON (or as text when it is not JSON). */
+async function answerOf(r: Response): Promise<Answer> {
   const text = await r.text();
   let parsed: unknown = text;
   try {

@@ -4,36 +4,20 @@
 // rounds alternate between formats (and between this build and BENCH_PEER_CLI when given: another
 // build's dist/cli/grove.js, e.g. the main branch's, measured in the same run), medians printed.
 // Env: BENCH_ROWS (default 1,000,000), BENCH_ROUNDS (default 5), BENCH_PEER_CLI.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { builtFile, projectRoot } from '../../shared/runtime-path.js';
+import { builtFile } from '../../shared/runtime-path.js';
+import { BENCH_FIXTURE, benchRepository, median, startBenchWorker } from './bench-support.js';
 
-const FIXTURE = join(projectRoot, 'test/fixtures/xgboost/xgb-binary-100x4');
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const PEER_CLI = process.env.BENCH_PEER_CLI;
 
-function startWorker(cli: string, repo: string): Promise<{ child: ChildProcess; url: string }> {
-  const args = [cli, 'worker', '--models', repo, '--port', '0', '--log-level', 'warn'];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (c: string) => {
-      out += c;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1]! });
-    });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
-  });
-}
-
 /** The fixture's rows (empty field = missing), repeated to `rows` rows, as CSV and as NDJSON. */
 function bodies(rows: number): { csv: Buffer; ndjson: Buffer } {
-  const lines = readFileSync(join(FIXTURE, 'test.csv'), 'utf8').trim().split('\n');
+  const lines = readFileSync(join(BENCH_FIXTURE, 'test.csv'), 'utf8').trim().split('\n');
   const header = lines[0]!;
   const data = lines.slice(1);
   const json = data.map((l) => JSON.stringify(l.split(',').map((f) => (f === '' ? null : Number(f)))));
@@ -61,23 +45,15 @@ async function oneBatch(url: string, body: Buffer, type: string): Promise<number
   return ROWS / s;
 }
 
-const median = (xs: number[]) => {
-  const a = [...xs].sort((x, y) => x - y);
-  const m = a.length >> 1;
-  return a.length % 2 ? a[m]! : (a[m - 1]! + a[m]!) / 2;
-};
-
 async function main(): Promise<void> {
   console.log(
     `machine: ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)} at start; ${ROWS} rows per batch, ${ROUNDS} rounds`,
   );
-  const repo = mkdtempSync(join(tmpdir(), 'grove-bench-batch-'));
-  mkdirSync(join(repo, 'bench', '1'), { recursive: true });
-  cpSync(join(FIXTURE, 'model.json'), join(repo, 'bench', '1', 'model.json'));
+  const repo = benchRepository('bench-batch');
   const { csv, ndjson } = bodies(ROWS);
   const builds = [{ name: 'this build', cli: builtFile('cli/grove.js') }];
   if (PEER_CLI) builds.push({ name: 'peer build', cli: PEER_CLI });
-  const workers = await Promise.all(builds.map((b) => startWorker(b.cli, repo)));
+  const workers = await Promise.all(builds.map((b) => startBenchWorker(repo, [], b.cli)));
   const formats = [
     { name: 'csv', body: csv, type: 'text/csv' },
     { name: 'ndjson', body: ndjson, type: 'application/x-ndjson' },

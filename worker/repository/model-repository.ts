@@ -9,7 +9,6 @@ import { type FSWatcher, watch } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import {
-  ModelFormatError,
   ModelNotFoundError,
   UnavailableError,
   VersionNotFoundError,
@@ -17,9 +16,14 @@ import {
 import { modelFromBuffer } from '../../shared/runtime/load.js';
 import type { Model } from '../../shared/runtime/model.js';
 import type { PredictPool } from '../pool/predict-pool.js';
+import { probe, servedFeatureNames } from './load-checks.js';
 import { LoadedVersion, VersionSlot } from './loaded-version.js';
-import { DEFAULT_CONFIG, type ModelConfig, parseModelConfig } from './model-config.js';
+import { parseModelConfig } from './model-config.js';
+import { ModelEntry } from './model-entry.js';
 import { type ScannedModel, type ScannedVersion, scanRepository } from './scan-repository.js';
+
+export { ModelEntry } from './model-entry.js';
+
 import { liveByPolicy } from './version-policy.js';
 
 export interface RepositoryEvents {
@@ -36,34 +40,6 @@ export interface ModelRepositoryOptions {
   /** A model file must be this old (mtime) before it is loaded: it may still be being written. */
   settleMs?: number;
   events?: Partial<RepositoryEvents>;
-}
-
-export class ModelEntry {
-  config: ModelConfig = DEFAULT_CONFIG;
-  configError: string | null = null;
-  /** Identifies the config.json text in use (part of each version's load fingerprint). */
-  configKey = '';
-  readonly slots = new Map<string, VersionSlot>();
-  /** Highest READY version: what requests without a version get. */
-  latest: LoadedVersion | null = null;
-  constructor(
-    readonly name: string,
-    public dir: string,
-  ) {}
-
-  recomputeLatest(): void {
-    let best: LoadedVersion | null = null;
-    for (const s of this.slots.values()) {
-      if (
-        s.serving !== null &&
-        s.state !== 'UNLOADING' &&
-        (best === null || Number(s.version) > Number(best.version))
-      ) {
-        best = s.serving;
-      }
-    }
-    this.latest = best;
-  }
 }
 
 let loadSeq = 0;
@@ -265,7 +241,7 @@ export class ModelRepository {
         return;
       }
       model = modelFromBuffer(buffer);
-      const featureNames = this.featureNames(entry, model);
+      const featureNames = servedFeatureNames(entry.config, model);
       probe(model);
       const loaded = new LoadedVersion({
         name: entry.name,
@@ -314,18 +290,6 @@ export class ModelRepository {
         this.scheduleRescan(0);
       }
     }
-  }
-
-  private featureNames(entry: ModelEntry, model: Model): string[] {
-    const f = entry.config.features;
-    if (f === null || model.meta.sparse) return model.meta.featureNames;
-    if (f.length !== model.meta.numFeatures) {
-      throw new ModelFormatError(
-        `config.json "features" names ${f.length} features; the model takes ${model.meta.numFeatures}`,
-        'GROVE_ERR_BAD_CONFIG',
-      );
-    }
-    return f;
   }
 
   private fail(slot: VersionSlot, reason: string): void {
@@ -413,21 +377,5 @@ export class ModelRepository {
     if (this.timer) clearInterval(this.timer);
     if (this.debounce) clearTimeout(this.debounce);
     await Promise.allSettled([...this.loads]);
-  }
-}
-
-/** The probe (docs/architecture.md, Model repository): a row of zeros predicts finite numbers. */
-function probe(model: Model): void {
-  const m = model.meta;
-  const out = new Float64Array(m.outputNames.length);
-  if (m.sparse) model.predictNamed([{}], out);
-  else model.predictOne(new Float64Array(m.numFeatures), out);
-  for (let i = 0; i < out.length; i++) {
-    if (!Number.isFinite(out[i]!)) {
-      throw new ModelFormatError(
-        `probe row predicted a non-finite value (${out[i]}) for output ${m.outputNames[i]}`,
-        'GROVE_ERR_PROBE',
-      );
-    }
   }
 }

@@ -11,7 +11,7 @@ import { sendJson, sendModelJson } from '../http/respond.js';
 import type { RequestContext, RouteParams, Router } from '../http/router.js';
 import { OUTPUT_NAME } from '../protocol/tensor-input.js';
 import type { LoadedVersion, VersionSlot } from '../repository/loaded-version.js';
-import type { ModelEntry } from '../repository/model-repository.js';
+import type { ModelEntry } from '../repository/model-entry.js';
 import type { WorkerContext } from '../worker-context.js';
 
 function serverVersion(): string {

@@ -1,8 +1,9 @@
 // `grove worker --models DIR --port P [--host H] [--consul [ADDR] --advertise-host H]`
 // (docs/multi-host.md): one worker process over a model repository. Prints one parseable line,
 // `grove worker listening on http://HOST:PORT`, on stdout once it serves (tests and the gateway
-// read it); logs are pino JSON on stderr. SIGTERM/SIGINT: stop accepting, finish in-flight
-// requests, deregister from Consul, exit 0.
+// read it; with --grpc-port, `grove worker grpc listening on HOST:PORT` comes just before); logs
+// are pino JSON on stderr. SIGTERM/SIGINT: stop accepting, finish in-flight requests, deregister
+// from Consul, exit 0.
 import { hostname } from 'node:os';
 import { pino } from 'pino';
 import type { ConsulClient } from '../../shared/consul/consul-client.js';
@@ -16,6 +17,7 @@ const USAGE = `usage: grove worker --models DIR [--port 0] [--host 127.0.0.1] [o
 
   --models DIR            model repository: DIR/<model>/<version>/model.{json,ubj,txt,joblib,pkl,grove}
   --port P                port to listen on (0 = any free port; default 8000)
+  --grpc-port P           also serve the Open Inference Protocol over gRPC on P (0 = any free port)
   --host H                address to bind (default 127.0.0.1)
   --threads N             pool threads for large requests and batches (default: cores - 1, at least 1)
   --inline-rows N         requests with more rows than this run on the pool (default 256)
@@ -23,6 +25,9 @@ const USAGE = `usage: grove worker --models DIR [--port 0] [--host 127.0.0.1] [o
   --max-rows N            rows per JSON request (default 100000)
   --timeout MS            request timeout (default 30000)
   --rescan MS             periodic repository rescan (default 2000)
+  --admin-token T         turn on the model repository API (POST /v2/repository/...); every call
+                          needs 'authorization: Bearer T' (default: GROVE_ADMIN_TOKEN; off without one)
+  --max-upload BYTES      largest repository load request, files included (default 268435456)
   --consul [ADDR]         register in Consul (service grove-worker) with the live versions as meta;
                           ADDR is HOST:PORT or http(s)://HOST:PORT (default: CONSUL_HTTP_ADDR, else
                           127.0.0.1:8500); CONSUL_HTTP_TOKEN and CONSUL_CACERT are honoured
@@ -55,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
     {
       models: { type: 'string' },
       port: { type: 'string' },
+      'grpc-port': { type: 'string' },
       host: { type: 'string' },
       threads: { type: 'string' },
       'inline-rows': { type: 'string' },
@@ -62,6 +68,8 @@ export async function run(argv: string[]): Promise<number> {
       'max-rows': { type: 'string' },
       timeout: { type: 'string' },
       rescan: { type: 'string' },
+      'admin-token': { type: 'string' },
+      'max-upload': { type: 'string' },
       consul: { type: 'string' },
       'advertise-host': { type: 'string' },
       'log-level': { type: 'string' },
@@ -90,6 +98,8 @@ export async function run(argv: string[]): Promise<number> {
     opts = {
       modelsDir: values.models,
       port: int(values.port as string | undefined, 'port', 8000),
+      grpcPort:
+        values['grpc-port'] === undefined ? undefined : int(values['grpc-port'] as string, 'grpc-port', 0),
       host: (values.host as string | undefined) ?? '127.0.0.1',
       poolThreads: values.threads === undefined ? undefined : int(values.threads as string, 'threads', 1),
       inlineRowThreshold: int(values['inline-rows'] as string | undefined, 'inline-rows', 256),
@@ -97,6 +107,8 @@ export async function run(argv: string[]): Promise<number> {
       maxRows: int(values['max-rows'] as string | undefined, 'max-rows', 100_000),
       requestTimeoutMs: int(values.timeout as string | undefined, 'timeout', 30_000),
       rescanIntervalMs: int(values.rescan as string | undefined, 'rescan', 2000),
+      adminToken: (values['admin-token'] as string | undefined) || process.env.GROVE_ADMIN_TOKEN || undefined,
+      maxUploadBytes: int(values['max-upload'] as string | undefined, 'max-upload', 256 * 1024 * 1024),
       logger,
       monitoring: {
         monitor: values['no-monitor'] !== true,
@@ -111,6 +123,9 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const worker = await startWorker(opts);
+  // The gRPC line first: a reader that waits for the HTTP line then has both.
+  if (worker.grpcAddress !== null)
+    process.stdout.write(`grove worker grpc listening on ${worker.grpcAddress}\n`);
   process.stdout.write(`grove worker listening on ${worker.url}\n`);
   logger.info({ event: 'listening', url: worker.url, models: worker.liveVersions() }, 'worker listening');
 
@@ -122,18 +137,18 @@ export async function run(argv: string[]): Promise<number> {
     const host =
       (values['advertise-host'] as string | undefined) ??
       (opts.host === '0.0.0.0' || opts.host === '::' || !opts.host ? hostname() : opts.host);
-    // Loaded only with --consul: a worker without it does not pay for the client.
-    const { consulClient } = await import('../../shared/consul/consul-client.js');
-    const { encodeVersionsMeta, registerWorker } = await import('../../shared/consul/worker-registration.js');
-    const client = consulClient(settings);
-    consul = client;
-    registering = registerWorker({
-      consul: client,
-      id: `grove-worker-${host}-${worker.port}`,
-      address: host,
-      port: worker.port,
-      meta: encodeVersionsMeta(worker.liveVersions()),
-    }).then((registration) => {
+    registering = (async () => {
+      // Loaded only with --consul: a worker without it does not pay for the client.
+      const { consulClient } = await import('../../shared/consul/consul-client.js');
+      const { encodeVersionsMeta, registerWorker } = await import('../../shared/consul/worker-registration.js');
+      consul = consulClient(settings);
+      const registration = await registerWorker({
+        consul,
+        id: `grove-worker-${host}-${worker.port}`,
+        address: host,
+        port: worker.port,
+        meta: encodeVersionsMeta(worker.liveVersions()),
+      });
       worker.onVersionsChange(() => {
         registration
           .update(encodeVersionsMeta(worker.liveVersions()))
@@ -146,7 +161,7 @@ export async function run(argv: string[]): Promise<number> {
         'registered in consul',
       );
       return registration;
-    });
+    })();
   }
 
   return new Promise<number>((resolve) => {
@@ -164,7 +179,7 @@ export async function run(argv: string[]): Promise<number> {
             'consul deregister failed',
           );
         }
-        consul?.destroy();
+        (consul as ConsulClient | null)?.destroy();
         await worker.close();
         logger.info({ event: 'stopped' }, 'worker stopped');
         logger.flush();

@@ -45,6 +45,7 @@ describe('worker consul registration', () => {
     const c = consul;
     repo = makeRepository({ churn: { '1': 'xgboost/xgb-binary-100x4' } });
     const w = await startWorkerProcess(repo, ['--consul', '--advertise-host', '127.0.0.1'], {
+      ...process.env,
       CONSUL_HTTP_ADDR: `http://${c.address}`,
       CONSUL_HTTP_TOKEN: 'tok-1',
     });

@@ -42,20 +42,24 @@ export interface WorkerProcess {
   url: string;
   child: ChildProcess;
   stderr(): string;
+  /** What the worker printed on stdout so far (its listening lines). */
+  stdout(): string;
   /** Sends a signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `grove worker` on port 0 over `modelsDir`; `env` is added to this process's environment. */
 export function startWorkerProcess(
   modelsDir: string,
   args: string[] = [],
-  env: NodeJS.ProcessEnv = {},
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<WorkerProcess> {
   const child = spawn(
     process.execPath,
     [CLI, 'worker', '--models', modelsDir, '--port', '0', '--rescan', '300', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env,
+    },
   );
   let out = '';
   let err = '';
@@ -74,6 +78,7 @@ export function startWorkerProcess(
           url: m[1]!,
           child,
           stderr: () => err,
+          stdout: () => out,
           async stop(signal = 'SIGTERM') {
             if (child.exitCode === null && child.signalCode === null) child.kill(signal);
             return exited;

@@ -30,4 +30,16 @@ export class ModelEntry {
     }
     this.latest = best;
   }
+
+  /** The version slots in version order. */
+  sortedSlots(): VersionSlot[] {
+    return [...this.slots.values()].sort((a, b) => Number(a.version) - Number(b.version));
+  }
+
+  /** The versions that serve (READY, not unloading), ascending. */
+  readyVersions(): string[] {
+    return this.sortedSlots()
+      .filter((s) => s.serving !== null && s.state !== 'UNLOADING')
+      .map((s) => s.version);
+  }
 }

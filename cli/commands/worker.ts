@@ -140,7 +140,9 @@ export async function run(argv: string[]): Promise<number> {
     registering = (async () => {
       // Loaded only with --consul: a worker without it does not pay for the client.
       const { consulClient } = await import('../../shared/consul/consul-client.js');
-      const { encodeVersionsMeta, registerWorker } = await import('../../shared/consul/worker-registration.js');
+      const { encodeVersionsMeta, registerWorker } = await import(
+        '../../shared/consul/worker-registration.js'
+      );
       consul = consulClient(settings);
       const registration = await registerWorker({
         consul,

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parseCsvText } from '../shared/csv/csv-records.js';
 import { BadInputError } from '../shared/errors/grove-error.js';
 import { mulberry32 } from '../shared/random/seeded-rng.js';
-import { notNumericError, textNumber } from '../shared/values/feature-value.js';
+import { notNumericError, textNumber } from '../shared/runtime/values/feature-value.js';
 import type { Protocol } from './options.js';
 
 export interface RowSet {

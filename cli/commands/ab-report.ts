@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { readCsvFile } from '../../shared/csv/csv-table.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
-import { textNumber } from '../../shared/values/feature-value.js';
+import { textNumber } from '../../shared/runtime/values/feature-value.js';
 import { parseCommandArgs } from '../command-args.js';
 import { evaluateModel, type ModelResult, type VersionSample } from '../compare/ab-evaluation.js';
 

@@ -2,7 +2,7 @@
 // column for multiclass, numbers for regression. Class labels are matched to the model's own
 // `classes` (e.g. "yes"/"no" for a scikit-learn classifier) before being read as numbers.
 import { BadInputError } from '../../shared/errors/grove-error.js';
-import { isMissingText, textNumber } from '../../shared/values/feature-value.js';
+import { isMissingText, textNumber } from '../../shared/runtime/values/feature-value.js';
 
 export type TaskKind = 'binary' | 'multiclass' | 'regression';
 

@@ -6,9 +6,9 @@
 //   a feature only the other model of `grove compare` has);
 // - a header that names none of the features but has exactly as many columns (after `exclude`) is
 //   read by position: a model trained on a bare array knows its features only as f0..fN-1.
-// Values follow the one feature-value rule (shared/values/feature-value.ts).
+// Values follow the one feature-value rule (shared/runtime/values/feature-value.ts).
 import { BadInputError, UnknownFeatureError } from '../errors/grove-error.js';
-import { notNumericError, textNumber } from '../values/feature-value.js';
+import { notNumericError, textNumber } from '../runtime/values/feature-value.js';
 import { countLines, forEachCsvRecord } from './csv-records.js';
 
 export interface FeatureColumnsOptions {

@@ -10,7 +10,7 @@
 // - rows for a model: `featureColumns(header, featureNames, opts)` then `csvDenseRows(...)` per
 //   chunk, or `denseChunks(source, featureNames)` / `readDenseRows(...)`;
 // - a whole file as strings: `readCsvFile(path)` -> { header, rows, lines };
-// - one value: `textNumber(field)` from shared/values/feature-value.ts (NaN = missing,
+// - one value: `textNumber(field)` from shared/runtime/values/feature-value.ts (NaN = missing,
 //   undefined = not a number);
 // - writing: `formatCsvRows`, `csvField`.
 // Errors are GroveErrors: GROVE_ERR_BAD_CSV (quoting, ragged rows, no header, repeated column),

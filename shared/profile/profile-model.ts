@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { column, readCsvFile, tableFeatures } from '../csv/csv-table.js';
 import { BadInputError } from '../errors/grove-error.js';
 import { loadModelFile } from '../runtime/load.js';
-import { textNumber } from '../values/feature-value.js';
+import { textNumber } from '../runtime/values/feature-value.js';
 import { buildProfile } from './build-profile.js';
 import { categoricalFromModel, categoricalFromModelFile } from './categorical-features.js';
 import type { Profile } from './profile-types.js';

@@ -3,7 +3,7 @@
 // (shared/csv). Pure functions over one chunk of complete lines, so a pool thread can parse,
 // predict and format a chunk while the event loop keeps serving one-row requests.
 import { BadInputError, UnknownFeatureError } from '../../shared/errors/grove-error.js';
-import { jsonValueNumber, notNumericError } from '../../shared/values/feature-value.js';
+import { jsonValueNumber, notNumericError } from '../../shared/runtime/values/feature-value.js';
 
 export type BatchFormat = 'csv' | 'ndjson';
 

@@ -4,7 +4,7 @@
 // names are a 400 that names them (for dense models; sparse models take names as they come, as
 // DictVectorizer does). `"raw": true` asks for margins.
 import { BadInputError, type GroveErrorCode, UnknownFeatureError } from '../../shared/errors/grove-error.js';
-import { featureNumber } from '../../shared/values/feature-value.js';
+import { featureNumber } from '../../shared/runtime/values/feature-value.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
 import { allocRows, checkRows, type ParsedRows } from './parsed-rows.js';
 

@@ -4,7 +4,7 @@
 // One tensor of shape [N, F] (or [F] for one row) holds whole rows; several tensors named after
 // features, each of shape [N] or [N, 1], are columns (MLServer's and pandas-style clients).
 import { BadInputError, type GroveErrorCode, UnknownFeatureError } from '../../shared/errors/grove-error.js';
-import { featureNumber } from '../../shared/values/feature-value.js';
+import { featureNumber } from '../../shared/runtime/values/feature-value.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
 import { allocRows, checkRows, type ParsedRows } from './parsed-rows.js';
 

@@ -3,7 +3,7 @@
 // read with Object.keys and looked up in a Map, so `__proto__` and friends are plain names. Values
 // follow the one feature-value rule (docs/formats.md).
 import { BadInputError, UnknownFeatureError } from '../../errors/grove-error.js';
-import { jsonValueNumber, notNumericError } from '../../values/feature-value.js';
+import { jsonValueNumber, notNumericError } from '../values/feature-value.js';
 
 export class NamedRowMapper {
   private readonly index = new Map<string, number>();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { GroveError } from '../errors/grove-error.js';
+import type { GroveError } from '../../errors/grove-error.js';
 import {
   featureNumber,
   isMissingText,

@@ -8,7 +8,7 @@
 // - anything else (`NAN`, `none`, `0x10`, `true` in a CSV) is not a number: the caller answers
 //   GROVE_ERR_NOT_NUMERIC naming where it was.
 // JSON adds its own types: null is missing, true/false are 1/0.
-import { BadInputError } from '../errors/grove-error.js';
+import { BadInputError } from '../../errors/grove-error.js';
 
 /** pandas' default `na_values` (pandas._libs.parsers.STR_NA_VALUES, pandas 2.x), plus the empty field. */
 export const MISSING_TOKENS: ReadonlySet<string> = new Set([

@@ -77,6 +77,19 @@ export function parseCsvText(text: string): string[][] {
   return out;
 }
 
+/**
+ * The fields of one line that holds one whole record (no line break inside a field), read by the
+ * same rules as every other CSV: a blank line has no fields. Bad quoting is GROVE_ERR_BAD_CSV
+ * naming `line`.
+ */
+export function csvLineFields(text: string, line = 1): string[] {
+  let out: string[] = [];
+  forEachCsvRecord(text, line, (fields) => {
+    out = fields;
+  });
+  return out;
+}
+
 /** Drops a leading UTF-8 byte order mark (Excel writes one). */
 export function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;

@@ -9,6 +9,7 @@
 //
 // - rows for a model: `featureColumns(header, featureNames, opts)` then `csvDenseRows(...)` per
 //   chunk, or `denseChunks(source, featureNames)` / `readDenseRows(...)`;
+// - one line holding one record (a header, a row cut at line breaks): `csvLineFields(line)`;
 // - a whole file as strings: `readCsvFile(path)` -> { header, rows, lines };
 // - one value: `textNumber(field)` from shared/runtime/values/feature-value.ts (NaN = missing,
 //   undefined = not a number);
@@ -16,7 +17,13 @@
 // Errors are GroveErrors: GROVE_ERR_BAD_CSV (quoting, ragged rows, no header, repeated column),
 // GROVE_ERR_NOT_NUMERIC, GROVE_ERR_UNKNOWN_FEATURE, GROVE_ERR_LINE_TOO_LONG, each naming the line.
 export { csvField, formatCsvRows } from './csv-format.js';
-export { forEachCsvRecord, parseCsvText, type RecordVisitor, stripBom } from './csv-records.js';
+export {
+  csvLineFields,
+  forEachCsvRecord,
+  parseCsvText,
+  type RecordVisitor,
+  stripBom,
+} from './csv-records.js';
 export {
   type ChunkOptions,
   type CsvStream,

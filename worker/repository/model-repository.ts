@@ -4,7 +4,6 @@
 // removed version stops taking new requests, drains, then unloads. fs.watch (recursive) triggers a
 // debounced rescan, and a periodic rescan catches what watchers miss. A file still being written
 // is not loaded until its mtime has settled, and a file that changed during its load is reloaded.
-import { createHash } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
@@ -18,9 +17,9 @@ import type { Model } from '../../shared/runtime/model.js';
 import type { PredictPool } from '../pool/predict-pool.js';
 import { probe, servedFeatureNames } from './load-checks.js';
 import { LoadedVersion, VersionSlot } from './loaded-version.js';
-import { parseModelConfig } from './model-config.js';
 import { ModelEntry } from './model-entry.js';
 import { type ScannedModel, type ScannedVersion, scanRepository } from './scan-repository.js';
+import { scanSingleModel } from './scan-single-model.js';
 import { liveVersionSet } from './version-policy.js';
 
 export { ModelEntry } from './model-entry.js';
@@ -39,14 +38,17 @@ export interface ModelRepositoryOptions {
   /** A model file must be this old (mtime) before it is loaded: it may still be being written. */
   settleMs?: number;
   events?: Partial<RepositoryEvents>;
+  /** Single-model mode: `root` holds one model file, served as this name, version 1 (scan-single-model.ts). */
+  singleModel?: string;
 }
 
 let loadSeq = 0;
 
 export class ModelRepository {
   readonly models = new Map<string, ModelEntry>();
-  private readonly opts: Required<Omit<ModelRepositoryOptions, 'events'>> & {
+  private readonly opts: Required<Omit<ModelRepositoryOptions, 'events' | 'singleModel'>> & {
     events: Partial<RepositoryEvents>;
+    singleModel?: string;
   };
   private watcher: FSWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -56,8 +58,7 @@ export class ModelRepository {
   private closed = false;
   private readonly loads = new Set<Promise<void>>();
   private readonly changeListeners: Array<() => void> = [];
-  /** True once the first scan's loads have finished. */
-  ready = false;
+  private started = false;
   /**
    * Models unloaded through the repository API (worker/repository-api): kept out of service, though
    * their files stay, until a load. Held in memory, as Triton's explicit model control is: a
@@ -78,7 +79,7 @@ export class ModelRepository {
     await this.rescan();
     // Initial loads are awaited so `ready` means every loadable version is READY (or FAILED).
     while (this.loads.size > 0) await Promise.allSettled([...this.loads]);
-    this.ready = true;
+    this.started = true;
     try {
       this.watcher = watch(this.opts.root, { recursive: true }, () => this.scheduleRescan());
       this.watcher.on('error', (err) =>
@@ -95,6 +96,13 @@ export class ModelRepository {
     }
     this.timer = setInterval(() => void this.rescan(), this.opts.rescanIntervalMs);
     this.timer.unref();
+  }
+
+  /** First scan's loads done; in single-model mode also the model READY (else a pod would take traffic it fails). */
+  get ready(): boolean {
+    if (!this.started) return false;
+    const single = this.opts.singleModel;
+    return single === undefined || this.models.get(single)?.latest != null;
   }
 
   onChange(cb: () => void): void {
@@ -134,7 +142,12 @@ export class ModelRepository {
       try {
         do {
           this.scanAgain = false;
-          this.apply(await scanRepository(this.opts.root));
+          const single = this.opts.singleModel;
+          this.apply(
+            await (single === undefined
+              ? scanRepository(this.opts.root)
+              : scanSingleModel(this.opts.root, single)),
+          );
         } while (this.scanAgain && !this.closed);
       } catch (err) {
         this.opts.logger.error(
@@ -154,7 +167,7 @@ export class ModelRepository {
       seen.add(sm.name);
       let entry = this.models.get(sm.name);
       if (!entry) this.models.set(sm.name, (entry = new ModelEntry(sm.name, sm.dir)));
-      this.applyConfig(entry, sm.configText);
+      entry.applyConfig(sm.configText, this.opts.logger);
       const live = this.liveVersionsOf(entry, sm);
       const byVersion = new Map(sm.versions.map((v) => [String(v.version), v]));
       for (const v of sm.versions) {
@@ -192,26 +205,6 @@ export class ModelRepository {
   /** Stops serving every version of a model (each drains first); see `held`. */
   unloadAll(entry: ModelEntry): void {
     for (const slot of entry.slots.values()) this.unload(entry, slot);
-  }
-
-  private applyConfig(entry: ModelEntry, text: string | null): void {
-    try {
-      const cfg = parseModelConfig(text);
-      entry.config = cfg;
-      entry.configKey = text === null ? '' : '|' + createHash('sha1').update(text).digest('hex');
-      if (entry.configError !== null)
-        this.opts.logger.info({ event: 'config_fixed', model: entry.name }, 'config.json fixed');
-      entry.configError = null;
-    } catch (err) {
-      const reason = (err as Error).message;
-      if (entry.configError !== reason) {
-        this.opts.logger.error(
-          { event: 'config_failed', model: entry.name, reason },
-          'config.json rejected; keeping the previous one',
-        );
-      }
-      entry.configError = reason;
-    }
   }
 
   private applyVersion(entry: ModelEntry, v: ScannedVersion): void {

@@ -1,6 +1,6 @@
 // `npm run bench`: grove's tree predictor beside the libraries' own predictors, in the same run.
 // For each fixture it alternates rounds of `grove bench` and each peer (xgboost_native.py,
-// lightgbm_native.py, onnxruntime.mjs from ../shared/peers) so load on this shared machine hits all
+// lightgbm_native.py, onnxruntime.mjs from --peers DIR) so load on a shared machine hits all
 // of them alike, takes medians over rounds, and prints ratios grove/peer (< 1: grove is faster).
 // A missing peer is skipped with the command that installs it. Options: --rounds N (default 3),
 // --rows N (default 20000), --peers DIR, --fixtures DIR, --kernels js,wasm (grove's tree kernel per
@@ -126,7 +126,8 @@ async function main(): Promise<void> {
   const kernels = values.kernels.split(',').filter(Boolean);
   const rounds = Math.max(1, Number(values.rounds));
   const rows = Math.max(100, Number(values.rows));
-  // A benchmark (not a test) may read ../shared: the peers and the onnx twins live there.
+  // Default --peers / --fixtures: the folder beside the repository that holds the peer scripts and
+  // the ONNX twins of the fixtures, when it exists (a benchmark, unlike a test, may need it).
   const shared = resolve(projectRoot, '..', 'shared');
   const peersDir = values.peers ?? join(shared, 'peers');
   const fixturesRoot =

@@ -6,10 +6,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { fixturePath } from '../shared/runtime/fixtures.test-helper.js';
 import { encodeGroveFile } from '../shared/runtime/formats/grove-binary.js';
 import { loadModel as loadRuntimeModel } from '../shared/runtime/load.js';
-import { clientFixtures, flatten, mismatch } from '../test/support/client-fixtures.js';
-import { fixturePath } from '../test/support/tree-fixtures.js';
+import { clientFixtures, flatten, mismatch } from './client-fixtures.test-helper.js';
 import { GroveError, loadModel } from './index.js';
 
 const XGB = fixturePath('xgboost/xgb-binary-100x4/model.json');

@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type FakeWorker, startFakeWorker } from '../test/support/fake-gateway-upstream.js';
+import { type FakeWorker, startFakeWorker } from './fake-worker.test-helper.js';
 import { type Gateway, startGateway } from './gateway.js';
 
 let gw: Gateway | undefined;

@@ -130,7 +130,9 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
         'GROVE_ERR_ADMIN_TOKEN_REQUIRED',
       );
     }
-    token = randomBytes(24).toString('base64url');
+    // Hex, not base64url: a token starting with '-' cannot follow `--token` on a command line
+    // (`grove split ... --token -Xy...` is refused as an ambiguous option).
+    token = randomBytes(24).toString('hex');
     tokenGenerated = true;
   }
   // Read before anything listens: a missing certificate fails start-up, not the first request.

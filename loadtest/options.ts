@@ -154,7 +154,7 @@ export function isLoopback(url: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-/** The inference path for a model (and version) in the chosen protocol (DESIGN.md, HTTP API). */
+/** The inference path for a model (and version) in the chosen protocol (docs/api.md). */
 export function inferPath(protocol: Protocol, model: string, version: string | null): string {
   const m = encodeURIComponent(model);
   const v = version === null ? '' : `/versions/${encodeURIComponent(version)}`;

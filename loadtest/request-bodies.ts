@@ -2,7 +2,10 @@
 // gives, or rows drawn from the model's metadata (`GET /v2/models/{m}`: F features) with a fixed
 // seed. Bodies are pre-serialized so the generator spends no time on JSON while it measures.
 import { readFileSync } from 'node:fs';
+import { parseCsvText } from '../shared/csv/csv-records.js';
 import { BadInputError } from '../shared/errors/grove-error.js';
+import { mulberry32 } from '../shared/random/seeded-rng.js';
+import { notNumericError, textNumber } from '../shared/runtime/values/feature-value.js';
 import type { Protocol } from './options.js';
 
 export interface RowSet {
@@ -11,37 +14,27 @@ export interface RowSet {
   rows: number[][];
 }
 
-/** mulberry32: a tiny seeded PRNG so synthetic rows and user ids repeat run to run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator (shared/random): synthetic rows and user ids repeat run to run. */
+export { mulberry32 as seededRandom } from '../shared/random/seeded-rng.js';
 
-/** Parses a numeric CSV with a header row; an empty field is a missing value (NaN). */
+/** Parses a numeric CSV with a header row (the one CSV reader and value rule: docs/formats.md). */
 export function parseCsvRows(text: string): RowSet {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  if (lines.length < 2) throw new BadInputError('the CSV needs a header row and at least one data row');
-  const featureNames = lines[0]!.split(',').map((h) => h.trim().replace(/^"|"$/g, ''));
+  const records = parseCsvText(text);
+  if (records.length < 2) throw new BadInputError('the CSV needs a header row and at least one data row');
+  const featureNames = records[0]!.map((h) => h.trim());
   const rows: number[][] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const fields = lines[i]!.split(',');
+  for (let i = 1; i < records.length; i++) {
+    const fields = records[i]!;
     if (fields.length !== featureNames.length) {
       throw new BadInputError(
-        `CSV line ${i + 1} has ${fields.length} fields, the header has ${featureNames.length}`,
+        `CSV row ${i} has ${fields.length} fields, the header has ${featureNames.length}`,
+        'GROVE_ERR_BAD_CSV',
       );
     }
     rows.push(
-      fields.map((f) => {
-        const t = f.trim();
-        if (t === '') return Number.NaN;
-        const v = Number(t);
-        if (Number.isNaN(v)) throw new BadInputError(`CSV line ${i + 1}: '${t}' is not a number`);
+      fields.map((f, j) => {
+        const v = textNumber(f);
+        if (v === undefined) throw notNumericError(f, `CSV row ${i}, column '${featureNames[j]}'`);
         return v;
       }),
     );
@@ -55,7 +48,7 @@ export function readCsvRows(path: string): RowSet {
 
 /** `count` rows of standard-normal values (Box-Muller), the scale the demo models were trained on. */
 export function syntheticRows(featureNames: string[], count: number, seed: number): RowSet {
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   const rows: number[][] = [];
   for (let r = 0; r < count; r++) {
     const row: number[] = [];
@@ -72,8 +65,8 @@ export function syntheticRows(featureNames: string[], count: number, seed: numbe
 
 /**
  * One request body for `rowsPerRequest` rows starting at `start` (wrapping around the set).
- * v1 sends named features and leaves a missing value out ("a missing named feature is a missing
- * value", DESIGN.md); v2 sends an FP64 tensor of shape [N, F] with null for a missing value.
+ * v1 sends named features and leaves a missing value out (a missing named feature is a missing
+ * value: docs/api.md); v2 sends an FP64 tensor of shape [N, F] with null for a missing value.
  */
 export function buildBody(set: RowSet, protocol: Protocol, start: number, rowsPerRequest: number): string {
   const n = set.rows.length;

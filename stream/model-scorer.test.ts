@@ -1,18 +1,18 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { UnavailableError } from '../shared/errors/grove-error.js';
+import { firstMismatch, fixturePath, readCsv } from '../shared/runtime/fixtures.test-helper.js';
 import { loadModelFile } from '../shared/runtime/load.js';
 import type { Model } from '../shared/runtime/model.js';
-import { firstMismatch, fixturePath, readCsv } from '../test/support/tree-fixtures.js';
 import { Predictor } from '../worker/execution/predictor.js';
 import { WorkerMetrics } from '../worker/metrics/worker-metrics.js';
 import type { PredictionEvent } from '../worker/observer.js';
 import type { PredictPool } from '../worker/pool/predict-pool.js';
+import { fakeModel } from '../worker/protocol/fake-version.test-helper.js';
 import { LoadedVersion } from '../worker/repository/loaded-version.js';
-import { fakeModel } from '../worker/testing/fake-version.js';
+import { MemoryMessage } from './memory-engine.test-helper.js';
 import { ModelScorer } from './model-scorer.js';
 import type { Outcome } from './scoring-loop.js';
-import { MemoryMessage } from './testing/memory-engine.js';
 
 const FIXTURE = 'xgboost/xgb-binary-100x4';
 

@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { GroveError } from '../shared/errors/grove-error.js';
 import type { StreamMessage } from './engine/stream-engine.js';
+import { MemoryEngine } from './memory-engine.test-helper.js';
 import {
   backoffMs,
   type Outcome,
@@ -9,7 +10,6 @@ import {
   ScoringLoop,
   type ScoringLoopOptions,
 } from './scoring-loop.js';
-import { MemoryEngine } from './testing/memory-engine.js';
 
 const logger = pino({ level: 'silent' });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GroveError } from '../shared/errors/grove-error.js';
+import { MemoryMessage } from './memory-engine.test-helper.js';
 import { checkId, decodeRow, stripMeta } from './stream-row.js';
-import { MemoryMessage } from './testing/memory-engine.js';
 
 function msg(body: string | Uint8Array, id: string | null = 'r1', headers: Record<string, string> = {}) {
   return new MemoryMessage(typeof body === 'string' ? Buffer.from(body) : body, id, 1, 's:1', headers);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CompiledSplit, parseSplit } from '../gateway/split/split-config.js';
 import { ModelNotFoundError, UnavailableError } from '../shared/errors/grove-error.js';
+import { fakeVersion } from '../worker/protocol/fake-version.test-helper.js';
 import { LoadedVersion, VersionSlot } from '../worker/repository/loaded-version.js';
 import { ModelEntry } from '../worker/repository/model-repository.js';
-import { fakeVersion } from '../worker/testing/fake-version.js';
 import { VersionRouter } from './version-router.js';
 
 function versionOf(v: string): LoadedVersion {

@@ -98,7 +98,7 @@ describe('README and docs/ commands', () => {
       }
     }
     expect(problems).toEqual([]);
-  });
+  }, 240_000); // one `grove <command> --help` process per subcommand: seconds each on a loaded machine
 
   it('use only npm scripts that exist', () => {
     const scripts = Object.keys(

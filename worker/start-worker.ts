@@ -1,4 +1,4 @@
-// Starts a worker: one HTTP server over a model repository (DESIGN.md: worker). It owns the
+// Starts a worker: one HTTP server over a model repository (docs/architecture.md, The parts). It owns the
 // repository (loading, watching, swapping), the piscina pool, the metrics and the routes; other
 // modules extend it through `router.add` and `addObserver`. close() is graceful: stop accepting,
 // let in-flight requests finish, then stop the pool and the watchers.

@@ -1,5 +1,5 @@
-// `grove ab-report --log DIR --labels labels.csv [--json OUT] [--md OUT]` (DESIGN.md, A/B
-// evaluation): joins the prediction log (worker/prediction-log/, NDJSON) with labels by request id
+// `grove ab-report --log DIR --labels labels.csv [--json OUT] [--md OUT]` (docs/monitoring.md,
+// After an A/B test): joins the prediction log (worker/prediction-log/, NDJSON) with labels by request id
 // and reports per version n, metrics with bootstrap 95% intervals, the difference to the baseline
 // version and its p-value. labels.csv has columns id,label; a request of several rows is labelled
 // per row as `<id>:<row>` (0-based). Exit 0 on success, 2 on error.
@@ -7,8 +7,9 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { readCsv } from '../../shared/csv/csv-table.js';
+import { readCsvFile } from '../../shared/csv/csv-table.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
+import { textNumber } from '../../shared/runtime/values/feature-value.js';
 import { parseCommandArgs } from '../command-args.js';
 import { evaluateModel, type ModelResult, type VersionSample } from '../compare/ab-evaluation.js';
 
@@ -54,13 +55,14 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    const table = await readCsv(args.labels);
+    const table = await readCsvFile(args.labels);
     const idCol = Math.max(0, table.header.indexOf('id'));
     const labelCol = table.header.indexOf('label') >= 0 ? table.header.indexOf('label') : 1;
     const labels = new Map<string, number>();
     for (const row of table.rows) {
-      const v = Number((row[labelCol] ?? '').trim());
-      if (row[idCol] !== undefined && (row[labelCol] ?? '').trim() !== '' && Number.isFinite(v))
+      // A missing label (docs/formats.md) or one that is not a number leaves the row unlabelled.
+      const v = textNumber(row[labelCol] ?? '');
+      if (row[idCol] !== undefined && v !== undefined && Number.isFinite(v))
         labels.set(row[idCol]!.trim(), v);
     }
     const groups = new Map<string, Map<string, VersionSample>>();

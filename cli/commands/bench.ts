@@ -1,8 +1,8 @@
 // `grove bench --model FILE --input CSV [--rows N] [--rounds K]`: batch and one-row predict time on
 // this thread, after warm-up, best of K rounds (the machine is shared and noisy: best-of filters
 // interference). Last line: `batch_ns_per_row=X single_ns_per_row=Y` (cli/bench-suite.ts reads it).
-import { readFile } from 'node:fs/promises';
-import { csvToDense } from '../../shared/csv/read-rows.js';
+import { fileText } from '../../shared/csv/csv-stream.js';
+import { readDenseRows } from '../../shared/csv/dense-stream.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
 import { loadModelFile } from '../../shared/runtime/load.js';
 import type { Model } from '../../shared/runtime/model.js';
@@ -75,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   try {
     const model = await loadModelFile(args.model);
-    const dense = csvToDense(await readFile(args.input, 'utf8'), model.meta.featureNames);
+    const dense = await readDenseRows(fileText(args.input), model.meta.featureNames);
     if (dense.rows === 0) throw new GroveError('input CSV has no rows', 'GROVE_ERR_BAD_INPUT');
     const r = benchModel(
       model,

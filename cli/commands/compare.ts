@@ -1,9 +1,9 @@
 // `grove compare --model CURRENT --candidate NEW --data rows.csv [--label COL] [--json OUT]
 // [--html OUT] [--max-regression 0.01] [--metric auc|logloss|accuracy|rmse|mae]`: the promotion
-// gate (DESIGN.md). Exit 0 promote, 1 reject, 2 error (bad arguments, unreadable files, models
+// gate (docs/ab-testing.md, Comparing before promoting). Exit 0 promote, 1 reject, 2 error (bad arguments, unreadable files, models
 // that do not answer the same question).
 import { writeFile } from 'node:fs/promises';
-import { readCsv } from '../../shared/csv/csv-table.js';
+import { readCsvFile } from '../../shared/csv/csv-table.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
 import { loadModelFile } from '../../shared/runtime/load.js';
 import { parseCommandArgs } from '../command-args.js';
@@ -82,7 +82,7 @@ export async function run(argv: string[]): Promise<number> {
     const [current, candidate, table] = await Promise.all([
       loadModelFile(args.model),
       loadModelFile(args.candidate),
-      readCsv(args.data),
+      readCsvFile(args.data),
     ]);
     const report = compareModels(current, candidate, table, {
       currentName: args.model,

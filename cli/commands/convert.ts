@@ -44,7 +44,7 @@ export async function run(argv: string[]): Promise<number> {
     const n = await convertModel(args.model, args.output);
     process.stderr.write(`grove convert: wrote ${args.output} (${n} bytes)\n`);
     if (args.profile) {
-      // The version folder then carries models/{m}/{v}/profile.json next to the model (DESIGN.md).
+      // The version folder then carries models/{m}/{v}/profile.json next to the model (docs/monitoring.md).
       const profile = await profileModelFile(args.model, args.profile, { label: args.label });
       const where = join(dirname(args.output), 'profile.json');
       await writeFile(where, `${JSON.stringify(profile, null, 1)}\n`);

@@ -1,17 +1,18 @@
-// `grove gateway --upstreams URL,... | --consul HOST:PORT | --discover dns:HOST:PORT [options]`
-// (DESIGN.md CLI): a gateway over fixed workers (static discovery), the passing `grove-worker`
+// `grove gateway --upstreams URL,... | --consul [ADDR] | --discover dns:HOST:PORT [options]`
+// (docs/multi-host.md): a gateway over fixed workers (static discovery), the passing `grove-worker`
 // instances in Consul, whose split weights then live in Consul KV (grove/splits/<model>) so every
 // gateway agrees, or every address of a DNS name such as a Kubernetes headless Service
 // (docs/kubernetes.md). The options shared with `grove serve` are defined here.
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
-import { ConsulDiscovery, ConsulSplitBackend } from '../../gateway/discovery/consul-discovery.js';
 import { DnsDiscovery, parseDnsTarget, systemResolver } from '../../gateway/discovery/dns-discovery.js';
 import { KubernetesDiscovery, parseKubernetesTarget } from '../../gateway/discovery/kubernetes-discovery.js';
 import { type Gateway, type GatewayOptions, startGateway } from '../../gateway/gateway.js';
 import { isPolicyName, POLICY_NAMES, type PolicyName } from '../../gateway/policies/policy.js';
 import { FileSplitBackend, type SplitBackend } from '../../gateway/split/split-registry.js';
 import { JOBS_CLI_OPTIONS, JOBS_CLI_USAGE, jobsFromArgs } from '../../jobs/jobs-cli-options.js';
+import type { ConsulClient } from '../../shared/consul/consul-client.js';
+import { consulSettings } from '../../shared/consul/consul-settings.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
 import { parseCommandArgs } from '../command-args.js';
 
@@ -104,10 +105,12 @@ export function waitForSignal(): Promise<string> {
   });
 }
 
-const USAGE = `usage: grove gateway (--upstreams URL,... | --consul HOST:PORT | --discover SPEC) [options]
+const USAGE = `usage: grove gateway (--upstreams URL,... | --consul [ADDR] | --discover SPEC) [options]
 
   --upstreams URLS      comma-separated worker URLs (static discovery)
-  --consul HOST:PORT    discover passing grove-worker instances in Consul; splits in Consul KV
+  --consul [ADDR]       discover passing grove-worker instances in Consul; splits in Consul KV;
+                        ADDR is HOST:PORT or http(s)://HOST:PORT (default: CONSUL_HTTP_ADDR, else
+                        127.0.0.1:8500); CONSUL_HTTP_TOKEN and CONSUL_CACERT are honoured
   --discover dns:HOST:PORT
                         every A/AAAA address of HOST is a worker on PORT (a Kubernetes headless
                         Service); re-resolved every --discover-interval and when a worker fails
@@ -134,6 +137,7 @@ export async function run(argv: string[]): Promise<number> {
       models: { type: 'string' },
     },
     USAGE,
+    ['consul'],
   );
   if (typeof parsed === 'number') return parsed;
   const values: Record<string, string | boolean | undefined> = parsed;
@@ -179,7 +183,20 @@ export async function run(argv: string[]): Promise<number> {
   let backend: SplitBackend | null = stateDir
     ? new FileSplitBackend(join(resolve(stateDir), 'splits.json'))
     : null;
-  if (consul) backend = new ConsulSplitBackend(consul);
+  let client: ConsulClient | null = null;
+  // Loaded only with --consul: a static gateway does not pay for the client.
+  const consulMode =
+    consul === undefined ? null : await import('../../gateway/discovery/consul-discovery.js');
+  if (consulMode) {
+    try {
+      const { consulClient } = await import('../../shared/consul/consul-client.js');
+      client = consulClient(consulSettings(consul));
+    } catch (err) {
+      process.stderr.write(`grove gateway: ${(err as Error).message}\n`);
+      return 2;
+    }
+    backend = new consulMode.ConsulSplitBackend(client);
+  }
   let gw: Gateway;
   try {
     gw = await startGateway({
@@ -197,10 +214,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   for (const [i, u] of upstreams.entries()) gw.workers.add(`static-${i}`, u);
   const log = (m: string) => process.stderr.write(`grove gateway: ${m}\n`);
-  let discovery: ConsulDiscovery | DnsDiscovery | KubernetesDiscovery | null = null;
-  if (consul) {
-    discovery = new ConsulDiscovery(consul, gw.workers, { log });
-    discovery.start();
+  let discovery: { stop(): void } | null = null;
+  if (client && consulMode) {
+    const d = new consulMode.ConsulDiscovery(client, gw.workers, { log });
+    d.start();
+    discovery = d;
   }
   if (dnsTarget) {
     let resolver: ReturnType<typeof systemResolver>;
@@ -211,22 +229,24 @@ export async function run(argv: string[]): Promise<number> {
       await gw.close();
       return 2;
     }
-    discovery = new DnsDiscovery(dnsTarget, gw.workers, {
+    const d = new DnsDiscovery(dnsTarget, gw.workers, {
       resolver,
       intervalMs: discoverIntervalMs,
       // A new pod is health-checked (and its versions read) at once, not at the next interval.
       onAdded: (w) => void gw.health.check(w),
       log,
     });
-    await discovery.start();
+    discovery = d;
+    await d.start();
   }
   if (k8sTarget) {
-    discovery = new KubernetesDiscovery(k8sTarget, gw.workers, {
+    const d = new KubernetesDiscovery(k8sTarget, gw.workers, {
       onAdded: (w) => void gw.health.check(w),
       log,
     });
+    discovery = d;
     try {
-      await discovery.start();
+      await d.start();
     } catch (err) {
       // No kubeconfig and not in a pod: nothing to watch.
       process.stderr.write(`grove gateway: --discover kubernetes: ${(err as Error).message}\n`);
@@ -242,6 +262,7 @@ export async function run(argv: string[]): Promise<number> {
   discovery?.stop();
   backend?.close?.();
   await gw.close();
+  client?.destroy();
   return 0;
 }
 

@@ -1,10 +1,16 @@
 // `grove predict --model FILE --input rows.csv|rows.ndjson [--output out.csv] [--raw]`
-// (DESIGN.md, CLI): one output line per input row, the columns of the library's own
+// (docs/formats.md): one output line per input row, the columns of the library's own
 // predict/predict_proba (--raw: margin / decision_function), no header (the fixtures' pred.csv
-// shape), every value in shortest round-trip form (String(x)) so nothing is lost.
-import { readFile, writeFile } from 'node:fs/promises';
-import { csvToDense, parseNdjson } from '../../shared/csv/read-rows.js';
-import { GroveError } from '../../shared/errors/grove-error.js';
+// shape), every value in shortest round-trip form (String(x)) so nothing is lost. The input is
+// read as a stream (shared/csv), so its size is not limited by memory.
+import { createWriteStream } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import { formatCsvRows } from '../../shared/csv/csv-format.js';
+import { stripBom } from '../../shared/csv/csv-records.js';
+import { fileText, recordChunks, type TextSource } from '../../shared/csv/csv-stream.js';
+import { denseChunks } from '../../shared/csv/dense-stream.js';
+import { BadInputError, GroveError } from '../../shared/errors/grove-error.js';
 import { loadModelFile } from '../../shared/runtime/load.js';
 import type { Model } from '../../shared/runtime/model.js';
 import { parseCommandArgs } from '../command-args.js';
@@ -12,40 +18,88 @@ import { parseCommandArgs } from '../command-args.js';
 const USAGE = `usage: grove predict --model FILE --input ROWS [--output OUT.csv] [--raw]
 
   --model FILE    model file: XGBoost .json/.ubj, LightGBM .txt, scikit-learn .joblib/.pkl, .grove
-  --input ROWS    CSV with a header row of feature names (empty field = missing),
-                  or .ndjson: one JSON object per line, feature name -> value
+  --input ROWS    CSV with a header row of feature names (empty field, NA, NaN, null...
+                  = missing: docs/formats.md), or .ndjson: one JSON object per line,
+                  feature name -> value
   --output FILE   write the predictions here (default: stdout)
   --raw           margins / decision_function instead of predictions
 `;
 
-/** Predicts every row of an input file's text; returns the output rows' width and values. */
-export function predictText(
+/**
+ * Predicts every row of an input stream chunk by chunk, handing each chunk's output lines to
+ * `write` before reading on: a file of any length runs in bounded memory.
+ */
+export async function predictStream(
   model: Model,
-  text: string,
+  source: TextSource,
   ndjson: boolean,
   raw: boolean,
-): { width: number; values: Float64Array } {
+  write: (lines: string) => Promise<void>,
+): Promise<void> {
   const width = raw ? model.meta.rawOutputNames.length : model.meta.outputNames.length;
   if (ndjson || model.meta.sparse) {
-    const rows = parseNdjson(text, model.meta.sparse);
-    const values = new Float64Array(rows.length * width);
-    model.predictNamed(rows, values, raw);
-    return { width, values };
+    for await (const chunk of recordChunks(source, false)) {
+      const rows = ndjsonRows(chunk.text, chunk.firstLine, model.meta.sparse);
+      const values = new Float64Array(rows.length * width);
+      model.predictNamed(rows, values, raw);
+      await write(formatCsvRows(values, rows.length, width));
+    }
+    return;
   }
-  const dense = csvToDense(text, model.meta.featureNames);
-  const values = new Float64Array(dense.rows * width);
-  model.predict(dense.data, dense.rows, values, raw);
-  return { width, values };
+  for await (const dense of denseChunks(source, model.meta.featureNames)) {
+    const values = new Float64Array(dense.rows * width);
+    model.predict(dense.data, dense.rows, values, raw);
+    await write(formatCsvRows(values, dense.rows, width));
+  }
 }
 
-export function formatRows(values: Float64Array, width: number): string {
-  const parts: string[] = [];
-  for (let i = 0; i < values.length; i += width) {
-    let line = String(values[i]);
-    for (let k = 1; k < width; k++) line += ',' + String(values[i + k]);
-    parts.push(line);
+/**
+ * One object per non-empty NDJSON line. `lists`: a line may also be a list (the rows of a
+ * FeatureHasher(input_type='string' | 'pair') model, which checks them).
+ */
+function ndjsonRows(text: string, firstLine: number, lists: boolean): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      throw new BadInputError(`NDJSON line ${firstLine + i} is not valid JSON`, 'GROVE_ERR_BAD_JSON');
+    }
+    if (v === null || typeof v !== 'object' || (Array.isArray(v) && !lists))
+      throw new BadInputError(`NDJSON line ${firstLine + i} is not an object`);
+    out.push(v as Record<string, unknown>);
+  });
+  return out;
+}
+
+/** NDJSON by extension, else by a first character of `{` (CSV headers do not start with one). */
+async function isNdjson(path: string): Promise<boolean> {
+  if (/\.(nd)?jsonl?$/i.test(path)) return true;
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(256);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    return /^\s*\{/.test(stripBom(head.subarray(0, bytesRead).toString('utf8')));
+  } finally {
+    await fh.close();
   }
-  return parts.length ? parts.join('\n') + '\n' : '';
+}
+
+/** Writes and waits for the stream to take more (backpressure), so output never piles up. */
+function writeTo(stream: Writable, text: string): Promise<void> {
+  if (text.length === 0 || stream.write(text)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      stream.off('drain', done);
+      stream.off('error', done);
+      if (err) reject(err);
+      else resolve();
+    };
+    stream.once('drain', done);
+    stream.once('error', done);
+  });
 }
 
 const OPTIONS = {
@@ -65,12 +119,28 @@ export async function run(argv: string[]): Promise<number> {
   }
   try {
     const model = await loadModelFile(args.model);
-    const text = await readFile(args.input, 'utf8');
-    const ndjson = /\.(nd)?jsonl?$/i.test(args.input) || /^\s*\{/.test(text);
-    const { width, values } = predictText(model, text, ndjson, args.raw ?? false);
-    const out = formatRows(values, width);
-    if (args.output) await writeFile(args.output, out);
-    else process.stdout.write(out);
+    const ndjson = await isNdjson(args.input);
+    const source = fileText(args.input);
+    if (!args.output) {
+      await predictStream(model, source, ndjson, args.raw ?? false, (lines) =>
+        writeTo(process.stdout, lines),
+      );
+      return 0;
+    }
+    // The output appears whole or not at all: written beside it, renamed when every row is done.
+    const partial = `${args.output}.partial-${process.pid}`;
+    const out = createWriteStream(partial);
+    try {
+      await predictStream(model, source, ndjson, args.raw ?? false, (lines) => writeTo(out, lines));
+      await new Promise<void>((resolve, reject) =>
+        out.end((err?: Error | null) => (err ? reject(err) : resolve())),
+      );
+      await rename(partial, args.output);
+    } catch (err) {
+      out.destroy();
+      await rm(partial, { force: true });
+      throw err;
+    }
     return 0;
   } catch (err) {
     if (err instanceof GroveError) {
@@ -78,7 +148,7 @@ export async function run(argv: string[]): Promise<number> {
       return 1;
     }
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ENOENT' || e.code === 'EISDIR' || e.code === 'EACCES') {
+    if (e.code === 'ENOENT' || e.code === 'EISDIR' || e.code === 'EACCES' || e.code === 'EPIPE') {
       process.stderr.write(`grove predict: ${e.message}\n`);
       return 1;
     }

@@ -1,5 +1,5 @@
 // `grove profile --model FILE --data train.csv [--label COL] [--bins 10] --output profile.json`
-// (DESIGN.md, Monitoring): writes the training profile the worker's drift monitor compares live
+// (docs/monitoring.md, Training profile): writes the training profile the worker's drift monitor compares live
 // traffic with. Keep it as models/{m}/{v}/profile.json.
 import { writeFile } from 'node:fs/promises';
 import { GroveError } from '../../shared/errors/grove-error.js';

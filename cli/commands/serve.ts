@@ -1,6 +1,6 @@
 // `grove serve --models DIR [--port 8080] [--workers N] [--policy p2c] [--admin-port 8081]
 // [--admin-host 127.0.0.1] [--admin-token T | env GROVE_ADMIN_TOKEN] [--state-dir DIR]`
-// (DESIGN.md CLI): the gateway in this (primary) process plus N local worker processes under
+// (docs/architecture.md, Processes): the gateway in this (primary) process plus N local worker processes under
 // node:cluster, respawned when they die (a booted standby, --spares, takes a dead one's place at
 // once). Prints `grove gateway listening on URL`, `grove admin
 // listening on URL` and, when no token was given, `grove admin token: T` (a generated one; the

@@ -1,17 +1,16 @@
-// `grove worker --models DIR --port P [--host H] [--consul HOST:PORT --advertise-host H]`
-// (DESIGN.md, CLI): one worker process over a model repository, or over one model file in single-model
-// mode (`--model-name NAME --model-dir DIR`, the contract of a KServe runtime: docs/kubernetes.md).
-// Prints one parseable line, `grove worker listening on http://HOST:PORT`, on stdout once it serves
-// (tests and the gateway read it; with --grpc-port, `grove worker grpc listening on HOST:PORT` comes
-// just before); logs are pino JSON on stderr. SIGTERM/SIGINT: stop accepting, finish in-flight
-// requests, deregister from Consul, exit 0.
+// `grove worker --models DIR --port P [--host H] [--consul [ADDR] --advertise-host H]`
+// (docs/multi-host.md): one worker process over a model repository, or over one model file in
+// single-model mode (`--model-name NAME --model-dir DIR`, the contract of a KServe runtime:
+// docs/kubernetes.md). Prints one parseable line, `grove worker listening on http://HOST:PORT`, on
+// stdout once it serves (tests and the gateway read it; with --grpc-port, `grove worker grpc
+// listening on HOST:PORT` comes just before); logs are pino JSON on stderr. SIGTERM/SIGINT: stop
+// accepting, finish in-flight requests, deregister from Consul, exit 0.
 import { hostname } from 'node:os';
 import { pino } from 'pino';
-import {
-  encodeVersionsMeta,
-  registerWorker,
-  type WorkerRegistration,
-} from '../../shared/consul/worker-registration.js';
+import type { ConsulClient } from '../../shared/consul/consul-client.js';
+import { type ConsulSettings, consulSettings } from '../../shared/consul/consul-settings.js';
+import type { WorkerRegistration } from '../../shared/consul/worker-registration.js';
+import type { GroveError } from '../../shared/errors/grove-error.js';
 import { MODEL_NAME } from '../../worker/repository/scan-repository.js';
 import { startWorker, type WorkerOptions } from '../../worker/start-worker.js';
 import { parseCommandArgs } from '../command-args.js';
@@ -34,7 +33,9 @@ const USAGE = `usage: grove worker --models DIR [--port 0] [--host 127.0.0.1] [o
   --admin-token T         turn on the model repository API (POST /v2/repository/...); every call
                           needs 'authorization: Bearer T' (default: GROVE_ADMIN_TOKEN; off without one)
   --max-upload BYTES      largest repository load request, files included (default 268435456)
-  --consul HOST:PORT      register in Consul (service grove-worker) with the live versions as meta
+  --consul [ADDR]         register in Consul (service grove-worker) with the live versions as meta;
+                          ADDR is HOST:PORT or http(s)://HOST:PORT (default: CONSUL_HTTP_ADDR, else
+                          127.0.0.1:8500); CONSUL_HTTP_TOKEN and CONSUL_CACERT are honoured
   --advertise-host H      address to register in Consul (default: --host, or the hostname if 0.0.0.0)
   --log-level LEVEL       pino level (default info)
   --alert-webhook URL     POST monitor alarms (firing / resolved) to this URL
@@ -86,6 +87,7 @@ export async function run(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h' },
     },
     USAGE,
+    ['consul'],
   );
   if (typeof parsed === 'number') return parsed;
   const values: Record<string, string | boolean | undefined> = parsed;
@@ -113,6 +115,7 @@ export async function run(argv: string[]): Promise<number> {
     pino.destination(2),
   );
   let opts: WorkerOptions;
+  let settings: ConsulSettings | null = null;
   try {
     opts = {
       modelsDir: single ? modelDir! : (values.models as string),
@@ -137,6 +140,7 @@ export async function run(argv: string[]): Promise<number> {
         predictionLogSample: sampleRate(values['prediction-log-sample'] as string | undefined),
       },
     };
+    if (typeof values.consul === 'string') settings = consulSettings(values.consul);
   } catch (err) {
     process.stderr.write(`grove worker: ${(err as Error).message}\n`);
     return 2;
@@ -148,29 +152,41 @@ export async function run(argv: string[]): Promise<number> {
   process.stdout.write(`grove worker listening on ${worker.url}\n`);
   logger.info({ event: 'listening', url: worker.url, models: worker.liveVersions() }, 'worker listening');
 
-  let registration: WorkerRegistration | null = null;
-  if (typeof values.consul === 'string') {
+  // Signals are taken from here on, so a SIGTERM that comes while the worker is still registering
+  // waits for the registration to settle and then deregisters, rather than killing the process.
+  let registering: Promise<WorkerRegistration | null> = Promise.resolve(null);
+  let consul: ConsulClient | null = null;
+  if (settings) {
     const host =
       (values['advertise-host'] as string | undefined) ??
       (opts.host === '0.0.0.0' || opts.host === '::' || !opts.host ? hostname() : opts.host);
-    registration = await registerWorker({
-      consul: values.consul,
-      id: `grove-worker-${host}-${worker.port}`,
-      address: host,
-      port: worker.port,
-      meta: encodeVersionsMeta(worker.liveVersions()),
-    });
-    worker.onVersionsChange(() => {
-      registration
-        ?.update(encodeVersionsMeta(worker.liveVersions()))
-        .catch((err: Error) =>
-          logger.warn({ event: 'consul_update_failed', err: err.message }, 'consul meta update failed'),
-        );
-    });
-    logger.info(
-      { event: 'consul_registered', consul: values.consul, address: host, port: worker.port },
-      'registered in consul',
-    );
+    registering = (async () => {
+      // Loaded only with --consul: a worker without it does not pay for the client.
+      const { consulClient } = await import('../../shared/consul/consul-client.js');
+      const { encodeVersionsMeta, registerWorker } = await import(
+        '../../shared/consul/worker-registration.js'
+      );
+      consul = consulClient(settings);
+      const registration = await registerWorker({
+        consul,
+        id: `grove-worker-${host}-${worker.port}`,
+        address: host,
+        port: worker.port,
+        meta: encodeVersionsMeta(worker.liveVersions()),
+      });
+      worker.onVersionsChange(() => {
+        registration
+          .update(encodeVersionsMeta(worker.liveVersions()))
+          .catch((err: Error) =>
+            logger.warn({ event: 'consul_update_failed', err: err.message }, 'consul meta update failed'),
+          );
+      });
+      logger.info(
+        { event: 'consul_registered', consul: settings.url, address: host, port: worker.port },
+        'registered in consul',
+      );
+      return registration;
+    })();
   }
 
   return new Promise<number>((resolve) => {
@@ -181,19 +197,24 @@ export async function run(argv: string[]): Promise<number> {
       logger.info({ event: 'shutdown', signal }, 'shutting down: finishing in-flight requests');
       void (async () => {
         try {
-          await registration?.deregister();
+          await (await registering.catch(() => null))?.deregister();
         } catch (err) {
           logger.warn(
             { event: 'consul_deregister_failed', err: (err as Error).message },
             'consul deregister failed',
           );
         }
+        (consul as ConsulClient | null)?.destroy();
         await worker.close();
         logger.info({ event: 'stopped' }, 'worker stopped');
         logger.flush();
         resolve(0);
       })();
     };
+    registering.catch((err: GroveError) => {
+      logger.error({ event: 'consul_register_failed', err: err.message }, 'consul registration failed');
+      process.stderr.write(`grove worker: ${err.message} (${err.code})\n`);
+    });
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });

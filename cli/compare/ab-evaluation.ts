@@ -1,4 +1,4 @@
-// A/B evaluation from the prediction log (DESIGN.md, A/B evaluation): joins logged predictions with
+// A/B evaluation from the prediction log (docs/monitoring.md, After an A/B test): joins logged predictions with
 // labels by request id, then per version reports n and metrics with bootstrap 95% intervals, and
 // per challenger version the difference to the baseline version with a p-value from a test that
 // fits the metric. Versions in an A/B test see different requests, so the tests are for independent

@@ -1,4 +1,4 @@
-// The promotion gate's core (DESIGN.md, Comparison before promotion): both models on the same rows,
+// The promotion gate's core (docs/monitoring.md, Before promotion): both models on the same rows,
 // how far their predictions differ, and with labels each model's metrics with paired bootstrap 95%
 // intervals (the same resamples for both, so the difference's interval is paired too); then the
 // verdict (verdict.ts).

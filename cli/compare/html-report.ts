@@ -1,4 +1,4 @@
-// `grove compare --html`: a standalone HTML page (inline SVG from shared/charts, no scripts, no
+// `grove compare --html`: a standalone HTML page (inline SVG from cli/charts, no scripts, no
 // network) with the verdict, the metrics with their intervals, the two models' score
 // distributions, a calibration curve (mean predicted vs observed per score decile, with labels)
 // and the rows where the models disagree most.

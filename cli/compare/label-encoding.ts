@@ -2,6 +2,7 @@
 // column for multiclass, numbers for regression. Class labels are matched to the model's own
 // `classes` (e.g. "yes"/"no" for a scikit-learn classifier) before being read as numbers.
 import { BadInputError } from '../../shared/errors/grove-error.js';
+import { isMissingText, textNumber } from '../../shared/runtime/values/feature-value.js';
 
 export type TaskKind = 'binary' | 'multiclass' | 'regression';
 
@@ -24,10 +25,10 @@ export function encodeLabels(
   const byName = new Map<string, number>((classes ?? []).map((c, i) => [String(c), i]));
   for (let i = 0; i < raw.length; i++) {
     const s = raw[i]!.trim();
-    if (s === '' || s === 'NaN' || s === 'nan' || s === 'NA') continue;
+    if (isMissingText(s)) continue; // an unlabelled row (docs/formats.md: missing values)
     let code: number;
     if (task === 'regression') {
-      code = Number(s);
+      code = textNumber(s) ?? Number.NaN;
       if (!Number.isFinite(code)) throw new BadInputError(`label '${s}' (row ${i + 1}) is not a number`);
     } else {
       const named = byName.get(s);

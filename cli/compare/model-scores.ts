@@ -2,7 +2,7 @@
 // per row (binary: P(positive class); regression: the value; multiclass: P(predicted class) for
 // charts) and, for multiclass, the full probability matrix.
 
-import { type CsvTable, featureMatrix } from '../../shared/csv/csv-table.js';
+import { type CsvTable, tableFeatures } from '../../shared/csv/csv-table.js';
 import { BadInputError } from '../../shared/errors/grove-error.js';
 import { watchedOutput } from '../../shared/profile/build-profile.js';
 import type { Model } from '../../shared/runtime/model.js';
@@ -33,7 +33,7 @@ export function scoreModel(model: Model, table: CsvTable, exclude: readonly stri
     throw new BadInputError(
       'grove compare reads dense CSV rows; sparse (named-feature) models are not supported',
     );
-  const data = featureMatrix(table, meta.featureNames, exclude);
+  const data = tableFeatures(table, meta.featureNames, { extraColumns: 'ignore', exclude });
   const rows = table.rows.length;
   const K = meta.outputNames.length;
   const out = new Float64Array(rows * K);

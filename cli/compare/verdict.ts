@@ -1,4 +1,4 @@
-// The promotion rule. Default (DESIGN.md): reject when the candidate's primary metric is worse than
+// The promotion rule. Default (docs/ab-testing.md): reject when the candidate's primary metric is worse than
 // the current model's by more than --max-regression (absolute, in the metric's own units), or when a
 // feature the current model uses is missing from the candidate's inputs (callers would send it and
 // the candidate would silently ignore it). Optional: --max-mean-diff rejects a candidate whose

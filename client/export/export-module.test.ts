@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { clientFixtures, flatten, mismatch } from '../../test/support/client-fixtures.js';
+import { clientFixtures, flatten, mismatch } from '../client-fixtures.test-helper.js';
 import { GroveModel } from '../grove-model.js';
 import { modelFromBytes } from '../model-bytes.js';
 import { type ExportTarget, exportModule } from './export-module.js';

@@ -1,10 +1,10 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type FakeWorker, startFakeWorker } from '../../test/support/fake-gateway-upstream.js';
-import { type FakeKubeApi, startFakeKubeApi } from '../../test/support/fake-kube-api.js';
+import { type FakeWorker, startFakeWorker } from '../fake-worker.test-helper.js';
 import { startGateway } from '../gateway.js';
 import { WorkerSet } from '../upstream/worker-set.js';
+import { type FakeKubeApi, startFakeKubeApi } from './fake-kube-api.test-helper.js';
 import {
   type EndpointSliceLike,
   KubernetesDiscovery,

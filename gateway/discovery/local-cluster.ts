@@ -1,4 +1,4 @@
-// Local discovery (DESIGN.md Routing 4, the default): the primary forks N worker processes with
+// Local discovery (docs/architecture.md, Routing 4; the default): the primary forks N worker processes with
 // node:cluster, learns each one's URL and versions over IPC, removes a dead one from routing the
 // moment it exits and forks a replacement at once (with exponential backoff when a worker keeps
 // dying young: a broken repository must not turn into a fork loop). A worker takes a second or

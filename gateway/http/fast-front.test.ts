@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeWorker, startFakeWorker } from '../../test/support/fake-gateway-upstream.js';
+import { type FakeWorker, startFakeWorker } from '../fake-worker.test-helper.js';
 import { type Gateway, startGateway } from '../gateway.js';
 
 let gw: Gateway;

@@ -1,4 +1,4 @@
-// A model's A/B split (DESIGN.md, Gateway admin): `{"weights": {"1": 90, "2": 10},
+// A model's A/B split (docs/ab-testing.md, Splitting traffic): `{"weights": {"1": 90, "2": 10},
 // "sticky": "x-user-id", "shadow": {"version": "3", "fraction": 0.1}}`. Validation is strict
 // (weights finite >= 0, not all zero, versions must exist on some worker) and nothing a client
 // sends reaches a prototype: weights are copied into null-prototype objects.

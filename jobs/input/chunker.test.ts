@@ -26,6 +26,15 @@ describe('CSV keys', () => {
     expect(takeCsvKey('1,"2"', 2)).toBeNull();
   });
 
+  it('refuses a row whose quoting cannot be read, by the one CSV reader, and keeps the others', () => {
+    const c = new Chunker(CSV);
+    c.add('1,"a,2');
+    c.add('3,b,4');
+    const t = c.take()!;
+    expect(t).toMatchObject({ rowCount: 2, body: '3,4', keys: ['b'], skip: [0] });
+    expect(t.errorRows).toMatch(/^7\t1\t\\N\t\\N\tcannot read its fields: .+\tGROVE_ERR_BAD_KEY\n$/);
+  });
+
   it('takes NDJSON keys that are strings or numbers; anything else is a problem', () => {
     expect(takeNdjsonKey('{"id":7,"f0":1}', 'id')).toEqual({ key: '7', rest: '{"f0":1}' });
     expect(takeNdjsonKey('{"f0":1,"id":"a\\tb"}', 'id')).toEqual({ key: 'a\tb', rest: '{"f0":1}' });

@@ -2,6 +2,7 @@
 // non-blank line, numbered from 1 in input order. With a key column each row's key is taken out
 // here; a row whose key is unusable is refused here, before any worker sees it: with
 // on_error=skip it becomes an error row stored with the chunk, otherwise it fails the job.
+import { GroveError } from '../../shared/errors/grove-error.js';
 import { copyValue } from '../store/copy-text.js';
 import type { ChunkIn, JobFormat, OnError } from '../store/job-store.js';
 import { takeCsvKey } from './csv-rows.js';
@@ -23,6 +24,16 @@ export interface RowFailure {
   row: number;
   message: string;
   code: string;
+}
+
+/** takeCsvKey, with a row whose quoting cannot be read refused like any other unusable row. */
+function csvKey(line: string, index: number): ReturnType<typeof takeCsvKey> | string {
+  try {
+    return takeCsvKey(line, index);
+  } catch (err) {
+    if (!(err instanceof GroveError)) throw err;
+    return err.message.replace(/^CSV line \d+: /, 'cannot read its fields: ');
+  }
 }
 
 export class Chunker {
@@ -53,8 +64,9 @@ export class Chunker {
       let key: string | null = null;
       let problem: string | null;
       if (this.o.format === 'csv') {
-        const t = takeCsvKey(line, this.o.keyIndex);
-        if (t === null) problem = `no field for key column '${column}'`;
+        const t = csvKey(line, this.o.keyIndex);
+        if (typeof t === 'string') problem = t;
+        else if (t === null) problem = `no field for key column '${column}'`;
         else {
           key = t.key.trim();
           text = t.rest;

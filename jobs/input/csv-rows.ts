@@ -2,15 +2,13 @@
 // shared/csv does: the header row, and a row's key column taken out (the workers get the other
 // columns, which are the model's features). Rows are lines, as the workers' `:batch` reads them
 // (docs/api.md, Batch streaming): a field cannot hold a line break.
-import { splitCsvLine } from '../../shared/csv/read-rows.js';
+import { csvField, csvLineFields } from '../../shared/csv/index.js';
 
+export { csvField };
+
+/** The header's names, trimmed; bad quoting is GROVE_ERR_BAD_CSV. */
 export function parseCsvHeader(line: string): string[] {
-  return splitCsvLine(line).map((h) => h.trim());
-}
-
-/** One field as CSV writes it: quoted when it holds a comma, a quote or a line break. */
-export function csvField(s: string): string {
-  return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+  return csvLineFields(line).map((h) => h.trim());
 }
 
 export function joinCsv(fields: readonly string[]): string {
@@ -19,11 +17,12 @@ export function joinCsv(fields: readonly string[]): string {
 
 /**
  * Splits the key field (column `index`) out of a row: the key, and the row without it; null when
- * the row has no such column. A line without quotes is cut in place (no field array).
+ * the row has no such column. A line without quotes is cut in place (no field array); bad quoting
+ * is GROVE_ERR_BAD_CSV.
  */
 export function takeCsvKey(line: string, index: number): { key: string; rest: string } | null {
   if (line.indexOf('"') !== -1) {
-    const fields = splitCsvLine(line);
+    const fields = csvLineFields(line);
     if (fields.length <= index) return null;
     const key = fields[index]!;
     fields.splice(index, 1);

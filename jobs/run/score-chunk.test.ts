@@ -26,7 +26,7 @@ function fakeWorker(piece: number, down = false) {
       return {
         kind: 'refused',
         values: rows.slice(0, good).map((r) => String(Number(r) * 2)),
-        message: `CSV line ${bad + 2}: '${rows[bad]}' is not a number`,
+        message: `value '${rows[bad]}' at CSV line ${bad + 2}, column 'x' is not a number`,
         code: 'GROVE_ERR_NOT_NUMERIC',
       };
     },
@@ -88,7 +88,7 @@ describe('scoring a chunk', () => {
       if (i === 5 || i === 40 || i === 41) {
         expect(l[3]).toBe('\\N');
         expect(l[5]).toBe('GROVE_ERR_NOT_NUMERIC');
-        expect(l[4]).toBe(`'${rows[i]}' is not a number`); // the worker's own line number dropped
+        expect(l[4]).toBe(`value '${rows[i]}' at column 'x' is not a number`); // the worker's own line number dropped
       } else expect(l[3]).toBe(`{${i * 2}}`);
     }
     // Bounded work: far fewer calls than rows, and rows answered before a refusal are not resent.
@@ -101,7 +101,7 @@ describe('scoring a chunk', () => {
     rows[13] = 'q';
     rows[17] = 'r';
     await expect(scoreChunk(fakeWorker(4).batch, chunk(rows, { onError: 'fail' }))).rejects.toThrow(
-      new RowRefused("row 114: 'q' is not a number", 'GROVE_ERR_NOT_NUMERIC'),
+      new RowRefused("row 114: value 'q' at column 'x' is not a number", 'GROVE_ERR_NOT_NUMERIC'),
     );
   });
 

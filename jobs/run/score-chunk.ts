@@ -34,8 +34,12 @@ export class ChunkNotScored extends Error {
 }
 
 /** The worker's own line number means nothing to the job (it counts lines of one call): drop it. */
+// It leads the message ("CSV line 3: ...") or says where a value was ("value 'x' at CSV line 3,
+// column 'f1' is not a number" -> "value 'x' at column 'f1' is not a number").
 function rowMessage(message: string): string {
-  return message.replace(/^(CSV|NDJSON) line \d+:?\s*/, '');
+  return message
+    .replace(/^(CSV|NDJSON) line \d+:?\s*/, '')
+    .replace(/ at (?:CSV|NDJSON) line \d+(, | )/, (_, sep: string) => (sep === ' ' ? ' ' : ' at '));
 }
 
 /** The row numbers of a chunk's body lines (rows refused at intake are not in the body). */

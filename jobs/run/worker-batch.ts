@@ -4,7 +4,7 @@
 // thread pools do the parsing and predicting. Answers are read whole: a call carries one chunk.
 
 import type { UpstreamAnswer, UpstreamCaller } from '../../gateway/forward/upstream-call.js';
-import { splitCsvLine } from '../../shared/csv/read-rows.js';
+import { csvLineFields } from '../../shared/csv/index.js';
 import { GroveError, UpstreamError } from '../../shared/errors/grove-error.js';
 import { parseCsvHeader } from '../input/csv-rows.js';
 import type { JobFormat } from '../store/job-store.js';
@@ -89,6 +89,16 @@ function mismatch(got: number, sent: number): BatchAnswer {
 
 /** `header\nv,v\n...`, possibly ending in `#error,CODE,message` (the worker's mid-stream failure). */
 export function parseCsvAnswer(text: string, sent: number): BatchAnswer {
+  try {
+    return csvAnswer(text, sent);
+  } catch (err) {
+    // The worker's CSV could not be read (bad quoting): its fault, not the job's rows'.
+    if (!(err instanceof GroveError)) throw err;
+    return { kind: 'failed', error: new UpstreamError(`a worker's CSV answer: ${err.message}`) };
+  }
+}
+
+function csvAnswer(text: string, sent: number): BatchAnswer {
   const lines = answerLines(text);
   const outputNames = lines.length > 0 ? parseCsvHeader(lines[0]!) : [];
   const values: string[] = [];
@@ -99,7 +109,7 @@ export function parseCsvAnswer(text: string, sent: number): BatchAnswer {
       continue;
     }
     if (l.startsWith('#error,') && i === lines.length - 1) {
-      const f = splitCsvLine(l);
+      const f = csvLineFields(l);
       return { kind: 'refused', values, message: f.slice(2).join(','), code: f[1] ?? 'GROVE_ERR_BAD_INPUT' };
     }
     return { kind: 'failed', error: new UpstreamError('a worker answered a row that is not numbers') };

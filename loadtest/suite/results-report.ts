@@ -1,5 +1,5 @@
 // Writes the suite's results: results.json (every report), results.md (one table) and index.html
-// (the table plus SVG charts from shared/charts: throughput and latency percentiles per scenario,
+// (the table plus SVG charts from cli/charts: throughput and latency percentiles per scenario,
 // p99 by policy, and per-second timelines of the hot swap and the killed worker).
 import { groupedBarChart, lineChart } from '../../cli/charts/index.js';
 import { escapeXml } from '../../cli/charts/svg.js';

@@ -1,5 +1,5 @@
 // A reverse proxy that delays every request to one worker by a fixed time: the "one slow worker"
-// of the policy scenario (DESIGN.md targets: p99 with one worker 10x slow). It sits in front of an
+// of the policy scenario (docs/architecture.md, Targets: p99 with one worker 10x slow). It sits in front of an
 // unmodified worker, so the suite needs no test hook inside the worker.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

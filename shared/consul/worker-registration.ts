@@ -1,16 +1,19 @@
-// Registers a worker in Consul's service catalog (through the local agent) so gateways can find
-// it: `PUT /v1/agent/service/register` with an HTTP health check on /v2/health/ready and
-// DeregisterCriticalServiceAfter (a crashed worker disappears on its own), the live model versions
-// in the service meta, `update(meta)` re-registers with new meta (the agent replaces a service
-// registered again under the same ID), `deregister()` on shutdown.
-// API shapes: https://developer.hashicorp.com/consul/api-docs/agent/service
-import { consulRequest } from './consul-http.js';
+// Registers a worker in Consul's service catalog through the local agent (the `consul` client,
+// shared/consul/consul-client.ts) so gateways can find it: service `grove-worker` with an HTTP
+// health check on /v2/health/ready and DeregisterCriticalServiceAfter (a crashed worker disappears
+// on its own), the live model versions in the service meta; `update(meta)` registers again with
+// new meta (the agent replaces a service registered again under the same ID), `deregister()` on
+// shutdown. API: developer.hashicorp.com/consul/api-docs/agent/service
+import type { ConsulClient } from './consul-client.js';
+import { consulError } from './consul-settings.js';
 
 export const WORKER_SERVICE = 'grove-worker';
 
+/** Calls that are not blocking queries give up after this long. */
+export const CONSUL_CALL_TIMEOUT_MS = 10_000;
+
 export interface WorkerRegistrationOptions {
-  /** Consul agent address, `HOST:PORT` or `http://HOST:PORT`. */
-  consul: string;
+  consul: ConsulClient;
   /** Unique service ID (e.g. `grove-worker-<host>-<port>`). */
   id: string;
   address: string;
@@ -28,26 +31,30 @@ export interface WorkerRegistration {
 }
 
 export async function registerWorker(opts: WorkerRegistrationOptions): Promise<WorkerRegistration> {
-  const base = opts.consul;
-  const body = (meta: Record<string, string>) => ({
-    ID: opts.id,
-    Name: WORKER_SERVICE,
-    Address: opts.address,
-    Port: opts.port,
-    Tags: ['grove'],
-    Meta: meta,
-    Check: {
-      CheckID: `${opts.id}-ready`,
-      Name: 'grove worker ready',
-      HTTP: `http://${opts.address.includes(':') ? `[${opts.address}]` : opts.address}:${opts.port}/v2/health/ready`,
-      Method: 'GET',
-      Interval: opts.interval ?? '1s',
-      Timeout: '1s',
-      DeregisterCriticalServiceAfter: opts.deregisterCriticalServiceAfter ?? '1m',
-    },
-  });
+  const host = opts.address.includes(':') ? `[${opts.address}]` : opts.address;
   const register = async (meta: Record<string, string>) => {
-    await consulRequest(base, 'PUT', '/v1/agent/service/register', JSON.stringify(body(meta)));
+    try {
+      await opts.consul.agent.service.register({
+        id: opts.id,
+        name: WORKER_SERVICE,
+        address: opts.address,
+        port: opts.port,
+        tags: ['grove'],
+        meta,
+        check: {
+          checkid: `${opts.id}-ready`,
+          name: 'grove worker ready',
+          http: `http://${host}:${opts.port}/v2/health/ready`,
+          method: 'GET',
+          interval: opts.interval ?? '1s',
+          timeout: '1s',
+          deregistercriticalserviceafter: opts.deregisterCriticalServiceAfter ?? '1m',
+        },
+        timeout: CONSUL_CALL_TIMEOUT_MS,
+      } as unknown as Parameters<ConsulClient['agent']['service']['register']>[0]);
+    } catch (err) {
+      throw consulError('service register', err);
+    }
   };
   await register(opts.meta);
   let gone = false;
@@ -58,7 +65,14 @@ export async function registerWorker(opts: WorkerRegistrationOptions): Promise<W
     async deregister() {
       if (gone) return;
       gone = true;
-      await consulRequest(base, 'PUT', `/v1/agent/service/deregister/${encodeURIComponent(opts.id)}`);
+      try {
+        await opts.consul.agent.service.deregister({
+          id: opts.id,
+          timeout: CONSUL_CALL_TIMEOUT_MS,
+        } as unknown as Parameters<ConsulClient['agent']['service']['deregister']>[0]);
+      } catch (err) {
+        throw consulError('service deregister', err);
+      }
     },
   };
 }

@@ -1,115 +1,75 @@
-// A small CSV reader for the evaluation commands (profile, compare, ab-report): a header row of
-// names, then rows; an empty field (or NaN/nan/NA) is a missing value, as `grove predict` reads it
-// (DESIGN.md, CLI). Quoted fields ("a,b", "" for a quote) are understood; values stay strings until
-// a caller asks for a numeric column.
-import { readFile } from 'node:fs/promises';
-import { BadInputError } from '../errors/grove-error.js';
+// A whole CSV file as a table of strings, for the commands that need every row at once (profile,
+// compare, ab-report: bootstrap intervals, label columns): read through the one streaming reader
+// (csv-stream.ts), every record as wide as the header, values left as text until a caller asks for
+// the model's features (`tableFeatures`) or a column (`column`).
+import { BadInputError, GroveError } from '../errors/grove-error.js';
+import { forEachCsvRecord } from './csv-records.js';
+import type { TextSource } from './csv-stream.js';
+import { fileText, openCsv } from './csv-stream.js';
+import { denseRecord, type FeatureColumnsOptions, featureColumns } from './feature-columns.js';
 
 export interface CsvTable {
   header: string[];
   rows: string[][];
+  /** The line each row starts on (for error messages). */
+  lines: number[];
 }
 
-export function parseCsv(text: string): CsvTable {
-  const records: string[][] = [];
-  let field = '';
-  let record: string[] = [];
-  let inQuotes = false;
-  let fieldStarted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (inQuotes) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else inQuotes = false;
-      } else field += c;
-      continue;
-    }
-    if (c === '"' && !fieldStarted) {
-      inQuotes = true;
-      fieldStarted = true;
-    } else if (c === ',') {
-      record.push(field);
-      field = '';
-      fieldStarted = false;
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      record.push(field);
-      if (record.length > 1 || record[0] !== '') records.push(record);
-      record = [];
-      field = '';
-      fieldStarted = false;
-    } else {
-      field += c;
-      fieldStarted = true;
-    }
+/** Reads a CSV stream into a table; a record of another width than the header is GROVE_ERR_BAD_CSV. */
+export async function readCsvTable(source: TextSource): Promise<CsvTable> {
+  const csv = await openCsv(source);
+  const table: CsvTable = { header: csv.header, rows: [], lines: [] };
+  const width = csv.header.length;
+  for await (const chunk of csv.chunks) {
+    forEachCsvRecord(chunk.text, chunk.firstLine, (fields, line) => {
+      if (fields.length !== width) {
+        throw new BadInputError(
+          `CSV line ${line} has ${fields.length} fields; the header has ${width}`,
+          'GROVE_ERR_BAD_CSV',
+        );
+      }
+      table.rows.push(fields);
+      table.lines.push(line);
+    });
   }
-  if (field !== '' || record.length > 0) {
-    record.push(field);
-    records.push(record);
-  }
-  if (records.length === 0) throw new BadInputError('CSV has no header row');
-  const header = records[0]!.map((h) => h.trim());
-  return { header, rows: records.slice(1) };
+  return table;
 }
 
-export async function readCsv(path: string): Promise<CsvTable> {
-  let text: string;
+/** `readCsvTable` over a file; an unreadable file is GROVE_ERR_BAD_INPUT naming it. */
+export async function readCsvFile(path: string): Promise<CsvTable> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readCsvTable(fileText(path));
   } catch (err) {
+    if (err instanceof GroveError) throw err;
     throw new BadInputError(`cannot read ${path}: ${(err as Error).message}`);
   }
-  return parseCsv(text);
 }
 
-/** A field as a number: empty / NaN / NA / null is NaN (missing); inf and -inf are infinities. */
-export function parseNumber(s: string | undefined): number {
-  if (s === undefined) return Number.NaN;
-  const t = s.trim();
-  if (t === '' || t === 'NaN' || t === 'nan' || t === 'NA' || t === 'null' || t === 'None') return Number.NaN;
-  if (t === 'inf' || t === 'Infinity' || t === '+inf') return Number.POSITIVE_INFINITY;
-  if (t === '-inf' || t === '-Infinity') return Number.NEGATIVE_INFINITY;
-  const v = Number(t);
-  if (Number.isNaN(v)) throw new BadInputError(`'${s}' is not a number`);
-  return v;
+/** A small CSV text (tests, literals) as a table. */
+export function parseCsvTable(text: string): Promise<CsvTable> {
+  return readCsvTable([text]);
 }
 
 /**
- * Dense row-major matrix of the model's features from a table: columns are matched by name; when
- * the table names none of the model's features (e.g. the model's names are f0..fN-1 and the file
- * uses others) and has exactly the right number of columns (after removing `exclude`), positions are used.
+ * The model's features from a table as dense row-major values (NaN = missing), columns matched
+ * as feature-columns.ts says; evaluation data keeps other columns, so they are left out by default.
  */
-export function featureMatrix(
+export function tableFeatures(
   table: CsvTable,
   featureNames: readonly string[],
-  exclude: readonly string[] = [],
+  opts: FeatureColumnsOptions = { extraColumns: 'ignore' },
 ): Float64Array {
-  const cols = featureNames.map((n) => table.header.indexOf(n));
-  if (cols.every((c) => c < 0)) {
-    const positional = table.header.map((h, i) => (exclude.includes(h) ? -1 : i)).filter((i) => i >= 0);
-    if (positional.length !== featureNames.length) {
-      throw new BadInputError(`the CSV header names none of the model's ${featureNames.length} features`);
-    }
-    for (let f = 0; f < cols.length; f++) cols[f] = positional[f]!;
-  }
+  const columns = featureColumns(table.header, featureNames, opts);
   const F = featureNames.length;
-  const out = new Float64Array(table.rows.length * F);
-  for (let r = 0; r < table.rows.length; r++) {
-    const row = table.rows[r]!;
-    for (let f = 0; f < F; f++) {
-      const c = cols[f]!;
-      out[r * F + f] = c < 0 ? Number.NaN : parseNumber(row[c]);
-    }
-  }
+  const out = new Float64Array(table.rows.length * F).fill(Number.NaN);
+  for (let r = 0; r < table.rows.length; r++)
+    denseRecord(table.rows[r]!, table.lines[r]!, table.header, columns, out, r * F);
   return out;
 }
 
-/** A column's raw strings, or throws when the header lacks it. */
+/** A column's text values (trimmed), or GROVE_ERR_BAD_INPUT when the header lacks it. */
 export function column(table: CsvTable, name: string): string[] {
   const c = table.header.indexOf(name);
   if (c < 0) throw new BadInputError(`the CSV has no column '${name}' (columns: ${table.header.join(', ')})`);
-  return table.rows.map((r) => (r[c] ?? '').trim());
+  return table.rows.map((r) => r[c]!.trim());
 }

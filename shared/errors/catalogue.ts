@@ -25,7 +25,7 @@ export const ERROR_CATALOGUE = {
   GROVE_ERR_BAD_BINARY: { status: 400, meaning: 'A binary-tensor body does not match its JSON header.' },
   GROVE_ERR_BAD_CSV: {
     status: 400,
-    meaning: 'A CSV body has no header row, repeats a column, or has a ragged row.',
+    meaning: 'A CSV input has no header row, repeats a column, has a ragged row or a quoting mistake.',
   },
   GROVE_ERR_BAD_HTTP: {
     status: 400,
@@ -42,7 +42,10 @@ export const ERROR_CATALOGUE = {
     status: 400,
     meaning: 'The request asks for an output the model does not have.',
   },
-  GROVE_ERR_LINE_TOO_LONG: { status: 400, meaning: 'A line of a streamed batch is longer than 8 MiB.' },
+  GROVE_ERR_LINE_TOO_LONG: {
+    status: 400,
+    meaning: 'A record (line) of a streamed CSV or NDJSON input is longer than 8 MiB.',
+  },
   GROVE_ERR_ABORTED: { status: 400, meaning: 'The client closed the connection before its body was read.' },
   GROVE_ERR_UNAUTHORIZED: {
     status: 401,

@@ -1,4 +1,4 @@
-// Alarm rules with hysteresis (DESIGN.md, Monitoring): an alarm fires when its value exceeds the
+// Alarm rules with hysteresis (docs/monitoring.md, Live monitor): an alarm fires when its value exceeds the
 // threshold and the window holds at least min_rows rows; it clears only when the value falls below
 // hysteresis x threshold (default 80%), so a value hovering at the threshold does not flap.
 //   missing:      missing ratio > profile's missing ratio + `missing` (baseline 0 without profile)

@@ -1,5 +1,5 @@
 // Column statistics from raw, mergeable counts: the same function serves one worker's window
-// (version-monitor.ts) and the sum of several workers' windows (merge.ts), so the cluster view is
+// (version-monitor.ts) and the sum of several workers' windows (monitor-merge.ts), so the cluster view is
 // computed exactly as a single worker's would be over the union of their rows.
 import { psiFromCounts } from '../profile/psi.js';
 

@@ -1,5 +1,5 @@
 // Monitor settings: config.json `"monitor": {"window_rows": 1000, "min_rows": 200, "missing": 0.2,
-// "psi": 0.25, "out_of_range": 0.05}` (DESIGN.md defaults), per model in models/{m}/config.json.
+// "psi": 0.25, "out_of_range": 0.05}` (the documented defaults: docs/monitoring.md), per model in models/{m}/config.json.
 // grove adds `nonfinite` (share of +-Infinity above the training share that fires, default 0.01),
 // `hysteresis` (an alarm clears when its value drops below hysteresis x threshold, default 0.8) and
 // `enabled` (false turns the model's monitor off).

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { featureMatrix, parseCsv } from '../csv/csv-table.js';
 import { buildProfile } from './build-profile.js';
 import { psiFromCounts, psiFromShares } from './psi.js';
 import { binOf, indexOfValue, quantileEdges } from './quantile-bins.js';
@@ -95,14 +94,5 @@ describe('buildProfile', () => {
     });
     expect(p.features[0]!.type).toBe('categorical');
     expect(p.prediction).toBeNull();
-  });
-});
-
-describe('csv', () => {
-  it('parses quoted fields and empty values as missing', () => {
-    const t = parseCsv('a,"b,c",y\n1,,0\n"2",3,1\n');
-    expect(t.header).toEqual(['a', 'b,c', 'y']);
-    const m = featureMatrix(t, ['a', 'b,c']);
-    expect(Array.from(m)).toEqual([1, Number.NaN, 2, 3]);
   });
 });

@@ -1,10 +1,12 @@
 // Profiles a model file on training data: what `grove profile` and `grove convert --profile` run.
-// Loads the model, reads the CSV (columns matched to the model's feature names; the label column,
-// if named, is left out), predicts every row, and builds the profile (build-profile.ts).
+// Loads the model, reads the CSV (columns matched to the model's feature names as docs/formats.md
+// says; the label column and other columns are left out), predicts every row, and builds the
+// profile (build-profile.ts).
 import { readFile } from 'node:fs/promises';
-import { column, featureMatrix, parseNumber, readCsv } from '../csv/csv-table.js';
+import { column, readCsvFile, tableFeatures } from '../csv/csv-table.js';
 import { BadInputError } from '../errors/grove-error.js';
 import { loadModelFile } from '../runtime/load.js';
+import { textNumber } from '../runtime/values/feature-value.js';
 import { buildProfile } from './build-profile.js';
 import { categoricalFromModel, categoricalFromModelFile } from './categorical-features.js';
 import type { Profile } from './profile-types.js';
@@ -22,10 +24,10 @@ export async function profileModelFile(
   const model = await loadModelFile(modelPath);
   const meta = model.meta;
   if (meta.sparse) throw new BadInputError('sparse models (named-feature pipelines) have no dense profile');
-  const table = await readCsv(dataPath);
+  const table = await readCsvFile(dataPath);
   if (table.rows.length === 0) throw new BadInputError(`${dataPath} has no rows`);
   const exclude = opts.label ? [opts.label] : [];
-  const data = featureMatrix(table, meta.featureNames, exclude);
+  const data = tableFeatures(table, meta.featureNames, { extraColumns: 'ignore', exclude });
   const rows = table.rows.length;
   const predictions = new Float64Array(rows * meta.outputNames.length);
   model.predict(data, rows, predictions);
@@ -41,13 +43,8 @@ export async function profileModelFile(
     const raw = column(table, opts.label);
     label = {
       name: opts.label,
-      values: Float64Array.from(raw, (s) => {
-        try {
-          return parseNumber(s);
-        } catch {
-          return Number.NaN;
-        }
-      }),
+      // A label that is not a number (a class name) is left out of the label statistics.
+      values: Float64Array.from(raw, (s) => textNumber(s) ?? Number.NaN),
     };
   }
   return buildProfile({

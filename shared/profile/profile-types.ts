@@ -1,6 +1,6 @@
 // The training profile (profile.json, kept as models/{m}/{v}/profile.json): what "normal" input
 // and output look like, so the worker's monitor (worker/monitor/) can measure missing values,
-// out-of-range values and drift (PSI) against it. DESIGN.md, "Monitoring, tracing and model comparison".
+// out-of-range values and drift (PSI) against it. docs/monitoring.md, Training profile.
 
 /** Numeric feature: quantile bins. `edges` are the k-1 interior edges of k bins; bin 0 is
  *  (-inf, edges[0]) and bin k-1 is [edges[k-2], +inf): the outer bins are open-ended so values
@@ -57,5 +57,5 @@ export interface Profile {
   label?: { name: string; mean: number; missing_ratio: number };
 }
 
-/** Name the monitor uses for the model's output (DESIGN.md). */
+/** Name the monitor uses for the model's output (docs/monitoring.md). */
 export const PREDICTION_FEATURE = '__prediction__';

@@ -4,15 +4,17 @@
 // rebuilt from the same SharedArrayBuffer in a real worker_thread predicts identically.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, firstMismatch, readCsv } from '../../test/support/tree-fixtures.js';
 import { UnknownFeatureError } from '../errors/grove-error.js';
-import { builtFile } from '../runtime-path.js';
+import {
+  FIXTURES,
+  firstMismatch,
+  predictEveryWay,
+  predictInThread,
+  readCsv,
+} from './fixtures.test-helper.js';
 import { encodeGroveFile } from './formats/grove-binary.js';
 import { loadModel, loadModelFile, modelFromBuffer } from './load.js';
-import type { Model } from './model.js';
 
 const dirs = ['xgboost', 'lightgbm'].flatMap((lib) =>
   readdirSync(join(FIXTURES, lib)).map((name) => join(FIXTURES, lib, name)),
@@ -20,25 +22,6 @@ const dirs = ['xgboost', 'lightgbm'].flatMap((lib) =>
 
 function modelFile(dir: string): string {
   return join(dir, readdirSync(dir).find((f) => /^model\.(json|txt)$/.test(f))!);
-}
-
-function predictAll(
-  model: Model,
-  x: Float64Array,
-  rows: number,
-  raw: boolean,
-): { batch: Float64Array; one: Float64Array } {
-  const W = raw ? model.meta.rawOutputNames.length : model.meta.outputNames.length;
-  const F = model.meta.numFeatures;
-  const batch = new Float64Array(rows * W);
-  model.predict(x, rows, batch, raw);
-  const one = new Float64Array(rows * W);
-  const o = new Float64Array(W);
-  for (let r = 0; r < rows; r++) {
-    model.predictOne(x.subarray(r * F, r * F + F), o, raw);
-    one.set(o, r * W);
-  }
-  return { batch, one };
 }
 
 describe.each(dirs.map((d) => [d.split('/').slice(-2).join('/'), d]))('%s', (_name, dir) => {
@@ -52,7 +35,7 @@ describe.each(dirs.map((d) => [d.split('/').slice(-2).join('/'), d]))('%s', (_na
     ] as const) {
       const want = readCsv(join(dir, file), false);
       expect(want.cols).toBe(raw ? model.meta.rawOutputNames.length : model.meta.outputNames.length);
-      const { batch, one } = predictAll(model, x.data, x.rows, raw);
+      const { batch, one } = predictEveryWay(model, x.data, x.rows, raw);
       expect(firstMismatch(batch, want.data)).toBeNull();
       expect(Array.from(one)).toEqual(Array.from(batch));
     }
@@ -65,7 +48,9 @@ describe.each(dirs.map((d) => [d.split('/').slice(-2).join('/'), d]))('%s', (_na
     expect(again.meta.sourcePlatform).toBe(model.meta.sourcePlatform);
     const x = readCsv(join(dir, 'test.csv'), true);
     for (const raw of [false, true])
-      expect(predictAll(again, x.data, 300, raw).batch).toEqual(predictAll(model, x.data, 300, raw).batch);
+      expect(predictEveryWay(again, x.data, 300, raw).batch).toEqual(
+        predictEveryWay(model, x.data, 300, raw).batch,
+      );
   });
 });
 
@@ -77,7 +62,9 @@ describe('other paths', () => {
     expect(b.meta.platform).toBe('xgboost_ubj');
     const x = readCsv(join(dir, 'test.csv'), true);
     for (const raw of [false, true])
-      expect(predictAll(b, x.data, x.rows, raw).batch).toEqual(predictAll(a, x.data, x.rows, raw).batch);
+      expect(predictEveryWay(b, x.data, x.rows, raw).batch).toEqual(
+        predictEveryWay(a, x.data, x.rows, raw).batch,
+      );
   });
 
   it('detects the format from content, whatever the name', () => {
@@ -121,24 +108,8 @@ describe('other paths', () => {
     const dir = join(FIXTURES, 'lightgbm', 'lgb-categorical');
     const model = await loadModelFile(modelFile(dir));
     const x = readCsv(join(dir, 'test.csv'), true);
-    const here = predictAll(model, x.data, x.rows, false).batch;
-    const loadUrl = pathToFileURL(builtFile('shared/runtime/load.js')).href;
-    const worker = new Worker(
-      `const { parentPort, workerData } = require('node:worker_threads');
-       import(${JSON.stringify(loadUrl)}).then(({ modelFromBuffer }) => {
-         const m = modelFromBuffer(workerData.sab);
-         const out = new Float64Array(workerData.rows * m.meta.outputNames.length);
-         m.predict(workerData.x, workerData.rows, out, false);
-         const shared = new Uint8Array(workerData.sab, 0, 4);
-         parentPort.postMessage({ out, magic: Array.from(shared) });
-       });`,
-      { eval: true, workerData: { sab: model.buffer, x: x.data, rows: x.rows } },
-    );
-    const msg = await new Promise<{ out: Float64Array; magic: number[] }>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-    });
-    await worker.terminate();
+    const here = predictEveryWay(model, x.data, x.rows, false).batch;
+    const msg = await predictInThread(model, x.data, x.rows);
     expect(msg.out).toEqual(here);
     expect(modelFromBuffer(model.buffer).meta).toEqual(model.meta);
   });

@@ -1,4 +1,4 @@
-// The model contract every part of grove codes against: parsers (shared/formats, shared/sklearn)
+// The model contract every part of grove codes against: parsers (shared/runtime/formats, shared/runtime/sklearn)
 // produce a Model; the worker, the CLI, the monitor and `grove compare` only use this interface.
 //
 // A Model is fully described by one SharedArrayBuffer (`buffer`): `modelFromBuffer(buffer)` in any

@@ -1,29 +1,15 @@
 // `grove predict` and `grove convert` through the real CLI (node dist/cli/grove.js): every XGBoost,
 // LightGBM and scikit-learn fixture reproduces pred.csv (and raw.csv with --raw), the .ubj twin and
 // a .grove conversion too; broken or foreign files exit non-zero with a message naming the problem.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { builtFile } from '../../shared/runtime-path.js';
-import { FIXTURES, firstMismatch, readCsv } from '../support/tree-fixtures.js';
+import { FIXTURES, firstMismatch, readCsv } from '../../shared/runtime/fixtures.test-helper.js';
+import { grove } from './cli-harness.js';
 
-const run = promisify(execFile);
-const GROVE = builtFile('cli/grove.js');
 const tmp = mkdtempSync(join(tmpdir(), 'grove-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-async function grove(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [GROVE, ...args], { maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 function parseOut(text: string): Float64Array {
   return Float64Array.from(

@@ -9,11 +9,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Chromium, launchChromium } from '../../client/bench/chromium.js';
 import { type StaticServer, startStaticServer } from '../../client/bench/static-server.js';
+import {
+  type ClientFixture,
+  clientFixtures,
+  flatten,
+  mismatch,
+} from '../../client/client-fixtures.test-helper.js';
 import { exportModule } from '../../client/export/export-module.js';
 import { GroveModel } from '../../client/grove-model.js';
 import { modelFromBytes } from '../../client/model-bytes.js';
 import { projectRoot } from '../../shared/runtime-path.js';
-import { type ClientFixture, clientFixtures, flatten, mismatch } from '../support/client-fixtures.js';
 import { findChromium, skipReason } from '../support/services.js';
 
 const chromiumPath = findChromium();

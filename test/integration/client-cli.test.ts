@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientFixtures, mismatch } from '../../client/client-fixtures.test-helper.js';
 import { loadModel } from '../../client/index.js';
 import { builtFile } from '../../shared/runtime-path.js';
-import { clientFixtures, mismatch } from '../support/client-fixtures.js';
 import {
   fixtureRows,
   makeRepository,

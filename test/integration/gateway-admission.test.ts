@@ -5,7 +5,7 @@
 import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Gateway, type GatewayOptions, startGateway } from '../../gateway/gateway.js';
-import { type FakeWorker, startFakeWorker } from '../support/fake-gateway-upstream.js';
+import { type FakeWorker, startFakeWorker } from '../../gateway/fake-worker.test-helper.js';
 
 let gw: Gateway | undefined;
 let fakes: FakeWorker[] = [];

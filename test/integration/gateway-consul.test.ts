@@ -6,7 +6,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeConsul, startFakeConsul } from '../support/fake-consul.js';
 import { predict, startGrove } from './gateway-harness.js';
-import { makeRepository, removeRepository } from './worker-harness.js';
+import { makeRepository, removeRepository, waitFor } from './worker-harness.js';
 
 let consul: FakeConsul;
 let repo: string;
@@ -14,13 +14,7 @@ const procs: ChildProcess[] = [];
 
 const start = (args: string[], ready: RegExp) => startGrove(procs, args, ready);
 
-async function until(cond: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = (cond: () => Promise<boolean>) => waitFor(cond, 20_000, 50);
 
 async function workerCount(adminUrl: string): Promise<number> {
   const res = await request(`${adminUrl}/admin/workers`, {

@@ -1,13 +1,13 @@
 // `grove gateway --discover kubernetes` as a process: it finds its API server through $KUBECONFIG
-// (here a fake one the test runs, test/support/fake-kube-api.ts), watches the workers' EndpointSlices
-// and routes to a real worker process; a pod turning unready leaves routing.
+// (here a fake one the test runs, gateway/discovery/fake-kube-api.test-helper.ts), watches the
+// workers' EndpointSlices and routes to a real worker process; a pod turning unready leaves routing.
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startFakeKubeApi } from '../support/fake-kube-api.js';
+import { startFakeKubeApi } from '../../gateway/discovery/fake-kube-api.test-helper.js';
 import { predict, startGrove } from './gateway-harness.js';
 import {
   makeRepository,

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Gateway, startGateway } from '../../gateway/gateway.js';
-import { type FakeWorker, startFakeWorker } from '../support/fake-gateway-upstream.js';
+import { type FakeWorker, startFakeWorker } from '../../gateway/fake-worker.test-helper.js';
 
 let dir: string;
 let gw: Gateway;

@@ -222,7 +222,9 @@ describe('jobs on grove serve (PGlite)', () => {
     const res = (await http(`${gw.url}/v1/jobs/${s.json.id}/results`)).text.trimEnd().split('\n');
     expect(res[0]).toBe('id,prediction,error');
     expect(res).toHaveLength(2001);
-    expect(res[412]).toMatch(/^r412,,GROVE_ERR_NOT_NUMERIC: 'not-a-number' is not a number$/);
+    expect(res[412]).toMatch(
+      /^r412,,GROVE_ERR_NOT_NUMERIC: value 'not-a-number' at column 'f\d+' is not a number$/,
+    );
     expect(res[1500]).toMatch(/^r1500,,GROVE_ERR_BAD_CSV: /);
     expect(res[411]).toMatch(/^r411,0\.\d+,$/);
     expect((await http(`${gw.url}/v1/models/churn/predictions/r412`)).json.job_id).not.toBe(s.json.id);

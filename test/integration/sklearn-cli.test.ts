@@ -3,30 +3,16 @@
 // within 1e-6; a pickle that tries to run a command is refused with GROVE_ERR_UNSAFE_PICKLE and
 // the command never runs; other compressors and truncated files fail with their typed codes; a
 // worker serves sparse pipelines by feature name, string values one-hot encoded.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { builtFile } from '../../shared/runtime-path.js';
+import { grove } from './cli-harness.js';
 import { makeRepository, removeRepository, startWorkerProcess } from './worker-harness.js';
 
-const run = promisify(execFile);
-const GROVE = builtFile('cli/grove.js');
 const FIXTURES = join(import.meta.dirname, '../fixtures');
 const tmp = mkdtempSync(join(tmpdir(), 'grove-sklearn-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-async function grove(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [GROVE, ...args], { maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 const parse = (text: string) =>
   Float64Array.from(

@@ -5,8 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JetStreamManager, NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { firstMismatch } from '../../shared/runtime/fixtures.test-helper.js';
 import { type Service, skipReason, useNats } from '../support/services.js';
-import { firstMismatch } from '../support/tree-fixtures.js';
 import { Collector, natsConnect, publishRows, startStream, streamOf, uniqueName } from './stream-harness.js';
 import { fixtureRows, makeRepository, removeRepository } from './worker-harness.js';
 

@@ -4,8 +4,8 @@
 // acknowledged, exit 0).
 import type { JetStreamManager, NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { firstMismatch } from '../../shared/runtime/fixtures.test-helper.js';
 import { type Service, skipReason, useNats } from '../support/services.js';
-import { firstMismatch } from '../support/tree-fixtures.js';
 import {
   Collector,
   natsConnect,

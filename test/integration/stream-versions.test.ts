@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import type { NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CompiledSplit, parseSplit } from '../../gateway/split/split-config.js';
+import { firstMismatch } from '../../shared/runtime/fixtures.test-helper.js';
 import { type Service, skipReason, useNats } from '../support/services.js';
-import { firstMismatch } from '../support/tree-fixtures.js';
 import { Collector, natsConnect, publishRows, startStream, uniqueName } from './stream-harness.js';
 import { addVersion, fixtureRows, makeRepository, removeRepository } from './worker-harness.js';
 

@@ -92,6 +92,29 @@ describe('worker streaming batch', () => {
     });
   });
 
+  it('reads missing-value spellings, quoted fields and a BOM as the CSV rule says (docs/formats.md)', async () => {
+    const { header, rows, pred } = fixtureRows(FIX);
+    const spell = ['', 'NA', 'NaN', 'null', 'None', '#N/A'];
+    let k = 0;
+    const lines = rows
+      .slice(0, 40)
+      .map((r) =>
+        r.map((x) => (x === null ? spell[k++ % spell.length] : k % 3 === 0 ? `"${x}"` : String(x))).join(','),
+      );
+    const r = await fetch(`${w.url}/v1/models/multi:batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: `\uFEFF${header.join(',')}\r\n${lines.join('\r\n')}\r\n`,
+    });
+    expect(r.status).toBe(200);
+    const out = (await r.text()).trim().split('\n').slice(1);
+    expect(out.length).toBe(40);
+    out.forEach((l, i) => {
+      const got = l.split(',').map(Number);
+      for (let c = 0; c < 3; c++) if (!closeTo(got[c]!, pred[i]![c]!)) throw new Error(`row ${i}: ${got}`);
+    });
+  });
+
   it('refuses a bad header or bad values with a 4xx JSON error', async () => {
     const bad = await fetch(`${w.url}/v1/models/multi:batch`, {
       method: 'POST',
@@ -107,6 +130,16 @@ describe('worker streaming batch', () => {
     });
     expect(nan.status).toBe(400);
     expect(((await nan.json()) as { code: string }).code).toBe('GROVE_ERR_NOT_NUMERIC');
+    // Not one of pandas' missing-value spellings: refused rather than guessed at.
+    const upper = await fetch(`${w.url}/v1/models/multi:batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: 'f0,f1\n1,NAN\n',
+    });
+    expect(upper.status).toBe(400);
+    expect((await upper.json()) as { error: string }).toMatchObject({
+      error: expect.stringContaining("'NAN'"),
+    });
   });
 
   it('streams 50 MB through with bounded worker memory', async () => {

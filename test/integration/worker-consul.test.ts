@@ -1,60 +1,57 @@
-// `grove worker --consul`: registers with the live versions in the service meta, re-registers when
-// versions change, deregisters on SIGTERM. A tiny fake Consul agent records the calls.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+// `grove worker --consul`: registers in the (fake) Consul agent's catalog with a health check and
+// the live versions in the service meta, registers again when versions change, deregisters on
+// SIGTERM; a bare `--consul` takes the agent's address and ACL token from CONSUL_HTTP_ADDR and
+// CONSUL_HTTP_TOKEN, as Consul's own tools do.
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeVersionsMeta } from '../../shared/consul/worker-registration.js';
-import {
-  addVersion,
-  makeRepository,
-  removeRepository,
-  startWorkerProcess,
-  waitFor,
-} from './worker-harness.js';
+import { type FakeConsul, startFakeConsul } from '../support/fake-consul.js';
+import { addVersion, makeRepository, removeRepository, startWorkerProcess } from './worker-harness.js';
 
-interface Call {
-  method: string;
-  path: string;
-  body: any;
-}
-
-let server: http.Server | null = null;
+let consul: FakeConsul | null = null;
 let repo = '';
 
 afterEach(async () => {
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-  server = null;
+  await consul?.close();
+  consul = null;
   if (repo) removeRepository(repo);
+  repo = '';
 });
 
+const versionsOf = (c: FakeConsul) => decodeVersionsMeta(c.services()[0]?.Meta ?? {});
+
 describe('worker consul registration', () => {
-  it('registers, updates the versions meta, and deregisters on SIGTERM', async () => {
-    const calls: Call[] = [];
-    server = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => (body += c));
-      req.on('end', () => {
-        calls.push({ method: req.method!, path: req.url!, body: body ? JSON.parse(body) : null });
-        res.end('');
-      });
-    });
-    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-    const consul = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  it('registers with a health check, updates the versions meta, and deregisters on SIGTERM', async () => {
+    consul = await startFakeConsul({ checkIntervalMs: 100 });
+    const c = consul;
     repo = makeRepository({ churn: { '1': 'xgboost/xgb-binary-100x4' } });
-    const w = await startWorkerProcess(repo, ['--consul', consul, '--advertise-host', '127.0.0.1']);
+    const w = await startWorkerProcess(repo, ['--consul', c.address, '--advertise-host', '127.0.0.1']);
     const port = Number(new URL(w.url).port);
-    const first = await waitFor(async () => calls.find((c) => c.path === '/v1/agent/service/register'));
-    expect(first.body.Port).toBe(port);
-    expect(first.body.Address).toBe('127.0.0.1');
-    expect(decodeVersionsMeta(first.body.Meta)).toEqual({ churn: ['1'] });
+    await c.until(() => c.services().length === 1);
+    const s = c.services()[0]!;
+    expect([s.Service, s.Address, s.Port]).toEqual(['grove-worker', '127.0.0.1', port]);
+    expect(s.check?.HTTP).toBe(`http://127.0.0.1:${port}/v2/health/ready`);
+    expect(versionsOf(c)).toEqual({ churn: ['1'] });
+    // The agent's check reaches the worker's readiness route: the instance turns passing.
+    await c.until(() => c.services()[0]?.status === 'passing');
     addVersion(repo, 'churn', '2', 'lightgbm/lgb-binary-100x4');
-    await waitFor(async () =>
-      calls.some(
-        (c) => c.path === '/v1/agent/service/register' && decodeVersionsMeta(c.body.Meta).churn?.length === 2,
-      ),
-    );
+    await c.until(() => versionsOf(c).churn?.length === 2);
     expect(await w.stop('SIGTERM')).toBe(0);
-    const last = calls[calls.length - 1]!;
-    expect(last.path).toBe(`/v1/agent/service/deregister/${encodeURIComponent(first.body.ID)}`);
+    expect(c.services()).toEqual([]);
+    expect(c.requests().at(-1)?.path).toBe(`/v1/agent/service/deregister/${encodeURIComponent(s.ID)}`);
+  });
+
+  it('a bare --consul uses CONSUL_HTTP_ADDR and sends CONSUL_HTTP_TOKEN', async () => {
+    consul = await startFakeConsul({ token: 'tok-1' });
+    const c = consul;
+    repo = makeRepository({ churn: { '1': 'xgboost/xgb-binary-100x4' } });
+    const w = await startWorkerProcess(repo, ['--consul', '--advertise-host', '127.0.0.1'], {
+      ...process.env,
+      CONSUL_HTTP_ADDR: `http://${c.address}`,
+      CONSUL_HTTP_TOKEN: 'tok-1',
+    });
+    await c.until(() => c.services().length === 1);
+    expect(await w.stop('SIGTERM')).toBe(0);
+    expect(c.services()).toEqual([]);
+    expect(c.requests().map((r) => r.token)).toEqual(c.requests().map(() => 'tok-1'));
   });
 });

@@ -1,12 +1,14 @@
 // Shared by the worker integration tests: builds a temporary model repository from the fixtures,
 // starts `node dist/cli/grove.js worker` on port 0, reads its URL from stdout, and stops it.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { FIXTURES, readDenseRows, readExpected } from '../../shared/runtime/fixtures.test-helper.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
-export const FIXTURES = join(ROOT, 'test', 'fixtures');
+export { FIXTURES };
+
 const CLI = join(ROOT, 'dist', 'cli', 'grove.js');
 
 export function modelFileOf(fixture: string): string {
@@ -100,40 +102,43 @@ export function fixtureRows(fixture: string): {
   rows: (number | null)[][];
   pred: number[][];
 } {
-  const lines = readFileSync(join(FIXTURES, fixture, 'test.csv'), 'utf8')
-    .trim()
-    .split('\n');
-  const header = lines[0]!.split(',');
-  const rows = lines.slice(1).map((l) => l.split(',').map((f) => (f === '' ? null : Number(f))));
-  const pred = readFileSync(join(FIXTURES, fixture, 'pred.csv'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => l.split(',').map(Number));
-  return { header, rows, pred };
+  const dir = join(FIXTURES, fixture);
+  const { names, rows, data } = readDenseRows(dir);
+  const F = names.length;
+  const expected = readExpected(dir, 'pred.csv')!;
+  return {
+    header: names,
+    rows: Array.from({ length: rows }, (_, r) =>
+      Array.from(data.subarray(r * F, r * F + F), (x) => (Number.isNaN(x) ? null : x)),
+    ),
+    pred: Array.from({ length: expected.values.length / expected.cols }, (_, r) =>
+      Array.from(expected.values.subarray(r * expected.cols, (r + 1) * expected.cols)),
+    ),
+  };
 }
 
 export async function postJson(
   url: string,
   body: unknown,
   headers: Record<string, string> = {},
-): Promise<{ status: number; body: any; headers: Headers }> {
+): Promise<Answer> {
   const r = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  const text = await r.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    /* not JSON */
-  }
-  return { status: r.status, body: parsed, headers: r.headers };
+  return answerOf(r);
 }
 
-export async function getJson(url: string): Promise<{ status: number; body: any; headers: Headers }> {
-  const r = await fetch(url);
+export async function getJson(url: string): Promise<Answer> {
+  return answerOf(await fetch(url));
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: tests read whatever fields an answer has.
+export type Answer = { status: number; body: any; headers: Headers };
+
+/** Status, headers and the body as JSON (or as text when it is not JSON). */
+async function answerOf(r: Response): Promise<Answer> {
   const text = await r.text();
   let parsed: unknown = text;
   try {

@@ -34,9 +34,15 @@ afterEach(async () => {
   repo = '';
 });
 
-/** Keeps `concurrency` request loops running until stop(); records statuses and versions seen. */
+/**
+ * Keeps `concurrency` request loops running until stop(); records statuses and versions seen.
+ * `more(n)` resolves once n more answers have come back: the test then knows requests ran across
+ * the change it just made, without guessing a duration.
+ */
 function loadLoop(url: string, body: unknown, concurrency = 6) {
   let stop = false;
+  let answered = 0;
+  let waiters: { at: number; resolve: () => void }[] = [];
   const statuses = new Map<number, number>();
   const versions = new Set<string>();
   const failures: string[] = [];
@@ -50,12 +56,18 @@ function loadLoop(url: string, body: unknown, concurrency = 6) {
       } catch (err) {
         failures.push(String(err));
       }
+      answered++;
+      for (const w of waiters) if (answered >= w.at) w.resolve();
+      waiters = waiters.filter((w) => answered < w.at);
     }
   });
   return {
     versions,
     statuses,
     failures,
+    more(n: number): Promise<void> {
+      return new Promise((resolve) => waiters.push({ at: answered + n, resolve }));
+    },
     async stop() {
       stop = true;
       await Promise.all(loops);
@@ -73,7 +85,7 @@ describe('worker model repository', () => {
     repo = makeRepository({ churn: { '1': V1 } });
     w = await startWorkerProcess(repo);
     const load = loadLoop(`${w.url}/v2/models/churn/infer`, oneRow());
-    await new Promise((r) => setTimeout(r, 300));
+    await load.more(30);
     addVersion(repo, 'churn', '2', V2);
     await waitFor(async () => load.versions.has('2'));
     // A broken new version: garbage in a model file. Version 2 keeps serving.
@@ -88,7 +100,7 @@ describe('worker model repository', () => {
     expect(failed.reason).toMatch(/\S{5,}/);
     expect(meta.body.versions).toEqual(['1', '2']);
     expect(meta.body.latest_version).toBe('2');
-    await new Promise((r) => setTimeout(r, 300));
+    await load.more(30); // requests keep succeeding while the broken version sits there
     await load.stop();
     expect(load.failures).toEqual([]);
     expect(load.versions.has('1')).toBe(true);
@@ -138,13 +150,13 @@ describe('worker model repository', () => {
     w = await startWorkerProcess(repo);
     expect((await getJson(`${w.url}/v2/models`)).body.models[0].versions).toEqual(['1', '2']);
     const load = loadLoop(`${w.url}/v2/models/churn/infer`, oneRow(), 4);
-    await new Promise((r) => setTimeout(r, 200));
+    await load.more(20);
     rmSync(join(repo, 'churn', '2'), { recursive: true });
     await waitFor(async () => {
       const m = await getJson(`${w!.url}/v2/models`);
       return m.body.models[0].versions.length === 1;
     });
-    await new Promise((r) => setTimeout(r, 200));
+    await load.more(20);
     await load.stop();
     expect(load.failures).toEqual([]);
     const after = await postJson(`${w.url}/v2/models/churn/infer`, oneRow());
@@ -188,14 +200,16 @@ describe('worker model repository', () => {
     let csv = header + '\n';
     const body = rows.map((r) => r.map((x) => (x === null ? '' : String(x))).join(',')).join('\n') + '\n';
     for (let i = 0; i < 10; i++) csv += body;
-    const inflight = fetch(`${p.url}/v1/models/churn:batch`, {
+    // The answer's head arrives once the worker has predicted the first chunks: the batch is then
+    // in flight, and the signal comes while the rest is still being read and predicted.
+    const res = await fetch(`${p.url}/v1/models/churn:batch`, {
       method: 'POST',
       headers: { 'content-type': 'text/csv' },
       body: csv,
-    }).then(async (r) => ({ status: r.status, lines: (await r.text()).trim().split('\n').length }));
-    await new Promise((r) => setTimeout(r, 30));
-    const code = await p.stop('SIGTERM');
-    const r = await inflight;
+    });
+    const stopped = p.stop('SIGTERM');
+    const r = { status: res.status, lines: (await res.text()).trim().split('\n').length };
+    const code = await stopped;
     expect(r.status).toBe(200);
     expect(r.lines).toBe(rows.length * 10 + 1);
     expect(code).toBe(0);

@@ -155,3 +155,11 @@ export function findChromium(): string | null {
   }
   return null;
 }
+
+/** Path of a docker-compose binary (GROVE_TEST_DOCKER_COMPOSE, else the one on PATH), or null. */
+export function findDockerCompose(): string | null {
+  const given = process.env.GROVE_TEST_DOCKER_COMPOSE;
+  if (given && existsSync(given)) return given;
+  const r = spawnSync('sh', ['-c', 'command -v docker-compose'], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : null;
+}

@@ -5,18 +5,20 @@
 // exist at once, the request is read only as fast as results go out (for-await pulls on demand),
 // and a response that cannot take more (res.write() false) pauses everything until 'drain'.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BadInputError, UnsupportedMediaTypeError } from '../../shared/errors/grove-error.js';
+import { csvField } from '../../shared/csv/csv-format.js';
+import { openCsv, type RecordChunk, recordChunks } from '../../shared/csv/csv-stream.js';
+import { featureColumns } from '../../shared/csv/feature-columns.js';
+import { UnsupportedMediaTypeError } from '../../shared/errors/grove-error.js';
 import type { RequestContext, RouteParams, Router } from '../http/router.js';
 import type { BatchResult } from '../pool/pool-messages.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
 import type { WorkerContext } from '../worker-context.js';
-import { type BatchFormat, csvColumns } from './batch-text.js';
+import type { BatchFormat } from './batch-text.js';
 
-/** About this many characters of input per pool task. */
-const CHUNK_CHARS = 256 * 1024;
+/** About this many characters of input per pool task; a longer record is refused (it would
+ *  defeat the bounded memory). */
+const CHUNKS = { chunkChars: 256 * 1024, maxRecordChars: 8 * 1024 * 1024 };
 const MAX_CHUNKS_IN_FLIGHT = 2;
-/** One line longer than this is refused (it would defeat the bounded memory). */
-const MAX_LINE_CHARS = 8 * 1024 * 1024;
 
 export function batchFormatOf(contentType: string | undefined): BatchFormat {
   const t = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
@@ -32,17 +34,10 @@ export function batchFormatOf(contentType: string | undefined): BatchFormat {
   throw new UnsupportedMediaTypeError(t || '(none)');
 }
 
-function countLines(s: string): number {
-  let n = 0;
-  for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) n++;
-  return n;
-}
-
 class BatchStream {
   private readonly queue: Promise<BatchResult>[] = [];
+  private header: string[] | null = null;
   private columns: Int32Array | null = null;
-  private headerDone: boolean;
-  private nextLine: number;
   private readonly k: number;
   private readonly outputNames: string[];
 
@@ -54,8 +49,6 @@ class BatchStream {
     private readonly format: BatchFormat,
     private readonly raw: boolean,
   ) {
-    this.headerDone = format !== 'csv';
-    this.nextLine = format === 'csv' ? 2 : 1;
     const m = v.model.meta;
     this.outputNames = raw ? m.rawOutputNames : m.outputNames;
     this.k = this.outputNames.length;
@@ -79,23 +72,20 @@ class BatchStream {
     if (this.format === 'csv') this.res.write(this.outputNames.map(csvField).join(',') + '\n');
   }
 
-  /** Queues a chunk of complete lines; writes finished chunks in order. */
-  async submit(text: string): Promise<void> {
-    if (!this.headerDone) {
-      const nl = text.indexOf('\n');
-      const header = nl === -1 ? text : text.slice(0, nl);
-      this.columns = csvColumns(header, this.v.featureIndex);
-      this.headerDone = true;
-      text = nl === -1 ? '' : text.slice(nl + 1);
-    }
-    if (text.length === 0) return;
-    const firstLine = this.nextLine;
-    this.nextLine += countLines(text) + (text.endsWith('\n') ? 0 : 1);
+  /** CSV: maps the header's columns to the model's features (a 400 before anything is written). */
+  setHeader(header: string[]): void {
+    this.columns = featureColumns(header, this.v.featureNames);
+    this.header = header;
+  }
+
+  /** Queues a chunk of complete records; writes finished chunks in order. */
+  async submit({ text, firstLine }: RecordChunk): Promise<void> {
     const task = this.w.pool.batch({
       op: 'batch',
       key: this.v.key,
       format: this.format,
       text,
+      header: this.header,
       columns: this.columns,
       firstLine,
       raw: this.raw,
@@ -125,7 +115,6 @@ class BatchStream {
   }
 
   async finish(): Promise<void> {
-    if (!this.headerDone) throw new BadInputError('CSV body has no header row', 'GROVE_ERR_BAD_CSV');
     while (this.queue.length > 0) await this.writeOne();
     this.start();
     this.res.end();
@@ -158,10 +147,6 @@ function drainOrClose(res: ServerResponse): Promise<void> {
   });
 }
 
-function csvField(s: string): string {
-  return /[",\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
-}
-
 export function addBatchRoutes(router: Router, w: WorkerContext): void {
   const batch = async (
     req: IncomingMessage,
@@ -178,21 +163,14 @@ export function addBatchRoutes(router: Router, w: WorkerContext): void {
     v.acquire();
     try {
       req.setEncoding('utf8');
-      let pending = '';
-      for await (const chunk of req as AsyncIterable<string>) {
-        pending += chunk;
-        if (pending.length < CHUNK_CHARS) continue;
-        const cut = pending.lastIndexOf('\n');
-        if (cut === -1) {
-          if (pending.length > MAX_LINE_CHARS)
-            throw new BadInputError('a line of the batch is longer than 8 MiB', 'GROVE_ERR_LINE_TOO_LONG');
-          continue;
-        }
-        const text = pending.slice(0, cut + 1);
-        pending = pending.slice(cut + 1);
-        await stream.submit(text);
-      }
-      if (pending.trim().length > 0) await stream.submit(pending);
+      const body = req as AsyncIterable<string>;
+      let chunks: AsyncIterable<RecordChunk>;
+      if (format === 'csv') {
+        const csv = await openCsv(body, CHUNKS);
+        stream.setHeader(csv.header);
+        chunks = csv.chunks;
+      } else chunks = recordChunks(body, false, CHUNKS);
+      for await (const chunk of chunks) await stream.submit(chunk);
       await stream.finish();
       return 200;
     } catch (err) {

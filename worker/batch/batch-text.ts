@@ -1,64 +1,13 @@
-// Parsing and formatting the rows of a streamed batch (`:batch`, DESIGN.md HTTP API): CSV with a
-// header row (an empty field is missing, as in `grove predict`) or NDJSON (one array or
-// name -> value object per line). Pure functions over one chunk of complete lines, so a pool thread
-// can parse, predict and format a chunk while the event loop keeps serving one-row requests.
+// Parsing and formatting the rows of a streamed batch (`:batch`, docs/api.md): NDJSON (one array
+// or name -> value object per line) here; CSV chunks go through the one CSV reader
+// (shared/csv). Pure functions over one chunk of complete lines, so a pool thread can parse,
+// predict and format a chunk while the event loop keeps serving one-row requests.
 import { BadInputError, UnknownFeatureError } from '../../shared/errors/grove-error.js';
-import { numericValue } from '../protocol/numeric-value.js';
+import { jsonValueNumber, notNumericError } from '../../shared/runtime/values/feature-value.js';
 
 export type BatchFormat = 'csv' | 'ndjson';
 
-/** Splits one CSV line into fields; double-quoted fields may hold commas and "" escapes. */
-export function splitCsvLine(line: string): string[] {
-  if (line.indexOf('"') === -1) return line.split(',');
-  const out: string[] = [];
-  let i = 0;
-  let field = '';
-  let quoted = false;
-  while (i < line.length) {
-    const c = line[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (line[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      out.push(field);
-      field = '';
-    } else field += c;
-    i++;
-  }
-  out.push(field);
-  return out;
-}
-
-/**
- * Maps a CSV header to feature columns: `columns[j]` is the feature index of CSV column j.
- * Every header name must be a feature (unknown names are a 400 naming them); absent features are
- * missing in every row.
- */
-export function csvColumns(headerLine: string, featureIndex: ReadonlyMap<string, number>): Int32Array {
-  const names = splitCsvLine(headerLine.replace(/\r$/, '')).map((s) => s.trim());
-  const columns = new Int32Array(names.length);
-  const unknown: string[] = [];
-  const seen = new Set<string>();
-  for (let j = 0; j < names.length; j++) {
-    const idx = featureIndex.get(names[j]!);
-    if (idx === undefined) unknown.push(names[j]!);
-    else if (seen.has(names[j]!))
-      throw new BadInputError(`CSV header repeats column '${names[j]}'`, 'GROVE_ERR_BAD_CSV');
-    else {
-      seen.add(names[j]!);
-      columns[j] = idx;
-    }
-  }
-  if (unknown.length > 0) throw new UnknownFeatureError(unknown);
-  return columns;
-}
-
-/** Lines of a chunk, without a trailing empty line and without '\r'. */
+/** Lines of an NDJSON chunk, without a trailing empty line and without '\r'. */
 export function chunkLines(text: string): string[] {
   const lines = text.split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
@@ -67,39 +16,6 @@ export function chunkLines(text: string): string[] {
     if (l.endsWith('\r')) lines[i] = l.slice(0, -1);
   }
   return lines;
-}
-
-/** Parses CSV data lines into dense rows (NaN = missing). `firstLine` numbers errors. */
-export function parseCsvRows(
-  lines: string[],
-  columns: Int32Array,
-  numFeatures: number,
-  firstLine: number,
-): Float64Array {
-  const input = new Float64Array(lines.length * numFeatures).fill(Number.NaN);
-  for (let r = 0; r < lines.length; r++) {
-    const fields = splitCsvLine(lines[r]!);
-    if (fields.length !== columns.length) {
-      throw new BadInputError(
-        `CSV line ${firstLine + r} has ${fields.length} fields; the header has ${columns.length}`,
-        'GROVE_ERR_BAD_CSV',
-      );
-    }
-    const base = r * numFeatures;
-    for (let j = 0; j < fields.length; j++) {
-      const f = fields[j]!;
-      input[base + columns[j]!] = f === '' ? Number.NaN : csvNumber(f, firstLine + r);
-    }
-  }
-  return input;
-}
-
-function csvNumber(f: string, line: number): number {
-  const n = Number(f);
-  if (!Number.isNaN(n) && f.trim() !== '') return n;
-  const t = f.trim().toLowerCase();
-  if (t === '' || t === 'nan' || t === 'null' || t === 'na') return Number.NaN;
-  throw new BadInputError(`CSV line ${line}: '${f.slice(0, 40)}' is not a number`, 'GROVE_ERR_NOT_NUMERIC');
 }
 
 export interface NdjsonRows {
@@ -151,13 +67,13 @@ export function parseNdjsonRows(
           'GROVE_ERR_FEATURE_COUNT',
         );
       }
-      for (let j = 0; j < numFeatures; j++) input![base + j] = numericValue(v[j], firstLine + r);
+      for (let j = 0; j < numFeatures; j++) input![base + j] = lineValue(v[j], firstLine + r);
     } else if (v !== null && typeof v === 'object') {
       let unknown: string[] | null = null;
       for (const k of Object.keys(v)) {
         const idx = featureIndex.get(k);
         if (idx === undefined) (unknown ??= []).push(k);
-        else input![base + idx] = numericValue((v as Record<string, unknown>)[k], firstLine + r);
+        else input![base + idx] = lineValue((v as Record<string, unknown>)[k], firstLine + r);
       }
       if (unknown !== null) throw new UnknownFeatureError(unknown);
     } else {
@@ -170,16 +86,10 @@ export function parseNdjsonRows(
   return { input, named, rows };
 }
 
-/** One CSV line per row; numbers at full precision (shortest round-trip form). */
-export function formatCsv(out: Float64Array, rows: number, numOutputs: number): string {
-  let s = '';
-  for (let r = 0; r < rows; r++) {
-    const base = r * numOutputs;
-    s += String(out[base]);
-    for (let k = 1; k < numOutputs; k++) s += ',' + String(out[base + k]);
-    s += '\n';
-  }
-  return s;
+function lineValue(v: unknown, line: number): number {
+  const x = jsonValueNumber(v);
+  if (x === undefined) throw notNumericError(v, `NDJSON line ${line}`);
+  return x;
 }
 
 /** One JSON object per row, keyed by the output names. NaN/Infinity become null (JSON has neither). */

@@ -2,48 +2,23 @@
 // on the same repository (a version with a profile), one with the monitor (the default) and one
 // with --no-monitor, driven by autocannon with one-row requests in alternating rounds so machine
 // noise hits both alike, and in simultaneous rounds (both loaded at once, so both see the same
-// moment of a shared machine: the primary figure); target monitored/unmonitored >= 0.95 (issue 8). Also the in-process cost
+// moment of a shared machine: the primary figure); target monitored/unmonitored >= 0.95. Also the in-process cost
 // of VersionMonitor.observe per one-row event (the only per-request work).
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { DEFAULT_MONITOR_CONFIG } from '../../shared/monitor/monitor-config.js';
 import { buildProfile } from '../../shared/profile/build-profile.js';
-import { builtFile, projectRoot } from '../../shared/runtime-path.js';
+import { builtFile } from '../../shared/runtime-path.js';
 import { VersionMonitor } from '../monitor/version-monitor.js';
 import type { PredictionEvent } from '../observer.js';
+import { BENCH_FIXTURE, benchRepository, startBenchWorker } from './bench-support.js';
 
-const FIXTURE = join(projectRoot, 'test/fixtures/xgboost/xgb-binary-100x4');
+const FIXTURE = BENCH_FIXTURE;
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-
-function startWorker(repo: string, extra: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const args = [
-    builtFile('cli/grove.js'),
-    'worker',
-    '--models',
-    repo,
-    '--port',
-    '0',
-    '--log-level',
-    'warn',
-    ...extra,
-  ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (c: string) => {
-      out += c;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1]! });
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
-  });
-}
 
 async function waitReady(url: string): Promise<void> {
   for (let i = 0; i < 400; i++) {
@@ -123,9 +98,7 @@ async function main(): Promise<void> {
   console.log(
     `VersionMonitor.observe, one 20-feature row + output: ${observeCost().toFixed(0)} ns per request`,
   );
-  const repo = mkdtempSync(join(tmpdir(), 'grove-bench-monitor-'));
-  mkdirSync(join(repo, 'bench', '1'), { recursive: true });
-  cpSync(join(FIXTURE, 'model.json'), join(repo, 'bench', '1', 'model.json'));
+  const repo = benchRepository('bench-monitor');
   execFileSync(
     process.execPath,
     [
@@ -140,8 +113,8 @@ async function main(): Promise<void> {
     ],
     { stdio: 'ignore' },
   );
-  const on = await startWorker(repo, []);
-  const off = await startWorker(repo, ['--no-monitor']);
+  const on = await startBenchWorker(repo);
+  const off = await startBenchWorker(repo, ['--no-monitor']);
   try {
     await Promise.all([waitReady(on.url), waitReady(off.url)]);
     const line = readFileSync(join(FIXTURE, 'test.csv'), 'utf8').split('\n')[1]!;

@@ -1,34 +1,21 @@
 // `npm run bench:worker`: one-row requests per second through a worker against a bare node:http
-// server that parses the same JSON and answers a constant (the peer, DESIGN.md Targets), with the
-// same load generator (autocannon) in the same run, alternating A/B rounds; then the p99 of
+// server that parses the same JSON and answers a constant (the peer: docs/architecture.md,
+// Targets), with the same load generator (autocannon) in the same run, alternating A/B rounds; then the p99 of
 // one-row requests while 100k-row batches stream through the same worker.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { loadModelFile } from '../../shared/runtime/load.js';
-import { builtFile, projectRoot } from '../../shared/runtime-path.js';
+import { builtFile } from '../../shared/runtime-path.js';
 import { PredictPool } from '../pool/predict-pool.js';
+import { BENCH_FIXTURE, benchRepository, median, startBenchWorker, startListening } from './bench-support.js';
 
-const FIXTURE = join(projectRoot, 'test/fixtures/xgboost/xgb-binary-100x4');
+const FIXTURE = BENCH_FIXTURE;
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-
-function startProcess(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (c: string) => {
-      out += c;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1]! });
-    });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
-  });
-}
 
 interface Result {
   rps: number;
@@ -112,20 +99,9 @@ async function main(): Promise<void> {
     `machine: ${availableParallelism()} cores, load average ${l1!.toFixed(1)} at start (figures are noisy when other work runs)`,
   );
   await crossover();
-  const repo = mkdtempSync(join(tmpdir(), 'grove-bench-worker-'));
-  mkdirSync(join(repo, 'bench', '1'), { recursive: true });
-  cpSync(join(FIXTURE, 'model.json'), join(repo, 'bench', '1', 'model.json'));
-  const worker = await startProcess([
-    builtFile('cli/grove.js'),
-    'worker',
-    '--models',
-    repo,
-    '--port',
-    '0',
-    '--log-level',
-    'warn',
-  ]);
-  const bare = await startProcess([builtFile('worker/bench/bare-json-server.js')]);
+  const repo = benchRepository('bench-worker');
+  const worker = await startBenchWorker(repo);
+  const bare = await startListening([builtFile('worker/bench/bare-json-server.js')]);
   const body = oneRowBody();
   const inferUrl = `${worker.url}/v2/models/bench/infer`;
   try {
@@ -140,11 +116,6 @@ async function main(): Promise<void> {
     }
     // Medians over rounds; the ratio is the median of each round's pair (adjacent in time, so
     // machine noise hits both sides of a pair alike).
-    const median = (xs: number[]) => {
-      const a = [...xs].sort((x, y) => x - y);
-      const m = a.length >> 1;
-      return a.length % 2 ? a[m]! : (a[m - 1]! + a[m]!) / 2;
-    };
     const summary = (rs: Result[]) =>
       `${median(rs.map((r) => r.rps)).toFixed(0)} req/s  p50 ${median(rs.map((r) => r.p50))} ms  p99 ${median(rs.map((r) => r.p99))} ms`;
     const ratios = workers.map((w, i) => w.rps / bares[i]!.rps);

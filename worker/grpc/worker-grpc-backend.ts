@@ -27,7 +27,7 @@ import { epochNow, epochOf, type RequestTrace, SpanStatusCode } from '../../shar
 import { OUTPUT_NAME } from '../protocol/tensor-input.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
 import type { ModelEntry } from '../repository/model-repository.js';
-import { readyVersions, serverMetadata, versionTensors } from '../routes/info-routes.js';
+import { serverMetadata, versionTensors } from '../routes/info-routes.js';
 import { inferOn } from '../routes/predict-routes.js';
 import type { WorkerContext } from '../worker-context.js';
 
@@ -112,11 +112,11 @@ export function workerGrpcBackend(w: WorkerContext): WorkerGrpcBackend {
       begin(call);
       const e = entry(name);
       const v = versionOf(e, version);
-      if (v === null) return { name, versions: readyVersions(e), platform: '', inputs: [], outputs: [] };
+      if (v === null) return { name, versions: e.readyVersions(), platform: '', inputs: [], outputs: [] };
       const t = versionTensors(v);
       return {
         name,
-        versions: version === '' ? readyVersions(e) : [v.version],
+        versions: version === '' ? e.readyVersions() : [v.version],
         platform: v.model.meta.platform,
         inputs: [t.input],
         outputs: [t.output],

@@ -1,6 +1,6 @@
 // Wires drift monitoring and the prediction log into a running worker with one call from
 // worker/start-worker.ts: a MonitorHub observer over the repository's versions, the monitor route
-// `GET /v2/models/{m}/versions/{v}/monitor` (DESIGN.md), its Prometheus series, the alert webhook
+// `GET /v2/models/{m}/versions/{v}/monitor` (docs/monitoring.md), its Prometheus series, the alert webhook
 // sender, and the prediction log observer. Both observers are closed (webhook drained, log
 // flushed) by the returned close(), which the worker's graceful stop awaits.
 import type { IncomingMessage, ServerResponse } from 'node:http';

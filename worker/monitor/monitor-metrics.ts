@@ -1,4 +1,4 @@
-// The monitor's Prometheus series (DESIGN.md, Monitoring): grove_monitor_missing_ratio,
+// The monitor's Prometheus series (docs/monitoring.md): grove_monitor_missing_ratio,
 // grove_monitor_psi, grove_monitor_out_of_range_ratio {model, version, feature} (feature
 // `__prediction__` for the output) and grove_monitor_alarm {model, version, feature, kind} = 1
 // while firing, else 0. Values are computed at scrape time (prom-client `collect`), so requests

@@ -215,7 +215,7 @@ export class VersionMonitor {
     return out;
   }
 
-  /** The monitor endpoint's body (DESIGN.md) plus the raw counts the gateway merges. */
+  /** The monitor endpoint's body (docs/monitoring.md) plus the raw counts the gateway merges. */
   response(snap = this.snapshot()): Record<string, unknown> {
     const F = this.numFeatures;
     const kindsOf = (c: number) => ALARM_KINDS.filter((_, k) => this.firing[c * 4 + k] === 1);

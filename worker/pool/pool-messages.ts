@@ -51,7 +51,8 @@ export interface BatchTask {
   key: string;
   format: BatchFormat;
   text: string;
-  /** CSV only: feature index of each CSV column. */
+  /** CSV only: the header's names and the feature index of each CSV column (-1: not read). */
+  header: string[] | null;
   columns: Int32Array | null;
   firstLine: number;
   raw: boolean;

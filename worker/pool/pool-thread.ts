@@ -5,10 +5,12 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { BroadcastChannel, workerData } from 'node:worker_threads';
 import { move } from 'piscina';
+import { formatCsvRows } from '../../shared/csv/csv-format.js';
+import { csvDenseRows } from '../../shared/csv/feature-columns.js';
 import { GroveError, UnknownFeatureError } from '../../shared/errors/grove-error.js';
 import { loadModel, modelFromBuffer } from '../../shared/runtime/load.js';
 import type { Model } from '../../shared/runtime/model.js';
-import { chunkLines, formatCsv, formatNdjson, parseCsvRows, parseNdjsonRows } from '../batch/batch-text.js';
+import { chunkLines, formatNdjson, parseNdjsonRows } from '../batch/batch-text.js';
 import type {
   BatchResult,
   BatchTask,
@@ -97,16 +99,22 @@ async function predictNamed(t: PredictNamedTask): Promise<number> {
 async function batch(t: BatchTask): Promise<BatchResult> {
   const { model, featureIndex } = await registered(t.key);
   const meta = model.meta;
-  const lines = chunkLines(t.text);
   const numOut = t.raw ? meta.rawOutputNames.length : meta.outputNames.length;
   let input: Float64Array | null = null;
   let named: Record<string, unknown>[] | null = null;
   let rows: number;
   if (t.format === 'csv') {
-    input = parseCsvRows(lines, t.columns!, meta.numFeatures, t.firstLine);
-    rows = lines.length;
+    const dense = csvDenseRows(t.text, t.firstLine, t.header!, t.columns!, meta.numFeatures);
+    input = dense.data;
+    rows = dense.rows;
   } else {
-    const parsed = parseNdjsonRows(lines, featureIndex, meta.numFeatures, meta.sparse, t.firstLine);
+    const parsed = parseNdjsonRows(
+      chunkLines(t.text),
+      featureIndex,
+      meta.numFeatures,
+      meta.sparse,
+      t.firstLine,
+    );
     input = parsed.input;
     named = parsed.named;
     rows = parsed.rows;
@@ -116,7 +124,7 @@ async function batch(t: BatchTask): Promise<BatchResult> {
     if (input !== null) model.predict(input, rows, out, t.raw);
     else model.predictNamed(named!, out, t.raw);
   }
-  const text = t.format === 'csv' ? formatCsv(out, rows, numOut) : formatNdjson(out, rows, t.outputNames);
+  const text = t.format === 'csv' ? formatCsvRows(out, rows, numOut) : formatNdjson(out, rows, t.outputNames);
   if (!t.wantInput) return { text, rows, input: null, named: null, out: null };
   return {
     text,

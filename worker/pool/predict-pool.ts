@@ -60,7 +60,7 @@ export class PredictPool {
       idleTimeout: Number.POSITIVE_INFINITY,
       atomics: 'disabled',
       // Optional lower priority for the pool threads (Linux per-thread nice, via piscina's optional
-      // @napi-rs/nice). Off by default: measured here, nice 10 cut one-row throughput by a third
+      // @napi-rs/nice). Off by default: measured with bench:worker, nice 10 cut one-row throughput by a third
       // even with the pool idle, while it only modestly helped one-row p99 during batches.
       niceIncrement: opts.niceIncrement ?? 0,
       workerData: { channel: name },

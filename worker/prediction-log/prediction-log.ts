@@ -1,4 +1,4 @@
-// The prediction log (DESIGN.md, Tracing): NDJSON records `{id, time, model, version, sha256,
+// The prediction log (docs/monitoring.md, Tracing and the prediction log): NDJSON records `{id, time, model, version, sha256,
 // inputs, outputs}` for a sampled share of requests, so any prediction can be traced to the exact
 // model file and replayed. Writing never blocks the event loop: records are serialized into an
 // in-memory buffer and written by one asynchronous FileHandle.write at a time (the libuv thread

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GroveError } from '../../shared/errors/grove-error.js';
-import { fakeVersion } from '../testing/fake-version.js';
 import { parseBinaryRequest } from './binary-tensors.js';
+import { fakeVersion } from './fake-version.test-helper.js';
 import { parseInferRequest } from './tensor-input.js';
 
 function binaryBody(header: object, ...parts: Buffer[]): { body: Buffer; len: number } {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type GroveError, UnknownFeatureError } from '../../shared/errors/grove-error.js';
-import { fakeVersion } from '../testing/fake-version.js';
+import { fakeVersion } from './fake-version.test-helper.js';
 import { parsePredictRequest } from './instances-input.js';
 
 const v = fakeVersion(3, { features: ['age', 'plan', 'income'] });
@@ -46,6 +46,7 @@ describe('parsePredictRequest', () => {
     expect(code({ instances: 'x' })).toBe('GROVE_ERR_BAD_INPUT');
     expect(code({ instances: [[1, 2]] })).toBe('GROVE_ERR_FEATURE_COUNT');
     expect(code({ instances: [[1, 'x', 3]] })).toBe('GROVE_ERR_NOT_NUMERIC');
+    expect(code({ instances: [[1, 'NAN', 3]] })).toBe('GROVE_ERR_NOT_NUMERIC'); // not a pandas NA spelling
     expect(code({ instances: [5] })).toBe('GROVE_ERR_BAD_INPUT');
     expect(code({ instances: [[1, 2, 3]], raw: 'yes' })).toBe('GROVE_ERR_BAD_INPUT');
     expect(
@@ -57,6 +58,23 @@ describe('parsePredictRequest', () => {
         ],
       }),
     ).toBe('GROVE_ERR_TOO_MANY_ROWS');
+  });
+
+  it('reads string values by the one value rule (docs/formats.md)', () => {
+    const p = parsePredictRequest(
+      { instances: [['NA', ' 2 ', '-inf'], { age: 'None', income: 'null' }] },
+      v,
+      2,
+      50,
+    );
+    expect([...p.input!.subarray(0, 6)]).toEqual([
+      Number.NaN,
+      2,
+      Number.NEGATIVE_INFINITY,
+      Number.NaN,
+      Number.NaN,
+      Number.NaN,
+    ]);
   });
 
   it('passes named rows through for sparse models', () => {

@@ -1,11 +1,11 @@
 // TF Serving REST predict parsing (`:predict`): `{"instances": [...]}` in the row format, each row
-// an array of feature values or an object of name -> value (absent or null = missing, as DESIGN.md
-// says); or the columnar `{"inputs": {"age": [..], ...}}` / `{"inputs": [[..]]}`. Unknown feature
+// an array of feature values or an object of name -> value (absent or null = missing:
+// docs/api.md); or the columnar `{"inputs": {"age": [..], ...}}` / `{"inputs": [[..]]}`. Unknown feature
 // names are a 400 that names them (for dense models; sparse models take names as they come, as
 // DictVectorizer does). `"raw": true` asks for margins.
 import { BadInputError, type GroveErrorCode, UnknownFeatureError } from '../../shared/errors/grove-error.js';
+import { featureNumber } from '../../shared/runtime/values/feature-value.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
-import { numericValue } from './numeric-value.js';
 import { allocRows, checkRows, type ParsedRows } from './parsed-rows.js';
 
 function bad(msg: string, code: GroveErrorCode = 'GROVE_ERR_BAD_INPUT'): never {
@@ -46,7 +46,7 @@ export function parsePredictRequest(
       }
       for (let j = 0; j < F; j++) {
         const x = row[j];
-        input[base + j] = typeof x === 'number' ? x : numericValue(x, r);
+        input[base + j] = typeof x === 'number' ? x : featureNumber(x, r);
       }
     } else if (row !== null && typeof row === 'object') {
       input.fill(Number.NaN, base, base + F);
@@ -55,7 +55,7 @@ export function parsePredictRequest(
         if (!Object.hasOwn(row, k)) continue;
         const j = idx.get(k);
         if (j === undefined) (unknown ??= new Set()).add(k);
-        else input[base + j] = numericValue((row as Record<string, unknown>)[k], r);
+        else input[base + j] = featureNumber((row as Record<string, unknown>)[k], r);
       }
     } else {
       bad(`instances[${r}] must be an array of values or an object of name -> value`);
@@ -90,7 +90,7 @@ function sparseRows(instances: unknown[]): Record<string, unknown>[] {
         clean[k] = v;
         continue;
       }
-      const x = numericValue(v, r);
+      const x = featureNumber(v, r);
       if (!Number.isNaN(x)) clean[k] = x;
     }
     out[r] = clean;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GroveError } from '../../shared/errors/grove-error.js';
-import { fakeVersion } from '../testing/fake-version.js';
+import { fakeVersion } from './fake-version.test-helper.js';
 import { parseInferRequest } from './tensor-input.js';
 
 const v = fakeVersion(3);

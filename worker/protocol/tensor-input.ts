@@ -4,8 +4,8 @@
 // One tensor of shape [N, F] (or [F] for one row) holds whole rows; several tensors named after
 // features, each of shape [N] or [N, 1], are columns (MLServer's and pandas-style clients).
 import { BadInputError, type GroveErrorCode, UnknownFeatureError } from '../../shared/errors/grove-error.js';
+import { featureNumber } from '../../shared/runtime/values/feature-value.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
-import { numericValue } from './numeric-value.js';
 import { allocRows, checkRows, type ParsedRows } from './parsed-rows.js';
 
 const INT_RANGES: Record<string, [number, number]> = {
@@ -31,8 +31,8 @@ function bad(msg: string, code: GroveErrorCode = 'GROVE_ERR_BAD_INPUT'): never {
 
 /** Converts one value of a tensor of `datatype`. */
 function tensorValue(x: unknown, datatype: string, where: string): number {
-  if (datatype === 'FP64' || datatype === 'FP16') return numericValue(x, where);
-  if (datatype === 'FP32') return Math.fround(numericValue(x, where));
+  if (datatype === 'FP64' || datatype === 'FP16') return featureNumber(x, where);
+  if (datatype === 'FP32') return Math.fround(featureNumber(x, where));
   if (datatype === 'BOOL') {
     if (x === true || x === 1) return 1;
     if (x === false || x === 0) return 0;
@@ -42,7 +42,7 @@ function tensorValue(x: unknown, datatype: string, where: string): number {
       'GROVE_ERR_BAD_DATATYPE',
     );
   }
-  const n = numericValue(x, where);
+  const n = featureNumber(x, where);
   if (Number.isNaN(n)) return n; // a missing value (null / "NaN") is allowed in any numeric tensor
   const range = INT_RANGES[datatype]!;
   if (!Number.isInteger(n) || n < range[0] || n > range[1]) {
@@ -96,7 +96,7 @@ function fill(t: Tensor, dst: Float64Array, base: number, stride: number, where:
     if (dt === 'FP64') {
       for (let k = 0; k < data.length; k++) {
         const x = data[k];
-        dst[base + k * stride] = typeof x === 'number' ? x : numericValue(x, where);
+        dst[base + k * stride] = typeof x === 'number' ? x : featureNumber(x, where);
       }
     } else {
       for (let k = 0; k < data.length; k++) dst[base + k * stride] = tensorValue(data[k], dt, where);

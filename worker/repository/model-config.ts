@@ -1,4 +1,4 @@
-// A model's optional `models/<name>/config.json` (DESIGN.md, Model repository): feature names that
+// A model's optional `models/<name>/config.json` (docs/architecture.md, Model repository): feature names that
 // override the file's, the version policy, the default split and the monitor settings. The worker
 // reads only what it uses and keeps the parsed object so other modules (monitor, gateway) can read
 // theirs. A broken config.json fails the model's versions with a reason rather than guessing.

@@ -1,15 +1,13 @@
-// The live model repository of one worker (DESIGN.md, Model repository). It scans the folder,
+// The live model repository of one worker (docs/architecture.md, Model repository). It scans the folder,
 // loads every version the policy keeps live on the pool (off the event loop), probes it, and swaps
 // it in atomically; a failed load leaves whatever was serving in place and reports the reason; a
 // removed version stops taking new requests, drains, then unloads. fs.watch (recursive) triggers a
 // debounced rescan, and a periodic rescan catches what watchers miss. A file still being written
 // is not loaded until its mtime has settled, and a file that changed during its load is reloaded.
-import { createHash } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import {
-  ModelFormatError,
   ModelNotFoundError,
   UnavailableError,
   VersionNotFoundError,
@@ -17,11 +15,14 @@ import {
 import { modelFromBuffer } from '../../shared/runtime/load.js';
 import type { Model } from '../../shared/runtime/model.js';
 import type { PredictPool } from '../pool/predict-pool.js';
+import { probe, servedFeatureNames } from './load-checks.js';
 import { LoadedVersion, VersionSlot } from './loaded-version.js';
-import { DEFAULT_CONFIG, type ModelConfig, parseModelConfig } from './model-config.js';
+import { ModelEntry } from './model-entry.js';
 import { type ScannedModel, type ScannedVersion, scanRepository } from './scan-repository.js';
 import { scanSingleModel } from './scan-single-model.js';
-import { liveByPolicy } from './version-policy.js';
+import { liveVersionSet } from './version-policy.js';
+
+export { ModelEntry } from './model-entry.js';
 
 export interface RepositoryEvents {
   loaded(v: LoadedVersion, replaced: LoadedVersion | null): void;
@@ -39,34 +40,6 @@ export interface ModelRepositoryOptions {
   events?: Partial<RepositoryEvents>;
   /** Single-model mode: `root` holds one model file, served as this name, version 1 (scan-single-model.ts). */
   singleModel?: string;
-}
-
-export class ModelEntry {
-  config: ModelConfig = DEFAULT_CONFIG;
-  configError: string | null = null;
-  /** Identifies the config.json text in use (part of each version's load fingerprint). */
-  configKey = '';
-  readonly slots = new Map<string, VersionSlot>();
-  /** Highest READY version: what requests without a version get. */
-  latest: LoadedVersion | null = null;
-  constructor(
-    readonly name: string,
-    public dir: string,
-  ) {}
-
-  recomputeLatest(): void {
-    let best: LoadedVersion | null = null;
-    for (const s of this.slots.values()) {
-      if (
-        s.serving !== null &&
-        s.state !== 'UNLOADING' &&
-        (best === null || Number(s.version) > Number(best.version))
-      ) {
-        best = s.serving;
-      }
-    }
-    this.latest = best;
-  }
 }
 
 let loadSeq = 0;
@@ -194,7 +167,7 @@ export class ModelRepository {
       seen.add(sm.name);
       let entry = this.models.get(sm.name);
       if (!entry) this.models.set(sm.name, (entry = new ModelEntry(sm.name, sm.dir)));
-      this.applyConfig(entry, sm.configText);
+      entry.applyConfig(sm.configText, this.opts.logger);
       const live = this.liveVersionsOf(entry, sm);
       const byVersion = new Map(sm.versions.map((v) => [String(v.version), v]));
       for (const v of sm.versions) {
@@ -221,13 +194,7 @@ export class ModelRepository {
   /** The versions of a scanned model that should serve: its policy's, none while held. */
   liveVersionsOf(entry: ModelEntry, sm: ScannedModel): Set<string> {
     if (this.held.has(sm.name)) return new Set();
-    const present = sm.versions.filter((v) => v.file !== null || v.problem !== null);
-    return new Set(
-      liveByPolicy(
-        entry.config.policy,
-        present.map((v) => v.version),
-      ).map(String),
-    );
+    return liveVersionSet(entry.config.policy, sm.versions);
   }
 
   /** Resolves once no load is running (loads started meanwhile included). */
@@ -238,26 +205,6 @@ export class ModelRepository {
   /** Stops serving every version of a model (each drains first); see `held`. */
   unloadAll(entry: ModelEntry): void {
     for (const slot of entry.slots.values()) this.unload(entry, slot);
-  }
-
-  private applyConfig(entry: ModelEntry, text: string | null): void {
-    try {
-      const cfg = parseModelConfig(text);
-      entry.config = cfg;
-      entry.configKey = text === null ? '' : '|' + createHash('sha1').update(text).digest('hex');
-      if (entry.configError !== null)
-        this.opts.logger.info({ event: 'config_fixed', model: entry.name }, 'config.json fixed');
-      entry.configError = null;
-    } catch (err) {
-      const reason = (err as Error).message;
-      if (entry.configError !== reason) {
-        this.opts.logger.error(
-          { event: 'config_failed', model: entry.name, reason },
-          'config.json rejected; keeping the previous one',
-        );
-      }
-      entry.configError = reason;
-    }
   }
 
   private applyVersion(entry: ModelEntry, v: ScannedVersion): void {
@@ -302,7 +249,7 @@ export class ModelRepository {
         return;
       }
       model = modelFromBuffer(buffer);
-      const featureNames = this.featureNames(entry, model);
+      const featureNames = servedFeatureNames(entry.config, model);
       probe(model);
       const loaded = new LoadedVersion({
         name: entry.name,
@@ -351,18 +298,6 @@ export class ModelRepository {
         this.scheduleRescan(0);
       }
     }
-  }
-
-  private featureNames(entry: ModelEntry, model: Model): string[] {
-    const f = entry.config.features;
-    if (f === null || model.meta.sparse) return model.meta.featureNames;
-    if (f.length !== model.meta.numFeatures) {
-      throw new ModelFormatError(
-        `config.json "features" names ${f.length} features; the model takes ${model.meta.numFeatures}`,
-        'GROVE_ERR_BAD_CONFIG',
-      );
-    }
-    return f;
   }
 
   private fail(slot: VersionSlot, reason: string): void {
@@ -436,10 +371,8 @@ export class ModelRepository {
   liveVersions(): Record<string, string[]> {
     const out: Record<string, string[]> = {};
     for (const [name, entry] of this.models) {
-      const vs: string[] = [];
-      for (const s of entry.slots.values())
-        if (s.serving !== null && s.state !== 'UNLOADING') vs.push(s.version);
-      if (vs.length > 0) out[name] = vs.sort((a, b) => Number(a) - Number(b));
+      const vs = entry.readyVersions();
+      if (vs.length > 0) out[name] = vs;
     }
     return out;
   }
@@ -450,21 +383,5 @@ export class ModelRepository {
     if (this.timer) clearInterval(this.timer);
     if (this.debounce) clearTimeout(this.debounce);
     await Promise.allSettled([...this.loads]);
-  }
-}
-
-/** The probe DESIGN.md asks for: a row of zeros predicts finite numbers. */
-function probe(model: Model): void {
-  const m = model.meta;
-  const out = new Float64Array(m.outputNames.length);
-  if (m.sparse) model.predictNamed([{}], out);
-  else model.predictOne(new Float64Array(m.numFeatures), out);
-  for (let i = 0; i < out.length; i++) {
-    if (!Number.isFinite(out[i]!)) {
-      throw new ModelFormatError(
-        `probe row predicted a non-finite value (${out[i]}) for output ${m.outputNames[i]}`,
-        'GROVE_ERR_PROBE',
-      );
-    }
   }
 }

@@ -1,4 +1,4 @@
-// One pass over the model repository folder (DESIGN.md, Model repository): `<root>/<model>/` holds
+// One pass over the model repository folder (docs/architecture.md, Model repository): `<root>/<model>/` holds
 // an optional config.json and numbered version folders, each with exactly one model file. The scan
 // only stats files (cheap); the repository decides what to (re)load from the fingerprints.
 import { readdir, readFile, stat } from 'node:fs/promises';

@@ -60,3 +60,12 @@ export function liveByPolicy(policy: VersionPolicy, present: number[]): number[]
       return sorted.filter((v) => policy.versions.has(v));
   }
 }
+
+/** The versions a scan found (those with a file, or a problem to report) that `policy` keeps live. */
+export function liveVersionSet(
+  policy: VersionPolicy,
+  scanned: readonly { version: number; file: string | null; problem: string | null }[],
+): Set<string> {
+  const present = scanned.filter((v) => v.file !== null || v.problem !== null).map((v) => v.version);
+  return new Set(liveByPolicy(policy, present).map(String));
+}

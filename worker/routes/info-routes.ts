@@ -9,7 +9,7 @@ import { sendJson, sendModelJson } from '../http/respond.js';
 import type { RequestContext, RouteParams, Router } from '../http/router.js';
 import { OUTPUT_NAME } from '../protocol/tensor-input.js';
 import type { LoadedVersion, VersionSlot } from '../repository/loaded-version.js';
-import type { ModelEntry } from '../repository/model-repository.js';
+import type { ModelEntry } from '../repository/model-entry.js';
 import type { WorkerContext } from '../worker-context.js';
 
 /** Server metadata (GET /v2, gRPC ServerMetadata). */
@@ -35,16 +35,6 @@ function slotStatus(s: VersionSlot): Record<string, unknown> {
     platform: v?.model.meta.platform ?? null,
     loaded_at: v ? new Date(v.loadedAt).toISOString() : null,
   };
-}
-
-export function sortedSlots(e: ModelEntry): VersionSlot[] {
-  return [...e.slots.values()].sort((a, b) => Number(a.version) - Number(b.version));
-}
-
-export function readyVersions(e: ModelEntry): string[] {
-  return sortedSlots(e)
-    .filter((s) => s.serving !== null && s.state !== 'UNLOADING')
-    .map((s) => s.version);
 }
 
 /** The one input and the one output tensor of a version (OIP metadata_model_response). */
@@ -115,7 +105,7 @@ export function addInfoRoutes(router: Router, w: WorkerContext): void {
     (_q, res, _p, ctx) => {
       const models = [...w.repository.models.values()]
         .sort((a, b) => (a.name < b.name ? -1 : 1))
-        .map((e) => ({ name: e.name, versions: readyVersions(e) }));
+        .map((e) => ({ name: e.name, versions: e.readyVersions() }));
       sendJson(res, 200, JSON.stringify({ models }), ctx.requestId);
     },
     'metadata',
@@ -154,10 +144,10 @@ export function addInfoRoutes(router: Router, w: WorkerContext): void {
       const v = e.latest;
       const body: Record<string, unknown> = {
         name: e.name,
-        versions: readyVersions(e),
+        versions: e.readyVersions(),
         ...(v ? versionMetadata(v) : { platform: '', inputs: [], outputs: [] }),
         latest_version: v?.version ?? null,
-        version_states: sortedSlots(e).map(slotStatus),
+        version_states: e.sortedSlots().map(slotStatus),
       };
       if (e.configError) body.config_error = e.configError;
       if (v) {

@@ -2,8 +2,8 @@
 // valid model, parse): never a TypeError/RangeError that would surface as a 500 or crash a worker.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { fixturePath } from '../../../test/support/tree-fixtures.js';
 import { ModelFormatError, TruncatedModelError } from '../../errors/grove-error.js';
+import { fixturePath } from '../fixtures.test-helper.js';
 import { detectFormat } from './detect.js';
 import { parseLightgbmText } from './lightgbm-text.js';
 import { decodeUbjson } from './ubjson.js';

@@ -6,8 +6,8 @@
 // SharedArrayBuffer and after a round trip through grove's own file.
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { firstMismatch, fixturePath, readCsv } from '../../../test/support/tree-fixtures.js';
 import { Container } from '../container.js';
+import { firstMismatch, fixturePath, predictEveryWay, readCsv } from '../fixtures.test-helper.js';
 import { loadModel, modelFromBuffer } from '../load.js';
 import type { Model } from '../model.js';
 import { referencePredict } from '../trees/reference-predict.js';
@@ -91,32 +91,6 @@ describe('derived models trained by the real libraries', () => {
   });
 });
 
-/** Batch, one-row and named-row outputs of `model` for every test row. */
-function served(model: Model, x: Float64Array, rows: number, raw: boolean) {
-  const F = model.meta.numFeatures;
-  const W = raw ? model.meta.rawOutputNames.length : model.meta.outputNames.length;
-  const batch = new Float64Array(rows * W);
-  model.predict(x, rows, batch, raw);
-  const one = new Float64Array(rows * W);
-  const o = new Float64Array(W);
-  for (let r = 0; r < rows; r++) {
-    model.predictOne(x.subarray(r * F, r * F + F), o, raw);
-    one.set(o, r * W);
-  }
-  // Named rows leave NaN features out: an absent name is a missing value.
-  const named = Array.from({ length: rows }, (_, r) => {
-    const row: Record<string, number> = {};
-    model.meta.featureNames.forEach((n, f) => {
-      const v = x[r * F + f] as number;
-      if (!Number.isNaN(v)) row[n] = v;
-    });
-    return row;
-  });
-  const byName = new Float64Array(rows * W);
-  model.predictNamed(named, byName, raw);
-  return { batch, one, byName };
-}
-
 describe('derived models as served (compiled Model, both kernels, buffer and .grove round trips)', () => {
   for (const dir of dirs) {
     it(`${dir} matches the library through predict, predictOne, predictNamed and raw`, () => {
@@ -141,7 +115,7 @@ describe('derived models as served (compiled Model, both kernels, buffer and .gr
       ] as const) {
         const want = readCsv(`${ROOT}${dir}/${csv}`, false).data;
         for (const [how, model] of models) {
-          const { batch, one, byName } = served(model, x.data, x.rows, raw);
+          const { batch, one, byName } = predictEveryWay(model, x.data, x.rows, raw);
           expect(firstMismatch(batch, want), `${how}, ${csv}`).toBeNull();
           expect(Array.from(one), `${how}, ${csv}: one row at a time`).toEqual(Array.from(batch));
           expect(Array.from(byName), `${how}, ${csv}: named rows`).toEqual(Array.from(batch));

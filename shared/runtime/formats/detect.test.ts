@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { fixturePath } from '../../../test/support/tree-fixtures.js';
 import { ModelFormatError } from '../../errors/grove-error.js';
+import { fixturePath } from '../fixtures.test-helper.js';
 import { detectFormat } from './detect.js';
 
 const read = (rel: string) => new Uint8Array(readFileSync(fixturePath(rel)));

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FIXTURES, readCsv } from '../../../test/support/tree-fixtures.js';
 import { ChecksumError, ModelFormatError, TruncatedModelError } from '../../errors/grove-error.js';
+import { FIXTURES, readCsv } from '../fixtures.test-helper.js';
 import { loadModelFile } from '../load.js';
 import { decodeGroveFile, encodeGroveFile, GROVE_HEADER_BYTES, readGroveFile } from './grove-binary.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { firstMismatch, fixturePath, readCsv } from '../../../test/support/tree-fixtures.js';
 import { ModelFormatError, TruncatedModelError, UnknownObjectiveError } from '../../errors/grove-error.js';
+import { firstMismatch, fixturePath, readCsv } from '../fixtures.test-helper.js';
 import { referencePredict } from '../trees/reference-predict.js';
 import { lightgbmObjective, parseLightgbmText } from './lightgbm-text.js';
 

@@ -1,8 +1,8 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: tests edit decoded model documents freely
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { firstMismatch, fixturePath, readCsv } from '../../../test/support/tree-fixtures.js';
 import { ModelFormatError, TruncatedModelError } from '../../errors/grove-error.js';
+import { firstMismatch, fixturePath, readCsv } from '../fixtures.test-helper.js';
 import { referencePredict } from '../trees/reference-predict.js';
 import { decodeUbjson } from './ubjson.js';
 import { decodeXgboostJson, parseXgboost } from './xgboost-json.js';

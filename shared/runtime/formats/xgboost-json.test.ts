@@ -1,13 +1,13 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: tests edit decoded model documents freely
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { firstMismatch, fixturePath, readCsv } from '../../../test/support/tree-fixtures.js';
 import {
   ModelFormatError,
   TruncatedModelError,
   UnknownObjectiveError,
   UnsupportedModelError,
 } from '../../errors/grove-error.js';
+import { firstMismatch, fixturePath, readCsv } from '../fixtures.test-helper.js';
 import { loadModel } from '../load.js';
 import { referencePredict } from '../trees/reference-predict.js';
 import { parseXgboostLinear } from './xgboost-gblinear.js';

@@ -2,15 +2,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Container } from '../container.js';
-import { modelFromContainer } from '../registry.js';
-import { loadSklearn } from './index.js';
 import {
   maxRelDiff,
   readDenseRows,
   readExpected,
   readNamedRows,
   SKLEARN_FIXTURES,
-} from './testing/fixture-io.js';
+} from '../fixtures.test-helper.js';
+import { modelFromContainer } from '../registry.js';
+import { loadSklearn } from './index.js';
 
 const DERIVED = join(SKLEARN_FIXTURES, '../derived-sklearn');
 const dirs = [

@@ -8,13 +8,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { maxRelDiff, readDenseRows, readExpected, SKLEARN_FIXTURES } from '../fixtures.test-helper.js';
 import type { Model } from '../model.js';
 import { loadSklearn } from './index.js';
 import { readSklearnFile } from './pickle/joblib.js';
 import { DType, NdArray } from './pickle/numpy-array.js';
 import { writePickle } from './pickle/pickle-writer.js';
 import { PyGlobal, PyObject } from './pickle/py-values.js';
-import { maxRelDiff, readDenseRows, readExpected, SKLEARN_FIXTURES } from './testing/fixture-io.js';
 
 const load = (name: string) =>
   readSklearnFile(readFileSync(join(SKLEARN_FIXTURES, name, 'model.pkl'))) as PyObject;

@@ -4,7 +4,7 @@
 // WebAssembly kernel (wasm/) derives its packed node copy from them once per thread at load time,
 // so this layout stays the single source of truth.
 //
-// ## Input slots ("dual row", fast-tree-inference.md)
+// ## Input slots ("dual row")
 // Every node decides with ONE comparison, `goRight = slot >= thr`, with no per-node NaN test.
 // A dense row of F features is first expanded into a slot row of `slotGroups.length * F` doubles;
 // group g occupies slots [g*F, (g+1)*F). Only the groups some node needs are present

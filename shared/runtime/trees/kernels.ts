@@ -2,8 +2,8 @@
 // variant and compiled once with `new Function`: each variant gets its own V8 code and type
 // feedback (monomorphic even when a worker holds XGBoost f32 and LightGBM f64 models side by side),
 // the heap walk is unrolled by depth (a fall-through switch), and R rows advance through each tree
-// in lockstep so their independent node -> slot -> compare chains overlap (fast-tree-inference.md:
-// "4-8 independent walks at once"). Branch-free steps use `(x >= t) | 0` (V8 turns a ternary into
+// in lockstep so their independent node -> slot -> compare chains overlap (4-8
+// independent walks at once keep a core's pipelines busy). Branch-free steps use `(x >= t) | 0` (V8 turns a ternary into
 // a branch).
 import type { TreesDescriptorExtra } from './flat-layout.js';
 import {

@@ -1,7 +1,9 @@
 // Named rows (`{"age": 31, "plan": 2}`) -> dense row-major Float64Array for models whose inputs
-// are columns (DESIGN.md: "A missing named feature is a missing value, not an error"). Keys are
-// read with Object.keys and looked up in a Map, so `__proto__` and friends are plain names.
+// are columns (docs/api.md: a missing named feature is a missing value, not an error). Keys are
+// read with Object.keys and looked up in a Map, so `__proto__` and friends are plain names. Values
+// follow the one feature-value rule (docs/formats.md).
 import { BadInputError, UnknownFeatureError } from '../../errors/grove-error.js';
+import { jsonValueNumber, notNumericError } from '../values/feature-value.js';
 
 export class NamedRowMapper {
   private readonly index = new Map<string, number>();
@@ -40,18 +42,9 @@ export class NamedRowMapper {
   }
 }
 
-/** A feature value: numbers as they are, null/undefined missing, booleans 0/1, numeric strings. */
+/** A named row's value by the feature-value rule; GROVE_ERR_NOT_NUMERIC names the row and feature. */
 export function toNumber(v: unknown, name: string, row: number): number {
-  if (typeof v === 'number') return v;
-  if (v === null || v === undefined) return Number.NaN;
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  if (typeof v === 'string') {
-    const s = v.trim();
-    if (s === '' || /^nan$/i.test(s)) return Number.NaN;
-    const x = Number(s);
-    if (!Number.isNaN(x)) return x;
-    if (/^[+-]?inf(inity)?$/i.test(s))
-      return s.startsWith('-') ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
-  }
-  throw new BadInputError(`row ${row}: feature '${name}' is not a number`, 'GROVE_ERR_NOT_NUMERIC');
+  const x = jsonValueNumber(v);
+  if (x === undefined) throw notNumericError(v, `row ${row}, feature '${name}'`);
+  return x;
 }

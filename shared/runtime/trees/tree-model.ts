@@ -17,7 +17,7 @@ export const TREES_KIND = 'trees';
 /**
  * Rows walked in lockstep by the JavaScript batch kernel (the WebAssembly kernel, wasm/, walks 8:
  * wasm-kernel.ts WASM_INTERLEAVE). Measured with the XGBoost fixtures, batch ns/row on
- * one thread of a shared, loaded 2-core EPYC (best of 5; timings swing +-50% between runs):
+ * one thread of a shared, loaded 2-core machine (best of 5; timings swing +-50% between runs):
  *   R = 1, 2, 4, 8:  100x4: 3124, 1803, 1404, 1224   500x8: 17106, 9475, 7199, 7613
  * (XGBoost 1.7.4 native in the same minute: 3458 and 19649.) 4 is the best compromise; one-row
  * calls walk four trees in lockstep instead (kernels.ts oneRowSource): ~2.0 us for 100x4 with the

@@ -4,10 +4,7 @@
 // library in batches, one row at a time, by name and raw, rebuilt from their buffer (also in a
 // worker_thread) and from a .grove file; metadata, newer file layouts and malformed files.
 import { readdirSync, readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { firstMismatch, fixturePath, readCsv } from '../../../test/support/tree-fixtures.js';
 import {
   BadInputError,
   ModelFormatError,
@@ -15,7 +12,13 @@ import {
   UnknownFeatureError,
   UnknownObjectiveError,
 } from '../../errors/grove-error.js';
-import { builtFile } from '../../runtime-path.js';
+import {
+  firstMismatch,
+  fixturePath,
+  predictEveryWay,
+  predictInThread,
+  readCsv,
+} from '../fixtures.test-helper.js';
 import { encodeGroveFile } from '../formats/grove-binary.js';
 import { decodeUbjson } from '../formats/ubjson.js';
 import { isGblinearDocument, parseXgboostLinear } from '../formats/xgboost-gblinear.js';
@@ -32,30 +35,6 @@ const bytesOf = (dir: string) => new Uint8Array(readFileSync(`${ROOT}${dir}/${mo
 const load = (dir: string) => loadModel(bytesOf(dir), { fileName: modelFileOf(dir) });
 const docOf = (dir: string): any => decodeXgboostJson(readFileSync(`${ROOT}${dir}/model.json`, 'utf8'));
 const fromDoc = (doc: unknown) => loadModel(new TextEncoder().encode(JSON.stringify(doc)));
-
-function outputs(model: Model, x: Float64Array, rows: number, raw: boolean) {
-  const F = model.meta.numFeatures;
-  const W = raw ? model.meta.rawOutputNames.length : model.meta.outputNames.length;
-  const batch = new Float64Array(rows * W);
-  model.predict(x, rows, batch, raw);
-  const one = new Float64Array(rows * W);
-  const o = new Float64Array(W);
-  for (let r = 0; r < rows; r++) {
-    model.predictOne(x.subarray(r * F, r * F + F), o, raw);
-    one.set(o, r * W);
-  }
-  const named = Array.from({ length: rows }, (_, r) => {
-    const row: Record<string, number> = {};
-    model.meta.featureNames.forEach((n, f) => {
-      const v = x[r * F + f]!;
-      if (!Number.isNaN(v)) row[n] = v;
-    });
-    return row;
-  });
-  const byName = new Float64Array(rows * W);
-  model.predictNamed(named, byName, raw);
-  return { batch, one, byName };
-}
 
 describe('gblinear fixtures match XGBoost 1.7.4', () => {
   it('there are the fixtures', () => {
@@ -90,7 +69,7 @@ describe('gblinear fixtures match XGBoost 1.7.4', () => {
         const want = readCsv(`${ROOT}${dir}/${csv}`, false);
         expect(want.cols).toBe(raw ? model.meta.rawOutputNames.length : model.meta.outputNames.length);
         for (const [how, m] of models) {
-          const { batch, one, byName } = outputs(m, x.data, x.rows, raw);
+          const { batch, one, byName } = predictEveryWay(m, x.data, x.rows, raw);
           expect(firstMismatch(batch, want.data), `${how}, ${csv}`).toBeNull();
           expect(Array.from(one), `${how}, ${csv}: one row at a time`).toEqual(Array.from(batch));
           expect(Array.from(byName), `${how}, ${csv}: named rows`).toEqual(Array.from(batch));
@@ -102,7 +81,7 @@ describe('gblinear fixtures match XGBoost 1.7.4', () => {
       const model = load(dir);
       const x = readCsv(`${ROOT}${dir}/test.csv`, true);
       const want = readCsv(`${ROOT}${dir}/raw.csv`, false).data;
-      expect(Array.from(outputs(model, x.data, x.rows, true).batch)).toEqual(Array.from(want));
+      expect(Array.from(predictEveryWay(model, x.data, x.rows, true).batch)).toEqual(Array.from(want));
     });
   }
 
@@ -218,23 +197,8 @@ describe('newer file layouts and edge cases', () => {
   it('a Model rebuilt from the same SharedArrayBuffer in a worker_thread predicts identically', async () => {
     const m = load('xgb-gblinear-multiclass');
     const x = readCsv(`${ROOT}xgb-gblinear-multiclass/test.csv`, true);
-    const here = outputs(m, x.data, x.rows, false).batch;
-    const loadUrl = pathToFileURL(builtFile('shared/runtime/load.js')).href;
-    const worker = new Worker(
-      `const { parentPort, workerData } = require('node:worker_threads');
-       import(${JSON.stringify(loadUrl)}).then(({ modelFromBuffer }) => {
-         const m = modelFromBuffer(workerData.sab);
-         const out = new Float64Array(workerData.rows * m.meta.outputNames.length);
-         m.predict(workerData.x, workerData.rows, out, false);
-         parentPort.postMessage(out);
-       });`,
-      { eval: true, workerData: { sab: m.buffer, x: x.data, rows: x.rows } },
-    );
-    const out = await new Promise<Float64Array>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-    });
-    await worker.terminate();
+    const here = predictEveryWay(m, x.data, x.rows, false).batch;
+    const { out } = await predictInThread(m, x.data, x.rows);
     expect(out).toEqual(here);
   });
 });

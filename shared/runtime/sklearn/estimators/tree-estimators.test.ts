@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { maxRelDiff, readDenseRows, readExpected, SKLEARN_FIXTURES } from '../../fixtures.test-helper.js';
 import { referencePredict } from '../../trees/reference-predict.js';
 import { readSklearnFile } from '../pickle/joblib.js';
 import type { PyObject } from '../pickle/py-values.js';
-import { maxRelDiff, readDenseRows, readExpected, SKLEARN_FIXTURES } from '../testing/fixture-io.js';
 import { treeEstimatorToIR } from './tree-estimators.js';
 
 const TREE_FIXTURES = [

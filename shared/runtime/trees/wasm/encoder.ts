@@ -67,6 +67,16 @@ export class Code {
     for (const t of targets) this.u32(t);
     return this.u32(fallback);
   }
+  /**
+   * The tail of a counted loop: `local += step`, then back to the loop's start while `local` is
+   * below `limit` (unsigned; a number is a constant, `{ local }` another local).
+   */
+  nextWhileBelow(local: number, step: number, limit: number | { local: number }): this {
+    this.get(local).i32(step).i32Add().tee(local);
+    if (typeof limit === 'number') this.i32(limit);
+    else this.get(limit.local);
+    return this.i32LtU().brIf(0);
+  }
   call(fn: number): this {
     return this.op(0x10).u32(fn);
   }

@@ -5,7 +5,7 @@
 //   one(r, init)          margins of INPUT row r (a one-row predict: copy the row in, one call,
 //                         read OUT); Q trees walk in lockstep (memory-image.ts GROUPS)
 // `init` is the byte address of the starting sums (BM, or ZERO for averaged forests).
-// The design is the probe's winner (fast-tree-inference.md): scalar loads, R rows interleaved in
+// The design is the fastest of the kernel shapes a probe compared: scalar loads, R rows interleaved in
 // lockstep so their node -> slot -> compare chains overlap, dual-row slots filled once per row, one
 // `slot >= thr` per node, heap walks unrolled by the tree's own depth (a br_table into a ladder of
 // blocks, like a fall-through switch), generic (deep) trees walked `depth` steps through child
@@ -88,10 +88,7 @@ function emitTreeLoop(
     c.end();
   }
   for (const [k, i] of idx.entries()) sums.add(c, k, i, goff);
-  c.get(tp).i32(TABLE_STRIDE).i32Add().tee(tp);
-  if ('local' in end) c.get(end.local);
-  else c.i32(end.value);
-  c.i32LtU().brIf(0);
+  c.nextWhileBelow(tp, TABLE_STRIDE, 'local' in end ? end : end.value);
   c.end();
 }
 
@@ -166,15 +163,8 @@ function blockedBatchFunction(p: WasmPlan, maxHeapDepth: number, hasGeneric: boo
       .i32Add()
       .f64Load(0)
       .f64Store(k * p.G * 8);
-  c.get(j)
-    .i32(8)
-    .i32Add()
-    .tee(j)
-    .i32(p.G * 8)
-    .i32LtU()
-    .brIf(0)
-    .end();
-  c.get(row).i32(R).i32Add().tee(row).get(rows).i32LtU().brIf(0).end();
+  c.nextWhileBelow(j, 8, p.G * 8).end();
+  c.nextWhileBelow(row, R, { local: rows }).end();
   // Tree blocks, each over every row group.
   if (p.T > 0) {
     c.i32(p.BLOCKS).set(bp).loop();
@@ -185,15 +175,8 @@ function blockedBatchFunction(p: WasmPlan, maxHeapDepth: number, hasGeneric: boo
     c.get(bp).i32Load(0).set(v.tp);
     emitTreeLoop(c, p, v, sums, { local: tend }, maxHeapDepth, hasGeneric, sbase, obase);
     if (sums.scalar) sums.storeScalar(c);
-    c.get(row).i32(R).i32Add().tee(row).get(rows).i32LtU().brIf(0).end();
-    c.get(bp)
-      .i32(8)
-      .i32Add()
-      .tee(bp)
-      .i32(p.BLOCKS + 8 * p.blocks.length)
-      .i32LtU()
-      .brIf(0)
-      .end();
+    c.nextWhileBelow(row, R, { local: rows }).end();
+    c.nextWhileBelow(bp, 8, p.BLOCKS + 8 * p.blocks.length).end();
   }
   return { params: [I32, I32], results: [], locals: L.types, body: c, export: 'batchBlocked' };
 }
@@ -247,13 +230,7 @@ function oneRowFunction(p: WasmPlan, maxHeapDepth: number, hasGeneric: boolean):
     if (full > 0) {
       c.i32(p.GROUPS).set(gp).loop();
       walkGroup(Q, () => c.get(gp));
-      c.get(gp)
-        .i32(stride)
-        .i32Add()
-        .tee(gp)
-        .i32(p.GROUPS + full * stride)
-        .i32LtU()
-        .brIf(0);
+      c.nextWhileBelow(gp, stride, p.GROUPS + full * stride);
       c.end();
     }
     if (full < p.groups.length)
@@ -295,13 +272,7 @@ function oneRowFunction(p: WasmPlan, maxHeapDepth: number, hasGeneric: boolean):
           .i32Store(0);
       c.end();
     }
-    c.get(gp)
-      .i32(stride)
-      .i32Add()
-      .tee(gp)
-      .i32(p.GROUPS + p.groups.length * stride)
-      .i32LtU()
-      .brIf(0);
+    c.nextWhileBelow(gp, stride, p.GROUPS + p.groups.length * stride);
     c.end();
   }
   const sums = new Sums(p, 1, L);
@@ -316,7 +287,7 @@ function oneRowFunction(p: WasmPlan, maxHeapDepth: number, hasGeneric: boolean):
         .i32Load(p.TABLE + 16)
         .set(goff);
     sums.add(c, 0, leaf, goff);
-    c.get(tp).i32(1).i32Add().tee(tp).i32(p.T).i32LtU().brIf(0);
+    c.nextWhileBelow(tp, 1, p.T);
     c.end();
   }
   sums.out(c, addr, j);

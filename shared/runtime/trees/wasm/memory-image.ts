@@ -3,7 +3,7 @@
 // views over the model's SharedArrayBuffer, which stays the single source of truth; the packed form
 // is derived data, so the layout's semantics do not change.
 //
-// Why repack: the probe in fast-tree-inference.md measured 8-byte nodes `{i32 slot, f32 thr}` (one
+// Why repack: a probe of kernel shapes measured 8-byte nodes `{i32 slot, f32 thr}` (one
 // cache line holds 8 nodes, one address computation per step) and addresses instead of indices.
 //
 // Image (byte addresses, all 8-aligned):
@@ -95,7 +95,7 @@ const align8 = (n: number) => Math.ceil(n / 8) * 8;
 export const TABLE_STRIDE = 32;
 export const groupStride = (Q: number) => 8 + 12 * Q;
 
-/** Default tree-block budget: half the 512 KiB L2 of the EPYC cores measured here, minus slots. */
+/** Default tree-block budget: half of a 512 KiB L2 cache (common on x86 server cores), minus slots. */
 export const BLOCK_BYTES = 160 * 1024;
 
 export function planImage(

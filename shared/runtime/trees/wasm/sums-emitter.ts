@@ -46,14 +46,7 @@ export class Sums {
         .i32Add()
         .f64Load(0)
         .f64Store(p.ACC + k * p.G * 8);
-    c.get(j)
-      .i32(8)
-      .i32Add()
-      .tee(j)
-      .i32(p.G * 8)
-      .i32LtU()
-      .brIf(0)
-      .end();
+    c.nextWhileBelow(j, 8, p.G * 8).end();
   }
 
   /** Row k adds the leaf at address `leaf` (a local) to margin column byte offset `goff` (a local). */
@@ -133,13 +126,6 @@ export class Sums {
         .get(j)
         .f64Load(p.ACC + k * p.G * 8)
         .f64Store(p.OUT + k * p.G * 8);
-    c.get(j)
-      .i32(8)
-      .i32Add()
-      .tee(j)
-      .i32(p.G * 8)
-      .i32LtU()
-      .brIf(0)
-      .end();
+    c.nextWhileBelow(j, 8, p.G * 8).end();
   }
 }

@@ -74,7 +74,7 @@ export function emitFill(c: Code, p: WasmPlan, R: number, L: Locals, row = 0, sb
     .i32(p.R * p.E)
     .i32Add()
     .set(sp);
-  c.get(ip).i32(8).i32Add().tee(ip).get(iend).i32LtU().brIf(0);
+  c.nextWhileBelow(ip, 8, { local: iend });
   c.end();
 }
 

@@ -4,8 +4,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, firstMismatch, readCsv } from '../../../../test/support/tree-fixtures.js';
 import { Container } from '../../container.js';
+import { FIXTURES, firstMismatch, readCsv } from '../../fixtures.test-helper.js';
 import { loadModelFile } from '../../load.js';
 import { TreeModel, treeArrays } from '../tree-model.js';
 import { Code, encodeModule, I32 } from './encoder.js';

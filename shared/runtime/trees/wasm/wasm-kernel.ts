@@ -21,7 +21,7 @@ const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 /**
  * Rows interleaved in the batch kernel. CPU ns/row (process.cpuUsage, 20000 rows, best of 12, one
- * process, loaded 2-core EPYC), R = 1, 2, 4, 8, 16:
+ * process, loaded 2-core machine), R = 1, 2, 4, 8, 16:
  *   XGBoost 100x4: 1191, 989, 790, 643, 838   XGBoost 500x8: 6928, 4996, 3673, 2876, 3882
  *   LightGBM 100x4: 1124, 922, 748, 631, 759  (16 rows spill the locals: V8 runs out of registers)
  */

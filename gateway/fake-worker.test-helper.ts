@@ -1,4 +1,4 @@
-// A fake worker for the gateway's unit tests (gateway/**/*.test.ts): the public routes the gateway relies on,
+// A fake worker for the gateway's tests (in-process, over real sockets): the public routes it relies on,
 // predictable predictions (sum of the row x 10^version), a request log, and knobs to fail.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,9 +1,10 @@
 // Every fixture model with its rows as an application would pass them to `predict` (arrays in
 // feature order with null for a missing value, or the NDJSON objects / lists of sparse models) and
-// the library's expected outputs, for the library and exported-module tests (client/).
+// the library's expected outputs, for the library and exported-module tests (client/) and the
+// client integration tests.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES, firstMismatch, type Matrix, readCsv } from './tree-fixtures.js';
+import { FIXTURES, firstMismatch, type Matrix, readCsv } from '../shared/runtime/fixtures.test-helper.js';
 
 export interface ClientFixture {
   /** e.g. 'xgboost/xgb-binary-100x4/model.json' */

@@ -2,7 +2,7 @@
 // the test, publishes recorded (with the duplicate window's id check), acks and retries recorded.
 // A test can hold publishes (`holdPublishes`) to watch back-pressure, or fail them. The real
 // engine is exercised against a real nats-server in test/integration/stream-*.test.ts.
-import type { OutgoingMessage, PublishResult, StreamEngine, StreamMessage } from '../engine/stream-engine.js';
+import type { OutgoingMessage, PublishResult, StreamEngine, StreamMessage } from './engine/stream-engine.js';
 
 export class MemoryMessage implements StreamMessage {
   constructor(

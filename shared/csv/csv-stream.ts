@@ -1,0 +1,107 @@
+// Streaming CSV (and NDJSON) input: text arrives in pieces of any size (a request body, a file
+// stream, an upload); readers want chunks of whole records of about `chunkChars` characters, so a
+// chunk can be parsed on its own (on another thread, for `:batch`) and memory stays bounded by the
+// chunk size plus the longest record. A record longer than `maxRecordChars` is refused
+// (GROVE_ERR_LINE_TOO_LONG) instead of growing a buffer without end.
+import { createReadStream } from 'node:fs';
+import { BadInputError } from '../errors/grove-error.js';
+import { completeRecordsEnd, countLines, firstRecordEnd, forEachCsvRecord, stripBom } from './csv-records.js';
+
+/** Text in pieces: a request or file stream (strings or UTF-8 bytes), or an array of strings. */
+export type TextSource = AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>;
+
+export interface ChunkOptions {
+  /** About this many characters per chunk (default 256 Ki). */
+  chunkChars?: number;
+  /** Longest record accepted (default 8 Mi characters). */
+  maxRecordChars?: number;
+}
+
+export interface RecordChunk {
+  /** Complete records, the last one ended by its line break (or by the end of the input). */
+  text: string;
+  /** The line (1-based, in the whole input) the chunk starts on. */
+  firstLine: number;
+}
+
+const CHUNK_CHARS = 256 * 1024;
+const MAX_RECORD_CHARS = 8 * 1024 * 1024;
+
+/**
+ * Cuts a text stream into chunks of whole records. `quotes`: CSV, where a line break inside a
+ * double-quoted field does not end a record; false for NDJSON. A leading BOM is dropped.
+ */
+export async function* recordChunks(
+  source: TextSource,
+  quotes: boolean,
+  opts: ChunkOptions = {},
+): AsyncGenerator<RecordChunk> {
+  const chunkChars = opts.chunkChars ?? CHUNK_CHARS;
+  const maxRecord = opts.maxRecordChars ?? MAX_RECORD_CHARS;
+  const decoder = new TextDecoder('utf-8');
+  let pending = '';
+  let line = 1;
+  let first = true;
+  for await (const piece of source) {
+    pending += typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true });
+    if (first && pending.length > 0) {
+      pending = stripBom(pending);
+      first = false;
+    }
+    if (pending.length < chunkChars) continue;
+    const end = completeRecordsEnd(pending, quotes);
+    if (end !== -1) {
+      const text = pending.slice(0, end);
+      pending = pending.slice(end);
+      yield { text, firstLine: line };
+      line += countLines(text);
+    }
+    if (pending.length > maxRecord) {
+      throw new BadInputError(
+        `line ${line} is longer than ${maxRecord} characters${quotes ? ' (or a quote is not closed)' : ''}`,
+        'GROVE_ERR_LINE_TOO_LONG',
+      );
+    }
+  }
+  pending += decoder.decode();
+  if (first) pending = stripBom(pending);
+  if (pending.trim().length > 0) yield { text: pending, firstLine: line };
+}
+
+export interface CsvStream {
+  /** The header row's names (trimmed). */
+  header: string[];
+  /** The data records after the header, in chunks of whole records. */
+  chunks: AsyncIterable<RecordChunk>;
+}
+
+/** Reads a CSV stream's header row (GROVE_ERR_BAD_CSV when there is none) and hands on the rest. */
+export async function openCsv(source: TextSource, opts: ChunkOptions = {}): Promise<CsvStream> {
+  const it = recordChunks(source, true, opts)[Symbol.asyncIterator]();
+  const found: string[][] = [];
+  let rest: RecordChunk | null = null;
+  while (found.length === 0) {
+    const next = await it.next();
+    if (next.done) throw new BadInputError('the CSV has no header row', 'GROVE_ERR_BAD_CSV');
+    let { text, firstLine } = next.value;
+    // The header is the first record (blank lines before it are skipped, as everywhere).
+    while (found.length === 0 && text.length > 0) {
+      const end = firstRecordEnd(text);
+      const head = end === -1 ? text : text.slice(0, end);
+      forEachCsvRecord(head, firstLine, (fields) => found.push(fields));
+      firstLine += countLines(head);
+      text = text.slice(head.length);
+    }
+    if (text.length > 0) rest = { text, firstLine };
+  }
+  async function* chunks(): AsyncGenerator<RecordChunk> {
+    if (rest) yield rest;
+    for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
+  }
+  return { header: found[0]!.map((h) => h.trim()), chunks: chunks() };
+}
+
+/** A file as a text stream for `openCsv` / `recordChunks`. */
+export function fileText(path: string): AsyncIterable<string> {
+  return createReadStream(path, { encoding: 'utf8', highWaterMark: 256 * 1024 });
+}

@@ -4,8 +4,8 @@
 // 504 and is never run; everything in flight ends with the slots released.
 import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Gateway, type GatewayOptions, startGateway } from '../../gateway/gateway.js';
 import { type FakeWorker, startFakeWorker } from '../../gateway/fake-worker.test-helper.js';
+import { type Gateway, type GatewayOptions, startGateway } from '../../gateway/gateway.js';
 
 let gw: Gateway | undefined;
 let fakes: FakeWorker[] = [];

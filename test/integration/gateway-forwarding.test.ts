@@ -7,8 +7,8 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Gateway, type GatewayOptions, startGateway } from '../../gateway/gateway.js';
 import { type FakeWorker, startFakeWorker } from '../../gateway/fake-worker.test-helper.js';
+import { type Gateway, type GatewayOptions, startGateway } from '../../gateway/gateway.js';
 
 let gw: Gateway | undefined;
 let fakes: FakeWorker[] = [];

@@ -8,8 +8,8 @@ import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Gateway, startGateway } from '../../gateway/gateway.js';
 import { type FakeWorker, startFakeWorker } from '../../gateway/fake-worker.test-helper.js';
+import { type Gateway, startGateway } from '../../gateway/gateway.js';
 
 let dir: string;
 let gw: Gateway;

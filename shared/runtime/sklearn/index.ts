@@ -3,6 +3,7 @@
 // Model: tree ensembles compile into the shared flat tree layout (shared/runtime/trees/compile.ts),
 // linear models and pipelines into the 'sklearn-linear' kind (linear/). Importing this module
 // registers that kind, so modelFromBuffer works in every thread that imports it.
+import { fileText } from '../../errors/file-text.js';
 import { GroveError, ModelFormatError, UnsupportedModelError } from '../../errors/grove-error.js';
 import type { Model } from '../model.js';
 import { compileTreeEnsemble } from '../trees/compile.js';
@@ -27,7 +28,7 @@ export function loadSklearn(bytes: Uint8Array, platform: SklearnPlatform): Model
   } catch (err) {
     // A malformed file must surface as a typed model error, never as a crash of the loader.
     if (err instanceof GroveError) throw err;
-    throw new ModelFormatError(`malformed scikit-learn file: ${(err as Error)?.message ?? String(err)}`);
+    throw new ModelFormatError(`malformed scikit-learn file: ${fileText((err as Error)?.message ?? err)}`);
   }
 }
 

@@ -2,6 +2,7 @@
 // flat layout in one SharedArrayBuffer (flat-layout.ts) and returns the Model over it.
 import { ModelFormatError } from '../../errors/grove-error.js';
 import { Container } from '../container.js';
+import { declaredCount, LIMITS, TreeBudget } from '../limits.js';
 import type { Model, ModelMeta, Platform } from '../model.js';
 import { buildTreeLayout } from './layout-builder.js';
 import { featureNamesOr, outputColumnNames } from './transforms.js';
@@ -9,9 +10,15 @@ import type { TreeEnsembleIR } from './tree-ir.js';
 import { TREES_KIND, TreeModel } from './tree-model.js';
 
 function validate(ir: TreeEnsembleIR): void {
-  if (!(ir.numFeatures >= 0) || !(ir.numGroups >= 1) || !(ir.leafWidth >= 1)) {
+  declaredCount(ir.numFeatures, LIMITS.features, 'the number of features');
+  declaredCount(ir.numGroups, LIMITS.outputs, 'the number of margin columns');
+  declaredCount(ir.leafWidth, LIMITS.outputs, 'the leaf width');
+  declaredCount(ir.trees.length, LIMITS.trees, 'the number of trees');
+  if (!(ir.numGroups >= 1) || !(ir.leafWidth >= 1)) {
     throw new ModelFormatError('tree ensemble has a bad shape (features, groups or leaf width)');
   }
+  const budget = new TreeBudget();
+  for (const t of ir.trees) budget.take(t.left.length, ir.leafWidth);
   if (ir.leafWidth > 1 && ir.leafWidth !== ir.numGroups) {
     throw new ModelFormatError(
       `leaf width ${ir.leafWidth} must be 1 or the number of margin columns (${ir.numGroups})`,

@@ -1,6 +1,7 @@
 // Maps a container's `kind` to the code that rebuilds a Model from it. Each model family registers
 // itself (trees: shared/runtime/trees/, linear and pipelines: shared/runtime/sklearn/); shared/runtime/load.ts
 // imports them all so `modelFromBuffer` works in any thread.
+import { fileText } from '../errors/file-text.js';
 import { ModelFormatError } from '../errors/grove-error.js';
 import type { Container } from './container.js';
 import type { Model } from './model.js';
@@ -17,6 +18,8 @@ export function registerModelKind(kind: string, factory: ModelFactory): void {
 export function modelFromContainer(container: Container): Model {
   const factory = factories.get(container.descriptor.kind);
   if (!factory)
-    throw new ModelFormatError(`no model kind '${container.descriptor.kind}' is registered in this build`);
+    throw new ModelFormatError(
+      `no model kind ${fileText(container.descriptor.kind)} is registered in this build`,
+    );
   return factory(container);
 }

@@ -102,6 +102,7 @@ export function checkTreesDescriptor(d: Obj): { extra: TreesDescriptorExtra; met
   };
   if (extra.hasLinear && leafWidth !== 1) bad('linear leaves need leafWidth 1');
   const meta = checkMeta(d.meta, numFeatures, outputWidth(transform, numGroups), numGroups);
+  if (meta.sparse) bad('a tree ensemble takes dense rows (meta.sparse)');
   return { extra, meta };
 }
 
@@ -127,6 +128,7 @@ export function checkTreeSections(d: TreesDescriptorExtra, a: TreeArrays): void 
   )
     bad('section lengths do not match the descriptor');
   const counts = new Int32Array(G);
+  let catCursor = 0;
   let nodeCursor = 0;
   let leafCursor = 0;
   let maxDepth = 0;
@@ -172,6 +174,14 @@ export function checkTreeSections(d: TreesDescriptorExtra, a: TreeArrays): void 
       nodeCursor++;
       const l = a.kids[2 * n]!;
       const r = a.kids[2 * n + 1]!;
+      if (kind === TREE_CATEGORICAL) {
+        // Bitsets follow the categorical nodes in walk order, as layout-builder.ts copies them.
+        const c = a.nodeCat[n]!;
+        const w = a.nodeCatWords[n]!;
+        if (c !== -1 && (l === n || c !== catCursor || w < 0 || w >= 1 << 25 || c + w > a.catBits.length))
+          bad(`node ${n} has a category bitset outside cat_bits`);
+        if (c !== -1) catCursor += w;
+      }
       if (l === n) {
         if (r !== n) bad(`leaf ${n} of tree ${t} has a child`);
         if (level > deepest) deepest = level;
@@ -180,12 +190,6 @@ export function checkTreeSections(d: TreesDescriptorExtra, a: TreeArrays): void 
       if (l !== n + 1 || r <= l || r >= N) bad(`node ${n} of tree ${t} has children outside its tree`);
       const s = a.nodeSlot[n]!;
       if (s < 0 || s >= slots) bad(`node ${n} reads slot ${s} of ${slots}`);
-      if (kind === TREE_CATEGORICAL) {
-        const c = a.nodeCat[n]!;
-        const w = a.nodeCatWords[n]!;
-        if (c >= 0 && (w < 0 || w >= 1 << 25 || c + w > a.catBits.length))
-          bad(`node ${n} has a category bitset outside cat_bits`);
-      }
       stack.push(r, level + 1, l, level + 1);
     }
     if (deepest !== depth) bad(`tree ${t} says depth ${depth} but is ${deepest} deep`);
@@ -194,6 +198,7 @@ export function checkTreeSections(d: TreesDescriptorExtra, a: TreeArrays): void 
     leafCursor += count;
   }
   if (nodeCursor !== N || leafCursor !== L) bad('nodes or leaves lie outside every tree');
+  if (catCursor !== a.catBits.length) bad('cat_bits holds words no node uses');
   if (maxDepth !== d.maxDepth) bad(`maxDepth says ${d.maxDepth} but the deepest tree is ${maxDepth}`);
   for (let k = 0; k < G; k++)
     if (counts[k] !== a.groupTreeCount[k])

@@ -11,9 +11,11 @@ export class TupleKey {
 
 export class DictKeys {
   private readonly tuples = new Map<string, TupleKey>();
-  private readonly keyOf = new WeakMap<readonly unknown[], TupleKey>();
+  // Maps, not WeakMaps: this table lives for one unpickle call, and 100 000 ephemerons of
+  // tuples holding tuples cost V8's collector seconds.
+  private readonly keyOf = new Map<readonly unknown[], TupleKey>();
   private readonly strings = new Map<string, number>();
-  private readonly objects = new WeakMap<object, number>();
+  private readonly objects = new Map<object, number>();
   private nextObject = 0;
 
   /** The Map key for the Python value `k`: tuples by value, everything else as it is. */

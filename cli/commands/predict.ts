@@ -5,9 +5,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { csvToDense, parseNdjson } from '../../shared/csv/read-rows.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
-import { loadModelFile } from '../../shared/runtime/load.js';
+import { type LoadLimits, loadModelFileBounded } from '../../shared/runtime/isolation/model-loader.js';
 import type { Model } from '../../shared/runtime/model.js';
 import { parseCommandArgs } from '../command-args.js';
+import { LOAD_CLI_OPTIONS, LOAD_CLI_USAGE, loadLimitsFromArgs } from '../load-options.js';
 
 const USAGE = `usage: grove predict --model FILE --input ROWS [--output OUT.csv] [--raw]
 
@@ -16,7 +17,7 @@ const USAGE = `usage: grove predict --model FILE --input ROWS [--output OUT.csv]
                   or .ndjson: one JSON object per line, feature name -> value
   --output FILE   write the predictions here (default: stdout)
   --raw           margins / decision_function instead of predictions
-`;
+${LOAD_CLI_USAGE}`;
 
 /** Predicts every row of an input file's text; returns the output rows' width and values. */
 export function predictText(
@@ -53,6 +54,7 @@ const OPTIONS = {
   input: { type: 'string' },
   output: { type: 'string' },
   raw: { type: 'boolean', default: false },
+  ...LOAD_CLI_OPTIONS,
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -63,8 +65,16 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`grove predict: --model and --input are required\n\n${USAGE}`);
     return 2;
   }
+  let limits: LoadLimits;
   try {
-    const model = await loadModelFile(args.model);
+    limits = loadLimitsFromArgs(args);
+  } catch (err) {
+    process.stderr.write(`grove predict: ${(err as Error).message}\n`);
+    return 2;
+  }
+  try {
+    // The same bounded, isolated load as a worker's (a file is untrusted wherever it comes from).
+    const model = await loadModelFileBounded(args.model, limits);
     const text = await readFile(args.input, 'utf8');
     const ndjson = /\.(nd)?jsonl?$/i.test(args.input) || /^\s*\{/.test(text);
     const { width, values } = predictText(model, text, ndjson, args.raw ?? false);

@@ -12,6 +12,7 @@ import {
 } from '../../shared/consul/worker-registration.js';
 import { startWorker, type WorkerOptions } from '../../worker/start-worker.js';
 import { parseCommandArgs } from '../command-args.js';
+import { loadLimitsFromArgs, REPOSITORY_CLI_OPTIONS, REPOSITORY_CLI_USAGE } from '../load-options.js';
 
 const USAGE = `usage: grove worker --models DIR [--port 0] [--host 127.0.0.1] [options]
 
@@ -31,7 +32,7 @@ const USAGE = `usage: grove worker --models DIR [--port 0] [--host 127.0.0.1] [o
   --prediction-log DIR    write sampled predictions as NDJSON to DIR (size-rotated)
   --prediction-log-sample R   share of requests logged, 0..1 (default 1)
   --no-monitor            turn the drift monitor off
-`;
+${REPOSITORY_CLI_USAGE}`;
 
 function int(v: string | undefined, name: string, dflt: number): number {
   if (v === undefined) return dflt;
@@ -68,6 +69,7 @@ export async function run(argv: string[]): Promise<number> {
       'prediction-log': { type: 'string' },
       'prediction-log-sample': { type: 'string' },
       'no-monitor': { type: 'boolean' },
+      ...REPOSITORY_CLI_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
     USAGE,
@@ -94,6 +96,8 @@ export async function run(argv: string[]): Promise<number> {
       maxRows: int(values['max-rows'] as string | undefined, 'max-rows', 100_000),
       requestTimeoutMs: int(values.timeout as string | undefined, 'timeout', 30_000),
       rescanIntervalMs: int(values.rescan as string | undefined, 'rescan', 2000),
+      loadLimits: loadLimitsFromArgs(values),
+      followSymlinks: values['follow-symlinks'] === true,
       logger,
       monitoring: {
         monitor: values['no-monitor'] !== true,

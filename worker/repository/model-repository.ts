@@ -1,26 +1,29 @@
-// The live model repository of one worker (DESIGN.md, Model repository). It scans the folder,
-// loads every version the policy keeps live on the pool (off the event loop), probes it, and swaps
-// it in atomically; a failed load leaves whatever was serving in place and reports the reason; a
-// removed version stops taking new requests, drains, then unloads. fs.watch (recursive) triggers a
-// debounced rescan, and a periodic rescan catches what watchers miss. A file still being written
-// is not loaded until its mtime has settled, and a file that changed during its load is reloaded.
+// The live model repository of one worker (docs/architecture.md, model repository). It scans the
+// folder, loads every version the policy keeps live through the bounded, isolated loader
+// (shared/runtime/isolation: a load host process, a thread with heap limits and a deadline, so a
+// hostile file fails alone), probes it, and swaps it in atomically; a failed load leaves whatever
+// was serving in place and reports the reason; a removed version stops taking new requests,
+// drains, then unloads. fs.watch (recursive) triggers a debounced rescan, and a periodic rescan
+// catches what watchers miss. A file still being written is not loaded until its mtime has
+// settled, and a file that changed during its load is reloaded.
 import { createHash } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import {
-  ModelFormatError,
   ModelNotFoundError,
   UnavailableError,
   VersionNotFoundError,
 } from '../../shared/errors/grove-error.js';
-import { modelFromBuffer } from '../../shared/runtime/load.js';
-import type { Model } from '../../shared/runtime/model.js';
+import { type LoadLimits, ModelLoader } from '../../shared/runtime/isolation/model-loader.js';
 import type { PredictPool } from '../pool/predict-pool.js';
 import { LoadedVersion, VersionSlot } from './loaded-version.js';
-import { DEFAULT_CONFIG, type ModelConfig, parseModelConfig } from './model-config.js';
+import { parseModelConfig } from './model-config.js';
+import { ModelEntry } from './model-entry.js';
 import { type ScannedModel, type ScannedVersion, scanRepository } from './scan-repository.js';
+import { type LoadFailure, loadFailure, loadScannedVersion } from './version-load.js';
 import { liveByPolicy } from './version-policy.js';
+
+export { ModelEntry } from './model-entry.js';
 
 export interface RepositoryEvents {
   loaded(v: LoadedVersion, replaced: LoadedVersion | null): void;
@@ -35,44 +38,21 @@ export interface ModelRepositoryOptions {
   rescanIntervalMs?: number;
   /** A model file must be this old (mtime) before it is loaded: it may still be being written. */
   settleMs?: number;
+  /** Deadline and heap of each load (shared/runtime/isolation/model-loader.ts defaults). */
+  loadLimits?: Partial<LoadLimits>;
+  /** Follow symbolic links out of the repository's root (--follow-symlinks). */
+  followSymlinks?: boolean;
   events?: Partial<RepositoryEvents>;
-}
-
-export class ModelEntry {
-  config: ModelConfig = DEFAULT_CONFIG;
-  configError: string | null = null;
-  /** Identifies the config.json text in use (part of each version's load fingerprint). */
-  configKey = '';
-  readonly slots = new Map<string, VersionSlot>();
-  /** Highest READY version: what requests without a version get. */
-  latest: LoadedVersion | null = null;
-  constructor(
-    readonly name: string,
-    public dir: string,
-  ) {}
-
-  recomputeLatest(): void {
-    let best: LoadedVersion | null = null;
-    for (const s of this.slots.values()) {
-      if (
-        s.serving !== null &&
-        s.state !== 'UNLOADING' &&
-        (best === null || Number(s.version) > Number(best.version))
-      ) {
-        best = s.serving;
-      }
-    }
-    this.latest = best;
-  }
 }
 
 let loadSeq = 0;
 
 export class ModelRepository {
   readonly models = new Map<string, ModelEntry>();
-  private readonly opts: Required<Omit<ModelRepositoryOptions, 'events'>> & {
+  private readonly opts: Required<Omit<ModelRepositoryOptions, 'events' | 'loadLimits'>> & {
     events: Partial<RepositoryEvents>;
   };
+  private readonly loader: ModelLoader;
   private watcher: FSWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
   private debounce: NodeJS.Timeout | null = null;
@@ -88,12 +68,15 @@ export class ModelRepository {
     this.opts = {
       rescanIntervalMs: 2000,
       settleMs: 300,
+      followSymlinks: false,
       events: {},
       ...opts,
     } as typeof this.opts;
+    this.loader = new ModelLoader(opts.loadLimits);
   }
 
   async start(): Promise<void> {
+    this.loader.warm(); // the host starts while the folder is scanned
     await this.rescan();
     // Initial loads are awaited so `ready` means every loadable version is READY (or FAILED).
     while (this.loads.size > 0) await Promise.allSettled([...this.loads]);
@@ -153,7 +136,7 @@ export class ModelRepository {
       try {
         do {
           this.scanAgain = false;
-          this.apply(await scanRepository(this.opts.root));
+          this.apply(await scanRepository(this.opts.root, { followSymlinks: this.opts.followSymlinks }));
         } while (this.scanAgain && !this.closed);
       } catch (err) {
         this.opts.logger.error(
@@ -173,7 +156,7 @@ export class ModelRepository {
       seen.add(sm.name);
       let entry = this.models.get(sm.name);
       if (!entry) this.models.set(sm.name, (entry = new ModelEntry(sm.name, sm.dir)));
-      this.applyConfig(entry, sm.configText);
+      this.applyConfig(entry, sm.configText, sm.configProblem);
       const present = sm.versions.filter((v) => v.file !== null || v.problem !== null);
       const live = new Set(
         liveByPolicy(
@@ -203,8 +186,9 @@ export class ModelRepository {
     }
   }
 
-  private applyConfig(entry: ModelEntry, text: string | null): void {
+  private applyConfig(entry: ModelEntry, text: string | null, problem: string | null): void {
     try {
+      if (problem !== null) throw new Error(problem);
       const cfg = parseModelConfig(text);
       entry.config = cfg;
       entry.configKey = text === null ? '' : '|' + createHash('sha1').update(text).digest('hex');
@@ -230,7 +214,7 @@ export class ModelRepository {
     if (v.problem !== null) {
       if (slot.triedFingerprint !== 'problem:' + v.problem) {
         slot.triedFingerprint = 'problem:' + v.problem;
-        this.fail(slot, v.problem);
+        this.fail(slot, { reason: v.problem, detail: v.problem, code: 'GROVE_ERR_MODEL_FORMAT' });
       }
       return;
     }
@@ -254,19 +238,14 @@ export class ModelRepository {
     slot.triedFingerprint = v.fingerprint + entry.configKey;
     if (slot.serving === null) slot.state = 'LOADING';
     const t0 = performance.now();
-    let model: Model | null = null;
     try {
-      const { buffer, sha256 } = await this.opts.pool.load(v.file!, v.fileName!);
-      // A file rewritten while we read it is reloaded, never served half-way.
-      const now = await stat(v.file!).catch(() => null);
-      if (now === null || `${now.size}:${now.mtimeMs}:${now.ino}` !== v.fingerprint) {
+      const got = await loadScannedVersion(this.loader, entry, v);
+      if (got === null) {
         slot.triedFingerprint = '';
         this.scheduleRescan(this.opts.settleMs);
         return;
       }
-      model = modelFromBuffer(buffer);
-      const featureNames = this.featureNames(entry, model);
-      probe(model);
+      const { model, buffer, sha256, featureNames } = got;
       const loaded = new LoadedVersion({
         name: entry.name,
         version: slot.version,
@@ -306,7 +285,7 @@ export class ModelRepository {
       this.changed();
       if (replaced) void this.retire(replaced);
     } catch (err) {
-      this.fail(slot, (err as Error).message);
+      if (!this.closed) this.fail(slot, loadFailure(err, v.fileName));
     } finally {
       slot.loading = false;
       if (slot.reloadWanted) {
@@ -316,19 +295,9 @@ export class ModelRepository {
     }
   }
 
-  private featureNames(entry: ModelEntry, model: Model): string[] {
-    const f = entry.config.features;
-    if (f === null || model.meta.sparse) return model.meta.featureNames;
-    if (f.length !== model.meta.numFeatures) {
-      throw new ModelFormatError(
-        `config.json "features" names ${f.length} features; the model takes ${model.meta.numFeatures}`,
-        'GROVE_ERR_BAD_CONFIG',
-      );
-    }
-    return f;
-  }
-
-  private fail(slot: VersionSlot, reason: string): void {
+  /** Records a failed load: the public reason on the slot (no file text), the whole one in the log. */
+  private fail(slot: VersionSlot, f: LoadFailure): void {
+    const reason = f.reason;
     if (slot.serving !== null) {
       slot.reason = `reload failed, still serving sha256 ${slot.serving.sha256.slice(0, 12)}: ${reason}`;
     } else {
@@ -341,6 +310,8 @@ export class ModelRepository {
         model: slot.name,
         version: slot.version,
         reason,
+        detail: f.detail,
+        code: f.code,
         stillServing: slot.serving !== null,
       },
       'model version failed to load',
@@ -412,22 +383,8 @@ export class ModelRepository {
     this.watcher?.close();
     if (this.timer) clearInterval(this.timer);
     if (this.debounce) clearTimeout(this.debounce);
+    // Loads in flight end now (their hosts are stopped), not at their deadline.
+    await this.loader.close();
     await Promise.allSettled([...this.loads]);
-  }
-}
-
-/** The probe DESIGN.md asks for: a row of zeros predicts finite numbers. */
-function probe(model: Model): void {
-  const m = model.meta;
-  const out = new Float64Array(m.outputNames.length);
-  if (m.sparse) model.predictNamed([{}], out);
-  else model.predictOne(new Float64Array(m.numFeatures), out);
-  for (let i = 0; i < out.length; i++) {
-    if (!Number.isFinite(out[i]!)) {
-      throw new ModelFormatError(
-        `probe row predicted a non-finite value (${out[i]}) for output ${m.outputNames[i]}`,
-        'GROVE_ERR_PROBE',
-      );
-    }
   }
 }

@@ -1,8 +1,11 @@
-// One pass over the model repository folder (DESIGN.md, Model repository): `<root>/<model>/` holds
-// an optional config.json and numbered version folders, each with exactly one model file. The scan
-// only stats files (cheap); the repository decides what to (re)load from the fingerprints.
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+// One pass over the model repository folder (docs/architecture.md, model repository):
+// `<root>/<model>/` holds an optional config.json and numbered version folders, each with exactly
+// one model file. The scan only stats files (cheap); the repository decides what to (re)load from
+// the fingerprints. Symbolic links are resolved, and one that leads out of the repository's root
+// is not followed (a `model.txt -> /etc/passwd` stays unread) unless the operator asked for it
+// with --follow-symlinks; the model file is then loaded by its resolved path.
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 
 export const MODEL_FILE_NAMES = [
   'model.json',
@@ -33,7 +36,28 @@ export interface ScannedModel {
   dir: string;
   /** config.json text, or null when absent. */
   configText: string | null;
+  /** Why config.json was not read (a link out of the repository), else null. */
+  configProblem: string | null;
   versions: ScannedVersion[];
+}
+
+export interface ScanOptions {
+  /** Follow symbolic links wherever they lead (default: only inside the repository's root). */
+  followSymlinks?: boolean;
+}
+
+const LINK_OUT = 'links outside the model repository (start the worker with --follow-symlinks to allow it)';
+
+/** Resolves `p`; null when it does not exist or leads out of `root` (a resolved path) unless allowed. */
+async function resolveInside(p: string, root: string, follow: boolean): Promise<string | null | 'out'> {
+  let real: string;
+  try {
+    real = await realpath(p);
+  } catch {
+    return null;
+  }
+  if (follow || real === root || real.startsWith(root.endsWith(sep) ? root : root + sep)) return real;
+  return 'out';
 }
 
 async function entries(dir: string): Promise<string[]> {
@@ -52,7 +76,12 @@ async function isDir(p: string): Promise<boolean> {
   }
 }
 
-export async function scanVersion(version: number, dir: string): Promise<ScannedVersion> {
+export async function scanVersion(
+  version: number,
+  dir: string,
+  root: string,
+  opts: ScanOptions = {},
+): Promise<ScannedVersion> {
   const names = (await entries(dir)).filter((n) => MODEL_FILE_NAMES.includes(n)).sort();
   const base: ScannedVersion = {
     version,
@@ -70,7 +99,9 @@ export async function scanVersion(version: number, dir: string): Promise<Scanned
       problem: `version folder holds ${names.length} model files (${names.join(', ')}); keep exactly one`,
     };
   }
-  const file = join(dir, names[0]!);
+  const file = await resolveInside(join(dir, names[0]!), root, opts.followSymlinks === true);
+  if (file === 'out') return { ...base, problem: `${names[0]} ${LINK_OUT}` };
+  if (file === null) return base;
   try {
     const st = await stat(file);
     if (!st.isFile()) return { ...base, problem: `${names[0]} is not a regular file` };
@@ -86,26 +117,43 @@ export async function scanVersion(version: number, dir: string): Promise<Scanned
   }
 }
 
-export async function scanRepository(root: string): Promise<ScannedModel[]> {
+export async function scanRepository(root: string, opts: ScanOptions = {}): Promise<ScannedModel[]> {
+  const follow = opts.followSymlinks === true;
+  const realRoot = await realpath(root).catch(() => root);
   const out: ScannedModel[] = [];
   for (const name of (await entries(root)).sort()) {
     if (!MODEL_NAME.test(name)) continue;
     const dir = join(root, name);
-    if (!(await isDir(dir))) continue;
+    // A model folder that links out of the repository is not a model of it.
+    const realDir = await resolveInside(dir, realRoot, follow);
+    if (realDir === null || realDir === 'out' || !(await isDir(realDir))) continue;
     let configText: string | null = null;
-    try {
-      configText = await readFile(join(dir, 'config.json'), 'utf8');
-    } catch {
-      configText = null;
-    }
+    let configProblem: string | null = null;
+    const config = await resolveInside(join(dir, 'config.json'), realRoot, follow);
+    if (config === 'out') configProblem = `config.json ${LINK_OUT}`;
+    else if (config !== null) configText = await readFile(config, 'utf8').catch(() => null);
     const versions: ScannedVersion[] = [];
     for (const v of await entries(dir)) {
       if (!VERSION_NAME.test(v)) continue;
       const vdir = join(dir, v);
-      if (!(await isDir(vdir))) continue;
-      versions.push(await scanVersion(Number(v), vdir));
+      const realV = await resolveInside(vdir, realRoot, follow);
+      if (realV === 'out') {
+        const problem = `folder ${v} ${LINK_OUT}`;
+        versions.push({
+          version: Number(v),
+          dir: vdir,
+          file: null,
+          fileName: null,
+          fingerprint: '',
+          mtimeMs: 0,
+          problem,
+        });
+        continue;
+      }
+      if (realV === null || !(await isDir(realV))) continue;
+      versions.push(await scanVersion(Number(v), vdir, realRoot, opts));
     }
-    out.push({ name, dir, configText, versions });
+    out.push({ name, dir, configText, configProblem, versions });
   }
   return out;
 }

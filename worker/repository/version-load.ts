@@ -1,0 +1,74 @@
+// Loads one version's model file for the repository: through the bounded, isolated loader
+// (shared/runtime/isolation: a load host process, a thread with heap limits and a deadline), then
+// the checks that need the repository (the file did not change while it was read, config.json's
+// feature names fit, a row of zeros predicts finite numbers). The reason a load failed is kept
+// twice: whole for the log, and without any text quoted from the file for public routes.
+import { stat } from 'node:fs/promises';
+import { withoutFileText } from '../../shared/errors/file-text.js';
+import { GroveError, ModelFormatError } from '../../shared/errors/grove-error.js';
+import type { LoadedModel, ModelLoader } from '../../shared/runtime/isolation/model-loader.js';
+import type { Model } from '../../shared/runtime/model.js';
+import type { ModelEntry } from './model-entry.js';
+import type { ScannedVersion } from './scan-repository.js';
+
+/** A load failure: `reason` is safe to serve publicly, `detail` (the full message) is for logs. */
+export interface LoadFailure {
+  reason: string;
+  detail: string;
+  code: string;
+}
+
+export function loadFailure(err: unknown, fileName: string | null): LoadFailure {
+  const e = err instanceof GroveError ? err : null;
+  const detail = e ? e.message : `internal error: ${(err as Error)?.message ?? String(err)}`;
+  const reason = e ? withoutFileText(e.message) : 'internal error (the worker log has the detail)';
+  return {
+    reason: fileName ? `${fileName}: ${reason}` : reason,
+    detail,
+    code: e?.code ?? 'GROVE_ERR_INTERNAL',
+  };
+}
+
+/** The loaded model, or null when the file changed while it was loaded (load it again). */
+export async function loadScannedVersion(
+  loader: ModelLoader,
+  entry: ModelEntry,
+  v: ScannedVersion,
+): Promise<(LoadedModel & { featureNames: string[] }) | null> {
+  // v.file is the resolved path (scan-repository.ts): a link put in its place since is not followed.
+  const loaded = await loader.load(v.file!, { fileName: v.fileName! });
+  // A file rewritten while we read it is reloaded, never served half-way.
+  const now = await stat(v.file!).catch(() => null);
+  if (now === null || `${now.size}:${now.mtimeMs}:${now.ino}` !== v.fingerprint) return null;
+  const featureNames = configFeatureNames(entry, loaded.model);
+  probe(loaded.model);
+  return { ...loaded, featureNames };
+}
+
+function configFeatureNames(entry: ModelEntry, model: Model): string[] {
+  const f = entry.config.features;
+  if (f === null || model.meta.sparse) return model.meta.featureNames;
+  if (f.length !== model.meta.numFeatures) {
+    throw new ModelFormatError(
+      `config.json "features" names ${f.length} features; the model takes ${model.meta.numFeatures}`,
+      'GROVE_ERR_BAD_CONFIG',
+    );
+  }
+  return f;
+}
+
+/** The probe the repository runs before serving: a row of zeros predicts finite numbers. */
+function probe(model: Model): void {
+  const m = model.meta;
+  const out = new Float64Array(m.outputNames.length);
+  if (m.sparse) model.predictNamed([{}], out);
+  else model.predictOne(new Float64Array(m.numFeatures), out);
+  for (let i = 0; i < out.length; i++) {
+    if (!Number.isFinite(out[i]!)) {
+      throw new ModelFormatError(
+        `probe row predicted a non-finite value (${out[i]}) for output ${i}`,
+        'GROVE_ERR_PROBE',
+      );
+    }
+  }
+}

@@ -238,6 +238,11 @@ export class ModelRepository {
     slot.triedFingerprint = v.fingerprint + entry.configKey;
     if (slot.serving === null) slot.state = 'LOADING';
     const t0 = performance.now();
+    // A load may take up to its deadline: say when one starts (it reaches a load host at once).
+    this.opts.logger.info(
+      { event: 'model_load_started', model: entry.name, version: slot.version, file: v.fileName },
+      'model version loading',
+    );
     try {
       const got = await loadScannedVersion(this.loader, entry, v);
       if (got === null) {

@@ -8,14 +8,16 @@
 // share no memory, and the parent checks the copy again before it serves it.
 import { Worker } from 'node:worker_threads';
 import { builtSibling } from '../../runtime-path.js';
-import type { LoadReply, LoadRequest, ThreadReply } from './load-messages.js';
+import type { LoadReply, LoadRequest, ThreadReady, ThreadReply } from './load-messages.js';
 
 interface Running {
   request: LoadRequest;
-  timer: NodeJS.Timeout;
+  /** The deadline, set once the thread is ready to load (its start-up is not the file's cost). */
+  timer: NodeJS.Timeout | null;
 }
 
 let thread: Worker | null = null;
+let threadReady = false;
 let threadHeapMb = 0;
 let running: Running | null = null;
 
@@ -26,7 +28,7 @@ function reply(r: LoadReply): void {
 function fail(code: string, message: string): void {
   const r = running;
   if (!r) return;
-  clearTimeout(r.timer);
+  if (r.timer) clearTimeout(r.timer);
   running = null;
   reply({ id: r.request.id, ok: false, code, message });
 }
@@ -34,6 +36,7 @@ function fail(code: string, message: string): void {
 function dropThread(): void {
   const t = thread;
   thread = null;
+  threadReady = false;
   if (t) void t.terminate();
 }
 
@@ -43,10 +46,16 @@ function startThread(heapMb: number): Worker {
     stdout: false,
     stderr: false,
   });
-  t.on('message', (m: ThreadReply) => {
+  t.on('message', (m: ThreadReply | ThreadReady) => {
+    if ('ready' in m) {
+      if (thread !== t) return;
+      threadReady = true;
+      if (running) begin(running);
+      return;
+    }
     const r = running;
     if (!r || m.id !== r.request.id) return;
-    clearTimeout(r.timer);
+    if (r.timer) clearTimeout(r.timer);
     running = null;
     if (!m.ok) {
       reply({ id: m.id, ok: false, code: m.code, message: m.message });
@@ -77,6 +86,17 @@ function startThread(heapMb: number): Worker {
   return t;
 }
 
+/** Hands the running load to the ready thread and starts its deadline. */
+function begin(r: Running): void {
+  const { request } = r;
+  r.timer = setTimeout(() => {
+    dropThread();
+    const s = request.timeoutMs / 1000;
+    fail('GROVE_ERR_LOAD_TIMEOUT', `the load took longer than the ${s} s deadline (--load-timeout)`);
+  }, request.timeoutMs);
+  thread!.postMessage(request);
+}
+
 function start(request: LoadRequest): void {
   if (running) {
     reply({ id: request.id, ok: false, code: 'GROVE_ERR_INTERNAL', message: 'load host is busy' });
@@ -87,17 +107,16 @@ function start(request: LoadRequest): void {
     threadHeapMb = request.heapMb;
     thread = startThread(request.heapMb);
   }
-  const timer = setTimeout(() => {
-    dropThread();
-    fail(
-      'GROVE_ERR_LOAD_TIMEOUT',
-      `the load took longer than the ${request.timeoutMs / 1000} s deadline (--load-timeout)`,
-    );
-  }, request.timeoutMs);
-  running = { request, timer };
-  thread.postMessage(request);
+  running = { request, timer: null };
+  if (threadReady) begin(running);
 }
 
 process.on('message', (m: LoadRequest) => start(m));
+// A warm host has a warm thread: its parent names the heap limit loads will ask for.
+const firstHeapMb = Number(process.argv[2]);
+if (firstHeapMb > 0) {
+  threadHeapMb = firstHeapMb;
+  thread = startThread(firstHeapMb);
+}
 // The serving process went away (or closed us): nothing left to load for.
 process.on('disconnect', () => process.exit(0));

@@ -31,6 +31,11 @@ export interface LoadFailure {
 
 export type LoadReply = LoadSuccess | LoadFailure;
 
+/** The load thread's first message: its modules are loaded, loads may start. */
+export interface ThreadReady {
+  ready: true;
+}
+
 /** What the load thread answers the host: the container stays in shared memory. */
 export type ThreadReply =
   | { id: number; ok: true; buffer: SharedArrayBuffer; sha256: string }

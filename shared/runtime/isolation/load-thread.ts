@@ -11,7 +11,7 @@ import { parentPort } from 'node:worker_threads';
 import { GroveError, ModelFormatError } from '../../errors/grove-error.js';
 import { LIMITS } from '../limits.js';
 import { loadModel } from '../load.js';
-import type { LoadRequest, ThreadReply } from './load-messages.js';
+import type { LoadRequest, ThreadReady, ThreadReply } from './load-messages.js';
 
 /** The file's bytes, read through one descriptor: no symlink swap between the checks and the read. */
 async function readModelFile(path: string, followLinks: boolean): Promise<Uint8Array> {
@@ -58,3 +58,5 @@ async function load(m: LoadRequest): Promise<ThreadReply> {
 parentPort!.on('message', (m: LoadRequest) => {
   void load(m).then((reply) => parentPort!.postMessage(reply));
 });
+// Imports are done: the host starts a load's deadline from here, not from the thread's start.
+parentPort!.postMessage({ ready: true } satisfies ThreadReady);

@@ -129,7 +129,7 @@ export class ModelLoader {
   }
 
   private spawn(): Host {
-    const child = fork(builtSibling(import.meta.url, 'load-host.js'), [], {
+    const child = fork(builtSibling(import.meta.url, 'load-host.js'), [String(this.limits.heapMb)], {
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       execArgv: [],

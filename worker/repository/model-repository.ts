@@ -16,11 +16,11 @@ import {
 } from '../../shared/errors/grove-error.js';
 import { type LoadLimits, ModelLoader } from '../../shared/runtime/isolation/model-loader.js';
 import type { PredictPool } from '../pool/predict-pool.js';
-import { LoadedVersion, VersionSlot } from './loaded-version.js';
+import { type LoadedVersion, VersionSlot } from './loaded-version.js';
 import { parseModelConfig } from './model-config.js';
 import { ModelEntry } from './model-entry.js';
 import { type ScannedModel, type ScannedVersion, scanRepository } from './scan-repository.js';
-import { type LoadFailure, loadFailure, loadScannedVersion } from './version-load.js';
+import { type LoadFailure, loadFailure, loadScannedVersion, logLoaded } from './version-load.js';
 import { liveByPolicy } from './version-policy.js';
 
 export { ModelEntry } from './model-entry.js';
@@ -63,6 +63,12 @@ export class ModelRepository {
   private readonly changeListeners: Array<() => void> = [];
   /** True once the first scan's loads have finished. */
   ready = false;
+  /**
+   * Models unloaded through the repository API (worker/repository-api): kept out of service, though
+   * their files stay, until a load. Held in memory, as Triton's explicit model control is: a
+   * restarted worker serves what its repository holds.
+   */
+  readonly held = new Set<string>();
 
   constructor(opts: ModelRepositoryOptions) {
     this.opts = {
@@ -136,7 +142,7 @@ export class ModelRepository {
       try {
         do {
           this.scanAgain = false;
-          this.apply(await scanRepository(this.opts.root, { followSymlinks: this.opts.followSymlinks }));
+          this.apply(await this.scan());
         } while (this.scanAgain && !this.closed);
       } catch (err) {
         this.opts.logger.error(
@@ -157,17 +163,11 @@ export class ModelRepository {
       let entry = this.models.get(sm.name);
       if (!entry) this.models.set(sm.name, (entry = new ModelEntry(sm.name, sm.dir)));
       this.applyConfig(entry, sm.configText, sm.configProblem);
-      const present = sm.versions.filter((v) => v.file !== null || v.problem !== null);
-      const live = new Set(
-        liveByPolicy(
-          entry.config.policy,
-          present.map((v) => v.version),
-        ).map(String),
-      );
+      const live = this.liveVersionsOf(entry, sm);
       const byVersion = new Map(sm.versions.map((v) => [String(v.version), v]));
-      for (const v of present) {
-        const key = String(v.version);
-        if (live.has(key)) this.applyVersion(entry, v);
+      for (const v of sm.versions) {
+        if (v.file === null && v.problem === null) continue;
+        if (live.has(String(v.version))) this.applyVersion(entry, v);
       }
       // Unload versions whose folder is gone or that the policy no longer keeps. A folder that is
       // momentarily empty (a file being replaced) keeps serving what it had.
@@ -184,6 +184,33 @@ export class ModelRepository {
       for (const slot of entry.slots.values()) this.unload(entry, slot);
       if (entry.slots.size === 0) this.models.delete(name);
     }
+  }
+
+  /** One pass over the folder, with this repository's options (links). */
+  scan(): Promise<ScannedModel[]> {
+    return scanRepository(this.opts.root, { followSymlinks: this.opts.followSymlinks });
+  }
+
+  /** The versions of a scanned model that should serve: its policy's, none while held. */
+  liveVersionsOf(entry: ModelEntry, sm: ScannedModel): Set<string> {
+    if (this.held.has(sm.name)) return new Set();
+    const present = sm.versions.filter((v) => v.file !== null || v.problem !== null);
+    return new Set(
+      liveByPolicy(
+        entry.config.policy,
+        present.map((v) => v.version),
+      ).map(String),
+    );
+  }
+
+  /** Resolves once no load is running (loads started meanwhile included). */
+  async idle(): Promise<void> {
+    while (this.loads.size > 0) await Promise.allSettled([...this.loads]);
+  }
+
+  /** Stops serving every version of a model (each drains first); see `held`. */
+  unloadAll(entry: ModelEntry): void {
+    for (const slot of entry.slots.values()) this.unload(entry, slot);
   }
 
   private applyConfig(entry: ModelEntry, text: string | null, problem: string | null): void {
@@ -244,48 +271,22 @@ export class ModelRepository {
       'model version loading',
     );
     try {
-      const got = await loadScannedVersion(this.loader, entry, v);
+      const key = `${entry.name}/${slot.version}/${++loadSeq}`;
+      const got = await loadScannedVersion(this.loader, entry, slot.version, v, key);
       if (got === null) {
         slot.triedFingerprint = '';
         this.scheduleRescan(this.opts.settleMs);
         return;
       }
-      const { model, buffer, sha256, featureNames } = got;
-      const loaded = new LoadedVersion({
-        name: entry.name,
-        version: slot.version,
-        dir: v.dir,
-        file: v.file!,
-        sha256,
-        fingerprint: v.fingerprint,
-        model,
-        config: entry.config.raw,
-        featureNames,
-        key: `${entry.name}/${slot.version}/${++loadSeq}`,
-      });
+      const { loaded, buffer } = got;
       if (this.closed || !entry.slots.has(slot.version) || slot.state === 'UNLOADING') return;
-      this.opts.pool.register(loaded.key, buffer, featureNames);
+      this.opts.pool.register(loaded.key, buffer, loaded.featureNames);
       const replaced = slot.serving;
       slot.serving = loaded; // the atomic swap: the next request sees the new version
       slot.state = 'READY';
       slot.reason = null;
       entry.recomputeLatest();
-      const ms = Math.round(performance.now() - t0);
-      const m = model.meta;
-      this.opts.logger.info(
-        {
-          event: replaced ? 'model_swapped' : 'model_loaded',
-          model: entry.name,
-          version: slot.version,
-          sha256,
-          previousSha256: replaced?.sha256,
-          platform: m.platform,
-          features: m.numFeatures,
-          outputs: m.outputNames.length,
-          ms,
-        },
-        replaced ? 'model version swapped' : 'model version loaded',
-      );
+      logLoaded(this.opts.logger, loaded, replaced, performance.now() - t0);
       this.opts.events.loaded?.(loaded, replaced);
       this.changed();
       if (replaced) void this.retire(replaced);

@@ -10,9 +10,32 @@ import type { RequestContext, RouteParams, Router } from '../http/router.js';
 import { parseBinaryRequest } from '../protocol/binary-tensors.js';
 import { parsePredictRequest } from '../protocol/instances-input.js';
 import { inferResponse, predictResponse } from '../protocol/prediction-output.js';
-import { parseInferRequest } from '../protocol/tensor-input.js';
+import { type InferRequest, parseInferRequest } from '../protocol/tensor-input.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
 import type { WorkerContext } from '../worker-context.js';
+
+export interface InferRun {
+  p: InferRequest;
+  /** Outputs per row. */
+  width: number;
+  /** Inline: a scratch view, valid until the next request (serialise it first); pool: a promise. */
+  out: Float64Array | Promise<Float64Array>;
+}
+
+/**
+ * An Open Inference Protocol request (the REST body, or what a gRPC ModelInferRequest decodes
+ * to) parsed and predicted on one version: the one path REST and gRPC inference share.
+ */
+export function inferOn(
+  w: WorkerContext,
+  v: LoadedVersion,
+  body: unknown,
+  ctx: Pick<RequestContext, 'requestId' | 'requestIds' | 'trace'>,
+): InferRun {
+  const p = parseInferRequest(body, v, w.maxRows, w.predictor.inlineRowThreshold);
+  const width = p.raw ? v.numRawOutputs : v.numOutputs;
+  return { p, width, out: w.predictor.run(v, p, ctx.requestId, ctx.requestIds, ctx.trace) };
+}
 
 function parseJson(buf: Buffer): unknown {
   try {
@@ -34,9 +57,7 @@ export function addPredictRoutes(router: Router, w: WorkerContext): void {
     // Triton's binary tensor extension: a JSON header of this length, then raw tensor bytes.
     const binary = headers['inference-header-content-length'];
     const body = binary === undefined ? parseJson(buf) : parseBinaryRequest(buf, Number(binary));
-    const p = parseInferRequest(body, v, w.maxRows, w.predictor.inlineRowThreshold);
-    const width = p.raw ? v.numRawOutputs : v.numOutputs;
-    const out = w.predictor.run(v, p, ctx.requestId, ctx.requestIds);
+    const { p, width, out } = inferOn(w, v, body, ctx);
     if (out instanceof Promise) return out.then((o) => inferResponse(v, p.id, o, p.rows, width));
     return inferResponse(v, p.id, out, p.rows, width);
   };
@@ -50,7 +71,7 @@ export function addPredictRoutes(router: Router, w: WorkerContext): void {
     ctx.served = v;
     const p = parsePredictRequest(parseJson(buf), v, w.maxRows, w.predictor.inlineRowThreshold);
     const width = p.raw ? v.numRawOutputs : v.numOutputs;
-    const out = w.predictor.run(v, p, ctx.requestId, ctx.requestIds);
+    const out = w.predictor.run(v, p, ctx.requestId, ctx.requestIds, ctx.trace);
     if (out instanceof Promise) return out.then((o) => predictResponse(v, o, p.rows, width));
     return predictResponse(v, out, p.rows, width);
   };

@@ -5,7 +5,7 @@
 //   in-process  loadModel + modelFromBuffer: the decode-and-compile work a worker always did per
 //               load (in a pool thread, then on its event loop);
 //   worker path what a worker does now: ModelLoader.load through a warm load host (read, decode and
-//               compile in the host's thread, copy back, check again, compile), when the build
+//               check in the host's thread, copy back, check again, compile), when the build
 //               has shared/runtime/isolation; builds without it load in-process, so this equals
 //               their in-process figure.
 // Wall-clock milliseconds (performance.now), one load at a time.

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { withoutFileText } from '../errors/file-text.js';
-import { loadModel } from './load.js';
+import { loadModel, loadModelBuffer } from './load.js';
 import { payloadRan } from './testing/container-surgery.js';
 import { HOSTILE_CODES, HOSTILE_DIR, repositoryName } from './testing/hostile-files.js';
 
@@ -19,16 +19,25 @@ describe('hostile model files are refused by the decoders', () => {
 
   for (const [file, code] of Object.entries(HOSTILE_CODES)) {
     it(`${file}: ${code}`, () => {
+      const bytes = new Uint8Array(readFileSync(join(DIR, file)));
       let err: unknown;
+      let hostErr: unknown;
       const ran = payloadRan(() => {
         try {
-          loadModel(new Uint8Array(readFileSync(join(DIR, file))), { fileName: repositoryName(file) });
+          loadModel(bytes, { fileName: repositoryName(file) });
         } catch (e) {
           err = e;
+        }
+        // What a load host runs: the same refusal before any kernel is built.
+        try {
+          loadModelBuffer(bytes, { fileName: repositoryName(file) });
+        } catch (e) {
+          hostErr = e;
         }
       });
       expect(ran).toBe(false);
       expect((err as { code?: string })?.code).toBe(code);
+      expect((hostErr as { code?: string })?.code).toBe(code);
       // The message names the problem; its public form quotes nothing from the file.
       const message = (err as Error).message;
       expect(withoutFileText(message)).not.toMatch(/globalThis|__groveHostileRan|touch \/tmp/);

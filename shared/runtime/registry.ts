@@ -7,11 +7,22 @@ import type { Container } from './container.js';
 import type { Model } from './model.js';
 
 export type ModelFactory = (container: Container) => Model;
+/** Every check a kind's factory makes before it reads the container, without building anything. */
+export type ContainerCheck = (container: Container) => void;
 
 const factories = new Map<string, ModelFactory>();
+const checks = new Map<string, ContainerCheck>();
 
-export function registerModelKind(kind: string, factory: ModelFactory): void {
+export function registerModelKind(kind: string, factory: ModelFactory, check?: ContainerCheck): void {
   factories.set(kind, factory);
+  if (check) checks.set(kind, check);
+}
+
+/** Checks a container as its kind's factory would, without compiling kernels (a load host's work). */
+export function checkContainer(container: Container): void {
+  const check = checks.get(container.descriptor.kind);
+  if (check) check(container);
+  else modelFromContainer(container);
 }
 
 /** Rebuilds a Model from its SharedArrayBuffer without copying the arrays. */

@@ -1,16 +1,17 @@
 // The worker thread that loads model files inside a load host (load-host.ts), under V8 heap
 // limits the host set when it started this thread. It reads the file (without following a final
-// symbolic link unless asked, and never more than LIMITS.fileBytes), hashes it, decodes and
-// compiles it (loadModel: every check of the decoders and of the container runs here first), and
-// hands the host the model's SharedArrayBuffer. The thread survives a failed load and takes the
-// next one; the host replaces it after a deadline or a memory failure.
+// symbolic link unless asked, and never more than LIMITS.fileBytes), hashes it, decodes it into its
+// container (loadModelBuffer: every check of the decoders and of the container runs here first,
+// only the kernels are left to the process that serves it), and hands the host the container's
+// SharedArrayBuffer. The thread survives a failed load and takes the next one; the host replaces
+// it after a deadline or a memory failure.
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { parentPort } from 'node:worker_threads';
 import { GroveError, ModelFormatError } from '../../errors/grove-error.js';
 import { LIMITS } from '../limits.js';
-import { loadModel } from '../load.js';
+import { loadModelBuffer } from '../load.js';
 import type { LoadRequest, ThreadReady, ThreadReply } from './load-messages.js';
 
 /** The file's bytes, read through one descriptor: no symlink swap between the checks and the read. */
@@ -45,8 +46,9 @@ async function load(m: LoadRequest): Promise<ThreadReply> {
   try {
     const bytes = await readModelFile(m.path, m.followLinks);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const model = loadModel(bytes, { fileName: m.fileName });
-    return { id: m.id, ok: true, buffer: model.buffer, sha256 };
+    // Decoded and checked as loadModel does; the kernels are compiled where the model will serve.
+    const buffer = loadModelBuffer(bytes, { fileName: m.fileName });
+    return { id: m.id, ok: true, buffer, sha256 };
   } catch (err) {
     if (err instanceof GroveError) return { id: m.id, ok: false, message: err.message, code: err.code };
     // A decoder bug or an engine limit (RangeError, stack overflow): still the file's failure.

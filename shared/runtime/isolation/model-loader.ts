@@ -5,8 +5,9 @@
 // down) kills only the host, and the load fails with GROVE_ERR_LOAD_CRASHED. The process that
 // asked keeps its pid, its event loop and the models it serves.
 //
-// The model comes back as its container bytes (the flat layout already is one buffer): one copy
-// over the IPC pipe into a fresh SharedArrayBuffer, which modelFromBuffer checks again in full
+// The model comes back as its container bytes (the flat layout already is one buffer; the host
+// checks it but builds no kernels over it, which would be thrown away): one copy over the IPC
+// pipe into a fresh SharedArrayBuffer, which modelFromBuffer checks again in full
 // (descriptor-checks.ts, trees/layout-checks.ts) before anything is built over it, since the host
 // processed a hostile file. Hosts are kept between loads (a warm host starts a load in
 // microseconds rather than the ~100 ms a new process and thread take) and replaced when they die.

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONTAINER_MAGIC, Container, LAYOUT_VERSION } from '../container.js';
 import { encodeGroveFile } from '../formats/grove-binary.js';
-import { loadModel } from '../load.js';
+import { loadModel, loadModelBuffer, modelFromBuffer } from '../load.js';
+import type { Model } from '../model.js';
 
 const P = 'process.env.GROVE_HOSTILE_PROBE';
 export const PAYLOAD = `(globalThis.__groveHostileRan=1,${P}&&process.getBuiltinModule('fs').writeFileSync(${P},''),1)`;
@@ -51,11 +52,21 @@ export function withSections(sab: SharedArrayBuffer, edit: (c: Container) => voi
 
 /**
  * Loads `sab` as a .grove file and, should it load, predicts a row (the kernels run then): returns
- * the GROVE_ERR_ code it was refused with, or 'LOADED'; any other error is thrown.
+ * the GROVE_ERR_ code it was refused with, or 'LOADED'; any other error is thrown. It goes both
+ * ways a file is loaded (loadModel in one step; a load host's loadModelBuffer, then modelFromBuffer
+ * where the model serves) and throws if they disagree.
  */
 export function refusal(sab: SharedArrayBuffer): string {
+  const bytes = encodeGroveFile(sab);
+  const direct = outcome(() => loadModel(bytes, { fileName: 'model.grove' }));
+  const hosted = outcome(() => modelFromBuffer(loadModelBuffer(bytes, { fileName: 'model.grove' })));
+  if (direct !== hosted) throw new Error(`loadModel: ${direct}, through a load host: ${hosted}`);
+  return direct;
+}
+
+function outcome(load: () => Model): string {
   try {
-    const m = loadModel(encodeGroveFile(sab), { fileName: 'model.grove' });
+    const m = load();
     const out = new Float64Array(Math.max(1, m.meta.outputNames.length));
     if (m.meta.sparse) m.predictNamed([{}], out);
     else m.predict(new Float64Array(m.meta.numFeatures * 3).fill(0.5), 3, new Float64Array(out.length * 3));

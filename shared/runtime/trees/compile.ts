@@ -34,6 +34,11 @@ function validate(ir: TreeEnsembleIR): void {
 }
 
 export function compileTreeEnsemble(ir: TreeEnsembleIR, platform: Platform): Model {
+  return new TreeModel(new Container(treeEnsembleBuffer(ir, platform)));
+}
+
+/** The flat layout of `ir` in its SharedArrayBuffer, without building kernels over it. */
+export function treeEnsembleBuffer(ir: TreeEnsembleIR, platform: Platform): SharedArrayBuffer {
   validate(ir);
   const layout = buildTreeLayout(ir);
   const names = outputColumnNames(ir.transform, ir.numGroups, ir.classes);
@@ -52,6 +57,5 @@ export function compileTreeEnsemble(ir: TreeEnsembleIR, platform: Platform): Mod
     sparse: false,
     usedFeatures: layout.usedFeatures,
   };
-  const sab = layout.builder.build({ kind: TREES_KIND, meta, ...layout.extra });
-  return new TreeModel(new Container(sab));
+  return layout.builder.build({ kind: TREES_KIND, meta, ...layout.extra });
 }

@@ -210,4 +210,11 @@ export class TreeModel implements Model {
   }
 }
 
-registerModelKind(TREES_KIND, (c) => new TreeModel(c));
+registerModelKind(
+  TREES_KIND,
+  (c) => new TreeModel(c),
+  (c) => {
+    const { extra } = checkTreesDescriptor(c.descriptor);
+    checkTreeSections(extra, treeArrays(c, extra));
+  },
+);

@@ -255,4 +255,4 @@ function isEmpty(row: object): boolean {
   return true;
 }
 
-registerModelKind(LINEAR_KIND, (c) => new LinearModel(c));
+registerModelKind(LINEAR_KIND, (c) => new LinearModel(c), checkLinearContainer);

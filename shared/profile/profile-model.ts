@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { column, featureMatrix, parseNumber, readCsv } from '../csv/csv-table.js';
 import { BadInputError } from '../errors/grove-error.js';
-import { loadModelFile } from '../runtime/load.js';
+import { loadModelFileBounded } from '../runtime/isolation/model-loader.js';
 import { buildProfile } from './build-profile.js';
 import { categoricalFromModel, categoricalFromModelFile } from './categorical-features.js';
 import type { Profile } from './profile-types.js';
@@ -19,7 +19,8 @@ export async function profileModelFile(
   dataPath: string,
   opts: ProfileModelOptions = {},
 ): Promise<Profile> {
-  const model = await loadModelFile(modelPath);
+  // Bounded and isolated, as a worker loads (docs/formats.md "Untrusted files").
+  const model = await loadModelFileBounded(modelPath);
   const meta = model.meta;
   if (meta.sparse) throw new BadInputError('sparse models (named-feature pipelines) have no dense profile');
   const table = await readCsv(dataPath);

@@ -20,6 +20,7 @@ import { type LoadedVersion, VersionSlot } from './loaded-version.js';
 import { parseModelConfig } from './model-config.js';
 import { ModelEntry } from './model-entry.js';
 import { type ScannedModel, type ScannedVersion, scanRepository } from './scan-repository.js';
+import { scanSingleModel } from './scan-single-model.js';
 import { type LoadFailure, loadFailure, loadScannedVersion, logLoaded } from './version-load.js';
 import { liveByPolicy } from './version-policy.js';
 
@@ -43,14 +44,17 @@ export interface ModelRepositoryOptions {
   /** Follow symbolic links out of the repository's root (--follow-symlinks). */
   followSymlinks?: boolean;
   events?: Partial<RepositoryEvents>;
+  /** Single-model mode: `root` holds one model file, served as this name, version 1 (scan-single-model.ts). */
+  singleModel?: string;
 }
 
 let loadSeq = 0;
 
 export class ModelRepository {
   readonly models = new Map<string, ModelEntry>();
-  private readonly opts: Required<Omit<ModelRepositoryOptions, 'events' | 'loadLimits'>> & {
+  private readonly opts: Required<Omit<ModelRepositoryOptions, 'events' | 'loadLimits' | 'singleModel'>> & {
     events: Partial<RepositoryEvents>;
+    singleModel?: string;
   };
   private readonly loader: ModelLoader;
   private watcher: FSWatcher | null = null;
@@ -61,8 +65,7 @@ export class ModelRepository {
   private closed = false;
   private readonly loads = new Set<Promise<void>>();
   private readonly changeListeners: Array<() => void> = [];
-  /** True once the first scan's loads have finished. */
-  ready = false;
+  private started = false;
   /**
    * Models unloaded through the repository API (worker/repository-api): kept out of service, though
    * their files stay, until a load. Held in memory, as Triton's explicit model control is: a
@@ -86,7 +89,7 @@ export class ModelRepository {
     await this.rescan();
     // Initial loads are awaited so `ready` means every loadable version is READY (or FAILED).
     while (this.loads.size > 0) await Promise.allSettled([...this.loads]);
-    this.ready = true;
+    this.started = true;
     try {
       this.watcher = watch(this.opts.root, { recursive: true }, () => this.scheduleRescan());
       this.watcher.on('error', (err) =>
@@ -103,6 +106,13 @@ export class ModelRepository {
     }
     this.timer = setInterval(() => void this.rescan(), this.opts.rescanIntervalMs);
     this.timer.unref();
+  }
+
+  /** First scan's loads done; in single-model mode also the model READY (else a pod would take traffic it fails). */
+  get ready(): boolean {
+    if (!this.started) return false;
+    const single = this.opts.singleModel;
+    return single === undefined || this.models.get(single)?.latest != null;
   }
 
   onChange(cb: () => void): void {
@@ -188,7 +198,11 @@ export class ModelRepository {
 
   /** One pass over the folder, with this repository's options (links). */
   scan(): Promise<ScannedModel[]> {
-    return scanRepository(this.opts.root, { followSymlinks: this.opts.followSymlinks });
+    const single = this.opts.singleModel;
+    const scanOpts = { followSymlinks: this.opts.followSymlinks };
+    return single === undefined
+      ? scanRepository(this.opts.root, scanOpts)
+      : scanSingleModel(this.opts.root, single, scanOpts);
   }
 
   /** The versions of a scanned model that should serve: its policy's, none while held. */

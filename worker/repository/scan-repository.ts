@@ -48,6 +48,23 @@ export interface ScanOptions {
 
 const LINK_OUT = 'links outside the model repository (start the worker with --follow-symlinks to allow it)';
 
+/** The repository root as scans compare against it (symbolic links resolved). */
+export function realRoot(root: string): Promise<string> {
+  return realpath(root).catch(() => root);
+}
+
+/** A model folder's config.json: its text (null when absent), or why it was not read. */
+export async function readConfig(
+  dir: string,
+  root: string,
+  opts: ScanOptions,
+): Promise<{ configText: string | null; configProblem: string | null }> {
+  const config = await resolveInside(join(dir, 'config.json'), root, opts.followSymlinks === true);
+  if (config === 'out') return { configText: null, configProblem: `config.json ${LINK_OUT}` };
+  if (config === null) return { configText: null, configProblem: null };
+  return { configText: await readFile(config, 'utf8').catch(() => null), configProblem: null };
+}
+
 /** Resolves `p`; null when it does not exist or leads out of `root` (a resolved path) unless allowed. */
 async function resolveInside(p: string, root: string, follow: boolean): Promise<string | null | 'out'> {
   let real: string;
@@ -76,13 +93,24 @@ async function isDir(p: string): Promise<boolean> {
   }
 }
 
+/**
+ * One version folder. `fileName` names its model file when the caller has chosen it (single-model
+ * mode; null: none found); by default the folder's one file named in MODEL_FILE_NAMES. `root` is
+ * the repository's resolved root: the model file may not link out of it unless `opts` allow it.
+ */
 export async function scanVersion(
   version: number,
   dir: string,
   root: string,
   opts: ScanOptions = {},
+  fileName?: string | null,
 ): Promise<ScannedVersion> {
-  const names = (await entries(dir)).filter((n) => MODEL_FILE_NAMES.includes(n)).sort();
+  const names =
+    fileName === undefined
+      ? (await entries(dir)).filter((n) => MODEL_FILE_NAMES.includes(n)).sort()
+      : fileName === null
+        ? []
+        : [fileName];
   const base: ScannedVersion = {
     version,
     dir,
@@ -119,24 +147,20 @@ export async function scanVersion(
 
 export async function scanRepository(root: string, opts: ScanOptions = {}): Promise<ScannedModel[]> {
   const follow = opts.followSymlinks === true;
-  const realRoot = await realpath(root).catch(() => root);
+  const real = await realRoot(root);
   const out: ScannedModel[] = [];
   for (const name of (await entries(root)).sort()) {
     if (!MODEL_NAME.test(name)) continue;
     const dir = join(root, name);
     // A model folder that links out of the repository is not a model of it.
-    const realDir = await resolveInside(dir, realRoot, follow);
+    const realDir = await resolveInside(dir, real, follow);
     if (realDir === null || realDir === 'out' || !(await isDir(realDir))) continue;
-    let configText: string | null = null;
-    let configProblem: string | null = null;
-    const config = await resolveInside(join(dir, 'config.json'), realRoot, follow);
-    if (config === 'out') configProblem = `config.json ${LINK_OUT}`;
-    else if (config !== null) configText = await readFile(config, 'utf8').catch(() => null);
+    const { configText, configProblem } = await readConfig(dir, real, opts);
     const versions: ScannedVersion[] = [];
     for (const v of await entries(dir)) {
       if (!VERSION_NAME.test(v)) continue;
       const vdir = join(dir, v);
-      const realV = await resolveInside(vdir, realRoot, follow);
+      const realV = await resolveInside(vdir, real, follow);
       if (realV === 'out') {
         const problem = `folder ${v} ${LINK_OUT}`;
         versions.push({
@@ -151,7 +175,7 @@ export async function scanRepository(root: string, opts: ScanOptions = {}): Prom
         continue;
       }
       if (realV === null || !(await isDir(realV))) continue;
-      versions.push(await scanVersion(Number(v), vdir, realRoot, opts));
+      versions.push(await scanVersion(Number(v), vdir, real, opts));
     }
     out.push({ name, dir, configText, configProblem, versions });
   }

@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import type { WorkerIpcMessage } from '../shared/protocol/worker-ipc.js';
 import { monitoringFromEnv } from '../worker/monitor/monitor-cli-options.js';
 import { startWorker } from '../worker/start-worker.js';
+import { repositoryFromEnv } from './load-options.js';
 
 async function main(): Promise<void> {
   const modelsDir = process.env.GROVE_MODELS_DIR;
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
     exclusive: true,
     logger,
     poolThreads: threads,
+    ...repositoryFromEnv(process.env),
     monitoring: monitoringFromEnv(process.env),
   });
   const send = (m: WorkerIpcMessage) => {

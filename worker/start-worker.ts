@@ -6,6 +6,7 @@ import type { Server } from 'node:net';
 import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
 import { type GrpcListener, listenGrpc } from '../shared/protocol/grpc/inference-service.js';
+import type { LoadLimits } from '../shared/runtime/isolation/model-loader.js';
 import { startTracing, type Tracing } from '../shared/tracing/tracing.js';
 import { addBatchRoutes } from './batch/batch-route.js';
 import { Predictor } from './execution/predictor.js';
@@ -46,6 +47,10 @@ export interface WorkerOptions {
   rescanIntervalMs?: number;
   /** A model file must be this old before it is loaded (it may still be being written). */
   settleMs?: number;
+  /** Deadline and heap of each model load (--load-timeout, --load-memory). */
+  loadLimits?: Partial<LoadLimits>;
+  /** Follow symbolic links out of the repository's root (--follow-symlinks). */
+  followSymlinks?: boolean;
   /** Drift monitoring, alert webhook and prediction log (worker/monitor/attach-monitoring.ts). */
   monitoring?: MonitoringOptions;
   /** Serve the Open Inference Protocol's gRPC service on this port too (0 = any free port). */
@@ -95,6 +100,8 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     logger,
     rescanIntervalMs: opts.rescanIntervalMs ?? 2000,
     settleMs: opts.settleMs ?? 300,
+    loadLimits: opts.loadLimits,
+    followSymlinks: opts.followSymlinks ?? false,
     singleModel: opts.singleModel,
     events: {
       loaded: (v) => metrics.loads.labels(v.name, v.version).inc(),

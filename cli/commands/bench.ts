@@ -4,16 +4,17 @@
 import { fileText } from '../../shared/csv/csv-stream.js';
 import { readDenseRows } from '../../shared/csv/dense-stream.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
-import { loadModelFile } from '../../shared/runtime/load.js';
+import { type LoadLimits, loadModelFileBounded } from '../../shared/runtime/isolation/model-loader.js';
 import type { Model } from '../../shared/runtime/model.js';
 import { parseCommandArgs } from '../command-args.js';
+import { LOAD_CLI_OPTIONS, LOAD_CLI_USAGE, loadLimitsFromArgs } from '../load-options.js';
 
 const USAGE = `usage: grove bench --model FILE --input CSV [--rows N] [--rounds K] [--raw]
 
   --rows N     rows per batch, repeating the file's rows (default 20000)
   --rounds K   timed rounds; the best is reported (default 7)
   --raw        time margins instead of transformed outputs
-`;
+${LOAD_CLI_USAGE}`;
 
 export interface BenchResult {
   batchNsPerRow: number;
@@ -59,6 +60,7 @@ const OPTIONS = {
   rows: { type: 'string', default: '20000' },
   rounds: { type: 'string', default: '7' },
   raw: { type: 'boolean', default: false },
+  ...LOAD_CLI_OPTIONS,
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -73,8 +75,18 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 2;
   }
+  let limits: LoadLimits;
   try {
-    const model = await loadModelFile(args.model);
+    limits = loadLimitsFromArgs(args);
+  } catch (err) {
+    process.stderr.write(`grove bench: ${(err as Error).message}\n`);
+    return 2;
+  }
+  try {
+    // The bounded, isolated load a worker does; its wall time is reported as load_ms.
+    const t0 = performance.now();
+    const model = await loadModelFileBounded(args.model, limits);
+    const loadMs = performance.now() - t0;
     const dense = await readDenseRows(fileText(args.input), model.meta.featureNames);
     if (dense.rows === 0) throw new GroveError('input CSV has no rows', 'GROVE_ERR_BAD_INPUT');
     const r = benchModel(
@@ -85,7 +97,9 @@ export async function run(argv: string[]): Promise<number> {
       Math.floor(rounds),
       args.raw ?? false,
     );
-    process.stdout.write(`model=${args.model} rows=${Math.floor(rows)} rounds=${Math.floor(rounds)}\n`);
+    process.stdout.write(
+      `model=${args.model} rows=${Math.floor(rows)} rounds=${Math.floor(rounds)} load_ms=${loadMs.toFixed(1)}\n`,
+    );
     process.stdout.write(
       `batch_ns_per_row=${r.batchNsPerRow.toFixed(0)} single_ns_per_row=${r.singleNsPerRow.toFixed(0)}\n`,
     );

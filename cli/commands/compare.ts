@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { readCsvFile } from '../../shared/csv/csv-table.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
-import { loadModelFile } from '../../shared/runtime/load.js';
+import { loadModelFileBounded } from '../../shared/runtime/isolation/model-loader.js';
 import { parseCommandArgs } from '../command-args.js';
 import { compareModels } from '../compare/compare-models.js';
 import { renderCompareHtml } from '../compare/html-report.js';
@@ -80,8 +80,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   try {
     const [current, candidate, table] = await Promise.all([
-      loadModelFile(args.model),
-      loadModelFile(args.candidate),
+      // Bounded and isolated, as a worker loads (docs/formats.md "Untrusted files").
+      loadModelFileBounded(args.model),
+      loadModelFileBounded(args.candidate),
       readCsvFile(args.data),
     ]);
     const report = compareModels(current, candidate, table, {

@@ -6,8 +6,9 @@ import { dirname, join } from 'node:path';
 import { GroveError } from '../../shared/errors/grove-error.js';
 import { profileModelFile } from '../../shared/profile/profile-model.js';
 import { encodeGroveFile } from '../../shared/runtime/formats/grove-binary.js';
-import { loadModelFile } from '../../shared/runtime/load.js';
+import { type LoadLimits, loadModelFileBounded } from '../../shared/runtime/isolation/model-loader.js';
 import { parseCommandArgs } from '../command-args.js';
+import { LOAD_CLI_OPTIONS, LOAD_CLI_USAGE, loadLimitsFromArgs } from '../load-options.js';
 
 const USAGE = `usage: grove convert --model IN --output OUT.grove [--profile train.csv [--label COL]]
 
@@ -15,19 +16,24 @@ const USAGE = `usage: grove convert --model IN --output OUT.grove [--profile tra
   --output OUT    grove binary file to write
   --profile CSV   also write the training profile (drift monitoring) as profile.json beside OUT
   --label COL     the label column of the --profile data (left out of the features)
-`;
+${LOAD_CLI_USAGE}`;
 
 export const CONVERT_OPTIONS = {
   model: { type: 'string' },
   output: { type: 'string' },
   profile: { type: 'string' },
   label: { type: 'string' },
+  ...LOAD_CLI_OPTIONS,
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-/** Loads `input` and writes it as a .grove file; returns the bytes written. */
-export async function convertModel(input: string, output: string): Promise<number> {
-  const model = await loadModelFile(input);
+/** Loads `input` (bounded and isolated, as a worker does) and writes it as a .grove file; returns the bytes written. */
+export async function convertModel(
+  input: string,
+  output: string,
+  limits?: Partial<LoadLimits>,
+): Promise<number> {
+  const model = await loadModelFileBounded(input, limits);
   const bytes = encodeGroveFile(model.buffer);
   await writeFile(output, bytes);
   return bytes.length;
@@ -40,8 +46,15 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`grove convert: --model and --output are required\n\n${USAGE}`);
     return 2;
   }
+  let limits: LoadLimits;
   try {
-    const n = await convertModel(args.model, args.output);
+    limits = loadLimitsFromArgs(args);
+  } catch (err) {
+    process.stderr.write(`grove convert: ${(err as Error).message}\n`);
+    return 2;
+  }
+  try {
+    const n = await convertModel(args.model, args.output, limits);
     process.stderr.write(`grove convert: wrote ${args.output} (${n} bytes)\n`);
     if (args.profile) {
       // The version folder then carries models/{m}/{v}/profile.json next to the model (docs/monitoring.md).

@@ -11,9 +11,10 @@ import { stripBom } from '../../shared/csv/csv-records.js';
 import { fileText, recordChunks, type TextSource } from '../../shared/csv/csv-stream.js';
 import { denseChunks } from '../../shared/csv/dense-stream.js';
 import { BadInputError, GroveError } from '../../shared/errors/grove-error.js';
-import { loadModelFile } from '../../shared/runtime/load.js';
+import { type LoadLimits, loadModelFileBounded } from '../../shared/runtime/isolation/model-loader.js';
 import type { Model } from '../../shared/runtime/model.js';
 import { parseCommandArgs } from '../command-args.js';
+import { LOAD_CLI_OPTIONS, LOAD_CLI_USAGE, loadLimitsFromArgs } from '../load-options.js';
 
 const USAGE = `usage: grove predict --model FILE --input ROWS [--output OUT.csv] [--raw]
 
@@ -23,7 +24,7 @@ const USAGE = `usage: grove predict --model FILE --input ROWS [--output OUT.csv]
                   feature name -> value
   --output FILE   write the predictions here (default: stdout)
   --raw           margins / decision_function instead of predictions
-`;
+${LOAD_CLI_USAGE}`;
 
 /**
  * Predicts every row of an input stream chunk by chunk, handing each chunk's output lines to
@@ -107,6 +108,7 @@ const OPTIONS = {
   input: { type: 'string' },
   output: { type: 'string' },
   raw: { type: 'boolean', default: false },
+  ...LOAD_CLI_OPTIONS,
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -117,8 +119,16 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`grove predict: --model and --input are required\n\n${USAGE}`);
     return 2;
   }
+  let limits: LoadLimits;
   try {
-    const model = await loadModelFile(args.model);
+    limits = loadLimitsFromArgs(args);
+  } catch (err) {
+    process.stderr.write(`grove predict: ${(err as Error).message}\n`);
+    return 2;
+  }
+  try {
+    // The same bounded, isolated load as a worker's (a file is untrusted wherever it comes from).
+    const model = await loadModelFileBounded(args.model, limits);
     const ndjson = await isNdjson(args.input);
     const source = fileText(args.input);
     if (!args.output) {

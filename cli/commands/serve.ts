@@ -23,6 +23,12 @@ import {
   monitoringFromArgs,
 } from '../../worker/monitor/monitor-cli-options.js';
 import { parseCommandArgs } from '../command-args.js';
+import {
+  loadLimitsFromArgs,
+  REPOSITORY_CLI_OPTIONS,
+  REPOSITORY_CLI_USAGE,
+  repositoryEnv,
+} from '../load-options.js';
 import { gatewayOptionSpecs, parseGatewayCommon, waitForSignal } from './gateway.js';
 
 const USAGE = `usage: grove serve [--models DIR] [options]
@@ -31,7 +37,7 @@ const USAGE = `usage: grove serve [--models DIR] [options]
   --workers N           local worker processes (default: available parallelism)
   --threads N           predict threads per worker (default: the worker's own default)
   --spares N            booted standby workers that replace a dead one at once (default 1)
-${MONITOR_CLI_USAGE}${'' /* shared options */}${gatewayOptionSpecs.usage}`;
+${MONITOR_CLI_USAGE}${REPOSITORY_CLI_USAGE}${'' /* shared options */}${gatewayOptionSpecs.usage}`;
 
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommandArgs(
@@ -44,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
       threads: { type: 'string' },
       spares: { type: 'string' },
       ...MONITOR_CLI_OPTIONS,
+      ...REPOSITORY_CLI_OPTIONS,
     },
     USAGE,
   );
@@ -64,6 +71,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     // Forked workers read their monitoring flags from the environment (cluster-worker-main.ts).
     Object.assign(process.env, monitoringEnv(monitoringFromArgs(values)));
+    Object.assign(process.env, repositoryEnv(loadLimitsFromArgs(values), values['follow-symlinks'] === true));
     common = parseGatewayCommon(values);
   } catch (err) {
     process.stderr.write(`grove serve: ${(err as Error).message}\n`);

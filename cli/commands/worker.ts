@@ -14,6 +14,7 @@ import type { GroveError } from '../../shared/errors/grove-error.js';
 import { MODEL_NAME } from '../../worker/repository/scan-repository.js';
 import { startWorker, type WorkerOptions } from '../../worker/start-worker.js';
 import { parseCommandArgs } from '../command-args.js';
+import { loadLimitsFromArgs, REPOSITORY_CLI_OPTIONS, REPOSITORY_CLI_USAGE } from '../load-options.js';
 
 const USAGE = `usage: grove worker --models DIR [--port 0] [--host 127.0.0.1] [options]
        grove worker --model-name NAME --model-dir DIR [options]
@@ -42,7 +43,7 @@ const USAGE = `usage: grove worker --models DIR [--port 0] [--host 127.0.0.1] [o
   --prediction-log DIR    write sampled predictions as NDJSON to DIR (size-rotated)
   --prediction-log-sample R   share of requests logged, 0..1 (default 1)
   --no-monitor            turn the drift monitor off
-`;
+${REPOSITORY_CLI_USAGE}`;
 
 function int(v: string | undefined, name: string, dflt: number): number {
   if (v === undefined) return dflt;
@@ -84,6 +85,7 @@ export async function run(argv: string[]): Promise<number> {
       'prediction-log': { type: 'string' },
       'prediction-log-sample': { type: 'string' },
       'no-monitor': { type: 'boolean' },
+      ...REPOSITORY_CLI_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
     USAGE,
@@ -132,6 +134,8 @@ export async function run(argv: string[]): Promise<number> {
       rescanIntervalMs: int(values.rescan as string | undefined, 'rescan', 2000),
       adminToken: (values['admin-token'] as string | undefined) || process.env.GROVE_ADMIN_TOKEN || undefined,
       maxUploadBytes: int(values['max-upload'] as string | undefined, 'max-upload', 256 * 1024 * 1024),
+      loadLimits: loadLimitsFromArgs(values),
+      followSymlinks: values['follow-symlinks'] === true,
       logger,
       monitoring: {
         monitor: values['no-monitor'] !== true,

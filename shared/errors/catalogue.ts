@@ -239,6 +239,25 @@ export const ERROR_CATALOGUE = {
     status: 413,
     meaning: 'The download is larger than grove pull’s --max-bytes; it was stopped and nothing was written.',
   },
+
+  // ---- bounded model loading (shared/runtime/isolation; reported at load) ----
+  GROVE_ERR_LOAD_TIMEOUT: {
+    status: 422,
+    meaning: 'Loading the model file took longer than the load deadline (--load-timeout); it was stopped.',
+  },
+  GROVE_ERR_LOAD_MEMORY: {
+    status: 422,
+    meaning: 'Loading the model file needed more memory than the load limit (--load-memory); it was stopped.',
+  },
+  GROVE_ERR_LOAD_CRASHED: {
+    status: 422,
+    meaning:
+      'The process loading the model file died (a V8 fatal error); the process serving was not affected.',
+  },
+  GROVE_ERR_MODEL_LINK: {
+    status: 422,
+    meaning: 'The model file is a symbolic link out of the repository; --follow-symlinks allows it.',
+  },
 } as const satisfies Record<`GROVE_ERR_${string}`, ErrorSpec>;
 
 export type GroveErrorCode = keyof typeof ERROR_CATALOGUE;

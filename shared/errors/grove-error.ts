@@ -3,6 +3,7 @@
 // `{"error": message, "code": code}`: `error` is a string, as the Open Inference Protocol and TF
 // Serving's REST API define it (docs/errors.md).
 import { ERROR_CATALOGUE, type GroveErrorCode, isGroveErrorCode } from './catalogue.js';
+import { fileText } from './file-text.js';
 
 export type { GroveErrorCode } from './catalogue.js';
 
@@ -137,7 +138,7 @@ export class TruncatedModelError extends ModelFormatError {
 }
 export class UnknownObjectiveError extends ModelFormatError {
   constructor(objective: string, library: string) {
-    super(`unknown ${library} objective '${objective}'`, 'GROVE_ERR_UNKNOWN_OBJECTIVE');
+    super(`unknown ${library} objective ${fileText(objective)}`, 'GROVE_ERR_UNKNOWN_OBJECTIVE');
   }
 }
 export class UnsupportedModelError extends ModelFormatError {
@@ -154,7 +155,7 @@ export class UnsafePickleError extends ModelFormatError {
   readonly global: string;
   constructor(global: string) {
     super(
-      `pickle refers to '${global}', which grove does not rebuild (not on the allowlist)`,
+      `pickle refers to ${fileText(global)}, which grove does not rebuild (not on the allowlist)`,
       'GROVE_ERR_UNSAFE_PICKLE',
     );
     this.global = global;

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { column, readCsvFile, tableFeatures } from '../csv/csv-table.js';
 import { BadInputError } from '../errors/grove-error.js';
-import { loadModelFile } from '../runtime/load.js';
+import { loadModelFileBounded } from '../runtime/isolation/model-loader.js';
 import { textNumber } from '../runtime/values/feature-value.js';
 import { buildProfile } from './build-profile.js';
 import { categoricalFromModel, categoricalFromModelFile } from './categorical-features.js';
@@ -21,7 +21,8 @@ export async function profileModelFile(
   dataPath: string,
   opts: ProfileModelOptions = {},
 ): Promise<Profile> {
-  const model = await loadModelFile(modelPath);
+  // Bounded and isolated, as a worker loads (docs/formats.md "Untrusted files").
+  const model = await loadModelFileBounded(modelPath);
   const meta = model.meta;
   if (meta.sparse) throw new BadInputError('sparse models (named-feature pipelines) have no dense profile');
   const table = await readCsvFile(dataPath);

@@ -15,7 +15,10 @@
 // `kind` names the component that reads the sections ('trees', 'linear', 'pipeline', ...): see
 // shared/runtime/registry.ts. Kind-specific descriptor fields are small scalars (counts, flags,
 // transform names); bulk data always lives in sections.
+import { fileText } from '../errors/file-text.js';
 import { ModelFormatError } from '../errors/grove-error.js';
+import { isPlainObject } from './descriptor-checks.js';
+import { LIMITS } from './limits.js';
 import type { ModelMeta } from './model.js';
 
 export const CONTAINER_MAGIC = 0x4d565247;
@@ -106,7 +109,12 @@ export class ContainerBuilder {
   }
 }
 
-/** A read-only view of a container: its descriptor and zero-copy views of its sections. */
+/**
+ * A read-only view of a container: its descriptor and zero-copy views of its sections. The
+ * constructor checks the frame (magic, version, descriptor JSON, every section's type, offset and
+ * length inside the buffer); each model kind then checks its own fields (descriptor-checks.ts)
+ * before it reads them, because the bytes may come from a file or another process.
+ */
 export class Container {
   readonly descriptor: Descriptor;
   constructor(readonly buffer: SharedArrayBuffer) {
@@ -122,18 +130,38 @@ export class Container {
       );
     }
     const len = head.getUint32(8, true);
-    if (16 + len > buffer.byteLength)
+    if (16 + len > buffer.byteLength || len > LIMITS.descriptorBytes)
       throw new ModelFormatError('grove container descriptor runs past the buffer');
     // Copy out of shared memory before decoding (TextDecoder refuses SharedArrayBuffer views).
     const bytes = new Uint8Array(len);
     bytes.set(new Uint8Array(buffer, 16, len));
-    this.descriptor = JSON.parse(new TextDecoder().decode(bytes)) as Descriptor;
-    for (const [name, ref] of Object.entries(this.descriptor.sections)) {
-      const size = CTORS[ref.type].BYTES_PER_ELEMENT * ref.length;
-      if (ref.offset % ALIGN !== 0 || ref.offset + size > buffer.byteLength) {
-        throw new ModelFormatError(`grove container section '${name}' is out of bounds`);
-      }
+    let descriptor: unknown;
+    try {
+      descriptor = JSON.parse(new TextDecoder().decode(bytes));
+    } catch {
+      throw new ModelFormatError('grove container descriptor is not valid JSON');
     }
+    if (
+      !isPlainObject(descriptor) ||
+      typeof descriptor.kind !== 'string' ||
+      !isPlainObject(descriptor.sections)
+    )
+      throw new ModelFormatError('grove container descriptor lacks its kind or sections');
+    for (const [name, ref] of Object.entries(descriptor.sections)) {
+      const ok =
+        isPlainObject(ref) &&
+        typeof ref.type === 'string' &&
+        Object.hasOwn(CTORS, ref.type) &&
+        Number.isSafeInteger(ref.offset) &&
+        Number.isSafeInteger(ref.length) &&
+        (ref.length as number) >= 0 &&
+        (ref.offset as number) >= 16 + len &&
+        (ref.offset as number) % ALIGN === 0 &&
+        (ref.offset as number) + CTORS[ref.type as SectionType].BYTES_PER_ELEMENT * (ref.length as number) <=
+          buffer.byteLength;
+      if (!ok) throw new ModelFormatError(`grove container section ${fileText(name)} is out of bounds`);
+    }
+    this.descriptor = descriptor as unknown as Descriptor;
   }
 
   has(name: string): boolean {
@@ -160,7 +188,7 @@ export class Container {
   }
 
   private view(name: string, type: SectionType): SectionArray {
-    const ref = this.descriptor.sections[name];
+    const ref = Object.hasOwn(this.descriptor.sections, name) ? this.descriptor.sections[name] : undefined;
     if (!ref) throw new ModelFormatError(`grove container has no section '${name}'`);
     if (ref.type !== type)
       throw new ModelFormatError(`grove container section '${name}' is ${ref.type}, not ${type}`);

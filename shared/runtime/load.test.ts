@@ -14,7 +14,8 @@ import {
   readCsv,
 } from './fixtures.test-helper.js';
 import { encodeGroveFile } from './formats/grove-binary.js';
-import { loadModel, loadModelFile, modelFromBuffer } from './load.js';
+import { loadModel, loadModelBuffer, loadModelFile, modelFromBuffer } from './load.js';
+import type { Model } from './model.js';
 
 const dirs = ['xgboost', 'lightgbm'].flatMap((lib) =>
   readdirSync(join(FIXTURES, lib)).map((name) => join(FIXTURES, lib, name)),
@@ -55,6 +56,28 @@ describe.each(dirs.map((d) => [d.split('/').slice(-2).join('/'), d]))('%s', (_na
 });
 
 describe('other paths', () => {
+  it("loadModelBuffer (a load host's work) gives loadModel's container byte for byte, of every kind", () => {
+    const files = [
+      ...dirs.map(modelFile),
+      join(FIXTURES, 'xgboost', 'xgb-binary-100x4', 'model.ubj'),
+      join(FIXTURES, 'sklearn', 'sk-random-forest', 'model.pkl'),
+      join(FIXTURES, 'sklearn', 'sk-gbdt-multiclass', 'model.joblib'),
+      join(FIXTURES, 'sklearn', 'sk-ridge', 'model.pkl'),
+      join(FIXTURES, 'sklearn', 'sk-sparse-dictvectorizer-logistic', 'model.pkl'),
+      join(FIXTURES, 'derived', 'xgb-gblinear-multiclass', 'model.json'),
+      join(FIXTURES, 'derived', 'lgb-linear-tree', 'model.txt'),
+    ];
+    for (const file of files) {
+      const bytes = new Uint8Array(readFileSync(file));
+      const opts = { fileName: file.slice(file.lastIndexOf('/') + 1) };
+      const want = loadModel(bytes, opts).buffer;
+      const got = loadModelBuffer(bytes, opts);
+      expect(Buffer.from(got).equals(Buffer.from(want)), file).toBe(true);
+      const grove = encodeGroveFile(want);
+      expect(Buffer.from(loadModelBuffer(grove)).equals(Buffer.from(want)), `${file} as .grove`).toBe(true);
+    }
+  });
+
   it('the .ubj twin gives the same answers as model.json', async () => {
     const dir = join(FIXTURES, 'xgboost', 'xgb-binary-100x4');
     const a = await loadModelFile(join(dir, 'model.json'));

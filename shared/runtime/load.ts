@@ -12,10 +12,10 @@ import { decodeUbjson } from './formats/ubjson.js';
 import { isGblinearDocument, parseXgboostLinear } from './formats/xgboost-gblinear.js';
 import { decodeXgboostJson, parseXgboost } from './formats/xgboost-json.js';
 import type { Model, Platform } from './model.js';
-import { modelFromContainer } from './registry.js';
-import { compileTreeEnsemble } from './trees/compile.js';
+import { checkContainer, modelFromContainer } from './registry.js';
+import { treeEnsembleBuffer } from './trees/compile.js';
 import './trees/tree-model.js';
-import { loadSklearn } from './sklearn/index.js';
+import { loadSklearnBuffer } from './sklearn/index.js';
 import { buildGblinearModel } from './xgboost-linear/gblinear-builder.js';
 
 export interface LoadOptions {
@@ -39,25 +39,42 @@ function utf8(bytes: Uint8Array): string {
 }
 
 /** XGBoost documents: tree boosters compile to the flat tree layout, gblinear to its own kind. */
-function xgboostModel(doc: unknown, platform: Platform): Model {
-  if (isGblinearDocument(doc)) return buildGblinearModel(parseXgboostLinear(doc), platform);
-  return compileTreeEnsemble(parseXgboost(doc), platform);
+function xgboostBuffer(doc: unknown, platform: Platform): SharedArrayBuffer {
+  if (isGblinearDocument(doc)) return buildGblinearModel(parseXgboostLinear(doc), platform).buffer;
+  return treeEnsembleBuffer(parseXgboost(doc), platform);
 }
 
 export function loadModel(bytes: Uint8Array, opts: LoadOptions = {}): Model {
+  const { buffer, platform } = decode(bytes, opts);
+  const model = modelFromBuffer(buffer);
+  return platform === 'grove' ? asGrove(model) : model;
+}
+
+/**
+ * A model file decoded into its container and checked exactly as loadModel would check it, but
+ * without compiling kernels over it: what a load host hands back (isolation/load-thread.ts), to be
+ * checked again and compiled where it will serve.
+ */
+export function loadModelBuffer(bytes: Uint8Array, opts: LoadOptions = {}): SharedArrayBuffer {
+  const { buffer } = decode(bytes, opts);
+  checkContainer(new Container(buffer));
+  return buffer;
+}
+
+function decode(bytes: Uint8Array, opts: LoadOptions): { buffer: SharedArrayBuffer; platform: Platform } {
   const platform = detectFormat(bytes, opts.fileName);
   switch (platform) {
     case 'grove':
-      return asGrove(modelFromBuffer(decodeGroveFile(bytes)));
+      return { buffer: decodeGroveFile(bytes), platform };
     case 'xgboost_json':
-      return xgboostModel(decodeXgboostJson(utf8(bytes)), platform);
+      return { buffer: xgboostBuffer(decodeXgboostJson(utf8(bytes)), platform), platform };
     case 'xgboost_ubj':
-      return xgboostModel(decodeUbjson(bytes), platform);
+      return { buffer: xgboostBuffer(decodeUbjson(bytes), platform), platform };
     case 'lightgbm_text':
-      return compileTreeEnsemble(parseLightgbmText(utf8(bytes)), platform);
+      return { buffer: treeEnsembleBuffer(parseLightgbmText(utf8(bytes)), platform), platform };
     case 'sklearn_pickle':
     case 'sklearn_joblib':
-      return loadSklearn(bytes, platform);
+      return { buffer: loadSklearnBuffer(bytes, platform), platform };
     default:
       throw new ModelFormatError(
         `${platform} models are not supported by this build`,

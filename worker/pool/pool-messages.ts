@@ -19,16 +19,6 @@ export interface HelloMessage {
 }
 export type ChannelMessage = RegisterMessage | UnregisterMessage | HelloMessage;
 
-export interface LoadTask {
-  op: 'load';
-  file: string;
-  fileName: string;
-}
-export interface LoadResult {
-  buffer: SharedArrayBuffer;
-  sha256: string;
-}
-
 export interface PredictTask {
   op: 'predict';
   key: string;
@@ -68,7 +58,7 @@ export interface BatchResult {
   out: Float64Array | null;
 }
 
-export type PoolTask = LoadTask | PredictTask | PredictNamedTask | BatchTask;
+export type PoolTask = PredictTask | PredictNamedTask | BatchTask;
 
 /** Errors cross threads as data so the stable code and status survive (structured clone drops them). */
 export interface TaskFailure {

@@ -1,22 +1,18 @@
 // A pool thread: rebuilds each registered model from its SharedArrayBuffer once (modelFromBuffer,
-// no copy) and runs tasks against it: parse-and-load a model file (so loading never blocks the
-// event loop), predict shared-memory rows, and parse + predict + format a chunk of a streamed batch.
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+// no copy) and runs tasks against it: predict shared-memory rows, and parse + predict + format a
+// chunk of a streamed batch.
 import { BroadcastChannel, workerData } from 'node:worker_threads';
 import { move } from 'piscina';
 import { formatCsvRows } from '../../shared/csv/csv-format.js';
 import { csvDenseRows } from '../../shared/csv/feature-columns.js';
 import { GroveError, UnknownFeatureError } from '../../shared/errors/grove-error.js';
-import { loadModel, modelFromBuffer } from '../../shared/runtime/load.js';
+import { modelFromBuffer } from '../../shared/runtime/load.js';
 import type { Model } from '../../shared/runtime/model.js';
 import { chunkLines, formatNdjson, parseNdjsonRows } from '../batch/batch-text.js';
 import type {
   BatchResult,
   BatchTask,
   ChannelMessage,
-  LoadResult,
-  LoadTask,
   PoolTask,
   PredictNamedTask,
   PredictTask,
@@ -69,15 +65,6 @@ async function registered(key: string): Promise<Registered> {
     waiting.set(key, list);
   });
   return models.get(key)!;
-}
-
-async function load(t: LoadTask): Promise<LoadResult> {
-  const bytes = await readFile(t.file);
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const model = loadModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
-    fileName: t.fileName,
-  });
-  return { buffer: model.buffer, sha256 };
 }
 
 // Predict tasks answer when the thread started on them (epoch milliseconds): the request's
@@ -148,8 +135,6 @@ function failure(err: unknown): TaskFailure {
 export default async function run(task: PoolTask): Promise<unknown> {
   try {
     switch (task.op) {
-      case 'load':
-        return await load(task);
       case 'predict':
         return await predict(task);
       case 'predict-named':

@@ -1,5 +1,6 @@
-// The worker's thread pool (piscina): large requests, streamed batch chunks and model loading run
-// here so the event loop stays free for one-row requests. Each version's SharedArrayBuffer is
+// The worker's thread pool (piscina): large requests and streamed batch chunks run here so the
+// event loop stays free for one-row requests (model files load in their own processes,
+// shared/runtime/isolation, never on these threads). Each version's SharedArrayBuffer is
 // broadcast to the threads once (register); threads that start later ask for what they missed
 // (hello). `atomics: 'disabled'` keeps each thread's event loop running between tasks, which the
 // BroadcastChannel needs (piscina's default parks idle threads in Atomics.wait).
@@ -13,7 +14,6 @@ import type {
   BatchResult,
   BatchTask,
   ChannelMessage,
-  LoadResult,
   PoolTask,
   RegisterMessage,
   TaskFailure,
@@ -76,13 +76,6 @@ export class PredictPool {
   unregister(key: string): void {
     if (!this.registry.delete(key)) return;
     this.channel.postMessage({ type: 'unregister', key } satisfies ChannelMessage);
-  }
-
-  /** Reads, hashes and parses a model file on a pool thread; returns its buffer. */
-  async load(file: string, fileName: string): Promise<LoadResult> {
-    const r = await this.piscina.run({ op: 'load', file, fileName });
-    if (isFailure(r)) rethrow(r);
-    return r as LoadResult;
   }
 
   /** Predicts shared-memory rows into a shared-memory output; resolves with when the thread began (epoch ms). */

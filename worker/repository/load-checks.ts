@@ -27,7 +27,7 @@ export function probe(model: Model): void {
   for (let i = 0; i < out.length; i++) {
     if (!Number.isFinite(out[i]!)) {
       throw new ModelFormatError(
-        `probe row predicted a non-finite value (${out[i]}) for output ${m.outputNames[i]}`,
+        `probe row predicted a non-finite value (${out[i]}) for output ${i}`,
         'GROVE_ERR_PROBE',
       );
     }

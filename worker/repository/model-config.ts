@@ -2,6 +2,7 @@
 // override the file's, the version policy, the default split and the monitor settings. The worker
 // reads only what it uses and keeps the parsed object so other modules (monitor, gateway) can read
 // theirs. A broken config.json fails the model's versions with a reason rather than guessing.
+import { fileText } from '../../shared/errors/file-text.js';
 import { ModelFormatError } from '../../shared/errors/grove-error.js';
 import { parseVersionPolicy, type VersionPolicy } from './version-policy.js';
 
@@ -21,7 +22,7 @@ export function parseModelConfig(text: string | null): ModelConfig {
     raw = JSON.parse(text);
   } catch (err) {
     throw new ModelFormatError(
-      `config.json is not valid JSON: ${(err as Error).message}`,
+      `config.json is not valid JSON: ${fileText((err as Error).message)}`,
       'GROVE_ERR_BAD_CONFIG',
     );
   }

@@ -4,7 +4,7 @@
 // repository's ordinary scan, load, probe and swap; nothing here loads a file itself.
 import { ModelNotFoundError, TimeoutError } from '../../shared/errors/grove-error.js';
 import type { ModelEntry, ModelRepository } from './model-repository.js';
-import { type ScannedModel, scanRepository } from './scan-repository.js';
+import type { ScannedModel } from './scan-repository.js';
 
 /** Whether every live version of a scanned model has been tried with the files it has now. */
 function settled(repo: ModelRepository, entry: ModelEntry, sm: ScannedModel): boolean {
@@ -23,7 +23,7 @@ function settled(repo: ModelRepository, entry: ModelEntry, sm: ScannedModel): bo
 /** Loads (or reloads) a model now; resolves with its entry once every version it keeps was tried. */
 export async function loadModel(
   repo: ModelRepository,
-  root: string,
+  _root: string,
   name: string,
   timeoutMs: number,
   settleMs: number,
@@ -33,7 +33,7 @@ export async function loadModel(
   for (;;) {
     await repo.rescan();
     await repo.idle();
-    const sm = (await scanRepository(root)).find((m) => m.name === name);
+    const sm = (await repo.scan()).find((m) => m.name === name);
     const entry = repo.models.get(name);
     if (sm === undefined || entry === undefined) throw new ModelNotFoundError(name);
     if (settled(repo, entry, sm)) return entry;

@@ -19,9 +19,13 @@ export class ModelEntry {
     public dir: string,
   ) {}
 
-  /** Takes config.json's text (null: none); a bad one keeps the previous config and is logged once. */
-  applyConfig(text: string | null, logger: Logger): void {
+  /**
+   * Takes config.json's text (null: none); a bad one, or one the scan could not read safely
+   * (`problem`), keeps the previous config and is logged once.
+   */
+  applyConfig(text: string | null, logger: Logger, problem: string | null = null): void {
     try {
+      if (problem !== null) throw new Error(problem);
       const cfg = parseModelConfig(text);
       this.config = cfg;
       this.configKey = text === null ? '' : '|' + createHash('sha1').update(text).digest('hex');

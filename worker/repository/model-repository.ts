@@ -1,25 +1,25 @@
-// The live model repository of one worker (docs/architecture.md, Model repository). It scans the folder,
-// loads every version the policy keeps live on the pool (off the event loop), probes it, and swaps
-// it in atomically; a failed load leaves whatever was serving in place and reports the reason; a
-// removed version stops taking new requests, drains, then unloads. fs.watch (recursive) triggers a
-// debounced rescan, and a periodic rescan catches what watchers miss. A file still being written
-// is not loaded until its mtime has settled, and a file that changed during its load is reloaded.
+// The live model repository of one worker (docs/architecture.md, model repository). It scans the
+// folder, loads every version the policy keeps live through the bounded, isolated loader
+// (shared/runtime/isolation: a load host process, a thread with heap limits and a deadline, so a
+// hostile file fails alone), probes it, and swaps it in atomically; a failed load leaves whatever
+// was serving in place and reports the reason; a removed version stops taking new requests,
+// drains, then unloads. fs.watch (recursive) triggers a debounced rescan, and a periodic rescan
+// catches what watchers miss. A file still being written is not loaded until its mtime has
+// settled, and a file that changed during its load is reloaded.
 import { type FSWatcher, watch } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import {
   ModelNotFoundError,
   UnavailableError,
   VersionNotFoundError,
 } from '../../shared/errors/grove-error.js';
-import { modelFromBuffer } from '../../shared/runtime/load.js';
-import type { Model } from '../../shared/runtime/model.js';
+import { type LoadLimits, ModelLoader } from '../../shared/runtime/isolation/model-loader.js';
 import type { PredictPool } from '../pool/predict-pool.js';
-import { probe, servedFeatureNames } from './load-checks.js';
-import { LoadedVersion, VersionSlot } from './loaded-version.js';
+import { type LoadedVersion, VersionSlot } from './loaded-version.js';
 import { ModelEntry } from './model-entry.js';
 import { type ScannedModel, type ScannedVersion, scanRepository } from './scan-repository.js';
 import { scanSingleModel } from './scan-single-model.js';
+import { type LoadFailure, loadFailure, loadScannedVersion, logLoaded } from './version-load.js';
 import { liveVersionSet } from './version-policy.js';
 
 export { ModelEntry } from './model-entry.js';
@@ -37,6 +37,10 @@ export interface ModelRepositoryOptions {
   rescanIntervalMs?: number;
   /** A model file must be this old (mtime) before it is loaded: it may still be being written. */
   settleMs?: number;
+  /** Deadline and heap of each load (shared/runtime/isolation/model-loader.ts defaults). */
+  loadLimits?: Partial<LoadLimits>;
+  /** Follow symbolic links out of the repository's root (--follow-symlinks). */
+  followSymlinks?: boolean;
   events?: Partial<RepositoryEvents>;
   /** Single-model mode: `root` holds one model file, served as this name, version 1 (scan-single-model.ts). */
   singleModel?: string;
@@ -46,10 +50,11 @@ let loadSeq = 0;
 
 export class ModelRepository {
   readonly models = new Map<string, ModelEntry>();
-  private readonly opts: Required<Omit<ModelRepositoryOptions, 'events' | 'singleModel'>> & {
+  private readonly opts: Required<Omit<ModelRepositoryOptions, 'events' | 'loadLimits' | 'singleModel'>> & {
     events: Partial<RepositoryEvents>;
     singleModel?: string;
   };
+  private readonly loader: ModelLoader;
   private watcher: FSWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
   private debounce: NodeJS.Timeout | null = null;
@@ -70,12 +75,15 @@ export class ModelRepository {
     this.opts = {
       rescanIntervalMs: 2000,
       settleMs: 300,
+      followSymlinks: false,
       events: {},
       ...opts,
     } as typeof this.opts;
+    this.loader = new ModelLoader(opts.loadLimits);
   }
 
   async start(): Promise<void> {
+    this.loader.warm(); // the host starts while the folder is scanned
     await this.rescan();
     // Initial loads are awaited so `ready` means every loadable version is READY (or FAILED).
     while (this.loads.size > 0) await Promise.allSettled([...this.loads]);
@@ -142,12 +150,7 @@ export class ModelRepository {
       try {
         do {
           this.scanAgain = false;
-          const single = this.opts.singleModel;
-          this.apply(
-            await (single === undefined
-              ? scanRepository(this.opts.root)
-              : scanSingleModel(this.opts.root, single)),
-          );
+          this.apply(await this.scan());
         } while (this.scanAgain && !this.closed);
       } catch (err) {
         this.opts.logger.error(
@@ -167,7 +170,7 @@ export class ModelRepository {
       seen.add(sm.name);
       let entry = this.models.get(sm.name);
       if (!entry) this.models.set(sm.name, (entry = new ModelEntry(sm.name, sm.dir)));
-      entry.applyConfig(sm.configText, this.opts.logger);
+      entry.applyConfig(sm.configText, this.opts.logger, sm.configProblem);
       const live = this.liveVersionsOf(entry, sm);
       const byVersion = new Map(sm.versions.map((v) => [String(v.version), v]));
       for (const v of sm.versions) {
@@ -189,6 +192,15 @@ export class ModelRepository {
       for (const slot of entry.slots.values()) this.unload(entry, slot);
       if (entry.slots.size === 0) this.models.delete(name);
     }
+  }
+
+  /** One pass over the folder, with this repository's options (links). */
+  scan(): Promise<ScannedModel[]> {
+    const single = this.opts.singleModel;
+    const scanOpts = { followSymlinks: this.opts.followSymlinks };
+    return single === undefined
+      ? scanRepository(this.opts.root, scanOpts)
+      : scanSingleModel(this.opts.root, single, scanOpts);
   }
 
   /** The versions of a scanned model that should serve: its policy's, none while held. */
@@ -214,7 +226,7 @@ export class ModelRepository {
     if (v.problem !== null) {
       if (slot.triedFingerprint !== 'problem:' + v.problem) {
         slot.triedFingerprint = 'problem:' + v.problem;
-        this.fail(slot, v.problem);
+        this.fail(slot, { reason: v.problem, detail: v.problem, code: 'GROVE_ERR_MODEL_FORMAT' });
       }
       return;
     }
@@ -238,59 +250,33 @@ export class ModelRepository {
     slot.triedFingerprint = v.fingerprint + entry.configKey;
     if (slot.serving === null) slot.state = 'LOADING';
     const t0 = performance.now();
-    let model: Model | null = null;
+    // A load may take up to its deadline: say when one starts (it reaches a load host at once).
+    this.opts.logger.info(
+      { event: 'model_load_started', model: entry.name, version: slot.version, file: v.fileName },
+      'model version loading',
+    );
     try {
-      const { buffer, sha256 } = await this.opts.pool.load(v.file!, v.fileName!);
-      // A file rewritten while we read it is reloaded, never served half-way.
-      const now = await stat(v.file!).catch(() => null);
-      if (now === null || `${now.size}:${now.mtimeMs}:${now.ino}` !== v.fingerprint) {
+      const key = `${entry.name}/${slot.version}/${++loadSeq}`;
+      const got = await loadScannedVersion(this.loader, entry, slot.version, v, key);
+      if (got === null) {
         slot.triedFingerprint = '';
         this.scheduleRescan(this.opts.settleMs);
         return;
       }
-      model = modelFromBuffer(buffer);
-      const featureNames = servedFeatureNames(entry.config, model);
-      probe(model);
-      const loaded = new LoadedVersion({
-        name: entry.name,
-        version: slot.version,
-        dir: v.dir,
-        file: v.file!,
-        sha256,
-        fingerprint: v.fingerprint,
-        model,
-        config: entry.config.raw,
-        featureNames,
-        key: `${entry.name}/${slot.version}/${++loadSeq}`,
-      });
+      const { loaded, buffer } = got;
       if (this.closed || !entry.slots.has(slot.version) || slot.state === 'UNLOADING') return;
-      this.opts.pool.register(loaded.key, buffer, featureNames);
+      this.opts.pool.register(loaded.key, buffer, loaded.featureNames);
       const replaced = slot.serving;
       slot.serving = loaded; // the atomic swap: the next request sees the new version
       slot.state = 'READY';
       slot.reason = null;
       entry.recomputeLatest();
-      const ms = Math.round(performance.now() - t0);
-      const m = model.meta;
-      this.opts.logger.info(
-        {
-          event: replaced ? 'model_swapped' : 'model_loaded',
-          model: entry.name,
-          version: slot.version,
-          sha256,
-          previousSha256: replaced?.sha256,
-          platform: m.platform,
-          features: m.numFeatures,
-          outputs: m.outputNames.length,
-          ms,
-        },
-        replaced ? 'model version swapped' : 'model version loaded',
-      );
+      logLoaded(this.opts.logger, loaded, replaced, performance.now() - t0);
       this.opts.events.loaded?.(loaded, replaced);
       this.changed();
       if (replaced) void this.retire(replaced);
     } catch (err) {
-      this.fail(slot, (err as Error).message);
+      if (!this.closed) this.fail(slot, loadFailure(err, v.fileName));
     } finally {
       slot.loading = false;
       if (slot.reloadWanted) {
@@ -300,7 +286,9 @@ export class ModelRepository {
     }
   }
 
-  private fail(slot: VersionSlot, reason: string): void {
+  /** Records a failed load: the public reason on the slot (no file text), the whole one in the log. */
+  private fail(slot: VersionSlot, f: LoadFailure): void {
+    const reason = f.reason;
     if (slot.serving !== null) {
       slot.reason = `reload failed, still serving sha256 ${slot.serving.sha256.slice(0, 12)}: ${reason}`;
     } else {
@@ -313,6 +301,8 @@ export class ModelRepository {
         model: slot.name,
         version: slot.version,
         reason,
+        detail: f.detail,
+        code: f.code,
         stillServing: slot.serving !== null,
       },
       'model version failed to load',
@@ -382,6 +372,8 @@ export class ModelRepository {
     this.watcher?.close();
     if (this.timer) clearInterval(this.timer);
     if (this.debounce) clearTimeout(this.debounce);
+    // Loads in flight end now (their hosts are stopped), not at their deadline.
+    await this.loader.close();
     await Promise.allSettled([...this.loads]);
   }
 }

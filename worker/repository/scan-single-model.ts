@@ -5,9 +5,17 @@
 // The model file is found in DIR, else in DIR/1; grove detects the format from the bytes, so the
 // name only has to look like a model file. The scan returns what scanRepository returns, so the
 // repository loads, probes, swaps and drains it exactly as any other version.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MODEL_FILE_NAMES, type ScannedModel, type ScannedVersion, scanVersion } from './scan-repository.js';
+import {
+  MODEL_FILE_NAMES,
+  readConfig,
+  realRoot,
+  type ScannedModel,
+  type ScannedVersion,
+  type ScanOptions,
+  scanVersion,
+} from './scan-repository.js';
 
 /** Names that look like a saved model (KServe's runtimes save model.bst, model.joblib, model.pkl ...). */
 const MODEL_EXTENSION = /\.(json|ubj|txt|bst|model|joblib|pkl|pickle|grove)$/i;
@@ -31,22 +39,28 @@ async function candidates(dir: string): Promise<string[]> {
     .sort();
 }
 
-async function scanIn(dir: string, names: string[]): Promise<ScannedVersion> {
-  if (names.length === 1) return scanVersion(1, dir, names[0]);
-  const v = await scanVersion(1, dir, null);
+async function scanIn(
+  dir: string,
+  root: string,
+  opts: ScanOptions,
+  names: string[],
+): Promise<ScannedVersion> {
+  if (names.length === 1) return scanVersion(1, dir, root, opts, names[0]);
+  const v = await scanVersion(1, dir, root, opts, null);
   return {
     ...v,
     problem: `the model folder holds ${names.length} model files (${names.join(', ')}); keep exactly one`,
   };
 }
 
-export async function scanSingleModel(root: string, name: string): Promise<ScannedModel[]> {
-  let configText: string | null = null;
-  try {
-    configText = await readFile(join(root, 'config.json'), 'utf8');
-  } catch {
-    configText = null;
-  }
+export async function scanSingleModel(
+  root: string,
+  name: string,
+  opts: ScanOptions = {},
+): Promise<ScannedModel[]> {
+  // Links are held to the folder as in a repository (scan-repository.ts).
+  const real = await realRoot(root);
+  const { configText, configProblem } = await readConfig(root, real, opts);
   let dir = root;
   let names = await candidates(root);
   if (names.length === 0) {
@@ -54,6 +68,7 @@ export async function scanSingleModel(root: string, name: string): Promise<Scann
     names = await candidates(dir);
   }
   // No file yet is a version with no file: not READY, and the worker is not ready either.
-  const version = names.length === 0 ? await scanVersion(1, dir, null) : await scanIn(dir, names);
-  return [{ name, dir: root, configText, versions: [version] }];
+  const version =
+    names.length === 0 ? await scanVersion(1, dir, real, opts, null) : await scanIn(dir, real, opts, names);
+  return [{ name, dir: root, configText, configProblem, versions: [version] }];
 }

@@ -4,6 +4,7 @@
 // objects, or compresses it (zlib 0x78, gzip 1f 8b, bz2 "BZh", xz fd "7zXZ", lz4 04 22 4d 18);
 // XGBoost UBJSON opens with '{' and a UBJSON length marker; LightGBM text opens with the line "tree".
 
+import { fileText } from '../../errors/file-text.js';
 import { ModelFormatError } from '../../errors/grove-error.js';
 import type { Platform } from '../model.js';
 
@@ -96,9 +97,9 @@ function describe(bytes: Uint8Array, textStart: number): string {
     Buffer.from(bytes.subarray(textStart, textStart + 200))
       .toString('utf8')
       .split(/\r?\n/)[0] ?? '';
-  if (line.includes(',') && !line.includes('=')) return `a CSV file: '${line.slice(0, 60)}'`;
+  if (line.includes(',') && !line.includes('=')) return `a CSV file: ${fileText(line.slice(0, 60))}`;
   if (bytes[textStart] === 0x5b) return 'a JSON array, not a model';
   if (line.startsWith('booster['))
     return "an XGBoost text dump (dump_model); save the model with save_model('model.json')";
-  return `text: '${line.slice(0, 60)}'`;
+  return `text: ${fileText(line.slice(0, 60))}`;
 }

@@ -14,7 +14,9 @@
 //   `leaf_const`, `num_features`, `leaf_features` and `leaf_coeff` (read into TreeIR.linear, whose
 //   comment gives Tree::Predict's rule).
 
+import { fileText } from '../../errors/file-text.js';
 import { ModelFormatError, TruncatedModelError, UnknownObjectiveError } from '../../errors/grove-error.js';
+import { declaredCount, LIMITS } from '../limits.js';
 import {
   MISSING_NAN,
   MISSING_NONE,
@@ -44,7 +46,7 @@ export function lightgbmObjective(line: string): LgbObjective {
   }
   const sigmoid = opts.has('sigmoid') ? Number(opts.get('sigmoid')) : 1;
   if (!(sigmoid > 0))
-    throw new ModelFormatError(`LightGBM model: bad sigmoid coefficient in objective '${line}'`);
+    throw new ModelFormatError(`LightGBM model: bad sigmoid coefficient in objective ${fileText(line)}`);
   const sqrt = opts.has('sqrt');
   switch (name) {
     case 'binary':
@@ -92,7 +94,7 @@ export function parseLightgbmText(text: string): TreeEnsembleIR {
   const first = (lines[0] ?? '').trim();
   if (first !== 'tree') {
     throw new ModelFormatError(
-      `not a LightGBM text model: it should start with the line 'tree' (found '${first.slice(0, 40)}')`,
+      `not a LightGBM text model: it should start with the line 'tree' (found ${fileText(first)})`,
     );
   }
   const header: Block = new Map();
@@ -129,13 +131,34 @@ export function parseLightgbmText(text: string): TreeEnsembleIR {
   }
   if (!ended) throw new TruncatedModelError("LightGBM model has no 'end of trees' line (truncated file?)");
 
-  const numFeatures = int(header.get('max_feature_idx'), 'max_feature_idx') + 1;
-  const numClass = header.has('num_class') ? int(header.get('num_class'), 'num_class') : 1;
+  const numFeatures =
+    declaredCount(
+      int(header.get('max_feature_idx'), 'max_feature_idx'),
+      LIMITS.features - 1,
+      'LightGBM model: max_feature_idx',
+    ) + 1;
+  const numClass = header.has('num_class')
+    ? declaredCount(int(header.get('num_class'), 'num_class'), LIMITS.outputs, 'LightGBM model: num_class')
+    : 1;
   const perIter = header.has('num_tree_per_iteration')
-    ? int(header.get('num_tree_per_iteration'), 'num_tree_per_iteration')
+    ? declaredCount(
+        int(header.get('num_tree_per_iteration'), 'num_tree_per_iteration'),
+        LIMITS.outputs,
+        'LightGBM model: num_tree_per_iteration',
+      )
     : numClass;
-  if (!(numFeatures > 0) || !(perIter >= 1))
-    throw new ModelFormatError('LightGBM model: bad max_feature_idx or num_tree_per_iteration');
+  if (!(perIter >= 1)) throw new ModelFormatError('LightGBM model: bad num_tree_per_iteration');
+  if (blocks.length > LIMITS.trees)
+    throw new ModelFormatError(`LightGBM model has ${blocks.length} trees; grove's limit is ${LIMITS.trees}`);
+  // LightGBM itself refuses a model without one name per feature (GBDT::LoadModelFromString:
+  // "Wrong size of feature_names"): the names are the bytes that back max_feature_idx.
+  const names = header.get('feature_names');
+  const featureNames = names === undefined ? [] : names.trim().split(/\s+/);
+  if (featureNames.length !== numFeatures) {
+    throw new ModelFormatError(
+      `LightGBM model: max_feature_idx says ${numFeatures} features but feature_names lists ${names === undefined ? 'none' : featureNames.length}`,
+    );
+  }
   const obj = lightgbmObjective(header.get('objective') ?? 'custom');
   const numGroups = perIter;
 
@@ -145,8 +168,6 @@ export function parseLightgbmText(text: string): TreeEnsembleIR {
     trees[t] = parseTree(blocks[t] as Block, t, numFeatures);
     treeGroup[t] = t % perIter;
   }
-  const names = header.get('feature_names');
-  const featureNames = names !== undefined ? names.trim().split(/\s+/) : null;
   const classCount = obj.task === 'binary' ? 2 : obj.task === 'multiclass' ? numGroups : 0;
   const objective = (header.get('objective') ?? 'custom').trim().split(/\s+/)[0] as string;
   return {
@@ -154,7 +175,7 @@ export function parseLightgbmText(text: string): TreeEnsembleIR {
     objective,
     task: obj.task,
     numFeatures,
-    featureNames: featureNames && featureNames.length === numFeatures ? featureNames : null,
+    featureNames: featureNames.map((n) => n.slice(0, LIMITS.nameLength)),
     compare: 'le',
     inputPrecision: 'f64',
     sumPrecision: 'f64',
@@ -175,7 +196,7 @@ export function parseLightgbmText(text: string): TreeEnsembleIR {
 function int(v: string | undefined, what: string): number {
   const n = Number(v);
   if (v === undefined || !Number.isInteger(n))
-    throw new ModelFormatError(`LightGBM model: ${what} is not an integer (${String(v).slice(0, 40)})`);
+    throw new ModelFormatError(`LightGBM model: ${what} is not an integer (${fileText(v)})`);
   return n;
 }
 
@@ -186,7 +207,7 @@ function parseNumber(s: string): number {
   if (l === 'inf' || l === '+inf' || l === 'infinity') return Number.POSITIVE_INFINITY;
   if (l === '-inf' || l === '-infinity') return Number.NEGATIVE_INFINITY;
   if (l === 'nan' || l === '-nan') return Number.NaN;
-  throw new ModelFormatError(`LightGBM model: '${s.slice(0, 40)}' is not a number`);
+  throw new ModelFormatError(`LightGBM model: ${fileText(s)} is not a number`);
 }
 
 function list(block: Block, key: string, where: string, length: number): number[] {

@@ -48,7 +48,8 @@ export function checkTreeShape(tree: TreeIR, numFeatures: number, where: string)
       );
     }
     const co = tree.catOffset[i] as number;
-    if (co >= 0 && co + (tree.catWords[i] as number) > tree.catBits.length) {
+    const cw = tree.catWords[i] as number;
+    if (co >= 0 && (cw < 0 || co + cw > tree.catBits.length)) {
       throw new ModelFormatError(`${where}: node ${i} has a category bitset outside the tree's bitsets`);
     }
     stack.push(l, r);

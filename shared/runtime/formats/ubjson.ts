@@ -4,14 +4,25 @@
 // arrays (`[$d#L...`: float32 split conditions, int32 children, uint8 default_left, int64 ids) decode
 // straight into typed arrays, which is what makes a 500-tree model load fast. Objects have no
 // prototype, so a key such as `__proto__` is plain data.
+//
+// Hostile input: every count is checked against the bytes left before anything is allocated;
+// null/true/false elements of a typed container take no bytes, so the file may hold at most as
+// many of them (in all its containers together) as it has bytes; containers nest at most
+// LIMITS.nesting deep.
 
+import { fileText } from '../../errors/file-text.js';
 import { ModelFormatError, TruncatedModelError } from '../../errors/grove-error.js';
+import { LIMITS } from '../limits.js';
 
 class Reader {
   pos = 0;
+  depth = 0;
+  /** Elements that take no bytes (typed Z/T/F containers) still allowed. */
+  freeElements: number;
   readonly view: DataView;
   constructor(readonly bytes: Uint8Array) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.freeElements = bytes.length;
   }
   need(n: number): void {
     if (this.pos + n > this.bytes.length) {
@@ -101,9 +112,14 @@ function readValue(r: Reader, marker: number): unknown {
   const v = r.view;
   switch (marker) {
     case 0x7b: // {
-      return readObject(r);
-    case 0x5b: // [
-      return readArray(r);
+    case 0x5b: {
+      // [
+      if (++r.depth > LIMITS.nesting)
+        throw new ModelFormatError(`UBJSON containers nest deeper than ${LIMITS.nesting} levels`);
+      const value = marker === 0x7b ? readObject(r) : readArray(r);
+      r.depth--;
+      return value;
+    }
     case 0x5a: // Z null
       return null;
     case 0x54: // T
@@ -130,8 +146,7 @@ function readValue(r: Reader, marker: number): unknown {
       // H high-precision number, as a decimal string
       const s = readString(r);
       const n = Number(s);
-      if (Number.isNaN(n))
-        throw new ModelFormatError(`UBJSON: bad high-precision number '${s.slice(0, 40)}'`);
+      if (Number.isNaN(n)) throw new ModelFormatError(`UBJSON: bad high-precision number ${fileText(s)}`);
       return n;
     }
     case 0x43: // C char
@@ -161,8 +176,14 @@ function readHeader(r: Reader): { type: number; count: number } {
     count = readLength(r);
     // Every element takes at least one byte (or its fixed size): a count beyond the remaining
     // bytes is a truncated (or hostile) file, refused before allocating anything.
-    const min = type >= 0 ? (SIZE[type] ?? 1) : 1;
-    if (type !== 0x5a && type !== 0x54 && type !== 0x46 && count * min > r.bytes.length - r.pos) {
+    if (type === 0x5a || type === 0x54 || type === 0x46) {
+      if (count > r.freeElements) {
+        throw new ModelFormatError(
+          `UBJSON: a container of ${count} null/true/false elements at offset ${r.pos} exceeds what a file of ${r.bytes.length} bytes may declare`,
+        );
+      }
+      r.freeElements -= count;
+    } else if (count * (type >= 0 ? (SIZE[type] ?? 1) : 1) > r.bytes.length - r.pos) {
       throw new TruncatedModelError(
         `UBJSON container of ${count} elements runs past the end of the file at offset ${r.pos} (truncated file?)`,
       );

@@ -8,12 +8,13 @@
 // saved before any boosting round writes `weights: []`, which XGBoost reads as all zeros
 // (GBLinearModel::LazyInitModel); any other length is refused (XGBoost would read out of bounds).
 
+import { fileText } from '../../errors/file-text.js';
 import { ModelFormatError } from '../../errors/grove-error.js';
 import type { GblinearIR } from '../xgboost-linear/gblinear-spec.js';
 import { isObj, learnerBaseMargin, numList, objField, readLearner } from './xgboost-learner.js';
 
 /** Weights grove agrees to allocate for a model that stores none (num_feature is only a number). */
-const MAX_WEIGHTS = 1 << 28;
+const MAX_WEIGHTS = 1 << 22;
 
 /** True when a decoded XGBoost document holds a gblinear booster (loadModel's choice of parser). */
 export function isGblinearDocument(doc: unknown): boolean {
@@ -25,7 +26,7 @@ export function isGblinearDocument(doc: unknown): boolean {
 export function parseXgboostLinear(doc: unknown): GblinearIR {
   const h = readLearner(doc);
   if (h.boosterName !== 'gblinear') {
-    throw new ModelFormatError(`XGBoost model: the booster is '${h.boosterName}', not gblinear`);
+    throw new ModelFormatError(`XGBoost model: the booster is ${fileText(h.boosterName)}, not gblinear`);
   }
   const { numFeatures: F, numGroups: G } = h;
   const model = objField(h.booster, 'model', 'gradient_booster');

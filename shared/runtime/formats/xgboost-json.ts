@@ -13,7 +13,9 @@
 // - num_parallel_tree: every tree of a forest is summed (tree_info gives each tree's output group).
 // The learner fields every booster shares (objective, groups, base_score) are read by xgboost-learner.ts.
 
+import { fileText } from '../../errors/file-text.js';
 import { ModelFormatError, TruncatedModelError, UnsupportedModelError } from '../../errors/grove-error.js';
+import { LIMITS } from '../limits.js';
 import type { TreeEnsembleIR, TreeIR } from '../trees/tree-ir.js';
 import { allocTree, checkTreeShape } from './tree-shape.js';
 import {
@@ -40,7 +42,8 @@ export function decodeXgboostJson(text: string): unknown {
   try {
     return JSON.parse(src);
   } catch (err) {
-    const msg = (err as Error).message;
+    // V8's messages quote the text around the error: file text, so only through fileText.
+    const msg = fileText((err as Error).message);
     if (/end of (JSON|data)|Unterminated|Unexpected end/i.test(msg) || endsInsideValue(src)) {
       throw new TruncatedModelError(`XGBoost JSON model ends early (truncated file?): ${msg}`);
     }
@@ -92,12 +95,12 @@ export function parseXgboost(doc: unknown): TreeEnsembleIR {
       'XGBoost gblinear (linear booster) model: not a tree ensemble (parseXgboostLinear reads it)',
     );
   } else {
-    throw new UnsupportedModelError(`XGBoost booster '${boosterName}' is not supported`);
+    throw new UnsupportedModelError(`XGBoost booster ${fileText(boosterName)} is not supported`);
   }
   const model = objField(gbtree, 'model', 'gradient_booster');
   const gparam = objField(model, 'gbtree_model_param', 'model');
   const numTrees = num(field(gparam, 'num_trees', 'gbtree_model_param'), 'num_trees');
-  if (!(Number.isInteger(numTrees) && numTrees >= 0))
+  if (!(Number.isInteger(numTrees) && numTrees >= 0 && numTrees <= LIMITS.trees))
     throw new ModelFormatError(`XGBoost model: bad num_trees (${numTrees})`);
   const sizeLeafVector = Object.hasOwn(gparam, 'size_leaf_vector')
     ? num(gparam.size_leaf_vector, 'size_leaf_vector')
@@ -123,6 +126,7 @@ export function parseXgboost(doc: unknown): TreeEnsembleIR {
 
   const trees: TreeIR[] = new Array(numTrees);
   const treeGroup = new Int32Array(numTrees);
+  const catWords = { words: 0 };
   for (let t = 0; t < numTrees; t++) {
     const g = treeInfo[t] as number;
     if (!(g >= 0 && g < numGroups))
@@ -131,7 +135,7 @@ export function parseXgboost(doc: unknown): TreeEnsembleIR {
       );
     treeGroup[t] = g;
     const w = weightDrop ? (weightDrop[t] as number) : 1;
-    trees[t] = parseTree(treesRaw[t], t, numFeatures, w);
+    trees[t] = parseTree(treesRaw[t], t, numFeatures, w, catWords);
   }
 
   const baseMargin = learnerBaseMargin(h);
@@ -162,7 +166,13 @@ export function parseXgboost(doc: unknown): TreeEnsembleIR {
   };
 }
 
-function parseTree(raw: unknown, t: number, numFeatures: number, weight: number): TreeIR {
+function parseTree(
+  raw: unknown,
+  t: number,
+  numFeatures: number,
+  weight: number,
+  catWords: { words: number },
+): TreeIR {
   const where = `tree ${t}`;
   if (!isObj(raw)) throw new ModelFormatError(`XGBoost model: ${where} is not an object`);
   const tparam = objField(raw, 'tree_param', where);
@@ -190,18 +200,29 @@ function parseTree(raw: unknown, t: number, numFeatures: number, weight: number)
   if (stype && stype.length > 0) {
     let anyCat = false;
     for (let i = 0; i < n; i++) if (stype[i] === 1 && tree.left[i] >= 0) anyCat = true;
-    if (anyCat) readCategories(raw, tree, stype, where);
+    if (anyCat) readCategories(raw, tree, stype, where, catWords);
   }
   checkTreeShape(tree, numFeatures, `XGBoost ${where}`);
   return tree;
 }
 
-function readCategories(raw: Obj, tree: TreeIR, stype: NumList, where: string): void {
+/** A node's categories as a bitset; `budgetUsed` counts the model's bitset words so far. */
+function readCategories(
+  raw: Obj,
+  tree: TreeIR,
+  stype: NumList,
+  where: string,
+  budgetUsed: { words: number },
+): void {
   const cats = numList(raw, 'categories', where);
   const nodes = numList(raw, 'categories_nodes', where);
   const segs = numList(raw, 'categories_segments', where, nodes.length);
   const sizes = numList(raw, 'categories_sizes', where, nodes.length);
   const words: number[] = [];
+  let budget = LIMITS.categoryWords - budgetUsed.words;
+  // XGBoost writes each node's categories as its own segment: together they list each category
+  // once, which also keeps this loop linear in the file (overlapping segments would not be).
+  let listed = 0;
   for (let j = 0; j < nodes.length; j++) {
     const node = nodes[j] as number;
     const beg = segs[j] as number;
@@ -211,7 +232,9 @@ function readCategories(raw: Obj, tree: TreeIR, stype: NumList, where: string): 
       stype[node] !== 1 ||
       beg < 0 ||
       size < 0 ||
-      beg + size > cats.length
+      beg + size > cats.length ||
+      (listed += size) > cats.length ||
+      tree.catOffset[node]! >= 0
     ) {
       throw new ModelFormatError(`XGBoost model: ${where} has a bad categories entry for node ${node}`);
     }
@@ -223,6 +246,12 @@ function readCategories(raw: Obj, tree: TreeIR, stype: NumList, where: string): 
       if (c > max) max = c;
     }
     const nWords = max < 0 ? 0 : (max >> 5) + 1; // CatBitField::ComputeStorageSize(max_cat + 1)
+    budget -= nWords;
+    if (budget < 0) {
+      throw new ModelFormatError(
+        `XGBoost model: categorical splits need more than ${LIMITS.categoryWords} bitset words (grove's limit)`,
+      );
+    }
     const off = words.length;
     for (let k = 0; k < nWords; k++) words.push(0);
     for (let k = beg; k < beg + size; k++) {
@@ -238,4 +267,5 @@ function readCategories(raw: Obj, tree: TreeIR, stype: NumList, where: string): 
     }
   }
   tree.catBits = Uint32Array.from(words);
+  budgetUsed.words += words.length;
 }

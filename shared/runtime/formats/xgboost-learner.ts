@@ -4,7 +4,9 @@
 // decodeXgboostJson (xgboost-json.ts) or decodeUbjson (ubjson.ts) returns; the booster parsers are
 // xgboost-json.ts (trees) and xgboost-gblinear.ts (linear booster).
 
+import { fileText } from '../../errors/file-text.js';
 import { ModelFormatError, UnknownObjectiveError } from '../../errors/grove-error.js';
+import { declaredCount, LIMITS } from '../limits.js';
 import { baseScoreToMargin, type XgbObjective, xgboostLink, xgboostObjective } from './xgboost-objectives.js';
 
 export type Obj = Record<string, unknown>;
@@ -32,7 +34,7 @@ export function num(v: unknown, where: string): number {
     const n = Number(v);
     if (!Number.isNaN(n) || v.trim() === 'NaN') return n;
   }
-  throw new ModelFormatError(`XGBoost model: ${where} is not a number (${String(v).slice(0, 40)})`);
+  throw new ModelFormatError(`XGBoost model: ${where} is not a number (${fileText(v)})`);
 }
 
 /**
@@ -124,23 +126,25 @@ export function readLearner(doc: unknown): XgbLearner {
   const obj = xgboostObjective(objName);
   if (!obj) throw new UnknownObjectiveError(objName, 'XGBoost');
 
-  const numFeatures = num(field(mparam, 'num_feature', 'learner_model_param'), 'num_feature');
-  const numClass = Object.hasOwn(mparam, 'num_class') ? num(mparam.num_class, 'num_class') : 0;
-  const numTarget = Object.hasOwn(mparam, 'num_target') ? num(mparam.num_target, 'num_target') : 1;
+  const numFeatures = declaredCount(
+    num(field(mparam, 'num_feature', 'learner_model_param'), 'num_feature'),
+    LIMITS.features,
+    'XGBoost model: num_feature',
+  );
+  const numClass = Object.hasOwn(mparam, 'num_class')
+    ? declaredCount(num(mparam.num_class, 'num_class'), LIMITS.outputs, 'XGBoost model: num_class')
+    : 0;
+  const numTarget = Object.hasOwn(mparam, 'num_target')
+    ? declaredCount(num(mparam.num_target, 'num_target'), LIMITS.outputs, 'XGBoost model: num_target')
+    : 1;
   const numGroups = Math.max(1, numClass > 0 ? numClass : numTarget);
-  if (
-    !(Number.isInteger(numFeatures) && numFeatures >= 0) ||
-    !(Number.isInteger(numGroups) && numGroups <= 1 << 20)
-  ) {
-    throw new ModelFormatError(
-      `XGBoost model: bad num_feature (${numFeatures}) or num_class/num_target (${numGroups})`,
-    );
-  }
   const booster = objField(learner, 'gradient_booster', 'learner');
   const boosterName = String(field(booster, 'name', 'gradient_booster'));
   const names = learner.feature_names;
   const featureNames =
-    Array.isArray(names) && names.length === numFeatures && names.length > 0 ? names.map(String) : null;
+    Array.isArray(names) && names.length === numFeatures && names.length > 0
+      ? names.map((n) => String(n).slice(0, LIMITS.nameLength))
+      : null;
   const classCount = obj.task === 'binary' ? 2 : obj.task === 'multiclass' ? numGroups : 0;
   const classes = classCount > 0 ? Array.from({ length: classCount }, (_, i) => i) : null;
   return {

@@ -2,6 +2,7 @@
 // flat layout in one SharedArrayBuffer (flat-layout.ts) and returns the Model over it.
 import { ModelFormatError } from '../../errors/grove-error.js';
 import { Container } from '../container.js';
+import { declaredCount, LIMITS, TreeBudget } from '../limits.js';
 import type { Model, ModelMeta, Platform } from '../model.js';
 import { buildTreeLayout } from './layout-builder.js';
 import { featureNamesOr, outputColumnNames } from './transforms.js';
@@ -9,9 +10,15 @@ import type { TreeEnsembleIR } from './tree-ir.js';
 import { TREES_KIND, TreeModel } from './tree-model.js';
 
 function validate(ir: TreeEnsembleIR): void {
-  if (!(ir.numFeatures >= 0) || !(ir.numGroups >= 1) || !(ir.leafWidth >= 1)) {
+  declaredCount(ir.numFeatures, LIMITS.features, 'the number of features');
+  declaredCount(ir.numGroups, LIMITS.outputs, 'the number of margin columns');
+  declaredCount(ir.leafWidth, LIMITS.outputs, 'the leaf width');
+  declaredCount(ir.trees.length, LIMITS.trees, 'the number of trees');
+  if (!(ir.numGroups >= 1) || !(ir.leafWidth >= 1)) {
     throw new ModelFormatError('tree ensemble has a bad shape (features, groups or leaf width)');
   }
+  const budget = new TreeBudget();
+  for (const t of ir.trees) budget.take(t.left.length, ir.leafWidth);
   if (ir.leafWidth > 1 && ir.leafWidth !== ir.numGroups) {
     throw new ModelFormatError(
       `leaf width ${ir.leafWidth} must be 1 or the number of margin columns (${ir.numGroups})`,
@@ -27,6 +34,11 @@ function validate(ir: TreeEnsembleIR): void {
 }
 
 export function compileTreeEnsemble(ir: TreeEnsembleIR, platform: Platform): Model {
+  return new TreeModel(new Container(treeEnsembleBuffer(ir, platform)));
+}
+
+/** The flat layout of `ir` in its SharedArrayBuffer, without building kernels over it. */
+export function treeEnsembleBuffer(ir: TreeEnsembleIR, platform: Platform): SharedArrayBuffer {
   validate(ir);
   const layout = buildTreeLayout(ir);
   const names = outputColumnNames(ir.transform, ir.numGroups, ir.classes);
@@ -45,6 +57,5 @@ export function compileTreeEnsemble(ir: TreeEnsembleIR, platform: Platform): Mod
     sparse: false,
     usedFeatures: layout.usedFeatures,
   };
-  const sab = layout.builder.build({ kind: TREES_KIND, meta, ...layout.extra });
-  return new TreeModel(new Container(sab));
+  return layout.builder.build({ kind: TREES_KIND, meta, ...layout.extra });
 }

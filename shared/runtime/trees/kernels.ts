@@ -5,6 +5,13 @@
 // in lockstep so their independent node -> slot -> compare chains overlap (4-8
 // independent walks at once keep a core's pipelines busy). Branch-free steps use `(x >= t) | 0` (V8 turns a ternary into
 // a branch).
+//
+// Nothing from a model file ever becomes source: the generators read a KernelShape, whose numbers
+// pass `lit` (safe non-negative integers, written as decimal digits) and whose other fields are
+// booleans and fixed names that only choose between constant snippets. The descriptor itself is
+// checked before a model gets here (layout-checks.ts); `lit` holds the line even for a caller
+// that skipped that.
+import { ModelFormatError } from '../../errors/grove-error.js';
 import type { TreesDescriptorExtra } from './flat-layout.js';
 import {
   MAX_HEAP_DEPTH,
@@ -53,18 +60,82 @@ export interface KernelOptions {
   treeLockstep?: boolean;
 }
 
-function fillSource(d: TreesDescriptorExtra): string {
-  const F = d.numFeatures;
-  const fr = d.inputPrecision === 'f32' ? 'Math.fround' : '';
+/** A number for generated source: a safe non-negative integer, as decimal digits, or a refusal. */
+function lit(n: unknown): string {
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > 0x7fffffff)
+    throw new ModelFormatError('tree kernel: a layout number is not a valid integer');
+  return String(n);
+}
+
+type Side = 'left' | 'right' | 'default';
+
+/** What shapes a kernel's source: integers (via lit), booleans, and names from fixed sets. */
+interface KernelShape {
+  F: string;
+  G: string;
+  W: string;
+  T: string;
+  /** slot count: slot groups x features */
+  S: number;
+  scalar: boolean;
+  vectorLeaves: boolean;
+  f32Input: boolean;
+  f32Sum: boolean;
+  average: boolean;
+  hasCat: boolean;
+  hasLinear: boolean;
+  /** slot group of each group position (SLOT_* ids) */
+  groups: number[];
+  catNegativeValue: boolean;
+  catInSetLeft: boolean;
+  catNan: Side;
+  catInvalid: Side;
+}
+
+function side(v: unknown): Side {
+  return v === 'left' ? 'left' : v === 'right' ? 'right' : 'default';
+}
+
+function kernelShape(d: TreesDescriptorExtra): KernelShape {
+  const F = Number(lit(d.numFeatures));
+  const G = Number(lit(d.numGroups));
+  const W = Number(lit(d.leafWidth));
+  if (!Array.isArray(d.slotGroups)) throw new ModelFormatError('tree kernel: slotGroups is not a list');
+  const groups = d.slotGroups.map((g) => Number(lit(g)));
+  const c = d.categorical;
+  return {
+    F: lit(F),
+    G: lit(G),
+    W: lit(W),
+    T: lit(d.numTrees),
+    S: Number(lit(groups.length * F)),
+    scalar: G === 1 && W === 1,
+    vectorLeaves: W !== 1,
+    f32Input: d.inputPrecision === 'f32',
+    f32Sum: d.sumPrecision === 'f32',
+    average: d.average === true,
+    hasCat: d.hasCat === true,
+    hasLinear: d.hasLinear === true,
+    groups,
+    catNegativeValue: c?.negative === 'value',
+    catInSetLeft: c?.inSetGoesLeft === true,
+    catNan: side(c?.nan),
+    catInvalid: side(c?.invalid),
+  };
+}
+
+function fillSource(d: KernelShape): string {
+  const F = d.F;
+  const fr = d.f32Input ? 'Math.fround' : '';
   const lines = [
     `for (let f = 0; f < ${F}; f++) {`,
     `  const x = ${fr}(input[off + f]);`,
     '  const z = x !== x;',
   ];
-  const zero = d.slotGroups.includes(SLOT_ZERO_LEFT) || d.slotGroups.includes(SLOT_ZERO_RIGHT);
+  const zero = d.groups.includes(SLOT_ZERO_LEFT) || d.groups.includes(SLOT_ZERO_RIGHT);
   if (zero) lines.push(`  const zz = z || (x >= -${ZERO_THRESHOLD} && x <= ${ZERO_THRESHOLD});`);
-  d.slotGroups.forEach((g, idx) => {
-    const at = `sl[o + ${idx * F} + f]`;
+  d.groups.forEach((g, idx) => {
+    const at = `sl[o + ${lit(idx * Number(F))} + f]`;
     if (g === SLOT_NAN_LEFT) lines.push(`  ${at} = z ? -Infinity : x;`);
     else if (g === SLOT_NAN_RIGHT) lines.push(`  ${at} = z ? Infinity : x;`);
     else if (g === SLOT_NONE) lines.push(`  ${at} = z ? 0 : x;`);
@@ -76,14 +147,12 @@ function fillSource(d: TreesDescriptorExtra): string {
   return `function fill(input, off, o) {\n${lines.join('\n')}\n}`;
 }
 
-function catWalkSource(d: TreesDescriptorExtra): string {
+function catWalkSource(d: KernelShape): string {
   // tree-ir.ts CategoricalRule: NaN -> rule.nan; c = trunc(x); invalid (negative by the rule's
   // test, or beyond the node's bitset, which includes +Infinity) -> rule.invalid; else the set's side.
-  const c = d.categorical;
-  const sideRight = (rule: 'left' | 'right' | 'default') =>
-    rule === 'default' ? '(nf[n] & 1) ^ 1' : rule === 'left' ? '0' : '1';
-  const negative = c.negative === 'value' ? 'x < 0' : 'v < 0';
-  const inSetRight = c.inSetGoesLeft ? 'inSet ^ 1' : 'inSet';
+  const sideRight = (rule: Side) => (rule === 'default' ? '(nf[n] & 1) ^ 1' : rule === 'left' ? '0' : '1');
+  const negative = d.catNegativeValue ? 'x < 0' : 'v < 0';
+  const inSetRight = d.catInSetLeft ? 'inSet ^ 1' : 'inSet';
   return `function catWalk(n, o) {
   while (kids[2 * n] !== n) {
     const cat = nc[n];
@@ -93,8 +162,8 @@ function catWalkSource(d: TreesDescriptorExtra): string {
     } else {
       const x = sl[o + ns[n]];
       const v = Math.trunc(x);
-      if (x !== x) right = ${sideRight(c.nan)};
-      else if (${negative} || v >= 32 * ncw[n]) right = ${sideRight(c.invalid)};
+      if (x !== x) right = ${sideRight(d.catNan)};
+      else if (${negative} || v >= 32 * ncw[n]) right = ${sideRight(d.catInvalid)};
       else {
         const inSet = (cb[cat + (v >>> 5)] >>> (v & 31)) & 1;
         right = ${inSetRight};
@@ -112,8 +181,8 @@ function catWalkSource(d: TreesDescriptorExtra): string {
  * gives the plain leaf value; |x| <= 1e-35f reads as 0 (LightGBM's dense-row input path).
  * Generated only for models with linear leaves, so every other model's kernel source is unchanged.
  */
-function linearLeafSource(d: TreesDescriptorExtra): string {
-  const fr = d.inputPrecision === 'f32' ? 'Math.fround' : '';
+function linearLeafSource(d: KernelShape): string {
+  const fr = d.f32Input ? 'Math.fround' : '';
   return `function linLeaf(input, off, s) {
   let a = lc[s];
   for (let j = lo[s], e = j + ln[s]; j < e; j++) {
@@ -126,27 +195,27 @@ function linearLeafSource(d: TreesDescriptorExtra): string {
 }
 
 /** The expression a tree adds for leaf slot `idx` of the row starting at input offset `rowOff`. */
-function leafExpr(d: TreesDescriptorExtra, idx: string, rowOff: string): string {
+function leafExpr(d: KernelShape, idx: string, rowOff: string): string {
   return d.hasLinear ? `linLeaf(input, ${rowOff}, ${idx})` : `lv[${idx}]`;
 }
 
-function blockSource(d: TreesDescriptorExtra, R: number): string {
-  const G = d.numGroups;
-  const W = d.leafWidth;
-  const FR = d.sumPrecision === 'f32' ? 'Math.fround' : '';
-  const S = d.slotGroups.length * d.numFeatures;
-  const scalar = G === 1 && W === 1;
-  const rows = [...Array(R).keys()];
+function blockSource(d: KernelShape, R: number): string {
+  const G = d.G;
+  const W = d.W;
+  const FR = d.f32Sum ? 'Math.fround' : '';
+  const S = d.S;
+  const scalar = d.scalar;
+  const rows = [...Array(Number(lit(R))).keys()];
   const L: string[] = [];
   L.push(`for (; r + ${R} <= end; r += ${R}) {`);
-  for (const k of rows) L.push(`  fill(input, (r + ${k}) * ${d.numFeatures}, ${k * S});`);
+  for (const k of rows) L.push(`  fill(input, (r + ${k}) * ${d.F}, ${lit(k * S)});`);
   if (scalar) {
     const init = d.average ? '0' : 'bm[0]';
     for (const k of rows) L.push(`  let a${k} = ${init};`);
   } else {
-    L.push(`  for (let g = 0; g < ${R * G}; g++) acc[g] = ${d.average ? '0' : `bm[g % ${G}]`};`);
+    L.push(`  for (let g = 0; g < ${lit(R * Number(G))}; g++) acc[g] = ${d.average ? '0' : `bm[g % ${G}]`};`);
   }
-  L.push(`  for (let t = 0, q = 0; t < ${d.numTrees}; t++, q += 4) {`);
+  L.push(`  for (let t = 0, q = 0; t < ${d.T}; t++, q += 4) {`);
   L.push('    const kind = tt[q], dep = tt[q + 1], nb = tt[q + 2], lb = tt[q + 3];');
   for (const k of rows) L.push(`    let i${k} = 0;`);
   L.push('    if (kind === 0) {');
@@ -155,7 +224,7 @@ function blockSource(d: TreesDescriptorExtra, R: number): string {
     L.push(`        case ${s}:`);
     for (const k of rows)
       L.push(
-        `          { const j = nb + i${k}; i${k} = 2 * i${k} + 1 + ((sl[${k * S} + ns[j]] >= nt[j]) | 0); }`,
+        `          { const j = nb + i${k}; i${k} = 2 * i${k} + 1 + ((sl[${lit(k * S)} + ns[j]] >= nt[j]) | 0); }`,
       );
   }
   L.push('      }');
@@ -166,24 +235,29 @@ function blockSource(d: TreesDescriptorExtra, R: number): string {
   for (const k of rows) L.push(`        i${k} = nb;`);
   L.push('        for (let s = 0; s < dep; s++) {');
   for (const k of rows)
-    L.push(`          i${k} = kids[2 * i${k} + ((sl[${k * S} + ns[i${k}]] >= nt[i${k}]) | 0)];`);
+    L.push(`          i${k} = kids[2 * i${k} + ((sl[${lit(k * S)} + ns[i${k}]] >= nt[i${k}]) | 0)];`);
   L.push('        }');
   L.push('      } else {');
-  for (const k of rows) L.push(`        i${k} = catWalk(nb, ${k * S});`);
+  for (const k of rows) L.push(`        i${k} = catWalk(nb, ${lit(k * S)});`);
   L.push('      }');
   L.push('      const base = lb - nb;');
   for (const k of rows) L.push(`      i${k} += base;`);
   L.push('    }');
-  const leaf = (k: number) => leafExpr(d, `i${k}`, `(r + ${k}) * ${d.numFeatures}`);
+  const leaf = (k: number) => leafExpr(d, `i${k}`, `(r + ${k}) * ${d.F}`);
   if (scalar) {
     for (const k of rows) L.push(`    a${k} = ${FR}(a${k} + ${leaf(k)});`);
-  } else if (W === 1) {
+  } else if (!d.vectorLeaves) {
     L.push('    const g = tg[t];');
-    for (const k of rows) L.push(`    acc[${k * G} + g] = ${FR}(acc[${k * G} + g] + ${leaf(k)});`);
+    for (const k of rows) {
+      const kg = lit(k * Number(G));
+      L.push(`    acc[${kg} + g] = ${FR}(acc[${kg} + g] + ${leaf(k)});`);
+    }
   } else {
     L.push(`    for (let c = 0; c < ${W}; c++) {`);
     for (const k of rows)
-      L.push(`      acc[${k * G} + c] = ${FR}(acc[${k * G} + c] + lv[i${k} * ${W} + c]);`);
+      L.push(
+        `      acc[${lit(k * Number(G))} + c] = ${FR}(acc[${lit(k * Number(G))} + c] + lv[i${k} * ${W} + c]);`,
+      );
     L.push('    }');
   }
   L.push('  }');
@@ -208,26 +282,26 @@ function blockSource(d: TreesDescriptorExtra, R: number): string {
  * chains are independent), then each finishes alone; leaves are added in tree order, so float32
  * sums are bit-identical to the batch kernel's.
  */
-function oneRowSource(d: TreesDescriptorExtra): string {
-  const G = d.numGroups;
-  const W = d.leafWidth;
-  const FR = d.sumPrecision === 'f32' ? 'Math.fround' : '';
-  const scalar = G === 1 && W === 1;
+function oneRowSource(d: KernelShape): string {
+  const G = d.G;
+  const W = d.W;
+  const FR = d.f32Sum ? 'Math.fround' : '';
+  const scalar = d.scalar;
   const add = (idx: string, t: string): string => {
-    const leaf = leafExpr(d, idx, `r * ${d.numFeatures}`);
+    const leaf = leafExpr(d, idx, `r * ${d.F}`);
     if (scalar) return `a0 = ${FR}(a0 + ${leaf});`;
-    if (W === 1) return `{ const g = tg[${t}]; acc[g] = ${FR}(acc[g] + ${leaf}); }`;
+    if (!d.vectorLeaves) return `{ const g = tg[${t}]; acc[g] = ${FR}(acc[g] + ${leaf}); }`;
     return `for (let c = 0; c < ${W}; c++) acc[c] = ${FR}(acc[c] + lv[(${idx}) * ${W} + c]);`;
   };
   const Q = [0, 1, 2, 3];
   const L: string[] = [];
   L.push('for (; r < end; r++) {');
-  L.push(`  fill(input, r * ${d.numFeatures}, 0);`);
+  L.push(`  fill(input, r * ${d.F}, 0);`);
   if (scalar) L.push(`  let a0 = ${d.average ? '0' : 'bm[0]'};`);
   else L.push(`  for (let g = 0; g < ${G}; g++) acc[g] = ${d.average ? '0' : 'bm[g]'};`);
   L.push('  let t = 0, q = 0;');
-  L.push(`  while (t < ${d.numTrees}) {`);
-  L.push(`    if (t + 4 <= ${d.numTrees} && (tt[q] | tt[q + 4] | tt[q + 8] | tt[q + 12]) === 0) {`);
+  L.push(`  while (t < ${d.T}) {`);
+  L.push(`    if (t + 4 <= ${d.T} && (tt[q] | tt[q + 4] | tt[q + 8] | tt[q + 12]) === 0) {`);
   for (const k of Q) L.push(`      const d${k} = tt[q + ${4 * k + 1}], nb${k} = tt[q + ${4 * k + 2}];`);
   L.push('      const dm = Math.min(d0, d1, d2, d3);');
   L.push('      let i0 = 0, i1 = 0, i2 = 0, i3 = 0;');
@@ -291,30 +365,32 @@ const compileOnce: KernelCompiler = (src) => {
 
 /**
  * The JavaScript source of one kernel variant: the body of a factory `(A: TreeArrays) =>
- * MarginKernel`. It is structure only (feature, tree and group counts, slot layout); every model
- * value stays in A's arrays. Everything model-specific that shapes the code is in it.
+ * MarginKernel`. It is structure only (feature, tree and group counts, slot layout, each a checked
+ * integer through lit); every model value stays in A's arrays. Everything model-specific that
+ * shapes the code is in it.
  */
 export function marginKernelSource(d: TreesDescriptorExtra, opts: KernelOptions): string {
-  const R = opts.interleave;
-  const S = d.slotGroups.length * d.numFeatures;
+  const R = Number(lit(opts.interleave));
+  const k = kernelShape(d);
+  const S = k.S;
   // Empty for models without linear leaves: their source, hence their code, is as before.
-  const linearSrc = d.hasLinear
+  const linearSrc = k.hasLinear
     ? 'const lc = A.linConst, lo = A.linOffset, ln = A.linCount, lf = A.linFeature, lk = A.linCoeff;\n' +
-      `${linearLeafSource(d)}\n`
+      `${linearLeafSource(k)}\n`
     : '';
   return `
 "use strict";
 const tt = A.table, tg = A.group, gc = A.groupTreeCount, ns = A.nodeSlot, nt = A.nodeThr, kids = A.kids;
 const nc = A.nodeCat, ncw = A.nodeCatWords, nf = A.nodeFlags, cb = A.catBits, lv = A.leafValue, bm = A.baseMargin;
-${linearSrc}const sl = new Float64Array(${Math.max(1, R * S)});
-const acc = new Float64Array(${R * d.numGroups});
-${fillSource(d)}
-${d.hasCat ? catWalkSource(d) : 'function catWalk() { throw new Error("no categorical trees"); }'}
+${linearSrc}const sl = new Float64Array(${lit(Math.max(1, R * S))});
+const acc = new Float64Array(${lit(R * Number(k.G))});
+${fillSource(k)}
+${k.hasCat ? catWalkSource(k) : 'function catWalk() { throw new Error("no categorical trees"); }'}
 return function margins(input, first, rows, out, o0) {
   let r = first;
   const end = first + rows;
-${opts.treeLockstep ? oneRowSource(d) : blockSource(d, R)}
-${R > 1 ? blockSource(d, 1) : ''}
+${opts.treeLockstep ? oneRowSource(k) : blockSource(k, R)}
+${R > 1 ? blockSource(k, 1) : ''}
 };`;
 }
 

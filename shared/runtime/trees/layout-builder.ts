@@ -4,6 +4,7 @@
 
 import { ModelFormatError } from '../../errors/grove-error.js';
 import { ContainerBuilder } from '../container.js';
+import { LIMITS } from '../limits.js';
 import {
   MAX_HEAP_DEPTH,
   SLOT_NAN_LEFT,
@@ -181,6 +182,16 @@ export function buildTreeLayout(ir: TreeEnsembleIR): TreeLayout {
     }
   });
 
+  // Padding heap trees to their depth multiplies small deep trees' nodes (by 30 at most, shapeOf):
+  // the padded layout is bounded too, before anything is allocated.
+  if (
+    numNodes + numLeafSlots > 4 * LIMITS.treeNodes ||
+    numLeafSlots * W > LIMITS.leafValues ||
+    catWordsTotal > LIMITS.categoryWords
+  )
+    throw new ModelFormatError(
+      "the model's tree layout exceeds grove's limits (nodes, leaf values, bitsets)",
+    );
   const f32 = ir.inputPrecision === 'f32';
   const nodeSlot = new Int32Array(numNodes);
   const nodeThr = f32 ? new Float32Array(numNodes) : new Float64Array(numNodes);

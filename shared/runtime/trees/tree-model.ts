@@ -2,11 +2,12 @@
 // (flat-layout.ts), a generated margin kernel (kernels.ts) and the output transform. Rebuilding
 // it from the same SharedArrayBuffer in another thread gives the same code and the same answers.
 import { BadInputError, ModelFormatError } from '../../errors/grove-error.js';
-import type { Container, Descriptor } from '../container.js';
+import type { Container } from '../container.js';
 import { checkPredictArgs, type Model, type ModelMeta } from '../model.js';
 import { registerModelKind } from '../registry.js';
 import type { TreesDescriptorExtra } from './flat-layout.js';
 import { type KernelCompiler, type MarginKernel, makeMarginKernel, type TreeArrays } from './kernels.js';
+import { checkTreeSections, checkTreesDescriptor } from './layout-checks.js';
 import { NamedRowMapper } from './named-rows.js';
 import { applyTransform, outputWidth } from './transforms.js';
 import type { TransformName } from './tree-ir.js';
@@ -134,11 +135,13 @@ export class TreeModel implements Model {
     choice: KernelChoice = kernelChoiceFromEnv(),
     supply: KernelSupply = {},
   ) {
-    const desc = container.descriptor as Descriptor & TreesDescriptorExtra;
+    // Checked copies only from here on: the descriptor may come from a file or another process.
+    const { extra: desc, meta } = checkTreesDescriptor(container.descriptor);
     this.buffer = container.buffer;
-    this.meta = structuredClone(desc.meta);
+    this.meta = meta;
     this.layout = desc;
     const arrays = treeArrays(container, desc);
+    checkTreeSections(desc, arrays);
     this.kernel = choice !== 'js' && wasmUnsupported(desc, arrays) === null ? 'wasm' : 'js';
     if (this.kernel === 'wasm') {
       // One instance serves every entry point: rows === 1 takes its one-row function.
@@ -207,4 +210,11 @@ export class TreeModel implements Model {
   }
 }
 
-registerModelKind(TREES_KIND, (c) => new TreeModel(c));
+registerModelKind(
+  TREES_KIND,
+  (c) => new TreeModel(c),
+  (c) => {
+    const { extra } = checkTreesDescriptor(c.descriptor);
+    checkTreeSections(extra, treeArrays(c, extra));
+  },
+);

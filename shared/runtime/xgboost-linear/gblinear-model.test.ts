@@ -271,6 +271,6 @@ describe('malformed gblinear files are ModelFormatError', () => {
     expect(isGblinearDocument(docOf('xgb-gblinear-reg'))).toBe(true);
     expect(isGblinearDocument(docOf('xgb-poisson'))).toBe(false);
     expect(isGblinearDocument({ learner: 1 })).toBe(false);
-    expect(() => parseXgboostLinear(docOf('xgb-poisson'))).toThrow(/booster is 'gbtree', not gblinear/);
+    expect(() => parseXgboostLinear(docOf('xgb-poisson'))).toThrow(/booster is ‘gbtree’, not gblinear/);
   });
 });

@@ -6,13 +6,16 @@
 // float32 values rounded once from double is the float32 result). Then the objective's transform,
 // shared with the tree models. Views over the one SharedArrayBuffer; nothing allocated per row.
 import { BadInputError, ModelFormatError } from '../../errors/grove-error.js';
-import type { Container, Descriptor } from '../container.js';
+import type { Container } from '../container.js';
+import { checkMeta, enumField, intField, type Obj, objectField } from '../descriptor-checks.js';
+import { LIMITS } from '../limits.js';
 import { checkPredictArgs, type Model, type ModelMeta } from '../model.js';
 import { registerModelKind } from '../registry.js';
+import { TRANSFORMS } from '../trees/layout-checks.js';
 import { NamedRowMapper } from '../trees/named-rows.js';
 import { applyTransform, outputWidth } from '../trees/transforms.js';
 import type { TransformName } from '../trees/tree-ir.js';
-import { type GblinearDescriptor, XGB_LINEAR_KIND } from './gblinear-spec.js';
+import { XGB_LINEAR_KIND } from './gblinear-spec.js';
 
 export class GblinearModel implements Model {
   readonly meta: ModelMeta;
@@ -30,26 +33,23 @@ export class GblinearModel implements Model {
   private namedScratch: Float64Array | undefined;
 
   constructor(c: Container) {
-    const desc = c.descriptor as Descriptor & { gblinear: GblinearDescriptor };
-    const d = desc.gblinear;
+    // Checked copies only: the descriptor may come from a file or another process.
+    const d = objectField(c.descriptor as Obj, 'gblinear');
+    const transform = enumField(d, 'transform', TRANSFORMS, undefined, 'gblinear.transform');
     this.buffer = c.buffer;
-    this.meta = structuredClone(desc.meta);
-    this.F = d.numFeatures;
-    this.G = d.numGroups;
+    this.F = intField(d, 'numFeatures', 0, LIMITS.features, 'gblinear.numFeatures');
+    this.G = intField(d, 'numGroups', 1, LIMITS.outputs, 'gblinear.numGroups');
+    this.meta = checkMeta(c.descriptor.meta, this.F, outputWidth(transform, this.G), this.G);
     this.weights = c.f32('weights');
     const base = c.f32('base_margin');
-    if (
-      !(Number.isInteger(this.F) && this.F >= 0 && Number.isInteger(this.G) && this.G >= 1) ||
-      this.weights.length !== (this.F + 1) * this.G ||
-      base.length !== this.G
-    ) {
+    if (this.weights.length !== (this.F + 1) * this.G || base.length !== this.G) {
       throw new ModelFormatError('xgboost-linear container: weights or base margin do not fit its shape');
     }
     this.start = new Float64Array(this.G);
     const biasAt = this.F * this.G;
     for (let g = 0; g < this.G; g++) this.start[g] = Math.fround(this.weights[biasAt + g]! + base[g]!);
-    this.transform = d.transform;
-    this.outW = outputWidth(d.transform, this.G);
+    this.transform = transform;
+    this.outW = outputWidth(transform, this.G);
     this.margins = new Float64Array(this.G);
   }
 

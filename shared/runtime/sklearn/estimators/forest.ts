@@ -4,6 +4,7 @@
 // sums per-tree probabilities, then divides by n_estimators); regressors average leaf values.
 // A single tree is a forest of one. There is no decision_function: raw equals predict output.
 import { UnsupportedModelError } from '../../../errors/grove-error.js';
+import { TreeBudget } from '../../limits.js';
 import type { TreeEnsembleIR, TreeIR } from '../../trees/tree-ir.js';
 import { NdArray } from '../pickle/numpy-array.js';
 import { asObject, need, type PyObject } from '../pickle/py-values.js';
@@ -71,10 +72,12 @@ export function forestToIR(est: PyObject): TreeEnsembleIR {
   } else {
     width = readSklearnTree(need(members[0]!, 'tree_')).nOutputs;
   }
+  const budget = new TreeBudget();
   const trees: TreeIR[] = members.map((m) => {
     const t = readSklearnTree(need(m, 'tree_'));
     if (isClassifier && t.nOutputs !== 1)
       throw new UnsupportedModelError(`multi-output ${est.shortName} is not supported`);
+    budget.take(t.nodeCount, width);
     return treeToIR(t, width, isClassifier ? probaLeaf(width) : valueLeaf);
   });
   return {

@@ -12,7 +12,9 @@
 // - init='zero': 0.
 // Probabilities: sigmoid [1 - p, p] (binary), exp(2 * raw) sigmoid for the exponential loss,
 // softmax (multiclass). Regressors predict the raw value.
+import { fileText } from '../../../errors/file-text.js';
 import { ModelFormatError, UnsupportedModelError } from '../../../errors/grove-error.js';
+import { LIMITS, TreeBudget } from '../../limits.js';
 import type { TransformName, TreeEnsembleIR, TreeIR } from '../../trees/tree-ir.js';
 import { NdArray } from '../pickle/numpy-array.js';
 import { asNumber, asObject, attr, describe, firstAttr, need, type PyObject } from '../pickle/py-values.js';
@@ -56,7 +58,7 @@ function initRaw(
       // 'most_frequent' also predicts class_prior_ probabilities in predict_proba.
       if (strategy !== 'most_frequent')
         throw new UnsupportedModelError(
-          `DummyClassifier strategy '${String(strategy)}' is not supported as init`,
+          `DummyClassifier strategy ${fileText(strategy)} is not supported as init`,
         );
     }
     const prior = arrayAttr(initObj, 'class_prior_').toFloat64();
@@ -98,6 +100,11 @@ export function gradientBoostingToIR(est: PyObject): TreeEnsembleIR {
   if (!estimators.objects || estimators.shape.length !== 2)
     throw new ModelFormatError(`GradientBoosting estimators_ is ${describe(estimators)}`);
   const [stages, K] = estimators.shape as [number, number];
+  if (K < 1 || K > LIMITS.outputs)
+    throw new ModelFormatError(
+      `GradientBoosting has ${K} trees per stage; grove's limit is ${LIMITS.outputs}`,
+    );
+  const budget = new TreeBudget();
   const lr = asNumber(need(est, 'learning_rate'), 'learning_rate');
   const loss = lossName(est);
   if (
@@ -119,14 +126,16 @@ export function gradientBoostingToIR(est: PyObject): TreeEnsembleIR {
       'lad',
     ].includes(loss.name)
   ) {
-    throw new UnsupportedModelError(`GradientBoostingRegressor loss ${loss.name} is not supported`);
+    throw new UnsupportedModelError(`GradientBoostingRegressor loss ${fileText(loss.name)} is not supported`);
   }
   const trees: TreeIR[] = [];
   const treeGroup: number[] = [];
   for (let s = 0; s < stages; s++) {
     for (let k = 0; k < K; k++) {
       const member = asObject(estimators.objects[s * K + k], 'GradientBoosting stage tree');
-      trees.push(treeToIR(readSklearnTree(need(member, 'tree_')), 1, scaledLeaf(lr)));
+      const tree = readSklearnTree(need(member, 'tree_'));
+      budget.take(tree.nodeCount, 1);
+      trees.push(treeToIR(tree, 1, scaledLeaf(lr)));
       treeGroup.push(k);
     }
   }

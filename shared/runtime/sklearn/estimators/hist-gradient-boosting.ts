@@ -7,7 +7,9 @@
 //   -> left, a known category of the feature -> right, an unknown one -> missing side;
 //   numeric: left iff x <= num_threshold. Leaf values already include the learning rate.
 // raw = _baseline_prediction + sum of trees per column; outputs through the loss' link.
+import { fileText } from '../../../errors/file-text.js';
 import { ModelFormatError, UnsupportedModelError } from '../../../errors/grove-error.js';
+import { declaredCount, LIMITS, TreeBudget } from '../../limits.js';
 import { MISSING_NAN, type TransformName, type TreeEnsembleIR, type TreeIR } from '../../trees/tree-ir.js';
 import { NdArray } from '../pickle/numpy-array.js';
 import { asNumber, asObject, attr, firstAttr, need, type PyObject } from '../pickle/py-values.js';
@@ -118,12 +120,18 @@ export function histGradientBoostingToIR(est: PyObject): TreeEnsembleIR {
   const predictors = listOf(need(est, '_predictors'), '_predictors').map((it) =>
     listOf(it, '_predictors[i]').map((p) => asObject(p, 'TreePredictor')),
   );
-  const K = predictors[0]?.length ?? asNumber(need(est, 'n_trees_per_iteration_'), 'n_trees_per_iteration_');
+  const K = declaredCount(
+    predictors[0]?.length ?? asNumber(need(est, 'n_trees_per_iteration_'), 'n_trees_per_iteration_'),
+    LIMITS.outputs,
+    'HistGradientBoosting trees per iteration',
+  );
+  const budget = new TreeBudget();
   const known = knownCategories(est, numFeatures);
   const trees: TreeIR[] = [];
   const treeGroup: number[] = [];
   for (const iteration of predictors) {
     iteration.forEach((p, k) => {
+      budget.take(arrayAttr(p, 'nodes').size, 1);
       trees.push(predictorToIR(p, known));
       treeGroup.push(k);
     });
@@ -158,7 +166,9 @@ export function histGradientBoostingToIR(est: PyObject): TreeEnsembleIR {
       'quantile',
     ].includes(lossName)
   ) {
-    throw new UnsupportedModelError(`HistGradientBoostingRegressor loss ${lossName} is not supported`);
+    throw new UnsupportedModelError(
+      `HistGradientBoostingRegressor loss ${fileText(lossName)} is not supported`,
+    );
   }
   return {
     library: 'sklearn',

@@ -7,6 +7,7 @@
 // NaN was rejected by input validation, and `NaN <= t` is false, i.e. right, which the default
 // missing_go_to_left = 0 reproduces); otherwise left iff x <= threshold (double).
 import { ModelFormatError } from '../../../errors/grove-error.js';
+import { declaredCount } from '../../limits.js';
 import { MISSING_NAN, type TreeIR } from '../../trees/tree-ir.js';
 import { asNumber, asObject, isDict, type PyObject } from '../pickle/py-values.js';
 import { ndarray } from './attributes.js';
@@ -29,14 +30,28 @@ function stateOf(tree: PyObject): (name: string) => unknown {
   return (name) => (tree.dict.has(name) ? tree.dict.get(name) : st?.get(name));
 }
 
+/** Trees already read: a pickle's memo lets many estimators share one Tree object. */
+const read = new WeakMap<PyObject, SklearnTree>();
+
 export function readSklearnTree(v: unknown): SklearnTree {
   const tree = asObject(v, 'tree_');
+  const done = read.get(tree);
+  if (done) return done;
+  const t = readTree(tree);
+  read.set(tree, t);
+  return t;
+}
+
+function readTree(tree: PyObject): SklearnTree {
   if (tree.shortName !== 'Tree') throw new ModelFormatError(`expected a sklearn Tree, got ${tree.className}`);
   const get = stateOf(tree);
   const nodes = ndarray(get('nodes'), 'Tree.nodes');
   const values = ndarray(get('values'), 'Tree.values');
-  const nodeCount = asNumber(get('node_count') ?? nodes.size, 'Tree.node_count');
-  if (nodes.size < nodeCount) throw new ModelFormatError('Tree.nodes is shorter than node_count');
+  const nodeCount = declaredCount(
+    asNumber(get('node_count') ?? nodes.size, 'Tree.node_count'),
+    nodes.size,
+    'Tree.node_count (at most the nodes present)',
+  );
   const int32 = (name: string) => Int32Array.from(nodes.toFloat64(name).subarray(0, nodeCount));
   const left = int32('left_child');
   const right = int32('right_child');
@@ -48,6 +63,7 @@ export function readSklearnTree(v: unknown): SklearnTree {
   const shape = values.shape;
   const nOutputs = shape.length >= 2 ? shape[1]! : 1;
   const maxClasses = shape.length >= 3 ? shape[2]! : 1;
+  if (nOutputs < 1 || maxClasses < 1) throw new ModelFormatError('Tree.values has an empty dimension');
   const vals = values.toFloat64();
   if (vals.length < nodeCount * nOutputs * maxClasses)
     throw new ModelFormatError('Tree.values is shorter than its nodes');

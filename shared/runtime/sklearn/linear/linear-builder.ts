@@ -4,6 +4,7 @@
 // FeatureHasher (sparse: rows by feature name) -> the 'sklearn-linear' container and its Model.
 import { UnsupportedModelError } from '../../../errors/grove-error.js';
 import { Container, ContainerBuilder } from '../../container.js';
+import { declaredCount, LIMITS } from '../../limits.js';
 import type { Model, ModelMeta, Platform, Task } from '../../model.js';
 import { arrayAttr, classesOf, featureNamesOf, listOf, numFeaturesOf } from '../estimators/attributes.js';
 import { NdArray } from '../pickle/numpy-array.js';
@@ -56,7 +57,11 @@ interface FinalEstimator {
 function readEstimator(est: PyObject): FinalEstimator {
   const coefArr = arrayAttr(est, 'coef_');
   const coef = coefArr.toFloat64();
-  const K = coefArr.shape.length === 2 ? coefArr.shape[0]! : 1;
+  const K = declaredCount(
+    coefArr.shape.length === 2 ? coefArr.shape[0]! : 1,
+    LIMITS.outputs,
+    `${est.shortName}.coef_ rows`,
+  );
   const C = coefArr.shape.length === 2 ? coefArr.shape[1]! : coefArr.size;
   const f32 = coefArr.dtype.kind === 'f' && coefArr.dtype.itemsize === 4;
   const iv = firstAttr(est, 'intercept_');
@@ -113,7 +118,7 @@ export function buildLinearModel(est: PyObject, platform: Platform): Model {
     steps.shift();
     if (first.shortName === 'DictVectorizer') {
       desc.vectorizer = 'dict';
-      desc.separator = String(attr(first, 'separator') ?? '=');
+      desc.separator = String(attr(first, 'separator') ?? '=').slice(0, LIMITS.nameLength);
       const names = vocabularyNames(first, fe.C);
       const t = buildFeatureTable(names);
       builder.add('vocab_slots', t.slots).add('vocab_pool', t.pool);

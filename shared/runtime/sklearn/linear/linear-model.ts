@@ -4,11 +4,12 @@
 // the shared weight table (feature-table.ts) or hash it (MurmurHash3), and touch only the
 // columns the row has. Everything is views over the one SharedArrayBuffer.
 import { BadInputError } from '../../../errors/grove-error.js';
-import type { Container, Descriptor } from '../../container.js';
+import type { Container } from '../../container.js';
 import type { Model, ModelMeta } from '../../model.js';
 import { registerModelKind } from '../../registry.js';
 import { NamedRowMapper } from '../../trees/named-rows.js';
 import { FeatureTable } from './feature-table.js';
+import { checkLinearContainer } from './linear-checks.js';
 import { applyLinearOutput, outputWidthOf } from './linear-output.js';
 import { LINEAR_KIND, type LinearDescriptor } from './linear-spec.js';
 import { murmur3Signed, utf8Into, utf8Scratch } from './utf8-keys.js';
@@ -32,10 +33,11 @@ export class LinearModel implements Model {
   private mapper: NamedRowMapper | null = null;
 
   constructor(c: Container) {
-    const desc = c.descriptor as Descriptor & { linear: LinearDescriptor };
+    // Checked copies only: the descriptor may come from a file or another process.
+    const { d, meta } = checkLinearContainer(c);
     this.buffer = c.buffer;
-    this.meta = structuredClone(desc.meta);
-    this.d = desc.linear;
+    this.meta = meta;
+    this.d = d;
     this.coef = c.f64('coef');
     this.intercept = c.f64('intercept');
     this.labels = c.f64('labels');
@@ -253,4 +255,4 @@ function isEmpty(row: object): boolean {
   return true;
 }
 
-registerModelKind(LINEAR_KIND, (c) => new LinearModel(c));
+registerModelKind(LINEAR_KIND, (c) => new LinearModel(c), checkLinearContainer);

@@ -3,6 +3,7 @@
 // functions decode bytes (numpy-array.ts), and everything else (os.system, builtins.eval,
 // subprocess.Popen, posix.system, getattr, ...) is refused with UnsafePickleError the moment
 // GLOBAL/STACK_GLOBAL/INST names it, before any object is made.
+import { fileText } from '../../../errors/file-text.js';
 import { ModelFormatError, UnsafePickleError } from '../../../errors/grove-error.js';
 import { DType, fromBuffer, NdArray, scalar } from './numpy-array.js';
 import { asString, describe, PyGlobal, PyObject } from './py-values.js';
@@ -176,7 +177,7 @@ CALLS.set('_codecs.encode', (_g, args) => {
   // Python 3 bytes pickled with protocol 2: _codecs.encode(text, 'latin1').
   const enc = args[1] ?? 'utf-8';
   if (enc !== 'latin1' && enc !== 'latin-1')
-    throw new ModelFormatError(`_codecs.encode with ${String(enc)} is not supported`);
+    throw new ModelFormatError(`_codecs.encode with ${fileText(enc)} is not supported`);
   return new Uint8Array(Buffer.from(asString(args[0], '_codecs.encode text'), 'latin1'));
 });
 // Cython extension types (sklearn._loss._loss.CyHalfBinomialLoss, ...) pickle through a

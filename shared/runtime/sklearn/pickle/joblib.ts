@@ -7,8 +7,9 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import { ModelFormatError, UnsupportedModelError } from '../../../errors/grove-error.js';
 import { unpickle } from './unpickler.js';
 
-/** Inflated files larger than this are refused (a decompression bomb must not take the process). */
-const MAX_INFLATED = 2 ** 31 - 1;
+/** Inflated files larger than this are refused: a decompression bomb is a few kilobytes per
+ *  gigabyte, and the bytes inflate outside the JavaScript heap that load limits bound. */
+const MAX_INFLATED = 1 << 30;
 
 const startsWith = (b: Uint8Array, magic: number[]) => magic.every((m, i) => b[i] === m);
 

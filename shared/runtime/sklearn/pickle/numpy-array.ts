@@ -7,8 +7,30 @@
 // - `numpy.core.multiarray.scalar(dtype, bytes)` for numpy scalars.
 // numpy 2 moved numpy.core to numpy._core; both spellings are accepted by the allowlist.
 // Element bytes are kept as they came (any byte order) and decoded on access into typed arrays.
+// Hostile input: shapes are checked (non-negative integers, at most LIMITS.arrayElements elements)
+// and every element counts as at least one byte against the data present, so a zero-sized dtype
+// ('U0', 'V0') cannot declare more elements than its bytes.
+import { fileText } from '../../../errors/file-text.js';
 import { ModelFormatError, TruncatedModelError } from '../../../errors/grove-error.js';
+import { declaredCount, LIMITS } from '../../limits.js';
 import { asArray, asNumber, describe, isDict } from './py-values.js';
+
+/** Bytes one element may take (a 'U' string of 2^20 code points): more is not a model. */
+const MAX_ITEMSIZE = 1 << 22;
+
+/** A shape read from a pickle: non-negative integer dimensions, at most LIMITS.arrayElements in all. */
+export function arrayShape(v: unknown, what: string): number[] {
+  const dims = asArray(v, what);
+  if (dims.length > 32) throw new ModelFormatError(`${what} has ${dims.length} dimensions (numpy allows 32)`);
+  const shape = dims.map((d) =>
+    declaredCount(asNumber(d, `${what} dimension`), LIMITS.arrayElements, `${what} dimension`),
+  );
+  let size = 1;
+  for (const d of shape) size *= d;
+  if (size > LIMITS.arrayElements)
+    throw new ModelFormatError(`${what} holds ${size} elements; grove's limit is ${LIMITS.arrayElements}`);
+  return shape;
+}
 
 export interface DTypeField {
   name: string;
@@ -30,10 +52,11 @@ export class DType {
 
   /** `numpy.dtype('f8')`, `'<i4'`, `'V56'`, `'O8'`, `'U5'`. */
   static fromSpec(spec: string): DType {
-    const m = /^([<>|=]?)([a-zA-Z])(\d*)$/.exec(spec);
-    if (!m) throw new ModelFormatError(`numpy dtype '${spec}' is not supported`);
+    const m = /^([<>|=]?)([a-zA-Z])(\d{0,8})$/.exec(spec);
+    if (!m) throw new ModelFormatError(`numpy dtype ${fileText(spec)} is not supported`);
     const kind = m[2]!;
     let size = m[3] ? Number(m[3]) : 0;
+    if (size > MAX_ITEMSIZE / 4) throw new ModelFormatError(`numpy dtype of ${size}-unit elements`);
     if (kind === 'O') size = 8;
     if (kind === 'U') size *= 4;
     if (!m[3] && kind !== 'O') size = kind === 'b' || kind === '?' ? 1 : 8;
@@ -48,10 +71,15 @@ export class DType {
     const fields = s[4];
     if (Array.isArray(names) && isDict(fields)) {
       this.fields = names.map((n) => {
-        const f = asArray(fields.get(n), `numpy field '${String(n)}'`);
+        const f = asArray(fields.get(n), `numpy field ${fileText(n)}`);
         const dt = f[0];
-        if (!(dt instanceof DType)) throw new ModelFormatError(`numpy field '${String(n)}' has no dtype`);
-        return { name: String(n), dtype: dt, offset: asNumber(f[1], 'numpy field offset') };
+        if (!(dt instanceof DType)) throw new ModelFormatError(`numpy field ${fileText(n)} has no dtype`);
+        const offset = declaredCount(
+          asNumber(f[1], 'numpy field offset'),
+          MAX_ITEMSIZE,
+          'numpy field offset',
+        );
+        return { name: String(n), dtype: dt, offset };
       });
     }
     const elsize = s[5];
@@ -60,7 +88,14 @@ export class DType {
       elsize > 0 &&
       (this.kind === 'V' || this.kind === 'U' || this.kind === 'S')
     ) {
-      this.itemsize = elsize;
+      this.itemsize = declaredCount(elsize, MAX_ITEMSIZE, 'numpy dtype element size');
+    }
+    // A field must lie inside its record: reads are record offset + field offset.
+    for (const f of this.fields ?? []) {
+      if (f.offset + f.dtype.itemsize > this.itemsize)
+        throw new ModelFormatError(
+          `numpy field ${fileText(f.name)} runs past its ${this.itemsize}-byte record`,
+        );
     }
   }
 
@@ -101,13 +136,16 @@ export class NdArray {
     const s = asArray(state, 'numpy array state');
     // Version-less 4-tuples come from old numpy.
     const [shapeV, dtypeV, fortranV, data] = s.length >= 5 ? s.slice(1) : s;
-    const shape = asArray(shapeV, 'numpy array shape').map((d) => asNumber(d, 'numpy array dimension'));
+    const shape = arrayShape(shapeV, 'numpy array shape');
     if (!(dtypeV instanceof DType))
       throw new ModelFormatError(`numpy array state has no dtype (${describe(dtypeV)})`);
     const fortran = fortranV === true || fortranV === 1;
     let filled: NdArray;
     if (dtypeV.hasObject) {
-      filled = new NdArray(dtypeV, shape, null, asArray(data, 'numpy object array data'));
+      const objects = asArray(data, 'numpy object array data');
+      if (objects.length !== shape.reduce((a, b) => a * b, 1))
+        throw new ModelFormatError(`numpy object array of shape (${shape}) holds ${objects.length} elements`);
+      filled = new NdArray(dtypeV, shape, null, objects);
     } else if (data instanceof Uint8Array) {
       filled = NdArray.fromBytes(dtypeV, shape, data, fortran);
     } else if (typeof data === 'string') {
@@ -133,6 +171,10 @@ export class NdArray {
     if (bytes.length < need) {
       throw new TruncatedModelError(`numpy array data is truncated: ${bytes.length} bytes for ${need}`);
     }
+    // Zero-sized elements ('U0', 'S0', 'V0') take no bytes: each still counts as one, so an array
+    // can never declare more elements than the bytes that came with it.
+    if (dtype.itemsize === 0 && size > bytes.length)
+      throw new ModelFormatError(`numpy array of ${size} zero-sized elements (dtype kind '${dtype.kind}')`);
     let raw = bytes.subarray(0, need);
     if (fortran && shape.length > 1) raw = fortranToC(raw, shape, dtype.itemsize);
     return new NdArray(dtype, shape, raw, null);
@@ -150,7 +192,7 @@ export class NdArray {
     let offset = 0;
     if (fieldName !== undefined) {
       const f = dt.field(fieldName);
-      if (!f) throw new ModelFormatError(`numpy record has no field '${fieldName}' (fields: ${dt})`);
+      if (!f) throw new ModelFormatError(`numpy record has no field '${fieldName}'`);
       dt = f.dtype;
       offset = f.offset;
     }
@@ -177,6 +219,7 @@ export class NdArray {
           for (let j = 0; j < sz; j += 4) {
             const cp = view.getUint32(i * sz + j, this.dtype.littleEndian);
             if (cp === 0) break;
+            if (cp > 0x10ffff) throw new ModelFormatError(`numpy 'U' array holds code point ${cp}`);
             s += String.fromCodePoint(cp);
           }
         } else {
@@ -215,7 +258,7 @@ function reader(dt: DType): Reader {
   if (k === 'u' && s === 2) return (v, at, le) => v.getUint16(at, le);
   if (k === 'i' && s === 1) return (v, at) => v.getInt8(at);
   if ((k === 'u' || k === 'b') && s === 1) return (v, at) => v.getUint8(at);
-  throw new ModelFormatError(`numpy dtype ${dt} cannot be read as numbers`);
+  throw new ModelFormatError(`numpy dtype '${k}' of ${s} bytes cannot be read as numbers`);
 }
 
 function halfToFloat(h: number): number {
@@ -256,8 +299,7 @@ export function fromBuffer(args: readonly unknown[]): NdArray {
     throw new ModelFormatError(`numpy _frombuffer needs bytes, got ${describe(buf)}`);
   if (!(dtype instanceof DType))
     throw new ModelFormatError(`numpy _frombuffer needs a dtype, got ${describe(dtype)}`);
-  const shape = asArray(shapeV, 'numpy array shape').map((d) => asNumber(d, 'numpy array dimension'));
-  return NdArray.fromBytes(dtype, shape, buf, order === 'F');
+  return NdArray.fromBytes(dtype, arrayShape(shapeV, 'numpy array shape'), buf, order === 'F');
 }
 
 /** `numpy.core.multiarray.scalar(dtype, bytes)`: a numpy scalar as a JS number (or the object). */

@@ -4,15 +4,17 @@
 import { readFile } from 'node:fs/promises';
 import { csvToDense } from '../../shared/csv/read-rows.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
+import { type Explainer, explainerFor } from '../../shared/runtime/explain/index.js';
 import { loadModelFile } from '../../shared/runtime/load.js';
 import type { Model } from '../../shared/runtime/model.js';
 import { parseCommandArgs } from '../command-args.js';
 
-const USAGE = `usage: grove bench --model FILE --input CSV [--rows N] [--rounds K] [--raw]
+const USAGE = `usage: grove bench --model FILE --input CSV [--rows N] [--rounds K] [--raw | --contributions]
 
-  --rows N     rows per batch, repeating the file's rows (default 20000)
-  --rounds K   timed rounds; the best is reported (default 7)
-  --raw        time margins instead of transformed outputs
+  --rows N          rows per batch, repeating the file's rows (default 20000)
+  --rounds K        timed rounds; the best is reported (default 7)
+  --raw             time margins instead of transformed outputs
+  --contributions   time per-feature contributions (TreeSHAP; docs/explanations.md)
 `;
 
 export interface BenchResult {
@@ -53,12 +55,44 @@ export function benchModel(
   return { batchNsPerRow: batch / rows, singleNsPerRow: single / singleRows };
 }
 
+/** The same timing for contributions (one-row calls: up to 1000 rows, each its own call). */
+export function benchContributions(
+  explainer: Explainer,
+  file: Float64Array,
+  fileRows: number,
+  rows: number,
+  rounds: number,
+): BenchResult {
+  const F = explainer.numFeatures;
+  const input = new Float64Array(rows * F);
+  for (let r = 0; r < rows; r++) input.set(file.subarray((r % fileRows) * F, (r % fileRows) * F + F), r * F);
+  const out = new Float64Array(rows * explainer.width);
+  explainer.contributions(input, Math.min(rows, 200), out); // warm-up: compile the passes
+  let batch = Number.POSITIVE_INFINITY;
+  for (let k = 0; k < rounds; k++) {
+    const t0 = process.hrtime.bigint();
+    explainer.contributions(input, rows, out);
+    batch = Math.min(batch, Number(process.hrtime.bigint() - t0));
+  }
+  const singleRows = Math.min(rows, 1000);
+  const rowViews = Array.from({ length: singleRows }, (_, r) => input.subarray(r * F, r * F + F));
+  const one = new Float64Array(explainer.width);
+  let single = Number.POSITIVE_INFINITY;
+  for (let k = 0; k < rounds; k++) {
+    const t0 = process.hrtime.bigint();
+    for (let r = 0; r < singleRows; r++) explainer.contributions(rowViews[r]!, 1, one);
+    single = Math.min(single, Number(process.hrtime.bigint() - t0));
+  }
+  return { batchNsPerRow: batch / rows, singleNsPerRow: single / singleRows };
+}
+
 const OPTIONS = {
   model: { type: 'string' },
   input: { type: 'string' },
   rows: { type: 'string', default: '20000' },
   rounds: { type: 'string', default: '7' },
   raw: { type: 'boolean', default: false },
+  contributions: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -77,14 +111,9 @@ export async function run(argv: string[]): Promise<number> {
     const model = await loadModelFile(args.model);
     const dense = csvToDense(await readFile(args.input, 'utf8'), model.meta.featureNames);
     if (dense.rows === 0) throw new GroveError('input CSV has no rows', 'GROVE_ERR_BAD_INPUT');
-    const r = benchModel(
-      model,
-      dense.data,
-      dense.rows,
-      Math.floor(rows),
-      Math.floor(rounds),
-      args.raw ?? false,
-    );
+    const r = args.contributions
+      ? benchContributions(explainerFor(model), dense.data, dense.rows, Math.floor(rows), Math.floor(rounds))
+      : benchModel(model, dense.data, dense.rows, Math.floor(rows), Math.floor(rounds), args.raw ?? false);
     process.stdout.write(`model=${args.model} rows=${Math.floor(rows)} rounds=${Math.floor(rounds)}\n`);
     process.stdout.write(
       `batch_ns_per_row=${r.batchNsPerRow.toFixed(0)} single_ns_per_row=${r.singleNsPerRow.toFixed(0)}\n`,

@@ -130,8 +130,7 @@ export const ERROR_CATALOGUE = {
   },
   GROVE_ERR_EXPLAIN_NO_COVERS: {
     status: 422,
-    meaning:
-      'The tree model file stores no node covers (training weight per node), which TreeSHAP needs.',
+    meaning: 'The tree model file stores no node covers (training weight per node), which TreeSHAP needs.',
   },
   GROVE_ERR_EXPLAIN_NO_BACKGROUND: {
     status: 422,

@@ -143,7 +143,10 @@ export class ChecksumError extends ModelFormatError {
 export class ExplainUnavailableError extends GroveError {
   constructor(
     message: string,
-    code: 'GROVE_ERR_EXPLAIN_UNSUPPORTED' | 'GROVE_ERR_EXPLAIN_NO_COVERS' | 'GROVE_ERR_EXPLAIN_NO_BACKGROUND' = 'GROVE_ERR_EXPLAIN_UNSUPPORTED',
+    code:
+      | 'GROVE_ERR_EXPLAIN_UNSUPPORTED'
+      | 'GROVE_ERR_EXPLAIN_NO_COVERS'
+      | 'GROVE_ERR_EXPLAIN_NO_BACKGROUND' = 'GROVE_ERR_EXPLAIN_UNSUPPORTED',
   ) {
     super(message, code);
   }

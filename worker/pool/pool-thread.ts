@@ -1,11 +1,13 @@
 // A pool thread: rebuilds each registered model from its SharedArrayBuffer once (modelFromBuffer,
 // no copy) and runs tasks against it: parse-and-load a model file (so loading never blocks the
-// event loop), predict shared-memory rows, and parse + predict + format a chunk of a streamed batch.
+// event loop), predict shared-memory rows, compute their contributions (each thread builds a
+// model's explainer once), and parse + predict + format a chunk of a streamed batch.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { BroadcastChannel, workerData } from 'node:worker_threads';
 import { move } from 'piscina';
 import { GroveError, UnknownFeatureError } from '../../shared/errors/grove-error.js';
+import { explainerFor } from '../../shared/runtime/explain/index.js';
 import { loadModel, modelFromBuffer } from '../../shared/runtime/load.js';
 import type { Model } from '../../shared/runtime/model.js';
 import { chunkLines, formatCsv, formatNdjson, parseCsvRows, parseNdjsonRows } from '../batch/batch-text.js';
@@ -13,6 +15,7 @@ import type {
   BatchResult,
   BatchTask,
   ChannelMessage,
+  ContributionsTask,
   LoadResult,
   LoadTask,
   PoolTask,
@@ -90,6 +93,12 @@ async function predictNamed(t: PredictNamedTask): Promise<number> {
   return t.rows.length;
 }
 
+async function contributions(t: ContributionsTask): Promise<number> {
+  const { model } = await registered(t.key);
+  explainerFor(model).contributions(t.input, t.rows, t.out);
+  return t.rows;
+}
+
 async function batch(t: BatchTask): Promise<BatchResult> {
   const { model, featureIndex } = await registered(t.key);
   const meta = model.meta;
@@ -144,6 +153,8 @@ export default async function run(task: PoolTask): Promise<unknown> {
         return await predictNamed(task);
       case 'batch':
         return await batch(task);
+      case 'contributions':
+        return await contributions(task);
     }
   } catch (err) {
     return failure(err);

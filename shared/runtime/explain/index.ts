@@ -7,11 +7,11 @@ import { ExplainUnavailableError } from '../../errors/grove-error.js';
 import { Container } from '../container.js';
 import type { Model } from '../model.js';
 import { LinearModel } from '../sklearn/linear/linear-model.js';
-import { LINEAR_KIND } from '../sklearn/linear/linear-spec.js';
 import { TREES_KIND } from '../trees/tree-model.js';
 import { XGB_LINEAR_KIND } from '../xgboost-linear/gblinear-spec.js';
 import type { Explainer } from './explainer.js';
 import { GblinearExplainer, SklearnLinearExplainer } from './linear-contributions.js';
+import { refusalOf } from './refusals.js';
 import { TreeShapExplainer } from './tree-shap.js';
 
 export { contributionColumns, type Explainer } from './explainer.js';
@@ -30,27 +30,50 @@ export function explainerFor(model: Model): Explainer {
     }
     explainers.set(model, e);
   }
-  if (e instanceof ExplainUnavailableError) throw new ExplainUnavailableError(e.message, e.code as never);
+  if (e instanceof ExplainUnavailableError) throw rethrown(e);
   return e;
 }
 
 function build(model: Model): Explainer {
-  if (model.meta.sparse)
-    throw new ExplainUnavailableError(
-      'contributions are not available for models that take rows of feature name -> value (DictVectorizer / FeatureHasher): their columns are not a fixed feature list',
-    );
   const c = new Container(model.buffer);
+  const refusal = refusalOf(c, model.meta);
+  if (refusal) throw refusal;
   switch (c.descriptor.kind) {
     case TREES_KIND:
       return new TreeShapExplainer(model.buffer);
     case XGB_LINEAR_KIND:
       return new GblinearExplainer(c);
-    case LINEAR_KIND:
+    default:
       if (!(model instanceof LinearModel)) throw new ExplainUnavailableError('not a linear model');
       return new SklearnLinearExplainer(c, model);
-    default:
-      throw new ExplainUnavailableError(`contributions are not available for '${c.descriptor.kind}' models`);
   }
+}
+
+/** Throws the model's refusal (ExplainUnavailableError) without building its explainer: cheap. */
+export function assertExplainable(model: Model): void {
+  const known = explainers.get(model);
+  if (known instanceof ExplainUnavailableError) throw rethrown(known);
+  if (known) return;
+  const refusal = refusalOf(new Container(model.buffer), model.meta);
+  if (refusal) throw refusal;
+}
+
+/**
+ * The size of the model's explainer before building it: tree nodes (or linear weights). Building
+ * costs about a microsecond per node, so a server builds big explainers off its event loop.
+ */
+export function explainSize(model: Model): number {
+  const c = new Container(model.buffer);
+  const cover = c.descriptor.sections.explain_cover;
+  if (cover) return cover.length;
+  return (model.meta.numFeatures + 1) * Math.max(1, model.meta.rawOutputNames.length);
+}
+
+function rethrown(e: ExplainUnavailableError): ExplainUnavailableError {
+  return new ExplainUnavailableError(
+    e.message,
+    e.code as ConstructorParameters<typeof ExplainUnavailableError>[1],
+  );
 }
 
 /** Whether contributions can be computed for the model (without throwing). */

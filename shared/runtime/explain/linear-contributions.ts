@@ -14,6 +14,7 @@ import type { LinearModel } from '../sklearn/linear/linear-model.js';
 import type { LinearDescriptor } from '../sklearn/linear/linear-spec.js';
 import type { GblinearDescriptor } from '../xgboost-linear/gblinear-spec.js';
 import type { Explainer } from './explainer.js';
+import { refusalOf } from './refusals.js';
 
 function checkArgs(input: Float64Array, rows: number, F: number, out: Float64Array, width: number): void {
   if (input.length < rows * F || out.length < rows * width)
@@ -76,15 +77,8 @@ export class SklearnLinearExplainer implements Explainer {
     private readonly model: LinearModel,
   ) {
     const d = (c.descriptor as Descriptor & { linear: LinearDescriptor }).linear;
-    if (d.vectorizer !== 'none')
-      throw new ExplainUnavailableError(
-        'contributions are not available for models that take rows of feature name -> value (DictVectorizer / FeatureHasher): their columns are not a fixed feature list',
-      );
-    if (!c.has('background_mean'))
-      throw new ExplainUnavailableError(
-        'this linear model does not record the training mean of its inputs, which contributions are measured from (coefficient x (value - mean)); fit it in a Pipeline with a StandardScaler or SimpleImputer(strategy="mean") in front',
-        'GROVE_ERR_EXPLAIN_NO_BACKGROUND',
-      );
+    const refusal = refusalOf(c, model.meta);
+    if (refusal) throw refusal;
     const F = d.F;
     const K = d.K;
     this.numFeatures = F;

@@ -8,9 +8,11 @@
 // that was, and 1 / F_pc(t) at the quadrature nodes for such repeated splits.
 import { ExplainUnavailableError } from '../../errors/grove-error.js';
 import type { Container } from '../container.js';
+import type { ModelMeta } from '../model.js';
 import type { TreesDescriptorExtra } from '../trees/flat-layout.js';
 import type { TreeArrays } from '../trees/kernels.js';
 import { gaussLegendre } from './gauss-legendre.js';
+import { refusalOf } from './refusals.js';
 
 // Tree-local node numbers: inner nodes 0 .. nI - 1 in pre-order (0 is the root), then the leaves
 // nI .. nI + nL - 1, so the passes index one array for both and need no leaf test.
@@ -73,21 +75,10 @@ export function quadrature(m: number): number {
 const ENTER = 0;
 const EXIT = 1;
 
-/**
- * Builds the TreeSHAP view of a tree container. Refuses models whose file stored no covers, and
- * models with linear leaves (their contributions need data the file does not hold; LightGBM
- * refuses them too).
- */
+/** Builds the TreeSHAP view of a tree container (refusals.ts says which it refuses). */
 export function buildShapTrees(c: Container, d: TreesDescriptorExtra, a: TreeArrays): ShapTrees {
-  if (d.hasLinear)
-    throw new ExplainUnavailableError(
-      'contributions are not defined for linear trees (LightGBM linear_tree): a leaf is a linear function of the row, and path-dependent TreeSHAP would need the training data behind it, which the model file does not hold (LightGBM refuses them too)',
-    );
-  if (!d.explain?.cover || !c.has('explain_cover'))
-    throw new ExplainUnavailableError(
-      'this model stores no node covers (XGBoost sum_hessian, LightGBM internal_count / leaf_count, scikit-learn weighted_n_node_samples), which TreeSHAP weighs branches by; load the library’s own model file',
-      'GROVE_ERR_EXPLAIN_NO_COVERS',
-    );
+  const refusal = refusalOf(c, (c.descriptor as unknown as { meta: ModelMeta }).meta);
+  if (refusal) throw refusal;
   const base = c.i32('explain_tree_base');
   const kids = c.i32('explain_kids');
   const refs = c.i32('explain_ref');
@@ -138,8 +129,12 @@ export function buildShapTrees(c: Container, d: TreesDescriptorExtra, a: TreeArr
   // The run of ones first, as long as any tree's quadrature can be (distinct features on a path
   // are at most min(F, depth)).
   const onesLength = quadrature(Math.ceil(Math.min(F, d.maxDepth) / 2) || 1);
-  const inv: number[] = new Array<number>(onesLength).fill(1);
-  const stack: number[] = [];
+  let inv = new Float64Array(Math.max(64, onesLength * 2));
+  inv.fill(1, 0, onesLength);
+  let invLength = onesLength;
+  // Frames of 4: each node pushes at most three (two children, one exit) and pops one.
+  const stack = new Int32Array(8 * total + 8);
+  let sp = 0;
   let inner = 0;
   let leaves = 0;
   for (let t = 0; t < T; t++) {
@@ -157,12 +152,16 @@ export function buildShapTrees(c: Container, d: TreesDescriptorExtra, a: TreeArr
     let visited = 0;
     // ENTER frames: IR node, parent record (-1 at the root), 1 if the right child, ENTER.
     // EXIT frames: feature, its previous lastEdge, 1 if it was new on the path, EXIT.
-    stack.push(0, -1, 0, ENTER);
-    while (stack.length > 0) {
-      const kind = stack.pop()!;
-      const side = stack.pop()!;
-      const parent = stack.pop()!;
-      const ir = stack.pop()!;
+    stack[0] = 0;
+    stack[1] = -1;
+    stack[2] = 0;
+    stack[3] = ENTER;
+    sp = 4;
+    while (sp > 0) {
+      const kind = stack[--sp]!;
+      const side = stack[--sp]!;
+      const parent = stack[--sp]!;
+      const ir = stack[--sp]!;
       if (kind === EXIT) {
         lastEdge[ir] = parent;
         unique -= side;
@@ -192,7 +191,10 @@ export function buildShapTrees(c: Container, d: TreesDescriptorExtra, a: TreeArr
           zIn[id] = zMerged;
           lastEdge[f] = id;
           unique += isNew;
-          stack.push(f, old, isNew, EXIT);
+          stack[sp++] = f;
+          stack[sp++] = old;
+          stack[sp++] = isNew;
+          stack[sp++] = EXIT;
         }
       }
       const ref = refs[b + ir]!;
@@ -230,7 +232,14 @@ export function buildShapTrees(c: Container, d: TreesDescriptorExtra, a: TreeArr
         ints[p + I_INV] = -1; // filled below, once the tree's quadrature size is known
         floats[p + F_BP] = 1 - zIn[prev]!;
       }
-      stack.push(r, id, 1, ENTER, l, id, 0, ENTER);
+      stack[sp++] = r;
+      stack[sp++] = id;
+      stack[sp++] = 1;
+      stack[sp++] = ENTER;
+      stack[sp++] = l;
+      stack[sp++] = id;
+      stack[sp++] = 0;
+      stack[sp++] = ENTER;
     }
     const m = quadrature(Math.max(1, Math.ceil(maxUnique / 2)));
     s.m[t] = m;
@@ -240,18 +249,24 @@ export function buildShapTrees(c: Container, d: TreesDescriptorExtra, a: TreeArr
     const q = gaussLegendre(m);
     for (let i = first; i < inner; i++) {
       const p = i * REC;
-      for (const side of [I_LEFT, I_RIGHT])
-        if (ints[p + side]! < 0) ints[p + side] = nI - ints[p + side]! - 1;
+      if (ints[p + I_LEFT]! < 0) ints[p + I_LEFT] = nI - ints[p + I_LEFT]! - 1;
+      if (ints[p + I_RIGHT]! < 0) ints[p + I_RIGHT] = nI - ints[p + I_RIGHT]! - 1;
       if (ints[p + I_INV]! !== -1) continue;
-      ints[p + I_INV] = inv.length;
+      if (invLength + m > inv.length) {
+        const grown = new Float64Array(2 * (invLength + m));
+        grown.set(inv.subarray(0, invLength));
+        inv = grown;
+      }
+      ints[p + I_INV] = invLength;
       const bp = floats[p + F_BP]!;
-      for (let j = 0; j < m; j++) inv.push(1 / (1 - bp + bp * q.t[j]!));
+      for (let j = 0; j < m; j++) inv[invLength + j] = 1 / (1 - bp + bp * q.t[j]!);
+      invLength += m;
     }
   }
   if (quadrature(s.maxM) > onesLength)
     throw new ExplainUnavailableError('a tree is deeper than the model says (descriptor maxDepth)');
   s.start[T] = inner;
   s.leafStart[T] = leaves;
-  s.inv = Float64Array.from(inv);
+  s.inv = inv.slice(0, invLength);
   return s;
 }

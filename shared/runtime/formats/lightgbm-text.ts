@@ -286,18 +286,26 @@ function parseTree(block: Block, t: number, numFeatures: number): TreeIR {
  */
 function readNodeStats(block: Block, tree: TreeIR, inner: number, numLeaves: number): void {
   const stat = (key: string, length: number): number[] | null => {
-    const v = block.get(key);
-    if (v === undefined) return null;
-    const parts = v.trim().split(/\s+/);
-    if (parts.length !== length) return null;
-    const out = parts.map(Number);
-    return out.every(Number.isFinite) ? out : null;
+    if (!block.has(key)) return null;
+    try {
+      const v = list(block, key, 'tree', length);
+      return v.every(Number.isFinite) ? v : null;
+    } catch {
+      return null;
+    }
   };
   const internal = stat('internal_count', inner);
   const leaves = stat('leaf_count', numLeaves);
-  if (internal && leaves) tree.cover = Float64Array.from([...internal, ...leaves]);
+  if (internal && leaves) {
+    tree.cover = new Float64Array(inner + numLeaves);
+    tree.cover.set(internal);
+    tree.cover.set(leaves, inner);
+  }
   const gain = stat('split_gain', inner);
-  if (gain) tree.gain = Float64Array.from([...gain, ...new Array<number>(numLeaves).fill(0)]);
+  if (gain) {
+    tree.gain = new Float64Array(inner + numLeaves);
+    tree.gain.set(gain);
+  }
 }
 
 /** Linear leaves (tree.h: leaf_const, num_features, then leaf_features / leaf_coeff flattened). */

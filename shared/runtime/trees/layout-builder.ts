@@ -4,6 +4,7 @@
 
 import { ModelFormatError } from '../../errors/grove-error.js';
 import { ContainerBuilder } from '../container.js';
+import { ExplainSectionsBuilder } from './explain-sections.js';
 import {
   MAX_HEAP_DEPTH,
   SLOT_NAN_LEFT,
@@ -18,7 +19,6 @@ import {
   TREE_TABLE_STRIDE,
   type TreesDescriptorExtra,
 } from './flat-layout.js';
-import { ExplainSectionsBuilder } from './explain-sections.js';
 import { down32, nextUp32, nextUp64, up32 } from './float-steps.js';
 import { MISSING_NONE, MISSING_ZERO, type TreeEnsembleIR, type TreeIR } from './tree-ir.js';
 

@@ -91,7 +91,8 @@ describe('Open Inference Protocol', () => {
     expectContribs(r.body.outputs[1].data, MODELS.big!, 100, 40);
     // and the prediction beside them is the library's
     const { pred } = fixtureRows(MODELS.big!);
-    r.body.outputs[0].data.forEach((p: number, i: number) => expect(p).toBeCloseTo(pred[100 + i]![0]!, 6));
+    const got: number[] = r.body.outputs[0].data;
+    for (let i = 0; i < got.length; i++) expect(got[i]).toBeCloseTo(pred[100 + i]![0]!, 6);
   });
 });
 

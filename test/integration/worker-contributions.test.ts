@@ -1,11 +1,13 @@
 // Contributions over HTTP from a real worker process: Open Inference Protocol (parameters or the
 // requested output) and TF Serving's v1 (named per row), inline and on the pool, against the
 // libraries' own contributions; refusals with their codes; malformed flags.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCsv } from '../support/tree-fixtures.js';
 import {
   FIXTURES,
   fixtureRows,
+  getJson,
   makeRepository,
   postJson,
   removeRepository,
@@ -173,5 +175,24 @@ describe('refusals and malformed requests', () => {
       contributions: 1,
     });
     expect(c.status).toBe(400);
+  });
+});
+
+describe('model metadata', () => {
+  it('lists importance per feature from the file and says whether contributions are available', async () => {
+    const want = JSON.parse(readFileSync(`${FIXTURES}/derived/importance.json`, 'utf8'))[
+      'xgboost/xgb-binary-100x4'
+    ];
+    const r = await getJson(`${w.url}/v2/models/xgb`);
+    expect(r.status).toBe(200);
+    expect(r.body.importance).toHaveLength(20);
+    expect(r.body.importance[3].name).toBe('f3');
+    expect(r.body.importance.map((i: { splits: number }) => i.splits)).toEqual(want.splits);
+    expect(r.body.importance[3].gain).toBeCloseTo(want.gain[3], 3);
+    expect(r.body.contributions).toEqual({ available: true, shape: [-1, 21] });
+    const lt = await getJson(`${w.url}/v2/models/lineartree/versions/1`);
+    expect(lt.body.contributions).toMatchObject({ available: false, code: 'GROVE_ERR_EXPLAIN_UNSUPPORTED' });
+    const lin = await getJson(`${w.url}/v2/models/sklog`);
+    expect(lin.body.importance).toBeNull();
   });
 });

@@ -10,6 +10,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY cli cli
+COPY client client
 COPY shared shared
 COPY worker worker
 COPY gateway gateway

@@ -10,11 +10,13 @@ const COMMANDS: Record<string, string> = {
   gateway: 'Run a gateway over static upstreams or Consul-discovered workers',
   predict: 'Predict a CSV (or NDJSON) of rows with a model file',
   convert: "Convert a model file to grove's binary format",
+  export: 'Export a model as one self-contained JavaScript module (browsers, Node, edge)',
   bench: 'Measure batch and one-row predict time of a model on one thread',
   profile: "Write a model's training profile (for drift monitoring)",
   compare: 'Compare a candidate model with the current one (the promotion gate)',
   'ab-report': 'Evaluate an A/B test from the prediction log and labels',
   split: "Set a model's A/B split weights on a running gateway",
+  models: 'List, load or unload models on a running worker (repository API)',
   loadtest: 'Drive a running endpoint with autocannon and report latency and throughput',
 };
 

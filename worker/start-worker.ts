@@ -5,8 +5,11 @@
 import type { Server } from 'node:net';
 import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
+import { type GrpcListener, listenGrpc } from '../shared/protocol/grpc/inference-service.js';
+import { startTracing, type Tracing } from '../shared/tracing/tracing.js';
 import { addBatchRoutes } from './batch/batch-route.js';
 import { Predictor } from './execution/predictor.js';
+import { workerGrpcBackend } from './grpc/worker-grpc-backend.js';
 import { Router } from './http/router.js';
 import { WorkerServer } from './http/worker-server.js';
 import { WorkerMetrics } from './metrics/worker-metrics.js';
@@ -14,8 +17,10 @@ import { attachMonitoring, type MonitoringOptions } from './monitor/attach-monit
 import type { PredictionObserver } from './observer.js';
 import { PredictPool } from './pool/predict-pool.js';
 import { ModelRepository } from './repository/model-repository.js';
+import { addRepositoryRoutes } from './repository-api/repository-routes.js';
 import { addInfoRoutes } from './routes/info-routes.js';
 import { addPredictRoutes } from './routes/predict-routes.js';
+import { addTfStatusRoutes } from './routes/tf-status-routes.js';
 import type { WorkerContext } from './worker-context.js';
 
 export interface WorkerOptions {
@@ -41,11 +46,21 @@ export interface WorkerOptions {
   settleMs?: number;
   /** Drift monitoring, alert webhook and prediction log (worker/monitor/attach-monitoring.ts). */
   monitoring?: MonitoringOptions;
+  /** Serve the Open Inference Protocol's gRPC service on this port too (0 = any free port). */
+  grpcPort?: number;
+  /** OpenTelemetry tracing; default: as the OTEL_* environment variables say (shared/tracing). */
+  tracing?: Tracing | null;
+  /** Turns the model repository API on (worker/repository-api); every call needs this bearer token. */
+  adminToken?: string;
+  /** Largest repository load request (base64 model files inside JSON). Default 256 MiB. */
+  maxUploadBytes?: number;
 }
 
 export interface RunningWorker {
   url: string;
   port: number;
+  /** `host:port` of the gRPC service, or null when it is off. */
+  grpcAddress: string | null;
   /** The listening server (the fast front; node:http serves what it hands over). */
   server: Server;
   repository: ModelRepository;
@@ -61,6 +76,8 @@ export interface RunningWorker {
 
 export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const logger = opts.logger ?? pino({ name: 'grove-worker' });
+  const ownTracing = opts.tracing === undefined;
+  const tracing = ownTracing ? startTracing({ serviceName: 'grove-worker', logger }) : opts.tracing!;
   const requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
   const pool = new PredictPool({
     threads: opts.poolThreads,
@@ -91,10 +108,22 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     maxBodyBytes: opts.maxBodyBytes ?? 32 * 1024 * 1024,
     maxRows: opts.maxRows ?? 100_000,
     draining: false,
+    tracing,
+    extensions: ['binary_tensor_data'],
   };
   const router = new Router();
   addInfoRoutes(router, w);
   addPredictRoutes(router, w);
+  addTfStatusRoutes(router, w);
+  if (opts.adminToken) {
+    addRepositoryRoutes(router, w, {
+      token: opts.adminToken,
+      root: opts.modelsDir,
+      maxUploadBytes: opts.maxUploadBytes ?? 256 * 1024 * 1024,
+      timeoutMs: Math.max(requestTimeoutMs, 60_000),
+      settleMs: opts.settleMs ?? 300,
+    });
+  }
   addBatchRoutes(router, w);
 
   await repository.start();
@@ -104,10 +133,26 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     logger,
     maxBodyBytes: w.maxBodyBytes,
     requestTimeoutMs,
+    tracing,
   });
   const repo = repository;
   const port = await server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', opts.exclusive ?? false);
   const host = opts.host ?? '127.0.0.1';
+  let grpc: GrpcListener | null = null;
+  if (opts.grpcPort !== undefined) {
+    const backend = workerGrpcBackend(w);
+    const httpInflight = metrics.inflightNow;
+    metrics.inflightNow = () => httpInflight() + backend.inflight();
+    try {
+      grpc = await listenGrpc({ host, port: opts.grpcPort, backend, maxMessageBytes: w.maxBodyBytes });
+    } catch (err) {
+      await server.close();
+      await repo.close();
+      await pool.close();
+      metrics.close();
+      throw err;
+    }
+  }
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   const observers = predictor.observers;
   let closing: Promise<void> | null = null;
@@ -115,6 +160,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const running: RunningWorker = {
     url: `http://${urlHost}:${port}`,
     port,
+    grpcAddress: grpc?.address ?? null,
     server: server.server,
     repository,
     router,
@@ -126,11 +172,12 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     close() {
       closing ??= (async () => {
         w.draining = true;
-        await server.close();
+        await Promise.all([server.close(), grpc?.close(requestTimeoutMs)]);
         await repo.close();
         await Promise.allSettled(observers.map((o) => o.close?.()));
         await pool.close();
         metrics.close();
+        if (ownTracing) await tracing?.shutdown();
       })();
       return closing;
     },

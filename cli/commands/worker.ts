@@ -1,8 +1,9 @@
 // `grove worker --models DIR --port P [--host H] [--consul HOST:PORT --advertise-host H]`
 // (DESIGN.md, CLI): one worker process over a model repository. Prints one parseable line,
 // `grove worker listening on http://HOST:PORT`, on stdout once it serves (tests and the gateway
-// read it); logs are pino JSON on stderr. SIGTERM/SIGINT: stop accepting, finish in-flight
-// requests, deregister from Consul, exit 0.
+// read it; with --grpc-port, `grove worker grpc listening on HOST:PORT` comes just before); logs
+// are pino JSON on stderr. SIGTERM/SIGINT: stop accepting, finish in-flight requests, deregister
+// from Consul, exit 0.
 import { hostname } from 'node:os';
 import { pino } from 'pino';
 import {
@@ -17,6 +18,7 @@ const USAGE = `usage: grove worker --models DIR [--port 0] [--host 127.0.0.1] [o
 
   --models DIR            model repository: DIR/<model>/<version>/model.{json,ubj,txt,joblib,pkl,grove}
   --port P                port to listen on (0 = any free port; default 8000)
+  --grpc-port P           also serve the Open Inference Protocol over gRPC on P (0 = any free port)
   --host H                address to bind (default 127.0.0.1)
   --threads N             pool threads for large requests and batches (default: cores - 1, at least 1)
   --inline-rows N         requests with more rows than this run on the pool (default 256)
@@ -24,6 +26,9 @@ const USAGE = `usage: grove worker --models DIR [--port 0] [--host 127.0.0.1] [o
   --max-rows N            rows per JSON request (default 100000)
   --timeout MS            request timeout (default 30000)
   --rescan MS             periodic repository rescan (default 2000)
+  --admin-token T         turn on the model repository API (POST /v2/repository/...); every call
+                          needs 'authorization: Bearer T' (default: GROVE_ADMIN_TOKEN; off without one)
+  --max-upload BYTES      largest repository load request, files included (default 268435456)
   --consul HOST:PORT      register in Consul (service grove-worker) with the live versions as meta
   --advertise-host H      address to register in Consul (default: --host, or the hostname if 0.0.0.0)
   --log-level LEVEL       pino level (default info)
@@ -54,6 +59,7 @@ export async function run(argv: string[]): Promise<number> {
     {
       models: { type: 'string' },
       port: { type: 'string' },
+      'grpc-port': { type: 'string' },
       host: { type: 'string' },
       threads: { type: 'string' },
       'inline-rows': { type: 'string' },
@@ -61,6 +67,8 @@ export async function run(argv: string[]): Promise<number> {
       'max-rows': { type: 'string' },
       timeout: { type: 'string' },
       rescan: { type: 'string' },
+      'admin-token': { type: 'string' },
+      'max-upload': { type: 'string' },
       consul: { type: 'string' },
       'advertise-host': { type: 'string' },
       'log-level': { type: 'string' },
@@ -87,6 +95,8 @@ export async function run(argv: string[]): Promise<number> {
     opts = {
       modelsDir: values.models,
       port: int(values.port as string | undefined, 'port', 8000),
+      grpcPort:
+        values['grpc-port'] === undefined ? undefined : int(values['grpc-port'] as string, 'grpc-port', 0),
       host: (values.host as string | undefined) ?? '127.0.0.1',
       poolThreads: values.threads === undefined ? undefined : int(values.threads as string, 'threads', 1),
       inlineRowThreshold: int(values['inline-rows'] as string | undefined, 'inline-rows', 256),
@@ -94,6 +104,8 @@ export async function run(argv: string[]): Promise<number> {
       maxRows: int(values['max-rows'] as string | undefined, 'max-rows', 100_000),
       requestTimeoutMs: int(values.timeout as string | undefined, 'timeout', 30_000),
       rescanIntervalMs: int(values.rescan as string | undefined, 'rescan', 2000),
+      adminToken: (values['admin-token'] as string | undefined) || process.env.GROVE_ADMIN_TOKEN || undefined,
+      maxUploadBytes: int(values['max-upload'] as string | undefined, 'max-upload', 256 * 1024 * 1024),
       logger,
       monitoring: {
         monitor: values['no-monitor'] !== true,
@@ -107,6 +119,9 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const worker = await startWorker(opts);
+  // The gRPC line first: a reader that waits for the HTTP line then has both.
+  if (worker.grpcAddress !== null)
+    process.stdout.write(`grove worker grpc listening on ${worker.grpcAddress}\n`);
   process.stdout.write(`grove worker listening on ${worker.url}\n`);
   logger.info({ event: 'listening', url: worker.url, models: worker.liveVersions() }, 'worker listening');
 

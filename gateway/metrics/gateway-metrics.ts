@@ -4,7 +4,7 @@
 // path does one Map lookup, not prom-client's label hashing.
 
 import client from 'prom-client';
-import { collectCleanDefaultMetrics } from '../../shared/metrics/default-metrics.js';
+import { collectCleanDefaultMetrics, registerBuildInfo } from '../../shared/metrics/default-metrics.js';
 
 export class GatewayMetrics {
   readonly registry = new client.Registry();
@@ -64,7 +64,9 @@ export class GatewayMetrics {
   >();
 
   constructor() {
-    collectCleanDefaultMetrics(this.registry, 'grove_gateway_');
+    // Standard names (process_*, nodejs_*): the job and instance labels tell a gateway from a worker.
+    collectCleanDefaultMetrics(this.registry);
+    registerBuildInfo(this.registry, 'gateway');
   }
 
   observe(model: string, version: string, status: number, seconds: number): void {

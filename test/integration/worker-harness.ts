@@ -40,16 +40,23 @@ export interface WorkerProcess {
   url: string;
   child: ChildProcess;
   stderr(): string;
+  /** What the worker printed on stdout so far (its listening lines). */
+  stdout(): string;
   /** Sends a signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function startWorkerProcess(modelsDir: string, args: string[] = []): Promise<WorkerProcess> {
+export function startWorkerProcess(
+  modelsDir: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<WorkerProcess> {
   const child = spawn(
     process.execPath,
     [CLI, 'worker', '--models', modelsDir, '--port', '0', '--rescan', '300', ...args],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env,
     },
   );
   let out = '';
@@ -69,6 +76,7 @@ export function startWorkerProcess(modelsDir: string, args: string[] = []): Prom
           url: m[1]!,
           child,
           stderr: () => err,
+          stdout: () => out,
           async stop(signal = 'SIGTERM') {
             if (child.exitCode === null && child.signalCode === null) child.kill(signal);
             return exited;

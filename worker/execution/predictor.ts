@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import { BadInputError } from '../../shared/errors/grove-error.js';
 import { assertExplainable, explainerFor, explainSize } from '../../shared/runtime/explain/index.js';
+import { epochNow, type RequestTrace } from '../../shared/tracing/tracing.js';
 import type { CounterSeries } from '../metrics/fast-series.js';
 import type { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { type PredictionEvent, type PredictionObserver, parseRequestRows } from '../observer.js';
@@ -85,16 +86,20 @@ export class Predictor {
 
   /**
    * Inline predictions return the output directly (a scratch view: valid until the next request,
-   * so serialise it before any await); pool predictions a promise of a fresh one.
+   * so serialise it before any await); pool predictions a promise of a fresh one. With `trace`,
+   * the request gets a `predict` span (and, on the pool, a `queue` span for the wait for a thread).
    */
   run(
     v: LoadedVersion,
     p: ParsedRows,
     requestId: string,
     requestIds?: string,
+    trace: RequestTrace | null = null,
   ): Float64Array | Promise<Float64Array> {
     const k = p.raw ? v.numRawOutputs : v.numOutputs;
+    if (trace !== null) trace.span.setAttribute('grove.rows', p.rows);
     if (p.rows <= this.inlineRowThreshold) {
+      const t0 = trace === null ? 0 : epochNow();
       // Reused: the caller serialises the answer before its next await (see protocol/parsed-rows.ts).
       const out = this.outScratch.view(p.rows * k);
       if (p.input !== null) {
@@ -103,10 +108,11 @@ export class Predictor {
       } else if (p.rows > 0) {
         v.model.predictNamed(p.named!, out, p.raw);
       }
+      if (trace !== null) trace.child('predict', t0, epochNow(), spanAttributes(v, p.rows, 'inline'));
       this.done(v, requestId, p.input, p.named, p.rows, out, k, p.raw, requestIds);
       return out;
     }
-    return this.onPool(v, p, k, requestId, requestIds);
+    return this.onPool(v, p, k, requestId, requestIds, trace);
   }
 
   private async onPool(
@@ -115,8 +121,11 @@ export class Predictor {
     k: number,
     requestId: string,
     requestIds: string | undefined,
+    trace: RequestTrace | null,
   ): Promise<Float64Array> {
     const out = new Float64Array(new SharedArrayBuffer(p.rows * k * 8));
+    const queued = trace === null ? 0 : epochNow();
+    let started: number;
     v.acquire();
     try {
       if (p.input !== null) {
@@ -125,12 +134,20 @@ export class Predictor {
           input = new Float64Array(new SharedArrayBuffer(input.byteLength));
           input.set(p.input);
         }
-        await this.pool.predict(v.key, input, p.rows, out, p.raw);
+        started = await this.pool.predict(v.key, input, p.rows, out, p.raw);
       } else {
-        await this.pool.predictNamed(v.key, p.named!, out, p.raw);
+        started = await this.pool.predictNamed(v.key, p.named!, out, p.raw);
       }
     } finally {
       v.release();
+    }
+    if (trace !== null) {
+      // Thread clocks can differ from this one by a fraction of a millisecond: keep spans ordered.
+      const end = epochNow();
+      const begin = Math.min(Math.max(started, queued), end);
+      const attrs = spanAttributes(v, p.rows, 'pool');
+      trace.child('queue', queued, begin, attrs);
+      trace.child('predict', begin, end, attrs);
     }
     this.done(v, requestId, p.input, p.named, p.rows, out, k, p.raw, requestIds);
     return out;
@@ -185,4 +202,17 @@ export class Predictor {
       }
     }
   }
+}
+
+function spanAttributes(
+  v: LoadedVersion,
+  rows: number,
+  where: 'inline' | 'pool',
+): Record<string, string | number> {
+  return {
+    'grove.model': v.name,
+    'grove.model_version': v.version,
+    'grove.rows': rows,
+    'grove.executor': where,
+  };
 }

@@ -5,6 +5,7 @@
 // 15.5.6). HEAD is served by GET handlers (node drops the body).
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { BadInputError, MethodNotAllowedError, RouteNotFoundError } from '../../shared/errors/grove-error.js';
+import type { RequestTrace } from '../../shared/tracing/tracing.js';
 
 export type RouteParams = Record<string, string>;
 
@@ -25,6 +26,8 @@ export interface RequestContext {
   served: ServedVersion | null;
   /** Streamed answers (`:batch`) are exempt from the request timeout. */
   streaming: boolean;
+  /** The request's spans when tracing is on (shared/tracing), else null. */
+  trace: RequestTrace | null;
 }
 
 /** What the router needs to know of the version that served a request. */

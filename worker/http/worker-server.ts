@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { type GroveError, TimeoutError, toGroveError } from '../../shared/errors/grove-error.js';
 import { createFastFront, type FastFront } from '../../shared/http/fast-front.js';
 import type { Reply } from '../../shared/http/reply.js';
+import { epochNow, epochOf, SpanStatusCode, type Tracing } from '../../shared/tracing/tracing.js';
 import type { WorkerMetrics } from '../metrics/worker-metrics.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
 import { requestIdOf } from './request-id.js';
@@ -24,6 +25,8 @@ export interface WorkerServerOptions {
   maxBodyBytes: number;
   /** A non-streamed request must be answered within this (504). */
   requestTimeoutMs: number;
+  /** OpenTelemetry tracing (shared/tracing), or null when it is off. */
+  tracing: Tracing | null;
 }
 
 /** One request in flight: answered through `res` (node:http) or `reply` (fast front). */
@@ -49,10 +52,29 @@ function newRequest(
     query,
     served: null,
     streaming: false,
+    trace: null,
     res,
     reply,
     done: false,
   };
+}
+
+/** Starts the request's `receive` span, a child of the caller's traceparent (W3C trace context). */
+function traceRequest(
+  tracing: Tracing,
+  ctx: ActiveRequest,
+  method: string,
+  headers: IncomingHttpHeaders,
+): void {
+  ctx.trace = tracing.startRequest(
+    'receive',
+    (k) => {
+      const v = headers[k];
+      return typeof v === 'string' ? v : undefined;
+    },
+    epochOf(ctx.start),
+    { 'http.request.method': method, 'grove.request_id': ctx.requestId },
+  );
 }
 
 const MAX_HEAD = 64 * 1024;
@@ -148,6 +170,7 @@ export class WorkerServer {
     if (fast === null) return false;
     const ctx = newRequest(headers, query === '' ? '' : query.slice(1), null, reply);
     ctx.route = name;
+    if (this.o.tracing !== null) traceRequest(this.o.tracing, ctx, 'POST', headers);
     this.active.add(ctx);
     let answer: string | Promise<string>;
     try {
@@ -182,6 +205,7 @@ export class WorkerServer {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const ctx = newRequest(req.headers, q === -1 ? '' : url.slice(q + 1), res, null);
+    if (this.o.tracing !== null) traceRequest(this.o.tracing, ctx, req.method ?? 'GET', req.headers);
     this.active.add(ctx);
     let handler: RouteHandler;
     let params: RouteParams;
@@ -223,7 +247,12 @@ export class WorkerServer {
     const e: GroveError = toGroveError(err);
     if (e.statusCode >= 500 && e.code === 'GROVE_ERR_INTERNAL') {
       this.o.logger.error(
-        { event: 'request_failed', requestId: ctx.requestId, err: (err as Error)?.stack ?? String(err) },
+        {
+          event: 'request_failed',
+          requestId: ctx.requestId,
+          trace_id: ctx.trace?.traceId,
+          err: (err as Error)?.stack ?? String(err),
+        },
         'request failed',
       );
     }
@@ -240,11 +269,35 @@ export class WorkerServer {
     if (ctx.done) return;
     ctx.done = true;
     this.active.delete(ctx);
-    this.o.metrics.record(
-      ctx.served as LoadedVersion | null,
-      ctx.route,
-      status,
-      (performance.now() - ctx.start) / 1000,
-    );
+    const seconds = (performance.now() - ctx.start) / 1000;
+    this.o.metrics.record(ctx.served as LoadedVersion | null, ctx.route, status, seconds);
+    if (ctx.trace !== null) {
+      const span = ctx.trace.span;
+      span.setAttribute('grove.route', ctx.route);
+      span.setAttribute('http.response.status_code', status);
+      if (ctx.served !== null) {
+        span.setAttribute('grove.model', ctx.served.name);
+        span.setAttribute('grove.model_version', ctx.served.version);
+      }
+      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end(epochNow());
+    }
+    // The access log, at debug level: one line per request, with the trace it belongs to.
+    if (this.o.logger.isLevelEnabled('debug')) {
+      this.o.logger.debug(
+        {
+          event: 'request',
+          route: ctx.route,
+          status,
+          ms: Math.round(seconds * 1e5) / 100,
+          requestId: ctx.requestId,
+          model: ctx.served?.name,
+          version: ctx.served?.version,
+          trace_id: ctx.trace?.traceId,
+          span_id: ctx.trace?.spanId,
+        },
+        'request',
+      );
+    }
   }
 }

@@ -5,7 +5,7 @@
 // version state. Children are cached per version and status so the hot path does not hash labels.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { collectCleanDefaultMetrics } from '../../shared/metrics/default-metrics.js';
+import { collectCleanDefaultMetrics, registerBuildInfo } from '../../shared/metrics/default-metrics.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
 import type { ModelRepository } from '../repository/model-repository.js';
 import { type CounterSeries, FastCounter, FastHistogram, type HistogramSeries } from './fast-series.js';
@@ -32,6 +32,7 @@ export class WorkerMetrics {
   constructor(repository: () => ModelRepository | null) {
     const registers = [this.registry];
     collectCleanDefaultMetrics(this.registry);
+    registerBuildInfo(this.registry, 'worker');
     this.requests = new FastCounter(
       'grove_worker_requests_total',
       'HTTP requests answered, by model, version, route and status code',

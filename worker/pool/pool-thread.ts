@@ -81,16 +81,20 @@ async function load(t: LoadTask): Promise<LoadResult> {
   return { buffer: model.buffer, sha256 };
 }
 
+// Predict tasks answer when the thread started on them (epoch milliseconds): the request's
+// `queue` span ends and its `predict` span begins there (shared/tracing).
 async function predict(t: PredictTask): Promise<number> {
   const { model } = await registered(t.key);
+  const started = performance.timeOrigin + performance.now();
   model.predict(t.input, t.rows, t.out, t.raw);
-  return t.rows;
+  return started;
 }
 
 async function predictNamed(t: PredictNamedTask): Promise<number> {
   const { model } = await registered(t.key);
+  const started = performance.timeOrigin + performance.now();
   model.predictNamed(t.rows, t.out, t.raw);
-  return t.rows.length;
+  return started;
 }
 
 async function contributions(t: ContributionsTask): Promise<number> {

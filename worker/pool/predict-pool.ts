@@ -85,16 +85,17 @@ export class PredictPool {
     return r as LoadResult;
   }
 
-  /** Predicts shared-memory rows into a shared-memory output. */
+  /** Predicts shared-memory rows into a shared-memory output; resolves with when the thread began (epoch ms). */
   async predict(
     key: string,
     input: Float64Array,
     rows: number,
     out: Float64Array,
     raw: boolean,
-  ): Promise<void> {
+  ): Promise<number> {
     const r = await this.run({ op: 'predict', key, input, rows, out, raw });
     if (isFailure(r)) rethrow(r);
+    return r as number;
   }
 
   async predictNamed(
@@ -102,9 +103,10 @@ export class PredictPool {
     rows: Record<string, unknown>[],
     out: Float64Array,
     raw: boolean,
-  ): Promise<void> {
+  ): Promise<number> {
     const r = await this.run({ op: 'predict-named', key, rows, out, raw });
     if (isFailure(r)) rethrow(r);
+    return r as number;
   }
 
   /** Per-feature contributions of shared-memory rows into a shared-memory output. */

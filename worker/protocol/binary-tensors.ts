@@ -4,70 +4,10 @@
 // length, and each input with `parameters.binary_data_size` takes that many bytes, in input order.
 // The bytes become the input's `data` so the ordinary parser validates shape and datatype.
 import { BadInputError } from '../../shared/errors/grove-error.js';
-
-const WIDTH: Record<string, number> = {
-  BOOL: 1,
-  INT8: 1,
-  UINT8: 1,
-  INT16: 2,
-  UINT16: 2,
-  INT32: 4,
-  UINT32: 4,
-  INT64: 8,
-  UINT64: 8,
-  FP32: 4,
-  FP64: 8,
-};
+import { decodeTensorBytes } from '../../shared/protocol/tensor-bytes.js';
 
 function bad(msg: string): never {
   throw new BadInputError(msg, 'GROVE_ERR_BAD_BINARY');
-}
-
-function decode(datatype: string, bytes: Buffer): unknown[] {
-  const w = WIDTH[datatype];
-  if (w === undefined) bad(`binary data is not supported for datatype '${datatype.slice(0, 20)}'`);
-  if (bytes.length % w !== 0)
-    bad(`binary data of ${bytes.length} bytes is not a whole number of ${datatype} values`);
-  const n = bytes.length / w;
-  const out = new Array<unknown>(n);
-  for (let i = 0; i < n; i++) {
-    const o = i * w;
-    switch (datatype) {
-      case 'BOOL':
-        out[i] = bytes[o] !== 0;
-        break;
-      case 'INT8':
-        out[i] = bytes.readInt8(o);
-        break;
-      case 'UINT8':
-        out[i] = bytes[o];
-        break;
-      case 'INT16':
-        out[i] = bytes.readInt16LE(o);
-        break;
-      case 'UINT16':
-        out[i] = bytes.readUInt16LE(o);
-        break;
-      case 'INT32':
-        out[i] = bytes.readInt32LE(o);
-        break;
-      case 'UINT32':
-        out[i] = bytes.readUInt32LE(o);
-        break;
-      case 'INT64':
-        out[i] = Number(bytes.readBigInt64LE(o));
-        break;
-      case 'UINT64':
-        out[i] = Number(bytes.readBigUInt64LE(o));
-        break;
-      case 'FP32':
-        out[i] = bytes.readFloatLE(o);
-        break;
-      default:
-        out[i] = bytes.readDoubleLE(o);
-    }
-  }
-  return out;
 }
 
 /** Splits a binary-extension body into the JSON request with every binary input's data filled in. */
@@ -94,7 +34,10 @@ export function parseBinaryRequest(body: Buffer, jsonLength: number): unknown {
       bad('binary_data_size does not fit the body');
     }
     const dt = (t as { datatype?: unknown }).datatype;
-    (t as { data?: unknown }).data = decode(typeof dt === 'string' ? dt : '', body.subarray(at, at + size));
+    (t as { data?: unknown }).data = decodeTensorBytes(
+      typeof dt === 'string' ? dt : '',
+      body.subarray(at, at + size),
+    );
     at += size;
   }
   if (at !== body.length) bad(`${body.length - at} bytes after the last binary input`);

@@ -83,6 +83,12 @@ export class ModelRepository {
   private readonly changeListeners: Array<() => void> = [];
   /** True once the first scan's loads have finished. */
   ready = false;
+  /**
+   * Models unloaded through the repository API (worker/repository-api): kept out of service, though
+   * their files stay, until a load. Held in memory, as Triton's explicit model control is: a
+   * restarted worker serves what its repository holds.
+   */
+  readonly held = new Set<string>();
 
   constructor(opts: ModelRepositoryOptions) {
     this.opts = {
@@ -174,17 +180,11 @@ export class ModelRepository {
       let entry = this.models.get(sm.name);
       if (!entry) this.models.set(sm.name, (entry = new ModelEntry(sm.name, sm.dir)));
       this.applyConfig(entry, sm.configText);
-      const present = sm.versions.filter((v) => v.file !== null || v.problem !== null);
-      const live = new Set(
-        liveByPolicy(
-          entry.config.policy,
-          present.map((v) => v.version),
-        ).map(String),
-      );
+      const live = this.liveVersionsOf(entry, sm);
       const byVersion = new Map(sm.versions.map((v) => [String(v.version), v]));
-      for (const v of present) {
-        const key = String(v.version);
-        if (live.has(key)) this.applyVersion(entry, v);
+      for (const v of sm.versions) {
+        if (v.file === null && v.problem === null) continue;
+        if (live.has(String(v.version))) this.applyVersion(entry, v);
       }
       // Unload versions whose folder is gone or that the policy no longer keeps. A folder that is
       // momentarily empty (a file being replaced) keeps serving what it had.
@@ -201,6 +201,28 @@ export class ModelRepository {
       for (const slot of entry.slots.values()) this.unload(entry, slot);
       if (entry.slots.size === 0) this.models.delete(name);
     }
+  }
+
+  /** The versions of a scanned model that should serve: its policy's, none while held. */
+  liveVersionsOf(entry: ModelEntry, sm: ScannedModel): Set<string> {
+    if (this.held.has(sm.name)) return new Set();
+    const present = sm.versions.filter((v) => v.file !== null || v.problem !== null);
+    return new Set(
+      liveByPolicy(
+        entry.config.policy,
+        present.map((v) => v.version),
+      ).map(String),
+    );
+  }
+
+  /** Resolves once no load is running (loads started meanwhile included). */
+  async idle(): Promise<void> {
+    while (this.loads.size > 0) await Promise.allSettled([...this.loads]);
+  }
+
+  /** Stops serving every version of a model (each drains first); see `held`. */
+  unloadAll(entry: ModelEntry): void {
+    for (const slot of entry.slots.values()) this.unload(entry, slot);
   }
 
   private applyConfig(entry: ModelEntry, text: string | null): void {

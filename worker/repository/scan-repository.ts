@@ -13,7 +13,7 @@ export const MODEL_FILE_NAMES = [
   'model.grove',
 ];
 
-const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const VERSION_NAME = /^(0|[1-9][0-9]{0,15})$/;
 
 export interface ScannedVersion {

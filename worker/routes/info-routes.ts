@@ -3,9 +3,8 @@
 // metadata_model_response (name, versions, platform, inputs, outputs) and adds grove's feature and
 // output names, every version's state with the reason of a failure, and tree models' feature
 // importance from the file (docs/explanations.md).
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
+import { groveVersion } from '../../shared/build-info.js';
 import {
   ExplainUnavailableError,
   ModelNotFoundError,
@@ -13,7 +12,6 @@ import {
 } from '../../shared/errors/grove-error.js';
 import { type FileImportance, fileImportance } from '../../shared/runtime/explain/importance.js';
 import { assertExplainable } from '../../shared/runtime/explain/index.js';
-import { projectRoot } from '../../shared/runtime-path.js';
 import { sendJson, sendModelJson } from '../http/respond.js';
 import type { RequestContext, RouteParams, Router } from '../http/router.js';
 import { OUTPUT_NAME } from '../protocol/tensor-input.js';
@@ -21,13 +19,9 @@ import type { LoadedVersion, VersionSlot } from '../repository/loaded-version.js
 import type { ModelEntry } from '../repository/model-repository.js';
 import type { WorkerContext } from '../worker-context.js';
 
-function serverVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string })
-      .version;
-  } catch {
-    return '0.0.0';
-  }
+/** Server metadata (GET /v2, gRPC ServerMetadata). */
+export function serverMetadata(w: WorkerContext): { name: string; version: string; extensions: string[] } {
+  return { name: 'grove', version: groveVersion, extensions: w.extensions };
 }
 
 /** XGBoost and scikit-learn trees compare float32 features; the other models compute in double. */
@@ -50,34 +44,37 @@ function slotStatus(s: VersionSlot): Record<string, unknown> {
   };
 }
 
-function sortedSlots(e: ModelEntry): VersionSlot[] {
+export function sortedSlots(e: ModelEntry): VersionSlot[] {
   return [...e.slots.values()].sort((a, b) => Number(a.version) - Number(b.version));
 }
 
-function readyVersions(e: ModelEntry): string[] {
+export function readyVersions(e: ModelEntry): string[] {
   return sortedSlots(e)
     .filter((s) => s.serving !== null && s.state !== 'UNLOADING')
     .map((s) => s.version);
 }
 
+/** The one input and the one output tensor of a version (OIP metadata_model_response). */
+export function versionTensors(v: LoadedVersion): {
+  input: { name: string; datatype: 'FP32' | 'FP64'; shape: number[] };
+  output: { name: string; datatype: 'FP64'; shape: number[] };
+} {
+  const k = v.model.meta.outputNames.length;
+  return {
+    input: v.sparse
+      ? { name: 'input-0', datatype: 'FP64', shape: [-1, -1] }
+      : { name: 'input-0', datatype: inputDatatype(v), shape: [-1, v.numFeatures] },
+    output: { name: OUTPUT_NAME, datatype: 'FP64', shape: k === 1 ? [-1] : [-1, k] },
+  };
+}
+
 function versionMetadata(v: LoadedVersion): Record<string, unknown> {
   const m = v.model.meta;
-  const k = m.outputNames.length;
+  const t = versionTensors(v);
   return {
     platform: m.platform,
-    inputs: m.sparse
-      ? [{ name: 'input-0', datatype: 'FP64', shape: [-1, -1] }]
-      : [
-          {
-            name: 'input-0',
-            datatype: inputDatatype(v),
-            shape: [-1, v.numFeatures],
-            feature_names: v.featureNames,
-          },
-        ],
-    outputs: [
-      { name: OUTPUT_NAME, datatype: 'FP64', shape: k === 1 ? [-1] : [-1, k], output_names: m.outputNames },
-    ],
+    inputs: [m.sparse ? t.input : { ...t.input, feature_names: v.featureNames }],
+    outputs: [{ ...t.output, output_names: m.outputNames }],
     feature_names: v.featureNames,
     output_names: m.outputNames,
     raw_output_names: m.rawOutputNames,
@@ -119,18 +116,18 @@ function importanceOf(v: LoadedVersion): FileImportance[] | null {
 }
 
 export function addInfoRoutes(router: Router, w: WorkerContext): void {
-  const serverMeta = JSON.stringify({
-    name: 'grove',
-    version: serverVersion(),
-    extensions: ['binary_tensor_data'],
-  });
   const entry = (name: string): ModelEntry => {
     const e = w.repository.models.get(name);
     if (!e) throw new ModelNotFoundError(name);
     return e;
   };
 
-  router.add('GET', '/v2', (_q, res, _p, ctx) => sendJson(res, 200, serverMeta, ctx.requestId), 'server');
+  router.add(
+    'GET',
+    '/v2',
+    (_q, res, _p, ctx) => sendJson(res, 200, JSON.stringify(serverMetadata(w)), ctx.requestId),
+    'server',
+  );
   router.add(
     'GET',
     '/v2/health/live',

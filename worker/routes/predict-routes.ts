@@ -4,7 +4,7 @@
 // predict inline (or on the pool for big requests), answer with one string. Each protocol is one
 // answer function shared by the fast front (raw socket, body already read) and node:http.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { BadJsonError } from '../../shared/errors/grove-error.js';
+import { BadInputError, BadJsonError } from '../../shared/errors/grove-error.js';
 import { readBodyBuffer } from '../http/read-body.js';
 import { sendModelJson } from '../http/respond.js';
 import type { RequestContext, RouteParams, Router } from '../http/router.js';
@@ -12,9 +12,46 @@ import { parseBinaryRequest } from '../protocol/binary-tensors.js';
 import { parsePredictRequest } from '../protocol/instances-input.js';
 import type { ParsedRows } from '../protocol/parsed-rows.js';
 import { inferResponse, predictResponse } from '../protocol/prediction-output.js';
-import { parseInferRequest } from '../protocol/tensor-input.js';
+import { type InferRequest, parseInferRequest } from '../protocol/tensor-input.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
 import type { WorkerContext } from '../worker-context.js';
+
+export interface InferRun {
+  p: InferRequest;
+  /** Outputs per row. */
+  width: number;
+  /** Inline: a scratch view, valid until the next request (serialise it first); pool: a promise. */
+  out: Float64Array | Promise<Float64Array>;
+}
+
+/**
+ * An Open Inference Protocol request (the REST body, or what a gRPC ModelInferRequest decodes
+ * to) parsed and predicted on one version: the one path REST and gRPC inference share.
+ */
+export function inferOn(
+  w: WorkerContext,
+  v: LoadedVersion,
+  body: unknown,
+  ctx: Pick<RequestContext, 'requestId' | 'requestIds' | 'trace'>,
+): InferRun {
+  const p = parseInferRequest(body, v, w.maxRows, w.predictor.inlineRowThreshold);
+  // Only the REST answer carries the contributions tensor (inferAnswer below).
+  if (p.contributions)
+    throw new BadInputError(
+      'contributions are answered by the HTTP endpoints (POST /v2/models/{m}/infer, /v1/models/{m}:predict)',
+    );
+  return runInfer(w, v, p, ctx);
+}
+
+function runInfer(
+  w: WorkerContext,
+  v: LoadedVersion,
+  p: InferRequest,
+  ctx: Pick<RequestContext, 'requestId' | 'requestIds' | 'trace'>,
+): InferRun {
+  const width = p.raw ? v.numRawOutputs : v.numOutputs;
+  return { p, width, out: w.predictor.run(v, p, ctx.requestId, ctx.requestIds, ctx.trace) };
+}
 
 function parseJson(buf: Buffer): unknown {
   try {
@@ -38,7 +75,7 @@ function withContributions(
   answer: (out: Float64Array, contributions: Float64Array) => string,
 ): string | Promise<string> {
   const c = w.predictor.contributions(v, p);
-  const out = w.predictor.run(v, p, ctx.requestId, ctx.requestIds);
+  const out = w.predictor.run(v, p, ctx.requestId, ctx.requestIds, ctx.trace);
   if (!(c instanceof Promise) && !(out instanceof Promise)) return answer(out, c);
   const kept = [c instanceof Promise ? c : c.slice(), out instanceof Promise ? out : out.slice()] as const;
   return Promise.all(kept).then(([contrib, o]) => answer(o, contrib));
@@ -56,14 +93,17 @@ export function addPredictRoutes(router: Router, w: WorkerContext): void {
     // Triton's binary tensor extension: a JSON header of this length, then raw tensor bytes.
     const binary = headers['inference-header-content-length'];
     const body = binary === undefined ? parseJson(buf) : parseBinaryRequest(buf, Number(binary));
-    const p = parseInferRequest(body, v, w.maxRows, w.predictor.inlineRowThreshold);
-    const width = p.raw ? v.numRawOutputs : v.numOutputs;
-    if (p.contributions) {
-      return withContributions(w, v, p, ctx, (o, c) =>
-        inferResponse(v, p.id, o, p.rows, width, { data: c, prediction: p.prediction !== false }),
+    const parsed = parseInferRequest(body, v, w.maxRows, w.predictor.inlineRowThreshold);
+    if (parsed.contributions) {
+      const width = parsed.raw ? v.numRawOutputs : v.numOutputs;
+      return withContributions(w, v, parsed, ctx, (o, c) =>
+        inferResponse(v, parsed.id, o, parsed.rows, width, {
+          data: c,
+          prediction: parsed.prediction !== false,
+        }),
       );
     }
-    const out = w.predictor.run(v, p, ctx.requestId, ctx.requestIds);
+    const { p, width, out } = runInfer(w, v, parsed, ctx);
     if (out instanceof Promise) return out.then((o) => inferResponse(v, p.id, o, p.rows, width));
     return inferResponse(v, p.id, out, p.rows, width);
   };
@@ -79,7 +119,7 @@ export function addPredictRoutes(router: Router, w: WorkerContext): void {
     const width = p.raw ? v.numRawOutputs : v.numOutputs;
     if (p.contributions)
       return withContributions(w, v, p, ctx, (o, c) => predictResponse(v, o, p.rows, width, c));
-    const out = w.predictor.run(v, p, ctx.requestId, ctx.requestIds);
+    const out = w.predictor.run(v, p, ctx.requestId, ctx.requestIds, ctx.trace);
     if (out instanceof Promise) return out.then((o) => predictResponse(v, o, p.rows, width));
     return predictResponse(v, out, p.rows, width);
   };

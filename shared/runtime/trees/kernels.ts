@@ -274,14 +274,27 @@ function oneRowSource(d: TreesDescriptorExtra): string {
   return L.join('\n');
 }
 
+/** Turns a kernel's source (marginKernelSource) into its factory over a model's arrays. */
+export type KernelCompiler = (src: string) => (a: TreeArrays) => MarginKernel;
+
 const cache = new Map<string, (a: TreeArrays) => MarginKernel>();
 
-/** Builds (or reuses) the kernel factory for this model's variant, and binds it to its arrays. */
-export function makeMarginKernel(
-  d: TreesDescriptorExtra,
-  arrays: TreeArrays,
-  opts: KernelOptions,
-): MarginKernel {
+/** Compiles with `new Function`, once per distinct source (the source is the cache key). */
+const compileOnce: KernelCompiler = (src) => {
+  let factory = cache.get(src);
+  if (!factory) {
+    factory = new Function('A', src) as (a: TreeArrays) => MarginKernel;
+    cache.set(src, factory);
+  }
+  return factory;
+};
+
+/**
+ * The JavaScript source of one kernel variant: the body of a factory `(A: TreeArrays) =>
+ * MarginKernel`. It is structure only (feature, tree and group counts, slot layout); every model
+ * value stays in A's arrays. Everything model-specific that shapes the code is in it.
+ */
+export function marginKernelSource(d: TreesDescriptorExtra, opts: KernelOptions): string {
   const R = opts.interleave;
   const S = d.slotGroups.length * d.numFeatures;
   // Empty for models without linear leaves: their source, hence their code, is as before.
@@ -289,7 +302,7 @@ export function makeMarginKernel(
     ? 'const lc = A.linConst, lo = A.linOffset, ln = A.linCount, lf = A.linFeature, lk = A.linCoeff;\n' +
       `${linearLeafSource(d)}\n`
     : '';
-  const src = `
+  return `
 "use strict";
 const tt = A.table, tg = A.group, gc = A.groupTreeCount, ns = A.nodeSlot, nt = A.nodeThr, kids = A.kids;
 const nc = A.nodeCat, ncw = A.nodeCatWords, nf = A.nodeFlags, cb = A.catBits, lv = A.leafValue, bm = A.baseMargin;
@@ -303,11 +316,18 @@ return function margins(input, first, rows, out, o0) {
 ${opts.treeLockstep ? oneRowSource(d) : blockSource(d, R)}
 ${R > 1 ? blockSource(d, 1) : ''}
 };`;
-  // Everything model-specific that shapes the code is in `src`; the source is the cache key.
-  let factory = cache.get(src);
-  if (!factory) {
-    factory = new Function('A', src) as (a: TreeArrays) => MarginKernel;
-    cache.set(src, factory);
-  }
-  return factory(arrays);
+}
+
+/**
+ * Builds (or reuses) the kernel factory for this model's variant, and binds it to its arrays.
+ * `compile` defaults to `new Function`; code that may not generate code at run time (a module
+ * exported by `grove export`) passes factories compiled ahead of time.
+ */
+export function makeMarginKernel(
+  d: TreesDescriptorExtra,
+  arrays: TreeArrays,
+  opts: KernelOptions,
+  compile: KernelCompiler = compileOnce,
+): MarginKernel {
+  return compile(marginKernelSource(d, opts))(arrays);
 }

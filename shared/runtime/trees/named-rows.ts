@@ -53,5 +53,5 @@ export function toNumber(v: unknown, name: string, row: number): number {
     if (/^[+-]?inf(inity)?$/i.test(s))
       return s.startsWith('-') ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
   }
-  throw new BadInputError(`row ${row}: feature '${name}' is not a number`);
+  throw new BadInputError(`row ${row}: feature '${name}' is not a number`, 'GROVE_ERR_NOT_NUMERIC');
 }

@@ -6,7 +6,7 @@ import type { Container, Descriptor } from '../container.js';
 import { checkPredictArgs, type Model, type ModelMeta } from '../model.js';
 import { registerModelKind } from '../registry.js';
 import type { TreesDescriptorExtra } from './flat-layout.js';
-import { type MarginKernel, makeMarginKernel, type TreeArrays } from './kernels.js';
+import { type KernelCompiler, type MarginKernel, makeMarginKernel, type TreeArrays } from './kernels.js';
 import { NamedRowMapper } from './named-rows.js';
 import { applyTransform, outputWidth } from './transforms.js';
 import type { TransformName } from './tree-ir.js';
@@ -38,6 +38,16 @@ export type KernelChoice = 'js' | 'wasm' | 'auto';
 export function kernelChoiceFromEnv(): KernelChoice {
   const v = process.env.GROVE_KERNEL;
   return v === 'js' || v === 'wasm' ? v : 'auto';
+}
+
+/**
+ * Kernels made ahead of time, for code that may not generate code at run time (a module written by
+ * `grove export`): the compiled WebAssembly kernel (wasm/wasm-kernel.ts wasmKernelBytes) and a
+ * compiler that returns precompiled JavaScript factories (kernels.ts marginKernelSource).
+ */
+export interface KernelSupply {
+  wasmModule?: object;
+  compileJs?: KernelCompiler;
 }
 
 /** Rows per chunk when margins go through the output transform (bounded scratch). */
@@ -122,6 +132,7 @@ export class TreeModel implements Model {
     container: Container,
     interleave = BATCH_INTERLEAVE,
     choice: KernelChoice = kernelChoiceFromEnv(),
+    supply: KernelSupply = {},
   ) {
     const desc = container.descriptor as Descriptor & TreesDescriptorExtra;
     this.buffer = container.buffer;
@@ -131,18 +142,19 @@ export class TreeModel implements Model {
     this.kernel = choice !== 'js' && wasmUnsupported(desc, arrays) === null ? 'wasm' : 'js';
     if (this.kernel === 'wasm') {
       // One instance serves every entry point: rows === 1 takes its one-row function.
-      const w = makeWasmKernels(desc, arrays);
+      const w = makeWasmKernels(desc, arrays, supply.wasmModule ? { module: supply.wasmModule } : {});
       this.batchKernel = w.margins;
       this.oneKernel = w.margins;
       this.rawBatchKernel = desc.average && desc.averageRaw === false ? w.plain : w.margins;
       this.rawOneKernel = this.rawBatchKernel;
     } else {
-      this.batchKernel = makeMarginKernel(desc, arrays, { interleave });
-      this.oneKernel = makeMarginKernel(desc, arrays, { interleave: 1, treeLockstep: true });
+      const js = supply.compileJs;
+      this.batchKernel = makeMarginKernel(desc, arrays, { interleave }, js);
+      this.oneKernel = makeMarginKernel(desc, arrays, { interleave: 1, treeLockstep: true }, js);
       if (desc.average && desc.averageRaw === false) {
         const plain = { ...desc, average: false };
-        this.rawBatchKernel = makeMarginKernel(plain, arrays, { interleave });
-        this.rawOneKernel = makeMarginKernel(plain, arrays, { interleave: 1, treeLockstep: true });
+        this.rawBatchKernel = makeMarginKernel(plain, arrays, { interleave }, js);
+        this.rawOneKernel = makeMarginKernel(plain, arrays, { interleave: 1, treeLockstep: true }, js);
       } else {
         this.rawBatchKernel = this.batchKernel;
         this.rawOneKernel = this.oneKernel;

@@ -65,6 +65,12 @@ export interface WasmKernelOptions {
   blocked?: 'auto' | 'always' | 'never';
   /** trees walked in lockstep by one-row calls (memory-image.ts GROUPS) */
   Q?: number;
+  /**
+   * The compiled kernel (a WebAssembly.Module of `wasmKernelBytes(d, a, opts)` with the same
+   * options) instead of emitting and compiling one here: what a module exported by `grove export`
+   * passes, having compiled its embedded bytes asynchronously.
+   */
+  module?: object;
 }
 
 /** Batches smaller than this skip tree blocking: the per-block overhead would not pay. */
@@ -76,11 +82,8 @@ const BLOCKED_MIN_ROWS = 32;
  */
 const BLOCKED_MIN_BYTES = 512 * 1024;
 
-export function makeWasmKernels(
-  d: TreesDescriptorExtra,
-  a: TreeArrays,
-  opts: WasmKernelOptions = {},
-): WasmKernels {
+/** The plan and the kernel module's inputs for this model, as makeWasmKernels derives them. */
+function prepare(d: TreesDescriptorExtra, a: TreeArrays, opts: WasmKernelOptions) {
   const R = opts.R ?? WASM_INTERLEAVE;
   const plan = planImage(d, a, R, CHUNK, opts.Q ?? ONE_ROW_LOCKSTEP, opts.blockBytes);
   let maxHeapDepth = 0;
@@ -90,8 +93,27 @@ export function makeWasmKernels(
     if (a.table[q] === TREE_HEAP) maxHeapDepth = Math.max(maxHeapDepth, a.table[q + 1]!);
     else if (a.table[q] === TREE_GENERIC) hasGeneric = true;
   }
+  return { plan, maxHeapDepth, hasGeneric };
+}
+
+/** The WebAssembly kernel module makeWasmKernels would emit for this model and these options. */
+export function wasmKernelBytes(
+  d: TreesDescriptorExtra,
+  a: TreeArrays,
+  opts: WasmKernelOptions = {},
+): Uint8Array {
+  const { plan, maxHeapDepth, hasGeneric } = prepare(d, a, opts);
+  return kernelModuleBytes(plan, maxHeapDepth, hasGeneric);
+}
+
+export function makeWasmKernels(
+  d: TreesDescriptorExtra,
+  a: TreeArrays,
+  opts: WasmKernelOptions = {},
+): WasmKernels {
+  const { plan, maxHeapDepth, hasGeneric } = prepare(d, a, opts);
   if (!wasmApi) throw new Error('WebAssembly is not available');
-  const module = new wasmApi.Module(kernelModuleBytes(plan, maxHeapDepth, hasGeneric));
+  const module = opts.module ?? new wasmApi.Module(kernelModuleBytes(plan, maxHeapDepth, hasGeneric));
   const inst = new wasmApi.Instance(module, {});
   const ex = inst.exports as {
     mem: { buffer: ArrayBuffer };

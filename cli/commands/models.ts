@@ -1,0 +1,110 @@
+// `grove models list|load|unload` against a running worker (or, later, a gateway) through the
+// model repository API (Triton's extension): `list` prints every model version and its state,
+// `load MODEL [--config FILE] [--file VERSION=PATH ...]` loads (uploading a config and model
+// files when given) and waits for the outcome, `unload MODEL` takes a model out of service.
+// The token comes from --token or GROVE_ADMIN_TOKEN. Exit 0 on success, 1 if the server refused,
+// 2 on usage errors or when the server cannot be reached.
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { request } from 'undici';
+
+const USAGE = `usage: grove models list|load|unload [MODEL] --url URL [--token T] [options]
+
+  list                     every model version and its state (READY, LOADING, FAILED, UNAVAILABLE)
+  load MODEL               load or reload MODEL from the repository and wait for the outcome
+    --config FILE          send FILE as the model's config.json
+    --file VERSION=PATH    send the model file PATH as version VERSION (its name is kept: model.json,
+                           model.ubj, model.txt, model.joblib, model.pkl, model.grove or profile.json);
+                           repeat for several files
+  unload MODEL             stop serving MODEL (its files stay; 'load' brings it back)
+  --url URL                the worker (default http://127.0.0.1:8000)
+  --token T                bearer token (default: env GROVE_ADMIN_TOKEN)
+`;
+
+function fail(msg: string): number {
+  process.stderr.write(`grove models: ${msg}\n\n${USAGE}`);
+  return 2;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let values: Record<string, string | boolean | string[] | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        url: { type: 'string' },
+        token: { type: 'string' },
+        config: { type: 'string' },
+        file: { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const [action, model] = positionals;
+  if (action !== 'list' && action !== 'load' && action !== 'unload') return fail('say list, load or unload');
+  if (action !== 'list' && !model) return fail(`${action} needs a MODEL`);
+  const url = ((values.url as string | undefined) ?? 'http://127.0.0.1:8000').replace(/\/+$/, '');
+  const token = (values.token as string | undefined) ?? process.env.GROVE_ADMIN_TOKEN ?? '';
+  let path: string;
+  let body: Record<string, unknown> = {};
+  if (action === 'list') path = '/v2/repository/index';
+  else {
+    path = `/v2/repository/models/${encodeURIComponent(model!)}/${action}`;
+    if (action === 'load') {
+      const parameters: Record<string, string> = {};
+      try {
+        if (typeof values.config === 'string') parameters.config = readFileSync(values.config, 'utf8');
+        for (const spec of (values.file as string[] | undefined) ?? []) {
+          const m = /^([0-9]+)=(.+)$/.exec(spec);
+          if (!m) return fail(`--file '${spec}' is not VERSION=PATH`);
+          parameters[`file:${m[1]}/${basename(m[2]!)}`] = readFileSync(m[2]!).toString('base64');
+        }
+      } catch (err) {
+        return fail((err as Error).message);
+      }
+      if (Object.keys(parameters).length > 0) body = { parameters };
+    }
+  }
+  try {
+    const res = await request(url + path, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) {
+      process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+      return 1;
+    }
+    if (action === 'list') {
+      const rows = JSON.parse(text) as Array<{
+        name: string;
+        version?: string;
+        state: string;
+        reason?: string;
+      }>;
+      for (const r of rows) {
+        process.stdout.write(
+          `${r.name.padEnd(24)} ${(r.version ?? '-').padEnd(8)} ${r.state.padEnd(12)} ${r.reason ?? ''}\n`.trimEnd() +
+            '\n',
+        );
+      }
+    } else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`grove models: cannot reach ${url}: ${(err as Error).message}\n`);
+    return 2;
+  }
+}

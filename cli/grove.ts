@@ -9,6 +9,7 @@ const COMMANDS: Record<string, string> = {
   worker: 'Run one worker process over a model repository',
   gateway: 'Run a gateway over static upstreams or Consul-discovered workers',
   predict: 'Predict a CSV (or NDJSON) of rows with a model file',
+  explain: 'Feature importance: mean |contribution| over rows, and what the model file records',
   convert: "Convert a model file to grove's binary format",
   export: 'Export a model as one self-contained JavaScript module (browsers, Node, edge)',
   bench: 'Measure batch and one-row predict time of a model on one thread',

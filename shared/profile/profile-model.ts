@@ -1,13 +1,17 @@
 // Profiles a model file on training data: what `grove profile` and `grove convert --profile` run.
 // Loads the model, reads the CSV (columns matched to the model's feature names; the label column,
-// if named, is left out), predicts every row, and builds the profile (build-profile.ts).
+// if named, is left out), predicts every row, and builds the profile (build-profile.ts); for models
+// that explain, adds the mean |contribution| per feature on a sample of the rows.
 import { readFile } from 'node:fs/promises';
 import { column, featureMatrix, parseNumber, readCsv } from '../csv/csv-table.js';
 import { BadInputError } from '../errors/grove-error.js';
+import { meanAbsContributions } from '../runtime/explain/importance.js';
+import { canExplain, explainerFor } from '../runtime/explain/index.js';
 import { loadModelFile } from '../runtime/load.js';
+import type { Model } from '../runtime/model.js';
 import { buildProfile } from './build-profile.js';
 import { categoricalFromModel, categoricalFromModelFile } from './categorical-features.js';
-import type { Profile } from './profile-types.js';
+import type { ContributionProfile, Profile } from './profile-types.js';
 
 export interface ProfileModelOptions {
   label?: string | undefined;
@@ -50,7 +54,7 @@ export async function profileModelFile(
       }),
     };
   }
-  return buildProfile({
+  const profile = buildProfile({
     featureNames: meta.featureNames,
     task: meta.task,
     outputNames: meta.outputNames,
@@ -61,4 +65,32 @@ export async function profileModelFile(
     ...(opts.bins ? { bins: opts.bins } : {}),
     ...(label ? { label } : {}),
   });
+  const contributions = contributionProfile(model, data, rows);
+  if (contributions) profile.contributions = contributions;
+  return profile;
+}
+
+/** Rows of training data the contribution baseline is computed on (evenly spread). */
+export const CONTRIBUTION_PROFILE_ROWS = 2000;
+
+/**
+ * Mean |contribution| per feature over at most CONTRIBUTION_PROFILE_ROWS evenly spread rows, for
+ * models that explain (the monitor's optional influence alarm compares live traffic with it);
+ * null for the others.
+ */
+export function contributionProfile(
+  model: Model,
+  data: Float64Array,
+  rows: number,
+): ContributionProfile | null {
+  if (!canExplain(model) || rows === 0) return null;
+  const F = model.meta.numFeatures;
+  const n = Math.min(rows, CONTRIBUTION_PROFILE_ROWS);
+  const sample = new Float64Array(n * F);
+  for (let i = 0; i < n; i++) {
+    const r = Math.floor((i * rows) / n);
+    sample.set(data.subarray(r * F, (r + 1) * F), i * F);
+  }
+  const imp = meanAbsContributions(explainerFor(model), sample, n);
+  return { rows: n, mean_abs: Array.from(imp.meanAbs) };
 }

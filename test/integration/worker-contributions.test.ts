@@ -1,15 +1,19 @@
 // Contributions over HTTP from a real worker process: Open Inference Protocol (parameters or the
 // requested output) and TF Serving's v1 (named per row), inline and on the pool, against the
 // libraries' own contributions; refusals with their codes; malformed flags.
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCsv } from '../support/tree-fixtures.js';
 import {
+  addVersion,
   FIXTURES,
   fixtureRows,
   getJson,
   makeRepository,
   postJson,
+  ROOT,
   removeRepository,
   startWorkerProcess,
   type WorkerProcess,
@@ -29,6 +33,24 @@ let w: WorkerProcess;
 
 beforeAll(async () => {
   repo = makeRepository(Object.fromEntries(Object.entries(MODELS).map(([m, f]) => [m, { '1': f }])));
+  // `watched`: the xgb model with contribution tracking on and a profile that records contributions.
+  addVersion(repo, 'watched', '1', MODELS.xgb!);
+  writeFileSync(
+    join(repo, 'watched', 'config.json'),
+    JSON.stringify({
+      monitor: { contributions: { sample: 1, window_rows: 100, min_rows: 50, budget_ms: 1000 } },
+    }),
+  );
+  execFileSync(process.execPath, [
+    join(ROOT, 'dist', 'cli', 'grove.js'),
+    'profile',
+    '--model',
+    join(repo, 'watched', '1', 'model.json'),
+    '--data',
+    `${FIXTURES}/${MODELS.xgb}/test.csv`,
+    '--output',
+    join(repo, 'watched', '1', 'profile.json'),
+  ]);
   w = await startWorkerProcess(repo);
 }, 60_000);
 
@@ -194,5 +216,32 @@ describe('model metadata', () => {
     expect(lt.body.contributions).toMatchObject({ available: false, code: 'GROVE_ERR_EXPLAIN_UNSUPPORTED' });
     const lin = await getJson(`${w.url}/v2/models/sklog`);
     expect(lin.body.importance).toBeNull();
+  });
+});
+
+describe('influence monitoring (monitor.contributions in config.json)', () => {
+  it('tracks mean |contribution| per feature and fires when a feature’s influence moves', async () => {
+    const profile = JSON.parse(readFileSync(join(repo, 'watched', '1', 'profile.json'), 'utf8'));
+    expect(profile.contributions.mean_abs).toHaveLength(20);
+    const { rows } = fixtureRows(MODELS.xgb!);
+    const send = (batch: (number | null)[][]) =>
+      postJson(`${w.url}/v1/models/watched:predict`, { instances: batch });
+    expect((await send(rows.slice(0, 100))).status).toBe(200);
+    const quiet = await getJson(`${w.url}/v2/models/watched/versions/1/monitor`);
+    expect(quiet.status).toBe(200);
+    expect(quiet.body.contributions).toMatchObject({ rows: 100, baseline: true, explained: 100 });
+    expect(quiet.body.active_alarms.filter((a: { kind: string }) => a.kind === 'influence')).toEqual([]);
+    // f18 pinned at 0 for the next window: its contributions collapse
+    expect((await send(rows.slice(100, 200).map((r) => r.map((v, j) => (j === 18 ? 0 : v))))).status).toBe(
+      200,
+    );
+    const moved = await getJson(`${w.url}/v2/models/watched/versions/1/monitor`);
+    const f18 = moved.body.contributions.features[18];
+    expect(f18.name).toBe('f18');
+    expect(f18.alarms).toEqual(['influence']);
+    expect(f18.influence).toBeGreaterThan(Math.LN2);
+    const metrics = await (await fetch(`${w.url}/metrics`)).text();
+    expect(metrics).toMatch(/grove_monitor_alarm\{[^}]*feature="f18",kind="influence"\} 1/);
+    expect(metrics).toMatch(/grove_monitor_mean_abs_contribution\{[^}]*feature="f18"\}/);
   });
 });

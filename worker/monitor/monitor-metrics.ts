@@ -104,9 +104,8 @@ export function registerMonitorMetrics(registry: Registry, hub: MonitorHub): Mon
         const tracker = hub.tracker(m);
         if (!tracker || tracker.response().rows === 0) continue;
         const means = tracker.means();
-        m.names
-          .slice(0, -1)
-          .forEach((feature, f) => this.set({ model: m.model, version: m.version, feature }, means[f]!));
+        for (let f = 0; f < means.length; f++)
+          this.set({ model: m.model, version: m.version, feature: m.names[f]! }, means[f]!);
       }
     },
   });

@@ -14,8 +14,11 @@ import type { TreeArrays } from '../trees/kernels.js';
 import { gaussLegendre } from './gauss-legendre.js';
 import { refusalOf } from './refusals.js';
 
-// Tree-local node numbers: inner nodes 0 .. nI - 1 in pre-order (0 is the root), then the leaves
-// nI .. nI + nL - 1, so the passes index one array for both and need no leaf test.
+// Tree-local node numbers: inner nodes 0 .. nI - 1, then the leaves nI .. nI + nL - 1, so the
+// passes index one array for both and need no leaf test. Inner nodes are in pre-order (0 is the
+// root), except that "twigs" (inner nodes whose children are both leaves; half the inner nodes of
+// a full tree) come last, from twigStart: parents still precede children, and the passes give
+// twigs a shorter path (no down products for leaves, leaf values read from the record).
 /** Int32 record fields (REC values per inner node). */
 export const I_KIND = 0; // bits: CATEGORICAL
 export const I_LEFT = 1; // tree-local node number of the left child
@@ -32,6 +35,8 @@ export const F_OWN_L = 2; // the left edge's own cover fraction
 export const F_OWN_R = 3;
 export const F_THR = 4; // goes right iff slot >= thr (numeric splits)
 export const F_BP = 5; // 1 - merged fraction of the earlier edge on this feature; 0 when none
+export const F_VL = 6; // twigs: the left leaf's value (leaf width 1)
+export const F_VR = 7;
 export const REC = 8;
 
 export const CATEGORICAL = 1;
@@ -44,6 +49,10 @@ export interface ShapTrees {
   start: Int32Array;
   /** Tree t's leaves are leaf ids [leafStart[t], leafStart[t + 1]), in tree-local order. */
   leafStart: Int32Array;
+  /** Per tree: the first twig (tree-local); twigStart = nI when none. */
+  twigStart: Int32Array;
+  /** Per tree: 1 when an inner node that is not a twig has a leaf child (it reads leaves' U). */
+  mixed: Uint8Array;
   ints: Int32Array;
   floats: Float64Array;
   /** Leaf values, leafWidth per leaf id (times 1 / trees-per-column for averaged forests). */
@@ -59,6 +68,42 @@ export interface ShapTrees {
   /** Most nodes (inner and leaves) in one tree, and the largest quadrature size. */
   maxNodes: number;
   maxM: number;
+}
+
+/** Moves tree t's twigs after its other inner nodes (see the numbering above) and fills their leaf values. */
+function twigsLast(s: ShapTrees, t: number, first: number, nI: number, firstLeaf: number): void {
+  const { ints, floats } = s;
+  const twig = (i: number) =>
+    ints[(first + i) * REC + I_LEFT]! >= nI && ints[(first + i) * REC + I_RIGHT]! >= nI;
+  const order = new Int32Array(nI);
+  let at = 0;
+  let mixed = 0;
+  for (let i = 0; i < nI; i++)
+    if (!twig(i)) {
+      order[at++] = i;
+      const p = (first + i) * REC;
+      if (ints[p + I_LEFT]! >= nI || ints[p + I_RIGHT]! >= nI) mixed = 1;
+    }
+  s.twigStart[t] = at;
+  s.mixed[t] = mixed;
+  for (let i = 0; i < nI; i++) if (twig(i)) order[at++] = i;
+  const newIndex = new Int32Array(nI);
+  for (let j = 0; j < nI; j++) newIndex[order[j]!] = j;
+  const oldInts = ints.slice(first * REC, (first + nI) * REC);
+  const oldFloats = floats.slice(first * REC, (first + nI) * REC);
+  const W = s.leafWidth;
+  for (let j = 0; j < nI; j++) {
+    const p = (first + j) * REC;
+    ints.set(oldInts.subarray(order[j]! * REC, (order[j]! + 1) * REC), p);
+    floats.set(oldFloats.subarray(order[j]! * REC, (order[j]! + 1) * REC), p);
+    if (ints[p + I_LEFT]! < nI) ints[p + I_LEFT] = newIndex[ints[p + I_LEFT]!]!;
+    if (ints[p + I_RIGHT]! < nI) ints[p + I_RIGHT] = newIndex[ints[p + I_RIGHT]!]!;
+    ints[p + I_PREV] = newIndex[ints[p + I_PREV]!]!;
+    if (j >= s.twigStart[t]!) {
+      floats[p + F_VL] = s.leafValue[(firstLeaf + ints[p + I_LEFT]! - nI) * W]!;
+      floats[p + F_VR] = s.leafValue[(firstLeaf + ints[p + I_RIGHT]! - nI) * W]!;
+    }
+  }
 }
 
 /**
@@ -99,6 +144,8 @@ export function buildShapTrees(c: Container, d: TreesDescriptorExtra, a: TreeArr
     numTrees: T,
     start: new Int32Array(T + 1),
     leafStart: new Int32Array(T + 1),
+    twigStart: new Int32Array(T),
+    mixed: new Uint8Array(T),
     ints,
     floats,
     leafValue,
@@ -251,6 +298,10 @@ export function buildShapTrees(c: Container, d: TreesDescriptorExtra, a: TreeArr
       const p = i * REC;
       if (ints[p + I_LEFT]! < 0) ints[p + I_LEFT] = nI - ints[p + I_LEFT]! - 1;
       if (ints[p + I_RIGHT]! < 0) ints[p + I_RIGHT] = nI - ints[p + I_RIGHT]! - 1;
+    }
+    twigsLast(s, t, first, nI, firstLeaf);
+    for (let i = first; i < inner; i++) {
+      const p = i * REC;
       if (ints[p + I_INV]! !== -1) continue;
       if (invLength + m > inv.length) {
         const grown = new Float64Array(2 * (invLength + m));

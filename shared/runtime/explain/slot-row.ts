@@ -55,12 +55,16 @@ export function fillSlots(d: TreesDescriptorExtra, input: Float64Array, off: num
 /** 1 if a categorical flat node `j` sends slot value x right, else 0 (kernels.ts catWalkSource). */
 export function categoricalRight(d: TreesDescriptorExtra, a: TreeArrays, j: number, x: number): number {
   const c = d.categorical;
-  const side = (rule: 'left' | 'right' | 'default') =>
-    rule === 'default' ? (a.nodeFlags[j]! & 1) ^ 1 : rule === 'left' ? 0 : 1;
-  if (Number.isNaN(x)) return side(c.nan);
-  const v = Math.trunc(x);
-  const negative = c.negative === 'value' ? x < 0 : v < 0;
-  if (negative || v >= 32 * a.nodeCatWords[j]!) return side(c.invalid);
-  const inSet = (a.catBits[a.nodeCat[j]! + (v >>> 5)]! >>> (v & 31)) & 1;
-  return c.inSetGoesLeft ? inSet ^ 1 : inSet;
+  let rule: 'left' | 'right' | 'default';
+  if (Number.isNaN(x)) rule = c.nan;
+  else {
+    const v = Math.trunc(x);
+    if (c.negative === 'value' ? x < 0 : v < 0) rule = c.invalid;
+    else if (v >= 32 * a.nodeCatWords[j]!) rule = c.invalid;
+    else {
+      const inSet = (a.catBits[a.nodeCat[j]! + (v >>> 5)]! >>> (v & 31)) & 1;
+      return c.inSetGoesLeft ? inSet ^ 1 : inSet;
+    }
+  }
+  return rule === 'default' ? (a.nodeFlags[j]! & 1) ^ 1 : rule === 'left' ? 0 : 1;
 }

@@ -40,13 +40,17 @@ export class TreeShapExplainer implements Explainer {
   readonly costPerRow: number;
   private readonly d: TreesDescriptorExtra;
   private readonly s: ShapTrees;
+  /** Per tree: its quadrature size's passes. */
   private readonly passes: ShapPasses[];
+  /** Trees grouped by quadrature size (leaf width 1 runs a group in one call). */
+  private readonly groups: { passes: ShapPasses; trees: Int32Array }[];
   /** Bias per margin column: base margin plus every tree's expected value. */
   private readonly bias: Float64Array;
   private readonly scratch: ShapScratch;
   /**
    * Leaves' up values (each leaf value m times), per tree and output: copied into U after a tree's
-   * inner nodes before its up pass. Tree t's output k starts at leafU[luOff[t] + k * nL * m].
+   * inner nodes when its passes read leaves from U. Tree t's output k starts at
+   * leafU[luOff[t] + k * nL * m].
    */
   private readonly leafU: Float64Array;
   private readonly luOff: Int32Array;
@@ -79,31 +83,16 @@ export class TreeShapExplainer implements Explainer {
       st: new Uint8Array(n),
       oin: new Uint8Array(n),
     };
-    const inputs = {
-      ints: s.ints,
-      floats: s.floats,
-      inv: s.inv,
-      scratch: this.scratch,
-      catRight: (j: number, x: number) => categoricalRight(d, a, j, x),
-    };
-    const byM = new Map<number, ShapPasses>();
-    this.passes = [];
     this.luOff = new Int32Array(T + 1);
     let cost = 0;
     let lu = 0;
     for (let t = 0; t < T; t++) {
       const m = s.m[t]!;
-      let p = byM.get(m);
-      if (!p) {
-        p = makeShapPasses(m, inputs);
-        byM.set(m, p);
-      }
-      this.passes.push(p);
       const nI = s.start[t + 1]! - s.start[t]!;
       const nL = s.leafStart[t + 1]! - s.leafStart[t]!;
       this.luOff[t] = lu;
       lu += W * nL * m;
-      cost += m * (2 * nI + W * (nI + nL));
+      cost += m * (2 * nI + W * nI);
     }
     this.luOff[T] = lu;
     this.costPerRow = cost;
@@ -113,13 +102,38 @@ export class TreeShapExplainer implements Explainer {
       const l0 = s.leafStart[t]!;
       const nL = s.leafStart[t + 1]! - l0;
       for (let k = 0; k < W; k++)
-        for (let j = 0; j < nL; j++)
-          this.leafU.fill(
-            s.leafValue[(l0 + j) * W + k]!,
-            this.luOff[t]! + (k * nL + j) * m,
-            this.luOff[t]! + (k * nL + j + 1) * m,
-          );
+        for (let j = 0; j < nL; j++) {
+          const at = this.luOff[t]! + (k * nL + j) * m;
+          this.leafU.fill(s.leafValue[(l0 + j) * W + k]!, at, at + m);
+        }
     }
+    const inputs = {
+      ints: s.ints,
+      floats: s.floats,
+      inv: s.inv,
+      start: s.start,
+      twigStart: s.twigStart,
+      mixed: s.mixed,
+      group: s.group,
+      leafStart: s.leafStart,
+      leafU: this.leafU,
+      luOff: this.luOff,
+      scratch: this.scratch,
+      catRight: (j: number, x: number) => categoricalRight(d, a, j, x),
+    };
+    const byM = new Map<number, { passes: ShapPasses; trees: number[] }>();
+    this.passes = [];
+    for (let t = 0; t < T; t++) {
+      const m = s.m[t]!;
+      let g = byM.get(m);
+      if (!g) {
+        g = { passes: makeShapPasses(m, W, inputs), trees: [] };
+        byM.set(m, g);
+      }
+      g.trees.push(t);
+      this.passes.push(g.passes);
+    }
+    this.groups = [...byM.values()].map((g) => ({ passes: g.passes, trees: Int32Array.from(g.trees) }));
   }
 
   contributions(input: Float64Array, rows: number, out: Float64Array): void {
@@ -127,11 +141,7 @@ export class TreeShapExplainer implements Explainer {
     const K = this.numGroups;
     const W = this.s.leafWidth;
     const width = this.width;
-    const { start, leafStart, group, m: qm } = this.s;
-    const T = this.s.numTrees;
-    const { sl, U } = this.scratch;
-    const leafU = this.leafU;
-    const luOff = this.luOff;
+    const sl = this.scratch.sl;
     if (input.length < rows * F || out.length < rows * width)
       throw new RangeError(`contributions: ${rows} rows need ${rows * F} inputs and ${rows * width} outputs`);
     out.fill(0, 0, rows * width);
@@ -139,19 +149,32 @@ export class TreeShapExplainer implements Explainer {
       const o = r * width;
       fillSlots(this.d, input, r * F, sl);
       for (let k = 0; k < K; k++) out[o + k * (F + 1) + F] = this.bias[k]!;
-      for (let t = 0; t < T; t++) {
-        const b = start[t]!;
-        const nI = start[t + 1]! - b;
-        if (nI === 0) continue;
-        const m = qm[t]!;
-        const span = (leafStart[t + 1]! - leafStart[t]!) * m;
-        const p = this.passes[t]!;
-        p.down(b, nI);
-        for (let k = 0; k < W; k++) {
-          const lo = luOff[t]! + k * span;
-          U.set(leafU.subarray(lo, lo + span), nI * m);
-          p.up(b, nI, out, o + (W === 1 ? group[t]! : k) * (F + 1));
-        }
+      if (W === 1) {
+        for (const g of this.groups) g.passes.trees(g.trees, g.trees.length, out, o, F + 1);
+      } else {
+        this.wideLeaves(out, o);
+      }
+    }
+  }
+
+  /** Vector leaves (scikit-learn forests): one down pass, then an up pass per output. */
+  private wideLeaves(out: Float64Array, o: number): void {
+    const F = this.numFeatures;
+    const W = this.s.leafWidth;
+    const { start, leafStart, twigStart, m: qm } = this.s;
+    const U = this.scratch.U;
+    for (let t = 0; t < this.s.numTrees; t++) {
+      const b = start[t]!;
+      const nI = start[t + 1]! - b;
+      if (nI === 0) continue;
+      const m = qm[t]!;
+      const span = (leafStart[t + 1]! - leafStart[t]!) * m;
+      const p = this.passes[t]!;
+      p.down(b, nI, twigStart[t]!);
+      for (let k = 0; k < W; k++) {
+        const lo = this.luOff[t]! + k * span;
+        U.set(this.leafU.subarray(lo, lo + span), nI * m);
+        p.up(b, nI, twigStart[t]!, out, o + k * (F + 1));
       }
     }
   }

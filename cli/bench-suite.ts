@@ -29,6 +29,9 @@ interface Sample {
   batch: number;
   /** ns per one-row call */
   single: number;
+  /** CPU ns per row (contributions table), when reported */
+  batchCpu?: number;
+  singleCpu?: number;
 }
 
 const FIXTURES: Array<[string, string, string, PeerName[]]> = [
@@ -89,7 +92,12 @@ async function runGrove(f: Fixture, rows: number, kernel = 'auto', contributions
     { env },
   );
   const last = stdout.trim().split('\n').at(-1)!;
-  return { batch: field(last, 'batch_ns_per_row'), single: field(last, 'single_ns_per_row') };
+  const s: Sample = { batch: field(last, 'batch_ns_per_row'), single: field(last, 'single_ns_per_row') };
+  if (contributions) {
+    s.batchCpu = field(last, 'batch_cpu_ns_per_row');
+    s.singleCpu = field(last, 'single_cpu_ns_per_row');
+  }
+  return s;
 }
 
 async function runPeer(peer: PeerName, f: Fixture, rows: number, peersDir: string): Promise<Sample | null> {
@@ -126,7 +134,11 @@ async function runContribPeer(peer: PeerName, f: Fixture, rows: number, peersDir
   if (lib === 'lightgbm') args.push('--lib', join(peersDir, 'lib', 'lib_lightgbm-4.5.0.so'));
   const { stdout } = await exec(PY, args);
   const last = stdout.trim().split('\n').at(-1)!;
-  return { batch: field(last, 'batch_ns_per_row'), single: field(last, 'single_us_per_call') * 1000 };
+  return {
+    batch: field(last, 'batch_ns_per_row'),
+    single: field(last, 'single_us_per_call') * 1000,
+    batchCpu: field(last, 'batch_cpu_ns_per_row'),
+  };
 }
 
 const median = (xs: number[]) => {
@@ -265,11 +277,15 @@ async function contributionTable(ctx: SuiteContext, rows: number): Promise<void>
   const header = [
     'fixture',
     'grove batch us/row',
+    'cpu',
     'grove 1-row us',
+    'cpu',
     'peer',
     'peer batch us/row',
+    'cpu',
     'peer 1-row us',
     'batch ratio',
+    'cpu ratio',
   ];
   const table: string[][] = [];
   for (const [lib, name, model] of FIXTURES) {
@@ -290,19 +306,34 @@ async function contributionTable(ctx: SuiteContext, rows: number): Promise<void>
     }
     const us = (x: number) => (x / 1000).toFixed(1);
     const gb = median(g.map((s) => s.batch));
+    const gbc = median(g.map((s) => s.batchCpu!));
     const gs = median(g.map((s) => s.single));
+    const gsc = median(g.map((s) => s.singleCpu!));
     if (p.length === 0) {
-      table.push([name, us(gb), us(gs), '-', '-', '-', '-']);
+      table.push([name, us(gb), us(gbc), us(gs), us(gsc), '-', '-', '-', '-', '-', '-']);
       continue;
     }
     const pb = median(p.map((s) => s.batch));
+    const pbc = median(p.map((s) => s.batchCpu!));
     const ps = median(p.map((s) => s.single));
     const peerName = peer === 'xgboost-native' ? 'xgboost pred_contribs' : 'lightgbm pred_contrib';
-    table.push([name, us(gb), us(gs), peerName, us(pb), us(ps), (gb / pb).toFixed(2)]);
+    table.push([
+      name,
+      us(gb),
+      us(gbc),
+      us(gs),
+      us(gsc),
+      peerName,
+      us(pb),
+      us(pbc),
+      us(ps),
+      (gb / pb).toFixed(2),
+      (gbc / pbc).toFixed(2),
+    ]);
   }
   printTable(header, table);
   console.log(
-    '\nratio = grove / library (below 1: grove is faster). Peer one-row figures include the Python call (and XGBoost building a DMatrix).',
+    '\nratio = grove / library (below 1: grove is faster), on wall time and on CPU time (user + system of each process: steadier when the machine is shared). Peer one-row figures include the Python call (and XGBoost building a DMatrix).',
   );
 }
 

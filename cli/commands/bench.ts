@@ -1,6 +1,7 @@
 // `grove bench --model FILE --input CSV [--rows N] [--rounds K]`: batch and one-row predict time on
 // this thread, after warm-up, best of K rounds (the machine is shared and noisy: best-of filters
-// interference). Last line: `batch_ns_per_row=X single_ns_per_row=Y` (cli/bench-suite.ts reads it).
+// interference). Last line: `batch_ns_per_row=X single_ns_per_row=Y` (cli/bench-suite.ts reads it);
+// --contributions adds the same in CPU time (`batch_cpu_ns_per_row`, `single_cpu_ns_per_row`).
 import { readFile } from 'node:fs/promises';
 import { csvToDense } from '../../shared/csv/read-rows.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
@@ -20,6 +21,24 @@ const USAGE = `usage: grove bench --model FILE --input CSV [--rows N] [--rounds 
 export interface BenchResult {
   batchNsPerRow: number;
   singleNsPerRow: number;
+  /** CPU time of this process (user + system) per row, best round: steadier on a shared machine. */
+  batchCpuNsPerRow?: number;
+  singleCpuNsPerRow?: number;
+}
+
+/** Runs `f` `rounds` times; the best wall and CPU nanoseconds of a round. */
+function bestOf(rounds: number, f: () => void): { wall: number; cpu: number } {
+  let wall = Number.POSITIVE_INFINITY;
+  let cpu = Number.POSITIVE_INFINITY;
+  for (let k = 0; k < rounds; k++) {
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    f();
+    wall = Math.min(wall, Number(process.hrtime.bigint() - t0));
+    const c = process.cpuUsage(c0);
+    cpu = Math.min(cpu, (c.user + c.system) * 1000);
+  }
+  return { wall, cpu };
 }
 
 export function benchModel(
@@ -68,22 +87,19 @@ export function benchContributions(
   for (let r = 0; r < rows; r++) input.set(file.subarray((r % fileRows) * F, (r % fileRows) * F + F), r * F);
   const out = new Float64Array(rows * explainer.width);
   explainer.contributions(input, Math.min(rows, 200), out); // warm-up: compile the passes
-  let batch = Number.POSITIVE_INFINITY;
-  for (let k = 0; k < rounds; k++) {
-    const t0 = process.hrtime.bigint();
-    explainer.contributions(input, rows, out);
-    batch = Math.min(batch, Number(process.hrtime.bigint() - t0));
-  }
+  const batch = bestOf(rounds, () => explainer.contributions(input, rows, out));
   const singleRows = Math.min(rows, 1000);
   const rowViews = Array.from({ length: singleRows }, (_, r) => input.subarray(r * F, r * F + F));
   const one = new Float64Array(explainer.width);
-  let single = Number.POSITIVE_INFINITY;
-  for (let k = 0; k < rounds; k++) {
-    const t0 = process.hrtime.bigint();
+  const single = bestOf(rounds, () => {
     for (let r = 0; r < singleRows; r++) explainer.contributions(rowViews[r]!, 1, one);
-    single = Math.min(single, Number(process.hrtime.bigint() - t0));
-  }
-  return { batchNsPerRow: batch / rows, singleNsPerRow: single / singleRows };
+  });
+  return {
+    batchNsPerRow: batch.wall / rows,
+    singleNsPerRow: single.wall / singleRows,
+    batchCpuNsPerRow: batch.cpu / rows,
+    singleCpuNsPerRow: single.cpu / singleRows,
+  };
 }
 
 const OPTIONS = {
@@ -115,8 +131,12 @@ export async function run(argv: string[]): Promise<number> {
       ? benchContributions(explainerFor(model), dense.data, dense.rows, Math.floor(rows), Math.floor(rounds))
       : benchModel(model, dense.data, dense.rows, Math.floor(rows), Math.floor(rounds), args.raw ?? false);
     process.stdout.write(`model=${args.model} rows=${Math.floor(rows)} rounds=${Math.floor(rounds)}\n`);
+    const cpu =
+      r.batchCpuNsPerRow === undefined
+        ? ''
+        : ` batch_cpu_ns_per_row=${r.batchCpuNsPerRow.toFixed(0)} single_cpu_ns_per_row=${r.singleCpuNsPerRow!.toFixed(0)}`;
     process.stdout.write(
-      `batch_ns_per_row=${r.batchNsPerRow.toFixed(0)} single_ns_per_row=${r.singleNsPerRow.toFixed(0)}\n`,
+      `batch_ns_per_row=${r.batchNsPerRow.toFixed(0)} single_ns_per_row=${r.singleNsPerRow.toFixed(0)}${cpu}\n`,
     );
     return 0;
   } catch (err) {

@@ -51,14 +51,12 @@ export function startWorkerProcess(
   args: string[] = [],
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<WorkerProcess> {
-  const child = spawn(
-    process.execPath,
-    [CLI, 'worker', '--models', modelsDir, '--port', '0', '--rescan', '300', ...args],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env,
-    },
-  );
+  return spawnWorker(['--models', modelsDir, '--port', '0', '--rescan', '300', ...args], env);
+}
+
+/** `grove worker ARGS`, resolved once it prints its URL. */
+export function spawnWorker(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [CLI, 'worker', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8');

@@ -12,10 +12,10 @@ import { parseProfile } from '../../shared/profile/profile-file.js';
 import type { Profile } from '../../shared/profile/profile-types.js';
 import { canExplain } from '../../shared/runtime/explain/index.js';
 import type { Model } from '../../shared/runtime/model.js';
+import type { WebhookSender } from '../../shared/webhook/webhook-sender.js';
 import type { PredictionEvent, PredictionObserver } from '../observer.js';
 import { ContributionTracker, contributionMonitorConfig } from './contribution-tracker.js';
 import { type AlarmTransition, VersionMonitor } from './version-monitor.js';
-import type { WebhookSender } from './webhook-sender.js';
 
 /** What the hub needs to know about a served version. */
 export interface MonitoredVersion {

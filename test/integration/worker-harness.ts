@@ -64,7 +64,12 @@ export function spawnWorker(args: string[], env: NodeJS.ProcessEnv = process.env
   child.stderr!.on('data', (c: string) => (err += c));
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   return new Promise((resolvePromise, reject) => {
-    const t = setTimeout(() => reject(new Error(`worker did not start: ${err}`)), 30_000);
+    // A safety net, not a measurement: below the hook timeout so the child is killed, not leaked,
+    // and generous because a loaded 2-core CI machine can take tens of seconds to start a process.
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`worker did not start: ${err}`));
+    }, 55_000);
     child.stdout!.on('data', (c: string) => {
       out += c;
       const m = /grove worker listening on (http:\/\/\S+)/.exec(out);

@@ -84,7 +84,8 @@ describe('README and docs/ commands', () => {
     }
   });
 
-  it('use only grove subcommands and flags that exist', () => {
+  // One `grove <command> --help` process per command: a few seconds each on a loaded 2-core machine.
+  it('use only grove subcommands and flags that exist', { timeout: 180_000 }, () => {
     const problems: string[] = [];
     for (const use of uses) {
       const { status, text } = help(use.command);

@@ -5,6 +5,10 @@
 // A missing peer is skipped with the command that installs it. Options: --rounds N (default 3),
 // --rows N (default 20000), --peers DIR, --fixtures DIR, --kernels js,wasm (grove's tree kernel per
 // run via GROVE_KERNEL, shared/runtime/trees/tree-model.ts; default: the one grove picks).
+// A second table times per-feature contributions (`grove bench --contributions`, TreeSHAP) beside
+// the libraries' own (cli/bench-peers/native_contribs.py: XGBoost pred_contribs, LightGBM
+// pred_contrib), on --contrib-rows rows (default 2000: the peers take hundreds of us per row).
+// --only predict|contributions runs one table.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -25,6 +29,9 @@ interface Sample {
   batch: number;
   /** ns per one-row call */
   single: number;
+  /** CPU ns per row (contributions table), when reported */
+  batchCpu?: number;
+  singleCpu?: number;
 }
 
 const FIXTURES: Array<[string, string, string, PeerName[]]> = [
@@ -67,7 +74,7 @@ function field(line: string, key: string): number {
   return Number(m[1]);
 }
 
-async function runGrove(f: Fixture, rows: number, kernel = 'auto'): Promise<Sample> {
+async function runGrove(f: Fixture, rows: number, kernel = 'auto', contributions = false): Promise<Sample> {
   const env = kernel === 'auto' ? process.env : { ...process.env, GROVE_KERNEL: kernel };
   const { stdout } = await exec(
     process.execPath,
@@ -80,11 +87,17 @@ async function runGrove(f: Fixture, rows: number, kernel = 'auto'): Promise<Samp
       join(f.dir, 'test.csv'),
       '--rows',
       String(rows),
+      ...(contributions ? ['--contributions', '--rounds', '3'] : []),
     ],
     { env },
   );
   const last = stdout.trim().split('\n').at(-1)!;
-  return { batch: field(last, 'batch_ns_per_row'), single: field(last, 'single_ns_per_row') };
+  const s: Sample = { batch: field(last, 'batch_ns_per_row'), single: field(last, 'single_ns_per_row') };
+  if (contributions) {
+    s.batchCpu = field(last, 'batch_cpu_ns_per_row');
+    s.singleCpu = field(last, 'single_cpu_ns_per_row');
+  }
+  return s;
 }
 
 async function runPeer(peer: PeerName, f: Fixture, rows: number, peersDir: string): Promise<Sample | null> {
@@ -108,6 +121,26 @@ async function runPeer(peer: PeerName, f: Fixture, rows: number, peersDir: strin
   };
 }
 
+/** The library's own contributions on one thread (cli/bench-peers/native_contribs.py). */
+async function runContribPeer(peer: PeerName, f: Fixture, rows: number, peersDir: string): Promise<Sample> {
+  const lib = peer === 'xgboost-native' ? 'xgboost' : 'lightgbm';
+  const args = [
+    join(projectRoot, 'cli', 'bench-peers', 'native_contribs.py'),
+    lib,
+    f.dir,
+    '--rows',
+    String(rows),
+  ];
+  if (lib === 'lightgbm') args.push('--lib', join(peersDir, 'lib', 'lib_lightgbm-4.5.0.so'));
+  const { stdout } = await exec(PY, args);
+  const last = stdout.trim().split('\n').at(-1)!;
+  return {
+    batch: field(last, 'batch_ns_per_row'),
+    single: field(last, 'single_us_per_call') * 1000,
+    batchCpu: field(last, 'batch_cpu_ns_per_row'),
+  };
+}
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.floor((s.length - 1) / 2)]! : Number.NaN;
@@ -121,6 +154,8 @@ async function main(): Promise<void> {
       peers: { type: 'string' },
       fixtures: { type: 'string' },
       kernels: { type: 'string', default: 'auto' },
+      'contrib-rows': { type: 'string', default: '2000' },
+      only: { type: 'string' },
     },
   });
   const kernels = values.kernels.split(',').filter(Boolean);
@@ -142,9 +177,38 @@ async function main(): Promise<void> {
     }
   }
   for (const [p, why] of skip) console.log(`skipping peer ${p}: ${why}`);
-  console.log(
-    `rows=${rows} rounds=${rounds}; one thread each; medians over rounds (machine may be loaded)\n`,
-  );
+  const ctx: SuiteContext = { rounds, peersDir, fixturesRoot, skip };
+  if (values.only !== 'contributions') {
+    console.log(
+      `rows=${rows} rounds=${rounds}; one thread each; medians over rounds (machine may be loaded)\n`,
+    );
+    await predictTable(ctx, rows, kernels);
+  }
+  if (values.only !== 'predict') {
+    const contribRows = Math.max(100, Number(values['contrib-rows']));
+    console.log(
+      `\ncontributions: rows=${contribRows} rounds=${rounds}; one thread each; medians over rounds\n`,
+    );
+    await contributionTable(ctx, contribRows);
+  }
+}
+
+interface SuiteContext {
+  rounds: number;
+  peersDir: string;
+  fixturesRoot: string;
+  skip: Map<PeerName, string>;
+}
+
+function printTable(header: string[], table: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) => r.map((c, i) => c.padStart(widths[i]!)).join('  ');
+  console.log(fmt(header));
+  for (const r of table) console.log(fmt(r));
+}
+
+async function predictTable(ctx: SuiteContext, rows: number, kernels: string[]): Promise<void> {
+  const { rounds, peersDir, fixturesRoot, skip } = ctx;
   const header = [
     'fixture',
     'kernel',
@@ -199,12 +263,78 @@ async function main(): Promise<void> {
       }
     }
   }
-  const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
-  const fmt = (r: string[]) => r.map((c, i) => c.padStart(widths[i]!)).join('  ');
-  console.log(fmt(header));
-  for (const r of table) console.log(fmt(r));
+  printTable(header, table);
   console.log(
     '\nratio = grove / peer (below 1: grove is faster). Peer one-row figures include their call overhead (Python ctypes / N-API).',
+  );
+}
+
+/**
+ * Contributions beside the library's own, alternating rounds as the predict table does. Peers:
+ * XGBoost's pred_contribs for the XGBoost fixtures, LightGBM's pred_contrib for LightGBM's.
+ */
+async function contributionTable(ctx: SuiteContext, rows: number): Promise<void> {
+  const { rounds, peersDir, fixturesRoot, skip } = ctx;
+  const header = [
+    'fixture',
+    'grove batch us/row',
+    'cpu',
+    'grove 1-row us',
+    'cpu',
+    'peer',
+    'peer batch us/row',
+    'cpu',
+    'peer 1-row us',
+    'batch ratio',
+    'cpu ratio',
+  ];
+  const table: string[][] = [];
+  for (const [lib, name, model] of FIXTURES) {
+    const peer: PeerName = lib === 'xgboost' ? 'xgboost-native' : 'lightgbm-native';
+    const f: Fixture = { name, dir: join(fixturesRoot, lib, name), model, peers: [peer] };
+    if (!existsSync(join(f.dir, model))) continue;
+    const g: Sample[] = [];
+    const p: Sample[] = [];
+    for (let k = 0; k < rounds; k++) {
+      g.push(await runGrove(f, rows, 'auto', true));
+      if (skip.has(peer)) continue;
+      try {
+        p.push(await runContribPeer(peer, f, rows, peersDir));
+      } catch (err) {
+        skip.set(peer, `failed: ${(err as Error).message.split('\n')[0]}`);
+        console.log(`skipping peer ${peer}: ${skip.get(peer)}`);
+      }
+    }
+    const us = (x: number) => (x / 1000).toFixed(1);
+    const gb = median(g.map((s) => s.batch));
+    const gbc = median(g.map((s) => s.batchCpu!));
+    const gs = median(g.map((s) => s.single));
+    const gsc = median(g.map((s) => s.singleCpu!));
+    if (p.length === 0) {
+      table.push([name, us(gb), us(gbc), us(gs), us(gsc), '-', '-', '-', '-', '-', '-']);
+      continue;
+    }
+    const pb = median(p.map((s) => s.batch));
+    const pbc = median(p.map((s) => s.batchCpu!));
+    const ps = median(p.map((s) => s.single));
+    const peerName = peer === 'xgboost-native' ? 'xgboost pred_contribs' : 'lightgbm pred_contrib';
+    table.push([
+      name,
+      us(gb),
+      us(gbc),
+      us(gs),
+      us(gsc),
+      peerName,
+      us(pb),
+      us(pbc),
+      us(ps),
+      (gb / pb).toFixed(2),
+      (gbc / pbc).toFixed(2),
+    ]);
+  }
+  printTable(header, table);
+  console.log(
+    '\nratio = grove / library (below 1: grove is faster), on wall time and on CPU time (user + system of each process: steadier when the machine is shared). Peer one-row figures include the Python call (and XGBoost building a DMatrix).',
   );
 }
 

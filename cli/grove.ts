@@ -10,6 +10,7 @@ const COMMANDS: Record<string, string> = {
   gateway: 'Run a gateway over static upstreams or Consul-discovered workers',
   stream: 'Score rows from a NATS JetStream subject onto another, exactly once by id',
   predict: 'Predict a CSV (or NDJSON) of rows with a model file',
+  explain: 'Feature importance: mean |contribution| over rows, and what the model file records',
   convert: "Convert a model file to grove's binary format",
   export: 'Export a model as one self-contained JavaScript module (browsers, Node, edge)',
   bench: 'Measure batch and one-row predict time of a model on one thread',

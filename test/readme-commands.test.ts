@@ -84,7 +84,8 @@ describe('README and docs/ commands', () => {
     }
   });
 
-  it('use only grove subcommands and flags that exist', () => {
+  // One `grove <command> --help` process per command: a few seconds each on a loaded 2-core machine.
+  it('use only grove subcommands and flags that exist', { timeout: 240_000 }, () => {
     const problems: string[] = [];
     for (const use of uses) {
       const { status, text } = help(use.command);
@@ -98,7 +99,7 @@ describe('README and docs/ commands', () => {
       }
     }
     expect(problems).toEqual([]);
-  }, 240_000); // one `grove <command> --help` process per subcommand: seconds each on a loaded machine
+  }); // the timeout: one `grove <command> --help` process per subcommand, seconds each on a loaded machine
 
   it('use only npm scripts that exist', () => {
     const scripts = Object.keys(

@@ -1,18 +1,22 @@
-// `grove predict --model FILE --input rows.csv|rows.ndjson [--output out.csv] [--raw]`
+// `grove predict --model FILE --input rows.csv|rows.ndjson [--output out.csv] [--raw | --contributions]`
 // (docs/formats.md): one output line per input row, the columns of the library's own
 // predict/predict_proba (--raw: margin / decision_function), no header (the fixtures' pred.csv
 // shape), every value in shortest round-trip form (String(x)) so nothing is lost. The input is
 // read as a stream (shared/csv), so its size is not limited by memory.
+// --contributions writes per-feature contributions instead (docs/explanations.md), with a header:
+// `f0,...,bias`, or `class0:f0,...,class0:bias,class1:f0,...` for several margin columns.
 import { createWriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { formatCsvRows } from '../../shared/csv/csv-format.js';
+import { csvField, formatCsvRows } from '../../shared/csv/csv-format.js';
 import { stripBom } from '../../shared/csv/csv-records.js';
 import { fileText, recordChunks, type TextSource } from '../../shared/csv/csv-stream.js';
 import { denseChunks } from '../../shared/csv/dense-stream.js';
 import { BadInputError, GroveError } from '../../shared/errors/grove-error.js';
+import { contributionColumns, explainerFor } from '../../shared/runtime/explain/index.js';
 import { type LoadLimits, loadModelFileBounded } from '../../shared/runtime/isolation/model-loader.js';
 import type { Model } from '../../shared/runtime/model.js';
+import { NamedRowMapper } from '../../shared/runtime/trees/named-rows.js';
 import { parseCommandArgs } from '../command-args.js';
 import { LOAD_CLI_OPTIONS, LOAD_CLI_USAGE, loadLimitsFromArgs } from '../load-options.js';
 
@@ -24,6 +28,8 @@ const USAGE = `usage: grove predict --model FILE --input ROWS [--output OUT.csv]
                   feature name -> value
   --output FILE   write the predictions here (default: stdout)
   --raw           margins / decision_function instead of predictions
+  --contributions per-feature contributions (TreeSHAP, in margin space) instead of predictions,
+                  with a header row: f0,...,bias (class0:f0,... for several classes)
 ${LOAD_CLI_USAGE}`;
 
 /**
@@ -54,6 +60,39 @@ export async function predictStream(
   }
 }
 
+/** Dense chunks of a CSV or NDJSON input (named rows: absent = missing), for models taking columns. */
+export async function* denseInputChunks(
+  model: Model,
+  source: TextSource,
+  ndjson: boolean,
+): AsyncGenerator<{ data: Float64Array; rows: number }> {
+  if (!ndjson) {
+    yield* denseChunks(source, model.meta.featureNames);
+    return;
+  }
+  const mapper = new NamedRowMapper(model.meta.featureNames);
+  for await (const chunk of recordChunks(source, false)) {
+    const named = ndjsonRows(chunk.text, chunk.firstLine, false);
+    yield { data: mapper.toDense(named, model.meta.numFeatures), rows: named.length };
+  }
+}
+
+/** Contributions of every row of an input stream, chunk by chunk, after their header row. */
+export async function contributionsStream(
+  model: Model,
+  source: TextSource,
+  ndjson: boolean,
+  write: (lines: string) => Promise<void>,
+): Promise<void> {
+  const e = explainerFor(model);
+  await write(`${contributionColumns(model.meta.featureNames, e.numGroups).map(csvField).join(',')}\n`);
+  for await (const dense of denseInputChunks(model, source, ndjson)) {
+    const values = new Float64Array(dense.rows * e.width);
+    e.contributions(dense.data, dense.rows, values);
+    await write(formatCsvRows(values, dense.rows, e.width));
+  }
+}
+
 /**
  * One object per non-empty NDJSON line. `lists`: a line may also be a list (the rows of a
  * FeatureHasher(input_type='string' | 'pair') model, which checks them).
@@ -76,7 +115,7 @@ function ndjsonRows(text: string, firstLine: number, lists: boolean): Record<str
 }
 
 /** NDJSON by extension, else by a first character of `{` (CSV headers do not start with one). */
-async function isNdjson(path: string): Promise<boolean> {
+export async function isNdjson(path: string): Promise<boolean> {
   if (/\.(nd)?jsonl?$/i.test(path)) return true;
   const fh = await open(path, 'r');
   try {
@@ -108,6 +147,7 @@ const OPTIONS = {
   input: { type: 'string' },
   output: { type: 'string' },
   raw: { type: 'boolean', default: false },
+  contributions: { type: 'boolean', default: false },
   ...LOAD_CLI_OPTIONS,
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -117,6 +157,10 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof args === 'number') return args;
   if (!args.model || !args.input) {
     process.stderr.write(`grove predict: --model and --input are required\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.raw && args.contributions) {
+    process.stderr.write('grove predict: --contributions are always in margin space; drop --raw\n');
     return 2;
   }
   let limits: LoadLimits;
@@ -131,17 +175,19 @@ export async function run(argv: string[]): Promise<number> {
     const model = await loadModelFileBounded(args.model, limits);
     const ndjson = await isNdjson(args.input);
     const source = fileText(args.input);
+    const run = (write: (lines: string) => Promise<void>) =>
+      args.contributions
+        ? contributionsStream(model, source, ndjson, write)
+        : predictStream(model, source, ndjson, args.raw ?? false, write);
     if (!args.output) {
-      await predictStream(model, source, ndjson, args.raw ?? false, (lines) =>
-        writeTo(process.stdout, lines),
-      );
+      await run((lines) => writeTo(process.stdout, lines));
       return 0;
     }
     // The output appears whole or not at all: written beside it, renamed when every row is done.
     const partial = `${args.output}.partial-${process.pid}`;
     const out = createWriteStream(partial);
     try {
-      await predictStream(model, source, ndjson, args.raw ?? false, (lines) => writeTo(out, lines));
+      await run((lines) => writeTo(out, lines));
       await new Promise<void>((resolve, reject) =>
         out.end((err?: Error | null) => (err ? reject(err) : resolve())),
       );

@@ -258,6 +258,21 @@ export const ERROR_CATALOGUE = {
     status: 422,
     meaning: 'The model file is a symbolic link out of the repository; --follow-symlinks allows it.',
   },
+  // ---- explanations (feature contributions; docs/explanations.md) ----
+  GROVE_ERR_EXPLAIN_UNSUPPORTED: {
+    status: 422,
+    meaning:
+      'Contributions are not defined for this model (linear trees, sparse name -> value inputs); the message says why.',
+  },
+  GROVE_ERR_EXPLAIN_NO_COVERS: {
+    status: 422,
+    meaning: 'The tree model file stores no node covers (training weight per node), which TreeSHAP needs.',
+  },
+  GROVE_ERR_EXPLAIN_NO_BACKGROUND: {
+    status: 422,
+    meaning:
+      'A linear model whose training feature means are unknown (no StandardScaler or mean imputer in front), so coefficient x (value - mean) cannot be computed.',
+  },
 } as const satisfies Record<`GROVE_ERR_${string}`, ErrorSpec>;
 
 export type GroveErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -151,6 +151,18 @@ export class ChecksumError extends ModelFormatError {
     super(message, 'GROVE_ERR_CHECKSUM');
   }
 }
+/** Contributions cannot be computed for this model (shared/runtime/explain/); the code says why. */
+export class ExplainUnavailableError extends GroveError {
+  constructor(
+    message: string,
+    code:
+      | 'GROVE_ERR_EXPLAIN_UNSUPPORTED'
+      | 'GROVE_ERR_EXPLAIN_NO_COVERS'
+      | 'GROVE_ERR_EXPLAIN_NO_BACKGROUND' = 'GROVE_ERR_EXPLAIN_UNSUPPORTED',
+  ) {
+    super(message, code);
+  }
+}
 export class UnsafePickleError extends ModelFormatError {
   readonly global: string;
   constructor(global: string) {

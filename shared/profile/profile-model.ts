@@ -5,11 +5,14 @@
 import { readFile } from 'node:fs/promises';
 import { column, readCsvFile, tableFeatures } from '../csv/csv-table.js';
 import { BadInputError } from '../errors/grove-error.js';
+import { meanAbsContributions } from '../runtime/explain/importance.js';
+import { canExplain, explainerFor } from '../runtime/explain/index.js';
 import { loadModelFileBounded } from '../runtime/isolation/model-loader.js';
+import type { Model } from '../runtime/model.js';
 import { textNumber } from '../runtime/values/feature-value.js';
 import { buildProfile } from './build-profile.js';
 import { categoricalFromModel, categoricalFromModelFile } from './categorical-features.js';
-import type { Profile } from './profile-types.js';
+import type { ContributionProfile, Profile } from './profile-types.js';
 
 export interface ProfileModelOptions {
   label?: string | undefined;
@@ -48,7 +51,7 @@ export async function profileModelFile(
       values: Float64Array.from(raw, (s) => textNumber(s) ?? Number.NaN),
     };
   }
-  return buildProfile({
+  const profile = buildProfile({
     featureNames: meta.featureNames,
     task: meta.task,
     outputNames: meta.outputNames,
@@ -59,4 +62,32 @@ export async function profileModelFile(
     ...(opts.bins ? { bins: opts.bins } : {}),
     ...(label ? { label } : {}),
   });
+  const contributions = contributionProfile(model, data, rows);
+  if (contributions) profile.contributions = contributions;
+  return profile;
+}
+
+/** Rows of training data the contribution baseline is computed on (evenly spread). */
+export const CONTRIBUTION_PROFILE_ROWS = 2000;
+
+/**
+ * Mean |contribution| per feature over at most CONTRIBUTION_PROFILE_ROWS evenly spread rows, for
+ * models that explain (the monitor's optional influence alarm compares live traffic with it);
+ * null for the others.
+ */
+export function contributionProfile(
+  model: Model,
+  data: Float64Array,
+  rows: number,
+): ContributionProfile | null {
+  if (!canExplain(model) || rows === 0) return null;
+  const F = model.meta.numFeatures;
+  const n = Math.min(rows, CONTRIBUTION_PROFILE_ROWS);
+  const sample = new Float64Array(n * F);
+  for (let i = 0; i < n; i++) {
+    const r = Math.floor((i * rows) / n);
+    sample.set(data.subarray(r * F, (r + 1) * F), i * F);
+  }
+  const imp = meanAbsContributions(explainerFor(model), sample, n);
+  return { rows: n, mean_abs: Array.from(imp.meanAbs) };
 }

@@ -55,6 +55,15 @@ export interface Profile {
   features: FeatureProfile[];
   prediction: PredictionProfile | null;
   label?: { name: string; mean: number; missing_ratio: number };
+  /** Models that explain (docs/explanations.md): the baseline of the monitor's influence alarm. */
+  contributions?: ContributionProfile;
+}
+
+/** Mean |contribution| per feature (summed over margin columns) over a sample of training rows. */
+export interface ContributionProfile {
+  rows: number;
+  /** One value per feature, in feature order. */
+  mean_abs: number[];
 }
 
 /** Name the monitor uses for the model's output (docs/monitoring.md). */

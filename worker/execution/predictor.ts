@@ -3,7 +3,9 @@
 // `inlineRowThreshold` rows (shared-memory input and output, nothing copied). Then it counts the
 // rows and tells the observers (synchronously; a throwing observer never fails the request).
 import type { Logger } from 'pino';
+import { BadInputError } from '../../shared/errors/grove-error.js';
 import type { CounterSeries } from '../../shared/metrics/fast-series.js';
+import { assertExplainable, explainerFor, explainSize } from '../../shared/runtime/explain/index.js';
 import { epochNow, type RequestTrace } from '../../shared/tracing/tracing.js';
 import type { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { type PredictionEvent, type PredictionObserver, parseRequestRows } from '../observer.js';
@@ -11,10 +13,21 @@ import type { PredictPool } from '../pool/predict-pool.js';
 import { type ParsedRows, Scratch } from '../protocol/parsed-rows.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
 
+/** Explainers up to this many tree nodes are built on the event loop (about 1 us per node). */
+export const INLINE_EXPLAINER_NODES = 50_000;
+/** Contributions computed inline cost at most this many explainer units (about 1-2 ms here). */
+export const INLINE_CONTRIBUTION_COST = 200_000;
+
+/** Values per row of the contributions output: K margin columns of F features and a bias. */
+export function contributionWidth(v: LoadedVersion): number {
+  return v.numRawOutputs * (v.numFeatures + 1);
+}
+
 export class Predictor {
   readonly observers: PredictionObserver[] = [];
   private readonly complained = new Set<PredictionObserver>();
   private readonly outScratch = new Scratch();
+  private readonly contribScratch = new Scratch();
 
   constructor(
     private readonly pool: PredictPool,
@@ -22,6 +35,50 @@ export class Predictor {
     private readonly logger: Logger,
     readonly inlineRowThreshold: number,
   ) {}
+
+  /**
+   * Per-feature contributions of the request's dense rows (K * (F + 1) per row; docs/explanations.md).
+   * Refuses unexplainable models before any work. Inline (a scratch view, valid until the next
+   * request) when the event loop can afford it: the explainer is small enough to build here
+   * (INLINE_EXPLAINER_NODES) and the rows cost at most INLINE_CONTRIBUTION_COST; otherwise a pool
+   * thread computes them (each thread builds its own explainer once).
+   */
+  contributions(v: LoadedVersion, p: ParsedRows): Float64Array | Promise<Float64Array> {
+    assertExplainable(v.model);
+    if (p.input === null) throw new BadInputError('contributions need dense rows');
+    const width = contributionWidth(v);
+    if (p.rows === 0) return new Float64Array(0);
+    if (explainSize(v.model) <= INLINE_EXPLAINER_NODES) {
+      const e = explainerFor(v.model);
+      if (p.rows * e.costPerRow <= INLINE_CONTRIBUTION_COST) {
+        const out = this.contribScratch.view(p.rows * width);
+        e.contributions(p.input, p.rows, out);
+        return out;
+      }
+    }
+    return this.contributionsOnPool(v, p.input, p.rows, width);
+  }
+
+  private async contributionsOnPool(
+    v: LoadedVersion,
+    rows: Float64Array,
+    n: number,
+    width: number,
+  ): Promise<Float64Array> {
+    let input = rows;
+    if (!(input.buffer instanceof SharedArrayBuffer)) {
+      input = new Float64Array(new SharedArrayBuffer(n * v.numFeatures * 8));
+      input.set(rows.subarray(0, n * v.numFeatures));
+    }
+    const out = new Float64Array(new SharedArrayBuffer(n * width * 8));
+    v.acquire();
+    try {
+      await this.pool.contributions(v.key, input, n, out);
+    } finally {
+      v.release();
+    }
+    return out;
+  }
 
   outputsOf(v: LoadedVersion, raw: boolean): number {
     return raw ? v.numRawOutputs : v.numOutputs;

@@ -59,6 +59,7 @@ function monitoredVersion(v: LoadedVersion): MonitoredVersion {
     task: v.model.meta.task,
     outputNames: v.model.meta.outputNames,
     config: v.config,
+    served: v.model,
   };
 }
 
@@ -112,7 +113,10 @@ export function attachMonitoring(host: MonitorHost, opts: MonitoringOptions = {}
           throw new UnavailableError(`monitoring is off for model '${p.model}'`, 'GROVE_ERR_MONITOR_OFF');
         monitored.evaluate(m);
         ctx.served = v;
-        sendModelJson(res, 200, JSON.stringify(m.response()), ctx.requestId, v);
+        const body = m.response();
+        const tracker = monitored.tracker(m);
+        if (tracker) body.contributions = tracker.response();
+        sendModelJson(res, 200, JSON.stringify(body), ctx.requestId, v);
       },
       'monitor',
     );

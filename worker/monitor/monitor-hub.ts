@@ -2,15 +2,19 @@
 // prediction to its version's monitor (two Map lookups, then the window update), creates monitors
 // lazily with the version's profile.json and config.json thresholds, and evaluates alarms on a
 // timer and whenever someone reads (monitor route, /metrics). Transitions go to the log (one line
-// each way) and to the webhook sender.
+// each way) and to the webhook sender. Versions whose config.json turns on
+// `monitor.contributions` also get a ContributionTracker (influence alarms).
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorConfigFrom } from '../../shared/monitor/monitor-config.js';
 import { watchedOutput } from '../../shared/profile/build-profile.js';
 import { parseProfile } from '../../shared/profile/profile-file.js';
 import type { Profile } from '../../shared/profile/profile-types.js';
+import { canExplain } from '../../shared/runtime/explain/index.js';
+import type { Model } from '../../shared/runtime/model.js';
 import type { WebhookSender } from '../../shared/webhook/webhook-sender.js';
 import type { PredictionEvent, PredictionObserver } from '../observer.js';
+import { ContributionTracker, contributionMonitorConfig } from './contribution-tracker.js';
 import { type AlarmTransition, VersionMonitor } from './version-monitor.js';
 
 /** What the hub needs to know about a served version. */
@@ -24,6 +28,8 @@ export interface MonitoredVersion {
   outputNames: readonly string[];
   /** The model's parsed config.json ({} when absent). */
   config: Record<string, unknown>;
+  /** The served model itself, for the optional contribution tracking. */
+  served?: Model;
 }
 
 export interface HubLogger {
@@ -45,6 +51,7 @@ export class MonitorHub implements PredictionObserver {
   private readonly models = new Map<string, Map<string, VersionMonitor | null>>();
   private readonly evaluatedAt = new Map<VersionMonitor, number>();
   private readonly dirs = new WeakMap<VersionMonitor, string>();
+  private readonly trackers = new WeakMap<VersionMonitor, ContributionTracker>();
   /** mtime of profile.json files found malformed (so they are not re-read every tick). */
   private readonly badProfiles = new Map<string, number>();
   private readonly timer: NodeJS.Timeout | null;
@@ -62,7 +69,15 @@ export class MonitorHub implements PredictionObserver {
   observe(e: PredictionEvent): void {
     let m = this.models.get(e.model)?.get(e.version);
     if (m === undefined || (m !== null && m.sha256 !== e.sha256)) m = this.create(e.model, e.version);
-    if (m !== null && m.sha256 === e.sha256) m.observe(e);
+    if (m !== null && m.sha256 === e.sha256) {
+      m.observe(e);
+      this.trackers.get(m)?.observe(e);
+    }
+  }
+
+  /** The version monitor's contribution tracker, when config.json turns it on. */
+  tracker(m: VersionMonitor): ContributionTracker | null {
+    return this.trackers.get(m) ?? null;
   }
 
   /** The version's monitor (created on first use), or null when the version is not served or not monitored. */
@@ -85,15 +100,31 @@ export class MonitorHub implements PredictionObserver {
       byVersion.set(version, null);
       return null;
     }
+    const profile = this.loadProfile(info);
     const monitor = new VersionMonitor({
       model,
       version,
       sha256: info.sha256,
       featureNames: info.featureNames,
-      profile: this.loadProfile(info),
+      profile,
       config,
       outputIndex: watchedOutput(info.task, info.outputNames),
     });
+    const cc = contributionMonitorConfig(info.config);
+    if (cc.enabled && info.served && canExplain(info.served)) {
+      this.trackers.set(
+        monitor,
+        new ContributionTracker({
+          model,
+          version,
+          featureNames: info.featureNames,
+          explain: info.served,
+          baseline: profile?.contributions?.mean_abs ?? null,
+          config: cc,
+          hysteresis: config.hysteresis,
+        }),
+      );
+    }
     const old = byVersion.get(version);
     if (old) this.evaluatedAt.delete(old);
     byVersion.set(version, monitor);
@@ -156,7 +187,10 @@ export class MonitorHub implements PredictionObserver {
   evaluate(m: VersionMonitor): void {
     if (this.evaluatedAt.get(m) === m.totalRows) return;
     this.evaluatedAt.set(m, m.totalRows);
-    for (const t of m.evaluate(this.now())) this.report(t);
+    const now = this.now();
+    for (const t of m.evaluate(now)) this.report(t);
+    const tracker = this.trackers.get(m);
+    if (tracker) for (const t of tracker.evaluate(now)) this.report(t);
   }
 
   evaluateAll(): void {

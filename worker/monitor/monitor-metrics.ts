@@ -1,8 +1,10 @@
 // The monitor's Prometheus series (docs/monitoring.md): grove_monitor_missing_ratio,
 // grove_monitor_psi, grove_monitor_out_of_range_ratio {model, version, feature} (feature
 // `__prediction__` for the output) and grove_monitor_alarm {model, version, feature, kind} = 1
-// while firing, else 0. Values are computed at scrape time (prom-client `collect`), so requests
-// never pay for them; series of unloaded versions disappear because every scrape rebuilds them.
+// while firing, else 0 (kind `influence` for versions with contribution tracking, whose
+// grove_monitor_mean_abs_contribution {model, version, feature} is the window's mean
+// |contribution|). Values are computed at scrape time (prom-client `collect`), so requests never
+// pay for them; series of unloaded versions disappear because every scrape rebuilds them.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { ALARM_KINDS } from '../../shared/monitor/alarm-rules.js';
 import type { MonitorHub } from './monitor-hub.js';
@@ -80,6 +82,30 @@ export function registerMonitorMetrics(registry: Registry, hub: MonitorHub): Mon
           for (const kind of ALARM_KINDS)
             this.set({ model: m.model, version: m.version, feature, kind }, m.isFiring(c, kind) ? 1 : 0);
         });
+        const tracker = hub.tracker(m);
+        if (tracker)
+          m.names.slice(0, -1).forEach((feature, f) => {
+            this.set(
+              { model: m.model, version: m.version, feature, kind: 'influence' },
+              tracker.isFiring(f) ? 1 : 0,
+            );
+          });
+      }
+    },
+  });
+  new Gauge({
+    name: 'grove_monitor_mean_abs_contribution',
+    help: 'Mean |contribution| of the feature over the sampled rows in the contribution window (monitor.contributions).',
+    labelNames: labels,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { m } of current()) {
+        const tracker = hub.tracker(m);
+        if (!tracker || tracker.response().rows === 0) continue;
+        const means = tracker.means();
+        for (let f = 0; f < means.length; f++)
+          this.set({ model: m.model, version: m.version, feature: m.names[f]! }, means[f]!);
       }
     },
   });

@@ -19,7 +19,8 @@ export interface AlarmTransition {
   model: string;
   version: string;
   feature: string;
-  kind: AlarmKind;
+  /** The window alarms, or `influence` (contribution-tracker.ts). */
+  kind: AlarmKind | 'influence';
   value: number;
   threshold: number;
   state: 'firing' | 'resolved';

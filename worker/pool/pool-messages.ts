@@ -29,6 +29,15 @@ export interface PredictTask {
   out: Float64Array;
   raw: boolean;
 }
+/** Per-feature contributions of dense shared-memory rows (shared/runtime/explain/). */
+export interface ContributionsTask {
+  op: 'contributions';
+  key: string;
+  input: Float64Array;
+  rows: number;
+  /** rows * K * (F + 1) values in shared memory, filled by the thread. */
+  out: Float64Array;
+}
 export interface PredictNamedTask {
   op: 'predict-named';
   key: string;
@@ -58,7 +67,7 @@ export interface BatchResult {
   out: Float64Array | null;
 }
 
-export type PoolTask = PredictTask | PredictNamedTask | BatchTask;
+export type PoolTask = PredictTask | PredictNamedTask | BatchTask | ContributionsTask;
 
 /** Errors cross threads as data so the stable code and status survive (structured clone drops them). */
 export interface TaskFailure {

@@ -1,11 +1,13 @@
 // A pool thread: rebuilds each registered model from its SharedArrayBuffer once (modelFromBuffer,
-// no copy) and runs tasks against it: predict shared-memory rows, and parse + predict + format a
-// chunk of a streamed batch.
+// no copy) and runs tasks against it: predict shared-memory rows, compute their contributions
+// (each thread builds a model's explainer once), and parse + predict + format a chunk of a
+// streamed batch.
 import { BroadcastChannel, workerData } from 'node:worker_threads';
 import { move } from 'piscina';
 import { formatCsvRows } from '../../shared/csv/csv-format.js';
 import { csvDenseRows } from '../../shared/csv/feature-columns.js';
 import { GroveError, UnknownFeatureError } from '../../shared/errors/grove-error.js';
+import { explainerFor } from '../../shared/runtime/explain/index.js';
 import { modelFromBuffer } from '../../shared/runtime/load.js';
 import type { Model } from '../../shared/runtime/model.js';
 import { chunkLines, formatNdjson, parseNdjsonRows } from '../batch/batch-text.js';
@@ -13,6 +15,7 @@ import type {
   BatchResult,
   BatchTask,
   ChannelMessage,
+  ContributionsTask,
   PoolTask,
   PredictNamedTask,
   PredictTask,
@@ -83,6 +86,12 @@ async function predictNamed(t: PredictNamedTask): Promise<number> {
   return started;
 }
 
+async function contributions(t: ContributionsTask): Promise<number> {
+  const { model } = await registered(t.key);
+  explainerFor(model).contributions(t.input, t.rows, t.out);
+  return t.rows;
+}
+
 async function batch(t: BatchTask): Promise<BatchResult> {
   const { model, featureIndex } = await registered(t.key);
   const meta = model.meta;
@@ -141,6 +150,8 @@ export default async function run(task: PoolTask): Promise<unknown> {
         return await predictNamed(task);
       case 'batch':
         return await batch(task);
+      case 'contributions':
+        return await contributions(task);
     }
   } catch (err) {
     return failure(err);

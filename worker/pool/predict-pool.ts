@@ -102,6 +102,12 @@ export class PredictPool {
     return r as number;
   }
 
+  /** Per-feature contributions of shared-memory rows into a shared-memory output. */
+  async contributions(key: string, input: Float64Array, rows: number, out: Float64Array): Promise<void> {
+    const r = await this.run({ op: 'contributions', key, input, rows, out });
+    if (isFailure(r)) rethrow(r);
+  }
+
   async batch(task: BatchTask): Promise<BatchResult> {
     const r = await this.run(task);
     if (isFailure(r)) rethrow(r);

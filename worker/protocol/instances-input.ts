@@ -2,7 +2,8 @@
 // an array of feature values or an object of name -> value (absent or null = missing:
 // docs/api.md); or the columnar `{"inputs": {"age": [..], ...}}` / `{"inputs": [[..]]}`. Unknown feature
 // names are a 400 that names them (for dense models; sparse models take names as they come, as
-// DictVectorizer does). `"raw": true` asks for margins.
+// DictVectorizer does). `"raw": true` asks for margins; `"contributions": true` adds per-feature
+// contributions (docs/explanations.md).
 import { BadInputError, type GroveErrorCode, UnknownFeatureError } from '../../shared/errors/grove-error.js';
 import { featureNumber } from '../../shared/runtime/values/feature-value.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
@@ -25,12 +26,16 @@ export function parsePredictRequest(
   if (rawFlag !== undefined && rawFlag !== null && typeof rawFlag !== 'boolean')
     bad('"raw" must be a boolean');
   const raw = rawFlag === true;
+  const contribFlag = b.contributions;
+  if (contribFlag !== undefined && contribFlag !== null && typeof contribFlag !== 'boolean')
+    bad('"contributions" must be a boolean');
+  const contributions = contribFlag === true;
   let instances = b.instances;
   if (instances === undefined && b.inputs !== undefined) instances = columnsToRows(b.inputs);
   if (!Array.isArray(instances)) bad('"instances" must be an array of rows');
   const rows = instances.length;
   checkRows(rows, maxRows);
-  if (v.sparse) return { input: null, named: sparseRows(instances), rows, raw };
+  if (v.sparse) return { input: null, named: sparseRows(instances), rows, raw, contributions };
   const F = v.numFeatures;
   const input = allocRows(rows * F, rows > sharedAbove);
   let unknown: Set<string> | null = null;
@@ -62,7 +67,7 @@ export function parsePredictRequest(
     }
   }
   if (unknown !== null) throw new UnknownFeatureError([...unknown]);
-  return { input, named: null, rows, raw };
+  return { input, named: null, rows, raw, contributions };
 }
 
 /**

@@ -13,6 +13,10 @@ export interface ParsedRows {
   named: Record<string, unknown>[] | null;
   rows: number;
   raw: boolean;
+  /** Per-feature contributions asked for too (docs/explanations.md); absent = no. */
+  contributions?: boolean;
+  /** false when the request asked for the contributions output only (Open Inference Protocol `outputs`). */
+  prediction?: boolean;
 }
 
 /** A growable scratch buffer handing out cached views by length. */

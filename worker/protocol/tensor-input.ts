@@ -144,7 +144,12 @@ export function parseInferRequest(
     else bad('"id" must be a string');
   }
   const raw = rawParameter(b.parameters);
-  if (b.outputs !== undefined && b.outputs !== null) checkRequestedOutputs(b.outputs);
+  const asked =
+    b.outputs !== undefined && b.outputs !== null
+      ? requestedOutputs(b.outputs)
+      : { prediction: true, contributions: false };
+  const contributions = asked.contributions || contributionsParameter(b.parameters);
+  const wanted = { contributions, prediction: asked.prediction };
   const inputs = b.inputs;
   if (!Array.isArray(inputs) || inputs.length === 0) bad('"inputs" must be a non-empty array of tensors');
   const F = v.numFeatures;
@@ -176,7 +181,7 @@ export function parseInferRequest(
     checkRows(rows, maxRows);
     const input = allocRows(rows * F, rows > sharedAbove);
     fill(first, input, 0, 1, 'inputs[0]');
-    return { id, input, named: null, rows, raw };
+    return { id, input, named: null, rows, raw, ...wanted };
   }
   // Columns: one tensor per feature name.
   const tensors: Tensor[] = [first];
@@ -203,13 +208,13 @@ export function parseInferRequest(
       fill(tensors[i]!, col, 0, 1, `inputs[${i}]`);
       for (let r = 0; r < rows; r++) if (!Number.isNaN(col[r]!)) named[r]![tensors[i]!.name] = col[r];
     }
-    return { id, input: null, named, rows, raw };
+    return { id, input: null, named, rows, raw, ...wanted };
   }
   const input = allocRows(rows * F, rows > sharedAbove).fill(Number.NaN);
   for (let i = 0; i < tensors.length; i++) {
     fill(tensors[i]!, input, v.featureIndex.get(tensors[i]!.name)!, F, `inputs[${i}]`);
   }
-  return { id, input, named: null, rows, raw };
+  return { id, input, named: null, rows, raw, ...wanted };
 }
 
 /** `parameters.raw: true` asks for margins (XGBoost output_margin, decision_function). */
@@ -222,17 +227,34 @@ export function rawParameter(p: unknown): boolean {
   return bad('parameters.raw must be a boolean');
 }
 
-export const OUTPUT_NAME = 'output-0';
+/** `parameters.contributions: true` asks for per-feature contributions too (docs/explanations.md). */
+export function contributionsParameter(p: unknown): boolean {
+  if (p === undefined || p === null || typeof p !== 'object' || Array.isArray(p)) return false;
+  const c = (p as Record<string, unknown>).contributions;
+  if (c === undefined || c === null || c === false) return false;
+  if (c === true) return true;
+  return bad('parameters.contributions must be a boolean');
+}
 
-function checkRequestedOutputs(outputs: unknown): void {
+export const OUTPUT_NAME = 'output-0';
+/** The output holding per-feature contributions, when asked for. */
+export const CONTRIBUTIONS_OUTPUT = 'contributions';
+
+/** Which outputs `outputs` names: the prediction, the contributions, or both. */
+function requestedOutputs(outputs: unknown): { prediction: boolean; contributions: boolean } {
   if (!Array.isArray(outputs)) bad('"outputs" must be an array');
+  const asked = { prediction: false, contributions: false };
   for (const o of outputs) {
     const name = o !== null && typeof o === 'object' ? (o as Record<string, unknown>).name : undefined;
-    if (name !== OUTPUT_NAME) {
+    if (name === OUTPUT_NAME) asked.prediction = true;
+    else if (name === CONTRIBUTIONS_OUTPUT) asked.contributions = true;
+    else
       bad(
-        `requested output ${JSON.stringify(name)?.slice(0, 40)} is unknown; this model has '${OUTPUT_NAME}'`,
+        `requested output ${JSON.stringify(name)?.slice(0, 40)} is unknown; this model has '${OUTPUT_NAME}' and '${CONTRIBUTIONS_OUTPUT}'`,
         'GROVE_ERR_UNKNOWN_OUTPUT',
       );
-    }
   }
+  // An empty list asks for nothing in particular: the default output.
+  if (!asked.prediction && !asked.contributions) asked.prediction = true;
+  return asked;
 }

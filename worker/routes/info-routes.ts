@@ -1,10 +1,17 @@
 // Health, server and model metadata, and /metrics (open_inference_rest.yaml: server live/ready,
 // server metadata, model [version] ready and metadata). Model metadata follows
 // metadata_model_response (name, versions, platform, inputs, outputs) and adds grove's feature and
-// output names and every version's state with the reason of a failure.
+// output names, every version's state with the reason of a failure, and tree models' feature
+// importance from the file (docs/explanations.md).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { groveVersion } from '../../shared/build-info.js';
-import { ModelNotFoundError, VersionNotFoundError } from '../../shared/errors/grove-error.js';
+import {
+  ExplainUnavailableError,
+  ModelNotFoundError,
+  VersionNotFoundError,
+} from '../../shared/errors/grove-error.js';
+import { type FileImportance, fileImportance } from '../../shared/runtime/explain/importance.js';
+import { assertExplainable } from '../../shared/runtime/explain/index.js';
 import { sendJson, sendModelJson } from '../http/respond.js';
 import type { RequestContext, RouteParams, Router } from '../http/router.js';
 import { OUTPUT_NAME } from '../protocol/tensor-input.js';
@@ -67,7 +74,35 @@ function versionMetadata(v: LoadedVersion): Record<string, unknown> {
     objective: m.objective,
     sparse: m.sparse,
     sha256: v.sha256,
+    importance: importanceOf(v),
+    contributions: contributionsInfo(v),
   };
+}
+
+/** Whether the `contributions` output is available, its shape, or the code saying why not. */
+function contributionsInfo(v: LoadedVersion): Record<string, unknown> {
+  try {
+    assertExplainable(v.model);
+    return { available: true, shape: [-1, v.numRawOutputs * (v.numFeatures + 1)] };
+  } catch (err) {
+    if (!(err instanceof ExplainUnavailableError)) throw err;
+    return { available: false, code: err.code, reason: err.message };
+  }
+}
+
+const importanceCache = new WeakMap<LoadedVersion, FileImportance[] | null>();
+
+/**
+ * Per feature: splits using it and their summed gain, from the model file (tree models; null
+ * otherwise). Named after the served feature names (config.json `features` may rename them).
+ */
+function importanceOf(v: LoadedVersion): FileImportance[] | null {
+  let imp = importanceCache.get(v);
+  if (imp === undefined) {
+    imp = fileImportance(v.model)?.map((i, f) => ({ ...i, name: v.featureNames[f] ?? i.name })) ?? null;
+    importanceCache.set(v, imp);
+  }
+  return imp;
 }
 
 export function addInfoRoutes(router: Router, w: WorkerContext): void {

@@ -251,7 +251,11 @@ function parseTree(block: Block, t: number, numFeatures: number): TreeIR {
     tree.leafValue[inner + j] = leafValue[j] as number;
   }
   if (isLinear) tree.linear = readLinearLeaves(block, where, numLeaves, inner, numFeatures);
-  if (inner === 0) return tree; // a constant tree: node 0 is its only leaf
+  if (inner === 0) {
+    tree.cover = Float64Array.of(1); // a constant tree: node 0 is its only leaf
+    tree.gain = Float64Array.of(0);
+    return tree;
+  }
   const feat = list(block, 'split_feature', where, inner);
   const thr = list(block, 'threshold', where, inner);
   const dtype = list(block, 'decision_type', where, inner);
@@ -292,7 +296,37 @@ function parseTree(block: Block, t: number, numFeatures: number): TreeIR {
     }
   }
   checkTreeShape(tree, numFeatures, `LightGBM ${where}`);
+  readNodeStats(block, tree, inner, numLeaves);
   return tree;
+}
+
+/**
+ * Covers and gains for explanations (tree-ir.ts TreeIR.cover): LightGBM's TreeSHAP weighs
+ * branches by `internal_count` / `leaf_count` (Tree::data_count); `split_gain` is its gain
+ * importance. Absent or malformed lists leave the tree predictable but not explainable.
+ */
+function readNodeStats(block: Block, tree: TreeIR, inner: number, numLeaves: number): void {
+  const stat = (key: string, length: number): number[] | null => {
+    if (!block.has(key)) return null;
+    try {
+      const v = list(block, key, 'tree', length);
+      return v.every(Number.isFinite) ? v : null;
+    } catch {
+      return null;
+    }
+  };
+  const internal = stat('internal_count', inner);
+  const leaves = stat('leaf_count', numLeaves);
+  if (internal && leaves) {
+    tree.cover = new Float64Array(inner + numLeaves);
+    tree.cover.set(internal);
+    tree.cover.set(leaves, inner);
+  }
+  const gain = stat('split_gain', inner);
+  if (gain) {
+    tree.gain = new Float64Array(inner + numLeaves);
+    tree.gain.set(gain);
+  }
 }
 
 /** Linear leaves (tree.h: leaf_const, num_features, then leaf_features / leaf_coeff flattened). */

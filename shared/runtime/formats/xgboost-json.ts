@@ -203,7 +203,22 @@ function parseTree(
     if (anyCat) readCategories(raw, tree, stype, where, catWords);
   }
   checkTreeShape(tree, numFeatures, `XGBoost ${where}`);
+  readNodeStats(raw, tree, n, where);
   return tree;
+}
+
+/**
+ * Covers and gains for explanations (tree-ir.ts TreeIR.cover): `sum_hessian` and `loss_changes`,
+ * which XGBoost writes for every node. A file without them still predicts; it only cannot explain.
+ */
+function readNodeStats(raw: Obj, tree: TreeIR, n: number, where: string): void {
+  const stat = (key: string): Float64Array | undefined => {
+    if (!Object.hasOwn(raw, key)) return undefined;
+    const v = numList(raw, key, where);
+    return v.length === n ? Float64Array.from(v, Math.fround) : undefined;
+  };
+  tree.cover = stat('sum_hessian');
+  tree.gain = stat('loss_changes');
 }
 
 /** A node's categories as a bitset; `budgetUsed` counts the model's bitset words so far. */

@@ -73,6 +73,18 @@
 // what the summation below adds in place of leaf_value[s]. The WebAssembly kernel does not cover
 // these models (wasm/wasm-kernel.ts wasmUnsupported); the JavaScript kernels do.
 //
+// ## Explanation sections (descriptor `explain`; absent in containers without node statistics)
+// The trees as their parser gave them (TreeIR node numbering, root 0), for TreeSHAP and feature
+// importance (shared/runtime/explain/); prediction never reads them. N = all trees' IR nodes.
+//   explain_tree_base Int32Array   T + 1: tree t's nodes are [base[t], base[t + 1])
+//   explain_kids      Int32Array   2N: tree-local left and right child, -1 at leaves
+//   explain_ref       Int32Array   N: inner node -> its flat node (node_slot, node_thr, node_cat
+//                                  decide it exactly as the walk does); leaf -> its leaf slot
+//                                  (leaf_value, linear_*); a padded heap leaf names one copy
+//   explain_cover     Float64Array N: training weight reaching the node (explain.cover)
+//   explain_gain      Float64Array N: split gain at inner nodes, 0 at leaves (explain.gain)
+// A tree whose parser gave no covers (or gains) leaves the whole model without that section.
+//
 // ## Summation
 // sumPrecision 'f32' (XGBoost): acc = fround(base); acc = fround(acc + leaf) in tree order.
 // 'f64': the same in doubles. With `average`: acc = sum of trees from 0, / count, + base.
@@ -118,6 +130,8 @@ export interface TreesDescriptorExtra {
   hasCat: boolean;
   /** Linear leaves present (sections linear_*); absent in containers that predate them. */
   hasLinear?: boolean;
+  /** Which explanation sections are present (see "Explanation sections"); absent = none. */
+  explain?: { cover: boolean; gain: boolean };
   /** Largest tree depth (walk steps) in the model. */
   maxDepth: number;
 }

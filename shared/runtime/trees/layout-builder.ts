@@ -5,6 +5,7 @@
 import { ModelFormatError } from '../../errors/grove-error.js';
 import { ContainerBuilder } from '../container.js';
 import { LIMITS } from '../limits.js';
+import { ExplainSectionsBuilder } from './explain-sections.js';
 import {
   MAX_HEAP_DEPTH,
   SLOT_NAN_LEFT,
@@ -211,9 +212,12 @@ export function buildTreeLayout(ir: TreeEnsembleIR): TreeLayout {
   const linOffset = new Int32Array(linear ? numLeafSlots : 0);
   const linCount = new Int32Array(linear ? numLeafSlots : 0);
   let termBase = 0;
+  // Node covers and gains for explanations, when the trees carry them (explain-sections.ts).
+  const explain = ExplainSectionsBuilder.forTrees(ir.trees);
 
   const thr = (t: number) => storedThreshold(t, ir.compare, ir.inputPrecision);
   const setLeaf = (tree: TreeIR, irNode: number, slot: number) => {
+    explain?.ref(irNode, slot);
     for (let k = 0; k < W; k++) leafValue[slot * W + k] = tree.leafValue[irNode * W + k]!;
     if (!linear) return;
     const lin = tree.linear;
@@ -232,6 +236,7 @@ export function buildTreeLayout(ir: TreeEnsembleIR): TreeLayout {
   for (let t = 0; t < T; t++) {
     const tree = ir.trees[t]!;
     const s = shapes[t]!;
+    explain?.startTree(t);
     const g = ir.treeGroup[t] ?? 0;
     if (g < 0 || g >= ir.numGroups)
       throw new ModelFormatError(`tree ${t} adds to margin column ${g} of ${ir.numGroups}`);
@@ -264,6 +269,7 @@ export function buildTreeLayout(ir: TreeEnsembleIR): TreeLayout {
           nodeThr[nodeCursor + h] = Number.NaN;
           stack.push(i, 2 * h + 1, level + 1, i, 2 * h + 2, level + 1);
         } else {
+          explain?.ref(i, nodeCursor + h);
           nodeSlot[nodeCursor + h] = groupBase[slotGroupOf(tree, i)]! + tree.feature[i]!;
           nodeThr[nodeCursor + h] = thr(tree.threshold[i]!);
           stack.push(tree.left[i]!, 2 * h + 1, level + 1, tree.right[i]!, 2 * h + 2, level + 1);
@@ -293,6 +299,7 @@ export function buildTreeLayout(ir: TreeEnsembleIR): TreeLayout {
           setLeaf(tree, i, leafCursor + j);
           continue;
         }
+        explain?.ref(i, n);
         kids[2 * n] = nodeCursor + newIndex[tree.left[i]!]!;
         kids[2 * n + 1] = nodeCursor + newIndex[tree.right[i]!]!;
         nodeSlot[n] = groupBase[slotGroupOf(tree, i)]! + tree.feature[i]!;
@@ -337,6 +344,8 @@ export function buildTreeLayout(ir: TreeEnsembleIR): TreeLayout {
       .add('linear_coeff', linear.coeffs);
   }
 
+  explain?.addTo(builder);
+
   const extra: TreesDescriptorExtra = {
     numTrees: T,
     numGroups: ir.numGroups,
@@ -356,5 +365,6 @@ export function buildTreeLayout(ir: TreeEnsembleIR): TreeLayout {
     maxDepth,
   };
   if (linear) extra.hasLinear = true;
+  if (explain) extra.explain = explain.flags();
   return { builder, extra, usedFeatures: [...used].sort((a, b) => a - b) };
 }

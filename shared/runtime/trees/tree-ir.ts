@@ -40,6 +40,17 @@ export interface TreeIR {
    * for them from its zeroed buffer. Only leafWidth 1 ensembles have linear leaves.
    */
   linear?: LinearLeaves;
+  /**
+   * Optional training statistics per node, for explanations (shared/runtime/explain/) only;
+   * prediction never reads them. `cover`: the training weight that reached the node (XGBoost
+   * `sum_hessian`, LightGBM `internal_count` / `leaf_count`, scikit-learn
+   * `weighted_n_node_samples`, HistGradientBoosting `count`), what path-dependent TreeSHAP
+   * weighs the branches by. `gain`: the split's gain at inner nodes (XGBoost `loss_changes`,
+   * LightGBM `split_gain`, scikit-learn's weighted impurity decrease, HistGradientBoosting
+   * `gain`), summed per feature for importance. A parser leaves them out when the file lacks them.
+   */
+  cover?: Float64Array;
+  gain?: Float64Array;
 }
 
 export interface LinearLeaves {

@@ -106,6 +106,9 @@ function predictorToIR(pred: PyObject, known: (Uint32Array | null)[]): TreeIR {
     }
   }
   ir.catBits = Uint32Array.from(localBits);
+  // Covers and gains for explanations (tree-ir.ts TreeIR.cover): the node records' count and gain.
+  if (nodes.dtype.field('count')) ir.cover = field('count');
+  if (nodes.dtype.field('gain')) ir.gain = field('gain').map((g, i) => (isLeaf[i] ? 0 : g));
   return ir;
 }
 

@@ -23,6 +23,9 @@ export interface SklearnTree {
   values: Float64Array;
   nOutputs: number;
   maxClasses: number;
+  /** weighted_n_node_samples and impurity per node, when the records have them (explanations). */
+  weighted: Float64Array | null;
+  impurity: Float64Array | null;
 }
 
 function stateOf(tree: PyObject): (name: string) => unknown {
@@ -73,7 +76,23 @@ function readTree(tree: PyObject): SklearnTree {
       throw new ModelFormatError(`Tree node ${i} has invalid children or feature`);
     }
   }
-  return { nodeCount, left, right, feature, threshold, missingLeft, values: vals, nOutputs, maxClasses };
+  const optional = (name: string) =>
+    nodes.dtype.field(name) ? nodes.toFloat64(name).slice(0, nodeCount) : null;
+  const weighted = optional('weighted_n_node_samples');
+  const impurity = optional('impurity');
+  return {
+    nodeCount,
+    left,
+    right,
+    feature,
+    threshold,
+    missingLeft,
+    values: vals,
+    nOutputs,
+    maxClasses,
+    weighted,
+    impurity,
+  };
 }
 
 /** How a leaf's values become IR leaf values. */
@@ -115,7 +134,7 @@ export function treeToIR(t: SklearnTree, leafWidth: number, leaf: LeafFn): TreeI
       leaf(t, i, leafValue, i * leafWidth);
     }
   }
-  return {
+  const ir: TreeIR = {
     left: Int32Array.from(t.left, (l) => (l < 0 ? -1 : l)),
     right: Int32Array.from(t.right, (r, i) => (t.left[i]! < 0 ? -1 : r)),
     feature,
@@ -127,4 +146,27 @@ export function treeToIR(t: SklearnTree, leafWidth: number, leaf: LeafFn): TreeI
     catBits: new Uint32Array(0),
     leafValue,
   };
+  addNodeStats(t, ir);
+  return ir;
+}
+
+/**
+ * Covers (weighted_n_node_samples, what TreeSHAP implementations weigh sklearn branches by) and
+ * gains: the weighted impurity decrease of each split, as sklearn's feature_importances_ sums it
+ * (_tree.pyx compute_feature_importances, before normalising).
+ */
+function addNodeStats(t: SklearnTree, ir: TreeIR): void {
+  const w = t.weighted;
+  if (!w) return;
+  ir.cover = w.slice();
+  const imp = t.impurity;
+  if (!imp) return;
+  const gain = new Float64Array(t.nodeCount);
+  for (let i = 0; i < t.nodeCount; i++) {
+    const l = t.left[i]!;
+    if (l < 0) continue;
+    const r = t.right[i]!;
+    gain[i] = w[i]! * imp[i]! - w[l]! * imp[l]! - w[r]! * imp[r]!;
+  }
+  ir.gain = gain;
 }

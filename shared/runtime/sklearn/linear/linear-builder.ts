@@ -10,6 +10,7 @@ import { arrayAttr, classesOf, featureNamesOf, listOf, numFeaturesOf } from '../
 import { NdArray } from '../pickle/numpy-array.js';
 import { asNumber, attr, describe, firstAttr, isDict, need, PyObject } from '../pickle/py-values.js';
 import { denseStep } from '../pipeline/dense-steps.js';
+import { backgroundMean } from './background-mean.js';
 import { buildFeatureTable } from './feature-table.js';
 import { LinearModel } from './linear-model.js';
 import { outputWidthOf } from './linear-output.js';
@@ -164,6 +165,9 @@ export function buildLinearModel(est: PyObject, platform: Platform): Model {
     });
     if (desc.F !== fe.C)
       throw new UnsupportedModelError(`pipeline gives ${desc.F} features to an estimator that takes ${fe.C}`);
+    // For explanations only (background-mean.ts); prediction never reads it.
+    const mean = backgroundMean(steps, desc.F);
+    if (mean) builder.add('background_mean', mean);
   }
   builder.add('coef', fe.coef).add('intercept', fe.intercept);
   const labels = new Float64Array(Math.max(1, desc.nClasses));

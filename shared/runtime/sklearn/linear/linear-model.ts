@@ -135,9 +135,12 @@ export class LinearModel implements Model {
     }
   }
 
-  private denseRow(input: Float64Array, at: number, out: Float64Array, outAt: number, raw: boolean): void {
-    const { F, K, f32, steps } = this.d;
-    const x = this.x;
+  /**
+   * The row at input[at..at+F) after the pipeline's dense steps, into x (F values): what the final
+   * estimator multiplies by its coefficients (also what explanations measure from).
+   */
+  transformRow(input: Float64Array, at: number, x: Float64Array): void {
+    const { F, steps } = this.d;
     for (let j = 0; j < F; j++) x[j] = input[at + j]!;
     for (let s = 0; s < steps.length; s++) {
       const step = steps[s]!;
@@ -162,6 +165,12 @@ export class LinearModel implements Model {
           break;
       }
     }
+  }
+
+  private denseRow(input: Float64Array, at: number, out: Float64Array, outAt: number, raw: boolean): void {
+    const { F, K, f32 } = this.d;
+    const x = this.x;
+    this.transformRow(input, at, x);
     const coef = this.coef;
     const dec = this.dec;
     if (f32) {

@@ -7,7 +7,7 @@
 //     threshold and leaf stays in the container's arrays.
 // Nothing read from the model file is written as code: the only strings from it travel inside the
 // base64 container, and the only other text is base64, hex and grove's own kernel sources.
-import { Container } from '../../shared/runtime/container.js';
+import { Container, withoutSections } from '../../shared/runtime/container.js';
 import type { Model } from '../../shared/runtime/model.js';
 import type { TreesDescriptorExtra } from '../../shared/runtime/trees/flat-layout.js';
 import type { MarginKernel } from '../../shared/runtime/trees/kernels.js';
@@ -55,8 +55,11 @@ function base64(bytes: Uint8Array): string {
 
 export function exportModule(model: Model, sha256: string, target: ExportTarget = 'esm'): ExportedModule {
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error('sha256 must be 64 lowercase hex digits');
-  const container = new Container(model.buffer);
-  const containerBytes = new Uint8Array(model.buffer);
+  // The module predicts and never explains: TreeSHAP's sections (covers, gains) stay behind.
+  const container = new Container(
+    withoutSections(new Container(model.buffer), (n) => n.startsWith('explain_')),
+  );
+  const containerBytes = new Uint8Array(container.buffer);
   let wasm: Uint8Array = new Uint8Array(0);
   let kernels = new Map<string, string>();
   if (container.descriptor.kind === TREES_KIND) {

@@ -196,3 +196,19 @@ export class Container {
     return new Ctor(this.buffer, ref.offset, ref.length);
   }
 }
+
+/**
+ * A copy of a container without the sections `drop` names, its descriptor otherwise unchanged:
+ * for a consumer that never reads them (an exported module does not explain, so it ships no
+ * explain_* sections; docs/client.md).
+ */
+export function withoutSections(c: Container, drop: (name: string) => boolean): SharedArrayBuffer {
+  const b = new ContainerBuilder();
+  for (const [name, ref] of Object.entries(c.descriptor.sections)) {
+    if (drop(name)) continue;
+    const Ctor = CTORS[ref.type] as unknown as new (b: ArrayBufferLike, o: number, n: number) => SectionArray;
+    b.add(name, new Ctor(c.buffer, ref.offset, ref.length));
+  }
+  const { sections: _sections, ...rest } = c.descriptor;
+  return b.build(rest);
+}

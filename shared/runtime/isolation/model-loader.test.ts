@@ -110,10 +110,12 @@ describe('ModelLoader: bounded, isolated loads', () => {
       const slow = loader.load(slowPickle()).finally(() => {
         slowDone = true;
       });
+      // Its outcome is awaited only after close(): take it now, so the rejection is handled.
+      const slowCode = codeOf(slow);
       expect(await codeOf(loader.load(join(FIXTURES, 'sklearn/sk-ridge/model.pkl')))).toBe('LOADED');
       expect(slowDone).toBe(false);
       await loader.close();
-      expect(await codeOf(slow)).toMatch(/^GROVE_ERR_INTERNAL: .*closed/);
+      expect(await slowCode).toMatch(/^GROVE_ERR_INTERNAL: .*closed/);
     } finally {
       await loader.close();
     }

@@ -6,6 +6,7 @@ import { csvToDense } from '../../shared/csv/read-rows.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
 import { loadModelFile } from '../../shared/runtime/load.js';
 import type { Model } from '../../shared/runtime/model.js';
+import { checkInputFile } from '../cli-errors.js';
 import { parseCommandArgs } from '../command-args.js';
 
 const USAGE = `usage: grove bench --model FILE --input CSV [--rows N] [--rounds K] [--raw]
@@ -73,28 +74,23 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 2;
   }
-  try {
-    const model = await loadModelFile(args.model);
-    const dense = csvToDense(await readFile(args.input, 'utf8'), model.meta.featureNames);
-    if (dense.rows === 0) throw new GroveError('input CSV has no rows', 'GROVE_ERR_BAD_INPUT');
-    const r = benchModel(
-      model,
-      dense.data,
-      dense.rows,
-      Math.floor(rows),
-      Math.floor(rounds),
-      args.raw ?? false,
-    );
-    process.stdout.write(`model=${args.model} rows=${Math.floor(rows)} rounds=${Math.floor(rounds)}\n`);
-    process.stdout.write(
-      `batch_ns_per_row=${r.batchNsPerRow.toFixed(0)} single_ns_per_row=${r.singleNsPerRow.toFixed(0)}\n`,
-    );
-    return 0;
-  } catch (err) {
-    if (err instanceof GroveError) {
-      process.stderr.write(`grove bench: ${err.message} (${err.code})\n`);
-      return 1;
-    }
-    throw err;
-  }
+  // Failures go to the one CLI error path (cli-errors.ts): a coded line, exit 2.
+  checkInputFile(args.model, '--model', 'model');
+  checkInputFile(args.input, '--input');
+  const model = await loadModelFile(args.model);
+  const dense = csvToDense(await readFile(args.input, 'utf8'), model.meta.featureNames);
+  if (dense.rows === 0) throw new GroveError('input CSV has no rows', 'GROVE_ERR_BAD_INPUT');
+  const r = benchModel(
+    model,
+    dense.data,
+    dense.rows,
+    Math.floor(rows),
+    Math.floor(rounds),
+    args.raw ?? false,
+  );
+  process.stdout.write(`model=${args.model} rows=${Math.floor(rows)} rounds=${Math.floor(rounds)}\n`);
+  process.stdout.write(
+    `batch_ns_per_row=${r.batchNsPerRow.toFixed(0)} single_ns_per_row=${r.singleNsPerRow.toFixed(0)}\n`,
+  );
+  return 0;
 }

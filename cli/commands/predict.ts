@@ -4,9 +4,9 @@
 // shape), every value in shortest round-trip form (String(x)) so nothing is lost.
 import { readFile, writeFile } from 'node:fs/promises';
 import { csvToDense, parseNdjson } from '../../shared/csv/read-rows.js';
-import { GroveError } from '../../shared/errors/grove-error.js';
 import { loadModelFile } from '../../shared/runtime/load.js';
 import type { Model } from '../../shared/runtime/model.js';
+import { checkInputFile } from '../cli-errors.js';
 import { parseCommandArgs } from '../command-args.js';
 
 const USAGE = `usage: grove predict --model FILE --input ROWS [--output OUT.csv] [--raw]
@@ -63,25 +63,15 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`grove predict: --model and --input are required\n\n${USAGE}`);
     return 2;
   }
-  try {
-    const model = await loadModelFile(args.model);
-    const text = await readFile(args.input, 'utf8');
-    const ndjson = /\.(nd)?jsonl?$/i.test(args.input) || /^\s*\{/.test(text);
-    const { width, values } = predictText(model, text, ndjson, args.raw ?? false);
-    const out = formatRows(values, width);
-    if (args.output) await writeFile(args.output, out);
-    else process.stdout.write(out);
-    return 0;
-  } catch (err) {
-    if (err instanceof GroveError) {
-      process.stderr.write(`grove predict: ${err.message} (${err.code})\n`);
-      return 1;
-    }
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ENOENT' || e.code === 'EISDIR' || e.code === 'EACCES') {
-      process.stderr.write(`grove predict: ${e.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+  // Failures go to the one CLI error path (cli-errors.ts): a coded line, exit 2.
+  checkInputFile(args.model, '--model', 'model');
+  checkInputFile(args.input, '--input');
+  const model = await loadModelFile(args.model);
+  const text = await readFile(args.input, 'utf8');
+  const ndjson = /\.(nd)?jsonl?$/i.test(args.input) || /^\s*\{/.test(text);
+  const { width, values } = predictText(model, text, ndjson, args.raw ?? false);
+  const out = formatRows(values, width);
+  if (args.output) await writeFile(args.output, out);
+  else process.stdout.write(out);
+  return 0;
 }

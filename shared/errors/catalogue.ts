@@ -151,6 +151,22 @@ export const ERROR_CATALOGUE = {
     status: 422,
     meaning: 'A repository load finished with a version that failed to load; the message says why.',
   },
+  // ---- the CLI: files, listeners and verdicts a command reports (exit status 2) ----
+  GROVE_ERR_FILE: {
+    status: 400,
+    meaning:
+      'A file or folder a command was given cannot be used: it does not exist, is a folder where a file is needed, or cannot be read or written.',
+  },
+  GROVE_ERR_LISTEN: {
+    status: 500,
+    meaning:
+      'A server could not listen: the port is already in use (another grove?), the address is not on this machine, or the port needs privileges.',
+  },
+  GROVE_ERR_NOT_EVALUATED: {
+    status: 400,
+    meaning:
+      'grove compare had no labels to score the candidate with and was not asked to gate on prediction differences alone (--diff-only), so it gives no verdict.',
+  },
 } as const satisfies Record<`GROVE_ERR_${string}`, ErrorSpec>;
 
 export type GroveErrorCode = keyof typeof ERROR_CATALOGUE;

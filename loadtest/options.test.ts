@@ -20,6 +20,7 @@ describe('parseLoadtestArgs', () => {
       input: null,
       json: null,
       quiet: false,
+      maxErrorRate: 0.01,
     });
   });
 
@@ -51,6 +52,8 @@ describe('parseLoadtestArgs', () => {
       '--json',
       'out.json',
       '--quiet',
+      '--max-error-rate',
+      '0.05',
     ])!;
     expect(o).toEqual({
       url: 'http://localhost:9000',
@@ -67,7 +70,9 @@ describe('parseLoadtestArgs', () => {
       timeoutS: 3,
       json: 'out.json',
       quiet: true,
+      maxErrorRate: 0.05,
     });
+    expect(() => parseLoadtestArgs(['--max-error-rate', '5'])).toThrow(/fraction from 0 to 1/);
   });
 
   it('takes --json without a file as stdout', () => {

@@ -7,6 +7,7 @@ import {
   BadJsonError,
   GroveError,
   MethodNotAllowedError,
+  ModelNotFoundError,
   RouteNotFoundError,
   UnauthorizedError,
 } from '../../shared/errors/grove-error.js';
@@ -95,6 +96,8 @@ export function adminHandler(workers: WorkerSet, splits: SplitRegistry, token: s
         throw new BadJsonError();
       }
       const known = workers.versionsOf(model);
+      // Name the model, not its versions, when no worker serves it at all.
+      if (!known) throw new ModelNotFoundError(model);
       const cfg = parseSplit(body, (v) => known?.has(v) === true);
       await splits.set(model, cfg);
       sendJson(res, 200, { model, ...cfg });

@@ -64,7 +64,7 @@ export function csvToDense(text: string, featureNames: readonly string[]): Dense
   let colTo: Int32Array;
   if (unknown.length === 0) colTo = Int32Array.from(header, (h) => index.get(h)!);
   else if (header.length === F) colTo = Int32Array.from(header, (_, i) => i);
-  else throw new UnknownFeatureError(unknown);
+  else throw new UnknownFeatureError(unknown, featureNames);
   const n = all.length - 1;
   const data = new Float64Array(n * F).fill(Number.NaN);
   for (let r = 0; r < n; r++) {

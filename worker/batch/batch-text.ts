@@ -54,7 +54,7 @@ export function csvColumns(headerLine: string, featureIndex: ReadonlyMap<string,
       columns[j] = idx;
     }
   }
-  if (unknown.length > 0) throw new UnknownFeatureError(unknown);
+  if (unknown.length > 0) throw new UnknownFeatureError(unknown, featureIndex.keys());
   return columns;
 }
 
@@ -159,7 +159,7 @@ export function parseNdjsonRows(
         if (idx === undefined) (unknown ??= []).push(k);
         else input![base + idx] = numericValue((v as Record<string, unknown>)[k], firstLine + r);
       }
-      if (unknown !== null) throw new UnknownFeatureError(unknown);
+      if (unknown !== null) throw new UnknownFeatureError(unknown, featureIndex.keys());
     } else {
       throw new BadInputError(
         `NDJSON line ${firstLine + r} must be an array or an object`,

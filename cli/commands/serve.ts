@@ -21,6 +21,7 @@ import {
   monitoringEnv,
   monitoringFromArgs,
 } from '../../worker/monitor/monitor-cli-options.js';
+import { layoutProblems } from '../../worker/repository/layout-problems.js';
 import { parseCommandArgs } from '../command-args.js';
 import { gatewayOptionSpecs, parseGatewayCommon, waitForSignal } from './gateway.js';
 
@@ -86,6 +87,8 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   }
   const log = (m: string) => process.stderr.write(`grove serve: ${m}\n`);
+  // Said once here, in words, before the workers log it: a repository that serves nothing.
+  for (const p of await layoutProblems(modelsDir)) log(`warning: ${p}`);
   const local = new LocalCluster(gw.workers, {
     count,
     workerEntry: builtFile('cli/cluster-worker-main.js'),

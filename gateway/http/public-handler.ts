@@ -177,7 +177,8 @@ export class PublicHandler {
         const models = [...this.workers.models()]
           .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
           .map(([name, vs]) => ({ name, versions: [...vs].sort((a, b) => Number(a) - Number(b)) }));
-        replyJson(res, 200, { models }, requestId);
+        const problems = this.workers.problems();
+        replyJson(res, 200, problems.length > 0 ? { models, problems } : { models }, requestId);
         return true;
       }
       case '/metrics':
@@ -233,9 +234,16 @@ export class PublicHandler {
    * rather than conclude the model does not exist).
    */
   private unknownModel(model: string): GroveError {
-    return this.workers.anyUsable().length > 0
-      ? new ModelNotFoundError(model)
-      : new UnavailableError(`no worker is ready yet to serve model '${model}'; retry shortly`);
+    if (this.workers.anyUsable().length === 0)
+      return new UnavailableError(`no worker is ready yet to serve model '${model}'; retry shortly`);
+    // A model whose versions all failed to load is known: say why (gateway/upstream/worker-set.ts).
+    const why = this.workers.unavailableReason(model);
+    if (why !== undefined)
+      return new UnavailableError(
+        `model '${model}' has no READY version (${why})`,
+        'GROVE_ERR_MODEL_UNAVAILABLE',
+      );
+    return new ModelNotFoundError(model);
   }
 
   /** The version a request is served by, or an error. */

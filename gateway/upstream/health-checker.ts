@@ -71,13 +71,22 @@ export class HealthChecker {
           bodyTimeout: this.opts.timeoutMs,
         });
         if (m.statusCode === 200) {
-          const body = (await m.body.json()) as { models?: { name?: unknown; versions?: unknown }[] };
+          const body = (await m.body.json()) as {
+            models?: { name?: unknown; versions?: unknown; reason?: unknown }[];
+            problems?: unknown;
+          };
           const live: Record<string, string[]> = {};
+          const unavailable: Record<string, string> = Object.create(null);
           for (const e of body.models ?? []) {
             if (typeof e?.name === 'string' && Array.isArray(e.versions))
               live[e.name] = e.versions.map(String);
+            if (typeof e?.name === 'string' && typeof e.reason === 'string') unavailable[e.name] = e.reason;
           }
           this.set.setVersions(w.id, live);
+          const problems = Array.isArray(body.problems)
+            ? body.problems.filter((p): p is string => typeof p === 'string')
+            : [];
+          this.set.setNotes(w.id, { problems, unavailable });
         } else await m.body.dump();
       }
     } catch {

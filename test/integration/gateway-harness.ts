@@ -46,6 +46,7 @@ export interface Serve {
   adminUrl: string;
   token: string;
   stdout: () => string;
+  stderr: () => string;
   stop(): Promise<number | null>;
 }
 
@@ -88,6 +89,7 @@ export async function startServe(models: string, args: string[] = []): Promise<S
     adminUrl,
     token,
     stdout: () => out,
+    stderr: () => err,
     async stop() {
       if (proc.exitCode !== null) return proc.exitCode;
       proc.kill('SIGTERM');

@@ -17,6 +17,8 @@ import {
 import { modelFromBuffer } from '../../shared/runtime/load.js';
 import type { Model } from '../../shared/runtime/model.js';
 import type { PredictPool } from '../pool/predict-pool.js';
+import { failedReason, unavailableReasons } from './failed-models.js';
+import { layoutProblems } from './layout-problems.js';
 import { LoadedVersion, VersionSlot } from './loaded-version.js';
 import { DEFAULT_CONFIG, type ModelConfig, parseModelConfig } from './model-config.js';
 import { type ScannedModel, type ScannedVersion, scanRepository } from './scan-repository.js';
@@ -83,6 +85,8 @@ export class ModelRepository {
   private readonly changeListeners: Array<() => void> = [];
   /** True once the first scan's loads have finished. */
   ready = false;
+  /** What in the folder's layout serves nothing (layout-problems.ts), as of the last scan. */
+  problems: string[] = [];
   /**
    * Models unloaded through the repository API (worker/repository-api): kept out of service, though
    * their files stay, until a load. Held in memory, as Triton's explicit model control is: a
@@ -160,6 +164,7 @@ export class ModelRepository {
         do {
           this.scanAgain = false;
           this.apply(await scanRepository(this.opts.root));
+          await this.updateProblems();
         } while (this.scanAgain && !this.closed);
       } catch (err) {
         this.opts.logger.error(
@@ -201,6 +206,26 @@ export class ModelRepository {
       for (const slot of entry.slots.values()) this.unload(entry, slot);
       if (entry.slots.size === 0) this.models.delete(name);
     }
+  }
+
+  /** Logs each layout problem once, when it appears; listeners hear of any change. */
+  private async updateProblems(): Promise<void> {
+    const next = await layoutProblems(this.opts.root);
+    const before = new Set(this.problems);
+    for (const p of next) {
+      if (!before.has(p)) this.opts.logger.warn({ event: 'repository_problem', problem: p }, p);
+    }
+    const changed = next.length !== this.problems.length || next.some((p) => !before.has(p));
+    this.problems = next;
+    if (changed) this.changed();
+  }
+
+  /**
+   * Models that have no READY version because their versions failed to load, with the reasons:
+   * requests for them answer 503 with why (the gateway learns these from its workers).
+   */
+  unavailableReasons(): Record<string, string> {
+    return unavailableReasons(this.models, this.held);
   }
 
   /** The versions of a scanned model that should serve: its policy's, none while held. */
@@ -357,6 +382,7 @@ export class ModelRepository {
       slot.state = 'FAILED';
       slot.reason = reason;
     }
+    const first = slot.serving === null;
     this.opts.logger.error(
       {
         event: 'model_load_failed',
@@ -368,6 +394,8 @@ export class ModelRepository {
       'model version failed to load',
     );
     this.opts.events.failed?.(slot.name, slot.version, reason);
+    // A model with nothing serving: its listeners (the gateway, over IPC) learn the reason.
+    if (first) this.changed();
   }
 
   private unload(entry: ModelEntry, slot: VersionSlot): void {
@@ -406,7 +434,11 @@ export class ModelRepository {
     if (entry === undefined) throw new ModelNotFoundError(name);
     if (version === undefined) {
       if (entry.latest !== null) return entry.latest;
-      throw new UnavailableError(`model '${name}' has no READY version`, 'GROVE_ERR_MODEL_UNAVAILABLE');
+      const why = failedReason(entry);
+      throw new UnavailableError(
+        `model '${name}' has no READY version${why === null ? '' : ` (${why})`}`,
+        'GROVE_ERR_MODEL_UNAVAILABLE',
+      );
     }
     const slot = entry.slots.get(version);
     if (slot === undefined || slot.state === 'UNLOADING') throw new VersionNotFoundError(name, version);

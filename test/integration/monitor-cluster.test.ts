@@ -110,10 +110,16 @@ describe('monitor through the gateway', () => {
     expect(m.model_version).toBe('1');
     expect(m.counts.workers).toBe(2);
     expect(m.rows).toBe(N); // the sum of both workers' windows
-    expect(m.window_rows).toBe(2000);
+    // Each worker's window, as config.json (here the default) sets it: not their sum.
+    expect(m.window_rows).toBe(1000);
     const f7 = m.features.find((f: any) => f.name === 'f7');
     expect(f7.missing_ratio).toBe(1);
     expect(f7.alarms).toContain('missing');
+    // As a worker answers: each firing alarm with its value, threshold and start (null when it
+    // fires on the merged rows only, a worker's window being under min_rows).
+    const a7 = m.active_alarms.find((x: any) => x.feature === 'f7' && x.kind === 'missing');
+    expect(a7).toMatchObject({ value: 1, threshold: expect.any(Number) });
+    expect(a7.since === null || typeof a7.since === 'string').toBe(true);
     for (const f of m.features) if (f.name !== 'f7') expect(f.alarms).not.toContain('missing');
   });
 

@@ -76,6 +76,8 @@ const USAGE = `usage: grove gateway (--upstreams URL,... | --consul HOST:PORT) [
   --upstreams URLS      comma-separated worker URLs (static discovery)
   --consul HOST:PORT    discover passing grove-worker instances in Consul; splits in Consul KV
   --models DIR          read default splits from DIR/<model>/config.json
+  --cluster-metrics     also serve every worker's metrics on /metrics, labelled worker="<id>"
+                        (for workers Prometheus cannot reach; grove serve always does)
 ${gatewayOptionSpecs.usage}`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -87,6 +89,7 @@ export async function run(argv: string[]): Promise<number> {
       upstreams: { type: 'string' },
       consul: { type: 'string' },
       models: { type: 'string' },
+      'cluster-metrics': { type: 'boolean' },
     },
     USAGE,
   );
@@ -137,6 +140,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw err;
   }
+  if (values['cluster-metrics'] === true) gw.metrics.includeWorkers(gw.workers);
   for (const [i, u] of upstreams.entries()) gw.workers.add(`static-${i}`, u);
   let discovery: ConsulDiscovery | null = null;
   if (consul) {

@@ -86,6 +86,8 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw err;
   }
+  // The workers listen on ports nobody configures: /metrics serves their series too.
+  gw.metrics.includeWorkers(gw.workers);
   const log = (m: string) => process.stderr.write(`grove serve: ${m}\n`);
   // Said once here, in words, before the workers log it: a repository that serves nothing.
   for (const p of await layoutProblems(modelsDir)) log(`warning: ${p}`);

@@ -182,7 +182,7 @@ export class PublicHandler {
         return true;
       }
       case '/metrics':
-        this.metrics.registry.metrics().then(
+        this.metrics.text().then(
           (text) =>
             res.send(
               200,

@@ -5,6 +5,8 @@
 
 import client from 'prom-client';
 import { collectCleanDefaultMetrics, registerBuildInfo } from '../../shared/metrics/default-metrics.js';
+import type { WorkerSet } from '../upstream/worker-set.js';
+import { clusterExposition } from './cluster-metrics.js';
 
 export class GatewayMetrics {
   readonly registry = new client.Registry();
@@ -63,10 +65,24 @@ export class GatewayMetrics {
     { lat: client.Histogram.Internal<'model' | 'version'>; codes: Map<number, client.Counter.Internal> }
   >();
 
+  /** When set, /metrics also serves every worker's series (cluster-metrics.ts). */
+  private cluster: WorkerSet | null = null;
+
   constructor() {
     // Standard names (process_*, nodejs_*): the job and instance labels tell a gateway from a worker.
     collectCleanDefaultMetrics(this.registry);
     registerBuildInfo(this.registry, 'gateway');
+  }
+
+  /** Serve the workers' series too: `grove serve`, whose workers nobody else can find to scrape. */
+  includeWorkers(workers: WorkerSet): void {
+    this.cluster = workers;
+  }
+
+  /** The /metrics text: the gateway's series, and its workers' when included. */
+  async text(): Promise<string> {
+    const own = await this.registry.metrics();
+    return this.cluster === null ? own : clusterExposition(own, this.cluster);
   }
 
   observe(model: string, version: string, status: number, seconds: number): void {

@@ -1,6 +1,7 @@
 // grove serve on a repository with two versions: 90/10 shares, sticky users, a weight change that
 // moves nobody off the version that grew, admin auth, `grove split`, persistence across restarts.
 import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { request } from 'undici';
@@ -182,8 +183,14 @@ describe('grove serve: A/B splits', () => {
   it('persists the split across a restart', async () => {
     const before = await admin(s, 'GET', '/admin/models/churn/split');
     expect(before.body).toMatchObject({ weights: { '1': 60, '2': 40 } });
+    // The generated token is in <state-dir>/admin-token for a shell to read, readable by its owner only.
+    const tokenFile = join(repo, '.grove', 'admin-token');
+    expect(readFileSync(tokenFile, 'utf8')).toBe(`${s.token}\n`);
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
     expect(await s.stop()).toBe(0); // SIGTERM: graceful, exit 0
+    expect(existsSync(tokenFile)).toBe(false);
     s = await startServe(repo, ['--workers', '1', '--admin-token', 'tok-123']);
+    expect(existsSync(tokenFile)).toBe(false); // a token the user gave is not written anywhere
     expect((await admin(s, 'GET', '/admin/models/churn/split')).body).toMatchObject({
       weights: { '1': 60, '2': 40 },
       sticky: 'x-user-id',

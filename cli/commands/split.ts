@@ -112,7 +112,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!token) {
     // Sending a request bound to fail teaches nothing: say where the token comes from.
     throw new GroveError(
-      "no admin token: pass --token T or set GROVE_ADMIN_TOKEN (grove serve prints 'grove admin token: ...' at start, unless you gave it one with --admin-token or GROVE_ADMIN_TOKEN)",
+      "no admin token: pass --token T or set GROVE_ADMIN_TOKEN (grove serve prints 'grove admin token: ...' at start and writes it to <models>/.grove/admin-token, unless you gave it one with --admin-token or GROVE_ADMIN_TOKEN)",
       'GROVE_ERR_UNAUTHORIZED',
     );
   }

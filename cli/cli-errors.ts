@@ -5,6 +5,7 @@
 // with GROVE_DEBUG=1, so a user never gets a stack trace for an ordinary mistake.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { isGroveErrorCode } from '../shared/errors/catalogue.js';
 import { GroveError } from '../shared/errors/grove-error.js';
 import { MODEL_FILE_NAMES } from '../worker/repository/scan-repository.js';
 
@@ -101,4 +102,19 @@ export function checkInputFile(path: string, flag: string, kind: 'model' | 'file
         : `; give the model file itself (${MODEL_FILE_NAMES.join(', ')})`;
   }
   throw new GroveError(`${flag} '${path}' is a folder, not a file${hint}`, 'GROVE_ERR_FILE');
+}
+
+/** A server's refusal (`{"error", "code"}`, or any text) as the error a command reports. */
+export function refusal(who: string, text: string): GroveError {
+  let answer: { error?: unknown; code?: unknown } = {};
+  try {
+    answer = JSON.parse(text) as typeof answer;
+  } catch {
+    answer = {};
+  }
+  const message = typeof answer?.error === 'string' ? answer.error : text.trim().slice(0, 300);
+  return new GroveError(
+    `${who} refused: ${message}`,
+    isGroveErrorCode(answer?.code) ? answer.code : 'GROVE_ERR_UPSTREAM',
+  );
 }

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Server as NetServer } from 'node:net';
+import { type JobsOptions, JobsService, withJobRoutes } from '../jobs/jobs-service.js';
 import { GroveError } from '../shared/errors/grove-error.js';
 import { createFastFront } from '../shared/http/fast-front.js';
 import { Coalescer } from './forward/coalescer.js';
@@ -44,6 +45,8 @@ export interface GatewayOptions {
   rng?: Rng;
   now?: () => number;
   baseEjectionMs?: number;
+  /** Durable prediction jobs (docs/jobs.md); absent: the jobs routes answer 501. */
+  jobs?: JobsOptions | null;
 }
 
 export interface Gateway {
@@ -57,6 +60,7 @@ export interface Gateway {
   metrics: GatewayMetrics;
   health: HealthChecker;
   server: Server;
+  jobs: JobsService | null;
   close(): Promise<void>;
 }
 
@@ -114,6 +118,14 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     bodyLimit: opts.bodyLimit ?? 64 * 1024 * 1024,
     maxCoalesceRows: opts.maxCoalesceRows ?? 128,
   });
+  const jobs = opts.jobs
+    ? new JobsService(opts.jobs, {
+        workers,
+        caller,
+        chooseVersion: handler.chooseVersion.bind(handler),
+        registry: metrics.registry,
+      })
+    : null;
   const health = new HealthChecker(workers, {
     intervalMs: opts.healthIntervalMs ?? 1000,
     timeoutMs: 2000,
@@ -123,7 +135,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
 
   // node:http serves what the fast front hands over (every route but POST predict/infer with a
   // Content-Length body); it never listens itself.
-  const server = createServer({ keepAliveTimeout: 65_000 }, handler.handle);
+  const server = createServer({ keepAliveTimeout: 65_000 }, withJobRoutes(jobs, handler.handle));
   const front = createFastFront(handler, server, {
     bodyLimit: opts.bodyLimit ?? 64 * 1024 * 1024,
     stallTimeoutMs: opts.requestReadTimeoutMs ?? 60_000,
@@ -138,6 +150,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
       await listen(admin, opts.adminPort ?? 8081, adminHost);
     } catch (err) {
       front.server.close();
+      void jobs?.close();
       throw err;
     }
     adminUrl = `http://${fmtHost(adminHost)}:${(admin.address() as AddressInfo).port}`;
@@ -154,9 +167,11 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     metrics,
     health,
     server,
+    jobs,
     async close() {
       health.stop();
       await Promise.all([front.close(), admin ? closeServer(admin) : undefined]);
+      await jobs?.close();
       await workers.close();
     },
   };

@@ -7,6 +7,7 @@ import { ConsulDiscovery, ConsulSplitBackend } from '../../gateway/discovery/con
 import { type Gateway, type GatewayOptions, startGateway } from '../../gateway/gateway.js';
 import { isPolicyName, POLICY_NAMES, type PolicyName } from '../../gateway/policies/policy.js';
 import { FileSplitBackend, type SplitBackend } from '../../gateway/split/split-registry.js';
+import { JOBS_CLI_OPTIONS, JOBS_CLI_USAGE, jobsFromArgs } from '../../jobs/jobs-cli-options.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
 import { parseCommandArgs } from '../command-args.js';
 
@@ -21,6 +22,7 @@ export const gatewayOptionSpecs = {
     'state-dir': { type: 'string' },
     timeout: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
+    ...JOBS_CLI_OPTIONS,
   },
   usage: `  --port P              public port (default 8080)
   --host H              public address (default 127.0.0.1)
@@ -28,9 +30,9 @@ export const gatewayOptionSpecs = {
   --admin-port P        admin API port (default 8081)
   --admin-host H        admin API address (default 127.0.0.1; a non-loopback address needs a token)
   --admin-token T       admin bearer token (or env GROVE_ADMIN_TOKEN; generated and printed if absent)
-  --state-dir DIR       where split weights persist (splits.json)
+  --state-dir DIR       where split weights persist (splits.json) and jobs are kept (jobs-db/)
   --timeout MS          upstream timeout (default 10000)
-`,
+${JOBS_CLI_USAGE}`,
 } as const;
 
 export function parseGatewayCommon(
@@ -114,13 +116,14 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   let common: ReturnType<typeof parseGatewayCommon>;
+  const stateDir = values['state-dir'] as string | undefined;
   try {
     common = parseGatewayCommon(values);
+    common.jobs = jobsFromArgs(values, stateDir ? resolve(stateDir) : undefined);
   } catch (err) {
     process.stderr.write(`grove gateway: ${(err as Error).message}\n`);
     return 2;
   }
-  const stateDir = values['state-dir'] as string | undefined;
   let backend: SplitBackend | null = stateDir
     ? new FileSplitBackend(join(resolve(stateDir), 'splits.json'))
     : null;

@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
-import { isGroveErrorCode } from '../../shared/errors/catalogue.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
+import { refusal } from '../cli-errors.js';
 
 const USAGE = `usage: grove models list|load|unload [MODEL] --url URL [--token T] [options]
 
@@ -87,19 +87,7 @@ export async function run(argv: string[]): Promise<number> {
     throw new GroveError(`cannot reach ${url}: ${(err as Error).message}`, 'GROVE_ERR_UNREACHABLE');
   }
   const text = await res.body.text();
-  if (res.statusCode !== 200) {
-    let answer: { error?: unknown; code?: unknown } = {};
-    try {
-      answer = JSON.parse(text) as typeof answer;
-    } catch {
-      answer = {};
-    }
-    const message = typeof answer.error === 'string' ? answer.error : text.slice(0, 300);
-    throw new GroveError(
-      `the worker refused: ${message}`,
-      isGroveErrorCode(answer.code) ? answer.code : 'GROVE_ERR_UPSTREAM',
-    );
-  }
+  if (res.statusCode !== 200) throw refusal('the worker', text);
   if (action === 'list') {
     const rows = JSON.parse(text) as Array<{
       name: string;

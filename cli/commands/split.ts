@@ -6,9 +6,8 @@
 // the gateway refused, cannot be reached, or the arguments are wrong (docs/cli.md, Exit status).
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
-import { isGroveErrorCode } from '../../shared/errors/catalogue.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
-import { EXIT_ERROR, EXIT_OK } from '../cli-errors.js';
+import { EXIT_ERROR, EXIT_OK, refusal } from '../cli-errors.js';
 
 const USAGE = `usage: grove split MODEL [V=W ...] [--sticky HEADER] [--shadow V:FRACTION] [--admin URL] [--token T] [--clear]
 
@@ -131,16 +130,12 @@ export async function run(argv: string[]): Promise<number> {
     );
   }
   const text = await res.body.text();
+  if (res.statusCode !== 200) throw refusal('the gateway', text);
   let answer: Record<string, unknown> | null = null;
   try {
     answer = JSON.parse(text) as Record<string, unknown>;
   } catch {
     answer = null;
-  }
-  if (res.statusCode !== 200) {
-    const message = typeof answer?.error === 'string' ? answer.error : text.slice(0, 300);
-    const code = isGroveErrorCode(answer?.code) ? answer.code : 'GROVE_ERR_UPSTREAM';
-    throw new GroveError(`the gateway refused: ${message}`, code);
   }
   if (values.json || answer === null) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   else process.stdout.write(`${describeSplit(answer)}\n`);

@@ -151,6 +151,29 @@ export const ERROR_CATALOGUE = {
     status: 422,
     meaning: 'A repository load finished with a version that failed to load; the message says why.',
   },
+  // ---- durable prediction jobs (jobs/, docs/jobs.md) ----
+  GROVE_ERR_BAD_KEY: {
+    status: 400,
+    meaning: "A job row's key is missing, empty, longer than 1024 characters or holds a NUL.",
+  },
+  GROVE_ERR_JOB_NOT_FOUND: { status: 404, meaning: 'No job has this id.' },
+  GROVE_ERR_PREDICTION_NOT_FOUND: {
+    status: 404,
+    meaning: 'No succeeded job of the model stored a prediction for this key.',
+  },
+  GROVE_ERR_JOB_NOT_SUCCEEDED: {
+    status: 409,
+    meaning: 'A job’s results were asked for before it succeeded (or after it failed or was cancelled).',
+  },
+  GROVE_ERR_JOB_FINISHED: { status: 409, meaning: 'The job has already ended, so it cannot be cancelled.' },
+  GROVE_ERR_JOBS_DISABLED: {
+    status: 501,
+    meaning: 'This gateway keeps no jobs (start it with --state-dir or --jobs-db).',
+  },
+  GROVE_ERR_JOBS_STORE: {
+    status: 503,
+    meaning: 'The jobs database cannot be opened or reached; retry later.',
+  },
   // ---- the CLI: files, listeners and verdicts a command reports (exit status 2) ----
   GROVE_ERR_FILE: {
     status: 400,

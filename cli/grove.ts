@@ -8,6 +8,7 @@ const COMMANDS: Record<string, string> = {
   serve: 'Serve a model repository: gateway + N local workers',
   worker: 'Run one worker process over a model repository',
   gateway: 'Run a gateway over static upstreams or Consul-discovered workers',
+  stream: 'Score rows from a NATS JetStream subject onto another, exactly once by id',
   predict: 'Predict a CSV (or NDJSON) of rows with a model file',
   convert: "Convert a model file to grove's binary format",
   export: 'Export a model as one self-contained JavaScript module (browsers, Node, edge)',

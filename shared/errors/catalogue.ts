@@ -190,6 +190,29 @@ export const ERROR_CATALOGUE = {
     meaning:
       'grove compare had no labels to score the candidate with and was not asked to gate on prediction differences alone (--diff-only), so it gives no verdict.',
   },
+
+  // ---- grove stream (docs/streaming.md): a message's code is in its dead letter ----
+  GROVE_ERR_STREAM_NO_ID: {
+    status: 400,
+    meaning: 'A stream message has no id: neither a Nats-Msg-Id header nor an "id" field.',
+  },
+  GROVE_ERR_STREAM_BAD_ID: {
+    status: 400,
+    meaning: 'A stream message id is not 1 to 256 printable characters (or an integer).',
+  },
+  GROVE_ERR_STREAM_REDELIVERED: {
+    status: 422,
+    meaning:
+      'A stream message came back more than --max-deliver times unacknowledged; it is not scored again.',
+  },
+  GROVE_ERR_STREAM_CONFIG: {
+    status: 500,
+    meaning: 'Start-up refused: the subjects, streams or durable consumer given cannot work together.',
+  },
+  GROVE_ERR_STREAM_ENGINE: {
+    status: 503,
+    meaning: 'The stream engine (NATS JetStream) could not be reached or refused a call.',
+  },
 } as const satisfies Record<`GROVE_ERR_${string}`, ErrorSpec>;
 
 export type GroveErrorCode = keyof typeof ERROR_CATALOGUE;

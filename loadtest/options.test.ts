@@ -3,6 +3,17 @@ import { BadInputError } from '../shared/errors/grove-error.js';
 import { inferPath, isLoopback, MAX_DURATION_S, parseLoadtestArgs } from './options.js';
 
 describe('parseLoadtestArgs', () => {
+  it('takes the default URL from env GROVE_URL, as grove jobs does (docs/cli.md)', () => {
+    const saved = process.env.GROVE_URL;
+    process.env.GROVE_URL = 'http://127.0.0.1:9';
+    try {
+      expect(parseLoadtestArgs([])!.url).toBe('http://127.0.0.1:9');
+      expect(parseLoadtestArgs(['--url', 'http://127.0.0.1:7'])!.url).toBe('http://127.0.0.1:7');
+    } finally {
+      if (saved === undefined) delete process.env.GROVE_URL;
+      else process.env.GROVE_URL = saved;
+    }
+  });
   it('applies loopback defaults', () => {
     const o = parseLoadtestArgs([])!;
     expect(o.url).toBe('http://127.0.0.1:8080');

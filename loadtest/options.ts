@@ -39,7 +39,7 @@ export const USAGE = `usage: grove loadtest [options]
 Drives a running grove endpoint with real prediction requests and reports throughput, latency
 percentiles, errors and which model versions answered.
 
-  --url URL               gateway or worker base URL (default http://127.0.0.1:8080)
+  --url URL               gateway or worker base URL (default: env GROVE_URL, else http://127.0.0.1:8080)
   --model NAME            model to call (default: the first one GET /v2/models lists)
   --version V             call this version explicitly (default: the gateway's split decides)
   --rows-per-request N    rows in each request body (default 1)
@@ -120,7 +120,7 @@ export function parseLoadtestArgs(argv: string[]): LoadtestOptions | null {
   if (values.help) return null;
   const str = (k: string) => values[k] as string | undefined;
 
-  const url = str('url') ?? 'http://127.0.0.1:8080';
+  const url = str('url') ?? process.env.GROVE_URL ?? 'http://127.0.0.1:8080';
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -15,7 +15,7 @@ const USAGE = `usage: grove split MODEL [V=W ...] [--sticky HEADER] [--shadow V:
                      1=3 2=1 means 75% and 25%)
   --sticky HEADER    the same HEADER value always gets the same version while weights stand
   --shadow V:F       mirror fraction F of the traffic to version V (answers discarded, diffs in metrics)
-  --admin URL        the gateway's admin listener (default http://127.0.0.1:8081)
+  --admin URL        the gateway's admin listener (default: env GROVE_ADMIN_URL, else http://127.0.0.1:8081)
   --token T          admin bearer token (default: env GROVE_ADMIN_TOKEN; grove serve prints
                      'grove admin token: ...' at start unless you set one)
   --clear            remove the split
@@ -106,7 +106,11 @@ export async function run(argv: string[]): Promise<number> {
     }
     body.shadow = { version: m[1], fraction: Number(m[2]) };
   }
-  const admin = ((values.admin as string | undefined) ?? 'http://127.0.0.1:8081').replace(/\/+$/, '');
+  const admin = (
+    (values.admin as string | undefined) ??
+    process.env.GROVE_ADMIN_URL ??
+    'http://127.0.0.1:8081'
+  ).replace(/\/+$/, '');
   const token = (values.token as string | undefined) || process.env.GROVE_ADMIN_TOKEN || '';
   if (!token) {
     // Sending a request bound to fail teaches nothing: say where the token comes from.

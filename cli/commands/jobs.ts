@@ -111,6 +111,27 @@ async function call(base: string, path: string, init: Parameters<typeof request>
   }
 }
 
+/** How long `submit` waits for a gateway that has just started to open its jobs database. */
+const STORE_OPEN_WAIT_MS = 120_000;
+
+/**
+ * Waits while the gateway answers that its jobs database is still opening (right after `npm
+ * start`, PGlite's first start takes seconds), so `npm start` then `grove jobs submit` works as
+ * docs/jobs.md shows instead of refusing; any other answer is for the submit itself to meet.
+ */
+async function storeOpen(base: string): Promise<void> {
+  const until = Date.now() + STORE_OPEN_WAIT_MS;
+  let said = false;
+  for (;;) {
+    const res = await call(base, '/v1/jobs?limit=1');
+    const text = await res.body.text();
+    if (res.statusCode !== 503 || !/still opening/.test(text) || Date.now() > until) return;
+    if (!said) process.stderr.write("grove jobs: waiting for the gateway's jobs database to open\n");
+    said = true;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 async function show(base: string, path: string, method: 'GET' | 'DELETE'): Promise<number> {
   const res = await call(base, path, { method });
   const text = await res.body.text();
@@ -143,6 +164,7 @@ async function submit(base: string, v: Values): Promise<number> {
   if (typeof v.notify === 'string') q.set('notify', v.notify);
   const m = encodeURIComponent(model);
   const path = `/v1/models/${m}${typeof v.version === 'string' ? `/versions/${encodeURIComponent(v.version)}` : ''}/jobs${q.size ? `?${q}` : ''}`;
+  await storeOpen(base);
   let sent = 0;
   async function* counted() {
     for await (const c of createReadStream(input!) as AsyncIterable<Buffer>) {

@@ -19,6 +19,7 @@ const COMMANDS: Record<string, string> = {
   split: "Set a model's A/B split weights on a running gateway",
   models: 'List, load or unload models on a running worker (repository API)',
   loadtest: 'Drive a running endpoint with autocannon and report latency and throughput',
+  pull: 'Download a model file over HTTP(S) into a repository folder, sha256-checked',
   jobs: 'Submit, follow and fetch durable prediction jobs on a running gateway',
 };
 

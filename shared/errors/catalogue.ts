@@ -213,6 +213,20 @@ export const ERROR_CATALOGUE = {
     status: 503,
     meaning: 'The stream engine (NATS JetStream) could not be reached or refused a call.',
   },
+  // ---- Kubernetes: `grove pull`, the init step that fetches a model into a repository ----
+  GROVE_ERR_PULL_FAILED: {
+    status: 502,
+    meaning:
+      'grove pull could not download the model: an HTTP error status, a network error or its --timeout.',
+  },
+  GROVE_ERR_PULL_CHECKSUM: {
+    status: 422,
+    meaning: 'The downloaded bytes’ sha256 is not the one given with --sha256; nothing was written.',
+  },
+  GROVE_ERR_PULL_TOO_LARGE: {
+    status: 413,
+    meaning: 'The download is larger than grove pull’s --max-bytes; it was stopped and nothing was written.',
+  },
 } as const satisfies Record<`GROVE_ERR_${string}`, ErrorSpec>;
 
 export type GroveErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -33,8 +33,14 @@ async function main(): Promise<void> {
   const send = (m: WorkerIpcMessage) => {
     if (process.connected) process.send!(m);
   };
-  send({ type: 'grove:listening', url: worker.url, versions: worker.liveVersions() });
-  worker.onVersionsChange(() => send({ type: 'grove:versions', versions: worker.liveVersions() }));
+  const notes = () => ({
+    problems: worker.repository.problems,
+    unavailable: worker.repository.unavailableReasons(),
+  });
+  send({ type: 'grove:listening', url: worker.url, versions: worker.liveVersions(), ...notes() });
+  worker.onVersionsChange(() =>
+    send({ type: 'grove:versions', versions: worker.liveVersions(), ...notes() }),
+  );
   let stopping = false;
   const stop = () => {
     if (stopping) return;

@@ -2,7 +2,7 @@
 // `grove`: the command-line entry. Each subcommand lives in cli/commands/<name>.ts and exports
 // `run(argv): Promise<number>` (the exit code); modules load lazily so `grove predict` does not
 // pay for the gateway's imports.
-import { GroveError } from '../shared/errors/grove-error.js';
+import { reportCliError } from './cli-errors.js';
 
 const COMMANDS: Record<string, string> = {
   serve: 'Serve a model repository: gateway + N local workers',
@@ -42,7 +42,12 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const mod = (await import(`./commands/${name}.js`)) as { run(argv: string[]): Promise<number> };
-  return mod.run(rest);
+  try {
+    return await mod.run(rest);
+  } catch (err) {
+    // Every command's failures end here: one coded line, exit 2, no stack (cli-errors.ts).
+    return reportCliError(name, err);
+  }
 }
 
 main(process.argv.slice(2)).then(
@@ -51,11 +56,6 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof GroveError) {
-      process.stderr.write(`grove: ${err.message} (${err.code})\n`);
-    } else {
-      process.stderr.write(`grove: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    }
-    process.exitCode = 2;
+    process.exitCode = reportCliError('', err);
   },
 );

@@ -43,6 +43,11 @@ export async function startFakeWorker(versions: Record<string, string[]>): Promi
         res.end(JSON.stringify(body));
       };
       if (url === '/v2/health/ready') return send(200, { ready: true });
+      if (url === '/metrics') {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+        res.end('# HELP fake_calls_total Calls\n# TYPE fake_calls_total counter\nfake_calls_total 3\n');
+        return;
+      }
       const mon = /^\/v2\/models\/([^/]+)\/versions\/([^/]+)\/monitor$/.exec(url);
       if (mon) {
         const col = (name: string, rows: number, missing: number) => ({

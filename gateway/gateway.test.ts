@@ -206,9 +206,26 @@ describe('fan-out routes', () => {
       counts: { workers: number };
       features: { name: string; missing_ratio: number }[];
     };
-    expect(body.window_rows).toBe(200);
+    // Each worker's window as configured (the fakes say 100), not the sum; two were merged.
+    expect(body.window_rows).toBe(100);
     expect(body.counts.workers).toBe(2);
     expect(body.features[0]).toMatchObject({ name: 'f0', missing_ratio: 0.1 });
     expect((await request(`${g.url}/v2/models/m/versions/9/monitor`)).statusCode).toBe(404);
+  });
+});
+
+describe('cluster metrics', () => {
+  it("serves each worker's series on /metrics only when asked, and says whose could not be read", async () => {
+    const g = await setup(2);
+    const own = await (await request(`${g.url}/metrics`)).body.text();
+    expect(own).not.toContain('fake_calls_total');
+    g.metrics.includeWorkers(g.workers);
+    const text = await (await request(`${g.url}/metrics`)).body.text();
+    expect(text).toContain('fake_calls_total{worker="w0"} 3\nfake_calls_total{worker="w1"} 3\n');
+    expect(text).toMatch(/^grove_gateway_requests_total|^# HELP grove_gateway_requests_total/m);
+    await fakes[1]!.close();
+    const one = await (await request(`${g.url}/metrics`)).body.text();
+    expect(one).toContain('grove_gateway_worker_metrics_up{worker="w0"} 1');
+    expect(one).toContain('grove_gateway_worker_metrics_up{worker="w1"} 0');
   });
 });

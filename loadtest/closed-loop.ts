@@ -56,7 +56,8 @@ export async function runClosedLoop(run: EngineRun): Promise<{ durationS: number
             if (user >= 0) headers['x-user-id'] = `user-${user}`;
             return { ...req, headers, body: run.bodies[next++ % run.bodies.length]! };
           },
-          onResponse: (_status, body, context, headers) => {
+          onResponse: (status, body, context, headers) => {
+            if (status < 200 || status > 299) run.recorder.sample(status, body ?? '');
             lastVersion = versionOf(headers as Record<string, unknown>, body);
             lastWorker = workerOf(headers as Record<string, unknown>);
             lastUser = (context as Slot).user ?? -1;
@@ -72,7 +73,10 @@ export async function runClosedLoop(run: EngineRun): Promise<{ durationS: number
     lastWorker = null;
     lastUser = -1;
   });
-  instance.on('reqError', () => run.recorder.error(Date.now()));
+  instance.on('reqError', (err: Error) => {
+    run.recorder.error(Date.now());
+    run.recorder.sample(null, err?.message ?? String(err));
+  });
   const onAbort = () => (instance as unknown as { stop(): void }).stop();
   run.signal?.addEventListener('abort', onAbort, { once: true });
   await finished;

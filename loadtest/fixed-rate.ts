@@ -44,6 +44,7 @@ export async function runFixedRate(run: EngineRun & { rate: number }): Promise<{
       .then(async (res) => {
         const text = await res.body.text();
         const now = performance.now();
+        if (res.statusCode < 200 || res.statusCode > 299) run.recorder.sample(res.statusCode, text);
         run.recorder.response(
           res.statusCode,
           now - intended,
@@ -53,8 +54,9 @@ export async function runFixedRate(run: EngineRun & { rate: number }): Promise<{
           workerOf(res.headers),
         );
       })
-      .catch((err: { code?: string }) => {
+      .catch((err: { code?: string; message?: string }) => {
         run.recorder.error(epoch + performance.now(), TIMEOUT_CODES.has(err?.code ?? ''));
+        run.recorder.sample(null, err?.message ?? String(err));
       })
       .finally(() => {
         inFlight--;

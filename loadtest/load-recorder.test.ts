@@ -95,3 +95,27 @@ describe('versionOf', () => {
     expect(versionOf({}, '{}')).toBeNull();
   });
 });
+
+describe('failures', () => {
+  it('keep the first distinct bodies, count the error rate, and show in the table', () => {
+    const t0 = 1_000_000;
+    const r = new LoadRecorder(t0);
+    for (let i = 0; i < 6; i++) r.response(200, 1, '1', -1, t0 + 10);
+    for (let i = 0; i < 3; i++) {
+      r.response(400, 1, null, -1, t0 + 20);
+      r.sample(400, '{"error":"unknown feature name(s): age","code":"GROVE_ERR_UNKNOWN_FEATURE"}');
+    }
+    r.error(t0 + 30);
+    r.sample(null, 'connect ECONNREFUSED 127.0.0.1:1');
+    r.sample(503, 'x'.repeat(1000));
+    r.sample(500, 'one too many');
+    const rep = r.build(meta, 1);
+    expect(rep.error_rate).toBe(0.4); // 3 non-2xx + 1 without a response, of 10 sent
+    expect(rep.error_samples.map((s) => s.status)).toEqual([400, null, 503]);
+    expect(rep.error_samples[2]!.body).toBe(`${'x'.repeat(300)}...`);
+    const table = formatReportTable(rep);
+    expect(table).toContain('first errors  400: {"error":"unknown feature name(s): age"');
+    expect(table).toMatch(/\n {14}no response: connect ECONNREFUSED/);
+    expect(new LoadRecorder(t0).build(meta, 1).error_rate).toBe(1);
+  });
+});

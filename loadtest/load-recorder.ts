@@ -47,8 +47,21 @@ export interface LoadReport {
   /** Responses per worker that served them (the gateway's x-grove-worker header); {} direct. */
   workers: Record<string, number>;
   sticky: { users: number; users_seen: number; users_with_one_version: number } | null;
+  /** Failed requests (no response, or a non-2xx one) over all requests sent. */
+  error_rate: number;
+  /** The first few distinct failures as they came back: status (null: no response) and body. */
+  error_samples: ErrorSample[];
   timeline: TimelinePoint[];
 }
+
+export interface ErrorSample {
+  status: number | null;
+  body: string;
+}
+
+/** Distinct failures kept for the report (so a run that fails says why), and their length cap. */
+export const MAX_ERROR_SAMPLES = 3;
+const MAX_SAMPLE_CHARS = 300;
 
 export type ReportMeta = Pick<
   LoadReport,
@@ -88,6 +101,7 @@ export class LoadRecorder {
   private readonly statusCodes = new Map<number, number>();
   private readonly versions = new Map<string, number>();
   private readonly workers = new Map<string, number>();
+  private readonly samples: ErrorSample[] = [];
   /** Per sticky user: the first version seen, and whether another one was seen later. */
   private readonly userFirst: Array<string | undefined>;
   private readonly userMixed: Uint8Array;
@@ -135,6 +149,17 @@ export class LoadRecorder {
         else if (first !== version) this.userMixed[user] = 1;
       }
     }
+  }
+
+  /**
+   * What a failed request got back (a non-2xx body, or the error with no response); the first
+   * few distinct ones are kept. Cheap once they are: a length check.
+   */
+  sample(status: number | null, body: string): void {
+    if (this.samples.length >= MAX_ERROR_SAMPLES) return;
+    const text = body.length > MAX_SAMPLE_CHARS ? `${body.slice(0, MAX_SAMPLE_CHARS)}...` : body;
+    for (const s of this.samples) if (s.status === status && s.body === text) return;
+    this.samples.push({ status, body: text });
   }
 
   /** A request that got no response (connection error or timeout). */
@@ -188,6 +213,8 @@ export class LoadRecorder {
       if (this.userMixed[u] === 0) single++;
     }
     const rps = durationS > 0 ? this.count / durationS : 0;
+    const sent = this.count + this.errorSeconds.length;
+    const failed = this.non2xx + this.errorSeconds.length;
     return {
       ...meta,
       duration_s: round3(durationS),
@@ -216,6 +243,9 @@ export class LoadRecorder {
         this.stickyUsers > 0
           ? { users: this.stickyUsers, users_seen: seen, users_with_one_version: single }
           : null,
+      // Nothing answered at all is as bad as everything failing.
+      error_rate: sent > 0 ? Math.round((failed / sent) * 1e6) / 1e6 : 1,
+      error_samples: [...this.samples],
       timeline,
     };
   }

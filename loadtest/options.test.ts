@@ -3,6 +3,17 @@ import { BadInputError } from '../shared/errors/grove-error.js';
 import { inferPath, isLoopback, MAX_DURATION_S, parseLoadtestArgs } from './options.js';
 
 describe('parseLoadtestArgs', () => {
+  it('takes the default URL from env GROVE_URL, as grove jobs does (docs/cli.md)', () => {
+    const saved = process.env.GROVE_URL;
+    process.env.GROVE_URL = 'http://127.0.0.1:9';
+    try {
+      expect(parseLoadtestArgs([])!.url).toBe('http://127.0.0.1:9');
+      expect(parseLoadtestArgs(['--url', 'http://127.0.0.1:7'])!.url).toBe('http://127.0.0.1:7');
+    } finally {
+      if (saved === undefined) delete process.env.GROVE_URL;
+      else process.env.GROVE_URL = saved;
+    }
+  });
   it('applies loopback defaults', () => {
     const o = parseLoadtestArgs([])!;
     expect(o.url).toBe('http://127.0.0.1:8080');
@@ -20,6 +31,7 @@ describe('parseLoadtestArgs', () => {
       input: null,
       json: null,
       quiet: false,
+      maxErrorRate: 0.01,
     });
   });
 
@@ -51,6 +63,8 @@ describe('parseLoadtestArgs', () => {
       '--json',
       'out.json',
       '--quiet',
+      '--max-error-rate',
+      '0.05',
     ])!;
     expect(o).toEqual({
       url: 'http://localhost:9000',
@@ -67,7 +81,9 @@ describe('parseLoadtestArgs', () => {
       timeoutS: 3,
       json: 'out.json',
       quiet: true,
+      maxErrorRate: 0.05,
     });
+    expect(() => parseLoadtestArgs(['--max-error-rate', '5'])).toThrow(/fraction from 0 to 1/);
   });
 
   it('takes --json without a file as stdout', () => {

@@ -30,6 +30,8 @@ export interface LoadtestOptions {
   json: string | null;
   /** No progress ticker on stderr. */
   quiet: boolean;
+  /** `grove loadtest` exits 1 when more than this fraction of requests failed. */
+  maxErrorRate: number;
 }
 
 export const USAGE = `usage: grove loadtest [options]
@@ -37,7 +39,7 @@ export const USAGE = `usage: grove loadtest [options]
 Drives a running grove endpoint with real prediction requests and reports throughput, latency
 percentiles, errors and which model versions answered.
 
-  --url URL               gateway or worker base URL (default http://127.0.0.1:8080)
+  --url URL               gateway or worker base URL (default: env GROVE_URL, else http://127.0.0.1:8080)
   --model NAME            model to call (default: the first one GET /v2/models lists)
   --version V             call this version explicitly (default: the gateway's split decides)
   --rows-per-request N    rows in each request body (default 1)
@@ -54,7 +56,11 @@ percentiles, errors and which model versions answered.
   --json [OUT]            also write the report as JSON to OUT; without OUT (or '-'),
                           print the JSON on stdout and the table on stderr
   --quiet                 no progress line on stderr
+  --max-error-rate X      exit 1 when more than this fraction of requests fail (no response
+                          or non-2xx; default 0.01); the first failures are printed either way
   -h, --help              this help
+
+exit status: 0 the run's error rate is within --max-error-rate, 1 it is not, 2 error
 `;
 
 function positiveInt(name: string, value: string | undefined, fallback: number, min = 1): number {
@@ -104,6 +110,7 @@ export function parseLoadtestArgs(argv: string[]): LoadtestOptions | null {
         timeout: { type: 'string' },
         json: { type: 'string' },
         quiet: { type: 'boolean' },
+        'max-error-rate': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -113,7 +120,7 @@ export function parseLoadtestArgs(argv: string[]): LoadtestOptions | null {
   if (values.help) return null;
   const str = (k: string) => values[k] as string | undefined;
 
-  const url = str('url') ?? 'http://127.0.0.1:8080';
+  const url = str('url') ?? process.env.GROVE_URL ?? 'http://127.0.0.1:8080';
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -129,6 +136,11 @@ export function parseLoadtestArgs(argv: string[]): LoadtestOptions | null {
   const durationS = positiveNumber('duration', str('duration'), 10);
   if (durationS > MAX_DURATION_S) throw new BadInputError(`--duration is at most ${MAX_DURATION_S} seconds`);
   const rate = str('rate') === undefined ? null : positiveNumber('rate', str('rate'), 1);
+  const maxErrorRate = str('max-error-rate') === undefined ? 0.01 : Number(str('max-error-rate'));
+  if (!(maxErrorRate >= 0 && maxErrorRate <= 1))
+    throw new BadInputError(
+      `--max-error-rate must be a fraction from 0 to 1, got '${str('max-error-rate')}'`,
+    );
 
   return {
     url: parsed.origin,
@@ -145,6 +157,7 @@ export function parseLoadtestArgs(argv: string[]): LoadtestOptions | null {
     timeoutS: positiveNumber('timeout', str('timeout'), 10),
     json: str('json') ?? null,
     quiet: values.quiet === true,
+    maxErrorRate,
   };
 }
 

@@ -34,6 +34,11 @@ export function formatReportTable(r: LoadReport): string {
         .join(', ') || '-',
     ],
   ];
+  // A run that fails says why: the first distinct failures as the server answered them.
+  r.error_samples.forEach((s, i) => {
+    const what = s.status === null ? 'no response' : String(s.status);
+    rows.push([i === 0 ? 'first errors' : '', `${what}: ${s.body.replace(/\s+/g, ' ')}`]);
+  });
   if (Object.keys(r.workers).length > 0) {
     rows.push([
       'workers',

@@ -36,7 +36,8 @@ function codeLines(markdown: string): string[] {
       inBlock = !inBlock;
       continue;
     }
-    if (inBlock) block.push(line);
+    // A comment line in a block is prose or shown output (`# grove split: ...`), not a command.
+    if (inBlock) block.push(line.trimStart().startsWith('#') ? '' : line);
     else for (const m of line.matchAll(/`([^`]+)`/g)) out.push(m[1]!);
   }
   return out;

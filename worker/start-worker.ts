@@ -146,7 +146,17 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     tracing,
   });
   const repo = repository;
-  const port = await server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', opts.exclusive ?? false);
+  let port: number;
+  try {
+    port = await server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', opts.exclusive ?? false);
+  } catch (err) {
+    // A port in use (say): stop what started, so the process can exit with the error.
+    await repo.close();
+    await pool.close();
+    metrics.close();
+    if (ownTracing) await tracing?.shutdown();
+    throw err;
+  }
   const host = opts.host ?? '127.0.0.1';
   let grpc: GrpcListener | null = null;
   if (opts.grpcPort !== undefined) {

@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { readCsvFile } from '../../shared/csv/csv-table.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
 import { textNumber } from '../../shared/runtime/values/feature-value.js';
+import { checkInputFile, reportCliError } from '../cli-errors.js';
 import { parseCommandArgs } from '../command-args.js';
 import { evaluateModel, type ModelResult, type VersionSample } from '../compare/ab-evaluation.js';
 
@@ -55,6 +56,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   try {
+    checkInputFile(args.labels, '--labels');
     const table = await readCsvFile(args.labels);
     const idCol = Math.max(0, table.header.indexOf('id'));
     const labelCol = table.header.indexOf('label') >= 0 ? table.header.indexOf('label') : 1;
@@ -152,11 +154,7 @@ export async function run(argv: string[]): Promise<number> {
     else if (args.json !== '-') process.stdout.write(md);
     return 0;
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    process.stderr.write(
-      `grove ab-report: ${e?.message ?? String(err)}${err instanceof GroveError ? ` (${err.code})` : ''}\n`,
-    );
-    return 2;
+    return reportCliError('ab-report', err);
   }
 }
 

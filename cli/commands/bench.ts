@@ -8,6 +8,7 @@ import { GroveError } from '../../shared/errors/grove-error.js';
 import { type Explainer, explainerFor } from '../../shared/runtime/explain/index.js';
 import { type LoadLimits, loadModelFileBounded } from '../../shared/runtime/isolation/model-loader.js';
 import type { Model } from '../../shared/runtime/model.js';
+import { checkInputFile } from '../cli-errors.js';
 import { parseCommandArgs } from '../command-args.js';
 import { LOAD_CLI_OPTIONS, LOAD_CLI_USAGE, loadLimitsFromArgs } from '../load-options.js';
 
@@ -125,39 +126,28 @@ export async function run(argv: string[]): Promise<number> {
     );
     return 2;
   }
-  let limits: LoadLimits;
-  try {
-    limits = loadLimitsFromArgs(args);
-  } catch (err) {
-    process.stderr.write(`grove bench: ${(err as Error).message}\n`);
-    return 2;
-  }
-  try {
-    // The bounded, isolated load a worker does; its wall time is reported as load_ms.
-    const t0 = performance.now();
-    const model = await loadModelFileBounded(args.model, limits);
-    const loadMs = performance.now() - t0;
-    const dense = await readDenseRows(fileText(args.input), model.meta.featureNames);
-    if (dense.rows === 0) throw new GroveError('input CSV has no rows', 'GROVE_ERR_BAD_INPUT');
-    const r = args.contributions
-      ? benchContributions(explainerFor(model), dense.data, dense.rows, Math.floor(rows), Math.floor(rounds))
-      : benchModel(model, dense.data, dense.rows, Math.floor(rows), Math.floor(rounds), args.raw ?? false);
-    process.stdout.write(
-      `model=${args.model} rows=${Math.floor(rows)} rounds=${Math.floor(rounds)} load_ms=${loadMs.toFixed(1)}\n`,
-    );
-    const cpu =
-      r.batchCpuNsPerRow === undefined
-        ? ''
-        : ` batch_cpu_ns_per_row=${r.batchCpuNsPerRow.toFixed(0)} single_cpu_ns_per_row=${r.singleCpuNsPerRow!.toFixed(0)}`;
-    process.stdout.write(
-      `batch_ns_per_row=${r.batchNsPerRow.toFixed(0)} single_ns_per_row=${r.singleNsPerRow.toFixed(0)}${cpu}\n`,
-    );
-    return 0;
-  } catch (err) {
-    if (err instanceof GroveError) {
-      process.stderr.write(`grove bench: ${err.message} (${err.code})\n`);
-      return 1;
-    }
-    throw err;
-  }
+  // Failures go to the one CLI error path (cli-errors.ts): a coded line, exit 2.
+  checkInputFile(args.model, '--model', 'model');
+  checkInputFile(args.input, '--input');
+  const limits = loadLimitsFromArgs(args);
+  // The bounded, isolated load a worker does; its wall time is reported as load_ms.
+  const t0 = performance.now();
+  const model = await loadModelFileBounded(args.model, limits);
+  const loadMs = performance.now() - t0;
+  const dense = await readDenseRows(fileText(args.input), model.meta.featureNames);
+  if (dense.rows === 0) throw new GroveError('input CSV has no rows', 'GROVE_ERR_BAD_INPUT');
+  const r = args.contributions
+    ? benchContributions(explainerFor(model), dense.data, dense.rows, Math.floor(rows), Math.floor(rounds))
+    : benchModel(model, dense.data, dense.rows, Math.floor(rows), Math.floor(rounds), args.raw ?? false);
+  process.stdout.write(
+    `model=${args.model} rows=${Math.floor(rows)} rounds=${Math.floor(rounds)} load_ms=${loadMs.toFixed(1)}\n`,
+  );
+  const cpu =
+    r.batchCpuNsPerRow === undefined
+      ? ''
+      : ` batch_cpu_ns_per_row=${r.batchCpuNsPerRow.toFixed(0)} single_cpu_ns_per_row=${r.singleCpuNsPerRow!.toFixed(0)}`;
+  process.stdout.write(
+    `batch_ns_per_row=${r.batchNsPerRow.toFixed(0)} single_ns_per_row=${r.singleNsPerRow.toFixed(0)}${cpu}\n`,
+  );
+  return 0;
 }

@@ -1,11 +1,13 @@
 // `grove compare --model CURRENT --candidate NEW --data rows.csv [--label COL] [--json OUT]
-// [--html OUT] [--max-regression 0.01] [--metric auc|logloss|accuracy|rmse|mae]`: the promotion
-// gate (docs/ab-testing.md, Comparing before promoting). Exit 0 promote, 1 reject, 2 error (bad arguments, unreadable files, models
+// [--html OUT] [--max-regression 0.01] [--metric auc|logloss|accuracy|rmse|mae] [--diff-only]`:
+// the promotion gate (docs/ab-testing.md). Exit 0 promote, 1 reject, 2 not evaluated (no labels and
+// no --diff-only: a gate never promotes blind) or error (bad arguments, unreadable files, models
 // that do not answer the same question).
 import { writeFile } from 'node:fs/promises';
 import { readCsvFile } from '../../shared/csv/csv-table.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
 import { loadModelFileBounded } from '../../shared/runtime/isolation/model-loader.js';
+import { checkInputFile, EXIT_ERROR, EXIT_NEGATIVE, EXIT_OK } from '../cli-errors.js';
 import { parseCommandArgs } from '../command-args.js';
 import { compareModels } from '../compare/compare-models.js';
 import { renderCompareHtml } from '../compare/html-report.js';
@@ -22,10 +24,12 @@ const USAGE = `usage: grove compare --model CURRENT --candidate NEW --data rows.
   --metric NAME           primary metric (binary: auc; multiclass: logloss; regression: rmse)
   --max-regression X      reject if the primary metric is worse by more than X (default 0.01)
   --max-mean-diff X       also reject if predictions move more than X on average
+  --diff-only             without --label, gate on prediction differences alone (needs
+                          --max-mean-diff); otherwise no labels means no verdict (exit 2)
   --allow-missing-features  do not reject a candidate that lacks features the current model uses
   --bootstrap N           bootstrap resamples (default 1000); --seed S (default 42)
 
-exit status: 0 promote, 1 reject, 2 error
+exit status: 0 promote, 1 reject, 2 not evaluated (no --label, no --diff-only) or error
 `;
 
 const OPTIONS = {
@@ -39,6 +43,7 @@ const OPTIONS = {
   'max-regression': { type: 'string' },
   'max-mean-diff': { type: 'string' },
   'allow-missing-features': { type: 'boolean', default: false },
+  'diff-only': { type: 'boolean', default: false },
   bootstrap: { type: 'string' },
   seed: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
@@ -66,7 +71,10 @@ export async function run(argv: string[]): Promise<number> {
       maxRegression: num(args['max-regression'], 0.01, 'max-regression')!,
       maxMeanDiff: num(args['max-mean-diff'], null, 'max-mean-diff'),
       requireFeatures: !args['allow-missing-features'],
+      diffOnly: args['diff-only'] === true,
     };
+    if (rule.diffOnly && rule.maxMeanDiff === null)
+      throw new Error('--diff-only gates on --max-mean-diff X: give the largest mean change you accept');
     iterations = num(args.bootstrap, 1000, 'bootstrap')!;
     seed = num(args.seed, 42, 'seed')!;
     if (!Number.isInteger(iterations) || iterations < 10)
@@ -78,39 +86,41 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`grove compare: ${(err as Error).message}\n`);
     return 2;
   }
-  try {
-    const [current, candidate, table] = await Promise.all([
-      // Bounded and isolated, as a worker loads (docs/formats.md "Untrusted files").
-      loadModelFileBounded(args.model),
-      loadModelFileBounded(args.candidate),
-      readCsvFile(args.data),
-    ]);
-    const report = compareModels(current, candidate, table, {
-      currentName: args.model,
-      candidateName: args.candidate,
-      label: args.label,
-      rule,
-      seed,
-      iterations,
-    });
-    const { _charts, _intervals, ...json } = report;
-    const text = `${JSON.stringify(json, null, 2)}\n`;
-    if (args.json === '-') process.stdout.write(text);
-    else if (args.json) await writeFile(args.json, text);
-    if (args.html) await writeFile(args.html, renderCompareHtml(report));
-    process.stderr.write(`${summary(report)}\n`);
-    return report.verdict === 'promote' ? 0 : 1;
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const code = err instanceof GroveError ? ` (${err.code})` : '';
-    process.stderr.write(`grove compare: ${e?.message ?? String(err)}${code}\n`);
-    return 2;
+  // Failures go to the one CLI error path (cli-errors.ts): a coded line, exit 2.
+  checkInputFile(args.model, '--model', 'model');
+  checkInputFile(args.candidate, '--candidate', 'model');
+  checkInputFile(args.data, '--data');
+  const [current, candidate, table] = await Promise.all([
+    // Bounded and isolated, as a worker loads (docs/formats.md "Untrusted files").
+    loadModelFileBounded(args.model),
+    loadModelFileBounded(args.candidate),
+    readCsvFile(args.data),
+  ]);
+  const report = compareModels(current, candidate, table, {
+    currentName: args.model,
+    candidateName: args.candidate,
+    label: args.label,
+    rule,
+    seed,
+    iterations,
+  });
+  const { _charts, _intervals, ...json } = report;
+  const text = `${JSON.stringify(json, null, 2)}\n`;
+  if (args.json === '-') process.stdout.write(text);
+  else if (args.json) await writeFile(args.json, text);
+  if (args.html) await writeFile(args.html, renderCompareHtml(report));
+  process.stderr.write(`${summary(report)}\n`);
+  if (report.verdict === 'not_evaluated') {
+    const e = new GroveError('the candidate was not evaluated', 'GROVE_ERR_NOT_EVALUATED');
+    process.stderr.write(`grove compare: ${e.message} (${e.code})\n`);
+    return EXIT_ERROR;
   }
+  return report.verdict === 'promote' ? EXIT_OK : EXIT_NEGATIVE;
 }
 
 function summary(r: ReturnType<typeof compareModels>): string {
   const lines = [
-    `grove compare: ${r.verdict.toUpperCase()}`,
+    `grove compare: ${r.verdict.replace('_', ' ').toUpperCase()}`,
     `  rows ${r.rows}; prediction diff max ${r.prediction_diff.max_abs.toPrecision(4)}, mean ${r.prediction_diff.mean_abs.toPrecision(4)}` +
       (r.prediction_diff.class_agreement === null
         ? ''

@@ -3,10 +3,10 @@
 // table and the work in `convertModel`, so further options (a training profile, say) slot in.
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { GroveError } from '../../shared/errors/grove-error.js';
 import { profileModelFile } from '../../shared/profile/profile-model.js';
 import { encodeGroveFile } from '../../shared/runtime/formats/grove-binary.js';
 import { type LoadLimits, loadModelFileBounded } from '../../shared/runtime/isolation/model-loader.js';
+import { checkInputFile } from '../cli-errors.js';
 import { parseCommandArgs } from '../command-args.js';
 import { LOAD_CLI_OPTIONS, LOAD_CLI_USAGE, loadLimitsFromArgs } from '../load-options.js';
 
@@ -46,36 +46,20 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`grove convert: --model and --output are required\n\n${USAGE}`);
     return 2;
   }
-  let limits: LoadLimits;
-  try {
-    limits = loadLimitsFromArgs(args);
-  } catch (err) {
-    process.stderr.write(`grove convert: ${(err as Error).message}\n`);
-    return 2;
+  // Failures go to the one CLI error path (cli-errors.ts): a coded line, exit 2.
+  checkInputFile(args.model, '--model', 'model');
+  if (args.profile) checkInputFile(args.profile, '--profile');
+  const limits = loadLimitsFromArgs(args);
+  const n = await convertModel(args.model, args.output, limits);
+  process.stderr.write(`grove convert: wrote ${args.output} (${n} bytes)\n`);
+  if (args.profile) {
+    // The version folder then carries models/{m}/{v}/profile.json next to the model (docs/monitoring.md).
+    const profile = await profileModelFile(args.model, args.profile, { label: args.label });
+    const where = join(dirname(args.output), 'profile.json');
+    await writeFile(where, `${JSON.stringify(profile, null, 1)}\n`);
+    process.stderr.write(
+      `grove convert: wrote ${where} (${profile.features.length} features, ${profile.rows} rows)\n`,
+    );
   }
-  try {
-    const n = await convertModel(args.model, args.output, limits);
-    process.stderr.write(`grove convert: wrote ${args.output} (${n} bytes)\n`);
-    if (args.profile) {
-      // The version folder then carries models/{m}/{v}/profile.json next to the model (docs/monitoring.md).
-      const profile = await profileModelFile(args.model, args.profile, { label: args.label });
-      const where = join(dirname(args.output), 'profile.json');
-      await writeFile(where, `${JSON.stringify(profile, null, 1)}\n`);
-      process.stderr.write(
-        `grove convert: wrote ${where} (${profile.features.length} features, ${profile.rows} rows)\n`,
-      );
-    }
-    return 0;
-  } catch (err) {
-    if (err instanceof GroveError) {
-      process.stderr.write(`grove convert: ${err.message} (${err.code})\n`);
-      return 1;
-    }
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ENOENT' || e.code === 'EISDIR' || e.code === 'EACCES') {
-      process.stderr.write(`grove convert: ${e.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+  return 0;
 }

@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { exportModule } from '../../client/export/export-module.js';
 import { modelFromBytes } from '../../client/model-bytes.js';
 import { readSource } from '../../client/read-source.js';
-import { GroveError } from '../../shared/errors/grove-error.js';
+import { checkInputFile } from '../cli-errors.js';
 import { parseCommandArgs } from '../command-args.js';
 
 const USAGE = `usage: grove export --model FILE --output OUT.mjs [--target esm|cjs]
@@ -36,27 +36,16 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`grove export: --target is esm or cjs, not '${target}'\n\n${USAGE}`);
     return 2;
   }
-  try {
-    const { bytes, fileName } = await readSource(args.model);
-    const { model, sha256 } = modelFromBytes(bytes, fileName);
-    const out = exportModule(model, sha256, target);
-    await writeFile(args.output, out.text);
-    const kernel =
-      out.wasmBytes > 0 ? 'WebAssembly, JavaScript fallback' : out.jsKernels > 0 ? 'JavaScript' : 'linear';
-    process.stderr.write(
-      `grove export: wrote ${args.output} (${out.text.length} bytes, ${gzipSync(out.text).length} gzipped; kernel: ${kernel})\n`,
-    );
-    return 0;
-  } catch (err) {
-    if (err instanceof GroveError) {
-      process.stderr.write(`grove export: ${err.message} (${err.code})\n`);
-      return 1;
-    }
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ENOENT' || e.code === 'EISDIR' || e.code === 'EACCES') {
-      process.stderr.write(`grove export: ${e.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+  // Failures go to the one CLI error path (cli-errors.ts): a coded line, exit 2.
+  checkInputFile(args.model, '--model', 'model');
+  const { bytes, fileName } = await readSource(args.model);
+  const { model, sha256 } = modelFromBytes(bytes, fileName);
+  const out = exportModule(model, sha256, target);
+  await writeFile(args.output, out.text);
+  const kernel =
+    out.wasmBytes > 0 ? 'WebAssembly, JavaScript fallback' : out.jsKernels > 0 ? 'JavaScript' : 'linear';
+  process.stderr.write(
+    `grove export: wrote ${args.output} (${out.text.length} bytes, ${gzipSync(out.text).length} gzipped; kernel: ${kernel})\n`,
+  );
+  return 0;
 }

@@ -121,6 +121,8 @@ const USAGE = `usage: grove gateway (--upstreams URL,... | --consul [ADDR] | --d
   --dns-server ADDR     ask these DNS servers (comma-separated IP or IP:PORT; HOST must then be a full
                         name); default: the system resolver, with resolv.conf's search domains
   --models DIR          read default splits from DIR/<model>/config.json
+  --cluster-metrics     also serve every worker's metrics on /metrics, labelled worker="<id>"
+                        (for workers Prometheus cannot reach; grove serve always does)
 ${gatewayOptionSpecs.usage}`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -135,6 +137,7 @@ export async function run(argv: string[]): Promise<number> {
       'discover-interval': { type: 'string' },
       'dns-server': { type: 'string' },
       models: { type: 'string' },
+      'cluster-metrics': { type: 'boolean' },
     },
     USAGE,
     ['consul'],
@@ -212,6 +215,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw err;
   }
+  if (values['cluster-metrics'] === true) gw.metrics.includeWorkers(gw.workers);
   for (const [i, u] of upstreams.entries()) gw.workers.add(`static-${i}`, u);
   const log = (m: string) => process.stderr.write(`grove gateway: ${m}\n`);
   let discovery: { stop(): void } | null = null;

@@ -1,13 +1,16 @@
 // `grove jobs submit|status|results|cancel|list` (docs/jobs.md): the client of a gateway's durable
 // prediction jobs. `submit` streams the input file (never read whole) and, with --wait, follows the
-// job to its end with a progress bar on a terminal. Exit 0 on success, 1 when the gateway refused
-// or the job failed or was cancelled, 2 on usage errors or when the gateway cannot be reached.
+// job to its end with a progress bar on a terminal. Exit 0 on success, 1 when the job failed or was
+// cancelled, 2 when the gateway refused, cannot be reached, or the arguments are wrong (the one
+// CLI error path: docs/cli.md).
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
+import { GroveError } from '../../shared/errors/grove-error.js';
+import { refusal } from '../cli-errors.js';
 
 const USAGE = `usage: grove jobs <command> [options]
 
@@ -40,8 +43,6 @@ const OPTIONS = {
 } as const;
 
 type Values = Record<string, string | boolean | undefined>;
-
-class Unreachable extends Error {}
 
 interface Job {
   id: string;
@@ -80,32 +81,25 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`grove jobs ${command}: give the job id\n\n${USAGE}`);
     return 2;
   }
-  try {
-    switch (command) {
-      case 'submit':
-        return await submit(base, values);
-      case 'status':
-        return await show(base, `/v1/jobs/${id}`, 'GET');
-      case 'cancel':
-        return await show(base, `/v1/jobs/${id}`, 'DELETE');
-      case 'list': {
-        const q = new URLSearchParams();
-        for (const k of ['model', 'status', 'limit'] as const)
-          if (typeof values[k] === 'string') q.set(k, values[k]);
-        return await show(base, `/v1/jobs${q.size ? `?${q}` : ''}`, 'GET');
-      }
-      case 'results':
-        return await results(base, id!, values);
-      default:
-        process.stderr.write(`grove jobs: unknown command '${command}'\n\n${USAGE}`);
-        return 2;
+  // Failures (refused, unreachable) go to the one CLI error path (cli-errors.ts).
+  switch (command) {
+    case 'submit':
+      return await submit(base, values);
+    case 'status':
+      return await show(base, `/v1/jobs/${id}`, 'GET');
+    case 'cancel':
+      return await show(base, `/v1/jobs/${id}`, 'DELETE');
+    case 'list': {
+      const q = new URLSearchParams();
+      for (const k of ['model', 'status', 'limit'] as const)
+        if (typeof values[k] === 'string') q.set(k, values[k]);
+      return await show(base, `/v1/jobs${q.size ? `?${q}` : ''}`, 'GET');
     }
-  } catch (err) {
-    if (err instanceof Unreachable) {
-      process.stderr.write(`grove jobs: ${err.message}\n`);
+    case 'results':
+      return await results(base, id!, values);
+    default:
+      process.stderr.write(`grove jobs: unknown command '${command}'\n\n${USAGE}`);
       return 2;
-    }
-    throw err;
   }
 }
 
@@ -113,15 +107,37 @@ async function call(base: string, path: string, init: Parameters<typeof request>
   try {
     return await request(base + path, init);
   } catch (err) {
-    throw new Unreachable(`cannot reach ${base}: ${(err as Error).message}`);
+    throw new GroveError(`cannot reach ${base}: ${(err as Error).message}`, 'GROVE_ERR_UNREACHABLE');
+  }
+}
+
+/** How long `submit` waits for a gateway that has just started to open its jobs database. */
+const STORE_OPEN_WAIT_MS = 120_000;
+
+/**
+ * Waits while the gateway answers that its jobs database is still opening (right after `npm
+ * start`, PGlite's first start takes seconds), so `npm start` then `grove jobs submit` works as
+ * docs/jobs.md shows instead of refusing; any other answer is for the submit itself to meet.
+ */
+async function storeOpen(base: string): Promise<void> {
+  const until = Date.now() + STORE_OPEN_WAIT_MS;
+  let said = false;
+  for (;;) {
+    const res = await call(base, '/v1/jobs?limit=1');
+    const text = await res.body.text();
+    if (res.statusCode !== 503 || !/still opening/.test(text) || Date.now() > until) return;
+    if (!said) process.stderr.write("grove jobs: waiting for the gateway's jobs database to open\n");
+    said = true;
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 
 async function show(base: string, path: string, method: 'GET' | 'DELETE'): Promise<number> {
   const res = await call(base, path, { method });
   const text = await res.body.text();
-  (res.statusCode === 200 ? process.stdout : process.stderr).write(text.endsWith('\n') ? text : `${text}\n`);
-  return res.statusCode === 200 ? 0 : 1;
+  if (res.statusCode !== 200) throw refusal('the gateway', text);
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  return 0;
 }
 
 function bar(frac: number, text: string): void {
@@ -148,6 +164,7 @@ async function submit(base: string, v: Values): Promise<number> {
   if (typeof v.notify === 'string') q.set('notify', v.notify);
   const m = encodeURIComponent(model);
   const path = `/v1/models/${m}${typeof v.version === 'string' ? `/versions/${encodeURIComponent(v.version)}` : ''}/jobs${q.size ? `?${q}` : ''}`;
+  await storeOpen(base);
   let sent = 0;
   async function* counted() {
     for await (const c of createReadStream(input!) as AsyncIterable<Buffer>) {
@@ -167,8 +184,7 @@ async function submit(base: string, v: Values): Promise<number> {
   const text = await res.body.text();
   if (res.statusCode !== 202) {
     if (process.stderr.isTTY) process.stderr.write('\n');
-    process.stderr.write(`grove jobs submit: ${text}\n`);
-    return 1;
+    throw refusal('the gateway', text);
   }
   let job = JSON.parse(text) as Job;
   if (v.wait) {
@@ -197,10 +213,7 @@ async function results(base: string, id: string, v: Values): Promise<number> {
   const res = await call(base, `/v1/jobs/${id}/results`, {
     headers: { accept: format === 'ndjson' ? 'application/x-ndjson' : 'text/csv' },
   });
-  if (res.statusCode !== 200) {
-    process.stderr.write(`grove jobs results: ${await res.body.text()}\n`);
-    return 1;
-  }
+  if (res.statusCode !== 200) throw refusal('the gateway', await res.body.text());
   await pipeline(res.body, typeof v.output === 'string' ? createWriteStream(v.output) : process.stdout);
   return 0;
 }

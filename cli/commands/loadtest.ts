@@ -5,6 +5,7 @@ import { isLoopback, parseLoadtestArgs, USAGE } from '../../loadtest/options.js'
 import { formatReportTable } from '../../loadtest/report-table.js';
 import { runLoadtest } from '../../loadtest/run-loadtest.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
+import { EXIT_NEGATIVE, EXIT_OK } from '../cli-errors.js';
 
 /** A terminal redraws one progress line in place (\r); a log file or CI gets one line a second. */
 function progressWriter(): (line: string) => void {
@@ -53,7 +54,15 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(formatReportTable(report));
       if (options.json) writeFileSync(options.json, json);
     }
-    return 0;
+    if (report.error_rate > options.maxErrorRate) {
+      // A load test whose requests fail measured nothing: say so in the exit status.
+      const pct = (x: number) => `${Number((100 * x).toFixed(2))}%`;
+      process.stderr.write(
+        `grove loadtest: ${pct(report.error_rate)} of requests failed, more than --max-error-rate ${pct(options.maxErrorRate)} (see 'first errors' above)\n`,
+      );
+      return EXIT_NEGATIVE;
+    }
+    return EXIT_OK;
   } finally {
     process.off('SIGINT', onSigint);
   }

@@ -2,12 +2,14 @@
 // model repository API (Triton's extension): `list` prints every model version and its state,
 // `load MODEL [--config FILE] [--file VERSION=PATH ...]` loads (uploading a config and model
 // files when given) and waits for the outcome, `unload MODEL` takes a model out of service.
-// The token comes from --token or GROVE_ADMIN_TOKEN. Exit 0 on success, 1 if the server refused,
-// 2 on usage errors or when the server cannot be reached.
+// The token comes from --token or GROVE_ADMIN_TOKEN. Exit 0 on success, 2 when the server
+// refused, cannot be reached, or the arguments are wrong (docs/cli.md, Exit status).
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
+import { GroveError } from '../../shared/errors/grove-error.js';
+import { refusal } from '../cli-errors.js';
 
 const USAGE = `usage: grove models list|load|unload [MODEL] --url URL [--token T] [options]
 
@@ -62,49 +64,43 @@ export async function run(argv: string[]): Promise<number> {
     path = `/v2/repository/models/${encodeURIComponent(model!)}/${action}`;
     if (action === 'load') {
       const parameters: Record<string, string> = {};
-      try {
-        if (typeof values.config === 'string') parameters.config = readFileSync(values.config, 'utf8');
-        for (const spec of (values.file as string[] | undefined) ?? []) {
-          const m = /^([0-9]+)=(.+)$/.exec(spec);
-          if (!m) return fail(`--file '${spec}' is not VERSION=PATH`);
-          parameters[`file:${m[1]}/${basename(m[2]!)}`] = readFileSync(m[2]!).toString('base64');
-        }
-      } catch (err) {
-        return fail((err as Error).message);
+      // A file that cannot be read goes to the one CLI error path (cli-errors.ts).
+      if (typeof values.config === 'string') parameters.config = readFileSync(values.config, 'utf8');
+      for (const spec of (values.file as string[] | undefined) ?? []) {
+        const m = /^([0-9]+)=(.+)$/.exec(spec);
+        if (!m) return fail(`--file '${spec}' is not VERSION=PATH`);
+        parameters[`file:${m[1]}/${basename(m[2]!)}`] = readFileSync(m[2]!).toString('base64');
       }
       if (Object.keys(parameters).length > 0) body = { parameters };
     }
   }
+  let res: Awaited<ReturnType<typeof request>>;
   try {
-    const res = await request(url + path, {
+    res = await request(url + path, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
       headersTimeout: 0,
       bodyTimeout: 0,
     });
-    const text = await res.body.text();
-    if (res.statusCode !== 200) {
-      process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
-      return 1;
-    }
-    if (action === 'list') {
-      const rows = JSON.parse(text) as Array<{
-        name: string;
-        version?: string;
-        state: string;
-        reason?: string;
-      }>;
-      for (const r of rows) {
-        process.stdout.write(
-          `${r.name.padEnd(24)} ${(r.version ?? '-').padEnd(8)} ${r.state.padEnd(12)} ${r.reason ?? ''}\n`.trimEnd() +
-            '\n',
-        );
-      }
-    } else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-    return 0;
   } catch (err) {
-    process.stderr.write(`grove models: cannot reach ${url}: ${(err as Error).message}\n`);
-    return 2;
+    throw new GroveError(`cannot reach ${url}: ${(err as Error).message}`, 'GROVE_ERR_UNREACHABLE');
   }
+  const text = await res.body.text();
+  if (res.statusCode !== 200) throw refusal('the worker', text);
+  if (action === 'list') {
+    const rows = JSON.parse(text) as Array<{
+      name: string;
+      version?: string;
+      state: string;
+      reason?: string;
+    }>;
+    for (const r of rows) {
+      process.stdout.write(
+        `${r.name.padEnd(24)} ${(r.version ?? '-').padEnd(8)} ${r.state.padEnd(12)} ${r.reason ?? ''}\n`.trimEnd() +
+          '\n',
+      );
+    }
+  } else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  return 0;
 }

@@ -17,6 +17,7 @@ import { contributionColumns, explainerFor } from '../../shared/runtime/explain/
 import { type LoadLimits, loadModelFileBounded } from '../../shared/runtime/isolation/model-loader.js';
 import type { Model } from '../../shared/runtime/model.js';
 import { NamedRowMapper } from '../../shared/runtime/trees/named-rows.js';
+import { checkInputFile } from '../cli-errors.js';
 import { parseCommandArgs } from '../command-args.js';
 import { LOAD_CLI_OPTIONS, LOAD_CLI_USAGE, loadLimitsFromArgs } from '../load-options.js';
 
@@ -163,51 +164,35 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('grove predict: --contributions are always in margin space; drop --raw\n');
     return 2;
   }
-  let limits: LoadLimits;
-  try {
-    limits = loadLimitsFromArgs(args);
-  } catch (err) {
-    process.stderr.write(`grove predict: ${(err as Error).message}\n`);
-    return 2;
-  }
-  try {
-    // The same bounded, isolated load as a worker's (a file is untrusted wherever it comes from).
-    const model = await loadModelFileBounded(args.model, limits);
-    const ndjson = await isNdjson(args.input);
-    const source = fileText(args.input);
-    const run = (write: (lines: string) => Promise<void>) =>
-      args.contributions
-        ? contributionsStream(model, source, ndjson, write)
-        : predictStream(model, source, ndjson, args.raw ?? false, write);
-    if (!args.output) {
-      await run((lines) => writeTo(process.stdout, lines));
-      return 0;
-    }
-    // The output appears whole or not at all: written beside it, renamed when every row is done.
-    const partial = `${args.output}.partial-${process.pid}`;
-    const out = createWriteStream(partial);
-    try {
-      await run((lines) => writeTo(out, lines));
-      await new Promise<void>((resolve, reject) =>
-        out.end((err?: Error | null) => (err ? reject(err) : resolve())),
-      );
-      await rename(partial, args.output);
-    } catch (err) {
-      out.destroy();
-      await rm(partial, { force: true });
-      throw err;
-    }
+  // Failures go to the one CLI error path (cli-errors.ts): a coded line, exit 2.
+  checkInputFile(args.model, '--model', 'model');
+  checkInputFile(args.input, '--input');
+  const limits = loadLimitsFromArgs(args);
+  // The same bounded, isolated load as a worker's (a file is untrusted wherever it comes from).
+  const model = await loadModelFileBounded(args.model, limits);
+  const ndjson = await isNdjson(args.input);
+  const source = fileText(args.input);
+  const run = (write: (lines: string) => Promise<void>) =>
+    args.contributions
+      ? contributionsStream(model, source, ndjson, write)
+      : predictStream(model, source, ndjson, args.raw ?? false, write);
+  if (!args.output) {
+    await run((lines) => writeTo(process.stdout, lines));
     return 0;
+  }
+  // The output appears whole or not at all: written beside it, renamed when every row is done.
+  const partial = `${args.output}.partial-${process.pid}`;
+  const out = createWriteStream(partial);
+  try {
+    await run((lines) => writeTo(out, lines));
+    await new Promise<void>((resolve, reject) =>
+      out.end((err?: Error | null) => (err ? reject(err) : resolve())),
+    );
+    await rename(partial, args.output);
   } catch (err) {
-    if (err instanceof GroveError) {
-      process.stderr.write(`grove predict: ${err.message} (${err.code})\n`);
-      return 1;
-    }
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ENOENT' || e.code === 'EISDIR' || e.code === 'EACCES' || e.code === 'EPIPE') {
-      process.stderr.write(`grove predict: ${e.message}\n`);
-      return 1;
-    }
+    out.destroy();
+    await rm(partial, { force: true });
     throw err;
   }
+  return 0;
 }

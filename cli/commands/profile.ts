@@ -2,8 +2,8 @@
 // (docs/monitoring.md, Training profile): writes the training profile the worker's drift monitor compares live
 // traffic with. Keep it as models/{m}/{v}/profile.json.
 import { writeFile } from 'node:fs/promises';
-import { GroveError } from '../../shared/errors/grove-error.js';
 import { profileModelFile } from '../../shared/profile/profile-model.js';
+import { checkInputFile } from '../cli-errors.js';
 import { parseCommandArgs } from '../command-args.js';
 
 const USAGE = `usage: grove profile --model FILE --data train.csv [--label COL] [--bins N] --output profile.json
@@ -36,24 +36,16 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('grove profile: --bins must be an integer from 2 to 100\n');
     return 2;
   }
-  try {
-    const profile = await profileModelFile(args.model, args.data, { label: args.label, bins });
-    const text = `${JSON.stringify(profile, null, 1)}\n`;
-    if (args.output) {
-      await writeFile(args.output, text);
-      process.stderr.write(
-        `grove profile: wrote ${args.output} (${profile.features.length} features, ${profile.rows} rows)\n`,
-      );
-    } else process.stdout.write(text);
-    return 0;
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (err instanceof GroveError || e.code === 'ENOENT' || e.code === 'EISDIR' || e.code === 'EACCES') {
-      process.stderr.write(
-        `grove profile: ${e.message}${err instanceof GroveError ? ` (${err.code})` : ''}\n`,
-      );
-      return 2;
-    }
-    throw err;
-  }
+  // Failures go to the one CLI error path (cli-errors.ts): a coded line, exit 2.
+  checkInputFile(args.model, '--model', 'model');
+  checkInputFile(args.data, '--data');
+  const profile = await profileModelFile(args.model, args.data, { label: args.label, bins });
+  const text = `${JSON.stringify(profile, null, 1)}\n`;
+  if (args.output) {
+    await writeFile(args.output, text);
+    process.stderr.write(
+      `grove profile: wrote ${args.output} (${profile.features.length} features, ${profile.rows} rows)\n`,
+    );
+  } else process.stdout.write(text);
+  return 0;
 }

@@ -3,10 +3,11 @@
 // (docs/architecture.md, Processes): the gateway in this (primary) process plus N local worker processes under
 // node:cluster, respawned when they die (a booted standby, --spares, takes a dead one's place at
 // once). Prints `grove gateway listening on URL`, `grove admin
-// listening on URL` and, when no token was given, `grove admin token: T` (a generated one; the
-// admin API never runs without a token). SIGTERM/SIGINT: stop accepting, drain, stop the workers,
+// listening on URL` and, when no token was given, `grove admin token: T` (a generated one, also
+// written to <state-dir>/admin-token; the admin API never runs without a token). SIGTERM/SIGINT: stop accepting, drain, stop the workers,
 // exit 0. Splits persist in <state-dir>/splits.json (default <models>/.grove, which the worker's
 // repository scan ignores: model names cannot start with '.').
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LocalCluster } from '../../gateway/discovery/local-cluster.js';
@@ -22,6 +23,7 @@ import {
   monitoringEnv,
   monitoringFromArgs,
 } from '../../worker/monitor/monitor-cli-options.js';
+import { layoutProblems } from '../../worker/repository/layout-problems.js';
 import { parseCommandArgs } from '../command-args.js';
 import {
   loadLimitsFromArgs,
@@ -37,6 +39,7 @@ const USAGE = `usage: grove serve [--models DIR] [options]
   --workers N           local worker processes (default: available parallelism)
   --threads N           predict threads per worker (default: the worker's own default)
   --spares N            booted standby workers that replace a dead one at once (default 1)
+                        (a generated admin token is also written to <state-dir>/admin-token)
 ${MONITOR_CLI_USAGE}${REPOSITORY_CLI_USAGE}${'' /* shared options */}${gatewayOptionSpecs.usage}`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -100,7 +103,11 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw err;
   }
+  // The workers listen on ports nobody configures: /metrics serves their series too.
+  gw.metrics.includeWorkers(gw.workers);
   const log = (m: string) => process.stderr.write(`grove serve: ${m}\n`);
+  // Said once here, in words, before the workers log it: a repository that serves nothing.
+  for (const p of await layoutProblems(modelsDir)) log(`warning: ${p}`);
   const local = new LocalCluster(gw.workers, {
     count,
     workerEntry: builtFile('cli/cluster-worker-main.js'),
@@ -112,11 +119,38 @@ export async function run(argv: string[]): Promise<number> {
   await local.start();
   process.stdout.write(`grove gateway listening on ${gw.url}\n`);
   if (gw.adminUrl) process.stdout.write(`grove admin listening on ${gw.adminUrl}\n`);
-  if (gw.tokenGenerated) process.stdout.write(`grove admin token: ${gw.adminToken}\n`);
+  let tokenFile: string | null = null;
+  if (gw.tokenGenerated) {
+    process.stdout.write(`grove admin token: ${gw.adminToken}\n`);
+    tokenFile = await writeTokenFile(stateDir, gw.adminToken!, log);
+  }
   process.stdout.write(`grove workers: ${local.pids().join(' ')}\n`);
   await waitForSignal();
   log('stopping: draining requests, then stopping workers');
   await gw.close();
   await local.stop();
+  if (tokenFile) await rm(tokenFile, { force: true });
   return 0;
+}
+
+/**
+ * A generated admin token is also written to <state-dir>/admin-token (mode 0600, removed on a
+ * graceful stop), so a shell on the same machine can pick it up without copying it from the log:
+ * `export GROVE_ADMIN_TOKEN=$(cat models/.grove/admin-token)` (README, A/B splits).
+ */
+async function writeTokenFile(
+  stateDir: string,
+  token: string,
+  log: (m: string) => void,
+): Promise<string | null> {
+  const file = join(stateDir, 'admin-token');
+  try {
+    await mkdir(stateDir, { recursive: true });
+    await writeFile(file, `${token}\n`, { mode: 0o600 });
+    await chmod(file, 0o600); // an existing file keeps its mode on write
+    return file;
+  } catch (err) {
+    log(`warning: could not write ${file}: ${(err as Error).message}`);
+    return null;
+  }
 }

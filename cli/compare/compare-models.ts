@@ -21,7 +21,7 @@ import {
 } from '../metrics-eval/scoring-metrics.js';
 import { encodeLabels, type TaskKind } from './label-encoding.js';
 import { type ModelScores, scoreModel } from './model-scores.js';
-import { decideVerdict, type VerdictRule } from './verdict.js';
+import { decideVerdict, type Verdict, type VerdictRule } from './verdict.js';
 
 export const METRICS_BY_TASK: Record<TaskKind, string[]> = {
   binary: ['auc', 'logloss', 'accuracy'],
@@ -91,7 +91,7 @@ export interface CompareReport {
   nonfinite_predictions: { current: number; candidate: number };
   absent_in_data: { current: string[]; candidate: string[] };
   primary_metric: string | null;
-  verdict: 'promote' | 'reject';
+  verdict: Verdict;
   reasons: string[];
   rule: VerdictRule;
   bootstrap: { iterations: number; seed: number; level: number } | null;

@@ -110,12 +110,12 @@ export function renderCompareHtml(r: CompareReport): string {
 <style>
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:24px;color:#222;max-width:1100px}
 h1{margin:0 0 8px} .verdict{display:inline-block;padding:4px 12px;border-radius:4px;color:#fff;font-weight:600}
-.promote{background:#2e7d32}.reject{background:#c62828}
+.promote{background:#2e7d32}.reject{background:#c62828}.not_evaluated{background:#6d6d6d}
 table{border-collapse:collapse;margin:12px 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.ci{color:#777;font-size:90%}
 tr.primary td{font-weight:600}.note{color:#666}.charts svg{display:block;margin:12px 0}
 </style></head><body>
-<h1>grove compare <span class="verdict ${r.verdict}">${r.verdict.toUpperCase()}</span></h1>
+<h1>grove compare <span class="verdict ${r.verdict}">${r.verdict.replace('_', ' ').toUpperCase()}</span></h1>
 <p>current: <code>${escapeXml(r.current.model)}</code> (${escapeXml(r.current.objective)}) &middot; candidate: <code>${escapeXml(r.candidate.model)}</code> (${escapeXml(r.candidate.objective)}) &middot; ${r.rows} rows${r.label ? `, ${r.labelled_rows} labelled ('${escapeXml(r.label)}')` : ''}</p>
 <ul>${r.reasons.map((x) => `<li>${escapeXml(x)}</li>`).join('')}</ul>
 <h2>Prediction differences</h2>

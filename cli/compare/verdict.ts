@@ -2,7 +2,9 @@
 // the current model's by more than --max-regression (absolute, in the metric's own units), or when a
 // feature the current model uses is missing from the candidate's inputs (callers would send it and
 // the candidate would silently ignore it). Optional: --max-mean-diff rejects a candidate whose
-// predictions move more than that on average (useful without labels).
+// predictions move more than that on average. A gate never promotes what it did not evaluate:
+// without labels the verdict is `not_evaluated` (exit 2) unless the caller asked for --diff-only,
+// gating on the prediction differences alone (docs/ab-testing.md, Comparing before promoting).
 import type { Interval } from '../metrics-eval/bootstrap.js';
 
 export interface VerdictRule {
@@ -11,7 +13,11 @@ export interface VerdictRule {
   maxMeanDiff: number | null;
   /** Reject on missing used features (default true). */
   requireFeatures: boolean;
+  /** Without labels, gate on prediction differences (maxMeanDiff) instead of giving no verdict. */
+  diffOnly?: boolean;
 }
+
+export type Verdict = 'promote' | 'reject' | 'not_evaluated';
 
 export const HIGHER_BETTER = new Set(['auc', 'accuracy']);
 
@@ -23,9 +29,10 @@ export function decideVerdict(input: {
   missingFeatures: string[];
   meanAbsDiff: number;
   nonfinite?: { current: number; candidate: number };
-}): { verdict: 'promote' | 'reject'; reasons: string[] } {
+}): { verdict: Verdict; reasons: string[] } {
   const reasons: string[] = [];
   let reject = false;
+  let evaluated = true;
   const { rule, primary } = input;
   if (primary && input.current && input.candidate) {
     const c = input.current[primary]!.value;
@@ -41,8 +48,15 @@ export function decideVerdict(input: {
         `${primary}: current ${fmt(c)}, candidate ${fmt(n)} (${worse > 0 ? `worse by ${fmt(worse)}, within ${rule.maxRegression}` : 'not worse'})`,
       );
     }
+  } else if (rule.diffOnly && rule.maxMeanDiff !== null) {
+    reasons.push(
+      `no labels: gated on prediction differences alone (--diff-only, --max-mean-diff ${rule.maxMeanDiff})`,
+    );
   } else {
-    reasons.push('no labels: metrics not compared');
+    evaluated = false;
+    reasons.push(
+      'no labels: metrics not compared, so there is no verdict; score labelled rows with --label COL, or gate on prediction differences alone with --diff-only --max-mean-diff X',
+    );
   }
   if (input.nonfinite && input.nonfinite.candidate > input.nonfinite.current) {
     reject = true;
@@ -58,7 +72,7 @@ export function decideVerdict(input: {
     reject = true;
     reasons.push(`mean absolute prediction difference ${fmt(input.meanAbsDiff)} exceeds ${rule.maxMeanDiff}`);
   }
-  return { verdict: reject ? 'reject' : 'promote', reasons };
+  return { verdict: reject ? 'reject' : evaluated ? 'promote' : 'not_evaluated', reasons };
 }
 
 function fmt(x: number): string {

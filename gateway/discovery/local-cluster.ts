@@ -6,7 +6,7 @@
 // out of routing: when an active worker dies a standby takes its place at once (capacity is back
 // within milliseconds, not after a boot) and a new standby is forked behind it.
 import cluster, { type Worker } from 'node:cluster';
-import type { WorkerIpcMessage } from '../../shared/protocol/worker-ipc.js';
+import type { WorkerIpcMessage, WorkerNotes } from '../../shared/protocol/worker-ipc.js';
 import type { WorkerSet } from '../upstream/worker-set.js';
 
 export interface LocalClusterOptions {
@@ -40,6 +40,16 @@ interface Slot {
   spare: boolean;
   url: string | null;
   versions: Record<string, string[]>;
+  notes: WorkerNotes;
+}
+
+const NO_NOTES: WorkerNotes = { problems: [], unavailable: {} };
+
+function notesOf(m: WorkerIpcMessage): WorkerNotes {
+  return {
+    problems: Array.isArray(m.problems) ? m.problems.filter((p) => typeof p === 'string') : [],
+    unavailable: m.unavailable && typeof m.unavailable === 'object' ? m.unavailable : {},
+  };
 }
 
 export class LocalCluster {
@@ -72,6 +82,7 @@ export class LocalCluster {
         spare: i >= this.opts.count,
         url: null,
         versions: {},
+        notes: NO_NOTES,
       };
       this.slots.push(slot);
       ready.push(this.fork(slot));
@@ -94,6 +105,7 @@ export class LocalCluster {
     const up = this.workers.add(`local-${slot.index}`, slot.url);
     up.pid = w.process.pid;
     this.workers.setVersions(`local-${slot.index}`, slot.versions);
+    this.workers.setNotes(`local-${slot.index}`, slot.notes);
   }
 
   /** Moves a booted standby's worker into `slot` (whose worker just died); true if one was ready. */
@@ -103,6 +115,7 @@ export class LocalCluster {
     slot.worker = spare.worker;
     slot.url = spare.url;
     slot.versions = spare.versions;
+    slot.notes = spare.notes;
     slot.startedAt = spare.startedAt;
     spare.worker = null;
     spare.url = null;
@@ -135,12 +148,17 @@ export class LocalCluster {
         if (m.type === 'grove:listening' && typeof m.url === 'string') {
           owner.url = m.url;
           owner.versions = m.versions ?? {};
+          owner.notes = notesOf(m);
           if (!owner.spare) this.route(owner);
           this.opts.log?.(`${owner.spare ? 'standby ' : ''}worker ${w.process.pid} listening on ${m.url}`);
           resolve();
         } else if (m.type === 'grove:versions') {
           owner.versions = m.versions ?? {};
-          if (!owner.spare) this.workers.setVersions(`local-${owner.index}`, owner.versions);
+          owner.notes = notesOf(m);
+          if (!owner.spare) {
+            this.workers.setVersions(`local-${owner.index}`, owner.versions);
+            this.workers.setNotes(`local-${owner.index}`, owner.notes);
+          }
         }
       });
       w.on('exit', (code, signal) => {

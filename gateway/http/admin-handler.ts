@@ -5,7 +5,12 @@
 // without a certificate that CA signed; the token is still required.
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BadJsonError, GroveError, UnauthorizedError } from '../../shared/errors/grove-error.js';
+import {
+  BadJsonError,
+  GroveError,
+  ModelNotFoundError,
+  UnauthorizedError,
+} from '../../shared/errors/grove-error.js';
 import { readBody } from '../../shared/http/read-body.js';
 import { NodeReply, replyError, replyJson } from '../../shared/http/reply.js';
 import { requestIdOf } from '../../shared/http/request-id.js';
@@ -124,6 +129,8 @@ export class AdminRoutes {
       throw new BadJsonError();
     }
     const known = this.workers.versionsOf(model);
+    // Name the model, not its versions, when no worker serves it at all.
+    if (!known) throw new ModelNotFoundError(model);
     const cfg = parseSplit(body, (v) => known?.has(v) === true);
     await this.splits.set(model, cfg);
     replyJson(new NodeReply(res), 200, { model, ...cfg }, id);

@@ -38,11 +38,12 @@ export class LocalRoutes {
     const models = [...this.workers.models()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([name, vs]) => ({ name, versions: [...vs].sort((a, b) => Number(a) - Number(b)) }));
-    replyJson(res, 200, { models }, requestId);
+    const problems = this.workers.problems();
+    replyJson(res, 200, problems.length > 0 ? { models, problems } : { models }, requestId);
   }
 
   metricsText(res: Reply, requestId: string): void {
-    this.metrics.registry.metrics().then(
+    this.metrics.text().then(
       (text) =>
         res.send(200, ['content-type', this.metrics.registry.contentType, 'x-request-id', requestId], text),
       (err) => replyError(res, err, requestId),

@@ -12,6 +12,8 @@ import {
   FastHistogram,
   type HistogramSeries,
 } from '../../shared/metrics/fast-series.js';
+import type { WorkerSet } from '../upstream/worker-set.js';
+import { clusterExposition } from './cluster-metrics.js';
 
 export class GatewayMetrics {
   readonly registry = new client.Registry();
@@ -71,6 +73,9 @@ export class GatewayMetrics {
 
   private readonly children = new Map<string, { lat: HistogramSeries; codes: Map<number, CounterSeries> }>();
 
+  /** When set, /metrics also serves every worker's series (cluster-metrics.ts). */
+  private cluster: WorkerSet | null = null;
+
   constructor() {
     // Standard names (process_*, nodejs_*): the job and instance labels tell a gateway from a worker.
     collectCleanDefaultMetrics(this.registry);
@@ -95,6 +100,17 @@ export class GatewayMetrics {
         this.set(a.maxInflight);
       },
     });
+  }
+
+  /** Serve the workers' series too: `grove serve`, whose workers nobody else can find to scrape. */
+  includeWorkers(workers: WorkerSet): void {
+    this.cluster = workers;
+  }
+
+  /** The /metrics text: the gateway's series, and its workers' when included. */
+  async text(): Promise<string> {
+    const own = await this.registry.metrics();
+    return this.cluster === null ? own : clusterExposition(own, this.cluster);
   }
 
   observe(model: string, version: string, status: number, seconds: number): void {

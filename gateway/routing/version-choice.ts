@@ -7,6 +7,7 @@ import {
   type GroveError,
   ModelNotFoundError,
   RetryLaterError,
+  UnavailableError,
   VersionNotFoundError,
 } from '../../shared/errors/grove-error.js';
 import type { Rng } from '../policies/policy.js';
@@ -30,6 +31,13 @@ export class VersionChooser {
     if (this.workers.loadingModel(model))
       return new RetryLaterError(
         `model '${model}' is not loaded on any worker yet; retry shortly`,
+        'GROVE_ERR_MODEL_UNAVAILABLE',
+      );
+    // A model whose versions all failed to load is known: say why (worker-set.ts, notes).
+    const why = this.workers.unavailableReason(model);
+    if (why !== undefined)
+      return new UnavailableError(
+        `model '${model}' has no READY version (${why})`,
         'GROVE_ERR_MODEL_UNAVAILABLE',
       );
     if (this.workers.learning())

@@ -72,14 +72,21 @@ export class HealthChecker {
         const m = await get('/v2/models');
         if (m.status === 200) {
           const body = JSON.parse(m.body.toString('utf8')) as {
-            models?: { name?: unknown; versions?: unknown }[];
+            models?: { name?: unknown; versions?: unknown; reason?: unknown }[];
+            problems?: unknown;
           };
           const live: Record<string, string[]> = {};
+          const unavailable: Record<string, string> = Object.create(null);
           for (const e of body.models ?? []) {
             if (typeof e?.name === 'string' && Array.isArray(e.versions))
               live[e.name] = e.versions.map(String);
+            if (typeof e?.name === 'string' && typeof e.reason === 'string') unavailable[e.name] = e.reason;
           }
           this.set.setVersions(w.id, live);
+          const problems = Array.isArray(body.problems)
+            ? body.problems.filter((p): p is string => typeof p === 'string')
+            : [];
+          this.set.setNotes(w.id, { problems, unavailable });
         }
       }
     } catch {

@@ -2,6 +2,7 @@
 // list, Consul). Answers the routing questions: which usable workers hold model m version v,
 // which versions of m exist, the latest one. Emits 'change' when membership or versions change.
 import { EventEmitter } from 'node:events';
+import type { WorkerNotes } from '../../shared/protocol/worker-ipc.js';
 import { DEFAULT_UPSTREAM, type UpstreamOptions, UpstreamWorker } from './upstream-worker.js';
 
 export class WorkerSet extends EventEmitter {
@@ -11,6 +12,8 @@ export class WorkerSet extends EventEmitter {
   private union = new Map<string, Set<string>>();
   /** Models some worker lists with no version ready yet. */
   private loading = new Set<string>();
+  /** Per worker id: its repository's layout problems and why its failed models failed. */
+  private readonly notes = new Map<string, WorkerNotes>();
   constructor(
     readonly opts: UpstreamOptions = DEFAULT_UPSTREAM,
     readonly now: () => number = Date.now,
@@ -36,6 +39,7 @@ export class WorkerSet extends EventEmitter {
     const w = this.byId.get(id);
     if (!w) return;
     this.byId.delete(id);
+    this.notes.delete(id);
     w.removed = true;
     // Let in-flight requests finish (or fail and be retried elsewhere); new ones no longer see it.
     setTimeout(() => w.destroy(), 30_000).unref();
@@ -46,6 +50,27 @@ export class WorkerSet extends EventEmitter {
   setVersions(id: string, live: Record<string, readonly string[]>): void {
     const w = this.byId.get(id);
     if (w?.setVersions(live)) this.changed();
+  }
+
+  /** What a worker says beside its versions (shared/protocol/worker-ipc.ts). */
+  setNotes(id: string, notes: WorkerNotes): void {
+    if (this.byId.has(id)) this.notes.set(id, notes);
+  }
+
+  /** Every worker's repository layout problems, once each. */
+  problems(): string[] {
+    const out = new Set<string>();
+    for (const n of this.notes.values()) for (const p of n.problems) out.add(p);
+    return [...out].sort();
+  }
+
+  /** Why `model` has no version that loaded, if some worker knows (503 instead of 404). */
+  unavailableReason(model: string): string | undefined {
+    for (const n of this.notes.values()) {
+      const r = Object.hasOwn(n.unavailable, model) ? n.unavailable[model] : undefined;
+      if (typeof r === 'string') return r;
+    }
+    return undefined;
   }
 
   /** Call when health changes, so unions are rebuilt. */

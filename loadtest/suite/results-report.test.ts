@@ -73,7 +73,10 @@ describe('suite results', () => {
     const md = renderMarkdown(results, meta);
     const rows = md.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| scenario'));
     expect(rows).toHaveLength(4);
-    expect(rows[0]).toMatch(/^\| worker direct \| 100 \| 1\.00 \|/);
+    // Each run's own length: the hot swap's report ran 3 s at 100 req/s, the others likewise.
+    expect(rows[0]).toMatch(/^\| worker direct \| 3\.0 \| 100 \| 1\.00 \|/);
+    expect(md).toContain('runs of 3 s, longer where the s column says so');
+    expect(md).not.toContain('s per run');
     expect(rows[1]).toContain('skipped: nginx is not installed');
     expect(rows[3]).toContain('v1 66.4%, v2 33.2%');
     expect(rows[3]).toMatch(/\| 0 \| 1 \|/);

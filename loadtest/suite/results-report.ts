@@ -29,19 +29,24 @@ function versions(r: ScenarioResult): string {
     .join(', ');
 }
 
+/** The scenarios that need room around an event (a swap, a kill) run longer than --duration. */
+function runLengths(meta: SuiteMeta): string {
+  return `runs of ${meta.durationS} s, longer where the s column says so`;
+}
+
 export function renderMarkdown(results: ScenarioResult[], meta: SuiteMeta): string {
   const lines = [
     '# grove load-test results',
     '',
-    `${meta.startedAt}; node ${meta.node}; ${meta.cpus} CPUs (${meta.cpuModel}); ${meta.durationS} s per run. ${meta.note}`,
+    `${meta.startedAt}; node ${meta.node}; ${meta.cpus} CPUs (${meta.cpuModel}); ${runLengths(meta)}. ${meta.note}`,
     '',
-    '| scenario | req/s | p50 ms | p90 ms | p99 ms | max ms | errors | non-2xx | versions | expectation |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---|---|',
+    '| scenario | s | req/s | p50 ms | p90 ms | p99 ms | max ms | errors | non-2xx | versions | expectation |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
   ];
   for (const r of results) {
     const rep = r.report;
     lines.push(
-      `| ${r.name} | ${rep ? rep.requests_per_sec.toFixed(0) : '-'} | ${n(rep?.latency.p50)} | ${n(rep?.latency.p90)} | ${n(rep?.latency.p99)} | ${n(rep?.latency.max)} | ${rep?.errors ?? '-'} | ${rep?.non2xx ?? '-'} | ${versions(r)} | ${verdict(r)} |`,
+      `| ${r.name} | ${n(rep?.duration_s, 1)} | ${rep ? rep.requests_per_sec.toFixed(0) : '-'} | ${n(rep?.latency.p50)} | ${n(rep?.latency.p90)} | ${n(rep?.latency.p99)} | ${n(rep?.latency.max)} | ${rep?.errors ?? '-'} | ${rep?.non2xx ?? '-'} | ${versions(r)} | ${verdict(r)} |`,
     );
   }
   lines.push('', '## Scenarios', '');
@@ -141,7 +146,7 @@ export function renderHtml(results: ScenarioResult[], meta: SuiteMeta): string {
     .map((r) => {
       const rep = r.report;
       const cls = r.passed === false ? ' class="fail"' : '';
-      return `<tr${cls}><td>${escapeXml(r.name)}</td><td>${rep ? rep.requests_per_sec.toFixed(0) : '-'}</td><td>${n(rep?.latency.p50)}</td><td>${n(rep?.latency.p90)}</td><td>${n(rep?.latency.p99)}</td><td>${n(rep?.latency.max)}</td><td>${rep?.errors ?? '-'}</td><td>${rep?.non2xx ?? '-'}</td><td>${escapeXml(versions(r))}</td><td>${escapeXml(verdict(r))}</td></tr>`;
+      return `<tr${cls}><td>${escapeXml(r.name)}</td><td>${n(rep?.duration_s, 1)}</td><td>${rep ? rep.requests_per_sec.toFixed(0) : '-'}</td><td>${n(rep?.latency.p50)}</td><td>${n(rep?.latency.p90)}</td><td>${n(rep?.latency.p99)}</td><td>${n(rep?.latency.max)}</td><td>${rep?.errors ?? '-'}</td><td>${rep?.non2xx ?? '-'}</td><td>${escapeXml(versions(r))}</td><td>${escapeXml(verdict(r))}</td></tr>`;
     })
     .join('\n');
   const details = results
@@ -168,9 +173,9 @@ export function renderHtml(results: ScenarioResult[], meta: SuiteMeta): string {
 </head>
 <body>
 <h1>grove load-test results</h1>
-<p class="meta">${escapeXml(meta.startedAt)}; node ${escapeXml(meta.node)}; ${meta.cpus} CPUs (${escapeXml(meta.cpuModel)}); ${meta.durationS} s per run. ${escapeXml(meta.note)}</p>
+<p class="meta">${escapeXml(meta.startedAt)}; node ${escapeXml(meta.node)}; ${meta.cpus} CPUs (${escapeXml(meta.cpuModel)}); ${runLengths(meta)}. ${escapeXml(meta.note)}</p>
 <table>
-<thead><tr><th>scenario</th><th>req/s</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>max ms</th><th>errors</th><th>non-2xx</th><th>versions</th><th>expectation</th></tr></thead>
+<thead><tr><th>scenario</th><th>s</th><th>req/s</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>max ms</th><th>errors</th><th>non-2xx</th><th>versions</th><th>expectation</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>

@@ -54,7 +54,7 @@ export function featureColumns(
     return columns;
   }
   if (unknown.length > 0 && (opts.extraColumns ?? 'error') === 'error')
-    throw new UnknownFeatureError(unknown);
+    throw new UnknownFeatureError(unknown, featureNames);
   if (known === 0 && featureNames.length > 0) {
     throw new BadInputError(
       `the CSV header names none of the model's ${featureNames.length} features`,

@@ -202,6 +202,22 @@ export const ERROR_CATALOGUE = {
     status: 503,
     meaning: 'The jobs database cannot be opened or reached; retry later.',
   },
+  // ---- the CLI: files, listeners and verdicts a command reports (exit status 2) ----
+  GROVE_ERR_FILE: {
+    status: 400,
+    meaning:
+      'A file or folder a command was given cannot be used: it does not exist, is a folder where a file is needed, or cannot be read or written.',
+  },
+  GROVE_ERR_LISTEN: {
+    status: 500,
+    meaning:
+      'A server could not listen: the port is already in use (another grove?), the address is not on this machine, or the port needs privileges.',
+  },
+  GROVE_ERR_NOT_EVALUATED: {
+    status: 400,
+    meaning:
+      'grove compare had no labels to score the candidate with and was not asked to gate on prediction differences alone (--diff-only), so it gives no verdict.',
+  },
 
   // ---- grove stream (docs/streaming.md): a message's code is in its dead letter ----
   GROVE_ERR_STREAM_NO_ID: {

@@ -37,11 +37,29 @@ export class BadJsonError extends GroveError {
     super(message, 'GROVE_ERR_BAD_JSON');
   }
 }
+/** At most `max` names, each cut to 40 characters, then how many were left out. */
+function nameList(names: readonly string[], max: number): string {
+  const cut = (s: string) => (s.length > 40 ? `${s.slice(0, 40)}...` : s);
+  const shown = names.slice(0, max).map(cut).join(', ');
+  return names.length > max ? `${shown} (and ${names.length - max} more)` : shown;
+}
+
 export class UnknownFeatureError extends GroveError {
   readonly features: string[];
-  constructor(features: string[]) {
-    super(`unknown feature name(s): ${features.join(', ')}`, 'GROVE_ERR_UNKNOWN_FEATURE');
+  /** The model's feature names, when the thrower knows them. */
+  readonly expected: string[] | null;
+  constructor(features: string[], expected?: Iterable<string>) {
+    const want = expected ? [...expected] : null;
+    // Capped: a CSV whose newlines were lost (curl -d @file) has thousands of "names" (docs/api.md).
+    let message = `unknown feature name(s): ${nameList(features, 10)}`;
+    if (want) message += `; the model's ${want.length} features are ${nameList(want, 20)}`;
+    if (features.some((f) => f.trim() !== '' && Number.isFinite(Number(f)))) {
+      message +=
+        '; some names are numbers: a CSV needs a header row of feature names, and curl -d @file strips its newlines (send it with --data-binary @file)';
+    }
+    super(message, 'GROVE_ERR_UNKNOWN_FEATURE');
     this.features = features;
+    this.expected = want;
   }
 }
 export class ModelNotFoundError extends GroveError {
@@ -67,7 +85,10 @@ export class MethodNotAllowedError extends GroveError {
   }
 }
 export class UnauthorizedError extends GroveError {
-  constructor(message = 'missing or wrong bearer token') {
+  // Say where the token comes from (docs/api.md, Admin API): the usual first mistake is not having it.
+  constructor(
+    message = "missing or wrong bearer token: send 'authorization: Bearer <token>' with the admin token (grove serve prints 'grove admin token: ...' at start unless one was set with --admin-token or GROVE_ADMIN_TOKEN)",
+  ) {
     super(message, 'GROVE_ERR_UNAUTHORIZED');
   }
 }
@@ -85,8 +106,11 @@ export class TooManyRowsError extends GroveError {
   }
 }
 export class UnsupportedMediaTypeError extends GroveError {
-  constructor(type: string) {
-    super(`unsupported content type '${type}'`, 'GROVE_ERR_UNSUPPORTED_MEDIA_TYPE');
+  constructor(type: string, accepted?: readonly string[]) {
+    super(
+      `unsupported content type '${type.length > 100 ? `${type.slice(0, 100)}...` : type}'${accepted ? `; send one of ${accepted.join(', ')}` : ''}`,
+      'GROVE_ERR_UNSUPPORTED_MEDIA_TYPE',
+    );
   }
 }
 

@@ -2,7 +2,10 @@
 // merges their answers here. Counts add up (each worker's window is a disjoint sample of the
 // traffic), so ratios and PSI are recomputed from the summed counts exactly as one worker computes
 // them from its own (column-stats.ts). An alarm is listed when any worker has it firing, or when
-// the merged value is past its threshold with at least min_rows merged rows.
+// the merged value is past its threshold with at least min_rows merged rows; `active_alarms` gives
+// each with its merged value and the earliest `since` a worker reports (null: it fires on the
+// merged counts only). `window_rows` is the configured window of each worker, as a worker answers
+// it; `counts.workers` says how many windows were merged.
 import { type AlarmKind, alarmChecks } from './alarm-rules.js';
 import { type ColumnCounts, columnStats } from './column-stats.js';
 import { DEFAULT_MONITOR_CONFIG, type MonitorConfig } from './monitor-config.js';
@@ -17,6 +20,7 @@ interface WorkerAnswer {
   thresholds?: Partial<MonitorConfig>;
   features?: Array<{ name: string; alarms?: unknown }>;
   prediction?: { alarms?: unknown };
+  active_alarms?: Array<{ feature?: unknown; kind?: unknown; since?: unknown }>;
   counts?: { workers?: number; columns?: ColumnCounts[] };
 }
 
@@ -44,11 +48,12 @@ export function mergeMonitorResponses(responses: unknown[]): unknown {
   cfg.min_rows = num(first.min_rows) || cfg.min_rows;
   const merged = new Map<string, ColumnCounts>();
   const firing = new Map<string, Set<AlarmKind>>();
-  let windowRows = 0;
+  /** `feature\0kind` -> the earliest time a worker says the alarm started firing. */
+  const since = new Map<string, string>();
+  const windowRows = num(first.window_rows);
   let rows = 0;
   let workers = 0;
   for (const a of answers) {
-    windowRows += num(a.window_rows);
     workers += num(a.counts?.workers) || 1;
     rows += num(a.counts!.columns![0]?.rows);
     for (const col of a.counts!.columns!) {
@@ -72,13 +77,39 @@ export function mergeMonitorResponses(responses: unknown[]): unknown {
     };
     for (const f of a.features ?? []) noteAlarms(f.name, f.alarms);
     noteAlarms('__prediction__', a.prediction?.alarms);
+    for (const x of Array.isArray(a.active_alarms) ? a.active_alarms : []) {
+      if (typeof x?.feature !== 'string' || typeof x.kind !== 'string' || typeof x.since !== 'string')
+        continue;
+      const key = `${x.feature}\0${x.kind}`;
+      const cur = since.get(key);
+      if (cur === undefined || x.since < cur) since.set(key, x.since);
+    }
   }
+  const active: Array<{
+    feature: string;
+    kind: AlarmKind;
+    value: number | null;
+    threshold: number;
+    since: string | null;
+  }> = [];
   const describe = (col: ColumnCounts, inhibited = false) => {
     const s = columnStats(col);
     const alarms = new Set(firing.get(col.name) ?? []);
+    const checks = alarmChecks(s, col, cfg);
     if (s.rows >= cfg.min_rows && !inhibited) {
-      for (const check of alarmChecks(s, col, cfg))
+      for (const check of checks)
         if (check.value !== null && check.value > check.threshold) alarms.add(check.kind);
+    }
+    for (const check of checks) {
+      if (!alarms.has(check.kind)) continue;
+      const at = since.get(`${col.name}\0${check.kind}`) ?? null;
+      active.push({
+        feature: col.name,
+        kind: check.kind,
+        value: check.value,
+        threshold: check.threshold,
+        since: at,
+      });
     }
     return {
       name: col.name,
@@ -110,6 +141,7 @@ export function mergeMonitorResponses(responses: unknown[]): unknown {
           features.some((f) => f.alarms.length > 0),
         )
       : { name: '__prediction__', psi: null, alarms: [] },
+    active_alarms: active,
     counts: { workers, columns },
   };
 }

@@ -116,8 +116,9 @@ describe('grove export', () => {
     expect(target.code).toBe(2);
     expect(target.stderr).toContain('--target is esm or cjs');
     const missing = await grove('export', '--model', join(tmp, 'nope.json'), '--output', out);
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('GROVE_ERR_MODEL_SOURCE');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('GROVE_ERR_FILE');
+    expect(missing.stderr).toContain('nope.json');
     const help = await grove('export', '--help');
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('usage: grove export');

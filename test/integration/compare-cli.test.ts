@@ -186,6 +186,30 @@ describe('grove compare', () => {
     expect(j.prediction_diff.class_agreement).toBeNull();
   });
 
+  it('never promotes blind: without labels it exits 2 "not evaluated" unless --diff-only is asked for', () => {
+    const data = join(FX, 'xgboost/xgb-binary-100x4/test.csv');
+    const out = join(dir, 'blind.json');
+    const blind = grove('compare', '--model', X100, '--candidate', X500, '--data', data, '--json', out);
+    expect(blind.status).toBe(2);
+    expect(blind.stderr).toMatch(/NOT EVALUATED/);
+    expect(blind.stderr).toMatch(/--label COL/);
+    expect(blind.stderr).toMatch(/GROVE_ERR_NOT_EVALUATED/);
+    expect(blind.stderr).not.toMatch(/PROMOTE/);
+    expect(JSON.parse(readFileSync(out, 'utf8')).verdict).toBe('not_evaluated');
+    // --diff-only needs the threshold it gates on.
+    const noThreshold = grove('compare', '--model', X100, '--candidate', X500, '--data', data, '--diff-only');
+    expect(noThreshold.status).toBe(2);
+    expect(noThreshold.stderr).toMatch(/--max-mean-diff/);
+    const args = ['compare', '--model', X100, '--candidate', X500, '--data', data, '--diff-only'];
+    const loose = grove(...args, '--max-mean-diff', '1');
+    expect(loose.stderr).toMatch(/PROMOTE/);
+    expect(loose.stderr).toMatch(/prediction differences alone/);
+    expect(loose.status).toBe(0);
+    const strict = grove(...args, '--max-mean-diff', '0.000001');
+    expect(strict.stderr).toMatch(/REJECT/);
+    expect(strict.status).toBe(1);
+  });
+
   it('exits 2 on errors', () => {
     expect(
       grove(

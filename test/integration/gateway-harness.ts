@@ -48,6 +48,7 @@ export interface Serve {
   stdout: () => string;
   /** Resolves with the first stderr line matching `re` from now on (grove serve logs there). */
   nextLog(re: RegExp): Promise<string>;
+  stderr: () => string;
   stop(): Promise<number | null>;
 }
 
@@ -106,6 +107,7 @@ export async function startServe(models: string, args: string[] = []): Promise<S
         proc.stderr!.on('data', on);
       });
     },
+    stderr: () => err,
     async stop() {
       if (proc.exitCode !== null) return proc.exitCode;
       proc.kill('SIGTERM');

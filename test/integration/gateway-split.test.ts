@@ -1,6 +1,7 @@
 // grove serve on a repository with two versions: 90/10 shares, sticky users, a weight change that
 // moves nobody off the version that grew, admin auth, `grove split`, persistence across restarts.
 import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { request } from 'undici';
@@ -16,6 +17,7 @@ import {
 import { ROOT, removeRepository } from './worker-harness.js';
 
 const run = promisify(execFile);
+const grovePath = join(ROOT, 'dist', 'cli', 'grove.js');
 let repo: string;
 let s: Serve;
 
@@ -70,6 +72,49 @@ describe('grove serve: A/B splits', () => {
     );
   });
 
+  it('a 401 says where the token comes from', async () => {
+    const r = await admin(s, 'GET', '/admin/splits', undefined, 'wrong');
+    expect(r.status).toBe(401);
+    expect(r.body.code).toBe('GROVE_ERR_UNAUTHORIZED');
+    expect(r.body.error).toContain('grove admin token:');
+    expect(r.body.error).toContain('GROVE_ADMIN_TOKEN');
+  });
+
+  it('a split for a model no worker serves names the model, not its versions', async () => {
+    const r = await admin(s, 'PUT', '/admin/models/nope/split', { weights: { '1': 90, '2': 10 } });
+    expect(r.status).toBe(404);
+    expect(r.body).toEqual({ error: "model 'nope' not found", code: 'GROVE_ERR_MODEL_NOT_FOUND' });
+    const cli = await run(process.execPath, [
+      grovePath,
+      'split',
+      'nope',
+      '1=90',
+      '--admin',
+      s.adminUrl,
+      '--token',
+      s.token,
+    ]).catch((e: { code: number; stderr: string }) => e);
+    expect((cli as { code: number }).code).toBe(2);
+    expect((cli as { stderr: string }).stderr).toBe(
+      "grove split: the gateway refused: model 'nope' not found (GROVE_ERR_MODEL_NOT_FOUND)\n",
+    );
+  });
+
+  it('grove split echoes the percentages relative weights come to', async () => {
+    const split = (...a: string[]) =>
+      run(process.execPath, [grovePath, 'split', 'churn', ...a, '--admin', s.adminUrl, '--token', s.token]);
+    expect((await split('1=3', '2=1')).stdout).toBe(
+      'churn: version 1 75%, version 2 25% (weights 3:1 are relative), not sticky\n',
+    );
+    expect((await split()).stdout).toBe(
+      'churn: version 1 75%, version 2 25% (weights 3:1 are relative), not sticky\n',
+    );
+    expect(JSON.parse((await split('--json')).stdout)).toEqual({
+      model: 'churn',
+      weights: { '1': 3, '2': 1 },
+    });
+  });
+
   it('serves 90/10 within binomial tolerance', async () => {
     expect(
       (await admin(s, 'PUT', '/admin/models/churn/split', { weights: { '1': 90, '2': 10 } })).status,
@@ -120,7 +165,7 @@ describe('grove serve: A/B splits', () => {
       '--token',
       s.token,
     ]);
-    expect(JSON.parse(cli.stdout)).toMatchObject({ weights: { '1': 60, '2': 40 }, sticky: 'x-user-id' });
+    expect(cli.stdout).toBe('churn: version 1 60%, version 2 40%, sticky on x-user-id\n');
     const after = await inParallel(users.length, 16, (i) =>
       predict(s.url, { 'x-user-id': users[i]! }).then((r) => r.version!),
     );
@@ -138,8 +183,14 @@ describe('grove serve: A/B splits', () => {
   it('persists the split across a restart', async () => {
     const before = await admin(s, 'GET', '/admin/models/churn/split');
     expect(before.body).toMatchObject({ weights: { '1': 60, '2': 40 } });
+    // The generated token is in <state-dir>/admin-token for a shell to read, readable by its owner only.
+    const tokenFile = join(repo, '.grove', 'admin-token');
+    expect(readFileSync(tokenFile, 'utf8')).toBe(`${s.token}\n`);
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
     expect(await s.stop()).toBe(0); // SIGTERM: graceful, exit 0
+    expect(existsSync(tokenFile)).toBe(false);
     s = await startServe(repo, ['--workers', '1', '--admin-token', 'tok-123']);
+    expect(existsSync(tokenFile)).toBe(false); // a token the user gave is not written anywhere
     expect((await admin(s, 'GET', '/admin/models/churn/split')).body).toMatchObject({
       weights: { '1': 60, '2': 40 },
       sticky: 'x-user-id',

@@ -2,7 +2,7 @@
 // rows shaped from the model's metadata (v2), and a fixed rate with CSV rows (v1) on an explicit
 // version. The JSON report must show requests, latency percentiles, no errors, per-version counts.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,13 +47,13 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function loadtest(args: string[]): { report: LoadReport; stdout: string; stderr: string } {
+function loadtest(args: string[], status = 0): { report: LoadReport; stdout: string; stderr: string } {
   const out = join(dir, `report-${Math.random().toString(36).slice(2)}.json`);
   const r = spawnSync(process.execPath, [grove, 'loadtest', '--url', url, ...args, '--json', out], {
     encoding: 'utf8',
     timeout: 30_000,
   });
-  expect(r.status, r.stderr).toBe(0);
+  expect(r.status, r.stderr).toBe(status);
   return { report: JSON.parse(readFileSync(out, 'utf8')), stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -136,23 +136,43 @@ describe('grove loadtest against a worker', () => {
     expect(r.stderr).toMatch(/latency ms\s+p50/);
   });
 
-  it('reports errors instead of hiding them: an unknown model answers 404', () => {
-    const { report } = loadtest([
-      '--model',
-      'nope',
-      '--version',
-      '1',
-      '--input',
-      join(root, 'loadtest/data/churn-rows.csv'),
-      '--rate',
-      '20',
-      '--duration',
-      '1',
-      '--quiet',
-    ]);
+  it('reports errors instead of hiding them: an unknown model answers 404, shown, and the exit is 1', () => {
+    const { report, stdout, stderr } = loadtest(
+      [
+        '--model',
+        'nope',
+        '--version',
+        '1',
+        '--input',
+        join(root, 'loadtest/data/churn-rows.csv'),
+        '--rate',
+        '20',
+        '--duration',
+        '1',
+        '--quiet',
+      ],
+      1,
+    );
     expect(report.requests).toBe(20);
     expect(report.non2xx).toBe(20);
     expect(report.status_codes).toEqual({ '404': 20 });
     expect(report.versions).toEqual({});
+    expect(report.error_rate).toBe(1);
+    const body = JSON.stringify({ error: "model 'nope' not found", code: 'GROVE_ERR_MODEL_NOT_FOUND' });
+    expect(report.error_samples).toEqual([{ status: 404, body }]);
+    expect(stdout).toContain(`first errors  404: ${body}`);
+    expect(stderr).toContain('100% of requests failed, more than --max-error-rate 1%');
+  });
+
+  it('every request a 400 (rows with names the model lacks): the body is shown, exit 1 unless allowed', () => {
+    const rows = join(dir, 'wrong-names.csv');
+    writeFileSync(rows, 'age,income\n1,2\n3,4\n');
+    const args = ['--model', 'churn', '--protocol', 'v1', '--input', rows, '--rate', '10', '--duration', '1'];
+    const failing = loadtest([...args, '--quiet'], 1);
+    expect(failing.report.status_codes).toEqual({ '400': 10 });
+    expect(failing.stdout).toMatch(/first errors {2}400: .*GROVE_ERR_UNKNOWN_FEATURE/);
+    // A threshold the run is within: the same run exits 0 and still shows the errors.
+    const allowed = loadtest([...args, '--quiet', '--max-error-rate', '1'], 0);
+    expect(allowed.stdout).toMatch(/first errors {2}400: .*GROVE_ERR_UNKNOWN_FEATURE/);
   });
 });

@@ -110,11 +110,41 @@ describe('monitor through the gateway', () => {
     expect(m.model_version).toBe('1');
     expect(m.counts.workers).toBe(2);
     expect(m.rows).toBe(N); // the sum of both workers' windows
-    expect(m.window_rows).toBe(2000);
+    // Each worker's window, as config.json (here the default) sets it: not their sum.
+    expect(m.window_rows).toBe(1000);
     const f7 = m.features.find((f: any) => f.name === 'f7');
     expect(f7.missing_ratio).toBe(1);
     expect(f7.alarms).toContain('missing');
+    // As a worker answers: each firing alarm with its value, threshold and start (null when it
+    // fires on the merged rows only, a worker's window being under min_rows).
+    const a7 = m.active_alarms.find((x: any) => x.feature === 'f7' && x.kind === 'missing');
+    expect(a7).toMatchObject({ value: 1, threshold: expect.any(Number) });
+    expect(a7.since === null || typeof a7.since === 'string').toBe(true);
     for (const f of m.features) if (f.name !== 'f7') expect(f.alarms).not.toContain('missing');
+  });
+
+  it("serves the whole cluster's metrics at the gateway's /metrics, each worker's series labelled", async () => {
+    const r = await fetch(`${url}/metrics`);
+    expect(r.status).toBe(200);
+    const text = await r.text();
+    // The gateway's own series, unlabelled, and both workers' request, model and monitor series.
+    expect(text).toMatch(/^grove_gateway_requests_total\{model="churn",version="1",code="200"\} \d+$/m);
+    expect(text).toMatch(/^grove_build_info\{version="[^"]*",revision="[^"]*",component="gateway"\} 1$/m);
+    for (const w of ['local-0', 'local-1']) {
+      expect(text).toMatch(
+        new RegExp(`^grove_worker_requests_total\\{worker="${w}",[^}]*model="churn"`, 'm'),
+      );
+      expect(text).toMatch(
+        new RegExp(`^grove_monitor_missing_ratio\\{worker="${w}",[^}]*feature="f7"\\} 1$`, 'm'),
+      );
+      expect(text).toMatch(
+        new RegExp(`^grove_build_info\\{worker="${w}",[^}]*component="worker"\\} 1$`, 'm'),
+      );
+      expect(text).toContain(`grove_gateway_worker_metrics_up{worker="${w}"} 1`);
+    }
+    // The text format allows one HELP/TYPE per family, its samples together.
+    const types = text.match(/^# TYPE \S+/gm)!;
+    expect(new Set(types).size).toBe(types.length);
   });
 
   it('answers concurrent clients whose rows the gateway merges', async () => {

@@ -98,7 +98,7 @@ describe('grove predict refuses hostile and broken scikit-learn files', () => {
     const file = join(tmp, 'cut.pkl');
     writeFileSync(file, bytes.subarray(0, 400));
     const res = await grove('predict', '--model', file, '--input', input);
-    expect(res.code).toBe(1);
+    expect(res.code).toBe(2);
     expect(res.stderr).toContain('GROVE_ERR_MODEL_TRUNCATED');
   });
 
@@ -106,7 +106,7 @@ describe('grove predict refuses hostile and broken scikit-learn files', () => {
     const file = join(tmp, 'model.joblib');
     writeFileSync(file, Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7, 0, 0, 0, 0]));
     const res = await grove('predict', '--model', file, '--input', input);
-    expect(res.code).toBe(1);
+    expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/GROVE_ERR_(UNSUPPORTED_MODEL|UNKNOWN_FORMAT)/);
   });
 });

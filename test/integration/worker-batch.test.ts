@@ -142,6 +142,36 @@ describe('worker streaming batch', () => {
     });
   });
 
+  it('a CSV sent as curl -d sends it (newlines stripped) gets a short error naming the features', async () => {
+    const { header, rows } = fixtureRows('lightgbm/lgb-binary-100x4');
+    // curl -d @file drops the newlines and sends application/x-www-form-urlencoded.
+    const flat = csvOf(header, rows).replace(/\n/g, '');
+    const form = await fetch(`${w.url}/v1/models/bin:batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: flat,
+    });
+    expect(form.status).toBe(415);
+    expect(await form.json()).toEqual({
+      error:
+        "unsupported content type 'application/x-www-form-urlencoded'; send one of text/csv, application/csv, application/x-ndjson, application/ndjson, application/jsonl, application/jsonlines",
+      code: 'GROVE_ERR_UNSUPPORTED_MEDIA_TYPE',
+    });
+    const csv = await fetch(`${w.url}/v1/models/bin:batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: flat,
+    });
+    expect(csv.status).toBe(400);
+    const text = await csv.text();
+    expect(text.length).toBeLessThan(1200);
+    const body = JSON.parse(text) as { error: string; code: string };
+    expect(body.code).toBe('GROVE_ERR_UNKNOWN_FEATURE');
+    expect(body.error).toMatch(/\(and \d+ more\)/);
+    expect(body.error).toContain(`the model's 20 features are ${header.join(', ')}`);
+    expect(body.error).toContain('--data-binary @file');
+  });
+
   it('streams 50 MB through with bounded worker memory', async () => {
     const { header, rows } = fixtureRows('lightgbm/lgb-binary-100x4');
     const block = Buffer.from(csvOf(header, rows).split('\n').slice(1).join('\n'));

@@ -157,6 +157,7 @@ describe('model repository API', () => {
     await run(['unload', 'clf', '--url', w.url]);
     expect((await run(['list', '--url', w.url])).stdout).toMatch(/^clf\s+-\s+UNAVAILABLE\s+unloaded/m);
     const refused = await run(['list', '--url', w.url, '--token', 'wrong']).catch((e: { code: number }) => e);
-    expect((refused as { code: number }).code).toBe(1);
+    expect((refused as { code: number }).code).toBe(2);
+    expect((refused as { stderr: string }).stderr).toMatch(/GROVE_ERR_UNAUTHORIZED/);
   });
 });

@@ -20,18 +20,20 @@ import type { BatchFormat } from './batch-text.js';
 const CHUNKS = { chunkChars: 256 * 1024, maxRecordChars: 8 * 1024 * 1024 };
 const MAX_CHUNKS_IN_FLIGHT = 2;
 
+const CSV_TYPES = ['text/csv', 'application/csv'];
+const NDJSON_TYPES = [
+  'application/x-ndjson',
+  'application/ndjson',
+  'application/jsonl',
+  'application/jsonlines',
+];
+
 export function batchFormatOf(contentType: string | undefined): BatchFormat {
   const t = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  if (t === 'text/csv' || t === 'application/csv') return 'csv';
-  if (
-    t === 'application/x-ndjson' ||
-    t === 'application/ndjson' ||
-    t === 'application/jsonl' ||
-    t === 'application/jsonlines'
-  ) {
-    return 'ndjson';
-  }
-  throw new UnsupportedMediaTypeError(t || '(none)');
+  if (CSV_TYPES.includes(t)) return 'csv';
+  if (NDJSON_TYPES.includes(t)) return 'ndjson';
+  // The 415 says what would have worked (curl -d sends application/x-www-form-urlencoded).
+  throw new UnsupportedMediaTypeError(t || '(none)', [...CSV_TYPES, ...NDJSON_TYPES]);
 }
 
 class BatchStream {

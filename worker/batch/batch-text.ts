@@ -75,7 +75,7 @@ export function parseNdjsonRows(
         if (idx === undefined) (unknown ??= []).push(k);
         else input![base + idx] = lineValue((v as Record<string, unknown>)[k], firstLine + r);
       }
-      if (unknown !== null) throw new UnknownFeatureError(unknown);
+      if (unknown !== null) throw new UnknownFeatureError(unknown, featureIndex.keys());
     } else {
       throw new BadInputError(
         `NDJSON line ${firstLine + r} must be an array or an object`,

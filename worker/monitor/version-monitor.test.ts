@@ -154,6 +154,33 @@ describe('VersionMonitor', () => {
     expect(merged.prediction.psi).toBeCloseTo(one.prediction.psi, 12);
     expect(mergeMonitorResponses([])).toBeNull();
   });
+
+  it('the merged answer has active_alarms as a worker has them, and each window as configured', () => {
+    const a = monitor(500);
+    const b = monitor(500);
+    const missing = rows(500, mulberry32(6), (r) => {
+      if (r[1]! > 0.5) r[1] = Number.NaN;
+    });
+    const clean = rows(500, mulberry32(7));
+    a.observe(event(missing.input, missing.output));
+    b.observe(event(clean.input, clean.output));
+    a.evaluate(Date.UTC(2026, 0, 1));
+    b.evaluate(Date.UTC(2026, 0, 2));
+    const ra = a.response() as any;
+    // Missing values in b: the missing ratio and, through the missing bin, PSI.
+    expect(ra.active_alarms.map((x: any) => `${x.feature}:${x.kind}`)).toEqual(['b:missing', 'b:drift']);
+    const merged = mergeMonitorResponses([ra, b.response()]) as any;
+    expect(merged.window_rows).toBe(500);
+    expect(merged.counts.workers).toBe(2);
+    // Listed with the worker's start, its threshold, and the value over both windows.
+    const fb = merged.features[1];
+    expect(merged.active_alarms).toEqual([
+      { ...ra.active_alarms[0], value: fb.missing_ratio },
+      { ...ra.active_alarms[1], value: fb.psi },
+    ]);
+    expect(fb.missing_ratio).toBeCloseTo(ra.features[1].missing_ratio / 2, 12);
+    expect(Object.keys(merged.active_alarms[0]).sort()).toEqual(Object.keys(ra.active_alarms[0]).sort());
+  });
 });
 
 describe('inhibition', () => {

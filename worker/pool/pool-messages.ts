@@ -76,4 +76,6 @@ export interface TaskFailure {
   code: string;
   statusCode: number;
   features?: string[];
+  /** The model's feature names, for the message (UnknownFeatureError). */
+  expected?: string[] | null;
 }

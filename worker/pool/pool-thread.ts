@@ -134,7 +134,10 @@ async function batch(t: BatchTask): Promise<BatchResult> {
 function failure(err: unknown): TaskFailure {
   if (err instanceof GroveError) {
     const f: TaskFailure = { failed: true, message: err.message, code: err.code, statusCode: err.statusCode };
-    if (err instanceof UnknownFeatureError) f.features = err.features;
+    if (err instanceof UnknownFeatureError) {
+      f.features = err.features;
+      f.expected = err.expected;
+    }
     return f;
   }
   const message = err instanceof Error ? err.message : String(err);

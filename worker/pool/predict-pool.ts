@@ -32,7 +32,8 @@ function isFailure(x: unknown): x is TaskFailure {
 }
 
 function rethrow(f: TaskFailure): never {
-  if (f.code === 'GROVE_ERR_UNKNOWN_FEATURE' && f.features) throw new UnknownFeatureError(f.features);
+  if (f.code === 'GROVE_ERR_UNKNOWN_FEATURE' && f.features)
+    throw new UnknownFeatureError(f.features, f.expected ?? undefined);
   throw GroveError.fromWire(f.message, f.code);
 }
 

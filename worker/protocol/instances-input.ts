@@ -66,7 +66,7 @@ export function parsePredictRequest(
       bad(`instances[${r}] must be an array of values or an object of name -> value`);
     }
   }
-  if (unknown !== null) throw new UnknownFeatureError([...unknown]);
+  if (unknown !== null) throw new UnknownFeatureError([...unknown], v.featureIndex.keys());
   return { input, named: null, rows, raw, contributions };
 }
 

@@ -198,7 +198,7 @@ export function parseInferRequest(
     }
     if (!v.sparse && !v.featureIndex.has(t.name)) unknown.push(t.name);
   }
-  if (unknown.length > 0) throw new UnknownFeatureError(unknown);
+  if (unknown.length > 0) throw new UnknownFeatureError(unknown, v.featureIndex.keys());
   checkRows(rows, maxRows);
   if (v.sparse) {
     const named: Record<string, unknown>[] = [];

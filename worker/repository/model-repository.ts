@@ -15,6 +15,8 @@ import {
 } from '../../shared/errors/grove-error.js';
 import { type LoadLimits, ModelLoader } from '../../shared/runtime/isolation/model-loader.js';
 import type { PredictPool } from '../pool/predict-pool.js';
+import { failedReason, unavailableReasons } from './failed-models.js';
+import { layoutProblems } from './layout-problems.js';
 import { type LoadedVersion, VersionSlot } from './loaded-version.js';
 import { ModelEntry } from './model-entry.js';
 import { type ScannedModel, type ScannedVersion, scanRepository } from './scan-repository.js';
@@ -63,6 +65,8 @@ export class ModelRepository {
   private closed = false;
   private readonly loads = new Set<Promise<void>>();
   private readonly changeListeners: Array<() => void> = [];
+  /** What in the folder's layout serves nothing (layout-problems.ts), as of the last scan. */
+  problems: string[] = [];
   private started = false;
   /**
    * Models unloaded through the repository API (worker/repository-api): kept out of service, though
@@ -151,6 +155,8 @@ export class ModelRepository {
         do {
           this.scanAgain = false;
           this.apply(await this.scan());
+          // A single model's folder is not a repository: its layout has no version folders to miss.
+          if (this.opts.singleModel === undefined) await this.updateProblems();
         } while (this.scanAgain && !this.closed);
       } catch (err) {
         this.opts.logger.error(
@@ -201,6 +207,26 @@ export class ModelRepository {
     return single === undefined
       ? scanRepository(this.opts.root, scanOpts)
       : scanSingleModel(this.opts.root, single, scanOpts);
+  }
+
+  /** Logs each layout problem once, when it appears; listeners hear of any change. */
+  private async updateProblems(): Promise<void> {
+    const next = await layoutProblems(this.opts.root);
+    const before = new Set(this.problems);
+    for (const p of next) {
+      if (!before.has(p)) this.opts.logger.warn({ event: 'repository_problem', problem: p }, p);
+    }
+    const changed = next.length !== this.problems.length || next.some((p) => !before.has(p));
+    this.problems = next;
+    if (changed) this.changed();
+  }
+
+  /**
+   * Models that have no READY version because their versions failed to load, with the reasons:
+   * requests for them answer 503 with why (the gateway learns these from its workers).
+   */
+  unavailableReasons(): Record<string, string> {
+    return unavailableReasons(this.models, this.held);
   }
 
   /** The versions of a scanned model that should serve: its policy's, none while held. */
@@ -295,6 +321,7 @@ export class ModelRepository {
       slot.state = 'FAILED';
       slot.reason = reason;
     }
+    const first = slot.serving === null;
     this.opts.logger.error(
       {
         event: 'model_load_failed',
@@ -308,6 +335,8 @@ export class ModelRepository {
       'model version failed to load',
     );
     this.opts.events.failed?.(slot.name, slot.version, reason);
+    // A model with nothing serving: its listeners (the gateway, over IPC) learn the reason.
+    if (first) this.changed();
   }
 
   private unload(entry: ModelEntry, slot: VersionSlot): void {
@@ -346,7 +375,11 @@ export class ModelRepository {
     if (entry === undefined) throw new ModelNotFoundError(name);
     if (version === undefined) {
       if (entry.latest !== null) return entry.latest;
-      throw new UnavailableError(`model '${name}' has no READY version`, 'GROVE_ERR_MODEL_UNAVAILABLE');
+      const why = failedReason(entry);
+      throw new UnavailableError(
+        `model '${name}' has no READY version${why === null ? '' : ` (${why})`}`,
+        'GROVE_ERR_MODEL_UNAVAILABLE',
+      );
     }
     const slot = entry.slots.get(version);
     if (slot === undefined || slot.state === 'UNLOADING') throw new VersionNotFoundError(name, version);

@@ -138,10 +138,22 @@ export function addInfoRoutes(router: Router, w: WorkerContext): void {
     'GET',
     '/v2/models',
     (_q, res, _p, ctx) => {
+      const reasons = w.repository.unavailableReasons();
       const models = [...w.repository.models.values()]
         .sort((a, b) => (a.name < b.name ? -1 : 1))
-        .map((e) => ({ name: e.name, versions: e.readyVersions() }));
-      sendJson(res, 200, JSON.stringify({ models }), ctx.requestId);
+        .map((e) => {
+          const versions = e.readyVersions();
+          const reason = reasons[e.name];
+          return reason === undefined ? { name: e.name, versions } : { name: e.name, versions, reason };
+        });
+      // What the repository's layout serves nothing from (layout-problems.ts), when anything.
+      const problems = w.repository.problems;
+      sendJson(
+        res,
+        200,
+        JSON.stringify(problems.length > 0 ? { models, problems } : { models }),
+        ctx.requestId,
+      );
     },
     'metadata',
   );

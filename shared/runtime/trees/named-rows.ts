@@ -37,7 +37,7 @@ export class NamedRowMapper {
         out[r * width + col] = toNumber((row as Record<string, unknown>)[key], key, r);
       }
     }
-    if (unknown) throw new UnknownFeatureError([...unknown]);
+    if (unknown) throw new UnknownFeatureError([...unknown], this.index.keys());
     return out;
   }
 }

@@ -5,6 +5,7 @@
 // anything is stored, so a misnamed column is a 400 that changes nothing; an upload that breaks off
 // or passes --max-job-bytes is deleted.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { GroveErrorCode } from '../../shared/errors/catalogue.js';
 import {
   BadInputError,
   BodyTooLargeError,
@@ -23,7 +24,7 @@ import type { JobStoreApi } from '../store/store-api.js';
 import { publicJson } from './job-json.js';
 
 /** The code of rows refused at upload (a NUL byte, which database text cannot hold). */
-const REFUSED_CODE = 'GROVE_ERR_BAD_INPUT';
+const REFUSED_CODE: GroveErrorCode = 'GROVE_ERR_BAD_INPUT';
 
 export interface SubmitContext {
   store: JobStoreApi;

@@ -174,6 +174,43 @@ export const ERROR_CATALOGUE = {
     status: 503,
     meaning: 'The jobs database cannot be opened or reached; retry later.',
   },
+
+  // ---- grove stream (docs/streaming.md): a message's code is in its dead letter ----
+  GROVE_ERR_STREAM_NO_ID: {
+    status: 400,
+    meaning: 'A stream message has no id: neither a Nats-Msg-Id header nor an "id" field.',
+  },
+  GROVE_ERR_STREAM_BAD_ID: {
+    status: 400,
+    meaning: 'A stream message id is not 1 to 256 printable characters (or an integer).',
+  },
+  GROVE_ERR_STREAM_REDELIVERED: {
+    status: 422,
+    meaning:
+      'A stream message came back more than --max-deliver times unacknowledged; it is not scored again.',
+  },
+  GROVE_ERR_STREAM_CONFIG: {
+    status: 500,
+    meaning: 'Start-up refused: the subjects, streams or durable consumer given cannot work together.',
+  },
+  GROVE_ERR_STREAM_ENGINE: {
+    status: 503,
+    meaning: 'The stream engine (NATS JetStream) could not be reached or refused a call.',
+  },
+  // ---- Kubernetes: `grove pull`, the init step that fetches a model into a repository ----
+  GROVE_ERR_PULL_FAILED: {
+    status: 502,
+    meaning:
+      'grove pull could not download the model: an HTTP error status, a network error or its --timeout.',
+  },
+  GROVE_ERR_PULL_CHECKSUM: {
+    status: 422,
+    meaning: 'The downloaded bytes’ sha256 is not the one given with --sha256; nothing was written.',
+  },
+  GROVE_ERR_PULL_TOO_LARGE: {
+    status: 413,
+    meaning: 'The download is larger than grove pull’s --max-bytes; it was stopped and nothing was written.',
+  },
 } as const satisfies Record<`GROVE_ERR_${string}`, ErrorSpec>;
 
 export type GroveErrorCode = keyof typeof ERROR_CATALOGUE;

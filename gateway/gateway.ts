@@ -1,24 +1,46 @@
 // Composes a gateway: the worker set (fed by a discovery source), policies, split registry,
-// upstream caller, coalescer, the public listener and the admin listener. Used by `grove serve`,
-// `grove gateway` and the tests.
+// upstream caller, coalescer, admission control, the public listener (fast front + node:http, plain
+// or TLS) and the admin listener (bearer token; TLS, optionally requiring client certificates).
+// Used by `grove serve`, `grove gateway` and the tests. The returned Gateway also exposes the
+// forward path for non-HTTP fronts (`forwarder`) and lets other modules add routes to either
+// listener (`addPublicRoute`, `addAdminRoute`).
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Server as NetServer } from 'node:net';
+import { type Logger, pino } from 'pino';
 import { type JobsOptions, JobsService, withJobRoutes } from '../jobs/jobs-service.js';
 import { GroveError } from '../shared/errors/grove-error.js';
 import { createFastFront } from '../shared/http/fast-front.js';
+import { answerClientError, createNodeServer } from '../shared/http/node-server.js';
+import { Admission } from './admission/admission.js';
 import { Coalescer } from './forward/coalescer.js';
+import { type ForwardEvent, Forwarder, headerReader } from './forward/forwarder.js';
 import { UpstreamCaller } from './forward/upstream-call.js';
-import { adminHandler } from './http/admin-handler.js';
-import { PublicHandler } from './http/public-handler.js';
+import { type AdminRouteHandler, AdminRoutes } from './http/admin-handler.js';
+import { LocalRoutes } from './http/local-routes.js';
+import { PassThrough } from './http/pass-through.js';
+import { PublicFront, type PublicRouteHandler } from './http/public-front.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { createPolicy } from './policies/create-policy.js';
 import type { PolicyName, Rng } from './policies/policy.js';
+import { VersionChooser } from './routing/version-choice.js';
 import { type SplitBackend, SplitRegistry } from './split/split-registry.js';
+import { DEFAULT_DATA_POOL } from './upstream/data-pool.js';
+import { logUpstreamFailures } from './upstream/failure-log.js';
 import { HealthChecker } from './upstream/health-checker.js';
 import { DEFAULT_OUTLIER } from './upstream/outlier-detector.js';
 import { RetryBudget } from './upstream/retry-budget.js';
 import { WorkerSet } from './upstream/worker-set.js';
+
+export interface TlsFiles {
+  /** PEM certificate (chain) and private key files. */
+  cert: string;
+  key: string;
+  /** Admin only: a PEM CA; clients must present a certificate it signed (mTLS). */
+  clientCa?: string;
+}
 
 export interface GatewayOptions {
   port?: number;
@@ -36,12 +58,25 @@ export interface GatewayOptions {
   pollVersions?: boolean;
   healthIntervalMs?: number;
   timeoutMs?: number;
+  /** Data connections per worker (default 16), pipelined up to `pipelining` deep (default 8). */
   connections?: number;
+  pipelining?: number;
+  /** Calls waiting for a worker's connections past which it refuses more (default 1024). */
+  workerQueue?: number;
   bodyLimit?: number;
   /** A request whose head or body is still arriving after this gets 408 (node:http's headersTimeout is 60 s). */
   requestReadTimeoutMs?: number;
   maxCoalesceRows?: number;
   coalescePerWorker?: number;
+  /** Client requests in flight past which new ones get 503 / 429 (default 4096; 0: no limit). */
+  maxInflight?: number;
+  /** Serve the public listener over TLS. */
+  tls?: TlsFiles;
+  /** Serve the admin listener over TLS (with `clientCa`: mutual TLS). */
+  adminTls?: TlsFiles;
+  logger?: Logger;
+  /** Hears every client request's end (for tracing); absent: no cost. */
+  onForward?: (e: ForwardEvent) => void;
   rng?: Rng;
   now?: () => number;
   baseEjectionMs?: number;
@@ -59,13 +94,27 @@ export interface Gateway {
   splits: SplitRegistry;
   metrics: GatewayMetrics;
   health: HealthChecker;
+  admission: Admission;
+  /** The prediction path, for fronts other than HTTP. */
+  forwarder: Forwarder;
+  /** node:http server of the public listener (it serves what the fast front hands over). */
   server: Server;
+  addPublicRoute(method: string, pattern: string, handler: PublicRouteHandler): void;
+  addAdminRoute(method: string, pattern: string, handler: AdminRouteHandler): void;
   jobs: JobsService | null;
   close(): Promise<void>;
 }
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+function readTls(t: TlsFiles): { cert: Buffer; key: Buffer; ca?: Buffer } {
+  return {
+    cert: readFileSync(t.cert),
+    key: readFileSync(t.key),
+    ...(t.clientCa ? { ca: readFileSync(t.clientCa) } : {}),
+  };
 }
 
 export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> {
@@ -84,13 +133,25 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     token = randomBytes(24).toString('base64url');
     tokenGenerated = true;
   }
+  // Read before anything listens: a missing certificate fails start-up, not the first request.
+  const publicTls = opts.tls ? readTls(opts.tls) : null;
+  const adminTls = opts.adminTls ? readTls(opts.adminTls) : null;
+  const logger = opts.logger ?? pino({ level: 'silent' });
   const rng = opts.rng ?? Math.random;
   const now = opts.now ?? Date.now;
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const bodyLimit = opts.bodyLimit ?? 64 * 1024 * 1024;
   const workers = new WorkerSet(
     {
-      connections: opts.connections ?? 32,
-      timeoutMs: opts.timeoutMs ?? 10_000,
+      timeoutMs,
       outlier: { ...DEFAULT_OUTLIER, baseEjectionMs: opts.baseEjectionMs ?? DEFAULT_OUTLIER.baseEjectionMs },
+      pool: {
+        ...DEFAULT_DATA_POOL,
+        maxConnections: opts.connections ?? DEFAULT_DATA_POOL.maxConnections,
+        pipelining: opts.pipelining ?? DEFAULT_DATA_POOL.pipelining,
+        queueLimit: opts.workerQueue ?? DEFAULT_DATA_POOL.queueLimit,
+        maxAnswerBytes: bodyLimit,
+      },
     },
     now,
   );
@@ -105,24 +166,35 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     new RetryBudget(0.2, 3),
     metrics,
   );
-  let handler!: PublicHandler;
+  caller.log = logUpstreamFailures(logger);
+  const admission = new Admission(opts.maxInflight ?? 4096);
+  metrics.watchAdmission(admission);
+  const maxCoalesceRows = opts.maxCoalesceRows ?? 128;
+  let forwarder!: Forwarder;
   const coalescer = new Coalescer(
     caller,
     workers,
     metrics,
-    { maxRows: opts.maxCoalesceRows ?? 128, perWorker: opts.coalescePerWorker ?? 2 },
-    (it, m, v, a, b) => handler.respondItem(it, m, v, a, b),
-    (it, m, v, e) => handler.failItem(it, m, v, e),
+    { maxRows: maxCoalesceRows, perWorker: opts.coalescePerWorker ?? 2 },
+    (it, a, body, pass) => forwarder.respondItem(it, a, body, pass),
+    (it, err) => forwarder.failItem(it, err),
   );
-  handler = new PublicHandler(workers, splits, caller, coalescer, metrics, rng, {
-    bodyLimit: opts.bodyLimit ?? 64 * 1024 * 1024,
-    maxCoalesceRows: opts.maxCoalesceRows ?? 128,
+  const chooser = new VersionChooser(workers, splits, rng);
+  forwarder = new Forwarder(workers, splits, chooser, caller, coalescer, admission, metrics, rng, {
+    maxCoalesceRows,
+    ...(opts.onForward ? { onForward: opts.onForward } : {}),
   });
+  const front = new PublicFront(
+    forwarder,
+    new PassThrough(caller, forwarder, timeoutMs),
+    new LocalRoutes(workers, forwarder, metrics),
+    bodyLimit,
+  );
   const jobs = opts.jobs
     ? new JobsService(opts.jobs, {
         workers,
         caller,
-        chooseVersion: handler.chooseVersion.bind(handler),
+        chooseVersion: (h, m, v) => chooser.choose(m, v, headerReader(h)),
         registry: metrics.registry,
       })
     : null;
@@ -135,29 +207,41 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
 
   // node:http serves what the fast front hands over (every route but POST predict/infer with a
   // Content-Length body); it never listens itself.
-  const server = createServer({ keepAliveTimeout: 65_000 }, withJobRoutes(jobs, handler.handle));
-  const front = createFastFront(handler, server, {
-    bodyLimit: opts.bodyLimit ?? 64 * 1024 * 1024,
+  const server = createNodeServer(withJobRoutes(jobs, front.handle), { bodyLimit });
+  const fast = createFastFront(front, server, {
+    bodyLimit,
     stallTimeoutMs: opts.requestReadTimeoutMs ?? 60_000,
+    ...(publicTls ? { tls: { ...publicTls, ALPNProtocols: ['http/1.1'] } } : {}),
   });
-  await listen(front.server, opts.port ?? 8080, host);
-  const port = (front.server.address() as AddressInfo).port;
+  await listen(fast.server, opts.port ?? 8080, host);
+  const port = (fast.server.address() as AddressInfo).port;
   let admin: Server | null = null;
   let adminUrl: string | null = null;
-  if (wantAdmin) {
-    admin = createServer(adminHandler(workers, splits, token!));
+  const adminRoutes = wantAdmin ? new AdminRoutes(workers, splits, token!) : null;
+  if (adminRoutes) {
+    admin = adminTls
+      ? createHttpsServer(
+          {
+            ...adminTls,
+            requestCert: adminTls.ca !== undefined,
+            rejectUnauthorized: adminTls.ca !== undefined,
+          },
+          adminRoutes.handle,
+        )
+      : createHttpServer(adminRoutes.handle);
+    admin.on('clientError', answerClientError);
     try {
       await listen(admin, opts.adminPort ?? 8081, adminHost);
     } catch (err) {
-      front.server.close();
+      fast.server.close();
       void jobs?.close();
       throw err;
     }
-    adminUrl = `http://${fmtHost(adminHost)}:${(admin.address() as AddressInfo).port}`;
+    adminUrl = `${adminTls ? 'https' : 'http'}://${fmtHost(adminHost)}:${(admin.address() as AddressInfo).port}`;
   }
   health.start();
   return {
-    url: `http://${fmtHost(host)}:${port}`,
+    url: `${publicTls ? 'https' : 'http'}://${fmtHost(host)}:${port}`,
     port,
     adminUrl,
     adminToken: wantAdmin ? token : null,
@@ -166,11 +250,18 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     splits,
     metrics,
     health,
+    admission,
+    forwarder,
     server,
     jobs,
+    addPublicRoute: (method, pattern, handler) => front.addRoute(method, pattern, handler),
+    addAdminRoute: (method, pattern, handler) => {
+      if (!adminRoutes) throw new Error('the admin listener is disabled');
+      adminRoutes.add(method, pattern, handler);
+    },
     async close() {
       health.stop();
-      await Promise.all([front.close(), admin ? closeServer(admin) : undefined]);
+      await Promise.all([fast.close(), admin ? closeServer(admin) : undefined]);
       await jobs?.close();
       await workers.close();
     },

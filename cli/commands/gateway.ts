@@ -4,6 +4,7 @@
 // gateway agrees, or every address of a DNS name such as a Kubernetes headless Service
 // (docs/kubernetes.md). The options shared with `grove serve` are defined here.
 import { join, resolve } from 'node:path';
+import { pino } from 'pino';
 import { ConsulDiscovery, ConsulSplitBackend } from '../../gateway/discovery/consul-discovery.js';
 import { DnsDiscovery, parseDnsTarget, systemResolver } from '../../gateway/discovery/dns-discovery.js';
 import { KubernetesDiscovery, parseKubernetesTarget } from '../../gateway/discovery/kubernetes-discovery.js';
@@ -24,6 +25,12 @@ export const gatewayOptionSpecs = {
     'admin-token': { type: 'string' },
     'state-dir': { type: 'string' },
     timeout: { type: 'string' },
+    'max-inflight': { type: 'string' },
+    'coalesce-per-worker': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'admin-client-ca': { type: 'string' },
+    'log-level': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
     ...JOBS_CLI_OPTIONS,
   },
@@ -35,6 +42,13 @@ export const gatewayOptionSpecs = {
   --admin-token T       admin bearer token (or env GROVE_ADMIN_TOKEN; generated and printed if absent)
   --state-dir DIR       where split weights persist (splits.json) and jobs are kept (jobs-db/)
   --timeout MS          upstream timeout (default 10000)
+  --max-inflight N      client requests in flight before new ones get 503/429 (default 4096; 0: no limit)
+  --coalesce-per-worker N  calls of a model version in flight per worker before its one-row requests
+                        wait and merge into one upstream call (default 2; 0: never merge)
+  --tls-cert FILE       serve HTTPS on the public and admin listeners with this PEM certificate...
+  --tls-key FILE        ...and this PEM private key
+  --admin-client-ca FILE  admin clients must present a certificate this CA signed (mutual TLS)
+  --log-level L         gateway log level on stderr (default warn)
 ${JOBS_CLI_USAGE}`,
 } as const;
 
@@ -51,6 +65,13 @@ export function parseGatewayCommon(
   };
   const policy = (values.policy as string | undefined) ?? 'p2c';
   if (!isPolicyName(policy)) throw new Error(`--policy must be one of ${POLICY_NAMES.join(', ')}`);
+  const cert = values['tls-cert'] as string | undefined;
+  const key = values['tls-key'] as string | undefined;
+  const clientCa = values['admin-client-ca'] as string | undefined;
+  if ((cert === undefined) !== (key === undefined)) throw new Error('--tls-cert and --tls-key go together');
+  if (clientCa !== undefined && cert === undefined)
+    throw new Error('--admin-client-ca needs --tls-cert and --tls-key');
+  const tls = cert !== undefined && key !== undefined ? { cert, key } : undefined;
   return {
     port: num('port', 8080),
     host: (values.host as string | undefined) ?? '127.0.0.1',
@@ -59,6 +80,13 @@ export function parseGatewayCommon(
     adminHost: (values['admin-host'] as string | undefined) ?? '127.0.0.1',
     adminToken: (values['admin-token'] as string | undefined) ?? (process.env.GROVE_ADMIN_TOKEN || undefined),
     timeoutMs: num('timeout', 10_000),
+    maxInflight: num('max-inflight', 4096),
+    coalescePerWorker: num('coalesce-per-worker', 2),
+    ...(tls ? { tls, adminTls: { ...tls, ...(clientCa ? { clientCa } : {}) } } : {}),
+    logger: pino(
+      { name: 'grove-gateway', level: (values['log-level'] as string | undefined) ?? 'warn' },
+      pino.destination(2),
+    ),
   };
 }
 
@@ -127,7 +155,8 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   for (const u of upstreams) {
-    if (!/^https?:\/\/[^/]+\/?$/.test(u)) {
+    // The gateway speaks plain HTTP/1.1 to workers (as `grove worker` serves); TLS is for its listeners.
+    if (!/^http:\/\/[^/]+\/?$/.test(u)) {
       process.stderr.write(`grove gateway: upstream '${u}' is not a URL like http://host:port\n`);
       return 2;
     }

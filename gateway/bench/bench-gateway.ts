@@ -1,96 +1,215 @@
-// `npm run bench:gateway`: one-row :predict requests/s and p99 through grove's gateway in front of
-// 2 workers against nginx least_conn in front of the same 2 workers (../shared/peers/nginx-lb.sh),
-// same load generator (autocannon, in this process), same run, alternating rounds. Then the slow
-// worker case: one worker made 10x slower the way cpulimit does it (SIGSTOP/SIGCONT duty cycle:
-// it runs 10 ms in every 100), p99 under p2c against random. Prints a table and a JSON summary.
-// Options (env): BENCH_SECONDS (default 8), BENCH_CONNECTIONS (100), BENCH_ROUNDS (2),
-// BENCH_MODELS (models), NGINX_LB (path of nginx-lb.sh), BENCH_SKIP_SLOW=1.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+// `npm run bench:gateway`: what the gateway costs a user, measured as a remote client would with wrk
+// (-t1; autocannon when wrk is not installed is not offered: it takes most of a core here). In the
+// same run and alternating rounds, one-row infer requests at 8/16/64/256 connections through
+// `grove serve --workers 2` and through nginx least_conn over the same two workers: requests/s,
+// p99, and CPU per request of the gateway process and of nginx's worker (utime+stime from /proc).
+// Then a pass-through route (metadata, served with http-proxy-3) the same way; grove serve against a
+// FastAPI + gunicorn/uvicorn server with the same XGBoost model; one worker made 10x slower (p2c
+// against random); and overload (open loop at 3x the saturating rate, --max-inflight). Medians of
+// the rounds; ratios printed. The machine's load average is printed at start and end: on a shared
+// machine, compare the rows of one run, and re-run when it is quiet.
+// Env: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (8,16,64,256), BENCH_MODELS (models),
+// BENCH_SKIP=fastapi,slow,overload,passthrough, BENCH_MAX_INFLIGHT (overload run; default from the
+// measured rate), BENCH_PEERS (folder of fastapi_xgboost.py).
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import autocannon from 'autocannon';
-import { builtFile, projectRoot } from '../../shared/runtime-path.js';
+import { projectRoot } from '../../shared/runtime-path.js';
+import {
+  type Proc,
+  type Serve,
+  startFastApi,
+  startGatewayProcess,
+  startNginx,
+  startServe,
+} from './bench-processes.js';
+import { openLoop } from './open-loop.js';
+import { cpuMicros, loadAverage, rssMiB } from './proc-stat.js';
+import { runWrk, type WrkResult, type WrkRun, wrkBinary } from './wrk.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '8,16,64,256').split(',').map(Number);
 const MODELS = resolve(projectRoot, process.env.BENCH_MODELS ?? 'models');
-const NGINX_LB = process.env.NGINX_LB ?? resolve(projectRoot, '..', 'shared', 'peers', 'nginx-lb.sh');
-const CLI = builtFile('cli/grove.js');
-const ROW = Array.from({ length: 20 }, (_, i) => Math.round(Math.sin(i + 1) * 1000) / 1000);
-const BODY = JSON.stringify({ instances: [ROW] });
-const children: ChildProcess[] = [];
+const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(','));
+// A row of the demo model's data without empty fields; FP32 as the FastAPI peer takes it.
+const ROW = [
+  -1.207, 0.452, 0.859, -1.746, -2.252, 2.517, 3.104, 0.81, 0.261, 0.149, 0.492, -2.901, -1.293, -1.613,
+  1.357, -4.404, 0.711, 0.44, 1.03, -1.814,
+];
+const BODY = JSON.stringify({ inputs: [{ name: 'input-0', shape: [1, 20], datatype: 'FP32', data: ROW }] });
+const INFER = '/v2/models/churn/versions/1/infer';
 
-function startCli(args: string[], ready: RegExp): Promise<{ proc: ChildProcess; match: RegExpMatchArray }> {
-  return new Promise((resolveP, reject) => {
-    const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(proc);
-    let out = '';
-    const t = setTimeout(() => reject(new Error(`timeout starting grove ${args.join(' ')}: ${out}`)), 60_000);
-    proc.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = out.match(ready);
-      if (m) {
-        clearTimeout(t);
-        resolveP({ proc, match: m });
-      }
-    });
-    proc.stderr!.resume();
-    proc.on('exit', (code) => reject(new Error(`grove ${args[0]} exited ${code}: ${out}`)));
-  });
+interface Sample {
+  wrk: WrkResult;
+  /** CPU microseconds per request of the measured process. */
+  cpuUs: number;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((r) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => r(p));
-    });
-  });
+const median = (xs: number[]) => {
+  const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (v.length === 0) return Number.NaN;
+  return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+};
+
+async function sample(wrk: string, p: Proc, run: Omit<WrkRun, 'url'> & { path: string }): Promise<Sample> {
+  const c0 = cpuMicros(p.pid);
+  const r = await runWrk(wrk, { ...run, url: p.url + run.path });
+  // No request answered (a stalled round on a loaded machine): no CPU figure per request either.
+  return { wrk: r, cpuUs: r.requests > 0 ? (cpuMicros(p.pid) - c0) / r.requests : Number.NaN };
 }
 
-interface Run {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
+interface Pair {
+  a: Sample[];
+  b: Sample[];
 }
 
-async function load(url: string, seconds = SECONDS, headers: Record<string, string> = {}): Promise<Run> {
-  const r = await autocannon({
-    url: `${url}/v1/models/churn/versions/1:predict`,
-    method: 'POST',
-    body: BODY,
-    headers: { 'content-type': 'application/json', ...headers },
-    connections: CONNECTIONS,
-    duration: seconds,
-  });
+/** ROUNDS alternating rounds (a first on even rounds, b first on odd ones). */
+async function alternate(
+  wrk: string,
+  a: Proc,
+  b: Proc,
+  run: Omit<WrkRun, 'url'> & { path: string; pathB?: string },
+): Promise<Pair> {
+  const out: Pair = { a: [], b: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    const runA = () => sample(wrk, a, run).then((s) => out.a.push(s));
+    const runB = () => sample(wrk, b, { ...run, path: run.pathB ?? run.path }).then((s) => out.b.push(s));
+    if (r % 2 === 0) {
+      await runA();
+      await runB();
+    } else {
+      await runB();
+      await runA();
+    }
+  }
+  return out;
+}
+
+const f0 = (x: number) => (Number.isFinite(x) ? Math.round(x).toString() : '-');
+const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
+const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-');
+const line = (s: string) => process.stdout.write(`${s}\n`);
+
+function summary(s: Sample[]) {
   return {
-    rps: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    errors: r.errors + r.timeouts,
-    non2xx: r.non2xx,
+    rps: median(s.map((x) => x.wrk.rps)),
+    p99: median(s.map((x) => x.wrk.p99)),
+    cpuUs: median(s.map((x) => x.cpuUs)),
+    errors: s.reduce((n, x) => n + x.wrk.errors, 0),
   };
 }
 
-function runNginx(args: string[]): Promise<string> {
-  return new Promise((resolveP, reject) => {
-    const p = spawn('bash', [NGINX_LB, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.on('data', (c) => (out += c));
-    p.stderr.on('data', (c) => (out += c));
-    p.on('exit', (code) =>
-      code === 0 ? resolveP(out) : reject(new Error(`nginx-lb.sh ${args[0]}: ${out}`)),
-    );
-  });
+async function main(): Promise<void> {
+  const wrk = wrkBinary();
+  if (wrk === null) {
+    line('wrk is not installed (apt-get install wrk): nothing measured');
+    process.exitCode = 2;
+    return;
+  }
+  const startLoad = loadAverage();
+  line(
+    `load average at start: ${startLoad} (${availableParallelism()} CPUs); ${ROUNDS} rounds x ${SECONDS}s, wrk -t1`,
+  );
+  const serve = await startServe(MODELS, 2);
+  const nginx = await startNginx(serve.workerUrls);
+  const results: Record<string, unknown> = {
+    load_average_start: startLoad,
+    rounds: ROUNDS,
+    seconds: SECONDS,
+  };
+  try {
+    if (nginx === null)
+      line('nginx is not installed (apt-get install nginx): gateway figures without a peer');
+    const peer = nginx ?? serve;
+    // Warm both paths (JIT, keep-alive connections to the workers).
+    await alternate(wrk, serve, peer, {
+      connections: 16,
+      seconds: 2,
+      method: 'POST',
+      body: BODY,
+      path: INFER,
+    });
+    line('\none-row infer, grove serve --workers 2 vs nginx least_conn over the same 2 workers (medians)');
+    line('conns | gateway req/s | nginx req/s | ratio | p99 gw / nginx ms | CPU us/req gw / nginx | errors');
+    const rows: Record<string, unknown>[] = [];
+    for (const c of CONNECTIONS) {
+      const pair = await alternate(wrk, serve, peer, {
+        connections: c,
+        seconds: SECONDS,
+        method: 'POST',
+        body: BODY,
+        headers: { 'content-type': 'application/json' },
+        path: INFER,
+      });
+      const g = summary(pair.a);
+      const n = summary(pair.b);
+      rows.push({ connections: c, gateway: g, nginx: n, ratio: g.rps / n.rps });
+      line(
+        `${String(c).padStart(5)} | ${f0(g.rps).padStart(13)} | ${f0(n.rps).padStart(11)} | ${f2(g.rps / n.rps).padStart(5)} | ${f2(g.p99)} / ${f2(n.p99)} | ${f1(g.cpuUs)} / ${f1(n.cpuUs)} | ${g.errors} / ${n.errors}`,
+      );
+    }
+    results.infer = rows;
+
+    if (!SKIP.has('passthrough')) {
+      const pair = await alternate(wrk, serve, peer, {
+        connections: 16,
+        seconds: SECONDS,
+        path: '/v2/models/churn/versions/1',
+      });
+      const g = summary(pair.a);
+      const n = summary(pair.b);
+      results.passthrough = { gateway: g, nginx: n, ratio: g.rps / n.rps };
+      line(
+        `\nmetadata GET (pass-through, http-proxy-3), 16 conns: gateway ${f0(g.rps)} req/s p99 ${f2(g.p99)} ms, CPU ${f1(g.cpuUs)} us/req; nginx ${f0(n.rps)} req/s p99 ${f2(n.p99)} ms, CPU ${f1(n.cpuUs)} us/req; ratio ${f2(g.rps / n.rps)}`,
+      );
+    }
+
+    if (!SKIP.has('fastapi')) await fastApi(wrk, serve, results);
+    if (!SKIP.has('slow')) await slowWorker(wrk, serve, results);
+    if (!SKIP.has('overload')) await overload(serve.workerUrls, results);
+  } finally {
+    await nginx?.stop();
+    await serve.stop();
+  }
+  results.load_average_end = loadAverage();
+  line(`\nload average at end: ${results.load_average_end}`);
+  line(JSON.stringify(results));
 }
 
-function fmt(r: Run): string {
-  return `${Math.round(r.rps).toString().padStart(7)} req/s  p50 ${r.p50.toFixed(1).padStart(5)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  errors ${r.errors + r.non2xx}`;
+async function fastApi(wrk: string, serve: Proc, results: Record<string, unknown>): Promise<void> {
+  const peer = await startFastApi(resolve(MODELS, 'churn', '1', 'model.json'), 2);
+  if (peer === null) {
+    line(
+      '\nFastAPI peer unavailable (needs ../shared/peers/fastapi_xgboost.py, gunicorn, python3-fastapi, python3-uvicorn, python3-xgboost)',
+    );
+    return;
+  }
+  try {
+    line(
+      '\ngrove serve --workers 2 vs FastAPI + gunicorn -w 2 (uvicorn workers), same XGBoost model, one-row infer',
+    );
+    const rows: Record<string, unknown>[] = [];
+    for (const c of [16, 64]) {
+      const pair = await alternate(wrk, serve, peer, {
+        connections: c,
+        seconds: SECONDS,
+        method: 'POST',
+        body: BODY,
+        headers: { 'content-type': 'application/json' },
+        path: INFER,
+        pathB: '/v2/models/churn/infer',
+      });
+      const g = summary(pair.a);
+      const f = summary(pair.b);
+      rows.push({ connections: c, grove: g, fastapi: f, ratio: g.rps / f.rps });
+      line(
+        `  ${c} conns: grove ${f0(g.rps)} req/s (p99 ${f2(g.p99)} ms), FastAPI ${f0(f.rps)} req/s (p99 ${f2(f.p99)} ms): ${f2(g.rps / f.rps)}x, errors ${g.errors} / ${f.errors}`,
+      );
+    }
+    results.fastapi = rows;
+  } finally {
+    await peer.stop();
+  }
 }
 
 /** Runs `pid` 10 ms in every 100 (SIGSTOP/SIGCONT, as cpulimit does), i.e. 10x slower. */
@@ -118,119 +237,90 @@ function throttle(pid: number): () => void {
   };
 }
 
-async function main(): Promise<void> {
-  const workers = await Promise.all(
-    [0, 1].map(() =>
-      startCli(
-        ['worker', '--models', MODELS, '--port', '0', '--log-level', 'warn'],
-        /grove worker listening on (http:\/\/[\d.]+:(\d+))/,
-      ),
-    ),
-  );
-  const urls = workers.map((w) => w.match[1]!);
-  const ports = workers.map((w) => w.match[2]!);
-  const gw = await startCli(
-    ['gateway', '--upstreams', urls.join(','), '--port', '0', '--admin-port', '0'],
-    /grove gateway listening on (http:\/\/[\d.:]+)/,
-  );
-  const gwUrl = gw.match[1]!;
-  const nginxPort = await freePort();
-  let haveNginx = existsSync(NGINX_LB);
-  if (haveNginx) {
-    try {
-      await runNginx(['start', String(nginxPort), ...ports]);
-    } catch (err) {
-      process.stderr.write(`nginx unavailable: ${(err as Error).message}\n`);
-      haveNginx = false;
-    }
-  }
-  const nginxUrl = `http://127.0.0.1:${nginxPort}`;
-  const results: { gateway: Run[]; nginx: Run[] } = { gateway: [], nginx: [] };
+async function slowWorker(wrk: string, serve: Serve, results: Record<string, unknown>): Promise<void> {
+  const p2c = await startGatewayProcess(serve.workerUrls, ['--policy', 'p2c']);
+  const random = await startGatewayProcess(serve.workerUrls, ['--policy', 'random']);
+  const release = throttle(serve.workerPids[0]!);
   try {
-    process.stdout.write(
-      `gateway + 2 workers vs nginx least_conn + the same workers; ${CONNECTIONS} connections, ${SECONDS}s per run, one-row :predict\n`,
+    line('\none of 2 workers 10x slower (runs 10 ms in every 100), 64 conns: p99 p2c vs random');
+    const pair = await alternate(wrk, p2c, random, {
+      connections: 64,
+      seconds: Math.max(4, SECONDS),
+      method: 'POST',
+      body: BODY,
+      headers: { 'content-type': 'application/json' },
+      path: INFER,
+    });
+    const a = summary(pair.a);
+    const b = summary(pair.b);
+    results.slow_worker = { p2c: a, random: b, p99_ratio: a.p99 / b.p99 };
+    line(
+      `  p2c: ${f0(a.rps)} req/s p99 ${f2(a.p99)} ms; random: ${f0(b.rps)} req/s p99 ${f2(b.p99)} ms; p99 ratio ${f2(a.p99 / b.p99)}`,
     );
-    // Warm both paths (JIT, keep-alive connections to the workers), then alternate which goes first.
-    await load(gwUrl, 3);
-    if (haveNginx) await load(nginxUrl, 3);
-    const runNginx1 = async () => {
-      const n = await load(nginxUrl);
-      results.nginx.push(n);
-      process.stdout.write(`  nginx   ${fmt(n)}\n`);
-    };
-    const runGateway = async () => {
-      const g = await load(gwUrl);
-      results.gateway.push(g);
-      process.stdout.write(`  gateway ${fmt(g)}\n`);
-    };
-    for (let r = 0; r < ROUNDS; r++) {
-      if (r % 2 === 0) {
-        if (haveNginx) await runNginx1();
-        await runGateway();
-      } else {
-        await runGateway();
-        if (haveNginx) await runNginx1();
-      }
-    }
-    const avg = (rs: Run[], k: keyof Run) => rs.reduce((a, b) => a + b[k], 0) / Math.max(1, rs.length);
-    const summary: Record<string, unknown> = {
-      gateway_rps: Math.round(avg(results.gateway, 'rps')),
-      gateway_p99_ms: avg(results.gateway, 'p99'),
-    };
-    if (haveNginx) {
-      summary.nginx_rps = Math.round(avg(results.nginx, 'rps'));
-      summary.nginx_p99_ms = avg(results.nginx, 'p99');
-      summary.throughput_ratio = Number((avg(results.gateway, 'rps') / avg(results.nginx, 'rps')).toFixed(3));
-      process.stdout.write(
-        `throughput gateway/nginx = ${summary.throughput_ratio}x, p99 ${avg(results.gateway, 'p99').toFixed(2)} vs ${avg(results.nginx, 'p99').toFixed(2)} ms\n`,
-      );
-    }
-
-    if (process.env.BENCH_SKIP_SLOW !== '1') {
-      const rnd = await startCli(
-        ['gateway', '--upstreams', urls.join(','), '--port', '0', '--admin-port', '0', '--policy', 'random'],
-        /grove gateway listening on (http:\/\/[\d.:]+)/,
-      );
-      const slowSeconds = Math.max(4, Math.round(SECONDS / 2));
-      process.stdout.write(`one worker 10x slower (runs 10 ms in every 100), ${slowSeconds}s per run:\n`);
-      const release = throttle(workers[0]!.proc.pid!);
-      try {
-        const p2cRuns: Run[] = [];
-        const randomRuns: Run[] = [];
-        // At least 3 alternating rounds; the medians are reported (one stall of a loaded machine
-        // must not decide the ratio).
-        for (let r = 0; r < Math.max(3, ROUNDS); r++) {
-          const p2c = await load(gwUrl, slowSeconds);
-          p2cRuns.push(p2c);
-          process.stdout.write(`  p2c     ${fmt(p2c)}\n`);
-          const random = await load(rnd.match[1]!, slowSeconds);
-          randomRuns.push(random);
-          process.stdout.write(`  random  ${fmt(random)}\n`);
-        }
-        const median = (rs: Run[]) => {
-          const v = rs.map((x) => x.p99).sort((a, b) => a - b);
-          return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
-        };
-        summary.slow_p2c_p99_ms = median(p2cRuns);
-        summary.slow_random_p99_ms = median(randomRuns);
-        summary.slow_p99_ratio = Number((median(p2cRuns) / median(randomRuns)).toFixed(3));
-        process.stdout.write(`median p99 p2c/random with a slow worker = ${summary.slow_p99_ratio}x\n`);
-      } finally {
-        release();
-      }
-    }
-    process.stdout.write(`${JSON.stringify(summary)}\n`);
   } finally {
-    if (haveNginx) await runNginx(['stop']).catch(() => {});
-    for (const c of children) c.kill('SIGTERM');
+    release();
+    await Promise.all([p2c.stop(), random.stop()]);
+  }
+}
+
+/** An infer body of `rows` rows: too many to coalesce, so every request is one upstream call. */
+function rowsBody(rows: number): string {
+  const data: number[] = [];
+  for (let r = 0; r < rows; r++) for (const x of ROW) data.push(x + r / 1000);
+  return JSON.stringify({ inputs: [{ name: 'input-0', shape: [rows, 20], datatype: 'FP32', data }] });
+}
+
+/**
+ * Overload: open loop (each request due at a fixed time, its latency counted from then) at half
+ * and at three times the rate the cluster saturates at, against a gateway with --max-inflight.
+ * 200-row requests keep that rate within what a Node load generator can send on this machine.
+ */
+async function overload(workers: string[], results: Record<string, unknown>): Promise<void> {
+  const maxInflight = Number(process.env.BENCH_MAX_INFLIGHT ?? 16);
+  const body = rowsBody(200);
+  const gw = await startGatewayProcess(workers, ['--max-inflight', String(maxInflight)]);
+  const wrk = wrkBinary()!;
+  try {
+    const sat = await runWrk(wrk, {
+      url: gw.url + INFER,
+      connections: 64,
+      seconds: SECONDS,
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
+    const saturating = Math.round((sat.rps * (sat.requests - sat.errors)) / Math.max(1, sat.requests));
+    line(
+      `\noverload: 200-row infer, open loop (undici, 256 connections), gateway --max-inflight ${maxInflight}; saturating rate ${saturating} req/s (wrk, 64 conns)`,
+    );
+    const calm = await openLoop(gw.url, INFER, body, Math.max(1, Math.round(saturating / 2)), SECONDS);
+    const rss0 = rssMiB(gw.pid);
+    const hot = await openLoop(gw.url, INFER, body, saturating * 3, SECONDS);
+    const rss1 = rssMiB(gw.pid);
+    const hot2 = await openLoop(gw.url, INFER, body, saturating * 3, SECONDS);
+    const rss2 = rssMiB(gw.pid);
+    results.overload = { saturating, maxInflight, calm, hot, hot2, rss_mib: [rss0, rss1, rss2] };
+    const sent = (r: { sent: number; elapsedS: number }) => f0(r.sent / r.elapsedS);
+    line(
+      `  at 0.5x (${Math.round(saturating / 2)}/s, sent ${sent(calm)}/s): admitted p50 ${f2(calm.p50)} ms p99 ${f2(calm.p99)} ms, ${calm.ok} ok, ${calm.shed} shed`,
+    );
+    for (const [name, h] of [
+      ['3x', hot],
+      ['3x again', hot2],
+    ] as const)
+      line(
+        `  at ${name} (${saturating * 3}/s, sent ${sent(h)}/s): admitted p50 ${f2(h.p50)} ms p99 ${f2(h.p99)} ms (${f2(h.p99 / calm.p99)}x the calm p99), ${h.ok} ok, ${h.shed} shed (429/503), ${h.other} other`,
+      );
+    line(`  gateway RSS: ${f1(rss0)} MiB before, ${f1(rss1)} after one overload run, ${f1(rss2)} after two`);
+  } finally {
+    await gw.stop();
   }
 }
 
 main().then(
-  () => setTimeout(() => process.exit(0), 500),
+  () => process.exit(process.exitCode ?? 0),
   (err) => {
     process.stderr.write(`bench-gateway failed: ${(err as Error).stack}\n`);
-    for (const c of children) c.kill('SIGKILL');
     process.exit(1);
   },
 );

@@ -1,69 +1,25 @@
-// Micro-batching on the gateway: one-row requests that arrive together for the same model version
-// (and row shape) leave as one upstream call, so a worker parses one HTTP request per many rows
-// (notes/serving-peers.md: a node proxy must not make node parse every request twice). A lane
-// flushes at the end of the current I/O phase (setImmediate: no added timer latency), or at once
-// when full; while `perWorker x workers` calls of a lane are in flight, new rows wait for the next
-// completion and so form bigger batches under load (Triton's dynamic batching without a delay).
-// A merged call that fails as a whole is retried once elsewhere (UpstreamCaller); a merged answer
-// that is not 200 (say one client's row is invalid) is re-sent per client, so every client gets
-// exactly the answer the worker would give its own request.
-import { toGroveError } from '../../shared/errors/grove-error.js';
-import type { Reply } from '../../shared/http/reply.js';
+// Micro-batching on the gateway, only where it pays: when several requests wait for the same model
+// version. Each version has a gate counting its upstream calls in flight (pass-through and merged);
+// while fewer than `perWorker x workers` are in flight a request goes straight through, unparsed
+// (forwarder.ts). Past that, plain bodies (predict-codec.ts) queue in a lane per row shape and leave
+// as one upstream call at the end of the I/O phase (setImmediate: no added timer latency) or at
+// the next completion, so under load rows form bigger batches (Triton's dynamic batching without a
+// delay) and a worker parses one request for many rows. A merged call that fails as a whole is
+// retried once elsewhere (UpstreamCaller); a merged answer that is not 200 (say one client's row is
+// invalid) is re-sent per client, so every client gets exactly the answer the worker would give
+// its own request.
+import type { GroveError } from '../../shared/errors/grove-error.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { WorkerSet } from '../upstream/worker-set.js';
-import {
-  KIND_PREDICT,
-  maxAbsDiff,
-  mergeBody,
-  type RowsPart,
-  type SplitAnswer,
-  splitAnswer,
-} from './predict-codec.js';
+import type { ClientCall } from './client-call.js';
+import { KIND_PREDICT, mergeBody, type RowsPart, type SplitAnswer, splitAnswer } from './predict-codec.js';
+import type { ShadowPair } from './shadow.js';
 import type { UpstreamAnswer, UpstreamCaller } from './upstream-call.js';
 
-/** Pairs a served row set with its shadow copy; the diff is recorded when both are known. */
-export class ShadowPair {
-  served: unknown[] | null = null;
-  shadow: unknown[] | null = null;
-  constructor(
-    readonly model: string,
-    readonly version: string,
-    readonly shadowVersion: string,
-    private readonly metrics: GatewayMetrics,
-  ) {}
-  set(which: 'served' | 'shadow', values: unknown[] | null): void {
-    if (values === null) {
-      this.metrics.shadowRequests.inc({
-        model: this.model,
-        version: this.version,
-        shadow_version: this.shadowVersion,
-        outcome: which === 'shadow' ? 'error' : 'served_error',
-      });
-      this.served = this.shadow = null;
-      return;
-    }
-    this[which] = values;
-    if (this.served && this.shadow) {
-      this.metrics.shadowRequests.inc({
-        model: this.model,
-        version: this.version,
-        shadow_version: this.shadowVersion,
-        outcome: 'ok',
-      });
-      this.metrics.shadowDiff.observe(
-        { model: this.model, version: this.version, shadow_version: this.shadowVersion },
-        maxAbsDiff(this.served, this.shadow),
-      );
-    }
-  }
-}
-
 export interface Item {
-  part: RowsPart;
   /** Null for a shadow copy (its answer is discarded). */
-  res: Reply | null;
-  requestId: string;
-  start: number;
+  call: ClientCall | null;
+  part: RowsPart;
   /** The client's own request, for the per-client fallback. */
   path: string;
   body: Buffer;
@@ -75,32 +31,34 @@ export interface CoalescerOptions {
   perWorker: number;
 }
 
-export type Responder = (
-  item: Item,
-  model: string,
-  version: string,
-  a: UpstreamAnswer,
-  body: string | Buffer,
-) => void;
-export type Failer = (item: Item, model: string, version: string, err: unknown) => void;
+/** One client's answer: its slice of a merged answer (text), or a whole answer (passHeaders). */
+export type Responder = (item: Item, a: UpstreamAnswer, body: string | Buffer, passHeaders: boolean) => void;
+export type Failer = (item: Item, err: GroveError) => void;
 
-const MAX_LANES = 1024;
+const MAX_LANES = 256;
 
 class Lane {
   queue: Item[] = [];
-  rows = 0;
-  inFlight = 0;
-  scheduled = false;
   constructor(
-    readonly model: string,
-    readonly version: string,
     readonly kind: number,
     readonly path: string,
   ) {}
 }
 
+/** A model version's calls in flight and its waiting rows. */
+export class Gate {
+  inFlight = 0;
+  queued = 0;
+  scheduled = false;
+  readonly lanes = new Map<string, Lane>();
+  constructor(
+    readonly model: string,
+    readonly version: string,
+  ) {}
+}
+
 export class Coalescer {
-  private readonly lanes = new Map<string, Lane>();
+  private readonly gates = new Map<string, Gate>();
 
   constructor(
     private readonly caller: UpstreamCaller,
@@ -111,129 +69,185 @@ export class Coalescer {
     private readonly failItem: Failer,
   ) {}
 
-  enqueue(model: string, version: string, item: Item): void {
-    const key = `${item.part.kind}\u0000${model}\u0000${version}\u0000${item.part.shape}`;
-    let lane = this.lanes.get(key);
-    if (!lane) {
-      const m = encodeURIComponent(model);
-      const path =
-        item.part.kind === KIND_PREDICT
-          ? `/v1/models/${m}/versions/${version}:predict`
-          : `/v2/models/${m}/versions/${version}/infer`;
-      lane = new Lane(model, version, item.part.kind, path);
+  gate(model: string, version: string): Gate {
+    const key = `${model}\u0000${version}`;
+    let g = this.gates.get(key);
+    if (g === undefined) this.gates.set(key, (g = new Gate(model, version)));
+    return g;
+  }
+
+  /** Calls of one version in flight before its requests wait and merge (0 per worker: never). */
+  private limit(): number {
+    if (this.opts.perWorker <= 0) return Number.POSITIVE_INFINITY;
+    return Math.max(1, this.opts.perWorker * this.workers.all.length);
+  }
+
+  /** Whether requests already wait for this version: then a plain body should join them. */
+  contended(g: Gate): boolean {
+    return g.queued > 0 || g.inFlight >= this.limit();
+  }
+
+  /** A pass-through call of this version left / ended. */
+  started(g: Gate): void {
+    g.inFlight++;
+  }
+
+  ended(g: Gate): void {
+    g.inFlight--;
+    this.schedule(g);
+  }
+
+  enqueue(g: Gate, item: Item): void {
+    const p = item.part;
+    const key = `${p.kind}\u0000${p.shape}`;
+    let lane = g.lanes.get(key);
+    if (lane === undefined) {
       // Lanes are keyed by client-chosen shapes too: drop idle ones before the map grows large.
-      if (this.lanes.size >= MAX_LANES) {
-        for (const [k, l] of this.lanes)
-          if (l.queue.length === 0 && l.inFlight === 0 && !l.scheduled) this.lanes.delete(k);
-      }
-      this.lanes.set(key, lane);
+      if (g.lanes.size >= MAX_LANES)
+        for (const [k, l] of g.lanes) if (l.queue.length === 0) g.lanes.delete(k);
+      const m = encodeURIComponent(g.model);
+      const path =
+        p.kind === KIND_PREDICT
+          ? `/v1/models/${m}/versions/${g.version}:predict`
+          : `/v2/models/${m}/versions/${g.version}/infer`;
+      g.lanes.set(key, (lane = new Lane(p.kind, path)));
     }
     lane.queue.push(item);
-    lane.rows += item.part.rows;
-    if (!lane.scheduled) {
-      lane.scheduled = true;
-      setImmediate(flushLane, this, lane);
+    g.queued++;
+    this.schedule(g);
+  }
+
+  private schedule(g: Gate): void {
+    if (g.queued > 0 && !g.scheduled) {
+      g.scheduled = true;
+      setImmediate(flushGate, this, g);
     }
   }
 
-  flush(lane: Lane): void {
-    lane.scheduled = false;
-    const limit = Math.max(1, this.opts.perWorker * this.workers.all.length);
-    while (lane.queue.length > 0 && lane.inFlight < limit) {
-      let rows = 0;
-      let n = 0;
-      const q = lane.queue;
-      while (n < q.length && (n === 0 || rows + q[n]!.part.rows <= this.opts.maxRows))
-        rows += q[n++]!.part.rows;
-      const items = n === q.length ? q : q.slice(0, n);
-      lane.queue = n === q.length ? [] : q.slice(n);
-      lane.rows -= rows;
-      this.send(lane, items, rows);
+  flush(g: Gate): void {
+    g.scheduled = false;
+    const limit = this.limit();
+    while (g.queued > 0 && g.inFlight < limit) {
+      for (const lane of g.lanes.values()) {
+        if (lane.queue.length > 0) this.take(g, lane);
+        if (g.inFlight >= limit || g.queued === 0) break;
+      }
     }
   }
 
-  private send(lane: Lane, items: Item[], rows: number): void {
-    lane.inFlight++;
+  /** Sends the next batch of a lane (clients already answered, e.g. past their deadline, are dropped). */
+  private take(g: Gate, lane: Lane): void {
+    const q = lane.queue;
+    const items: Item[] = [];
+    let rows = 0;
+    let n = 0;
+    while (n < q.length) {
+      const it = q[n]!;
+      if (it.call?.finished) {
+        n++;
+        continue;
+      }
+      if (items.length > 0 && rows + it.part.rows > this.opts.maxRows) break;
+      items.push(it);
+      rows += it.part.rows;
+      n++;
+    }
+    lane.queue = n === q.length ? [] : q.slice(n);
+    g.queued -= n;
+    if (items.length > 0) this.send(g, lane, items, rows);
+  }
+
+  private send(g: Gate, lane: Lane, items: Item[], rows: number): void {
+    g.inFlight++;
     this.metrics.batchRows.observe(rows);
-    const parts = items.map((i) => i.part);
-    const body = mergeBody(parts, rows);
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      'x-request-id': items[0]!.requestId,
-    };
+    const first = items[0]!;
+    const headers = ['content-type', 'application/json', 'x-request-id', idOf(first)];
     // Merged calls tell the worker which client owns which rows (`id=rows,...`, ids URI-encoded,
     // in row order), so its prediction log keeps one record per client request id (ab-report joins on it).
-    if (items.length > 1)
-      headers['x-grove-request-ids'] = items
-        .map((i) => `${encodeURIComponent(i.requestId)}=${i.part.rows}`)
-        .join(',');
-    this.caller
-      .call({ model: lane.model, version: lane.version }, 'POST', lane.path, headers, body, rows)
-      .then(
-        (a) => this.answered(lane, items, rows, a),
-        (err) => {
-          for (const it of items) this.failItem(it, lane.model, lane.version, err);
-        },
-      )
-      .catch((err) => {
-        for (const it of items)
-          if (it.res && !it.res.done) this.failItem(it, lane.model, lane.version, toGroveError(err));
-      })
-      .finally(() => {
-        lane.inFlight--;
-        if (lane.queue.length > 0 && !lane.scheduled) {
-          lane.scheduled = true;
-          setImmediate(flushLane, this, lane);
-        }
-      });
+    if (items.length > 1) {
+      let ids = '';
+      for (const it of items)
+        ids += `${ids === '' ? '' : ','}${encodeURIComponent(idOf(it))}=${it.part.rows}`;
+      headers.push('x-grove-request-ids', ids);
+    }
+    const body = Buffer.from(
+      mergeBody(
+        items.map((i) => i.part),
+        rows,
+      ),
+    );
+    this.caller.call(
+      {
+        target: { model: g.model, version: g.version },
+        method: 'POST',
+        path: lane.path,
+        headers,
+        body,
+        weight: rows,
+        abandoned: () => items.every((i) => i.call?.finished === true),
+      },
+      (err, a) => {
+        g.inFlight--;
+        if (err !== null) for (const it of items) this.failItem(it, err);
+        else this.answered(g, lane, items, rows, a!);
+        this.schedule(g);
+      },
+    );
   }
 
-  private answered(lane: Lane, items: Item[], rows: number, a: UpstreamAnswer): void {
+  private answered(g: Gate, lane: Lane, items: Item[], rows: number, a: UpstreamAnswer): void {
     let split: SplitAnswer | null = null;
     if (a.status === 200) split = splitAnswer(lane.kind, a.body.toString('utf8'), rows);
     if (!split) {
       if (items.length === 1) {
         const it = items[0]!;
-        it.shadow?.set(it.res ? 'served' : 'shadow', null);
-        if (it.res) this.respond(it, lane.model, lane.version, a, a.body);
+        it.shadow?.set(it.call ? 'served' : 'shadow', null);
+        if (it.call) this.respond(it, a, a.body, true);
         return;
       }
-      for (const it of items) this.single(lane, it);
+      for (const it of items) this.single(g, lane, it);
       return;
     }
     let off = 0;
     for (const it of items) {
       const n = it.part.rows;
-      if (it.shadow) it.shadow.set(it.res ? 'served' : 'shadow', split.values(off, n));
-      if (it.res) this.respond(it, lane.model, lane.version, a, split.slice(off, n, it.part.id));
+      if (it.shadow) it.shadow.set(it.call ? 'served' : 'shadow', split.values(off, n));
+      if (it.call) this.respond(it, a, split.slice(off, n, it.part.id), false);
       off += n;
     }
   }
 
   /** Re-sends one client's own request (after its merged call was refused as a whole). */
-  private single(lane: Lane, it: Item): void {
-    this.caller
-      .call(
-        { model: lane.model, version: lane.version },
-        'POST',
-        it.path,
-        { 'content-type': 'application/json', 'x-request-id': it.requestId },
-        it.body,
-        it.part.rows,
-      )
-      .then(
-        (a) => {
-          if (it.shadow) {
-            const s = a.status === 200 ? splitAnswer(lane.kind, a.body.toString('utf8'), it.part.rows) : null;
-            it.shadow.set(it.res ? 'served' : 'shadow', s ? s.values(0, it.part.rows) : null);
-          }
-          if (it.res) this.respond(it, lane.model, lane.version, a, a.body);
-        },
-        (err) => this.failItem(it, lane.model, lane.version, err),
-      );
+  private single(g: Gate, lane: Lane, it: Item): void {
+    this.caller.call(
+      {
+        target: { model: g.model, version: g.version },
+        method: 'POST',
+        path: it.path,
+        headers: ['content-type', 'application/json', 'x-request-id', idOf(it)],
+        body: it.body,
+        weight: it.part.rows,
+        abandoned: it.call === null ? null : () => it.call!.finished,
+      },
+      (err, a) => {
+        if (err !== null) {
+          this.failItem(it, err);
+          return;
+        }
+        if (it.shadow) {
+          const s = a!.status === 200 ? splitAnswer(lane.kind, a!.body.toString('utf8'), it.part.rows) : null;
+          it.shadow.set(it.call ? 'served' : 'shadow', s ? s.values(0, it.part.rows) : null);
+        }
+        if (it.call) this.respond(it, a!, a!.body, true);
+      },
+    );
   }
 }
 
-function flushLane(c: Coalescer, lane: Lane): void {
-  c.flush(lane);
+function idOf(it: Item): string {
+  return it.call?.requestId ?? it.shadow?.requestId ?? '';
+}
+
+function flushGate(c: Coalescer, g: Gate): void {
+  c.flush(g);
 }

@@ -104,3 +104,33 @@ describe('predict coalescing codec', () => {
     expect(maxAbsDiff(['a'], ['b'])).toBe(1);
   });
 });
+
+describe('cutting texts without re-encoding them', () => {
+  it('takes the value JSON.parse takes (the last of repeated keys), and escaped strings whole', () => {
+    const p = parsePredictRows('{"instances":[[1]],"instances":[[2],[3]]}', 10)!;
+    expect(p.rows).toBe(2);
+    expect(p.raw).toBe('[2],[3]');
+    const o = parsePredictRows('{"instances":[{"a\\"]":"x]\\\\"},{"b":1}]}', 10)!;
+    expect(JSON.parse(`[${o.raw}]`)).toEqual([{ 'a"]': 'x]\\' }, { b: 1 }]);
+    const i = parseInferRows(
+      '{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","data":[9,9],"data":[ 1 , 2 ]}]}',
+      10,
+    )!;
+    expect(i.raw).toBe('1 , 2');
+  });
+
+  it('splits several outputs by their own widths and keeps the answer text of each value', () => {
+    const text =
+      '{"model_name":"m","model_version":"1","id":"merged","outputs":[' +
+      '{"name":"label","datatype":"INT64","shape":[3],"data":[1,0,1]},' +
+      '{"name":"probabilities","datatype":"FP64","shape":[3,2],"data":[0.1,0.9,1.0e-3,0.999,0.5,0.5],"parameters":{"x":1}}]}';
+    const s = splitAnswer(KIND_INFER, text, 3)!;
+    expect(s.slice(1, 2, undefined)).toBe(
+      '{"model_name":"m","model_version":"1","outputs":[' +
+        '{"name":"label","datatype":"INT64","shape":[2],"data":[0,1]},' +
+        '{"name":"probabilities","datatype":"FP64","shape":[2,2],"data":[1.0e-3,0.999,0.5,0.5],"parameters":{"x":1}}]}',
+    );
+    expect(splitAnswer(KIND_INFER, text.replace('[1,0,1]', '[1,0]'), 3)).toBeNull();
+    expect(splitAnswer(KIND_INFER, `${text}x`, 3)).toBeNull();
+  });
+});

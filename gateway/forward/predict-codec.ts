@@ -1,8 +1,12 @@
 // Recognises client bodies whose rows can be coalesced with other clients' rows into one upstream
-// call (the main lever on gateway throughput: notes/serving-peers.md), builds the merged body and
-// splits the merged answer back per client. Anything unusual (parameters, requested outputs,
-// mixed row shapes, non-flat tensors) is not coalesced: it is forwarded as is, so the worker
-// stays the single authority on the public API's semantics.
+// call, builds the merged body and cuts the merged answer back into each client's answer by
+// slicing its text (json-scan.ts), not by parsing and re-encoding it. Only plain shapes merge: a
+// `:predict` body whose one key is `instances`, an `infer` body with only `id` and one input of
+// `name`, `shape` [rows, features], `datatype` and flat numeric `data`. Anything else (parameters,
+// requested outputs, contributions, raw margins, mixed row shapes, nested tensors) is forwarded as
+// it is, so the worker stays the one authority on the public API's semantics.
+import { arrayElements, type Member, member, objectMembers, ws } from './json-scan.js';
+
 export const KIND_PREDICT = 0;
 export const KIND_INFER = 1;
 
@@ -18,6 +22,11 @@ export interface RowsPart {
   datatype?: string;
   width?: number;
   id?: string;
+}
+
+/** The text between an array value's brackets (the value spans s[start, end)). */
+function inner(s: string, start: number, end: number): string {
+  return s.slice(ws(s, start + 1), end - 1).trimEnd();
 }
 
 export function parsePredictRows(text: string, maxRows: number): RowsPart | null {
@@ -43,12 +52,10 @@ export function parsePredictRows(text: string, maxRows: number): RowsPart | null
     for (let i = 1; i < inst.length; i++)
       if (!inst[i] || typeof inst[i] !== 'object' || Array.isArray(inst[i])) return null;
   } else return null;
-  // The body parsed as an object whose only key is "instances": its first ':' ends the key and the
-  // array runs from the next '[' to the text's last ']'.
-  const start = text.indexOf('[', text.indexOf(':'));
-  const end = text.lastIndexOf(']');
-  if (start < 0 || end <= start) return null;
-  return { kind: KIND_PREDICT, rows: inst.length, raw: text.slice(start + 1, end), shape };
+  const ms = objectMembers(text, ws(text, 0));
+  const m = ms && member(ms, 'instances');
+  if (!m) return null;
+  return { kind: KIND_PREDICT, rows: inst.length, raw: inner(text, m.start, m.end), shape };
 }
 
 export function parseInferRows(text: string, maxRows: number): RowsPart | null {
@@ -83,11 +90,18 @@ export function parseInferRows(text: string, maxRows: number): RowsPart | null {
     const x = data[i];
     if (typeof x !== 'number' && x !== null) return null;
   }
-  const raw = JSON.stringify(data);
+  // The data's own text, found where JSON.parse took it from (the last of repeated keys).
+  const top = objectMembers(text, ws(text, 0));
+  const inputs = top && member(top, 'inputs');
+  if (!inputs) return null;
+  const el = arrayElements(text, inputs.start);
+  const im = el && el.length === 2 ? objectMembers(text, el[0]!) : null;
+  const dm = im && member(im, 'data');
+  if (!dm) return null;
   return {
     kind: KIND_INFER,
     rows: n as number,
-    raw: raw.slice(1, -1),
+    raw: inner(text, dm.start, dm.end),
     shape: `${name}\u0000${datatype}\u0000${f}`,
     inputName: name,
     datatype,
@@ -108,55 +122,112 @@ export function mergeBody(parts: readonly RowsPart[], rows: number): string {
 /** Splits a merged answer; `slice(offset, rows, id)` gives one client's body. Null if the answer has an unexpected shape. */
 export interface SplitAnswer {
   slice(offset: number, rows: number, id: string | undefined): string;
-  /** Numeric values of rows [offset, offset+rows), for shadow comparison. */
+  /** Values of rows [offset, offset+rows), for shadow comparison. */
   values(offset: number, rows: number): unknown[];
 }
 
 export function splitAnswer(kind: number, text: string, rows: number): SplitAnswer | null {
-  let obj: Record<string, unknown>;
-  try {
-    obj = JSON.parse(text);
-  } catch {
-    return null;
+  const top = objectMembers(text, ws(text, 0));
+  if (top === null || ws(text, endOf(top, text)) !== text.length) return null;
+  return kind === KIND_PREDICT ? splitPredict(text, top, rows) : splitInfer(text, top, rows);
+}
+
+/** Where the object whose members are `ms` ends (its '}' is after the last member). */
+function endOf(ms: Member[], text: string): number {
+  if (ms.length === 0) return text.indexOf('}') + 1;
+  return text.indexOf('}', ms[ms.length - 1]!.end) + 1;
+}
+
+/** Text of elements [from, to) of an element-span list. */
+function span(text: string, el: number[], from: number, to: number): string {
+  return text.slice(el[2 * from]!, el[2 * to - 1]!);
+}
+
+function splitPredict(text: string, top: Member[], rows: number): SplitAnswer | null {
+  const preds = member(top, 'predictions');
+  if (!preds) return null;
+  const el = arrayElements(text, preds.start);
+  if (el === null || el.length !== 2 * rows) return null;
+  let tail = '';
+  for (const m of top)
+    if (m !== preds && m.key !== 'predictions') tail += `,"${m.key}":${text.slice(m.start, m.end)}`;
+  tail += '}';
+  return {
+    slice: (off, n) => `{"predictions":[${span(text, el, off, off + n)}]${tail}`,
+    values: (off, n) => parseList(span(text, el, off, off + n)),
+  };
+}
+
+interface OutputCut {
+  /** The output object's members, with shape and data located. */
+  members: Member[];
+  shape: number[];
+  width: number;
+  data: number[];
+}
+
+function splitInfer(text: string, top: Member[], rows: number): SplitAnswer | null {
+  const outs = member(top, 'outputs');
+  if (!outs) return null;
+  const oel = arrayElements(text, outs.start);
+  if (oel === null || oel.length === 0) return null;
+  const cuts: OutputCut[] = [];
+  for (let i = 0; i < oel.length; i += 2) {
+    const ms = objectMembers(text, oel[i]!);
+    const sm = ms && member(ms, 'shape');
+    const dm = ms && member(ms, 'data');
+    if (!ms || !sm || !dm) return null;
+    let shape: unknown;
+    try {
+      shape = JSON.parse(text.slice(sm.start, sm.end));
+    } catch {
+      return null;
+    }
+    if (!Array.isArray(shape) || shape[0] !== rows || !shape.every((x) => Number.isInteger(x) && x >= 0))
+      return null;
+    let width = 1;
+    for (let k = 1; k < shape.length; k++) width *= shape[k] as number;
+    const data = arrayElements(text, dm.start);
+    if (data === null || data.length !== 2 * rows * width) return null;
+    cuts.push({ members: ms, shape: shape as number[], width, data });
   }
-  if (!obj || typeof obj !== 'object') return null;
-  if (kind === KIND_PREDICT) {
-    const preds = obj.predictions;
-    if (!Array.isArray(preds) || preds.length !== rows) return null;
-    let tail = '';
-    for (const k in obj) if (k !== 'predictions') tail += `,${JSON.stringify(k)}:${JSON.stringify(obj[k])}`;
-    tail += '}';
-    return {
-      slice: (off, n) =>
-        `{"predictions":${n === 1 ? `[${JSON.stringify(preds[off])}]` : JSON.stringify(preds.slice(off, off + n))}${tail}`,
-      values: (off, n) => preds.slice(off, off + n),
-    };
+  let rest = '';
+  for (const m of top) {
+    if (m.key === 'outputs' || m.key === 'id') continue;
+    rest += `${rest === '' ? '' : ','}"${m.key}":${text.slice(m.start, m.end)}`;
   }
-  const outputs = obj.outputs;
-  if (!Array.isArray(outputs) || outputs.length === 0) return null;
-  const widths: number[] = [];
-  for (const o of outputs as { shape?: unknown; data?: unknown }[]) {
-    if (!o || !Array.isArray(o.shape) || o.shape[0] !== rows || !Array.isArray(o.data)) return null;
-    let k = 1;
-    for (let i = 1; i < o.shape.length; i++) k *= o.shape[i] as number;
-    if (o.data.length !== rows * k) return null;
-    widths.push(k);
-  }
-  const rest: Record<string, unknown> = {};
-  for (const k in obj) if (k !== 'outputs' && k !== 'id') rest[k] = obj[k];
-  const restText = JSON.stringify(rest).slice(0, -1);
+  const head = rest === '' ? '{' : `{${rest},`;
   return {
     slice(off, n, id) {
-      const outs = (outputs as { shape: number[]; data: unknown[] }[]).map((o, i) => ({
-        ...o,
-        shape: [n, ...o.shape.slice(1)],
-        data: o.data.slice(off * widths[i]!, (off + n) * widths[i]!),
-      }));
-      return `${restText}${restText.length > 1 ? ',' : ''}${id !== undefined ? `"id":${JSON.stringify(id)},` : ''}"outputs":${JSON.stringify(outs)}}`;
+      let out = '';
+      for (const c of cuts) {
+        let o = '';
+        for (const m of c.members) {
+          let v: string;
+          if (m.key === 'shape') v = JSON.stringify([n, ...c.shape.slice(1)]);
+          else if (m.key === 'data')
+            v = c.width === 0 ? '[]' : `[${span(text, c.data, off * c.width, (off + n) * c.width)}]`;
+          else v = text.slice(m.start, m.end);
+          o += `${o === '' ? '' : ','}"${m.key}":${v}`;
+        }
+        out += `${out === '' ? '' : ','}{${o}}`;
+      }
+      return `${head}${id !== undefined ? `"id":${JSON.stringify(id)},` : ''}"outputs":[${out}]}`;
     },
-    values: (off, n) =>
-      (outputs[0] as { data: unknown[] }).data.slice(off * widths[0]!, (off + n) * widths[0]!),
+    values(off, n) {
+      const c = cuts[0]!;
+      return c.width === 0 ? [] : parseList(span(text, c.data, off * c.width, (off + n) * c.width));
+    },
   };
+}
+
+/** The values of a list's text (an unreadable one compares as different from anything). */
+function parseList(items: string): unknown[] {
+  try {
+    return JSON.parse(`[${items}]`) as unknown[];
+  } catch {
+    return [];
+  }
 }
 
 /** Max absolute difference between two prediction slices (non-numeric values count 1 when unequal). */

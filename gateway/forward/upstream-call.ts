@@ -1,12 +1,22 @@
-// One logical upstream call with the resilience rules of DESIGN.md Routing 3: pick a worker by
-// policy among usable holders of the version, send, and on a connection error, timeout, 502 or
-// 503 retry once on another worker if the retry budget allows. Failures feed passive outlier
-// ejection (a refused connection ejects at once: the process is gone). The body is buffered both
-// ways: answers are small, and a buffered answer can still be retried.
-import type { IncomingHttpHeaders } from 'node:http';
-import { TimeoutError, UnavailableError, UpstreamError } from '../../shared/errors/grove-error.js';
+// One logical upstream call with the gateway's resilience rules (gateway/README.md, Request path):
+// pick a worker by policy among usable holders of the version, send, and on a connection failure,
+// timeout, 502 or 503 retry once on another worker if the retry budget allows. Failures feed
+// passive outlier ejection (a refused connection ejects at once: the process is gone); a call that
+// never reached the worker (its queue was full, the client went away) is not the worker's fault.
+// Callbacks, not promises: this runs for every prediction. Errors name no worker address; the
+// `log` hook gets the detail.
+import type { OutgoingHttpHeaders } from 'node:http';
+import {
+  type GroveError,
+  RetryLaterError,
+  TimeoutError,
+  UpstreamError,
+} from '../../shared/errors/grove-error.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { Policy, Rng } from '../policies/policy.js';
+import { ControlError, controlRequest } from '../upstream/control-client.js';
+import { Failure, type PoolCall } from '../upstream/data-pool.js';
+import type { UpstreamResponse } from '../upstream/response-parser.js';
 import type { RetryBudget } from '../upstream/retry-budget.js';
 import type { UpstreamWorker } from '../upstream/upstream-worker.js';
 import type { WorkerSet } from '../upstream/worker-set.js';
@@ -14,7 +24,8 @@ import type { WorkerSet } from '../upstream/worker-set.js';
 export interface UpstreamAnswer {
   worker: UpstreamWorker;
   status: number;
-  headers: IncomingHttpHeaders;
+  /** [name, value...], lower-case names, as the worker sent them. */
+  headers: string[];
   body: Buffer;
 }
 
@@ -23,17 +34,118 @@ export interface CallTarget {
   version: string | null;
 }
 
-const CONNECT_CODES = new Set([
-  'ECONNREFUSED',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_DESTROYED',
-  'UND_ERR_CLOSED',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-]);
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+export interface CallSpec {
+  target: CallTarget;
+  method: string;
+  /** Worker path with query. */
+  path: string;
+  /** Request header fields [name, value...] (lower-case; no host, content-length or hop-by-hop). */
+  headers: string[];
+  body: Buffer | null;
+  /** Client requests this call carries (a merged call carries several): the retry budget's unit. */
+  weight: number;
+  /** When true the call is no longer worth sending (its clients were answered): a queued copy is dropped. */
+  abandoned: (() => boolean) | null;
+}
+
+export type CallDone = (err: GroveError | null, answer: UpstreamAnswer | null) => void;
+
+/** What the log hook hears about a failed attempt (the detail clients are not told). */
+export interface UpstreamFailure {
+  worker: string;
+  kind: string;
+  detail: string;
+}
+
+const KIND_NAMES: Record<Failure, string> = {
+  [Failure.Refused]: 'refused',
+  [Failure.Unreachable]: 'unreachable',
+  [Failure.Lost]: 'lost',
+  [Failure.Timeout]: 'timeout',
+  [Failure.Protocol]: 'protocol',
+  [Failure.Overloaded]: 'overloaded',
+  [Failure.Closed]: 'closed',
+};
+
+function controlFailure(code: string): Failure {
+  if (code === 'ECONNREFUSED') return Failure.Refused;
+  if (code === 'TIMEOUT') return Failure.Timeout;
+  if (code === 'EHOSTUNREACH' || code === 'ENOTFOUND' || code === 'ETIMEDOUT') return Failure.Unreachable;
+  if (code === 'TOO_LARGE' || code.startsWith('HPE_')) return Failure.Protocol;
+  return Failure.Lost;
+}
+
+/** The client-facing error for a call that failed with `kind` (no worker address in it). */
+function errorFor(kind: Failure): GroveError {
+  switch (kind) {
+    case Failure.Timeout:
+      return new TimeoutError('the worker did not answer in time');
+    case Failure.Lost:
+      return new UpstreamError("the worker's connection closed before it answered");
+    case Failure.Protocol:
+      return new UpstreamError('the worker sent a malformed answer');
+    case Failure.Overloaded:
+      return new RetryLaterError(
+        'every worker that can serve this request is at capacity',
+        'GROVE_ERR_OVERLOADED',
+      );
+    default:
+      return new RetryLaterError('no worker could serve the request');
+  }
+}
+
+class LogicalCall {
+  lines: string | null = null;
+  /** A budgeted retry is in flight (ended in finish). */
+  retryBudgeted = false;
+  constructor(
+    readonly spec: CallSpec,
+    readonly done: CallDone,
+  ) {}
+  /** The header lines after `host:`, built once for both attempts. */
+  headerLines(): string {
+    if (this.lines !== null) return this.lines;
+    const h = this.spec.headers;
+    let s = '';
+    for (let i = 0; i < h.length; i += 2) s += `${h[i]}: ${h[i + 1]}\r\n`;
+    const n = this.spec.body === null ? 0 : this.spec.body.length;
+    if (n > 0 || this.spec.method === 'POST' || this.spec.method === 'PUT') s += `content-length: ${n}\r\n`;
+    return (this.lines = s + '\r\n');
+  }
+}
+
+class Attempt implements PoolCall {
+  readonly head: string;
+  readonly body: Buffer | null;
+  sentAt = 0;
+  resent = false;
+  readonly t0 = performance.now();
+  constructor(
+    readonly caller: UpstreamCaller,
+    readonly call: LogicalCall,
+    readonly w: UpstreamWorker,
+    readonly second: boolean,
+  ) {
+    const s = call.spec;
+    this.body = s.body;
+    this.head = `${s.method} ${s.path} HTTP/1.1\r\nhost: ${w.host}:${w.port}\r\n${call.headerLines()}`;
+  }
+  abandoned(): boolean {
+    const a = this.call.spec.abandoned;
+    return a !== null && a() === true;
+  }
+  answered(r: UpstreamResponse): void {
+    this.caller.onAnswer(this, r.status, r.headers, r.body);
+  }
+  failed(kind: Failure, detail: string): void {
+    this.caller.onFailure(this, kind, detail);
+  }
+}
 
 export class UpstreamCaller {
+  /** Hears every failed attempt, with the worker's address (for logs). */
+  log: ((f: UpstreamFailure) => void) | null = null;
+
   constructor(
     private readonly workers: WorkerSet,
     private readonly policy: Policy,
@@ -42,44 +154,16 @@ export class UpstreamCaller {
     private readonly metrics: GatewayMetrics,
   ) {}
 
-  async call(
-    target: CallTarget,
-    method: string,
-    path: string,
-    headers: Record<string, string | string[]>,
-    body: string | Buffer | null,
-    weight: number,
-  ): Promise<UpstreamAnswer> {
+  call(spec: CallSpec, done: CallDone): void {
     // The budget is a share of client requests in flight; a coalesced call carries `weight` of them.
-    this.budget.active += weight;
-    try {
-      const first = this.pick(target, undefined);
-      if (!first) throw this.unavailable(target);
-      const r1 = await this.attempt(first, method, path, headers, body, weight);
-      if (!r1.retryable) return r1.answer!;
-      const second = this.pick(target, first);
-      // A call that got no HTTP answer at all (refused, reset: the worker died or left) leaves
-      // nothing queued there, so retrying it elsewhere cannot pile load onto a struggling worker; it is not
-      // budgeted, so a killed worker costs no failed requests however many calls it held. Retries
-      // after a 502/503 answer or a timeout, which can amplify an overload, take the Envoy-style
-      // budget.
-      const budgeted = r1.answer !== undefined || r1.error instanceof TimeoutError;
-      if (!second || (budgeted && !this.budget.tryRetry())) {
-        if (second) this.metrics.retryBudgetExhausted.inc();
-        if (r1.answer) return r1.answer;
-        throw r1.error!;
-      }
-      this.metrics.retries.inc({ model: target.model ?? '', version: target.version ?? '' });
-      try {
-        const r2 = await this.attempt(second, method, path, headers, body, weight);
-        if (r2.answer) return r2.answer;
-        throw r2.error!;
-      } finally {
-        if (budgeted) this.budget.endRetry();
-      }
-    } finally {
-      this.budget.active -= weight;
+    this.budget.active += spec.weight;
+    const w = this.pick(spec.target, undefined);
+    const c = new LogicalCall(spec, done);
+    if (w === undefined) {
+      this.finish(c, this.unavailable(spec.target), null);
+      return;
     }
+    this.send(new Attempt(this, c, w, false));
   }
 
   pick(target: CallTarget, exclude: UpstreamWorker | undefined): UpstreamWorker | undefined {
@@ -92,62 +176,121 @@ export class UpstreamCaller {
     return this.policy.pick(c, this.rng);
   }
 
-  unavailable(target: CallTarget): UnavailableError {
+  unavailable(target: CallTarget): RetryLaterError {
     const what =
       target.model === null
         ? 'the request'
         : target.version === null
           ? `model '${target.model}'`
           : `model '${target.model}' version ${target.version}`;
-    return new UnavailableError(`no healthy worker can serve ${what}`);
+    return new RetryLaterError(`no healthy worker can serve ${what}`);
   }
 
-  private async attempt(
-    w: UpstreamWorker,
-    method: string,
-    path: string,
-    headers: Record<string, string | string[]>,
-    body: string | Buffer | null,
-    weight: number,
-  ): Promise<{ retryable: boolean; answer?: UpstreamAnswer; error?: Error }> {
+  private send(a: Attempt): void {
+    const w = a.w;
     // Policies compare calls in flight (p2c multiplies them by a per-call latency); rows are shown
     // in /admin/workers.
     w.outstanding++;
-    w.outstandingRows += weight;
+    w.outstandingRows += a.call.spec.weight;
     w.requests++;
-    const t0 = performance.now();
-    w.callStarted(t0);
-    try {
-      const res = await w
-        .poolFor(method, path, body === null ? 0 : body.length)
-        .request({ method: method as 'POST', path, headers, body });
-      const buf = Buffer.from(await res.body.arrayBuffer());
-      w.callEnded(t0, performance.now() - t0);
-      const answer: UpstreamAnswer = { worker: w, status: res.statusCode, headers: res.headers, body: buf };
-      if (res.statusCode === 502 || res.statusCode === 503) {
-        this.fail(w, false);
-        return { retryable: true, answer };
-      }
-      if (res.statusCode >= 500) this.fail(w, false);
-      else w.outlier.success();
-      return { retryable: false, answer };
-    } catch (err) {
-      const code = (err as { code?: string }).code ?? '';
-      w.callEnded(t0, performance.now() - t0);
-      this.fail(w, code === 'ECONNREFUSED' || code === 'UND_ERR_DESTROYED');
-      // Never connected (or the worker left routing): the cluster cannot serve, 503 UNAVAILABLE;
-      // a connection lost mid-answer is a bad gateway, 502; no answer in time, 504.
-      const error =
-        TIMEOUT_CODES.has(code) && code !== 'UND_ERR_CONNECT_TIMEOUT'
-          ? new TimeoutError(`worker ${w.url} timed out`)
-          : CONNECT_CODES.has(code)
-            ? new UnavailableError(`no worker could serve the request (${w.url}: ${code})`)
-            : new UpstreamError(`worker ${w.url} failed: ${code || (err as Error).message}`);
-      return { retryable: true, error };
-    } finally {
-      w.outstanding--;
-      w.outstandingRows -= weight;
+    w.callStarted(a.t0);
+    const s = a.call.spec;
+    if (w.usesData(s.method, s.path, s.body === null ? 0 : s.body.length)) {
+      w.data.send(a);
+      return;
     }
+    const headers: OutgoingHttpHeaders = {};
+    for (let i = 0; i < s.headers.length; i += 2) {
+      const k = s.headers[i]!;
+      const prev = headers[k];
+      headers[k] = prev === undefined ? s.headers[i + 1]! : `${prev}, ${s.headers[i + 1]}`;
+    }
+    if (s.body !== null) headers['content-length'] = String(s.body.length);
+    controlRequest(w.agent, w.host, w.port, {
+      method: s.method,
+      path: s.path,
+      headers,
+      body: s.body,
+      timeoutMs: w.data.opts.timeoutMs,
+    }).then(
+      (r) => {
+        const flat: string[] = [];
+        for (let i = 0; i < r.rawHeaders.length; i += 2)
+          flat.push(r.rawHeaders[i]!.toLowerCase(), r.rawHeaders[i + 1]!);
+        this.onAnswer(a, r.status, flat, r.body);
+      },
+      (err: unknown) => {
+        const code = err instanceof ControlError ? err.code : 'ECONNRESET';
+        this.onFailure(a, controlFailure(code), (err as Error).message);
+      },
+    );
+  }
+
+  private ended(a: Attempt, sent: boolean): void {
+    const w = a.w;
+    w.outstanding--;
+    w.outstandingRows -= a.call.spec.weight;
+    if (sent) w.callEnded(a.t0, performance.now() - a.t0);
+    else w.callEnded(a.t0, -1);
+  }
+
+  onAnswer(a: Attempt, status: number, headers: string[], body: Buffer): void {
+    this.ended(a, true);
+    const w = a.w;
+    const answer: UpstreamAnswer = { worker: w, status, headers, body };
+    if (status === 502 || status === 503) {
+      this.fail(w, false);
+      this.retryOr(a, true, null, answer);
+      return;
+    }
+    if (status >= 500) this.fail(w, false);
+    else w.outlier.success();
+    this.finish(a.call, null, answer);
+  }
+
+  onFailure(a: Attempt, kind: Failure, detail: string): void {
+    const sent = kind !== Failure.Overloaded && kind !== Failure.Closed;
+    this.ended(a, sent);
+    if (a.abandoned()) {
+      this.finish(a.call, errorFor(kind), null);
+      return;
+    }
+    this.log?.({ worker: a.w.url, kind: KIND_NAMES[kind], detail });
+    if (sent) this.fail(a.w, kind === Failure.Refused);
+    // A call that got no HTTP answer at all (refused, reset, never sent) leaves nothing queued
+    // there, so retrying it elsewhere cannot pile load onto a struggling worker; it is not
+    // budgeted, so a killed worker costs no failed requests however many calls it held. Retries
+    // after a timeout or a malformed answer, which can amplify an overload, take the Envoy-style
+    // budget.
+    this.retryOr(a, kind === Failure.Timeout || kind === Failure.Protocol, errorFor(kind), null);
+  }
+
+  private retryOr(
+    a: Attempt,
+    budgeted: boolean,
+    err: GroveError | null,
+    answer: UpstreamAnswer | null,
+  ): void {
+    const c = a.call;
+    if (a.second) {
+      this.finish(c, err, answer);
+      return;
+    }
+    const next = this.pick(c.spec.target, a.w);
+    if (next === undefined || (budgeted && !this.budget.tryRetry())) {
+      if (next !== undefined) this.metrics.retryBudgetExhausted.inc();
+      this.finish(c, err, answer);
+      return;
+    }
+    c.retryBudgeted = budgeted;
+    this.metrics.retries.inc({ model: c.spec.target.model ?? '', version: c.spec.target.version ?? '' });
+    this.send(new Attempt(this, c, next, true));
+  }
+
+  private finish(c: LogicalCall, err: GroveError | null, answer: UpstreamAnswer | null): void {
+    if (c.retryBudgeted) this.budget.endRetry();
+    this.budget.active -= c.spec.weight;
+    c.done(err, answer);
   }
 
   /** A failed call on `w`: counts it and feeds passive outlier ejection (also for streamed batches). */

@@ -1,22 +1,26 @@
-// The admin API (DESIGN.md, Gateway admin) on its own listener: bearer token on every request
+// The admin API (docs/api.md, Admin API) on its own listener: bearer token on every request
 // (constant-time compare), `GET|PUT|DELETE /admin/models/{m}/split`, `GET /admin/workers`,
-// `GET /admin/splits`. Validation failures are 400 and change nothing.
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+// `GET /admin/splits`, and routes other modules add (`AdminRoutes.add`). Validation failures are
+// 400 and change nothing. Over TLS with a client CA, the TLS layer has already refused a client
+// without a certificate that CA signed; the token is still required.
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  BadJsonError,
-  GroveError,
-  MethodNotAllowedError,
-  RouteNotFoundError,
-  UnauthorizedError,
-} from '../../shared/errors/grove-error.js';
+import { BadJsonError, GroveError, UnauthorizedError } from '../../shared/errors/grove-error.js';
+import { readBody } from '../../shared/http/read-body.js';
+import { NodeReply, replyError, replyJson } from '../../shared/http/reply.js';
+import { requestIdOf } from '../../shared/http/request-id.js';
+import { type RouteParams, RouteTable } from '../../shared/http/router.js';
 import { parseSplit } from '../split/split-config.js';
 import type { SplitRegistry } from '../split/split-registry.js';
 import type { WorkerSet } from '../upstream/worker-set.js';
-import { readBody } from './read-body.js';
-import { sendError, sendJson } from './send.js';
 
-const SPLIT_RE = /^\/admin\/models\/([^/]+)\/split$/;
+/** An admin route: answers through `res` (or returns a promise that rejects with the error to answer). */
+export type AdminRouteHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  params: RouteParams,
+  requestId: string,
+) => unknown;
 
 export function tokenMatches(header: string | undefined, token: string): boolean {
   if (!header?.startsWith('Bearer ')) return false;
@@ -25,29 +29,57 @@ export function tokenMatches(header: string | undefined, token: string): boolean
   return given.length === want.length && timingSafeEqual(given, want);
 }
 
-export function adminHandler(workers: WorkerSet, splits: SplitRegistry, token: string) {
-  return (req: IncomingMessage, res: ServerResponse): void => {
-    // DESIGN.md, Tracing: every response carries x-request-id (the client's, or a new one).
-    const cid = req.headers['x-request-id'];
-    res.setHeader(
-      'x-request-id',
-      typeof cid === 'string' && /^[\x21-\x7e]{1,200}$/.test(cid) ? cid : randomUUID(),
+export class AdminRoutes {
+  private readonly table = new RouteTable<AdminRouteHandler>();
+
+  constructor(
+    private readonly workers: WorkerSet,
+    private readonly splits: SplitRegistry,
+    private readonly token: string,
+  ) {
+    this.add('GET', '/admin/workers', (_q, res, _p, id) => this.listWorkers(res, id));
+    this.add('GET', '/admin/splits', (_q, res, _p, id) =>
+      replyJson(new NodeReply(res), 200, { splits: this.splits.all() }, id),
     );
-    if (!tokenMatches(req.headers.authorization, token)) {
+    this.add('GET', '/admin/models/{model}/split', (_q, res, p, id) => this.getSplit(res, p.model!, id));
+    this.add('PUT', '/admin/models/{model}/split', (q, res, p, id) => this.putSplit(q, res, p.model!, id));
+    this.add('DELETE', '/admin/models/{model}/split', async (_q, res, p, id) => {
+      await this.splits.set(p.model!, null);
+      replyJson(new NodeReply(res), 200, { model: p.model, deleted: true }, id);
+    });
+  }
+
+  add(method: string, pattern: string, handler: AdminRouteHandler): void {
+    this.table.add(method, pattern, handler);
+  }
+
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    // Every response carries x-request-id (the client's, or a new one): docs/api.md, Tracing.
+    const id = requestIdOf(req.headers);
+    const reply = new NodeReply(res);
+    if (!tokenMatches(req.headers.authorization, this.token)) {
       req.resume();
-      sendError(res, new UnauthorizedError(), undefined);
+      replyError(reply, new UnauthorizedError(), id);
       return;
     }
-    handle(req, res).catch((err) => sendError(res, err));
+    const path = (req.url ?? '/').split('?')[0]!;
+    try {
+      const m = this.table.find(req.method ?? 'GET', path);
+      const r = m.value(req, res, m.params, id);
+      if (r instanceof Promise) r.catch((err) => replyError(reply, err, id));
+    } catch (err) {
+      req.resume();
+      replyError(reply, err, id);
+    }
   };
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0]!;
-    if (path === '/admin/workers') {
-      if (req.method !== 'GET') throw new MethodNotAllowedError(req.method ?? '', ['GET']);
-      const now = workers.now();
-      sendJson(res, 200, {
-        workers: workers.all.map((w) => ({
+  private listWorkers(res: ServerResponse, id: string): void {
+    const now = this.workers.now();
+    replyJson(
+      new NodeReply(res),
+      200,
+      {
+        workers: this.workers.all.map((w) => ({
           id: w.id,
           url: w.url,
           pid: w.pid ?? null,
@@ -60,51 +92,40 @@ export function adminHandler(workers: WorkerSet, splits: SplitRegistry, token: s
           ejections: w.outlier.ejections,
           requests: w.requests,
           failures: w.failures,
+          connections: w.data.connections,
+          queued: w.data.queued,
         })),
-      });
-      return;
-    }
-    if (path === '/admin/splits') {
-      sendJson(res, 200, { splits: splits.all() });
-      return;
-    }
-    const m = SPLIT_RE.exec(path);
-    if (!m) throw new RouteNotFoundError(path);
-    let model: string;
+      },
+      id,
+    );
+  }
+
+  private getSplit(res: ServerResponse, model: string, id: string): void {
+    const s = this.splits.get(model);
+    if (!s)
+      throw new GroveError(
+        `model '${model}' has no split (it serves its latest version)`,
+        'GROVE_ERR_NO_SPLIT',
+      );
+    replyJson(new NodeReply(res), 200, { model, ...s.config }, id);
+  }
+
+  private async putSplit(
+    req: IncomingMessage,
+    res: ServerResponse,
+    model: string,
+    id: string,
+  ): Promise<void> {
+    const raw = await readBody(req, 64 * 1024);
+    let body: unknown;
     try {
-      model = decodeURIComponent(m[1]!);
+      body = JSON.parse(raw.toString('utf8'));
     } catch {
-      model = m[1]!;
+      throw new BadJsonError();
     }
-    if (req.method === 'GET') {
-      const s = splits.get(model);
-      if (!s)
-        throw new GroveError(
-          `model '${model}' has no split (it serves its latest version)`,
-          'GROVE_ERR_NO_SPLIT',
-        );
-      sendJson(res, 200, { model, ...s.config });
-      return;
-    }
-    if (req.method === 'PUT') {
-      const raw = await readBody(req, 64 * 1024);
-      let body: unknown;
-      try {
-        body = JSON.parse(raw.toString('utf8'));
-      } catch {
-        throw new BadJsonError();
-      }
-      const known = workers.versionsOf(model);
-      const cfg = parseSplit(body, (v) => known?.has(v) === true);
-      await splits.set(model, cfg);
-      sendJson(res, 200, { model, ...cfg });
-      return;
-    }
-    if (req.method === 'DELETE') {
-      await splits.set(model, null);
-      sendJson(res, 200, { model, deleted: true });
-      return;
-    }
-    throw new MethodNotAllowedError(req.method ?? '', ['GET', 'PUT', 'DELETE']);
+    const known = this.workers.versionsOf(model);
+    const cfg = parseSplit(body, (v) => known?.has(v) === true);
+    await this.splits.set(model, cfg);
+    replyJson(new NodeReply(res), 200, { model, ...cfg }, id);
   }
 }

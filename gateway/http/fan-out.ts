@@ -1,21 +1,19 @@
 // Routes the gateway answers by asking every usable worker that holds a model version and merging
-// their JSON answers (the monitor's counts are mergeable: DESIGN.md, Monitoring). To add a route,
-// add a pattern (groups: model, version) and a merge function.
-import { request } from 'undici';
+// their JSON answers (the monitor's counts are mergeable: docs/monitoring.md). To add a route,
+// add an entry: its path pattern (shared/http/api-routes.ts) and a merge function.
+import { API_ROUTES } from '../../shared/http/api-routes.js';
 import { mergeMonitorResponses } from '../../shared/monitor/monitor-merge.js';
+import { controlRequest } from '../upstream/control-client.js';
 import type { WorkerSet } from '../upstream/worker-set.js';
 
 export interface FanOutRoute {
-  pattern: RegExp;
+  patterns: readonly string[];
   merge(responses: unknown[]): unknown;
 }
 
 export const FAN_OUT_ROUTES: FanOutRoute[] = [
-  {
-    pattern: /^\/v2\/models\/([^/]+)\/versions\/([^/]+)\/monitor$/,
-    // The monitor's counts merge exactly (shared/monitor/monitor-merge.ts).
-    merge: mergeMonitorResponses,
-  },
+  // The monitor's counts merge exactly (shared/monitor/monitor-merge.ts).
+  { patterns: API_ROUTES.monitor, merge: mergeMonitorResponses },
 ];
 
 /** JSON answers (status 200) of every usable worker holding (model, version). */
@@ -30,15 +28,14 @@ export async function fanOut(
   const answers = await Promise.all(
     targets.map(async (w) => {
       try {
-        const res = await request(w.url + path, {
-          dispatcher: w.control,
+        const res = await controlRequest(w.agent, w.host, w.port, {
+          method: 'GET',
+          path,
           headers: { 'x-request-id': requestId },
+          timeoutMs: w.data.opts.timeoutMs,
+          maxBytes: 16 * 1024 * 1024,
         });
-        if (res.statusCode !== 200) {
-          await res.body.dump();
-          return undefined;
-        }
-        return (await res.body.json()) as unknown;
+        return res.status === 200 ? (JSON.parse(res.body.toString('utf8')) as unknown) : undefined;
       } catch {
         return undefined;
       }

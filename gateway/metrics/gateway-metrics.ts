@@ -1,26 +1,31 @@
 // The gateway's own Prometheus metrics (prom-client, its own registry, served on the public
 // /metrics): per model version requests by status code, latency, retries, ejections, shadow
-// differences, and the size of coalesced upstream calls. Label children are cached so the hot
-// path does one Map lookup, not prom-client's label hashing.
+// differences, requests shed by admission control, and the size of coalesced upstream calls.
+// The per-request series are shared/metrics/fast-series.ts ones, cached per model version: the hot
+// path does one Map lookup and a few additions, not prom-client's label hashing.
 
 import client from 'prom-client';
 import { collectCleanDefaultMetrics, registerBuildInfo } from '../../shared/metrics/default-metrics.js';
+import {
+  type CounterSeries,
+  FastCounter,
+  FastHistogram,
+  type HistogramSeries,
+} from '../../shared/metrics/fast-series.js';
 
 export class GatewayMetrics {
   readonly registry = new client.Registry();
-  private readonly requests = new client.Counter({
-    name: 'grove_gateway_requests_total',
-    help: 'Client requests answered by the gateway, by model, version and HTTP status',
-    labelNames: ['model', 'version', 'code'],
-    registers: [this.registry],
-  });
-  private readonly latency = new client.Histogram({
-    name: 'grove_gateway_request_duration_seconds',
-    help: 'Client request latency through the gateway, by model and version',
-    labelNames: ['model', 'version'],
-    buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
-    registers: [this.registry],
-  });
+  private readonly requests = new FastCounter(
+    'grove_gateway_requests_total',
+    'Client requests answered by the gateway, by model, version and HTTP status',
+    this.registry,
+  );
+  private readonly latency = new FastHistogram(
+    'grove_gateway_request_duration_seconds',
+    'Client request latency through the gateway, by model and version',
+    [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    this.registry,
+  );
   readonly retries = new client.Counter({
     name: 'grove_gateway_retries_total',
     help: 'Upstream calls retried on another worker, by model and version',
@@ -51,6 +56,12 @@ export class GatewayMetrics {
     buckets: [0, 1e-9, 1e-6, 1e-4, 1e-3, 0.01, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [this.registry],
   });
+  readonly shed = new client.Counter({
+    name: 'grove_gateway_shed_total',
+    help: 'Requests refused by admission control (over_share: 429, overloaded: 503)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   readonly batchRows = new client.Histogram({
     name: 'grove_gateway_upstream_batch_rows',
     help: 'Rows per coalesced upstream call',
@@ -58,10 +69,7 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  private readonly children = new Map<
-    string,
-    { lat: client.Histogram.Internal<'model' | 'version'>; codes: Map<number, client.Counter.Internal> }
-  >();
+  private readonly children = new Map<string, { lat: HistogramSeries; codes: Map<number, CounterSeries> }>();
 
   constructor() {
     // Standard names (process_*, nodejs_*): the job and instance labels tell a gateway from a worker.
@@ -69,19 +77,39 @@ export class GatewayMetrics {
     registerBuildInfo(this.registry, 'gateway');
   }
 
+  /** Exports admission control's state (read at scrape time). */
+  watchAdmission(a: { inflight: number; maxInflight: number }): void {
+    new client.Gauge({
+      name: 'grove_gateway_inflight_requests',
+      help: 'Client requests admitted and not yet answered',
+      registers: [this.registry],
+      collect() {
+        this.set(a.inflight);
+      },
+    });
+    new client.Gauge({
+      name: 'grove_gateway_max_inflight_requests',
+      help: 'The --max-inflight limit (0: none)',
+      registers: [this.registry],
+      collect() {
+        this.set(a.maxInflight);
+      },
+    });
+  }
+
   observe(model: string, version: string, status: number, seconds: number): void {
     const key = `${model}\u0000${version}`;
     let c = this.children.get(key);
     if (!c) {
-      c = { lat: this.latency.labels(model, version), codes: new Map() };
+      c = { lat: this.latency.series_({ model, version }), codes: new Map() };
       this.children.set(key, c);
     }
     let counter = c.codes.get(status);
     if (!counter) {
-      counter = this.requests.labels(model, version, String(status));
+      counter = this.requests.series_({ model, version, code: String(status) });
       c.codes.set(status, counter);
     }
-    counter.inc();
-    c.lat.observe(seconds);
+    counter.value++;
+    this.latency.observe(c.lat, seconds);
   }
 }

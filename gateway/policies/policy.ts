@@ -1,6 +1,6 @@
-// Worker-selection policies (DESIGN.md, Routing 2): given the healthy workers that hold the chosen
-// model version, pick one. Randomness is injected (`rng() in [0,1)`) so unit tests can enumerate
-// it and check distributions exactly.
+// Worker-selection policies (gateway/README.md, Request path): given the healthy workers that hold
+// the chosen model version, pick one. Randomness is injected (`rng() in [0,1)`) so unit tests can
+// enumerate it and check distributions exactly.
 export type Rng = () => number;
 
 /** What a policy sees of a worker. */

@@ -1,4 +1,4 @@
-// `random`: uniform choice. The baseline the p2c target is measured against (DESIGN.md Targets).
+// `random`: uniform choice. The baseline p2c is measured against (npm run bench:gateway).
 import type { Pickable, Policy, Rng } from './policy.js';
 
 export class RandomPolicy implements Policy {

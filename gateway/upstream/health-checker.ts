@@ -1,7 +1,9 @@
-// Active health checks (DESIGN.md Routing; Envoy active health checking): every interval each
+// Active health checks (gateway/README.md, Request path; Envoy active health checking): every interval each
 // worker's GET /v2/health/ready decides `healthy`; optionally GET /v2/models refreshes its versions
-// (static and Consul modes; local workers report versions over IPC). Also decays outlier multipliers.
-import { request } from 'undici';
+// (static and Consul modes; local workers report versions over IPC). Also decays outlier
+// multipliers. Checks use connections of their own (UpstreamWorker.healthAgent), so a worker
+// whose other connections are busy or stuck is still checked.
+import { controlRequest } from './control-client.js';
 import type { UpstreamWorker } from './upstream-worker.js';
 import type { WorkerSet } from './worker-set.js';
 
@@ -57,28 +59,28 @@ export class HealthChecker {
     w.outlier.tick(now);
     let ok = false;
     try {
-      const res = await request(`${w.url}/v2/health/ready`, {
-        dispatcher: w.control,
-        headersTimeout: this.opts.timeoutMs,
-        bodyTimeout: this.opts.timeoutMs,
-      });
-      await res.body.dump();
-      ok = res.statusCode === 200;
-      if (ok && this.opts.pollVersions) {
-        const m = await request(`${w.url}/v2/models`, {
-          dispatcher: w.control,
-          headersTimeout: this.opts.timeoutMs,
-          bodyTimeout: this.opts.timeoutMs,
+      const get = (path: string) =>
+        controlRequest(w.healthAgent, w.host, w.port, {
+          method: 'GET',
+          path,
+          timeoutMs: this.opts.timeoutMs,
+          maxBytes: 16 * 1024 * 1024,
         });
-        if (m.statusCode === 200) {
-          const body = (await m.body.json()) as { models?: { name?: unknown; versions?: unknown }[] };
+      const res = await get('/v2/health/ready');
+      ok = res.status === 200;
+      if (ok && this.opts.pollVersions) {
+        const m = await get('/v2/models');
+        if (m.status === 200) {
+          const body = JSON.parse(m.body.toString('utf8')) as {
+            models?: { name?: unknown; versions?: unknown }[];
+          };
           const live: Record<string, string[]> = {};
           for (const e of body.models ?? []) {
             if (typeof e?.name === 'string' && Array.isArray(e.versions))
               live[e.name] = e.versions.map(String);
           }
           this.set.setVersions(w.id, live);
-        } else await m.body.dump();
+        }
       }
     } catch {
       ok = false;

@@ -1,37 +1,42 @@
-// One worker as the gateway sees it: its undici pool (keep-alive, bounded connections, timeouts),
-// in-flight count for the policies, health (active checks), passive outlier state, and the model
-// versions it holds (from IPC, GET /v2/models, or Consul meta).
-import { Pool } from 'undici';
+// One worker as the gateway sees it: its data connections for predictions (data-pool.ts), a
+// keep-alive agent for everything else (metadata, fan-out, streamed batches) and one for health
+// checks (never queued behind traffic, as Envoy runs active health checks on connections of their
+// own), in-flight counts for the policies, health, passive outlier state, and the model versions it
+// holds (from IPC, GET /v2/models, or Consul meta).
+import { Agent } from 'node:http';
 import { MAX_FAST_BODY } from '../../shared/http/fast-front.js';
 import type { Pickable } from '../policies/policy.js';
+import { DataPool, type DataPoolOptions, DEFAULT_DATA_POOL } from './data-pool.js';
 import { DEFAULT_OUTLIER, type OutlierOptions, OutlierState } from './outlier-detector.js';
 
 export interface UpstreamOptions {
-  connections: number;
   timeoutMs: number;
   outlier: OutlierOptions;
+  pool: DataPoolOptions;
 }
 
 const EWMA_ALPHA = 0.1;
 
 export const DEFAULT_UPSTREAM: UpstreamOptions = {
-  connections: 32,
   timeoutMs: 10_000,
   outlier: DEFAULT_OUTLIER,
+  pool: DEFAULT_DATA_POOL,
 };
 
 export class UpstreamWorker implements Pickable {
   readonly id: string;
   readonly url: string;
+  readonly host: string;
+  readonly port: number;
   /** Data connections: POST predict/infer calls, which the worker's fast front answers. */
-  readonly pool: Pool;
+  readonly data: DataPool;
   /**
-   * Control connections: health checks, model lists, fan-out and every other forwarded call. A
-   * worker hands a connection that carries any other request to node:http for good
-   * (shared/http/fast-front.ts), so such calls never share the data connections. Envoy likewise
-   * runs active health checks on connections of their own.
+   * Every other call (a worker hands a connection that carries any other request to node:http for
+   * good, shared/http/fast-front.ts, so such calls never share the data connections).
    */
-  readonly control: Pool;
+  readonly agent: Agent;
+  /** Health checks only. */
+  readonly healthAgent: Agent;
   pid: number | undefined;
   /** Upstream calls in flight (what the policies compare). */
   outstanding = 0;
@@ -42,6 +47,10 @@ export class UpstreamWorker implements Pickable {
   readonly outlier: OutlierState;
   /** model -> live versions. */
   versions = new Map<string, Set<string>>();
+  /** Models the worker lists with no version ready yet (loading): 503, not 404. */
+  loadingModels = new Set<string>();
+  /** The worker's versions have been learned at least once (readiness waits for it). */
+  known = false;
   requests = 0;
   failures = 0;
   /** Peak-EWMA answer time (ms): jumps up to a slower sample at once, decays by ALPHA per answer. */
@@ -65,41 +74,34 @@ export class UpstreamWorker implements Pickable {
     this.starts.push(t);
   }
 
+  /** A call started at `t` ended after `ms` (negative: it was never sent, so it says nothing of latency). */
   callEnded(t: number, ms: number): void {
     const i = this.starts.indexOf(t);
     if (i >= 0) this.starts.splice(i, 1);
+    if (ms < 0) return;
     this.ewmaMs = ms > this.ewmaMs ? ms : this.ewmaMs + EWMA_ALPHA * (ms - this.ewmaMs);
   }
 
   constructor(id: string, url: string, opts: UpstreamOptions = DEFAULT_UPSTREAM, healthy = true) {
     this.id = id;
     this.url = url.replace(/\/+$/, '');
+    const u = new URL(this.url);
+    this.host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+    this.port = Number(u.port || 80);
     this.healthy = healthy;
     this.outlier = new OutlierState(opts.outlier);
-    this.pool = new Pool(this.url, {
-      connections: opts.connections,
-      pipelining: 1,
-      keepAliveTimeout: 30_000,
-      keepAliveMaxTimeout: 600_000,
-      headersTimeout: opts.timeoutMs,
-      bodyTimeout: opts.timeoutMs,
-      connect: { timeout: Math.min(2000, opts.timeoutMs) },
-    });
-    this.control = new Pool(this.url, {
-      connections: 4,
-      keepAliveTimeout: 30_000,
-      headersTimeout: opts.timeoutMs,
-      bodyTimeout: opts.timeoutMs,
-      connect: { timeout: Math.min(2000, opts.timeoutMs) },
-    });
+    this.data = new DataPool(this.host, this.port, { ...opts.pool, timeoutMs: opts.timeoutMs });
+    // noDelay: a request or answer written in two parts must not wait for the peer's delayed ACK.
+    this.agent = new Agent({ keepAlive: true, maxSockets: 64, keepAliveMsecs: 30_000, noDelay: true });
+    this.healthAgent = new Agent({ keepAlive: true, maxSockets: 2, noDelay: true });
   }
 
-  /** The pool for a call: data connections only for what the worker's fast front serves. */
-  poolFor(method: string, path: string, bodyBytes: number): Pool {
-    if (method !== 'POST' || bodyBytes > MAX_FAST_BODY) return this.control;
+  /** Whether a call goes on the data connections: what the worker's fast front serves. */
+  usesData(method: string, path: string, bodyBytes: number): boolean {
+    if (method !== 'POST' || bodyBytes > MAX_FAST_BODY) return false;
     const q = path.indexOf('?');
     const p = q < 0 ? path : path.slice(0, q);
-    return p.endsWith('/infer') || p.endsWith(':predict') ? this.pool : this.control;
+    return p.endsWith('/infer') || p.endsWith(':predict');
   }
 
   usable(now: number): boolean {
@@ -110,11 +112,15 @@ export class UpstreamWorker implements Pickable {
     return this.versions.get(model)?.has(version) === true;
   }
 
-  /** True when the versions changed. */
+  /** True when the versions changed. Models listed without versions are loading. */
   setVersions(live: Record<string, readonly string[]>): boolean {
     const next = new Map<string, Set<string>>();
-    for (const [m, vs] of Object.entries(live)) if (vs.length) next.set(m, new Set(vs.map(String)));
-    let same = next.size === this.versions.size;
+    const loading = new Set<string>();
+    for (const [m, vs] of Object.entries(live)) {
+      if (vs.length) next.set(m, new Set(vs.map(String)));
+      else loading.add(m);
+    }
+    let same = this.known && next.size === this.versions.size && loading.size === this.loadingModels.size;
     if (same) {
       for (const [m, vs] of next) {
         const cur = this.versions.get(m);
@@ -123,8 +129,11 @@ export class UpstreamWorker implements Pickable {
           break;
         }
       }
+      for (const m of loading) if (!this.loadingModels.has(m)) same = false;
     }
     this.versions = next;
+    this.loadingModels = loading;
+    this.known = true;
     return !same;
   }
 
@@ -134,17 +143,18 @@ export class UpstreamWorker implements Pickable {
     return out;
   }
 
+  /** Leaves routing: calls in flight finish; idle connections close. */
   async close(): Promise<void> {
     this.removed = true;
-    await Promise.all([
-      this.pool.close().catch(() => this.pool.destroy()),
-      this.control.close().catch(() => this.control.destroy()),
-    ]);
+    this.healthAgent.destroy();
+    for (const list of Object.values(this.agent.freeSockets)) for (const s of list ?? []) s.destroy();
+    await this.data.close();
   }
 
   destroy(): void {
     this.removed = true;
-    void this.pool.destroy().catch(() => {});
-    void this.control.destroy().catch(() => {});
+    this.data.destroy();
+    this.agent.destroy();
+    this.healthAgent.destroy();
   }
 }

@@ -67,17 +67,16 @@ describe('latency estimate for p2c', () => {
   });
 });
 
-describe('UpstreamWorker.poolFor', () => {
-  it('keeps data connections for POST predict/infer calls the fast front serves, the rest on control', async () => {
+describe('UpstreamWorker.usesData', () => {
+  it('keeps data connections for POST predict/infer calls the fast front serves, the rest on the agent', async () => {
     const w = new UpstreamWorker('w', 'http://127.0.0.1:1');
     try {
-      expect(w.poolFor('POST', '/v2/models/m/infer', 100)).toBe(w.pool);
-      expect(w.poolFor('POST', '/v2/models/m/versions/2/infer?x=1', 100)).toBe(w.pool);
-      expect(w.poolFor('POST', '/v1/models/m:predict', 100)).toBe(w.pool);
-      expect(w.poolFor('POST', '/v1/models/m:predict', 10 * 1024 * 1024)).toBe(w.control);
-      expect(w.poolFor('POST', '/v1/models/m:batch', 100)).toBe(w.control);
-      expect(w.poolFor('GET', '/v2/models/m', 0)).toBe(w.control);
-      expect(w.pool).not.toBe(w.control);
+      expect(w.usesData('POST', '/v2/models/m/infer', 100)).toBe(true);
+      expect(w.usesData('POST', '/v2/models/m/versions/2/infer?x=1', 100)).toBe(true);
+      expect(w.usesData('POST', '/v1/models/m:predict', 100)).toBe(true);
+      expect(w.usesData('POST', '/v1/models/m:predict', 10 * 1024 * 1024)).toBe(false);
+      expect(w.usesData('POST', '/v1/models/m:batch', 100)).toBe(false);
+      expect(w.usesData('GET', '/v2/models/m', 0)).toBe(false);
     } finally {
       await w.close();
     }

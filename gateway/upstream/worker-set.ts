@@ -9,6 +9,8 @@ export class WorkerSet extends EventEmitter {
   /** Snapshot for iteration on the hot path (rebuilt on membership change). */
   all: UpstreamWorker[] = [];
   private union = new Map<string, Set<string>>();
+  /** Models some worker lists with no version ready yet. */
+  private loading = new Set<string>();
   constructor(
     readonly opts: UpstreamOptions = DEFAULT_UPSTREAM,
     readonly now: () => number = Date.now,
@@ -50,14 +52,17 @@ export class WorkerSet extends EventEmitter {
   changed(): void {
     this.all = [...this.byId.values()];
     const u = new Map<string, Set<string>>();
+    const loading = new Set<string>();
     for (const w of this.all) {
       for (const [m, vs] of w.versions) {
         let s = u.get(m);
         if (!s) u.set(m, (s = new Set()));
         for (const v of vs) s.add(v);
       }
+      for (const m of w.loadingModels) loading.add(m);
     }
     this.union = u;
+    this.loading = loading;
     this.emit('change');
   }
 
@@ -68,6 +73,32 @@ export class WorkerSet extends EventEmitter {
 
   models(): Map<string, Set<string>> {
     return this.union;
+  }
+
+  /** Some worker lists `model` while none of its versions is ready yet (it is loading). */
+  loadingModel(model: string): boolean {
+    return this.loading.has(model);
+  }
+
+  /** A worker that may serve has not told its versions yet (starting, or just discovered). */
+  learning(): boolean {
+    for (const w of this.all) if (!w.known && w.healthy && !w.removed) return true;
+    return false;
+  }
+
+  /**
+   * Ready means the gateway knows what its workers serve: some usable worker's versions are
+   * known, and no healthy worker's versions are still unknown.
+   */
+  ready(): boolean {
+    const now = this.now();
+    let any = false;
+    for (const w of this.all) {
+      if (w.removed) continue;
+      if (!w.known && w.healthy) return false;
+      if (w.known && w.usable(now)) any = true;
+    }
+    return any;
   }
 
   /** Usable workers holding (model, version); Envoy-style panic: if none is usable, healthy-but-ejected ones. */

@@ -3,7 +3,7 @@
 // the worker, a dead worker is retried on another and fed to outlier ejection, and the workers'
 // thread pools do the parsing and predicting. Answers are read whole: a call carries one chunk.
 
-import type { UpstreamCaller } from '../../gateway/forward/upstream-call.js';
+import type { UpstreamAnswer, UpstreamCaller } from '../../gateway/forward/upstream-call.js';
 import { splitCsvLine } from '../../shared/csv/read-rows.js';
 import { GroveError, UpstreamError } from '../../shared/errors/grove-error.js';
 import { parseCsvHeader } from '../input/csv-rows.js';
@@ -34,15 +34,21 @@ export class WorkerBatch {
   ): Promise<BatchAnswer> {
     const body = (format === 'csv' ? header + '\n' : '') + rows.join('\n') + (rows.length ? '\n' : '');
     const path = `/v1/models/${encodeURIComponent(model)}/versions/${encodeURIComponent(version)}:batch`;
-    let a: Awaited<ReturnType<UpstreamCaller['call']>>;
+    let a: UpstreamAnswer;
     try {
-      a = await this.caller.call(
-        { model, version },
-        'POST',
-        path,
-        { 'content-type': MEDIA[format] },
-        body,
-        1,
+      a = await new Promise<UpstreamAnswer>((resolve, reject) =>
+        this.caller.call(
+          {
+            target: { model, version },
+            method: 'POST',
+            path,
+            headers: ['content-type', MEDIA[format]],
+            body: Buffer.from(body),
+            weight: 1,
+            abandoned: null,
+          },
+          (err, answer) => (answer ? resolve(answer) : reject(err ?? new UpstreamError('no answer'))),
+        ),
       );
     } catch (err) {
       return { kind: 'failed', error: err instanceof GroveError ? err : new UpstreamError(String(err)) };

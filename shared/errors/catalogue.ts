@@ -151,6 +151,31 @@ export const ERROR_CATALOGUE = {
     status: 422,
     meaning: 'A repository load finished with a version that failed to load; the message says why.',
   },
+  // ---- the gateway's front door: admission control, deadlines, HTTP framing ----
+  GROVE_ERR_OVERLOADED: {
+    status: 503,
+    meaning:
+      'The gateway is at its --max-inflight limit, or every worker queue is full; retry after the Retry-After seconds.',
+  },
+  GROVE_ERR_OVER_SHARE: {
+    status: 429,
+    meaning:
+      'The gateway is full and this client holds more than its share of the requests in flight; retry after Retry-After.',
+  },
+  GROVE_ERR_DEADLINE: {
+    status: 504,
+    meaning:
+      'The request was not answered within its x-grove-deadline-ms; if it was still waiting for a worker, it was dropped unrun.',
+  },
+  GROVE_ERR_EXPECTATION: {
+    status: 417,
+    meaning: 'The request has an Expect header other than 100-continue.',
+  },
+  GROVE_ERR_HEADERS_TOO_LARGE: {
+    status: 431,
+    meaning:
+      'The request head is larger than the server accepts (16 KiB at the gateway, 64 KiB at a worker).',
+  },
   // ---- durable prediction jobs (jobs/, docs/jobs.md) ----
   GROVE_ERR_BAD_KEY: {
     status: 400,

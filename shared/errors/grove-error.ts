@@ -107,6 +107,17 @@ export class UnavailableError extends GroveError {
     super(message, code);
   }
 }
+/**
+ * A refusal the client should retry later (429, 503): the answer carries Retry-After (RFC 9110
+ * 10.2.3) with `retryAfterS` seconds.
+ */
+export class RetryLaterError extends GroveError {
+  readonly retryAfterS: number;
+  constructor(message: string, code: GroveErrorCode = 'GROVE_ERR_UNAVAILABLE', retryAfterS = 1) {
+    super(message, code);
+    this.retryAfterS = retryAfterS;
+  }
+}
 export class UpstreamError extends GroveError {
   constructor(message: string) {
     super(message, 'GROVE_ERR_UPSTREAM');

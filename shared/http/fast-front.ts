@@ -1,21 +1,34 @@
 // A fast front for the prediction routes of the gateway and the worker. node:http costs more per
 // request than the rest of the forward path together (IncomingMessage/ServerResponse objects,
-// streams, header validation): for a gateway that must match nginx (notes/serving-peers.md) and a
-// worker that must match a bare node:http server answering a constant, that is the budget. This front
-// parses plain HTTP/1.1 requests itself (request line, headers, Content-Length body) and answers a
-// POST to a predict/infer route with one socket write. Anything else on the connection (another
-// route, chunked bodies, Expect, Upgrade, HTTP/1.0) hands the connection, with the bytes already
-// read, to the node:http server (`server.emit('connection')`, as httpolyglot does), which then
-// serves it for good. One request per connection is in flight at a time, so pipelined requests
-// are answered in order.
+// streams, header validation): for a gateway that must cost what nginx costs and a worker that
+// must beat a bare node:http server answering a constant, that is the budget. This front reads
+// requests off the socket, parses the head strictly (request-head.ts) and gives POST requests with
+// a Content-Length body to the handler, which answers through `Reply` (one socket write).
+// `Expect: 100-continue` is answered here (100, then the body is read). Anything else on the
+// connection (another route or method, chunked bodies, other expectations, Upgrade, HTTP/1.0,
+// malformed heads) hands the connection, with the bytes already read, to the node:http server
+// (`server.emit('connection')`, as httpolyglot does), which serves it for good and refuses what it
+// refuses. One request per connection is in flight at a time, so pipelined requests are answered
+// in order. Plain TCP or TLS (`tls` option): the same path either way.
 import { type Server as HttpServer, type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createNetServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import type { Reply } from './reply.js';
+import { HAND_OVER, MORE, parseRequestHead } from './request-head.js';
 
-/** What the front serves itself: POST requests with a Content-Length body already read. */
+/** A request the fast front serves itself: its head parsed, its whole body read. */
+export interface FastRequest {
+  path: string;
+  /** '' or '?...' */
+  query: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  socket: Socket;
+}
+
 export interface FastHandler {
   /** Answers through `reply` (now or later) and returns true, or returns false to hand the connection to node:http. */
-  handleFast(path: string, query: string, headers: IncomingHttpHeaders, body: Buffer, reply: Reply): boolean;
+  handleFast(req: FastRequest, reply: Reply): boolean;
   /**
    * A request whose head or body has not fully arrived within `stallTimeoutMs` (a slow or stuck
    * client): answer it (the connection then closes, its body unread). Without it such a request
@@ -31,13 +44,21 @@ export interface FastFrontOptions {
   stallTimeoutMs?: number;
   /** Request head limit (default 16 KiB); give node:http the same `maxHeaderSize`. */
   maxHeadBytes?: number;
+  /** Serve HTTP/1.1 over TLS with these options (certificate, key...). */
+  tls?: TlsOptions;
+  /** Hears each request the front refuses itself (one cut short by the client's end). */
+  onRefused?: (socket: Socket, reason: string) => void;
 }
 
 /** node:http's default --max-http-header-size; a larger head goes to node:http, which answers 431. */
 const DEFAULT_MAX_HEAD = 16 * 1024;
 /** Larger bodies go to node:http, which collects chunks without re-copying the buffer per read. */
 export const MAX_FAST_BODY = 256 * 1024;
-const CRLFCRLF = Buffer.from('\r\n\r\n');
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+/** Buffer bodies up to this size are written with their head as one string. */
+const SMALL_BODY = 16 * 1024;
+const BAD_HTTP_BODY = '{"error":"the request ended before it was complete","code":"GROVE_ERR_BAD_HTTP"}';
+const BAD_HTTP = `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: ${BAD_HTTP_BODY.length}\r\n\r\n${BAD_HTTP_BODY}`;
 
 let dateText = new Date().toUTCString();
 let dateTimer: NodeJS.Timeout | null = null;
@@ -61,7 +82,7 @@ class FastReply implements Reply {
     let close = this.close || this.conn.draining;
     let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
     for (let i = 0; i < headers.length; i += 2) {
-      // An answer that says `connection: close` (e.g. a 504 whose work still runs) closes the connection.
+      // An answer that says `connection: close` (e.g. a 413 whose body was not read) closes the connection.
       if (headers[i] === 'connection') {
         if (headers[i + 1] === 'close') close = true;
         continue;
@@ -79,13 +100,29 @@ class FastConnection {
   /** performance.now() when an incomplete request started waiting for more bytes, else 0. */
   private pendingSince = 0;
   private gone = false;
+  /** The client ended its side (half-close): answer what is complete, then end ours. */
+  private ended = false;
   /** The last answer is written and the socket is ending: nothing more is read or pending. */
   private closing = false;
+  /** A 100 Continue went out for the request now being received. */
+  private continued = false;
   draining = false;
+  private parsing = false;
   private readonly onData = (chunk: Buffer) => {
     if (this.closing) return;
     this.buf = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
     if (!this.busy) this.parse();
+  };
+  private readonly onEnd = () => {
+    this.ended = true;
+    if (this.closing || this.busy) return;
+    if (this.buf !== null) {
+      // A request cut short by the client's end: node:http refuses it the same way (HPE_INVALID_EOF_STATE).
+      this.closing = true;
+      this.buf = null;
+      this.onRefused?.(this.socket, 'incomplete request at end of input');
+      this.socket.end(BAD_HTTP);
+    } else this.socket.end();
   };
 
   constructor(
@@ -94,6 +131,8 @@ class FastConnection {
     private readonly http: HttpServer,
     private readonly bodyLimit: number,
     private readonly maxHead: number,
+    private readonly live: Set<FastConnection>,
+    private readonly onRefused: FastFrontOptions['onRefused'],
   ) {
     socket.setNoDelay(true);
     // Idle keep-alive connections close after 65 s (node:http's keepAliveTimeout in grove); one
@@ -102,6 +141,7 @@ class FastConnection {
       if (!this.busy) socket.destroy();
     });
     socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       this.gone = true;
@@ -138,105 +178,83 @@ class FastConnection {
 
   write(head: string, body: string | Buffer, close: boolean): void {
     if (this.gone) return;
-    if (typeof body === 'string') this.socket.write(head + body);
+    const s = this.socket;
+    // One write of one string: cheaper in Node than a corked head + body writev for the small
+    // answers predictions are (a Buffer's bytes as latin1 characters are the same bytes).
+    if (typeof body === 'string') s.write(head + body);
+    else if (body.length <= SMALL_BODY) s.write(head + body.toString('latin1'), 'latin1');
     else {
-      this.socket.cork();
-      this.socket.write(head, 'latin1');
-      this.socket.write(body);
-      this.socket.uncork();
+      s.cork();
+      s.write(head, 'latin1');
+      s.write(body);
+      s.uncork();
     }
     if (close || this.draining) {
       // A peer that ignores `connection: close` must not hold a graceful shutdown until its timeout.
       this.closing = true;
       this.buf = null;
-      this.socket.end();
+      s.end();
       return;
     }
     this.busy = false;
-    if (this.buf !== null && !this.parsing) this.parse();
+    if (this.buf !== null) {
+      if (!this.parsing) this.parse();
+    } else if (this.ended) {
+      this.closing = true;
+      s.end();
+    }
   }
-
-  private parsing = false;
 
   /** Serves buffered requests one at a time (a synchronous answer continues the loop, not the stack). */
   private parse(): void {
     this.parsing = true;
+    // Pipelined requests answered at once (a worker's inline predictions) leave in one write.
+    const s = this.socket;
+    s.cork();
     try {
-      while (this.buf !== null && !this.busy && !this.gone && this.parseOne());
+      while (this.buf !== null && !this.busy && !this.gone && !this.closing && this.parseOne());
     } finally {
       this.parsing = false;
+      if (s.writableCorked > 0) s.uncork();
     }
+    if (this.ended && !this.busy && !this.closing && !this.gone) this.onEnd();
   }
 
   /** One request from the buffer; false when more bytes are needed or the connection was handed over. */
   private parseOne(): boolean {
-    const buf = this.buf;
-    if (buf === null) return false;
-    // A bare LF line end (RFC 9112 2.2 leaves it to the server) is node:http's call, not ours.
-    const lf = buf.indexOf(10);
-    if (lf === 0 || (lf > 0 && buf[lf - 1] !== 13)) return this.handOver();
-    const he = buf.indexOf(CRLFCRLF);
-    if (he < 0) {
-      if (buf.length > this.maxHead) return this.handOver();
+    const buf = this.buf!;
+    const h = parseRequestHead(buf, this.maxHead);
+    if (h === MORE) return this.waitForMore();
+    if (h === HAND_OVER) return this.handOver();
+    const len = h.contentLength;
+    // Large bodies go to node:http, which collects chunks without re-copying the buffer per read.
+    if (len > this.bodyLimit || len > MAX_FAST_BODY) return this.handOver();
+    const total = h.bodyStart + len;
+    // Bytes after a `Connection: close` request: node:http refuses them (llhttp's "data after
+    // Connection: close"), so it decides.
+    if (h.close && buf.length > total) return this.handOver();
+    if (buf.length < total) {
+      // RFC 9110 10.1.1: the client waits for 100 (Continue) before sending the body.
+      if (h.expectContinue && !this.continued) {
+        this.continued = true;
+        this.socket.write(CONTINUE);
+      }
       return this.waitForMore();
     }
-    const head = buf.toString('latin1', 0, he);
-    const sp1 = head.indexOf(' ');
-    const sp2 = head.indexOf(' ', sp1 + 1);
-    const eol = head.indexOf('\r\n');
-    const lineEnd = eol < 0 ? head.length : eol;
-    if (
-      sp1 <= 0 ||
-      sp2 < 0 ||
-      sp2 > lineEnd ||
-      head.slice(sp2 + 1, lineEnd) !== 'HTTP/1.1' ||
-      head.slice(0, sp1) !== 'POST'
-    )
-      return this.handOver();
-    const target = head.slice(sp1 + 1, sp2);
-    if (target.charCodeAt(0) !== 47 /* '/' */) return this.handOver();
-    const headers: IncomingHttpHeaders = Object.create(null);
-    let len = -1;
-    let close = false;
-    let pos = lineEnd + 2;
-    while (pos < head.length) {
-      let end = head.indexOf('\r\n', pos);
-      if (end < 0) end = head.length;
-      const colon = head.indexOf(':', pos);
-      if (colon <= pos || colon > end) return this.handOver();
-      const name = head.slice(pos, colon).toLowerCase();
-      const value = head.slice(colon + 1, end).trim();
-      pos = end + 2;
-      switch (name) {
-        case 'content-length':
-          if (len >= 0 || !/^[0-9]{1,15}$/.test(value)) return this.handOver();
-          len = Number(value);
-          break;
-        case 'transfer-encoding':
-        case 'expect':
-        case 'upgrade':
-          return this.handOver();
-        case 'connection':
-          if (/close/i.test(value)) close = true;
-          break;
-      }
-      const prev = headers[name];
-      headers[name] = prev === undefined ? value : `${prev as string}, ${value}`;
-    }
-    // Large bodies go to node:http, which collects chunks without re-copying the buffer per read.
-    if (len < 0 || len > this.bodyLimit || len > MAX_FAST_BODY) return this.handOver();
-    const total = he + 4 + len;
-    if (buf.length < total) return this.waitForMore();
-    const q = target.indexOf('?');
-    const path = q < 0 ? target : target.slice(0, q);
-    const query = q < 0 ? '' : target.slice(q);
-    const body = buf.subarray(he + 4, total);
+    this.continued = false;
     this.busy = true;
     this.pendingSince = 0;
-    const reply = new FastReply(this, close);
+    const reply = new FastReply(this, h.close);
     // Handled requests consume their bytes; an unknown route hands over with them still unread.
     this.buf = buf.length === total ? null : buf.subarray(total);
-    if (!this.handler.handleFast(path, query, headers, body, reply)) {
+    const req: FastRequest = {
+      path: h.path,
+      query: h.query,
+      headers: h.headers as IncomingHttpHeaders,
+      body: buf.subarray(h.bodyStart, total),
+      socket: this.socket,
+    };
+    if (!this.handler.handleFast(req, reply)) {
       this.busy = false;
       this.buf = buf;
       return this.handOver();
@@ -252,19 +270,25 @@ class FastConnection {
   /** Gives the connection, bytes not yet consumed included, to the node:http server. */
   private handOver(): false {
     const s = this.socket;
-    live.delete(this);
-    s.pause();
+    this.live.delete(this);
     s.removeListener('data', this.onData);
+    s.removeListener('end', this.onEnd);
     s.setTimeout(0);
+    if (this.ended) {
+      // The client's end was already read: node:http could never see it, so close rather than hang.
+      this.closing = true;
+      s.destroy();
+      return false;
+    }
+    s.pause();
     if (this.buf !== null) s.unshift(this.buf);
     this.buf = null;
+    this.gone = true;
     this.http.emit('connection', s);
     s.resume();
     return false;
   }
 }
-
-const live = new Set<FastConnection>();
 
 export interface FastFront {
   server: Server;
@@ -279,17 +303,27 @@ export interface FastFront {
 export function createFastFront(handler: FastHandler, http: HttpServer, opts: FastFrontOptions): FastFront {
   startDateClock();
   const mine = new Set<FastConnection>();
-  const server = createServer({ noDelay: true }, (socket) => {
-    const c = new FastConnection(
-      socket,
-      handler,
-      http,
-      opts.bodyLimit,
-      opts.maxHeadBytes ?? DEFAULT_MAX_HEAD,
-    );
+  const live = new Set<FastConnection>();
+  const maxHead = opts.maxHeadBytes ?? DEFAULT_MAX_HEAD;
+  const accept = (socket: Socket) => {
+    const c = new FastConnection(socket, handler, http, opts.bodyLimit, maxHead, live, opts.onRefused);
     mine.add(c);
     socket.on('close', () => mine.delete(c));
-  });
+  };
+  // allowHalfOpen: a client that ends its side after sending still gets its answers (node:http too).
+  let server: Server;
+  if (opts.tls) {
+    // Half-open only once the handshake is done: a TLS server created allowHalfOpen keeps a socket
+    // whose client gave up mid-handshake open for good (nothing would ever close it).
+    const tlsServer = createTlsServer({ ...opts.tls, allowHalfOpen: false }, (s: TLSSocket) => {
+      s.allowHalfOpen = true;
+      accept(s);
+    });
+    // A failed handshake is the client's problem: close its socket (a listener here means node
+    // leaves that to us, and an open one would hold a graceful close forever).
+    tlsServer.on('tlsClientError', (_err, socket) => socket.destroy());
+    server = tlsServer;
+  } else server = createNetServer({ noDelay: true, allowHalfOpen: true }, accept);
   const limit = opts.stallTimeoutMs ?? 0;
   let stallTimer: NodeJS.Timeout | null = null;
   if (limit > 0) {

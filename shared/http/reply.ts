@@ -1,7 +1,9 @@
-// Where an answer goes: a node:http ServerResponse (NodeReply) or the fast front's raw socket
-// (fast-front.ts). The forward path only needs `send(status, flat headers, body)`.
+// The one way grove writes an answer, on either HTTP path: a node:http ServerResponse (NodeReply)
+// or the fast front's raw socket (fast-front.ts). Both take `send(status, flat headers, body)`;
+// replyJson and replyError build the JSON answers and errors every route gives
+// (`{"error": message, "code": code}`, docs/errors.md) with the request id.
 import type { ServerResponse } from 'node:http';
-import { toGroveError } from '../errors/grove-error.js';
+import { MethodNotAllowedError, RetryLaterError, toGroveError } from '../errors/grove-error.js';
 
 export interface Reply {
   /** True once an answer was sent or the client went away. */
@@ -9,6 +11,8 @@ export interface Reply {
   /** `headers` is flat: [name, value, name, value...], lower-case names, no content-length. */
   send(status: number, headers: string[], body: string | Buffer): void;
 }
+
+export const JSON_TYPE = 'application/json';
 
 export class NodeReply implements Reply {
   constructor(readonly res: ServerResponse) {}
@@ -23,21 +27,52 @@ export class NodeReply implements Reply {
   }
 }
 
+/** A JSON answer; `body` is serialized unless it already is JSON text (`text: true`). */
 export function replyJson(
   reply: Reply,
   status: number,
   body: unknown,
   requestId?: string,
-  extra?: string[],
+  extra?: readonly string[],
 ): void {
-  const headers = ['content-type', 'application/json'];
-  if (requestId) headers.push('x-request-id', requestId);
-  if (extra) headers.push(...extra);
-  reply.send(status, headers, JSON.stringify(body));
+  replyJsonText(reply, status, JSON.stringify(body), requestId, extra);
 }
 
-export function replyError(reply: Reply, err: unknown, requestId?: string): void {
+export function replyJsonText(
+  reply: Reply,
+  status: number,
+  text: string,
+  requestId?: string,
+  extra?: readonly string[],
+): void {
+  const headers = ['content-type', JSON_TYPE];
+  if (requestId) headers.push('x-request-id', requestId);
+  if (extra) for (let i = 0; i < extra.length; i++) headers.push(extra[i]!);
+  reply.send(status, headers, text);
+}
+
+/** The headers every error answer carries (405 names what is allowed; 429/503 say when to retry). */
+export function errorHeaders(err: unknown, requestId: string | undefined): string[] {
   const g = toGroveError(err);
-  const allow = (g as { allow?: string[] }).allow;
-  replyJson(reply, g.statusCode, g.toJSON(), requestId, allow ? ['allow', allow.join(', ')] : undefined);
+  const headers = ['content-type', JSON_TYPE];
+  if (requestId) headers.push('x-request-id', requestId);
+  if (g instanceof MethodNotAllowedError) headers.push('allow', g.allow.join(', '));
+  if (g instanceof RetryLaterError) headers.push('retry-after', String(g.retryAfterS));
+  // A body too large or too slow was not read to its end: close rather than read the rest.
+  if (g.statusCode === 413 || g.statusCode === 408) headers.push('connection', 'close');
+  return headers;
+}
+
+/** `{"error": message, "code": code}` with the error's status; returns the status. */
+export function replyError(
+  reply: Reply,
+  err: unknown,
+  requestId?: string,
+  extra?: readonly string[],
+): number {
+  const g = toGroveError(err);
+  const headers = errorHeaders(g, requestId);
+  if (extra) for (let i = 0; i < extra.length; i++) headers.push(extra[i]!);
+  reply.send(g.statusCode, headers, JSON.stringify(g.toJSON()));
+  return g.statusCode;
 }

@@ -46,6 +46,8 @@ export interface Serve {
   adminUrl: string;
   token: string;
   stdout: () => string;
+  /** Resolves with the first stderr line matching `re` from now on (grove serve logs there). */
+  nextLog(re: RegExp): Promise<string>;
   stop(): Promise<number | null>;
 }
 
@@ -63,17 +65,19 @@ export async function startServe(models: string, args: string[] = []): Promise<S
   proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   proc.stderr!.on('data', (c: Buffer) => (err += c.toString()));
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  // Ready once stdout has listed the workers (it does after they report in), or not at all.
   const ready = await Promise.race([
     new Promise<boolean>((r) => {
-      const t = setInterval(() => {
+      const on = () => {
         if (/grove workers:/.test(out)) {
-          clearInterval(t);
+          proc.stdout!.off('data', on);
           r(true);
         }
-      }, 20);
+      };
+      proc.stdout!.on('data', on);
     }),
     exited.then(() => false),
-    new Promise<boolean>((r) => setTimeout(() => r(false), 50_000)),
+    new Promise<boolean>((r) => setTimeout(() => r(false), 50_000).unref()),
   ]);
   if (!ready) {
     proc.kill('SIGKILL');
@@ -88,6 +92,20 @@ export async function startServe(models: string, args: string[] = []): Promise<S
     adminUrl,
     token,
     stdout: () => out,
+    nextLog(re) {
+      return new Promise((resolve) => {
+        let fresh = '';
+        const on = (c: Buffer) => {
+          fresh += c.toString();
+          const line = fresh.split('\n').find((l) => re.test(l));
+          if (line !== undefined) {
+            proc.stderr!.off('data', on);
+            resolve(line);
+          }
+        };
+        proc.stderr!.on('data', on);
+      });
+    },
     async stop() {
       if (proc.exitCode !== null) return proc.exitCode;
       proc.kill('SIGTERM');

@@ -43,41 +43,45 @@ describe('grove serve: resilience', () => {
     const before = await workers();
     expect(before).toHaveLength(2);
     const victim = before[0]!.pid;
-    let killedAt = 0;
-    let respawnMs = -1;
-    const load = autocannon({
-      url: `${s.url}/v1/models/churn:predict`,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ instances: [ROW] }),
-      connections: 32,
-      duration: 5,
+    let result!: Promise<autocannon.Result>;
+    // Kill once the load is flowing (200 answers in), then wait for grove serve to report the
+    // worker that took the dead one's place (a booted standby, or a new fork).
+    await new Promise<void>((flowing) => {
+      let answered = 0;
+      result = new Promise((resolve, reject) => {
+        const run = autocannon(
+          {
+            url: `${s.url}/v1/models/churn:predict`,
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ instances: [ROW] }),
+            connections: 32,
+            duration: 5,
+          },
+          (err, r) => (err ? reject(err) : resolve(r)),
+        );
+        run.on('response', () => {
+          if (++answered === 200) flowing();
+        });
+      });
     });
-    const watcher = (async () => {
-      await new Promise((r) => setTimeout(r, 1500));
-      process.kill(victim, 'SIGKILL');
-      killedAt = Date.now();
-      while (Date.now() - killedAt < 20_000) {
-        const ws = await workers();
-        if (ws.length === 2 && ws.every((w) => w.pid !== victim && w.healthy)) {
-          respawnMs = Date.now() - killedAt;
-          return;
-        }
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    })();
-    const result = await load;
-    await watcher;
+    const replaced = s.nextLog(/^grove serve: (standby worker \d+ now serving|worker \d+ listening)/);
+    process.kill(victim, 'SIGKILL');
+    const killedAt = Date.now();
+    await replaced;
+    const respawnMs = Date.now() - killedAt;
+    const done = await result;
     process.stdout.write(
-      `kill under load: ${result.requests.total} requests, ${result.non2xx} non-2xx, ${result.errors} errors; replacement serving after ${respawnMs} ms\n`,
+      `kill under load: ${done.requests.total} requests, ${done.non2xx} non-2xx, ${done.errors} errors; replacement serving after ${respawnMs} ms\n`,
     );
-    expect(result.requests.total).toBeGreaterThan(100);
-    expect(result.errors).toBe(0);
-    expect(result.timeouts).toBe(0);
-    expect(result.non2xx).toBe(0);
-    expect(respawnMs).toBeGreaterThanOrEqual(0); // a replacement was forked and is healthy
+    expect(done.requests.total).toBeGreaterThan(100);
+    expect(done.errors).toBe(0);
+    expect(done.timeouts).toBe(0);
+    expect(done.non2xx).toBe(0);
     const after = await workers();
+    expect(after).toHaveLength(2);
     expect(after.map((w) => w.pid)).not.toContain(victim);
+    expect(after.every((w) => w.healthy)).toBe(true);
   });
 
   it('stops gracefully on SIGTERM with exit code 0', async () => {

@@ -1,6 +1,7 @@
 // `grove gateway --upstreams` over two real `grove worker` processes: discovery of their versions
 // by health checks, forwarding of non-predict routes, 503 when every worker is gone.
 import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { predict, startGrove } from './gateway-harness.js';
@@ -61,8 +62,13 @@ describe('grove gateway --upstreams', () => {
     };
     expect(ib).toMatchObject({ id: 'q1', model_version: '1' });
     expect(ib.outputs[0]!.data).toHaveLength(1);
-    for (const w of ws) w.proc.kill('SIGKILL');
-    await new Promise((res) => setTimeout(res, 300));
+    await Promise.all(
+      ws.map((w) => {
+        const gone = once(w.proc, 'exit');
+        w.proc.kill('SIGKILL');
+        return gone;
+      }),
+    );
     const gone = await predict(url, {}, '/v1/models/churn/versions/1:predict');
     expect(gone.status).toBe(503);
     expect(gone.body.code).toBe('GROVE_ERR_UNAVAILABLE');

@@ -1,6 +1,6 @@
 // A fake worker for the gateway's unit tests (gateway/**/*.test.ts): the public routes the gateway relies on,
 // predictable predictions (sum of the row x 10^version), a request log, and knobs to fail.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface FakeWorker {
@@ -8,6 +8,12 @@ export interface FakeWorker {
   server: Server;
   /** Rows per upstream call received. */
   calls: number[];
+  /** Each predict/infer call as received: path, headers, body. */
+  received: { path: string; headers: IncomingHttpHeaders; body: string }[];
+  /** While set, GET /v2/models waits for it (a worker still starting). */
+  modelsGate: Promise<void> | null;
+  /** While set, predict/infer calls wait for it before answering. */
+  predictGate: Promise<void> | null;
   versions: Record<string, string[]>;
   status: number | null;
   delayMs: number;
@@ -19,6 +25,9 @@ export async function startFakeWorker(versions: Record<string, string[]>): Promi
     url: '',
     server: null as unknown as Server,
     calls: [],
+    received: [],
+    modelsGate: null,
+    predictGate: null,
     versions,
     status: null,
     delayMs: 0,
@@ -57,12 +66,18 @@ export async function startFakeWorker(versions: Record<string, string[]>): Promi
           counts: { workers: 1, columns: [col('f0', 100, 10), col('__prediction__', 100, 0)] },
         });
       }
-      if (url === '/v2/models')
-        return send(200, { models: Object.entries(fw.versions).map(([name, v]) => ({ name, versions: v })) });
+      if (url === '/v2/models') {
+        const list = () =>
+          send(200, { models: Object.entries(fw.versions).map(([name, v]) => ({ name, versions: v })) });
+        if (fw.modelsGate) fw.modelsGate.then(list);
+        else list();
+        return;
+      }
       const m =
         /^\/v1\/models\/([^/]+)\/versions\/([^/:]+):predict$/.exec(url) ??
         /^\/v2\/models\/([^/]+)\/versions\/([^/]+)\/infer$/.exec(url);
       if (!m) return send(404, { error: 'no route', code: 'GROVE_ERR_NOT_FOUND' });
+      fw.received.push({ path: url, headers: req.headers, body: Buffer.concat(chunks).toString() });
       const go = () => {
         if (fw.status !== null) return send(fw.status, { error: 'fake failure', code: 'GROVE_ERR_INTERNAL' });
         const [, model, version] = m;
@@ -103,7 +118,8 @@ export async function startFakeWorker(versions: Record<string, string[]>): Promi
           headers,
         );
       };
-      if (fw.delayMs > 0) setTimeout(go, fw.delayMs);
+      if (fw.predictGate) fw.predictGate.then(go);
+      else if (fw.delayMs > 0) setTimeout(go, fw.delayMs);
       else go();
     });
   });

@@ -3,8 +3,8 @@
 // `inlineRowThreshold` rows (shared-memory input and output, nothing copied). Then it counts the
 // rows and tells the observers (synchronously; a throwing observer never fails the request).
 import type { Logger } from 'pino';
+import type { CounterSeries } from '../../shared/metrics/fast-series.js';
 import { epochNow, type RequestTrace } from '../../shared/tracing/tracing.js';
-import type { CounterSeries } from '../metrics/fast-series.js';
 import type { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { type PredictionEvent, type PredictionObserver, parseRequestRows } from '../observer.js';
 import type { PredictPool } from '../pool/predict-pool.js';

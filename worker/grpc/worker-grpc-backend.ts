@@ -10,6 +10,7 @@ import {
   TimeoutError,
   VersionNotFoundError,
 } from '../../shared/errors/grove-error.js';
+import { requestIdOf } from '../../shared/http/request-id.js';
 import {
   decodeInferRequest,
   encodeInferResponse,
@@ -23,7 +24,6 @@ import {
 } from '../../shared/protocol/grpc/inference-service.js';
 import type { ModelMetadata } from '../../shared/protocol/grpc/service-messages.js';
 import { epochNow, epochOf, type RequestTrace, SpanStatusCode } from '../../shared/tracing/tracing.js';
-import { requestIdOf } from '../http/request-id.js';
 import { OUTPUT_NAME } from '../protocol/tensor-input.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
 import type { ModelEntry } from '../repository/model-repository.js';

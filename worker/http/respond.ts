@@ -1,14 +1,14 @@
-// Writing responses: every answer is written with one writeHead (flat header array, the cheapest
-// form node accepts) and one res.end(string), or one Reply.send on the fast front. Every response
+// The worker's answers on top of the one reply helper (shared/http/reply.ts): every response
 // carries x-request-id; model answers also name the model, the version and the model file's
-// sha256 (DESIGN.md, Tracing).
+// sha256 (docs/api.md, Tracing). node:http answers are one writeHead (flat header array) and one
+// res.end(string); fast-front answers one Reply.send.
 import type { ServerResponse } from 'node:http';
-import { type GroveError, MethodNotAllowedError, toGroveError } from '../../shared/errors/grove-error.js';
-import type { Reply } from '../../shared/http/reply.js';
+import { type GroveError, toGroveError } from '../../shared/errors/grove-error.js';
+import { errorHeaders, JSON_TYPE, NodeReply, type Reply, replyJsonText } from '../../shared/http/reply.js';
 
-export const JSON_TYPE = 'application/json';
+export { JSON_TYPE } from '../../shared/http/reply.js';
 
-/** What every model response names (DESIGN.md: every response names model and version). */
+/** What every model response names (docs/api.md: every response names model and version). */
 export interface ServedBy {
   name: string;
   version: string;
@@ -16,15 +16,7 @@ export interface ServedBy {
 }
 
 export function sendJson(res: ServerResponse, status: number, body: string, requestId: string): void {
-  res.writeHead(status, [
-    'content-type',
-    JSON_TYPE,
-    'content-length',
-    '' + Buffer.byteLength(body),
-    'x-request-id',
-    requestId,
-  ]);
-  res.end(body);
+  replyJsonText(new NodeReply(res), status, body, requestId);
 }
 
 export function sendModelJson(
@@ -34,10 +26,7 @@ export function sendModelJson(
   requestId: string,
   by: ServedBy,
 ): void {
-  const headers = modelHeaders(requestId, by);
-  headers.push('content-length', '' + Buffer.byteLength(body));
-  res.writeHead(status, headers);
-  res.end(body);
+  new NodeReply(res).send(status, modelHeaders(requestId, by), body);
 }
 
 /** A model answer on the fast front (the front adds content-length and date). */
@@ -60,7 +49,7 @@ function modelHeaders(requestId: string, by: ServedBy): string[] {
   ];
 }
 
-/** `{"error": message, "code": code}` with the error's status (405 adds Allow). */
+/** `{"error": message, "code": code}` with the error's status (405 adds Allow); returns the status. */
 export function sendError(
   res: ServerResponse,
   err: unknown,
@@ -73,25 +62,13 @@ export function sendError(
     res.destroy(e);
     return e.statusCode;
   }
-  res.writeHead(e.statusCode, errorHeaders(e, requestId, by));
-  res.end(errorBody(e));
-  return e.statusCode;
+  return replyError(new NodeReply(res), e, requestId, by);
 }
 
-/** sendError on the fast front. */
+/** sendError on the fast front (or any Reply). */
 export function replyError(reply: Reply, err: unknown, requestId: string, by: ServedBy | null): number {
   const e = toGroveError(err);
-  reply.send(e.statusCode, errorHeaders(e, requestId, by), errorBody(e));
-  return e.statusCode;
-}
-
-function errorBody(e: GroveError): string {
-  return JSON.stringify({ error: e.message, code: e.code });
-}
-
-function errorHeaders(e: GroveError, requestId: string, by: ServedBy | null): string[] {
-  const headers: string[] = ['content-type', JSON_TYPE, 'x-request-id', requestId];
-  if (e instanceof MethodNotAllowedError) headers.push('allow', e.allow.join(', '));
+  const headers = errorHeaders(e, requestId);
   if (by !== null)
     headers.push(
       'x-grove-model',
@@ -101,7 +78,8 @@ function errorHeaders(e: GroveError, requestId: string, by: ServedBy | null): st
       'x-grove-model-sha256',
       by.sha256,
     );
-  // A body too large (or too slow) was not read to its end: close rather than read the rest.
-  if (e.statusCode === 413 || e.statusCode === 504) headers.push('connection', 'close');
-  return headers;
+  // A request answered by the timeout may still be running: close rather than read past it.
+  if (e.statusCode === 504) headers.push('connection', 'close');
+  reply.send(e.statusCode, headers, JSON.stringify(e.toJSON()));
+  return e.statusCode;
 }

@@ -4,19 +4,20 @@
 // request lifecycle: a request id, the active set (in-flight gauge, request timeout, graceful
 // drain) and one metrics record per request. Why a second HTTP path: node:http's per-request
 // objects and streams cost more than parsing, predicting and answering a one-row request together
-// (issue 4's target is a bare node:http server answering a constant).
-import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+// (the worker's benchmark peer is a bare node:http server answering a constant).
+import type { Server as HttpServer, IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
 import type { Logger } from 'pino';
 import { type GroveError, TimeoutError, toGroveError } from '../../shared/errors/grove-error.js';
-import { createFastFront, type FastFront } from '../../shared/http/fast-front.js';
+import { createFastFront, type FastFront, type FastRequest } from '../../shared/http/fast-front.js';
+import { createNodeServer } from '../../shared/http/node-server.js';
 import type { Reply } from '../../shared/http/reply.js';
+import { requestIdOf } from '../../shared/http/request-id.js';
 import { epochNow, epochOf, SpanStatusCode, type Tracing } from '../../shared/tracing/tracing.js';
 import type { WorkerMetrics } from '../metrics/worker-metrics.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
-import { requestIdOf } from './request-id.js';
 import { replyError, replyModelJson, sendError } from './respond.js';
-import type { FastRouteHandler, RequestContext, RouteHandler, RouteParams, Router } from './router.js';
+import type { RequestContext, RouteHandler, RouteParams, Router } from './router.js';
 
 export interface WorkerServerOptions {
   router: Router;
@@ -81,27 +82,16 @@ const MAX_HEAD = 64 * 1024;
 const NO_HEADERS: IncomingHttpHeaders = Object.freeze(Object.create(null));
 
 export class WorkerServer {
-  readonly http: http.Server;
+  readonly http: HttpServer;
   private readonly front: FastFront;
   private readonly active = new Set<ActiveRequest>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly o: WorkerServerOptions) {
     o.metrics.inflightNow = () => this.active.size;
-    this.http = http.createServer(
-      // A gateway that merges many clients' one-row calls names each client's request id in
-      // x-grove-request-ids (up to 128 ids of up to 128 characters, URI-encoded): ~50 KB of head.
-      { keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000, maxHeaderSize: MAX_HEAD },
-      this.onNodeRequest,
-    );
-    this.http.on('clientError', (err, socket) => {
-      // Malformed HTTP (bad request line, oversized headers): answer 400 if the socket still can.
-      if (socket.writable && !(err as { code?: string }).code?.startsWith('ECONN')) {
-        socket.end(
-          'HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json\r\n\r\n{"error":"malformed HTTP request","code":"GROVE_ERR_BAD_HTTP"}',
-        );
-      } else socket.destroy();
-    });
+    // A gateway that merges many clients' one-row calls names each client's request id in
+    // x-grove-request-ids (up to 128 ids of up to 128 characters, URI-encoded): ~50 KB of head.
+    this.http = createNodeServer(this.onNodeRequest, { bodyLimit: o.maxBodyBytes, maxHeaderSize: MAX_HEAD });
     this.front = createFastFront(this, this.http, {
       bodyLimit: o.maxBodyBytes,
       stallTimeoutMs: o.requestTimeoutMs,
@@ -155,26 +145,17 @@ export class WorkerServer {
   }
 
   /** The fast front's entry: a POST with its whole body. False hands the connection to node:http. */
-  handleFast(path: string, query: string, headers: IncomingHttpHeaders, body: Buffer, reply: Reply): boolean {
-    let fast: FastRouteHandler | null;
-    let params: RouteParams;
-    let name: string;
-    try {
-      const m = this.o.router.find('POST', path);
-      fast = m.fast;
-      params = m.params;
-      name = m.name;
-    } catch {
-      return false; // 404, 405 and bad paths are answered by node:http, like every other route
-    }
-    if (fast === null) return false;
-    const ctx = newRequest(headers, query === '' ? '' : query.slice(1), null, reply);
-    ctx.route = name;
-    if (this.o.tracing !== null) traceRequest(this.o.tracing, ctx, 'POST', headers);
+  handleFast(req: FastRequest, reply: Reply): boolean {
+    // 404, 405 and bad paths are answered by node:http, like every other route.
+    const m = this.o.router.findFast(req.path);
+    if (m === null) return false;
+    const ctx = newRequest(req.headers, req.query === '' ? '' : req.query.slice(1), null, reply);
+    ctx.route = m.name;
+    if (this.o.tracing !== null) traceRequest(this.o.tracing, ctx, 'POST', req.headers);
     this.active.add(ctx);
     let answer: string | Promise<string>;
     try {
-      answer = fast(params, headers, body, ctx);
+      answer = m.fast(m.params, req.headers, req.body, ctx);
     } catch (err) {
       this.fail(ctx, err);
       return true;

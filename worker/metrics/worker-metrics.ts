@@ -6,9 +6,14 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { collectCleanDefaultMetrics, registerBuildInfo } from '../../shared/metrics/default-metrics.js';
+import {
+  type CounterSeries,
+  FastCounter,
+  FastHistogram,
+  type HistogramSeries,
+} from '../../shared/metrics/fast-series.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
 import type { ModelRepository } from '../repository/model-repository.js';
-import { type CounterSeries, FastCounter, FastHistogram, type HistogramSeries } from './fast-series.js';
 
 const STATES = ['LOADING', 'READY', 'FAILED', 'UNLOADING'] as const;
 

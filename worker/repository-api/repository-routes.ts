@@ -14,7 +14,7 @@ import {
   ModelNotFoundError,
   UnauthorizedError,
 } from '../../shared/errors/grove-error.js';
-import { readBodyBuffer } from '../http/read-body.js';
+import { readBody } from '../../shared/http/read-body.js';
 import { sendJson } from '../http/respond.js';
 import type { Router } from '../http/router.js';
 import { loadModel, unloadModel } from '../repository/model-control.js';
@@ -36,7 +36,7 @@ export interface RepositoryApiOptions {
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 async function jsonBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
-  const buf = await readBodyBuffer(req, limit);
+  const buf = await readBody(req, limit);
   if (buf.length === 0) return {};
   let v: unknown;
   try {

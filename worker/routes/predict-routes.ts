@@ -4,7 +4,7 @@
 // answer function shared by the fast front (raw socket, body already read) and node:http.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { BadJsonError } from '../../shared/errors/grove-error.js';
-import { readBodyBuffer } from '../http/read-body.js';
+import { readBody } from '../../shared/http/read-body.js';
 import { sendModelJson } from '../http/respond.js';
 import type { RequestContext, RouteParams, Router } from '../http/router.js';
 import { parseBinaryRequest } from '../protocol/binary-tensors.js';
@@ -78,7 +78,7 @@ export function addPredictRoutes(router: Router, w: WorkerContext): void {
   const viaNode =
     (answer: typeof inferAnswer) =>
     async (req: IncomingMessage, res: ServerResponse, params: RouteParams, ctx: RequestContext) => {
-      const buf = await readBodyBuffer(req, w.maxBodyBytes);
+      const buf = await readBody(req, w.maxBodyBytes);
       const a = answer(params, req.headers, buf, ctx);
       const text = typeof a === 'string' ? a : await a;
       sendModelJson(res, 200, text, ctx.requestId, ctx.served as LoadedVersion);

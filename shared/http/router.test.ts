@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { GroveError, MethodNotAllowedError } from '../../shared/errors/grove-error.js';
-import { Router } from './router.js';
+import { GroveError, MethodNotAllowedError } from '../errors/grove-error.js';
+import { RouteTable } from './router.js';
 
 const h = (name: string) => () => name;
 
-describe('Router', () => {
-  const r = new Router();
+describe('RouteTable', () => {
+  const r = new RouteTable<() => string>();
   r.add('GET', '/v2/models/{model}', h('meta'));
   r.add('GET', '/v2/models/{model}/versions/{version}', h('vmeta'));
   r.add('POST', '/v2/models/{model}/infer', h('infer'));
@@ -16,11 +16,11 @@ describe('Router', () => {
   it('matches params, verb suffixes and percent-encoding', () => {
     const m = r.find('POST', '/v1/models/my%20model:predict');
     expect(m.params.model).toBe('my model');
-    expect((m.handler as () => string)()).toBe('predict');
+    expect(m.value()).toBe('predict');
     const v = r.find('POST', '/v1/models/m/versions/3:predict');
     expect(v.params).toEqual({ model: 'm', version: '3' });
-    expect((r.find('GET', '/v2/').handler as () => string)()).toBe('server');
-    expect((r.find('HEAD', '/v2/models/x').handler as () => string)()).toBe('meta');
+    expect(r.find('GET', '/v2/').value()).toBe('server');
+    expect(r.find('HEAD', '/v2/models/x').value()).toBe('meta');
   });
 
   it('answers 405 with the allowed methods for a known path', () => {

@@ -5,6 +5,7 @@
 // anything is stored, so a misnamed column is a 400 that changes nothing; an upload that breaks off
 // or passes --max-job-bytes is deleted.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { GroveErrorCode } from '../../shared/errors/catalogue.js';
 import {
   BadInputError,
   BodyTooLargeError,
@@ -12,14 +13,18 @@ import {
   UnsupportedMediaTypeError,
 } from '../../shared/errors/grove-error.js';
 import { NodeReply, replyError, replyJson } from '../../shared/http/reply.js';
-import { Chunker } from '../input/chunker.js';
+import { ChunkCutter, type RawChunk } from '../input/chunk-cutter.js';
 import { joinCsv, parseCsvHeader } from '../input/csv-rows.js';
-import { LineSplitter } from '../input/line-splitter.js';
+import { workerHeader } from '../input/raw-chunk.js';
 import { checkNotifyUrl } from '../notify/notify-guard.js';
 import type { WorkerBatch } from '../run/worker-batch.js';
-import type { JobFormat, JobRecord, OnError } from '../store/job-store.js';
+import { copyValue } from '../store/copy-text.js';
+import type { ChunkIn, JobFormat, JobRecord, OnError } from '../store/job-store.js';
 import type { JobStoreApi } from '../store/store-api.js';
 import { publicJson } from './job-json.js';
+
+/** The code of rows refused at upload (a NUL byte, which database text cannot hold). */
+const REFUSED_CODE: GroveErrorCode = 'GROVE_ERR_BAD_INPUT';
 
 export interface SubmitContext {
   store: JobStoreApi;
@@ -118,11 +123,16 @@ export async function submitJob(
   }
 }
 
+/** Chunk inserts an upload keeps in flight while it reads on: the reading waits for the store only when it is this far behind. */
+const APPENDS_IN_FLIGHT = 2;
+
 class Upload {
   private jobId: string | null = null;
-  private chunker: Chunker | null = null;
   private bytes = 0;
   private renewTimer: NodeJS.Timeout | null = null;
+  private readonly cutter: ChunkCutter;
+  private readonly appends: Promise<boolean>[] = [];
+  private headerDone: boolean;
 
   constructor(
     private readonly ctx: SubmitContext,
@@ -130,61 +140,96 @@ class Upload {
     private readonly version: string,
     private readonly format: JobFormat,
     private readonly p: JobParams,
-  ) {}
+  ) {
+    this.cutter = new ChunkCutter({
+      header: format === 'csv',
+      chunkRows: ctx.chunkRows,
+      chunkBytes: ctx.chunkChars,
+    });
+    this.headerDone = format !== 'csv';
+  }
 
   /** Reads and stores the whole upload; the sealed job (or the job that failed meanwhile). */
   async run(req: IncomingMessage): Promise<JobRecord> {
-    const splitter = new LineSplitter();
-    if (this.format === 'ndjson') await this.create(null, -1);
+    if (this.format === 'ndjson') await this.create(null);
     let ended: JobRecord | null = null;
     try {
       for await (const buf of req as AsyncIterable<Buffer>) {
         this.bytes += buf.length;
         if (this.bytes > this.ctx.maxJobBytes) throw new BodyTooLargeError(this.ctx.maxJobBytes);
-        ended = await this.lines(splitter.push(buf));
+        ended = await this.store(this.cutter.push(buf));
         if (ended) break;
       }
-      if (!ended) ended = await this.lines(splitter.end());
+      if (!ended) ended = await this.store(this.cutter.end());
+      if (!ended && this.jobId !== null) ended = await this.drain(0);
     } finally {
       if (this.renewTimer) clearInterval(this.renewTimer);
+      // Nothing may still be writing when the upload is sealed or abandoned.
+      await Promise.allSettled(this.appends);
     }
-    if (this.chunker === null) throw new BadInputError('CSV body has no header row', 'GROVE_ERR_BAD_CSV');
-    if (!ended && !(await this.flush())) ended = await this.ctx.store.get(this.jobId!);
-    const c = this.chunker;
-    const sealed = await this.ctx.store.seal(this.jobId!, c.rows, c.chunks, this.bytes);
+    if (this.jobId === null) throw new BadInputError('CSV body has no header row', 'GROVE_ERR_BAD_CSV');
+    const c = this.cutter;
+    const sealed = await this.ctx.store.seal(this.jobId, c.rows, c.chunks, this.bytes);
     if (sealed?.status === 'succeeded') this.ctx.ended(sealed);
-    return sealed ?? ended ?? (await this.ctx.store.get(this.jobId!))!;
+    return sealed ?? ended ?? (await this.ctx.store.get(this.jobId))!;
   }
 
-  /** Takes lines; a job that ended meanwhile (failed, cancelled) stops the upload. */
-  private async lines(lines: string[]): Promise<JobRecord | null> {
-    for (const line of lines) {
-      if (this.chunker === null) {
-        if (line.length > 0) await this.header(line);
-        continue;
-      }
-      if (!this.chunker.add(line)) continue;
-      if (this.chunker.failure) return this.failRow();
-      if (!(await this.flush())) return this.ctx.store.get(this.jobId!);
+  /** Stores chunks; a job that ended meanwhile (failed, cancelled) stops the upload. */
+  private async store(chunks: RawChunk[]): Promise<JobRecord | null> {
+    if (!this.headerDone && this.cutter.header !== null) {
+      this.headerDone = true;
+      await this.header(this.cutter.header);
     }
-    if (this.chunker?.failure) return this.failRow();
+    for (const chunk of chunks) {
+      if (chunk.skip !== null && this.p.onError === 'fail') {
+        const row = chunk.firstRow + chunk.skip[0]!;
+        return this.failRow(`row ${row}: ${chunk.refused[0]}`, REFUSED_CODE);
+      }
+      const ended = await this.drain(APPENDS_IN_FLIGHT - 1);
+      if (ended) return ended;
+      const p = this.ctx.store.appendChunk(this.jobId!, this.chunkIn(chunk), this.ctx.uploadLeaseS);
+      p.then(
+        () => this.ctx.wake(),
+        () => {},
+      );
+      this.appends.push(p);
+    }
     return null;
   }
 
-  private async failRow(): Promise<JobRecord | null> {
-    const f = this.chunker!.failure!;
-    const job = await this.ctx.store.fail(this.jobId!, f.message, f.code);
+  /** Waits until at most `left` chunk inserts are in flight; the job, if one found it had ended. */
+  private async drain(left: number): Promise<JobRecord | null> {
+    while (this.appends.length > left) {
+      if (!(await this.appends.shift()!)) return this.ctx.store.get(this.jobId!);
+    }
+    return null;
+  }
+
+  private chunkIn(c: RawChunk): ChunkIn {
+    let errorRows = '';
+    if (c.skip !== null) {
+      for (let i = 0; i < c.skip.length; i++) {
+        const row = c.firstRow + c.skip[i]!;
+        errorRows += `${this.jobId}\t${row}\t\\N\t\\N\t${copyValue(c.refused[i]!)}\t${REFUSED_CODE}\n`;
+      }
+    }
+    return {
+      seq: c.seq,
+      firstRow: c.firstRow,
+      rowCount: c.rowCount,
+      body: c.body,
+      keys: null,
+      skip: c.skip,
+      errorRows,
+    };
+  }
+
+  private async failRow(message: string, code: string): Promise<JobRecord | null> {
+    await Promise.allSettled(this.appends);
+    const job = await this.ctx.store.fail(this.jobId!, message, code);
     if (job) this.ctx.ended(job);
     await this.ctx.store.purge(this.jobId!);
     return job ?? this.ctx.store.get(this.jobId!);
-  }
-
-  private async flush(): Promise<boolean> {
-    const c = this.chunker!.take();
-    if (!c) return true;
-    const ok = await this.ctx.store.appendChunk(this.jobId!, c, this.ctx.uploadLeaseS);
-    this.ctx.wake();
-    return ok;
   }
 
   private async header(line: string): Promise<void> {
@@ -194,10 +239,8 @@ class Upload {
       if (seen.has(n)) throw new BadInputError(`CSV header repeats column '${n}'`, 'GROVE_ERR_BAD_CSV');
       seen.add(n);
     }
-    let keyIndex = -1;
     if (this.p.key !== null) {
-      keyIndex = names.indexOf(this.p.key);
-      if (keyIndex < 0)
+      if (!names.includes(this.p.key))
         throw new BadInputError(
           `the CSV has no key column '${this.p.key}' (columns: ${names.slice(0, 20).join(', ')})`,
           'GROVE_ERR_BAD_CSV',
@@ -205,15 +248,18 @@ class Upload {
       if (names.length < 2)
         throw new BadInputError('the CSV has no feature column besides the key', 'GROVE_ERR_BAD_CSV');
     }
-    const features = joinCsv(keyIndex < 0 ? names : names.filter((_, i) => i !== keyIndex));
+    // The job keeps the header as uploaded (the key column too: raw chunks hold it); the workers
+    // get it without the key column (raw-chunk.ts).
+    const uploaded = joinCsv(names);
+    const features = workerHeader(uploaded, this.p.key).header;
     // The workers judge the header (unknown features are a 400) before anything is stored; with no
     // worker up, the job is still taken and its chunks wait for one.
     const check = await this.ctx.batch.call(this.model, this.version, 'csv', features, []);
     if (check.kind === 'refused') throw GroveError.fromWire(check.message, check.code);
-    await this.create(features, keyIndex);
+    await this.create(uploaded);
   }
 
-  private async create(header: string | null, keyIndex: number): Promise<void> {
+  private async create(header: string | null): Promise<void> {
     const job = await this.ctx.store.createJob(
       {
         model: this.model,
@@ -227,15 +273,6 @@ class Upload {
       this.ctx.uploadLeaseS,
     );
     this.jobId = job.id;
-    this.chunker = new Chunker({
-      jobId: job.id,
-      format: this.format,
-      keyColumn: this.p.key,
-      keyIndex,
-      onError: this.p.onError,
-      chunkRows: this.ctx.chunkRows,
-      chunkChars: this.ctx.chunkChars,
-    });
     // A slow client must not lose its upload to another gateway's sweep.
     this.renewTimer = setInterval(
       () => void this.ctx.store.renewUpload(job.id, this.ctx.uploadLeaseS).catch(() => {}),

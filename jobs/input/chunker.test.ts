@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Chunker, type ChunkerOptions } from './chunker.js';
 import { takeCsvKey } from './csv-rows.js';
-import { LineSplitter, MAX_LINE_CHARS } from './line-splitter.js';
 import { takeNdjsonKey } from './row-key.js';
 
 const CSV: ChunkerOptions = {
@@ -107,21 +106,5 @@ describe('Chunker', () => {
     const c = new Chunker({ ...CSV, format: 'ndjson', keyIndex: -1 });
     c.add('{"id":"a\\u0000b","f0":1}');
     expect(c.take()!.errorRows).toMatch(/NUL/);
-  });
-});
-
-describe('LineSplitter', () => {
-  it('splits on LF and CRLF across buffers, decodes UTF-8 split between buffers, drops a BOM', () => {
-    const s = new LineSplitter();
-    const bytes = Buffer.from('\uFEFFid,x\r\nä😀,1\nlast');
-    const out: string[] = [];
-    for (let i = 0; i < bytes.length; i++) out.push(...s.push(bytes.subarray(i, i + 1)));
-    out.push(...s.end());
-    expect(out).toEqual(['id,x', 'ä😀,1', 'last']);
-  });
-
-  it('refuses a line longer than the workers take before holding more of it', () => {
-    const s = new LineSplitter();
-    expect(() => s.push(Buffer.alloc(MAX_LINE_CHARS + 1, 0x31))).toThrow(/longer than 8 MiB/);
   });
 });

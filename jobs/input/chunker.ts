@@ -1,7 +1,8 @@
-// Cuts an upload's rows into the chunks a job is stored and scored in (docs/jobs.md). A row is a
-// non-blank line, numbered from 1 in input order. With a key column each row's key is taken out
-// here; a row whose key is unusable is refused here, before any worker sees it: with
-// on_error=skip it becomes an error row stored with the chunk, otherwise it fails the job.
+// Turns rows (lines) into the chunks the workers score (docs/jobs.md): a row is a non-blank line,
+// numbered in input order. With a key column each row's key is taken out here; a row whose key is
+// unusable is refused here, before any worker sees it: with on_error=skip it becomes an error row
+// stored with the chunk, otherwise it fails the job. The upload stores raw chunks (chunk-cutter.ts);
+// a raw chunk goes through here when it is scored (raw-chunk.ts).
 import { GroveError } from '../../shared/errors/grove-error.js';
 import { copyValue } from '../store/copy-text.js';
 import type { ChunkIn, JobFormat, OnError } from '../store/job-store.js';
@@ -18,6 +19,8 @@ export interface ChunkerOptions {
   /** A chunk is cut at this many rows or this many characters, whichever comes first. */
   chunkRows: number;
   chunkChars: number;
+  /** The number of the first row (default 1). */
+  firstRow?: number;
 }
 
 export interface RowFailure {
@@ -52,6 +55,8 @@ export class Chunker {
 
   constructor(private readonly o: ChunkerOptions) {
     this.keys = o.keyColumn === null ? null : [];
+    this.firstRow = o.firstRow ?? 1;
+    this.rows = this.firstRow - 1;
   }
 
   /** Adds one line; true when the current chunk is full (take it). */
@@ -93,6 +98,14 @@ export class Chunker {
     return this.isFull();
   }
 
+  /** Counts a row refused before it got here (its error row is stored already): it keeps its place. */
+  skipRow(): boolean {
+    this.rows++;
+    this.skip.push(this.inChunk);
+    this.inChunk++;
+    return this.isFull();
+  }
+
   private refuse(row: number, problem: string): void {
     const code = 'GROVE_ERR_BAD_KEY';
     if (this.o.onError === 'fail') {
@@ -110,12 +123,21 @@ export class Chunker {
 
   /** The pending rows as a chunk (null when there are none). */
   take(): ChunkIn | null {
+    const t = this.takeLines();
+    if (t === null) return null;
+    t.chunk.body = t.lines.join('\n');
+    return t.chunk;
+  }
+
+  /** The pending rows as a chunk whose body is left as its lines (null when there are none). */
+  takeLines(): { chunk: ChunkIn; lines: string[] } | null {
     if (this.inChunk === 0) return null;
+    const lines = this.lines;
     const c: ChunkIn = {
       seq: this.chunks++,
       firstRow: this.firstRow,
       rowCount: this.inChunk,
-      body: this.lines.join('\n'),
+      body: '',
       keys: this.keys,
       skip: this.skip.length > 0 ? this.skip : null,
       errorRows: this.errorRows,
@@ -127,6 +149,6 @@ export class Chunker {
     this.errorRows = '';
     this.inChunk = 0;
     this.chars = 0;
-    return c;
+    return { chunk: c, lines };
   }
 }

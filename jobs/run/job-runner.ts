@@ -8,7 +8,7 @@ import { toGroveError } from '../../shared/errors/grove-error.js';
 import type { ClaimedChunk, JobRecord } from '../store/job-store.js';
 import type { JobStoreApi } from '../store/store-api.js';
 import type { ChunkOutcome } from './job-metrics.js';
-import { ChunkNotScored, RowRefused, scoreChunk } from './score-chunk.js';
+import { ChunkNotScored, RowRefused, scoreStoredChunk } from './score-chunk.js';
 import type { WorkerBatch } from './worker-batch.js';
 
 export interface RunnerOptions {
@@ -129,7 +129,7 @@ export class JobRunner {
     );
     renew.unref();
     try {
-      const scored = await scoreChunk(this.d.batch, c);
+      const scored = await scoreStoredChunk(this.d.batch, c);
       if (lost) {
         this.d.counted?.(c, 'lost', 0);
         return;

@@ -4,6 +4,7 @@
 // workers stay the only judges of what a valid row is and every other row is still scored; rows a
 // worker scored before failing mid-stream are kept, not sent again.
 import { type GroveError, UpstreamError } from '../../shared/errors/grove-error.js';
+import { readRawChunk } from '../input/raw-chunk.js';
 import { COPY_NULL, copyValue } from '../store/copy-text.js';
 import type { ClaimedChunk } from '../store/job-store.js';
 import type { WorkerBatch } from './worker-batch.js';
@@ -50,9 +51,28 @@ export function bodyRowNumbers(c: Pick<ClaimedChunk, 'firstRow' | 'rowCount' | '
   return out;
 }
 
-export async function scoreChunk(batch: WorkerBatch, c: ClaimedChunk): Promise<ScoredChunk> {
+/**
+ * Scores a chunk as it was stored: a raw chunk (the uploaded lines; no `keys`) is read first
+ * (raw-chunk.ts), and the error rows of keys refused then are stored with its results.
+ */
+export async function scoreStoredChunk(batch: WorkerBatch, c: ClaimedChunk): Promise<ScoredChunk> {
+  if (c.keys !== null) return scoreChunk(batch, c);
+  const ready = readRawChunk(c, c.keyColumn ?? null);
+  if (ready.failure) throw new RowRefused(ready.failure.message, ready.failure.code);
+  const { rowCount, keys, skip, errorRows } = ready.chunk;
+  const scored = await scoreChunk(batch, { ...c, header: ready.header, rowCount, keys, skip }, ready.lines);
+  scored.copy += errorRows;
+  return scored;
+}
+
+/** `lines`: the body already split into its lines. */
+export async function scoreChunk(
+  batch: WorkerBatch,
+  c: ClaimedChunk,
+  bodyLines?: string[],
+): Promise<ScoredChunk> {
   const rowNos = bodyRowNumbers(c);
-  const lines = rowNos.length === 0 ? [] : c.body.split('\n');
+  const lines = bodyLines ?? (rowNos.length === 0 ? [] : c.body.split('\n'));
   if (lines.length !== rowNos.length) throw new Error(`chunk ${c.seq} of job ${c.jobId} is inconsistent`);
   const values: (string | null)[] = new Array(lines.length).fill(null);
   const errors: ({ message: string; code: string } | null)[] = new Array(lines.length).fill(null);

@@ -119,6 +119,21 @@ function suite(name: string, open: () => Promise<{ db: SqlDb; done: () => Promis
       expect(await store.lookup('other', 'b')).toBeNull();
     });
 
+    it('a chunk stored as bytes (a Buffer, or a Uint8Array as a thread receives it) is claimed as its text', async () => {
+      const job = await store.createJob({ ...NEW, model: 'bytes' }, 60);
+      const text = 'k1,ä😀,1\r\n\nk2,"x",2\n';
+      const bytes = Buffer.from(text, 'utf8');
+      await store.appendChunk(job.id, { ...chunk(0, 1, ['a', 'b']), body: bytes, keys: null }, 60);
+      const plain = new Uint8Array(bytes.length);
+      plain.set(bytes);
+      await store.appendChunk(job.id, { ...chunk(1, 3, ['c', 'd']), body: plain, keys: null }, 60);
+      await store.seal(job.id, 4, 2, bytes.length * 2);
+      const a = await store.claim('g', 30, [['bytes', '1']]);
+      const b = await store.claim('g', 30, [['bytes', '1']]);
+      expect([a?.body, b?.body]).toEqual([text, text]);
+      expect(a).toMatchObject({ keys: null, keyColumn: 'id' });
+    });
+
     it('a claim whose lease ran out is taken over, and only the new owner can commit it', async () => {
       const job = await store.createJob({ ...NEW, model: 'lease' }, 60);
       await store.appendChunk(job.id, chunk(0, 1, ['x']), 60);

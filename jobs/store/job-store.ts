@@ -48,11 +48,17 @@ export interface NewJob {
   notifyUrl: string | null;
 }
 
+/**
+ * A chunk of input as stored. Two layouts: raw (`keys` null), the uploaded lines as they came,
+ * key column and blank lines included, read when scored (input/raw-chunk.ts); and, from uploads
+ * made before, the lines as the workers get them with the keys taken out into `keys`.
+ */
 export interface ChunkIn {
   seq: number;
   firstRow: number;
   rowCount: number;
-  body: string;
+  /** Text, or its UTF-8 bytes. */
+  body: string | Uint8Array;
   keys: string[] | null;
   /** Offsets of rows refused at intake ... */
   skip: number[] | null;
@@ -76,6 +82,7 @@ export interface ClaimedChunk {
   format: JobFormat;
   header: string | null;
   onError: OnError;
+  keyColumn?: string | null;
 }
 
 export interface ResultRow {
@@ -131,11 +138,22 @@ export class JobStore {
       await tx.query(
         `INSERT INTO grove_job_chunks (job_id, seq, first_row, row_count, body, keys, skip)
          VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [jobId, c.seq, c.firstRow, c.rowCount, c.body, c.keys, c.skip],
+        [jobId, c.seq, c.firstRow, c.rowCount, this.bodyParam(c.body), c.keys, c.skip],
       );
       await tx.copyIn('grove_job_results', RESULT_COLUMNS, c.errorRows);
       return true;
     });
+  }
+
+  /**
+   * node-postgres sends a Buffer as the text's own bytes (binary format), with no decoding here;
+   * PGlite would write a byte array as its numbers, and a Buffer posted to the store thread arrives
+   * as a plain Uint8Array, so it gets the text.
+   */
+  private bodyParam(body: string | Uint8Array): string | Uint8Array {
+    if (typeof body === 'string') return body;
+    if (this.db.kind === 'postgres' && Buffer.isBuffer(body)) return body;
+    return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   }
 
   /** Keeps an upload's lease while it waits on a slow client. */
@@ -182,7 +200,7 @@ export class JobStore {
     return this.db.transaction(async (tx) => {
       const r = await tx.query<Row>(
         `WITH pick AS (
-           SELECT c.job_id, c.seq, j.model, j.version, j.format, j.header, j.on_error, j.status
+           SELECT c.job_id, c.seq, j.model, j.version, j.format, j.header, j.on_error, j.key_column, j.status
            FROM grove_job_chunks c JOIN grove_jobs j ON j.id = c.job_id
            WHERE j.${ACTIVE} AND (c.lease_until IS NULL OR c.lease_until < now())
              AND (j.model, j.version) IN (SELECT m, v FROM unnest($3::text[], $4::text[]) AS s (m, v))
@@ -193,7 +211,7 @@ export class JobStore {
          FROM pick WHERE c.job_id = pick.job_id AND c.seq = pick.seq
          RETURNING c.job_id, c.seq, c.first_row, c.row_count, c.body, c.keys, c.skip, c.attempts,
            c.last_error, c.last_error_code, pick.model, pick.version, pick.format, pick.header,
-           pick.on_error, pick.status`,
+           pick.on_error, pick.key_column, pick.status`,
         [owner, leaseS, servable.map((s) => s[0]), servable.map((s) => s[1])],
       );
       const c = r.rows[0];
@@ -222,6 +240,7 @@ export class JobStore {
         format: job.format as JobFormat,
         header: (job.header as string | null) ?? null,
         onError: job.on_error as OnError,
+        keyColumn: (job.key_column as string | null) ?? null,
       };
     });
   }

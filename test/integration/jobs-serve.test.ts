@@ -203,13 +203,15 @@ describe('jobs on grove serve (PGlite)', () => {
     const lines = csv.trimEnd().split('\n');
     lines[412] = lines[412]!.replace(/,[^,]*$/, ',not-a-number'); // row 412
     lines[1500] = 'r1500,1,2'; // row 1500: 3 fields
+    lines[900] = lines[900]!.replace(',', ',\u0000'); // row 900: NUL, refused at upload
+    lines[1200] = lines[1200]!.replace(/^r1200,/, ','); // row 1200: an empty key
     const bad = lines.join('\n') + '\n';
     const f = await http(`${gw.url}/v1/models/churn/versions/1/jobs?key=id`, 'POST', bad, {
       'content-type': 'text/csv',
     });
     const failed = (await hooks.ended(f.json.id)).job;
     expect(failed.status).toBe('failed');
-    expect(failed.error).toMatch(/^row (412|1500): /);
+    expect(failed.error).toMatch(/^row (412|900|1200|1500): /);
     expect((await http(`${gw.url}/v1/jobs/${f.json.id}/results`)).json.code).toBe(
       'GROVE_ERR_JOB_NOT_SUCCEEDED',
     );
@@ -218,7 +220,7 @@ describe('jobs on grove serve (PGlite)', () => {
       'content-type': 'text/csv',
     });
     const ok = (await hooks.ended(s.json.id)).job;
-    expect(ok).toMatchObject({ status: 'succeeded', rows_done: 2000, rows_failed: 2 });
+    expect(ok).toMatchObject({ status: 'succeeded', rows_done: 2000, rows_failed: 4 });
     const res = (await http(`${gw.url}/v1/jobs/${s.json.id}/results`)).text.trimEnd().split('\n');
     expect(res[0]).toBe('id,prediction,error');
     expect(res).toHaveLength(2001);
@@ -226,6 +228,8 @@ describe('jobs on grove serve (PGlite)', () => {
       /^r412,,GROVE_ERR_NOT_NUMERIC: value 'not-a-number' at column 'f\d+' is not a number$/,
     );
     expect(res[1500]).toMatch(/^r1500,,GROVE_ERR_BAD_CSV: /);
+    expect(res[900]).toBe(',,GROVE_ERR_BAD_INPUT: the row holds a NUL character');
+    expect(res[1200]).toBe(",,GROVE_ERR_BAD_KEY: empty key in column 'id'");
     expect(res[411]).toMatch(/^r411,0\.\d+,$/);
     expect((await http(`${gw.url}/v1/models/churn/predictions/r412`)).json.job_id).not.toBe(s.json.id);
   });

@@ -13,10 +13,12 @@ import { type Logger, pino } from 'pino';
 import { GroveError } from '../shared/errors/grove-error.js';
 import { createFastFront } from '../shared/http/fast-front.js';
 import { answerClientError, createNodeServer } from '../shared/http/node-server.js';
+import { type GrpcListener, listenGrpc } from '../shared/protocol/grpc/inference-service.js';
 import { Admission } from './admission/admission.js';
 import { Coalescer } from './forward/coalescer.js';
 import { type ForwardEvent, Forwarder } from './forward/forwarder.js';
 import { UpstreamCaller } from './forward/upstream-call.js';
+import { gatewayGrpcBackend } from './grpc/gateway-grpc-backend.js';
 import { type AdminRouteHandler, AdminRoutes } from './http/admin-handler.js';
 import { LocalRoutes } from './http/local-routes.js';
 import { PassThrough } from './http/pass-through.js';
@@ -69,6 +71,8 @@ export interface GatewayOptions {
   coalescePerWorker?: number;
   /** Client requests in flight past which new ones get 503 / 429 (default 4096; 0: no limit). */
   maxInflight?: number;
+  /** Also serve the Open Inference Protocol over gRPC on this port (0 = any free port), on `host`. */
+  grpcPort?: number;
   /** Serve the public listener over TLS. */
   tls?: TlsFiles;
   /** Serve the admin listener over TLS (with `clientCa`: mutual TLS). */
@@ -85,6 +89,8 @@ export interface Gateway {
   url: string;
   port: number;
   adminUrl: string | null;
+  /** `host:port` of the gRPC listener, or null without --grpc-port. */
+  grpcAddress: string | null;
   adminToken: string | null;
   tokenGenerated: boolean;
   workers: WorkerSet;
@@ -232,11 +238,27 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     }
     adminUrl = `${adminTls ? 'https' : 'http'}://${fmtHost(adminHost)}:${(admin.address() as AddressInfo).port}`;
   }
+  let grpc: GrpcListener | null = null;
+  if (opts.grpcPort !== undefined) {
+    try {
+      grpc = await listenGrpc({
+        host,
+        port: opts.grpcPort,
+        backend: gatewayGrpcBackend(forwarder, caller, workers),
+        maxMessageBytes: bodyLimit,
+      });
+    } catch (err) {
+      fast.server.close();
+      admin?.close();
+      throw err;
+    }
+  }
   health.start();
   return {
     url: `${publicTls ? 'https' : 'http'}://${fmtHost(host)}:${port}`,
     port,
     adminUrl,
+    grpcAddress: grpc?.address ?? null,
     adminToken: wantAdmin ? token : null,
     tokenGenerated,
     workers,
@@ -253,7 +275,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     },
     async close() {
       health.stop();
-      await Promise.all([fast.close(), admin ? closeServer(admin) : undefined]);
+      await Promise.all([fast.close(), admin ? closeServer(admin) : undefined, grpc?.close(2000)]);
       await workers.close();
     },
   };

@@ -97,6 +97,7 @@ export async function run(argv: string[]): Promise<number> {
   await local.start();
   process.stdout.write(`grove gateway listening on ${gw.url}\n`);
   if (gw.adminUrl) process.stdout.write(`grove admin listening on ${gw.adminUrl}\n`);
+  if (gw.grpcAddress) process.stdout.write(`grove gateway grpc listening on ${gw.grpcAddress}\n`);
   if (gw.tokenGenerated) process.stdout.write(`grove admin token: ${gw.adminToken}\n`);
   process.stdout.write(`grove workers: ${local.pids().join(' ')}\n`);
   await waitForSignal();

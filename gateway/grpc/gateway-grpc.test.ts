@@ -25,7 +25,7 @@ afterEach(async () => {
 async function setup(workers: number, extra: GatewayOptions = {}): Promise<Gateway> {
   fakes = await Promise.all(Array.from({ length: workers }, () => startFakeWorker({ m: ['1', '2'] })));
   gw = await startGateway({ port: 0, admin: false, grpcPort: 0, healthIntervalMs: 60_000, ...extra });
-  fakes.forEach((f, i) => gw!.workers.add(`w${i}`, f.url));
+  for (let i = 0; i < fakes.length; i++) gw.workers.add(`w${i}`, fakes[i]!.url);
   await gw.health.runOnce();
   client = inferenceClient(gw.grpcAddress!) as GrpcClient;
   return gw;

@@ -202,7 +202,9 @@ export function createInferenceHandlers(backend: InferenceBackend): UntypedServi
       'ModelReady',
       modelRef((n, v, c) => then(backend.modelReady(n, v, c), encodeBool)),
     ),
-    ServerMetadata: handler('ServerMetadata', (_r, c) => then(backend.serverMetadata(c), encodeServerMetadata)),
+    ServerMetadata: handler('ServerMetadata', (_r, c) =>
+      then(backend.serverMetadata(c), encodeServerMetadata),
+    ),
     ModelMetadata: handler(
       'ModelMetadata',
       modelRef((n, v, c) => then(backend.modelMetadata(n, v, c), encodeModelMetadata)),

@@ -14,8 +14,10 @@ import { GroveError } from '../shared/errors/grove-error.js';
 import { createFastFront } from '../shared/http/fast-front.js';
 import { answerClientError, createNodeServer } from '../shared/http/node-server.js';
 import { type GrpcListener, listenGrpc } from '../shared/protocol/grpc/inference-service.js';
+import type { Tracing } from '../shared/tracing/tracing.js';
 import { Admission } from './admission/admission.js';
 import { Coalescer } from './forward/coalescer.js';
+import { ForwardTracer } from './forward/forward-trace.js';
 import { type ForwardEvent, Forwarder } from './forward/forwarder.js';
 import { UpstreamCaller } from './forward/upstream-call.js';
 import { gatewayGrpcBackend } from './grpc/gateway-grpc-backend.js';
@@ -78,6 +80,8 @@ export interface GatewayOptions {
   /** Serve the admin listener over TLS (with `clientCa`: mutual TLS). */
   adminTls?: TlsFiles;
   logger?: Logger;
+  /** OpenTelemetry (startTracing with service grove-gateway): spans on the prediction path. */
+  tracing?: Tracing | null;
   /** Hears every client request's end (for tracing); absent: no cost. */
   onForward?: (e: ForwardEvent) => void;
   rng?: Rng;
@@ -172,6 +176,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   const admission = new Admission(opts.maxInflight ?? 4096);
   metrics.watchAdmission(admission);
   const maxCoalesceRows = opts.maxCoalesceRows ?? 128;
+  const tracer = opts.tracing ? new ForwardTracer(opts.tracing) : null;
   let forwarder!: Forwarder;
   const coalescer = new Coalescer(
     caller,
@@ -190,8 +195,9 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     admission,
     metrics,
     rng,
-    { maxCoalesceRows, ...(opts.onForward ? { onForward: opts.onForward } : {}) },
+    { maxCoalesceRows, tracer, ...(opts.onForward ? { onForward: opts.onForward } : {}) },
   );
+  coalescer.tracer = tracer;
   const front = new PublicFront(
     forwarder,
     new PassThrough(caller, forwarder, timeoutMs),

@@ -9,6 +9,7 @@ import { type Gateway, type GatewayOptions, startGateway } from '../../gateway/g
 import { isPolicyName, POLICY_NAMES, type PolicyName } from '../../gateway/policies/policy.js';
 import { FileSplitBackend, type SplitBackend } from '../../gateway/split/split-registry.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
+import { startTracing } from '../../shared/tracing/tracing.js';
 import { parseCommandArgs } from '../command-args.js';
 
 export const gatewayOptionSpecs = {
@@ -71,6 +72,10 @@ export function parseGatewayCommon(
   const tls = cert !== undefined && key !== undefined ? { cert, key } : undefined;
   if (values['grpc-port'] !== undefined && num('grpc-port', 0) > 65535)
     throw new Error('--grpc-port must be a port number (0 = any free port)');
+  const logger = pino(
+    { name: 'grove-gateway', level: (values['log-level'] as string | undefined) ?? 'warn' },
+    pino.destination(2),
+  );
   return {
     port: num('port', 8080),
     host: (values.host as string | undefined) ?? '127.0.0.1',
@@ -83,10 +88,9 @@ export function parseGatewayCommon(
     maxInflight: num('max-inflight', 4096),
     coalescePerWorker: num('coalesce-per-worker', 2),
     ...(tls ? { tls, adminTls: { ...tls, ...(clientCa ? { clientCa } : {}) } } : {}),
-    logger: pino(
-      { name: 'grove-gateway', level: (values['log-level'] as string | undefined) ?? 'warn' },
-      pino.destination(2),
-    ),
+    logger,
+    // Off unless the OTEL_* variables ask for it (docs/tracing.md).
+    tracing: startTracing({ serviceName: 'grove-gateway', logger }),
   };
 }
 
@@ -188,5 +192,6 @@ export async function run(argv: string[]): Promise<number> {
   discovery?.stop();
   backend?.close?.();
   await gw.close();
+  await common.tracing?.shutdown();
   return 0;
 }

@@ -104,5 +104,6 @@ export async function run(argv: string[]): Promise<number> {
   log('stopping: draining requests, then stopping workers');
   await gw.close();
   await local.stop();
+  await common.tracing?.shutdown();
   return 0;
 }

@@ -162,7 +162,15 @@ export function gatewayGrpcBackend(
     modelInfer(request, call): Promise<InferAnswer> {
       const d = decodeInferRequest(request);
       // Validates contents against datatypes and raw_input_contents against inputs before anything is sent.
-      const body = Buffer.from(JSON.stringify(inferRequestBody(d)));
+      const b = inferRequestBody(d);
+      // Only the members the request has: a plain `{id, inputs}` body can join a coalesced lane
+      // with HTTP clients' rows (forward/predict-codec.ts).
+      const rest: Record<string, unknown> = {};
+      if (b.id !== undefined) rest.id = b.id;
+      if (Object.keys(b.parameters).length > 0) rest.parameters = b.parameters;
+      if (b.outputs !== undefined) rest.outputs = b.outputs;
+      rest.inputs = b.inputs;
+      const body = Buffer.from(JSON.stringify(rest));
       const headers = headersOf(call.metadata);
       if (Number.isFinite(call.deadline)) {
         // grpc-timeout becomes the forward path's own deadline (x-grove-deadline-ms): it drops the
@@ -188,6 +196,8 @@ export function gatewayGrpcBackend(
             body,
             peer: call.peer,
             secure: false,
+            grpc: true,
+            ...(d.inputs[0]?.shape[0] === undefined ? {} : { rows: d.inputs[0].shape[0] }),
           },
           c,
         );

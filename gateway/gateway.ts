@@ -25,6 +25,7 @@ import { type AdminRouteHandler, AdminRoutes } from './http/admin-handler.js';
 import { LocalRoutes } from './http/local-routes.js';
 import { PassThrough } from './http/pass-through.js';
 import { PublicFront, type PublicRouteHandler } from './http/public-front.js';
+import { repositoryRoutes } from './http/repository-fan-out.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { createPolicy } from './policies/create-policy.js';
 import type { PolicyName, Rng } from './policies/policy.js';
@@ -235,6 +236,12 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
           adminRoutes.handle,
         )
       : createHttpServer(adminRoutes.handle);
+    for (const r of repositoryRoutes(workers, {
+      token: token!,
+      maxBodyBytes: 256 * 1024 * 1024,
+      timeoutMs: Math.max(timeoutMs, 60_000),
+    }))
+      adminRoutes.add(r.method, r.pattern, r.handler);
     admin.on('clientError', answerClientError);
     try {
       await listen(admin, opts.adminPort ?? 8081, adminHost);

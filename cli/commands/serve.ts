@@ -93,6 +93,7 @@ export async function run(argv: string[]): Promise<number> {
     modelsDir,
     threads: values.threads === undefined ? undefined : Number(values.threads),
     log,
+    ...(gw.adminToken ? { adminToken: gw.adminToken } : {}),
   });
   await local.start();
   process.stdout.write(`grove gateway listening on ${gw.url}\n`);

@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // The machine has 2 cores: keep parallelism low so process-starting tests do not starve each other.
 export default defineConfig({
   test: {
-    include: ['{cli,client,shared,worker,gateway,loadtest}/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['{cli,client,shared,worker,gateway,loadtest,jobs,stream}/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['node_modules/**', 'dist/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -8,6 +8,7 @@ const COMMANDS: Record<string, string> = {
   serve: 'Serve a model repository: gateway + N local workers',
   worker: 'Run one worker process over a model repository',
   gateway: 'Run a gateway over static upstreams or Consul-discovered workers',
+  stream: 'Score rows from a NATS JetStream subject onto another, exactly once by id',
   predict: 'Predict a CSV (or NDJSON) of rows with a model file',
   convert: "Convert a model file to grove's binary format",
   export: 'Export a model as one self-contained JavaScript module (browsers, Node, edge)',
@@ -18,6 +19,8 @@ const COMMANDS: Record<string, string> = {
   split: "Set a model's A/B split weights on a running gateway",
   models: 'List, load or unload models on a running worker (repository API)',
   loadtest: 'Drive a running endpoint with autocannon and report latency and throughput',
+  pull: 'Download a model file over HTTP(S) into a repository folder, sha256-checked',
+  jobs: 'Submit, follow and fetch durable prediction jobs on a running gateway',
 };
 
 function usage(): string {

@@ -167,7 +167,7 @@ async function readStream(stream: ReadableStreamLike, max: number): Promise<Uint
 }
 
 /** The last path segment of a URL (`.../model.txt?x=1` -> `model.txt`), or ''. */
-function fileNameOfUrl(url: string): string {
+export function fileNameOfUrl(url: string): string {
   try {
     const last = new URL(url).pathname.split('/').pop() ?? '';
     return decodeURIComponent(last);

@@ -10,6 +10,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import { type Logger, pino } from 'pino';
+import { type JobsOptions, JobsService, withJobRoutes } from '../jobs/jobs-service.js';
 import { GroveError } from '../shared/errors/grove-error.js';
 import { createFastFront } from '../shared/http/fast-front.js';
 import { answerClientError, createNodeServer } from '../shared/http/node-server.js';
@@ -18,7 +19,7 @@ import type { Tracing } from '../shared/tracing/tracing.js';
 import { Admission } from './admission/admission.js';
 import { Coalescer } from './forward/coalescer.js';
 import { ForwardTracer } from './forward/forward-trace.js';
-import { type ForwardEvent, Forwarder } from './forward/forwarder.js';
+import { type ForwardEvent, Forwarder, headerReader } from './forward/forwarder.js';
 import { UpstreamCaller } from './forward/upstream-call.js';
 import { gatewayGrpcBackend } from './grpc/gateway-grpc-backend.js';
 import { type AdminRouteHandler, AdminRoutes } from './http/admin-handler.js';
@@ -88,6 +89,8 @@ export interface GatewayOptions {
   rng?: Rng;
   now?: () => number;
   baseEjectionMs?: number;
+  /** Durable prediction jobs (docs/jobs.md); absent: the jobs routes answer 501. */
+  jobs?: JobsOptions | null;
 }
 
 export interface Gateway {
@@ -109,6 +112,7 @@ export interface Gateway {
   server: Server;
   addPublicRoute(method: string, pattern: string, handler: PublicRouteHandler): void;
   addAdminRoute(method: string, pattern: string, handler: AdminRouteHandler): void;
+  jobs: JobsService | null;
   close(): Promise<void>;
 }
 
@@ -187,17 +191,12 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     (it, a, body, pass) => forwarder.respondItem(it, a, body, pass),
     (it, err) => forwarder.failItem(it, err),
   );
-  forwarder = new Forwarder(
-    workers,
-    splits,
-    new VersionChooser(workers, splits, rng),
-    caller,
-    coalescer,
-    admission,
-    metrics,
-    rng,
-    { maxCoalesceRows, tracer, ...(opts.onForward ? { onForward: opts.onForward } : {}) },
-  );
+  const chooser = new VersionChooser(workers, splits, rng);
+  forwarder = new Forwarder(workers, splits, chooser, caller, coalescer, admission, metrics, rng, {
+    maxCoalesceRows,
+    tracer,
+    ...(opts.onForward ? { onForward: opts.onForward } : {}),
+  });
   coalescer.tracer = tracer;
   const front = new PublicFront(
     forwarder,
@@ -205,6 +204,14 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     new LocalRoutes(workers, forwarder, metrics),
     bodyLimit,
   );
+  const jobs = opts.jobs
+    ? new JobsService(opts.jobs, {
+        workers,
+        caller,
+        chooseVersion: (h, m, v) => chooser.choose(m, v, headerReader(h)),
+        registry: metrics.registry,
+      })
+    : null;
   const health = new HealthChecker(workers, {
     intervalMs: opts.healthIntervalMs ?? 1000,
     timeoutMs: 2000,
@@ -214,7 +221,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
 
   // node:http serves what the fast front hands over (every route but POST predict/infer with a
   // Content-Length body); it never listens itself.
-  const server = createNodeServer(front.handle, { bodyLimit });
+  const server = createNodeServer(withJobRoutes(jobs, front.handle), { bodyLimit });
   const fast = createFastFront(front, server, {
     bodyLimit,
     stallTimeoutMs: opts.requestReadTimeoutMs ?? 60_000,
@@ -247,6 +254,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
       await listen(admin, opts.adminPort ?? 8081, adminHost);
     } catch (err) {
       fast.server.close();
+      void jobs?.close();
       throw err;
     }
     adminUrl = `${adminTls ? 'https' : 'http'}://${fmtHost(adminHost)}:${(admin.address() as AddressInfo).port}`;
@@ -281,6 +289,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     admission,
     forwarder,
     server,
+    jobs,
     addPublicRoute: (method, pattern, handler) => front.addRoute(method, pattern, handler),
     addAdminRoute: (method, pattern, handler) => {
       if (!adminRoutes) throw new Error('the admin listener is disabled');
@@ -289,6 +298,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     async close() {
       health.stop();
       await Promise.all([fast.close(), admin ? closeServer(admin) : undefined, grpc?.close(2000)]);
+      await jobs?.close();
       await workers.close();
     },
   };

@@ -57,7 +57,7 @@ function groveUses(): Use[] {
       for (const part of line.split(/\||&&|;|\s#\s/)) {
         const m = /(?:^|\s|\$\()(?:npx )?grove ([a-z][a-z-]*)(.*)$/.exec(part);
         if (!m) continue;
-        const flags = [...m[2]!.matchAll(/(?:^|\s)(--[a-z][a-z-]*)/g)].map((f) => f[1]!);
+        const flags = [...m[2]!.matchAll(/(?:^|\s)(--[a-z][a-z0-9-]*)/g)].map((f) => f[1]!);
         uses.push({ page, command: m[1]!, flags, text: part.trim() });
       }
     }

@@ -25,6 +25,8 @@ import type { WorkerContext } from './worker-context.js';
 
 export interface WorkerOptions {
   modelsDir: string;
+  /** Single-model mode: modelsDir holds one model file (or modelsDir/1 does), served as this name, version 1. */
+  singleModel?: string;
   port?: number;
   host?: string;
   /** Passed to server.listen: under node:cluster each worker must own its port. */
@@ -93,6 +95,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
     logger,
     rescanIntervalMs: opts.rescanIntervalMs ?? 2000,
     settleMs: opts.settleMs ?? 300,
+    singleModel: opts.singleModel,
     events: {
       loaded: (v) => metrics.loads.labels(v.name, v.version).inc(),
       failed: (name, version) => metrics.loadFailures.labels(name, version).inc(),

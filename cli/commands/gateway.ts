@@ -1,13 +1,17 @@
-// `grove gateway --upstreams URL,... | --consul HOST:PORT [options]` (DESIGN.md CLI): a gateway
-// over fixed workers (static discovery) or the passing `grove-worker` instances in Consul, whose
-// split weights then live in Consul KV (grove/splits/<model>) so every gateway agrees. The options
-// shared with `grove serve` are defined here.
+// `grove gateway --upstreams URL,... | --consul HOST:PORT | --discover dns:HOST:PORT [options]`
+// (DESIGN.md CLI): a gateway over fixed workers (static discovery), the passing `grove-worker`
+// instances in Consul, whose split weights then live in Consul KV (grove/splits/<model>) so every
+// gateway agrees, or every address of a DNS name such as a Kubernetes headless Service
+// (docs/kubernetes.md). The options shared with `grove serve` are defined here.
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { ConsulDiscovery, ConsulSplitBackend } from '../../gateway/discovery/consul-discovery.js';
+import { DnsDiscovery, parseDnsTarget, systemResolver } from '../../gateway/discovery/dns-discovery.js';
+import { KubernetesDiscovery, parseKubernetesTarget } from '../../gateway/discovery/kubernetes-discovery.js';
 import { type Gateway, type GatewayOptions, startGateway } from '../../gateway/gateway.js';
 import { isPolicyName, POLICY_NAMES, type PolicyName } from '../../gateway/policies/policy.js';
 import { FileSplitBackend, type SplitBackend } from '../../gateway/split/split-registry.js';
+import { JOBS_CLI_OPTIONS, JOBS_CLI_USAGE, jobsFromArgs } from '../../jobs/jobs-cli-options.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
 import { startTracing } from '../../shared/tracing/tracing.js';
 import { parseCommandArgs } from '../command-args.js';
@@ -30,6 +34,7 @@ export const gatewayOptionSpecs = {
     'admin-client-ca': { type: 'string' },
     'log-level': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
+    ...JOBS_CLI_OPTIONS,
   },
   usage: `  --port P              public port (default 8080)
   --host H              public address (default 127.0.0.1)
@@ -38,7 +43,7 @@ export const gatewayOptionSpecs = {
   --grpc-port P         also serve the Open Inference Protocol over gRPC on P, on --host (0 = any free port)
   --admin-host H        admin API address (default 127.0.0.1; a non-loopback address needs a token)
   --admin-token T       admin bearer token (or env GROVE_ADMIN_TOKEN; generated and printed if absent)
-  --state-dir DIR       where split weights persist (splits.json)
+  --state-dir DIR       where split weights persist (splits.json) and jobs are kept (jobs-db/)
   --timeout MS          upstream timeout (default 10000)
   --max-inflight N      client requests in flight before new ones get 503/429 (default 4096; 0: no limit)
   --coalesce-per-worker N  calls of a model version in flight per worker before its one-row requests
@@ -47,7 +52,7 @@ export const gatewayOptionSpecs = {
   --tls-key FILE        ...and this PEM private key
   --admin-client-ca FILE  admin clients must present a certificate this CA signed (mutual TLS)
   --log-level L         gateway log level on stderr (default warn)
-`,
+${JOBS_CLI_USAGE}`,
 } as const;
 
 export function parseGatewayCommon(
@@ -108,10 +113,19 @@ export function waitForSignal(): Promise<string> {
   });
 }
 
-const USAGE = `usage: grove gateway (--upstreams URL,... | --consul HOST:PORT) [options]
+const USAGE = `usage: grove gateway (--upstreams URL,... | --consul HOST:PORT | --discover SPEC) [options]
 
   --upstreams URLS      comma-separated worker URLs (static discovery)
   --consul HOST:PORT    discover passing grove-worker instances in Consul; splits in Consul KV
+  --discover dns:HOST:PORT
+                        every A/AAAA address of HOST is a worker on PORT (a Kubernetes headless
+                        Service); re-resolved every --discover-interval and when a worker fails
+  --discover kubernetes[:SERVICE[:PORT]]
+                        watch the EndpointSlices of SERVICE (default grove-worker) in the namespace
+                        of the kubeconfig context or pod; PORT a port name or number (default http)
+  --discover-interval MS  DNS re-resolution period (default 5000)
+  --dns-server ADDR     ask these DNS servers (comma-separated IP or IP:PORT; HOST must then be a full
+                        name); default: the system resolver, with resolv.conf's search domains
   --models DIR          read default splits from DIR/<model>/config.json
 ${gatewayOptionSpecs.usage}`;
 
@@ -123,22 +137,30 @@ export async function run(argv: string[]): Promise<number> {
       ...gatewayOptionSpecs.options,
       upstreams: { type: 'string' },
       consul: { type: 'string' },
+      discover: { type: 'string' },
+      'discover-interval': { type: 'string' },
+      'dns-server': { type: 'string' },
       models: { type: 'string' },
     },
     USAGE,
   );
   if (typeof parsed === 'number') return parsed;
   const values: Record<string, string | boolean | undefined> = parsed;
-  const upstreams =
-    typeof values.upstreams === 'string'
-      ? values.upstreams
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean)
-      : [];
+  const upstreams = splitList(values.upstreams);
   const consul = values.consul as string | undefined;
-  if ((upstreams.length === 0) === (consul === undefined)) {
-    process.stderr.write(`grove gateway: give exactly one of --upstreams or --consul\n\n${USAGE}`);
+  const discover = values.discover as string | undefined;
+  if ([upstreams.length > 0, consul !== undefined, discover !== undefined].filter(Boolean).length !== 1) {
+    process.stderr.write(
+      `grove gateway: give exactly one of --upstreams, --consul or --discover\n\n${USAGE}`,
+    );
+    return 2;
+  }
+  const dnsTarget = discover === undefined ? null : parseDnsTarget(discover);
+  const k8sTarget = discover === undefined ? null : parseKubernetesTarget(discover);
+  if (discover !== undefined && dnsTarget === null && k8sTarget === null) {
+    process.stderr.write(
+      `grove gateway: --discover '${discover}' is neither dns:HOST:PORT nor kubernetes[:SERVICE[:PORT]]\n`,
+    );
     return 2;
   }
   for (const u of upstreams) {
@@ -149,13 +171,20 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   let common: ReturnType<typeof parseGatewayCommon>;
+  const stateDir = values['state-dir'] as string | undefined;
+  let discoverIntervalMs = 5000;
   try {
     common = parseGatewayCommon(values);
+    common.jobs = jobsFromArgs(values, stateDir ? resolve(stateDir) : undefined);
+    if (values['discover-interval'] !== undefined) {
+      discoverIntervalMs = Number(values['discover-interval']);
+      if (!Number.isInteger(discoverIntervalMs) || discoverIntervalMs < 100 || discoverIntervalMs > 3_600_000)
+        throw new Error('--discover-interval must be an integer from 100 to 3600000 (ms)');
+    }
   } catch (err) {
     process.stderr.write(`grove gateway: ${(err as Error).message}\n`);
     return 2;
   }
-  const stateDir = values['state-dir'] as string | undefined;
   let backend: SplitBackend | null = stateDir
     ? new FileSplitBackend(join(resolve(stateDir), 'splits.json'))
     : null;
@@ -176,12 +205,43 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   }
   for (const [i, u] of upstreams.entries()) gw.workers.add(`static-${i}`, u);
-  let discovery: ConsulDiscovery | null = null;
+  const log = (m: string) => process.stderr.write(`grove gateway: ${m}\n`);
+  let discovery: ConsulDiscovery | DnsDiscovery | KubernetesDiscovery | null = null;
   if (consul) {
-    discovery = new ConsulDiscovery(consul, gw.workers, {
-      log: (m) => process.stderr.write(`grove gateway: ${m}\n`),
-    });
+    discovery = new ConsulDiscovery(consul, gw.workers, { log });
     discovery.start();
+  }
+  if (dnsTarget) {
+    let resolver: ReturnType<typeof systemResolver>;
+    try {
+      resolver = systemResolver(splitList(values['dns-server']));
+    } catch (err) {
+      process.stderr.write(`grove gateway: --dns-server: ${(err as Error).message}\n`);
+      await gw.close();
+      return 2;
+    }
+    discovery = new DnsDiscovery(dnsTarget, gw.workers, {
+      resolver,
+      intervalMs: discoverIntervalMs,
+      // A new pod is health-checked (and its versions read) at once, not at the next interval.
+      onAdded: (w) => void gw.health.check(w),
+      log,
+    });
+    await discovery.start();
+  }
+  if (k8sTarget) {
+    discovery = new KubernetesDiscovery(k8sTarget, gw.workers, {
+      onAdded: (w) => void gw.health.check(w),
+      log,
+    });
+    try {
+      await discovery.start();
+    } catch (err) {
+      // No kubeconfig and not in a pod: nothing to watch.
+      process.stderr.write(`grove gateway: --discover kubernetes: ${(err as Error).message}\n`);
+      await gw.close();
+      return 2;
+    }
   }
   await gw.health.runOnce();
   process.stdout.write(`grove gateway listening on ${gw.url}\n`);
@@ -194,4 +254,13 @@ export async function run(argv: string[]): Promise<number> {
   await gw.close();
   await common.tracing?.shutdown();
   return 0;
+}
+
+function splitList(v: string | boolean | undefined): string[] {
+  return typeof v === 'string'
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
 }

@@ -13,6 +13,7 @@ import { LocalCluster } from '../../gateway/discovery/local-cluster.js';
 import { type Gateway, startGateway } from '../../gateway/gateway.js';
 import { isPolicyName } from '../../gateway/policies/policy.js';
 import { FileSplitBackend } from '../../gateway/split/split-registry.js';
+import { jobsFromArgs } from '../../jobs/jobs-cli-options.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
 import { builtFile } from '../../shared/runtime-path.js';
 import {
@@ -70,6 +71,12 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (!isPolicyName(common.policy)) return 2;
   const stateDir = (values['state-dir'] as string | undefined) ?? join(modelsDir, '.grove');
+  try {
+    common.jobs = jobsFromArgs(values, resolve(stateDir));
+  } catch (err) {
+    process.stderr.write(`grove serve: ${(err as Error).message}\n`);
+    return 2;
+  }
   let gw: Gateway;
   try {
     gw = await startGateway({

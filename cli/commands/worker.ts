@@ -1,9 +1,10 @@
 // `grove worker --models DIR --port P [--host H] [--consul HOST:PORT --advertise-host H]`
-// (DESIGN.md, CLI): one worker process over a model repository. Prints one parseable line,
-// `grove worker listening on http://HOST:PORT`, on stdout once it serves (tests and the gateway
-// read it; with --grpc-port, `grove worker grpc listening on HOST:PORT` comes just before); logs
-// are pino JSON on stderr. SIGTERM/SIGINT: stop accepting, finish in-flight requests, deregister
-// from Consul, exit 0.
+// (DESIGN.md, CLI): one worker process over a model repository, or over one model file in single-model
+// mode (`--model-name NAME --model-dir DIR`, the contract of a KServe runtime: docs/kubernetes.md).
+// Prints one parseable line, `grove worker listening on http://HOST:PORT`, on stdout once it serves
+// (tests and the gateway read it; with --grpc-port, `grove worker grpc listening on HOST:PORT` comes
+// just before); logs are pino JSON on stderr. SIGTERM/SIGINT: stop accepting, finish in-flight
+// requests, deregister from Consul, exit 0.
 import { hostname } from 'node:os';
 import { pino } from 'pino';
 import {
@@ -11,12 +12,16 @@ import {
   registerWorker,
   type WorkerRegistration,
 } from '../../shared/consul/worker-registration.js';
+import { MODEL_NAME } from '../../worker/repository/scan-repository.js';
 import { startWorker, type WorkerOptions } from '../../worker/start-worker.js';
 import { parseCommandArgs } from '../command-args.js';
 
 const USAGE = `usage: grove worker --models DIR [--port 0] [--host 127.0.0.1] [options]
+       grove worker --model-name NAME --model-dir DIR [options]
 
   --models DIR            model repository: DIR/<model>/<version>/model.{json,ubj,txt,joblib,pkl,grove}
+  --model-name NAME       single-model mode: serve the one model file of --model-dir as NAME, version 1
+  --model-dir DIR         the folder holding that file (or DIR/1/ holding it), e.g. KServe's /mnt/models
   --port P                port to listen on (0 = any free port; default 8000)
   --grpc-port P           also serve the Open Inference Protocol over gRPC on P (0 = any free port)
   --host H                address to bind (default 127.0.0.1)
@@ -58,6 +63,8 @@ export async function run(argv: string[]): Promise<number> {
     argv,
     {
       models: { type: 'string' },
+      'model-name': { type: 'string' },
+      'model-dir': { type: 'string' },
       port: { type: 'string' },
       'grpc-port': { type: 'string' },
       host: { type: 'string' },
@@ -82,8 +89,23 @@ export async function run(argv: string[]): Promise<number> {
   );
   if (typeof parsed === 'number') return parsed;
   const values: Record<string, string | boolean | undefined> = parsed;
-  if (typeof values.models !== 'string') {
-    process.stderr.write(`grove worker: --models DIR is required\n\n${USAGE}`);
+  const modelName = values['model-name'] as string | undefined;
+  const modelDir = values['model-dir'] as string | undefined;
+  const single = modelName !== undefined || modelDir !== undefined;
+  if (
+    single
+      ? modelName === undefined || modelDir === undefined || values.models !== undefined
+      : typeof values.models !== 'string'
+  ) {
+    process.stderr.write(
+      `grove worker: give --models DIR, or --model-name NAME with --model-dir DIR\n\n${USAGE}`,
+    );
+    return 2;
+  }
+  if (modelName !== undefined && !MODEL_NAME.test(modelName)) {
+    process.stderr.write(
+      `grove worker: --model-name must be 1-128 letters, digits, '_', '.' or '-', starting with a letter or digit\n`,
+    );
     return 2;
   }
   const logger = pino(
@@ -93,7 +115,8 @@ export async function run(argv: string[]): Promise<number> {
   let opts: WorkerOptions;
   try {
     opts = {
-      modelsDir: values.models,
+      modelsDir: single ? modelDir! : (values.models as string),
+      singleModel: modelName,
       port: int(values.port as string | undefined, 'port', 8000),
       grpcPort:
         values['grpc-port'] === undefined ? undefined : int(values['grpc-port'] as string, 'grpc-port', 0),

@@ -70,7 +70,7 @@ export interface ForwarderOptions {
 /** Bodies larger than this are never parsed for coalescing. */
 const MAX_COALESCE_BODY = 64 * 1024;
 
-function headerReader(h: IncomingHttpHeaders): HeaderReader {
+export function headerReader(h: IncomingHttpHeaders): HeaderReader {
   return (name) => {
     const v = h[name];
     return Array.isArray(v) ? v[0] : v;

@@ -176,6 +176,66 @@ export const ERROR_CATALOGUE = {
     meaning:
       'The request head is larger than the server accepts (16 KiB at the gateway, 64 KiB at a worker).',
   },
+  // ---- durable prediction jobs (jobs/, docs/jobs.md) ----
+  GROVE_ERR_BAD_KEY: {
+    status: 400,
+    meaning: "A job row's key is missing, empty, longer than 1024 characters or holds a NUL.",
+  },
+  GROVE_ERR_JOB_NOT_FOUND: { status: 404, meaning: 'No job has this id.' },
+  GROVE_ERR_PREDICTION_NOT_FOUND: {
+    status: 404,
+    meaning: 'No succeeded job of the model stored a prediction for this key.',
+  },
+  GROVE_ERR_JOB_NOT_SUCCEEDED: {
+    status: 409,
+    meaning: 'A job’s results were asked for before it succeeded (or after it failed or was cancelled).',
+  },
+  GROVE_ERR_JOB_FINISHED: { status: 409, meaning: 'The job has already ended, so it cannot be cancelled.' },
+  GROVE_ERR_JOBS_DISABLED: {
+    status: 501,
+    meaning: 'This gateway keeps no jobs (start it with --state-dir or --jobs-db).',
+  },
+  GROVE_ERR_JOBS_STORE: {
+    status: 503,
+    meaning: 'The jobs database cannot be opened or reached; retry later.',
+  },
+
+  // ---- grove stream (docs/streaming.md): a message's code is in its dead letter ----
+  GROVE_ERR_STREAM_NO_ID: {
+    status: 400,
+    meaning: 'A stream message has no id: neither a Nats-Msg-Id header nor an "id" field.',
+  },
+  GROVE_ERR_STREAM_BAD_ID: {
+    status: 400,
+    meaning: 'A stream message id is not 1 to 256 printable characters (or an integer).',
+  },
+  GROVE_ERR_STREAM_REDELIVERED: {
+    status: 422,
+    meaning:
+      'A stream message came back more than --max-deliver times unacknowledged; it is not scored again.',
+  },
+  GROVE_ERR_STREAM_CONFIG: {
+    status: 500,
+    meaning: 'Start-up refused: the subjects, streams or durable consumer given cannot work together.',
+  },
+  GROVE_ERR_STREAM_ENGINE: {
+    status: 503,
+    meaning: 'The stream engine (NATS JetStream) could not be reached or refused a call.',
+  },
+  // ---- Kubernetes: `grove pull`, the init step that fetches a model into a repository ----
+  GROVE_ERR_PULL_FAILED: {
+    status: 502,
+    meaning:
+      'grove pull could not download the model: an HTTP error status, a network error or its --timeout.',
+  },
+  GROVE_ERR_PULL_CHECKSUM: {
+    status: 422,
+    meaning: 'The downloaded bytes’ sha256 is not the one given with --sha256; nothing was written.',
+  },
+  GROVE_ERR_PULL_TOO_LARGE: {
+    status: 413,
+    meaning: 'The download is larger than grove pull’s --max-bytes; it was stopped and nothing was written.',
+  },
 } as const satisfies Record<`GROVE_ERR_${string}`, ErrorSpec>;
 
 export type GroveErrorCode = keyof typeof ERROR_CATALOGUE;

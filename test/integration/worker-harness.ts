@@ -51,14 +51,12 @@ export function startWorkerProcess(
   args: string[] = [],
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<WorkerProcess> {
-  const child = spawn(
-    process.execPath,
-    [CLI, 'worker', '--models', modelsDir, '--port', '0', '--rescan', '300', ...args],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env,
-    },
-  );
+  return spawnWorker(['--models', modelsDir, '--port', '0', '--rescan', '300', ...args], env);
+}
+
+/** `grove worker ARGS`, resolved once it prints its URL. */
+export function spawnWorker(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [CLI, 'worker', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8');
@@ -66,7 +64,12 @@ export function startWorkerProcess(
   child.stderr!.on('data', (c: string) => (err += c));
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   return new Promise((resolvePromise, reject) => {
-    const t = setTimeout(() => reject(new Error(`worker did not start: ${err}`)), 30_000);
+    // A safety net, not a measurement: below the hook timeout so the child is killed, not leaked,
+    // and generous because a loaded 2-core CI machine can take tens of seconds to start a process.
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`worker did not start: ${err}`));
+    }, 55_000);
     child.stdout!.on('data', (c: string) => {
       out += c;
       const m = /grove worker listening on (http:\/\/\S+)/.exec(out);

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { BadInputError, UnavailableError } from '../../shared/errors/grove-error.js';
+import { WebhookSender } from '../../shared/webhook/webhook-sender.js';
 import { sendModelJson } from '../http/respond.js';
 import type { RequestContext, RouteParams } from '../http/router.js';
 import type { PredictionObserver } from '../observer.js';
@@ -14,7 +15,6 @@ import { PredictionLog } from '../prediction-log/prediction-log.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
 import { type MonitoredVersion, MonitorHub } from './monitor-hub.js';
 import { type MonitorMetrics, registerMonitorMetrics } from './monitor-metrics.js';
-import { WebhookSender } from './webhook-sender.js';
 
 type Handler = (
   req: IncomingMessage,

@@ -9,9 +9,9 @@ import { monitorConfigFrom } from '../../shared/monitor/monitor-config.js';
 import { watchedOutput } from '../../shared/profile/build-profile.js';
 import { parseProfile } from '../../shared/profile/profile-file.js';
 import type { Profile } from '../../shared/profile/profile-types.js';
+import type { WebhookSender } from '../../shared/webhook/webhook-sender.js';
 import type { PredictionEvent, PredictionObserver } from '../observer.js';
 import { type AlarmTransition, VersionMonitor } from './version-monitor.js';
-import type { WebhookSender } from './webhook-sender.js';
 
 /** What the hub needs to know about a served version. */
 export interface MonitoredVersion {

@@ -3,9 +3,9 @@ import { DEFAULT_MONITOR_CONFIG, monitorConfigFrom } from '../../shared/monitor/
 import { mergeMonitorResponses } from '../../shared/monitor/monitor-merge.js';
 import { buildProfile } from '../../shared/profile/build-profile.js';
 import { mulberry32 } from '../../shared/random/seeded-rng.js';
+import { WebhookSender } from '../../shared/webhook/webhook-sender.js';
 import type { PredictionEvent } from '../observer.js';
 import { VersionMonitor } from './version-monitor.js';
-import { WebhookSender } from './webhook-sender.js';
 
 const F = 3;
 const names = ['a', 'b', 'c'];

@@ -20,6 +20,7 @@ import type { PredictPool } from '../pool/predict-pool.js';
 import { LoadedVersion, VersionSlot } from './loaded-version.js';
 import { DEFAULT_CONFIG, type ModelConfig, parseModelConfig } from './model-config.js';
 import { type ScannedModel, type ScannedVersion, scanRepository } from './scan-repository.js';
+import { scanSingleModel } from './scan-single-model.js';
 import { liveByPolicy } from './version-policy.js';
 
 export interface RepositoryEvents {
@@ -36,6 +37,8 @@ export interface ModelRepositoryOptions {
   /** A model file must be this old (mtime) before it is loaded: it may still be being written. */
   settleMs?: number;
   events?: Partial<RepositoryEvents>;
+  /** Single-model mode: `root` holds one model file, served as this name, version 1 (scan-single-model.ts). */
+  singleModel?: string;
 }
 
 export class ModelEntry {
@@ -70,8 +73,9 @@ let loadSeq = 0;
 
 export class ModelRepository {
   readonly models = new Map<string, ModelEntry>();
-  private readonly opts: Required<Omit<ModelRepositoryOptions, 'events'>> & {
+  private readonly opts: Required<Omit<ModelRepositoryOptions, 'events' | 'singleModel'>> & {
     events: Partial<RepositoryEvents>;
+    singleModel?: string;
   };
   private watcher: FSWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -81,8 +85,7 @@ export class ModelRepository {
   private closed = false;
   private readonly loads = new Set<Promise<void>>();
   private readonly changeListeners: Array<() => void> = [];
-  /** True once the first scan's loads have finished. */
-  ready = false;
+  private started = false;
   /**
    * Models unloaded through the repository API (worker/repository-api): kept out of service, though
    * their files stay, until a load. Held in memory, as Triton's explicit model control is: a
@@ -103,7 +106,7 @@ export class ModelRepository {
     await this.rescan();
     // Initial loads are awaited so `ready` means every loadable version is READY (or FAILED).
     while (this.loads.size > 0) await Promise.allSettled([...this.loads]);
-    this.ready = true;
+    this.started = true;
     try {
       this.watcher = watch(this.opts.root, { recursive: true }, () => this.scheduleRescan());
       this.watcher.on('error', (err) =>
@@ -120,6 +123,13 @@ export class ModelRepository {
     }
     this.timer = setInterval(() => void this.rescan(), this.opts.rescanIntervalMs);
     this.timer.unref();
+  }
+
+  /** First scan's loads done; in single-model mode also the model READY (else a pod would take traffic it fails). */
+  get ready(): boolean {
+    if (!this.started) return false;
+    const single = this.opts.singleModel;
+    return single === undefined || this.models.get(single)?.latest != null;
   }
 
   onChange(cb: () => void): void {
@@ -159,7 +169,12 @@ export class ModelRepository {
       try {
         do {
           this.scanAgain = false;
-          this.apply(await scanRepository(this.opts.root));
+          const single = this.opts.singleModel;
+          this.apply(
+            await (single === undefined
+              ? scanRepository(this.opts.root)
+              : scanSingleModel(this.opts.root, single)),
+          );
         } while (this.scanAgain && !this.closed);
       } catch (err) {
         this.opts.logger.error(

@@ -52,8 +52,21 @@ async function isDir(p: string): Promise<boolean> {
   }
 }
 
-export async function scanVersion(version: number, dir: string): Promise<ScannedVersion> {
-  const names = (await entries(dir)).filter((n) => MODEL_FILE_NAMES.includes(n)).sort();
+/**
+ * One version folder. `fileName` names its model file when the caller has chosen it (single-model
+ * mode; null: none found); by default the folder's one file named in MODEL_FILE_NAMES.
+ */
+export async function scanVersion(
+  version: number,
+  dir: string,
+  fileName?: string | null,
+): Promise<ScannedVersion> {
+  const names =
+    fileName === undefined
+      ? (await entries(dir)).filter((n) => MODEL_FILE_NAMES.includes(n)).sort()
+      : fileName === null
+        ? []
+        : [fileName];
   const base: ScannedVersion = {
     version,
     dir,

@@ -1,4 +1,5 @@
-// Sends alarm transitions to `--alert-webhook URL` off the request path: a bounded FIFO queue (the
+// Sends JSON notices to one webhook URL off the request path (a worker's monitor alarms,
+// `--alert-webhook`; a gateway's ended jobs, `--job-webhook` / `?notify=`): a bounded FIFO queue (the
 // oldest notice is dropped when full, and counted), one POST at a time, each with a timeout and
 // bounded retries with exponential backoff plus jitter (as Prometheus Alertmanager's webhook
 // notifier retries). A slow or dead receiver only delays other notices, never a prediction.

@@ -1,0 +1,196 @@
+// Durable prediction jobs in the gateway process (docs/jobs.md): the store (PGlite in --state-dir or
+// PostgreSQL with --jobs-db), the runner that scores chunks on the workers, the webhooks, and the
+// routes. The gateway creates the service with what it routes by (its worker set, its upstream
+// caller, its version choice) and puts `withJobRoutes` in front of its own request handler; the
+// store opens in the background, so the gateway starts at once and jobs routes answer 503 until
+// it is open.
+import { randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
+import type { Registry } from 'prom-client';
+import type { UpstreamCaller } from '../gateway/forward/upstream-call.js';
+import type { WorkerSet } from '../gateway/upstream/worker-set.js';
+import { GroveError } from '../shared/errors/grove-error.js';
+import { isJobsPath, type RouteContext, serveJobs } from './http/jobs-routes.js';
+import { JobNotifier } from './notify/job-notifier.js';
+import { JobMetrics } from './run/job-metrics.js';
+import { JobRunner } from './run/job-runner.js';
+import { WorkerBatch } from './run/worker-batch.js';
+import type { JobRecord } from './store/job-store.js';
+import { openStore } from './store/open-store.js';
+import type { JobStoreApi } from './store/store-api.js';
+
+export const DEFAULT_MAX_JOB_BYTES = 10 * 1024 ** 3;
+
+export interface JobsOptions {
+  /** PGlite's directory is <stateDir>/jobs-db. */
+  stateDir?: string;
+  /** postgres://... instead of PGlite. */
+  databaseUrl?: string;
+  maxJobBytes?: number;
+  /** Notified of every job that ends. */
+  webhookUrl?: string;
+  /** Let per-job notify URLs reach private addresses. */
+  notifyPrivate?: boolean;
+  /** Rows per stored and scored chunk (default 10000). */
+  chunkRows?: number;
+  /** Chunks in flight at once (default: two per worker). */
+  concurrency?: number;
+  /** A claimed chunk's lease, seconds (default 30): how soon another gateway takes over a dead one's. */
+  leaseS?: number;
+  /** Idle look for work (default 1000 ms). */
+  pollMs?: number;
+  log?: (msg: string) => void;
+}
+
+/** What the jobs take from the gateway. */
+export interface JobsGateway {
+  workers: WorkerSet;
+  caller: UpstreamCaller;
+  chooseVersion(
+    headers: IncomingHttpHeaders,
+    model: string,
+    version: string | undefined,
+  ): string | GroveError;
+  /** The gateway's metrics registry (its /metrics). */
+  registry?: Registry;
+}
+
+export class JobsService {
+  /** Resolves when the store is open and the runner started (rejects if it cannot open). */
+  readonly ready: Promise<void>;
+  private ctx: RouteContext | null = null;
+  private store: JobStoreApi | null = null;
+  private runner: JobRunner | null = null;
+  private unavailable = new GroveError(
+    'the jobs database is still opening; retry shortly',
+    'GROVE_ERR_JOBS_STORE',
+  );
+  private readonly notifier: JobNotifier;
+  private readonly onWorkers = () => this.runner?.wake();
+  private closed = false;
+  private readonly opening = new AbortController();
+
+  constructor(
+    private readonly o: JobsOptions,
+    private readonly gw: JobsGateway,
+  ) {
+    const log = o.log ?? ((m: string) => process.stderr.write(`grove jobs: ${m}\n`));
+    this.notifier = new JobNotifier({
+      webhookUrl: o.webhookUrl,
+      allowPrivate: o.notifyPrivate === true,
+      log,
+    });
+    this.ready = this.open(log);
+    this.ready.catch((err: Error) => {
+      this.unavailable =
+        err instanceof GroveError ? err : new GroveError(err.message, 'GROVE_ERR_JOBS_STORE');
+      if (!this.closed) log(`cannot open the jobs database: ${err.message}`);
+    });
+  }
+
+  private async open(log: (m: string) => void): Promise<void> {
+    const store = await openStore(
+      { stateDir: this.o.stateDir, databaseUrl: this.o.databaseUrl },
+      this.opening.signal,
+    );
+    if (this.closed) {
+      await store.close();
+      return;
+    }
+    this.store = store;
+    await store.sweep(store.soleOwner);
+    const batch = new WorkerBatch(this.gw.caller);
+    const workers = this.gw.workers;
+    const ended = (job: JobRecord) => this.notifier.ended(job);
+    const metrics = this.gw.registry ? new JobMetrics(this.gw.registry) : null;
+    const runner = new JobRunner(
+      {
+        store,
+        batch,
+        servable: () => servable(workers),
+        ended,
+        log,
+        counted: (c, outcome, rows) => metrics?.chunk(c.model, c.version, outcome, rows),
+      },
+      {
+        owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+        concurrency: () => this.o.concurrency ?? Math.max(2, 2 * workers.all.length),
+        leaseS: this.o.leaseS ?? 30,
+        pollMs: this.o.pollMs ?? 1000,
+        sweepEvery: 30,
+        maxAttempts: 8,
+      },
+    );
+    this.runner = runner;
+    this.ctx = {
+      store,
+      batch,
+      chooseVersion: (h, m, v) => this.gw.chooseVersion(h, m, v),
+      maxJobBytes: this.o.maxJobBytes ?? DEFAULT_MAX_JOB_BYTES,
+      chunkRows: this.o.chunkRows ?? 10_000,
+      chunkChars: 8 * 1024 * 1024,
+      uploadLeaseS: Math.max(this.o.leaseS ?? 30, 60),
+      notifyPrivate: this.o.notifyPrivate === true,
+      wake: () => runner.wake(),
+      ended,
+      cancelled: (id) => void store.purge(id).catch(() => {}),
+    };
+    workers.on('change', this.onWorkers);
+    runner.start();
+    log(`jobs database ready (${store.kind === 'pglite' ? 'PGlite' : 'PostgreSQL'})`);
+  }
+
+  /** Serves the request if it is a jobs route; false otherwise. */
+  route(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (!isJobsPath(path)) return false;
+    void serveJobs(
+      this.ctx,
+      this.unavailable,
+      req,
+      res,
+      path,
+      new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
+    );
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.opening.abort();
+    this.gw.workers.off('change', this.onWorkers);
+    await this.ready.catch(() => {});
+    await this.runner?.stop();
+    await this.notifier.close();
+    await this.store?.close();
+  }
+}
+
+function servable(workers: WorkerSet): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [m, vs] of workers.models()) for (const v of vs) if (workers.hasUsable(m, v)) out.push([m, v]);
+  return out;
+}
+
+const DISABLED = new GroveError(
+  'this gateway keeps no jobs: start it with --state-dir DIR or --jobs-db postgres://...',
+  'GROVE_ERR_JOBS_DISABLED',
+);
+
+/** The gateway's request handler with the jobs routes in front (answered 501 when jobs are off). */
+export function withJobRoutes(jobs: JobsService | null, next: RequestListener): RequestListener {
+  return (req, res) => {
+    if (jobs) {
+      if (!jobs.route(req, res)) next(req, res);
+      return;
+    }
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (isJobsPath(path)) void serveJobs(null, DISABLED, req, res, path, new URLSearchParams());
+    else next(req, res);
+  };
+}

@@ -1,0 +1,137 @@
+// Scores rows on the workers over the wire: one `POST /v1/models/{m}/versions/{v}:batch` per call
+// (CSV with the job's header, or NDJSON), through the gateway's UpstreamCaller, so the policy picks
+// the worker, a dead worker is retried on another and fed to outlier ejection, and the workers'
+// thread pools do the parsing and predicting. Answers are read whole: a call carries one chunk.
+
+import type { UpstreamAnswer, UpstreamCaller } from '../../gateway/forward/upstream-call.js';
+import { splitCsvLine } from '../../shared/csv/read-rows.js';
+import { GroveError, UpstreamError } from '../../shared/errors/grove-error.js';
+import { parseCsvHeader } from '../input/csv-rows.js';
+import type { JobFormat } from '../store/job-store.js';
+
+export type BatchAnswer =
+  /** `values[i]`: row i's outputs as `v1,v2,...` (each a number, NaN or +-Infinity). */
+  | { kind: 'ok'; values: string[]; outputNames: string[] }
+  /** The first `values.length` rows were scored; the next one (or one soon after) was refused. */
+  | { kind: 'refused'; values: string[]; message: string; code: string }
+  /** Nothing usable: the call may work later or elsewhere. */
+  | { kind: 'failed'; error: GroveError };
+
+/** What a worker's CSV answer line may hold: numbers, NaN, Infinity and commas; nothing COPY or an array literal treats specially. */
+const VALUES = /^[-+0-9.eE,NaInfity]+$/;
+
+const MEDIA: Record<JobFormat, string> = { csv: 'text/csv', ndjson: 'application/x-ndjson' };
+
+export class WorkerBatch {
+  constructor(private readonly caller: UpstreamCaller) {}
+
+  async call(
+    model: string,
+    version: string,
+    format: JobFormat,
+    header: string | null,
+    rows: readonly string[],
+  ): Promise<BatchAnswer> {
+    const body = (format === 'csv' ? header + '\n' : '') + rows.join('\n') + (rows.length ? '\n' : '');
+    const path = `/v1/models/${encodeURIComponent(model)}/versions/${encodeURIComponent(version)}:batch`;
+    let a: UpstreamAnswer;
+    try {
+      a = await new Promise<UpstreamAnswer>((resolve, reject) =>
+        this.caller.call(
+          {
+            target: { model, version },
+            method: 'POST',
+            path,
+            headers: ['content-type', MEDIA[format]],
+            body: Buffer.from(body),
+            weight: 1,
+            abandoned: null,
+          },
+          (err, answer) => (answer ? resolve(answer) : reject(err ?? new UpstreamError('no answer'))),
+        ),
+      );
+    } catch (err) {
+      return { kind: 'failed', error: err instanceof GroveError ? err : new UpstreamError(String(err)) };
+    }
+    if (a.status === 400) {
+      const e = errorBody(a.body.toString('utf8'));
+      return { kind: 'refused', values: [], message: e.message, code: e.code };
+    }
+    if (a.status !== 200) {
+      const e = errorBody(a.body.toString('utf8'));
+      return { kind: 'failed', error: GroveError.fromWire(e.message, e.code) };
+    }
+    const text = a.body.toString('utf8');
+    return format === 'csv' ? parseCsvAnswer(text, rows.length) : parseNdjsonAnswer(text, rows.length);
+  }
+}
+
+function errorBody(text: string): { message: string; code: string } {
+  try {
+    const j = JSON.parse(text) as { error?: unknown; code?: unknown };
+    if (typeof j.error === 'string')
+      return { message: j.error, code: typeof j.code === 'string' ? j.code : 'GROVE_ERR_UPSTREAM' };
+  } catch {
+    // not JSON
+  }
+  return { message: 'a worker gave an unreadable answer', code: 'GROVE_ERR_UPSTREAM' };
+}
+
+function answerLines(text: string): string[] {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+function mismatch(got: number, sent: number): BatchAnswer {
+  return { kind: 'failed', error: new UpstreamError(`a worker answered ${got} rows for ${sent}`) };
+}
+
+/** `header\nv,v\n...`, possibly ending in `#error,CODE,message` (the worker's mid-stream failure). */
+export function parseCsvAnswer(text: string, sent: number): BatchAnswer {
+  const lines = answerLines(text);
+  const outputNames = lines.length > 0 ? parseCsvHeader(lines[0]!) : [];
+  const values: string[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (VALUES.test(l)) {
+      values.push(l);
+      continue;
+    }
+    if (l.startsWith('#error,') && i === lines.length - 1) {
+      const f = splitCsvLine(l);
+      return { kind: 'refused', values, message: f.slice(2).join(','), code: f[1] ?? 'GROVE_ERR_BAD_INPUT' };
+    }
+    return { kind: 'failed', error: new UpstreamError('a worker answered a row that is not numbers') };
+  }
+  return values.length === sent ? { kind: 'ok', values, outputNames } : mismatch(values.length, sent);
+}
+
+/** One `{"name": value, ...}` per row; a last `{"error", "code"}` line is a mid-stream failure. */
+export function parseNdjsonAnswer(text: string, sent: number): BatchAnswer {
+  const lines = answerLines(text);
+  const values: string[] = [];
+  let outputNames: string[] | null = null;
+  for (let i = 0; i < lines.length; i++) {
+    let o: Record<string, unknown>;
+    try {
+      o = JSON.parse(lines[i]!) as Record<string, unknown>;
+    } catch {
+      return { kind: 'failed', error: new UpstreamError('a worker answered a line that is not JSON') };
+    }
+    if (typeof o.error === 'string' && typeof o.code === 'string' && i === lines.length - 1)
+      return { kind: 'refused', values, message: o.error, code: o.code };
+    outputNames ??= Object.keys(o);
+    let s = '';
+    for (let k = 0; k < outputNames.length; k++) {
+      const v = o[outputNames[k]!];
+      if (typeof v !== 'number' && v !== null)
+        return { kind: 'failed', error: new UpstreamError('a worker answered a value that is not a number') };
+      s += (k ? ',' : '') + (v === null ? 'NaN' : String(v));
+    }
+    values.push(s);
+  }
+  return values.length === sent
+    ? { kind: 'ok', values, outputNames: outputNames ?? [] }
+    : mismatch(values.length, sent);
+}

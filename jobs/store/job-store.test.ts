@@ -1,0 +1,329 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDatabase, type TestDatabase } from '../../test/support/pg-database.js';
+import { freshPgliteDir } from '../../test/support/pglite-template.js';
+import { type Service, skipReason, usePostgres } from '../../test/support/services.js';
+import { copyValue } from './copy-text.js';
+import { type ChunkIn, JobStore, type NewJob } from './job-store.js';
+import { loadMigrations, migrate } from './migrate.js';
+import { openPgDb } from './pg-db.js';
+import { openPgliteDb } from './pglite-db.js';
+import type { SqlDb } from './sql-db.js';
+
+const pgService: Service | null = await usePostgres();
+const NEW: NewJob = {
+  model: 'm',
+  version: '1',
+  format: 'csv',
+  header: 'a,b',
+  keyColumn: 'id',
+  onError: 'fail',
+  notifyUrl: null,
+};
+
+function chunk(seq: number, firstRow: number, keys: string[]): ChunkIn {
+  return {
+    seq,
+    firstRow,
+    rowCount: keys.length,
+    body: keys.map((_, i) => `${firstRow + i},1`).join('\n'),
+    keys,
+    skip: null,
+    errorRows: '',
+  };
+}
+
+function results(jobId: string, firstRow: number, keys: string[], value: (i: number) => number): string {
+  return keys
+    .map((k, i) => `${jobId}\t${firstRow + i}\t${copyValue(k)}\t{${value(firstRow + i)}}\t\\N\t\\N\n`)
+    .join('');
+}
+
+function suite(name: string, open: () => Promise<{ db: SqlDb; done: () => Promise<void> }>) {
+  describe(name, () => {
+    let db: SqlDb;
+    let store: JobStore;
+    let done: () => Promise<void>;
+    beforeAll(async () => {
+      ({ db, done } = await open());
+      expect(await migrate(db, await loadMigrations())).toEqual([1]);
+      // A second run applies nothing.
+      expect(await migrate(db, await loadMigrations())).toEqual([]);
+      store = new JobStore(db);
+    });
+    afterAll(async () => {
+      await store?.close();
+      await done?.();
+    });
+
+    it('stores chunks, scores them once each, succeeds on the last, and serves rows by key', async () => {
+      const job = await store.createJob(NEW, 60);
+      expect(job.status).toBe('queued');
+      expect(await store.get(job.id)).toBeNull(); // not listed while the input arrives
+      expect(await store.appendChunk(job.id, chunk(0, 1, ['a', 'b']), 60)).toBe(true);
+      expect(await store.appendChunk(job.id, chunk(1, 3, ['c']), 60)).toBe(true);
+      const sealed = await store.seal(job.id, 3, 2, 100);
+      expect(sealed).toMatchObject({ status: 'queued', rowsTotal: 3, chunksTotal: 2, sealed: true });
+      // A model this gateway cannot serve is not claimed.
+      expect(await store.claim('g1', 30, [['other', '1']])).toBeNull();
+      const c0 = (await store.claim('g1', 30, [['m', '1']]))!;
+      const c1 = (await store.claim('g2', 30, [['m', '1']]))!;
+      expect([c0.seq, c1.seq]).toEqual([0, 1]);
+      expect(c0).toMatchObject({ firstRow: 1, rowCount: 2, keys: ['a', 'b'], model: 'm', version: '1' });
+      expect(await store.claim('g3', 30, [['m', '1']])).toBeNull(); // both leased
+      expect((await store.get(job.id))!.status).toBe('running');
+      const r1 = await store.commit(
+        'g2',
+        job.id,
+        1,
+        results(job.id, 3, ['c'], (i) => i / 10),
+        1,
+        0,
+        ['p'],
+      );
+      expect(r1).toMatchObject({ status: 'running', rowsDone: 1, chunksDone: 1, outputNames: ['p'] });
+      // Committing a chunk twice stores nothing the second time.
+      expect(
+        await store.commit(
+          'g2',
+          job.id,
+          1,
+          results(job.id, 3, ['c'], () => 9),
+          1,
+          0,
+          ['p'],
+        ),
+      ).toBeNull();
+      const r0 = await store.commit(
+        'g1',
+        job.id,
+        0,
+        results(job.id, 1, ['a', 'b'], (i) => i / 10),
+        2,
+        0,
+        null,
+      );
+      expect(r0).toMatchObject({ status: 'succeeded', rowsDone: 3, rowsTotal: 3 });
+      expect(r0!.finishedAt).not.toBeNull();
+      const page = await store.resultsPage(job.id, 0, 10);
+      expect(page.map((r) => [r.rowNo, r.key, r.outputs])).toEqual([
+        [1, 'a', [0.1]],
+        [2, 'b', [0.2]],
+        [3, 'c', [0.3]],
+      ]);
+      expect(await store.resultsPage(job.id, 2, 10)).toHaveLength(1);
+      expect(await store.lookup('m', 'b')).toMatchObject({ jobId: job.id, version: '1', outputs: [0.2] });
+      expect(await store.lookup('m', 'zz')).toBeNull();
+      expect(await store.lookup('other', 'b')).toBeNull();
+    });
+
+    it('a claim whose lease ran out is taken over, and only the new owner can commit it', async () => {
+      const job = await store.createJob({ ...NEW, model: 'lease' }, 60);
+      await store.appendChunk(job.id, chunk(0, 1, ['x']), 60);
+      await store.seal(job.id, 1, 1, 10);
+      const a = await store.claim('dead', 0, [['lease', '1']]);
+      expect(a?.attempts).toBe(1);
+      const b = await store.claim('alive', 30, [['lease', '1']]);
+      expect(b).toMatchObject({ seq: 0, attempts: 2 });
+      expect(await store.renew('dead', job.id, 0, 30)).toBe(false);
+      expect(
+        await store.commit(
+          'dead',
+          job.id,
+          0,
+          results(job.id, 1, ['x'], () => 1),
+          1,
+          0,
+          ['p'],
+        ),
+      ).toBeNull();
+      expect(
+        await store.commit(
+          'alive',
+          job.id,
+          0,
+          results(job.id, 1, ['x'], () => 2),
+          1,
+          0,
+          ['p'],
+        ),
+      ).toMatchObject({ status: 'succeeded' });
+      expect((await store.resultsPage(job.id, 0, 10)).map((r) => r.outputs)).toEqual([[2]]);
+    });
+
+    it('a released chunk waits out its delay and keeps its last error', async () => {
+      const job = await store.createJob({ ...NEW, model: 'rel' }, 60);
+      await store.appendChunk(job.id, chunk(0, 1, ['x']), 60);
+      await store.seal(job.id, 1, 1, 10);
+      await store.claim('g', 30, [['rel', '1']]);
+      await store.release('g', job.id, 0, 3600, 'worker gone', 'GROVE_ERR_UNAVAILABLE');
+      expect(await store.claim('g', 30, [['rel', '1']])).toBeNull();
+      await store.release('g', job.id, 0, 0, 'x', 'y'); // not the owner any more: no effect
+      expect(await store.claim('g', 30, [['rel', '1']])).toBeNull();
+    });
+
+    it('cancelling a running job rolls back later commits and purges what was stored', async () => {
+      const job = await store.createJob({ ...NEW, model: 'cancel' }, 60);
+      await store.appendChunk(job.id, chunk(0, 1, ['a']), 60);
+      await store.appendChunk(job.id, chunk(1, 2, ['b']), 60);
+      await store.seal(job.id, 2, 2, 10);
+      const c0 = (await store.claim('g', 30, [['cancel', '1']]))!;
+      const c1 = (await store.claim('g', 30, [['cancel', '1']]))!;
+      await store.commit(
+        'g',
+        job.id,
+        c0.seq,
+        results(job.id, 1, ['a'], () => 1),
+        1,
+        0,
+        ['p'],
+      );
+      expect(await store.cancel(job.id)).toMatchObject({ status: 'cancelled' });
+      expect(await store.cancel(job.id)).toBe('finished');
+      expect(await store.cancel('999999')).toBeNull();
+      expect(
+        await store.commit(
+          'g',
+          job.id,
+          c1.seq,
+          results(job.id, 2, ['b'], () => 1),
+          1,
+          0,
+          ['p'],
+        ),
+      ).toBeNull();
+      await store.sweep(false);
+      expect(await store.resultsPage(job.id, 0, 10)).toEqual([]);
+      expect(await store.lookup('cancel', 'a')).toBeNull();
+    });
+
+    it('keys and errors with COPY and array metacharacters round-trip', async () => {
+      const keys = ['tab\there', 'new\nline', 'back\\slash', 'quote"d', 'a,b', '{br}', 'NULL', 'ünï 😀', ''];
+      const job = await store.createJob({ ...NEW, model: 'esc', onError: 'skip' }, 60);
+      const c = chunk(0, 1, keys);
+      c.skip = [8];
+      c.errorRows = `${job.id}\t9\t\\N\t\\N\t${copyValue('bad\trow\\x')}\tGROVE_ERR_BAD_KEY\n`;
+      await store.appendChunk(job.id, c, 60);
+      await store.seal(job.id, keys.length, 1, 10);
+      const claimed = (await store.claim('g', 30, [['esc', '1']]))!;
+      expect(claimed.keys).toEqual(keys);
+      expect(claimed.skip).toEqual([8]);
+      await store.commit(
+        'g',
+        job.id,
+        0,
+        results(job.id, 1, keys.slice(0, 8), (i) => i),
+        8,
+        1,
+        ['p'],
+      );
+      const rows = await store.resultsPage(job.id, 0, 100);
+      expect(rows.map((r) => r.key)).toEqual([...keys.slice(0, 8), null]);
+      expect(rows[8]).toMatchObject({ error: 'bad\trow\\x', errorCode: 'GROVE_ERR_BAD_KEY', outputs: null });
+      for (const [i, k] of keys.slice(0, 8).entries())
+        expect(await store.lookup('esc', k)).toMatchObject({ outputs: [i + 1] });
+    });
+
+    it('the latest succeeded job answers a key; failed and unfinished jobs never do', async () => {
+      const run = async (value: number, finish: 'succeed' | 'fail' | 'leave') => {
+        const job = await store.createJob({ ...NEW, model: 'latest' }, 60);
+        await store.appendChunk(job.id, chunk(0, 1, ['k']), 60);
+        await store.seal(job.id, 1, 1, 10);
+        const c = (await store.claim('g', 30, [['latest', '1']]))!;
+        if (finish === 'fail') await store.fail(job.id, 'row 1: bad', 'GROVE_ERR_NOT_NUMERIC');
+        if (finish !== 'leave')
+          await store.commit(
+            'g',
+            job.id,
+            c.seq,
+            results(job.id, 1, ['k'], () => value),
+            1,
+            0,
+            ['p'],
+          );
+        return job.id;
+      };
+      await run(1, 'succeed');
+      const second = await run(2, 'succeed');
+      await run(3, 'fail');
+      expect(await store.lookup('latest', 'k')).toMatchObject({ jobId: second, outputs: [2] });
+      const listed = await store.list({ model: 'latest', limit: 2 });
+      expect(listed.map((j) => j.status)).toEqual(['failed', 'succeeded']);
+      const next = await store.list({ model: 'latest', limit: 2, before: listed[1]!.id });
+      expect(next.map((j) => j.status)).toEqual(['succeeded']);
+      expect((await store.list({ model: 'latest', status: 'failed', limit: 9 }))[0]).toMatchObject({
+        error: 'row 1: bad',
+        errorCode: 'GROVE_ERR_NOT_NUMERIC',
+      });
+    });
+
+    it('an upload whose lease ran out is deleted by the sweep', async () => {
+      const job = await store.createJob({ ...NEW, model: 'gone' }, 0);
+      await store.appendChunk(job.id, chunk(0, 1, ['a']), 0);
+      await store.sweep(false);
+      expect(await store.appendChunk(job.id, chunk(1, 2, ['b']), 60)).toBe(false);
+      expect(await store.seal(job.id, 2, 2, 1)).toBeNull();
+    });
+  });
+}
+
+suite('job store on PGlite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'grove-jobs-store-'));
+  const db = await openPgliteDb(await freshPgliteDir(join(dir, 'db')));
+  return { db, done: async () => rmSync(dir, { recursive: true, force: true }) };
+});
+
+describe.skipIf(!pgService)(
+  pgService ? 'job store on PostgreSQL' : skipReason('PostgreSQL', 'postgresql'),
+  () => {
+    let tdb: TestDatabase;
+    afterAll(() => pgService?.stop());
+    suite('job store on PostgreSQL', async () => {
+      tdb = await createDatabase(pgService!.url, 'grove_jobs_store');
+      const db = await openPgDb(tdb.url);
+      return {
+        db,
+        done: () => tdb.drop(),
+      };
+    });
+
+    it('two gateways claiming at once never get the same chunk', async () => {
+      const t = await createDatabase(pgService!.url, 'grove_jobs_claims');
+      const [a, b] = [await openPgDb(t.url), await openPgDb(t.url)];
+      try {
+        await migrate(a, await loadMigrations());
+        const sa = new JobStore(a);
+        const sb = new JobStore(b);
+        const job = await sa.createJob({ ...NEW, model: 'race' }, 60);
+        for (let s = 0; s < 40; s++) await sa.appendChunk(job.id, chunk(s, s + 1, [`k${s}`]), 60);
+        await sa.seal(job.id, 40, 40, 1);
+        const taken: number[] = [];
+        const drain = async (s: JobStore, owner: string) => {
+          for (;;) {
+            const c = await s.claim(owner, 30, [['race', '1']]);
+            if (!c) return;
+            taken.push(c.seq);
+            await s.commit(
+              owner,
+              job.id,
+              c.seq,
+              results(job.id, c.firstRow, c.keys!, () => 1),
+              1,
+              0,
+              ['p'],
+            );
+          }
+        };
+        await Promise.all([drain(sa, 'A'), drain(sb, 'B'), drain(sa, 'A2'), drain(sb, 'B2')]);
+        expect(taken.sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+        expect(await sa.get(job.id)).toMatchObject({ status: 'succeeded', rowsDone: 40 });
+      } finally {
+        await a.close();
+        await b.close();
+        await t.drop();
+      }
+    });
+  },
+);

@@ -1,0 +1,448 @@
+// Every statement of the job machinery (docs/jobs.md), written once against SqlDb so PGlite and
+// PostgreSQL run the same SQL. The durability rules live here:
+// - a chunk is claimed under a lease (SELECT ... FOR UPDATE SKIP LOCKED, so gateways sharing one
+//   PostgreSQL never take the same chunk) and stays pending until the transaction that stores its
+//   results also deletes it, after checking the claim is still this gateway's: a killed gateway's
+//   chunks are taken over when their lease runs out, and every row is stored exactly once;
+// - the job row is updated last in that transaction and only while the job is queued or running,
+//   so results of a job cancelled or failed meanwhile are rolled back, never half-kept;
+// - a job whose input is still arriving is not listed, and is deleted when its upload lease runs out.
+import type { SqlDb, SqlRunner } from './sql-db.js';
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type JobFormat = 'csv' | 'ndjson';
+export type OnError = 'fail' | 'skip';
+
+export interface JobRecord {
+  id: string;
+  model: string;
+  version: string;
+  status: JobStatus;
+  sealed: boolean;
+  format: JobFormat;
+  header: string | null;
+  keyColumn: string | null;
+  onError: OnError;
+  notifyUrl: string | null;
+  outputNames: string[] | null;
+  rowsTotal: number | null;
+  rowsDone: number;
+  rowsFailed: number;
+  chunksTotal: number | null;
+  chunksDone: number;
+  inputBytes: number;
+  error: string | null;
+  errorCode: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface NewJob {
+  model: string;
+  version: string;
+  format: JobFormat;
+  header: string | null;
+  keyColumn: string | null;
+  onError: OnError;
+  notifyUrl: string | null;
+}
+
+export interface ChunkIn {
+  seq: number;
+  firstRow: number;
+  rowCount: number;
+  body: string;
+  keys: string[] | null;
+  /** Offsets of rows refused at intake ... */
+  skip: number[] | null;
+  /** ... and their error rows for grove_job_results, in COPY text. */
+  errorRows: string;
+}
+
+export interface ClaimedChunk {
+  jobId: string;
+  seq: number;
+  firstRow: number;
+  rowCount: number;
+  body: string;
+  keys: string[] | null;
+  skip: number[] | null;
+  attempts: number;
+  lastError: string | null;
+  lastErrorCode: string | null;
+  model: string;
+  version: string;
+  format: JobFormat;
+  header: string | null;
+  onError: OnError;
+}
+
+export interface ResultRow {
+  rowNo: number;
+  key: string | null;
+  outputs: number[] | null;
+  error: string | null;
+  errorCode: string | null;
+}
+
+export interface StoredPrediction {
+  jobId: string;
+  version: string;
+  outputNames: string[];
+  outputs: number[];
+  scoredAt: string;
+}
+
+export interface ListFilter {
+  model?: string;
+  status?: JobStatus;
+  /** Jobs with a smaller id (the next page). */
+  before?: string;
+  limit: number;
+}
+
+export const RESULT_COLUMNS = ['job_id', 'row_no', 'key', 'outputs', 'error', 'error_code'] as const;
+const ACTIVE = `status IN ('queued', 'running')`;
+
+/** Thrown inside a transaction to roll it back without an error reaching the caller. */
+class Rollback extends Error {}
+
+export class JobStore {
+  constructor(readonly db: SqlDb) {}
+
+  async createJob(j: NewJob, uploadLeaseS: number): Promise<JobRecord> {
+    const r = await this.db.query<Row>(
+      `INSERT INTO grove_jobs (model, version, format, header, key_column, on_error, notify_url, upload_lease)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8)) RETURNING *`,
+      [j.model, j.version, j.format, j.header, j.keyColumn, j.onError, j.notifyUrl, uploadLeaseS],
+    );
+    return toJob(r.rows[0]!);
+  }
+
+  /** Stores one chunk of an upload; false when the job is no longer queued or running. */
+  async appendChunk(jobId: string, c: ChunkIn, uploadLeaseS: number): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const r = await tx.query(
+        `UPDATE grove_jobs SET upload_lease = now() + make_interval(secs => $2) WHERE id = $1 AND ${ACTIVE} RETURNING id`,
+        [jobId, uploadLeaseS],
+      );
+      if (r.rowCount === 0) return false;
+      await tx.query(
+        `INSERT INTO grove_job_chunks (job_id, seq, first_row, row_count, body, keys, skip)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [jobId, c.seq, c.firstRow, c.rowCount, c.body, c.keys, c.skip],
+      );
+      await tx.copyIn('grove_job_results', RESULT_COLUMNS, c.errorRows);
+      return true;
+    });
+  }
+
+  /** Keeps an upload's lease while it waits on a slow client. */
+  async renewUpload(jobId: string, uploadLeaseS: number): Promise<void> {
+    await this.db.query(
+      'UPDATE grove_jobs SET upload_lease = now() + make_interval(secs => $2) WHERE id = $1 AND NOT sealed',
+      [jobId, uploadLeaseS],
+    );
+  }
+
+  /** The input is complete: the job is listed, and succeeds at once if every chunk is already scored. */
+  async seal(
+    jobId: string,
+    rowsTotal: number,
+    chunksTotal: number,
+    bytes: number,
+  ): Promise<JobRecord | null> {
+    const done = `${ACTIVE} AND chunks_done = $3`;
+    const r = await this.db.query<Row>(
+      `UPDATE grove_jobs SET sealed = true, upload_lease = NULL, rows_total = $2, chunks_total = $3,
+         input_bytes = $4,
+         status = CASE WHEN ${done} THEN 'succeeded' ELSE status END,
+         started_at = CASE WHEN ${done} THEN COALESCE(started_at, now()) ELSE started_at END,
+         finished_at = CASE WHEN ${done} THEN now() ELSE finished_at END
+       WHERE id = $1 AND NOT sealed RETURNING *`,
+      [jobId, rowsTotal, chunksTotal, bytes],
+    );
+    return r.rows[0] ? toJob(r.rows[0]) : null;
+  }
+
+  /** Deletes an upload that will not complete (client gone, body too large). */
+  async abandon(jobId: string): Promise<void> {
+    await this.db.query('DELETE FROM grove_job_results WHERE job_id = $1', [jobId]);
+    await this.db.query('DELETE FROM grove_jobs WHERE id = $1 AND NOT sealed', [jobId]);
+  }
+
+  /** Takes the oldest pending chunk of a job this gateway can serve, under a lease. */
+  async claim(
+    owner: string,
+    leaseS: number,
+    servable: readonly (readonly [string, string])[],
+  ): Promise<ClaimedChunk | null> {
+    if (servable.length === 0) return null;
+    return this.db.transaction(async (tx) => {
+      const r = await tx.query<Row>(
+        `WITH pick AS (
+           SELECT c.job_id, c.seq, j.model, j.version, j.format, j.header, j.on_error, j.status
+           FROM grove_job_chunks c JOIN grove_jobs j ON j.id = c.job_id
+           WHERE j.${ACTIVE} AND (c.lease_until IS NULL OR c.lease_until < now())
+             AND (j.model, j.version) IN (SELECT m, v FROM unnest($3::text[], $4::text[]) AS s (m, v))
+           ORDER BY c.job_id, c.seq LIMIT 1
+           FOR UPDATE OF c SKIP LOCKED)
+         UPDATE grove_job_chunks c
+         SET claim = $1, lease_until = now() + make_interval(secs => $2), attempts = c.attempts + 1
+         FROM pick WHERE c.job_id = pick.job_id AND c.seq = pick.seq
+         RETURNING c.job_id, c.seq, c.first_row, c.row_count, c.body, c.keys, c.skip, c.attempts,
+           c.last_error, c.last_error_code, pick.model, pick.version, pick.format, pick.header,
+           pick.on_error, pick.status`,
+        [owner, leaseS, servable.map((s) => s[0]), servable.map((s) => s[1])],
+      );
+      const c = r.rows[0];
+      if (!c) return null;
+      if (c.status === 'queued') {
+        await tx.query(
+          `UPDATE grove_jobs SET status = 'running', started_at = COALESCE(started_at, now())
+           WHERE id = $1 AND status = 'queued'`,
+          [c.job_id],
+        );
+      }
+      const job = c;
+      return {
+        jobId: String(c.job_id),
+        seq: Number(c.seq),
+        firstRow: Number(c.first_row),
+        rowCount: Number(c.row_count),
+        body: c.body as string,
+        keys: (c.keys as string[] | null) ?? null,
+        skip: c.skip ? (c.skip as unknown[]).map(Number) : null,
+        attempts: Number(c.attempts),
+        lastError: (c.last_error as string | null) ?? null,
+        lastErrorCode: (c.last_error_code as string | null) ?? null,
+        model: job.model as string,
+        version: job.version as string,
+        format: job.format as JobFormat,
+        header: (job.header as string | null) ?? null,
+        onError: job.on_error as OnError,
+      };
+    });
+  }
+
+  /** Extends a claim; false when it is no longer this owner's. */
+  async renew(owner: string, jobId: string, seq: number, leaseS: number): Promise<boolean> {
+    const r = await this.db.query(
+      `UPDATE grove_job_chunks SET lease_until = now() + make_interval(secs => $4)
+       WHERE job_id = $1 AND seq = $2 AND claim = $3`,
+      [jobId, seq, owner, leaseS],
+    );
+    return r.rowCount === 1;
+  }
+
+  /** Gives a chunk back after a failure that may pass; nobody takes it for `delayS`. */
+  async release(
+    owner: string,
+    jobId: string,
+    seq: number,
+    delayS: number,
+    error: string,
+    code: string,
+  ): Promise<void> {
+    await this.db.query(
+      `UPDATE grove_job_chunks SET claim = NULL, lease_until = now() + make_interval(secs => $4),
+         last_error = $5, last_error_code = $6
+       WHERE job_id = $1 AND seq = $2 AND claim = $3`,
+      [jobId, seq, owner, delayS, error, code],
+    );
+  }
+
+  /**
+   * Stores a scored chunk: its results (COPY text), its progress, and the job's success when it was
+   * the last one. Null when the chunk is no longer this owner's or the job is no longer running:
+   * then nothing is stored.
+   */
+  async commit(
+    owner: string,
+    jobId: string,
+    seq: number,
+    results: string,
+    rows: number,
+    failed: number,
+    outputNames: string[] | null,
+  ): Promise<JobRecord | null> {
+    try {
+      return await this.db.transaction(async (tx) => {
+        const d = await tx.query(
+          'DELETE FROM grove_job_chunks WHERE job_id = $1 AND seq = $2 AND claim = $3',
+          [jobId, seq, owner],
+        );
+        if (d.rowCount !== 1) throw new Rollback();
+        await tx.copyIn('grove_job_results', RESULT_COLUMNS, results);
+        const last = 'sealed AND chunks_done + 1 = chunks_total';
+        const r = await tx.query<Row>(
+          `UPDATE grove_jobs SET rows_done = rows_done + $2, rows_failed = rows_failed + $3,
+             chunks_done = chunks_done + 1, output_names = COALESCE(output_names, $4),
+             status = CASE WHEN ${last} THEN 'succeeded' ELSE status END,
+             finished_at = CASE WHEN ${last} THEN now() ELSE finished_at END
+           WHERE id = $1 AND ${ACTIVE} RETURNING *`,
+          [jobId, rows, failed, outputNames],
+        );
+        if (r.rows.length !== 1) throw new Rollback();
+        return toJob(r.rows[0]!);
+      });
+    } catch (err) {
+      if (err instanceof Rollback) return null;
+      throw err;
+    }
+  }
+
+  /** Fails a queued or running job; null when it had already ended. */
+  async fail(jobId: string, error: string, code: string): Promise<JobRecord | null> {
+    const r = await this.db.query<Row>(
+      `UPDATE grove_jobs SET status = 'failed', error = $2, error_code = $3, finished_at = now()
+       WHERE id = $1 AND ${ACTIVE} RETURNING *`,
+      [jobId, error, code],
+    );
+    return r.rows[0] ? toJob(r.rows[0]) : null;
+  }
+
+  /** Cancels a listed job: the job, or 'finished' if it had ended, or null if there is no such job. */
+  async cancel(jobId: string): Promise<JobRecord | 'finished' | null> {
+    const r = await this.db.query<Row>(
+      `UPDATE grove_jobs SET status = 'cancelled', finished_at = now()
+       WHERE id = $1 AND sealed AND ${ACTIVE} RETURNING *`,
+      [jobId],
+    );
+    if (r.rows[0]) return toJob(r.rows[0]);
+    return (await this.get(jobId)) ? 'finished' : null;
+  }
+
+  /** Deletes what a failed or cancelled job left (results, pending input). */
+  async purge(jobId: string): Promise<void> {
+    await this.db.query('DELETE FROM grove_job_results WHERE job_id = $1', [jobId]);
+    await this.db.query('DELETE FROM grove_job_chunks WHERE job_id = $1', [jobId]);
+    await this.db.query(
+      `UPDATE grove_jobs SET purged = true WHERE id = $1 AND status IN ('failed', 'cancelled')`,
+      [jobId],
+    );
+  }
+
+  /**
+   * Housekeeping: deletes uploads whose lease ran out and purges ended jobs not purged yet.
+   * `soleOwner` (PGlite: no other process can hold the database) also frees every claim and
+   * upload lease first, since whoever held them is gone.
+   */
+  async sweep(soleOwner: boolean): Promise<void> {
+    if (soleOwner) {
+      await this.db.query(
+        'UPDATE grove_job_chunks SET claim = NULL, lease_until = NULL WHERE claim IS NOT NULL',
+      );
+      await this.db.query(
+        `UPDATE grove_jobs SET upload_lease = now() - interval '1 second' WHERE NOT sealed`,
+      );
+    }
+    const gone = await this.db.query<Row>(
+      'SELECT id FROM grove_jobs WHERE NOT sealed AND upload_lease < now()',
+    );
+    for (const r of gone.rows) await this.abandon(String(r.id));
+    const ended = await this.db.query<Row>(
+      `SELECT id FROM grove_jobs WHERE status IN ('failed', 'cancelled') AND NOT purged`,
+    );
+    for (const r of ended.rows) await this.purge(String(r.id));
+  }
+
+  async get(jobId: string): Promise<JobRecord | null> {
+    const r = await this.db.query<Row>('SELECT * FROM grove_jobs WHERE id = $1 AND sealed', [jobId]);
+    return r.rows[0] ? toJob(r.rows[0]) : null;
+  }
+
+  /** Newest first. */
+  async list(f: ListFilter): Promise<JobRecord[]> {
+    const where = ['sealed'];
+    const params: unknown[] = [];
+    if (f.model !== undefined) where.push(`model = $${params.push(f.model)}`);
+    if (f.status !== undefined) where.push(`status = $${params.push(f.status)}`);
+    if (f.before !== undefined) where.push(`id < $${params.push(f.before)}`);
+    const r = await this.db.query<Row>(
+      `SELECT * FROM grove_jobs WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $${params.push(f.limit)}`,
+      params,
+    );
+    return r.rows.map(toJob);
+  }
+
+  async resultsPage(jobId: string, afterRow: number, limit: number): Promise<ResultRow[]> {
+    const r = await this.db.query<Row>(
+      `SELECT row_no, key, outputs, error, error_code FROM grove_job_results
+       WHERE job_id = $1 AND row_no > $2 ORDER BY row_no LIMIT $3`,
+      [jobId, afterRow, limit],
+    );
+    return r.rows.map((x) => ({
+      rowNo: Number(x.row_no),
+      key: (x.key as string | null) ?? null,
+      outputs: x.outputs ? (x.outputs as unknown[]).map(Number) : null,
+      error: (x.error as string | null) ?? null,
+      errorCode: (x.error_code as string | null) ?? null,
+    }));
+  }
+
+  /** The prediction for `key` from the latest succeeded job of `model` that scored it. */
+  async lookup(model: string, key: string): Promise<StoredPrediction | null> {
+    const r = await this.db.query<Row>(
+      `SELECT j.id, j.version, j.output_names, j.finished_at, r.outputs
+       FROM grove_job_results r JOIN grove_jobs j ON j.id = r.job_id
+       WHERE r.key = $2 AND j.model = $1 AND j.status = 'succeeded' AND r.outputs IS NOT NULL
+       ORDER BY j.finished_at DESC, j.id DESC, r.row_no DESC LIMIT 1`,
+      [model, key],
+    );
+    const x = r.rows[0];
+    if (!x) return null;
+    return {
+      jobId: String(x.id),
+      version: x.version as string,
+      outputNames: (x.output_names as string[] | null) ?? [],
+      outputs: (x.outputs as unknown[]).map(Number),
+      scoredAt: iso(x.finished_at)!,
+    };
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+type Row = Record<string, unknown>;
+
+function iso(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  return (v instanceof Date ? v : new Date(String(v))).toISOString();
+}
+
+function num(v: unknown): number | null {
+  return v === null || v === undefined ? null : Number(v);
+}
+
+function toJob(r: Row): JobRecord {
+  return {
+    id: String(r.id),
+    model: r.model as string,
+    version: r.version as string,
+    status: r.status as JobStatus,
+    sealed: r.sealed === true,
+    format: r.format as JobFormat,
+    header: (r.header as string | null) ?? null,
+    keyColumn: (r.key_column as string | null) ?? null,
+    onError: r.on_error as OnError,
+    notifyUrl: (r.notify_url as string | null) ?? null,
+    outputNames: (r.output_names as string[] | null) ?? null,
+    rowsTotal: num(r.rows_total),
+    rowsDone: Number(r.rows_done),
+    rowsFailed: Number(r.rows_failed),
+    chunksTotal: num(r.chunks_total),
+    chunksDone: Number(r.chunks_done),
+    inputBytes: Number(r.input_bytes),
+    error: (r.error as string | null) ?? null,
+    errorCode: (r.error_code as string | null) ?? null,
+    createdAt: iso(r.created_at)!,
+    startedAt: iso(r.started_at),
+    finishedAt: iso(r.finished_at),
+  };
+}
+
+export type { SqlRunner };

@@ -1,0 +1,108 @@
+// grove stream on a real nats-server: an existing stream is used as it is (its name and storage
+// untouched), a missing one is created with file storage and a duplicate window, and an existing
+// durable consumer that reads another subject stops the start with GROVE_ERR_STREAM_CONFIG.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { AckPolicy, type JetStreamManager, type NatsConnection, nanos, StorageType } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Service, skipReason, useNats } from '../support/services.js';
+import { Collector, natsConnect, publishRows, startStream, streamOf, uniqueName } from './stream-harness.js';
+import { fixtureRows, makeRepository, ROOT, removeRepository } from './worker-harness.js';
+
+const svc: Service | null = await useNats();
+
+describe.skipIf(!svc)(
+  svc ? 'grove stream: streams and consumer' : skipReason('nats-server', 'nats-server'),
+  () => {
+    let repo: string;
+    let nc: NatsConnection;
+    let jsm: JetStreamManager;
+
+    beforeAll(async () => {
+      repo = makeRepository({ churn: { '1': 'xgboost/xgb-binary-100x4' } });
+      ({ nc, jsm } = await natsConnect(svc!.url));
+    });
+
+    afterAll(async () => {
+      await nc?.close();
+      removeRepository(repo);
+      await svc?.stop();
+    });
+
+    it('uses an existing stream as it is and creates the missing ones with file storage', async () => {
+      const name = uniqueName('setup');
+      const existing = `mine_${name}`;
+      await jsm.streams.add({ name: existing, subjects: [`rows.${name}.>`], storage: StorageType.Memory });
+      const subject = `rows.${name}.eu`;
+      const output = `predictions.${name}`;
+      const results = new Collector(nc, output);
+      const consumer = await startStream([
+        '--nats',
+        svc!.url,
+        '--models',
+        repo,
+        '--model',
+        'churn',
+        '--subject',
+        subject,
+        '--output-subject',
+        output,
+        '--durable',
+        name,
+        '--dedup-window',
+        '60000',
+      ]);
+      const { rows } = fixtureRows('xgboost/xgb-binary-100x4');
+      await publishRows(nc, subject, [{ id: 'a', body: JSON.stringify(rows[0]) }]);
+      await results.until(() => results.messages.length >= 1);
+      expect(await consumer.stop('SIGTERM')).toBe(0);
+
+      const input = await jsm.streams.info(existing);
+      expect([input.config.storage, input.config.subjects]).toEqual([StorageType.Memory, [`rows.${name}.>`]]);
+      const created = await jsm.streams.info(await streamOf(jsm, output));
+      expect([created.config.name, created.config.storage, created.config.duplicate_window]).toEqual([
+        `grove-predictions_${name}`,
+        StorageType.File,
+        nanos(60_000),
+      ]);
+      expect(consumer.stderr()).not.toMatch(/"event":"stream_created","stream":"grove-rows/);
+    }, 180_000);
+
+    it('refuses a durable consumer that reads another subject', async () => {
+      const name = uniqueName('setup');
+      await jsm.streams.add({ name: `in_${name}`, subjects: [`rows.${name}.>`] });
+      await jsm.consumers.add(`in_${name}`, {
+        durable_name: name,
+        ack_policy: AckPolicy.Explicit,
+        filter_subject: `rows.${name}.other`,
+      });
+      // Not spawnSync: the test's own nats-server pipes its log to this process.
+      const child = spawn(
+        process.execPath,
+        [
+          join(ROOT, 'dist', 'cli', 'grove.js'),
+          'stream',
+          '--nats',
+          svc!.url,
+          '--models',
+          repo,
+          '--model',
+          'churn',
+          '--subject',
+          `rows.${name}.eu`,
+          '--output-subject',
+          `predictions.${name}`,
+          '--durable',
+          name,
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+      const status = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      const r = { status, stderr };
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/reads 'rows\.\S+\.other', not --subject .* \(GROVE_ERR_STREAM_CONFIG\)/);
+    }, 180_000);
+  },
+);

@@ -29,6 +29,8 @@ async function main(): Promise<void> {
     poolThreads: threads,
     ...repositoryFromEnv(process.env),
     monitoring: monitoringFromEnv(process.env),
+    // The repository API, for the gateway's fan-out (gateway/http/repository-fan-out.ts).
+    adminToken: process.env.GROVE_WORKER_ADMIN_TOKEN || undefined,
   });
   const send = (m: WorkerIpcMessage) => {
     if (process.connected) process.send!(m);

@@ -14,14 +14,19 @@ import { type JobsOptions, JobsService, withJobRoutes } from '../jobs/jobs-servi
 import { GroveError } from '../shared/errors/grove-error.js';
 import { createFastFront } from '../shared/http/fast-front.js';
 import { answerClientError, createNodeServer } from '../shared/http/node-server.js';
+import { type GrpcListener, listenGrpc } from '../shared/protocol/grpc/inference-service.js';
+import type { Tracing } from '../shared/tracing/tracing.js';
 import { Admission } from './admission/admission.js';
 import { Coalescer } from './forward/coalescer.js';
+import { ForwardTracer } from './forward/forward-trace.js';
 import { type ForwardEvent, Forwarder, headerReader } from './forward/forwarder.js';
 import { UpstreamCaller } from './forward/upstream-call.js';
+import { gatewayGrpcBackend } from './grpc/gateway-grpc-backend.js';
 import { type AdminRouteHandler, AdminRoutes } from './http/admin-handler.js';
 import { LocalRoutes } from './http/local-routes.js';
 import { PassThrough } from './http/pass-through.js';
 import { PublicFront, type PublicRouteHandler } from './http/public-front.js';
+import { repositoryRoutes } from './http/repository-fan-out.js';
 import { GatewayMetrics } from './metrics/gateway-metrics.js';
 import { createPolicy } from './policies/create-policy.js';
 import type { PolicyName, Rng } from './policies/policy.js';
@@ -70,11 +75,15 @@ export interface GatewayOptions {
   coalescePerWorker?: number;
   /** Client requests in flight past which new ones get 503 / 429 (default 4096; 0: no limit). */
   maxInflight?: number;
+  /** Also serve the Open Inference Protocol over gRPC on this port (0 = any free port), on `host`. */
+  grpcPort?: number;
   /** Serve the public listener over TLS. */
   tls?: TlsFiles;
   /** Serve the admin listener over TLS (with `clientCa`: mutual TLS). */
   adminTls?: TlsFiles;
   logger?: Logger;
+  /** OpenTelemetry (startTracing with service grove-gateway): spans on the prediction path. */
+  tracing?: Tracing | null;
   /** Hears every client request's end (for tracing); absent: no cost. */
   onForward?: (e: ForwardEvent) => void;
   rng?: Rng;
@@ -88,6 +97,8 @@ export interface Gateway {
   url: string;
   port: number;
   adminUrl: string | null;
+  /** `host:port` of the gRPC listener, or null without --grpc-port. */
+  grpcAddress: string | null;
   adminToken: string | null;
   tokenGenerated: boolean;
   workers: WorkerSet;
@@ -172,6 +183,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   const admission = new Admission(opts.maxInflight ?? 4096);
   metrics.watchAdmission(admission);
   const maxCoalesceRows = opts.maxCoalesceRows ?? 128;
+  const tracer = opts.tracing ? new ForwardTracer(opts.tracing) : null;
   let forwarder!: Forwarder;
   const coalescer = new Coalescer(
     caller,
@@ -184,8 +196,10 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   const chooser = new VersionChooser(workers, splits, rng);
   forwarder = new Forwarder(workers, splits, chooser, caller, coalescer, admission, metrics, rng, {
     maxCoalesceRows,
+    tracer,
     ...(opts.onForward ? { onForward: opts.onForward } : {}),
   });
+  coalescer.tracer = tracer;
   const front = new PublicFront(
     forwarder,
     new PassThrough(caller, forwarder, timeoutMs),
@@ -231,6 +245,12 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
           adminRoutes.handle,
         )
       : createHttpServer(adminRoutes.handle);
+    for (const r of repositoryRoutes(workers, {
+      token: token!,
+      maxBodyBytes: 256 * 1024 * 1024,
+      timeoutMs: Math.max(timeoutMs, 60_000),
+    }))
+      adminRoutes.add(r.method, r.pattern, r.handler);
     admin.on('clientError', answerClientError);
     try {
       await listen(admin, opts.adminPort ?? 8081, adminHost);
@@ -241,11 +261,27 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     }
     adminUrl = `${adminTls ? 'https' : 'http'}://${fmtHost(adminHost)}:${(admin.address() as AddressInfo).port}`;
   }
+  let grpc: GrpcListener | null = null;
+  if (opts.grpcPort !== undefined) {
+    try {
+      grpc = await listenGrpc({
+        host,
+        port: opts.grpcPort,
+        backend: gatewayGrpcBackend(forwarder, caller, workers),
+        maxMessageBytes: bodyLimit,
+      });
+    } catch (err) {
+      fast.server.close();
+      admin?.close();
+      throw err;
+    }
+  }
   health.start();
   return {
     url: `${publicTls ? 'https' : 'http'}://${fmtHost(host)}:${port}`,
     port,
     adminUrl,
+    grpcAddress: grpc?.address ?? null,
     adminToken: wantAdmin ? token : null,
     tokenGenerated,
     workers,
@@ -263,7 +299,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     },
     async close() {
       health.stop();
-      await Promise.all([fast.close(), admin ? closeServer(admin) : undefined]);
+      await Promise.all([fast.close(), admin ? closeServer(admin) : undefined, grpc?.close(2000)]);
       await jobs?.close();
       await workers.close();
     },

@@ -14,6 +14,7 @@ import { JOBS_CLI_OPTIONS, JOBS_CLI_USAGE, jobsFromArgs } from '../../jobs/jobs-
 import type { ConsulClient } from '../../shared/consul/consul-client.js';
 import { consulSettings } from '../../shared/consul/consul-settings.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
+import { startTracing } from '../../shared/tracing/tracing.js';
 import { parseCommandArgs } from '../command-args.js';
 
 export const gatewayOptionSpecs = {
@@ -22,6 +23,7 @@ export const gatewayOptionSpecs = {
     host: { type: 'string' },
     policy: { type: 'string' },
     'admin-port': { type: 'string' },
+    'grpc-port': { type: 'string' },
     'admin-host': { type: 'string' },
     'admin-token': { type: 'string' },
     'state-dir': { type: 'string' },
@@ -39,6 +41,7 @@ export const gatewayOptionSpecs = {
   --host H              public address (default 127.0.0.1)
   --policy P            ${POLICY_NAMES.join(' | ')} (default p2c)
   --admin-port P        admin API port (default 8081)
+  --grpc-port P         also serve the Open Inference Protocol over gRPC on P, on --host (0 = any free port)
   --admin-host H        admin API address (default 127.0.0.1; a non-loopback address needs a token)
   --admin-token T       admin bearer token (or env GROVE_ADMIN_TOKEN; generated and printed if absent)
   --state-dir DIR       where split weights persist (splits.json) and jobs are kept (jobs-db/)
@@ -73,21 +76,27 @@ export function parseGatewayCommon(
   if (clientCa !== undefined && cert === undefined)
     throw new Error('--admin-client-ca needs --tls-cert and --tls-key');
   const tls = cert !== undefined && key !== undefined ? { cert, key } : undefined;
+  if (values['grpc-port'] !== undefined && num('grpc-port', 0) > 65535)
+    throw new Error('--grpc-port must be a port number (0 = any free port)');
+  const logger = pino(
+    { name: 'grove-gateway', level: (values['log-level'] as string | undefined) ?? 'warn' },
+    pino.destination(2),
+  );
   return {
     port: num('port', 8080),
     host: (values.host as string | undefined) ?? '127.0.0.1',
     policy,
     adminPort: num('admin-port', 8081),
+    ...(values['grpc-port'] === undefined ? {} : { grpcPort: num('grpc-port', 0) }),
     adminHost: (values['admin-host'] as string | undefined) ?? '127.0.0.1',
     adminToken: (values['admin-token'] as string | undefined) ?? (process.env.GROVE_ADMIN_TOKEN || undefined),
     timeoutMs: num('timeout', 10_000),
     maxInflight: num('max-inflight', 4096),
     coalescePerWorker: num('coalesce-per-worker', 2),
     ...(tls ? { tls, adminTls: { ...tls, ...(clientCa ? { clientCa } : {}) } } : {}),
-    logger: pino(
-      { name: 'grove-gateway', level: (values['log-level'] as string | undefined) ?? 'warn' },
-      pino.destination(2),
-    ),
+    logger,
+    // Off unless the OTEL_* variables ask for it (docs/tracing.md).
+    tracing: startTracing({ serviceName: 'grove-gateway', logger }),
   };
 }
 
@@ -261,12 +270,14 @@ export async function run(argv: string[]): Promise<number> {
   await gw.health.runOnce();
   process.stdout.write(`grove gateway listening on ${gw.url}\n`);
   if (gw.adminUrl) process.stdout.write(`grove admin listening on ${gw.adminUrl}\n`);
+  if (gw.grpcAddress) process.stdout.write(`grove gateway grpc listening on ${gw.grpcAddress}\n`);
   if (gw.tokenGenerated) process.stdout.write(`grove admin token: ${gw.adminToken}\n`);
   await waitForSignal();
   discovery?.stop();
   backend?.close?.();
   await gw.close();
   client?.destroy();
+  await common.tracing?.shutdown();
   return 0;
 }
 

@@ -115,10 +115,12 @@ export async function run(argv: string[]): Promise<number> {
     modelsDir,
     threads: values.threads === undefined ? undefined : Number(values.threads),
     log,
+    ...(gw.adminToken ? { adminToken: gw.adminToken } : {}),
   });
   await local.start();
   process.stdout.write(`grove gateway listening on ${gw.url}\n`);
   if (gw.adminUrl) process.stdout.write(`grove admin listening on ${gw.adminUrl}\n`);
+  if (gw.grpcAddress) process.stdout.write(`grove gateway grpc listening on ${gw.grpcAddress}\n`);
   let tokenFile: string | null = null;
   if (gw.tokenGenerated) {
     process.stdout.write(`grove admin token: ${gw.adminToken}\n`);
@@ -130,6 +132,7 @@ export async function run(argv: string[]): Promise<number> {
   await gw.close();
   await local.stop();
   if (tokenFile) await rm(tokenFile, { force: true });
+  await common.tracing?.shutdown();
   return 0;
 }
 

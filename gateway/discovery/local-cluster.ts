@@ -22,6 +22,9 @@ export interface LocalClusterOptions {
   /** A worker that dies younger than this counts as crash-looping. */
   youngMs?: number;
   log?: (msg: string) => void;
+  /** The token the workers' repository API takes (the gateway's admin token): the gateway applies
+   *  repository calls to every worker with it. */
+  adminToken?: string;
 }
 
 /** Delay before re-forking a worker that died young `crashes` times in a row: at once for the
@@ -136,6 +139,7 @@ export class LocalCluster {
       GROVE_LOG_LEVEL: this.opts.logLevel ?? 'warn',
     };
     if (this.opts.threads) env.GROVE_WORKER_THREADS = String(this.opts.threads);
+    if (this.opts.adminToken) env.GROVE_WORKER_ADMIN_TOKEN = this.opts.adminToken;
     const w = cluster.fork(env);
     slot.worker = w;
     slot.url = null;

@@ -3,6 +3,7 @@
 // slot, its deadline timer). Every path (pass-through, coalesced, shadowed) ends it through
 // Forwarder.finish exactly once.
 import type { Reply } from '../../shared/http/reply.js';
+import type { RequestTrace } from '../../shared/tracing/tracing.js';
 
 export class ClientCall {
   model = '';
@@ -15,6 +16,8 @@ export class ClientCall {
   /** Holds an admission slot (released when finished). */
   admitted = false;
   deadlineTimer: NodeJS.Timeout | null = null;
+  /** Its spans when tracing is on (forward-trace.ts), else null. */
+  trace: RequestTrace | null = null;
 
   constructor(
     readonly reply: Reply,

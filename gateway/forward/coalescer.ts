@@ -9,9 +9,11 @@
 // invalid) is re-sent per client, so every client gets exactly the answer the worker would give
 // its own request.
 import type { GroveError } from '../../shared/errors/grove-error.js';
+import type { Span } from '../../shared/tracing/tracing.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { WorkerSet } from '../upstream/worker-set.js';
 import type { ClientCall } from './client-call.js';
+import type { ForwardTracer } from './forward-trace.js';
 import { KIND_PREDICT, mergeBody, type RowsPart, type SplitAnswer, splitAnswer } from './predict-codec.js';
 import type { ShadowPair } from './shadow.js';
 import type { UpstreamAnswer, UpstreamCaller } from './upstream-call.js';
@@ -59,6 +61,8 @@ export class Gate {
 
 export class Coalescer {
   private readonly gates = new Map<string, Gate>();
+  /** Spans for merged calls (tracing on), else null. */
+  tracer: ForwardTracer | null = null;
 
   constructor(
     private readonly caller: UpstreamCaller,
@@ -161,7 +165,7 @@ export class Coalescer {
     g.inFlight++;
     this.metrics.batchRows.observe(rows);
     const first = items[0]!;
-    const headers = ['content-type', 'application/json', 'x-request-id', idOf(first)];
+    let headers = ['content-type', 'application/json', 'x-request-id', idOf(first)];
     // Merged calls tell the worker which client owns which rows (`id=rows,...`, ids URI-encoded,
     // in row order), so its prediction log keeps one record per client request id (ab-report joins on it).
     if (items.length > 1) {
@@ -176,6 +180,19 @@ export class Coalescer {
         rows,
       ),
     );
+    const tr = this.tracer;
+    let span: Span | null = null;
+    if (tr !== null) {
+      const f = tr.forward(
+        items.map((i) => i.call),
+        g.model,
+        g.version,
+        rows,
+        headers,
+      );
+      headers = f.headers;
+      span = f.span;
+    }
     this.caller.call(
       {
         target: { model: g.model, version: g.version },
@@ -187,6 +204,7 @@ export class Coalescer {
         abandoned: () => items.every((i) => i.call?.finished === true),
       },
       (err, a) => {
+        if (span !== null) tr!.forwarded(span, a === null ? 0 : a.status, err === null ? null : err.message);
         g.inFlight--;
         if (err !== null) for (const it of items) this.failItem(it, err);
         else this.answered(g, lane, items, rows, a!);
@@ -219,17 +237,26 @@ export class Coalescer {
 
   /** Re-sends one client's own request (after its merged call was refused as a whole). */
   private single(g: Gate, lane: Lane, it: Item): void {
+    let headers = ['content-type', 'application/json', 'x-request-id', idOf(it)];
+    const tr = this.tracer;
+    let span: Span | null = null;
+    if (tr !== null) {
+      const f = tr.forward([it.call], g.model, g.version, it.part.rows, headers);
+      headers = f.headers;
+      span = f.span;
+    }
     this.caller.call(
       {
         target: { model: g.model, version: g.version },
         method: 'POST',
         path: it.path,
-        headers: ['content-type', 'application/json', 'x-request-id', idOf(it)],
+        headers,
         body: it.body,
         weight: it.part.rows,
         abandoned: it.call === null ? null : () => it.call!.finished,
       },
       (err, a) => {
+        if (span !== null) tr!.forwarded(span, a === null ? 0 : a.status, err === null ? null : err.message);
         if (err !== null) {
           this.failItem(it, err);
           return;

@@ -12,6 +12,7 @@ import {
   toGroveError,
 } from '../../shared/errors/grove-error.js';
 import { type Reply, replyError } from '../../shared/http/reply.js';
+import type { Span } from '../../shared/tracing/tracing.js';
 import { type Admission, deadlineOf } from '../admission/admission.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { Rng } from '../policies/policy.js';
@@ -22,6 +23,7 @@ import type { WorkerSet } from '../upstream/worker-set.js';
 import { ClientCall } from './client-call.js';
 import type { Coalescer, Gate, Item } from './coalescer.js';
 import { answerHeaders, servedVersion, upstreamHeaders } from './forward-headers.js';
+import type { ForwardTracer } from './forward-trace.js';
 import { KIND_PREDICT, parseInferRows, parsePredictRows, type RowsPart } from './predict-codec.js';
 import { ShadowPair } from './shadow.js';
 import type { UpstreamAnswer, UpstreamCaller } from './upstream-call.js';
@@ -38,6 +40,10 @@ export interface PredictRequest {
   /** The client's address (admission share, X-Forwarded-For). */
   peer: string;
   secure: boolean;
+  /** Rows, when the front knows them without parsing (gRPC): a span attribute. */
+  rows?: number;
+  /** Came over gRPC (span attributes). */
+  grpc?: boolean;
 }
 
 /** What the onForward hook hears when a request ends (cheap: no hook, no cost). */
@@ -56,6 +62,8 @@ export interface ForwardEvent {
 
 export interface ForwarderOptions {
   maxCoalesceRows: number;
+  /** Spans for every request (tracing on), or absent: no cost. */
+  tracer?: ForwardTracer | null;
   onForward?: (e: ForwardEvent) => void;
 }
 
@@ -154,7 +162,15 @@ export class Forwarder {
 
   predict(req: PredictRequest, call: ClientCall): void {
     call.model = req.model;
-    const v = this.versions.choose(req.model, req.version, headerReader(req.headers));
+    const tr = this.opts.tracer ?? null;
+    const read = headerReader(req.headers);
+    let t0 = 0;
+    if (tr !== null) {
+      tr.receive(call, read, req.model, req.verb, req.rows, req.grpc === true);
+      t0 = performance.now();
+    }
+    const v = this.versions.choose(req.model, req.version, read);
+    if (tr !== null) tr.chose(call, t0, typeof v === 'string' ? v : null);
     if (typeof v !== 'string') {
       this.fail(call, v);
       return;
@@ -185,17 +201,26 @@ export class Forwarder {
 
   private passThrough(req: PredictRequest, call: ClientCall, g: Gate): void {
     this.coalescer.started(g);
+    let headers = upstreamHeaders(req.headers, call.requestId, req.peer, req.secure);
+    let span: Span | null = null;
+    const tr = this.opts.tracer ?? null;
+    if (tr !== null && call.trace !== null) {
+      const f = tr.forward([call], req.model, call.version, req.rows, headers);
+      headers = f.headers;
+      span = f.span;
+    }
     this.caller.call(
       {
         target: { model: req.model, version: call.version },
         method: 'POST',
         path: this.upstreamPath(req.verb, req.model, call.version, req.query),
-        headers: upstreamHeaders(req.headers, call.requestId, req.peer, req.secure),
+        headers,
         body: req.body,
         weight: 1,
         abandoned: () => call.finished,
       },
       (err, a) => {
+        if (span !== null) tr!.forwarded(span, a === null ? 0 : a.status, err === null ? null : err.message);
         this.coalescer.ended(g);
         if (err !== null) this.fail(call, err);
         else this.respond(call, a!, a!.body, true, false);
@@ -210,6 +235,7 @@ export class Forwarder {
     part: RowsPart,
     shadow: { version: string; fraction: number } | undefined,
   ): void {
+    if (call.trace !== null) call.trace.span.setAttribute('grove.rows', part.rows);
     const path = this.upstreamPath(req.verb, req.model, call.version, '');
     const item: Item = { call, part, path, body: req.body, shadow: null };
     if (
@@ -257,6 +283,7 @@ export class Forwarder {
     call.finished = true;
     if (call.deadlineTimer !== null) clearTimeout(call.deadlineTimer);
     if (call.admitted) this.admission.release(call.clientKey);
+    this.opts.tracer?.finish(call, status, version, coalesced);
     const end = performance.now();
     // Only once a version was chosen: model names that no worker has must not become label values.
     if (call.version !== '') this.metrics.observe(call.model, version, status, (end - call.start) / 1000);

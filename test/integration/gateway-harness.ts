@@ -52,13 +52,17 @@ export interface Serve {
   stop(): Promise<number | null>;
 }
 
-export async function startServe(models: string, args: string[] = []): Promise<Serve> {
+export async function startServe(
+  models: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Serve> {
   const proc = spawn(
     process.execPath,
     [CLI, 'serve', '--models', models, '--port', '0', '--admin-port', '0', ...args],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, GROVE_ADMIN_TOKEN: '' },
+      env: { ...process.env, GROVE_ADMIN_TOKEN: '', ...env },
     },
   );
   let out = '';

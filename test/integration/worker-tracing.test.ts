@@ -2,12 +2,10 @@
 // JSON export, OTEL_EXPORTER_OTLP_PROTOCOL=http/json): the caller's W3C traceparent is the parent
 // of the worker's `receive` span over HTTP and gRPC, `queue` and `predict` are its children with
 // model, version and row count, the resource names grove-worker, and log lines carry trace_id.
-import { randomBytes } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type Client, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inferenceClient } from '../../shared/protocol/grpc/proto-client.js';
+import { attr, newTraceparent, type OtlpReceiver, startOtlpReceiver } from '../support/otlp-receiver.js';
 import {
   fixtureRows,
   makeRepository,
@@ -17,76 +15,18 @@ import {
   type WorkerProcess,
 } from './worker-harness.js';
 
-interface ExportedSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  attributes: Array<{ key: string; value: Record<string, unknown> }>;
-  service: string;
-}
-
-const spans: ExportedSpan[] = [];
-let waiters: Array<() => void> = [];
-let receiver: http.Server;
+let receiver: OtlpReceiver;
 let repo: string;
 let w: WorkerProcess;
-
-function attr(s: ExportedSpan, key: string): unknown {
-  const v = s.attributes.find((a) => a.key === key)?.value;
-  if (v === undefined) return undefined;
-  return v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : (v.doubleValue ?? v.boolValue));
-}
-
-/** Resolves once the receiver holds spans of `traceId` with all these names. */
-async function spansOf(traceId: string, names: string[]): Promise<ExportedSpan[]> {
-  for (;;) {
-    const got = spans.filter((s) => s.traceId === traceId);
-    if (names.every((n) => got.some((s) => s.name === n))) return got;
-    await new Promise<void>((r) => waiters.push(r));
-  }
-}
-
-function traceparent(): { traceId: string; parentId: string; header: string } {
-  const traceId = randomBytes(16).toString('hex');
-  const parentId = randomBytes(8).toString('hex');
-  return { traceId, parentId, header: `00-${traceId}-${parentId}-01` };
-}
+const spansOf = (traceId: string, names: string[]) => receiver.spansOf(traceId, names);
+const traceparent = newTraceparent;
 
 beforeAll(async () => {
-  receiver = http.createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (body += c));
-    req.on('end', () => {
-      if (req.url === '/v1/traces' && req.headers['content-type']?.includes('json')) {
-        const doc = JSON.parse(body) as {
-          resourceSpans: Array<{
-            resource: { attributes: ExportedSpan['attributes'] };
-            scopeSpans: Array<{ spans: Omit<ExportedSpan, 'service'>[] }>;
-          }>;
-        };
-        for (const rs of doc.resourceSpans) {
-          const service = String(
-            rs.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue,
-          );
-          for (const ss of rs.scopeSpans) for (const s of ss.spans) spans.push({ ...s, service });
-        }
-        const ws = waiters;
-        waiters = [];
-        for (const f of ws) f();
-      }
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  const port = (receiver.address() as AddressInfo).port;
+  receiver = await startOtlpReceiver();
   repo = makeRepository({ churn: { '1': 'xgboost/xgb-binary-100x4' } });
   w = await startWorkerProcess(repo, ['--grpc-port', '0', '--log-level', 'debug', '--no-monitor'], {
     ...process.env,
-    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
     OTEL_BSP_SCHEDULE_DELAY: '50',
   });
@@ -95,7 +35,7 @@ beforeAll(async () => {
 afterAll(async () => {
   expect(await w.stop()).toBe(0);
   removeRepository(repo);
-  await new Promise((r) => receiver.close(r));
+  await receiver.close();
 });
 
 describe('OpenTelemetry traces from a worker', () => {

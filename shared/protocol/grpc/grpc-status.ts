@@ -2,6 +2,8 @@
 // by each code's HTTP status so a new catalogue code maps without an edit here: bad input is
 // INVALID_ARGUMENT, an unknown model or version NOT_FOUND, a limit (body, rows, shedding)
 // RESOURCE_EXHAUSTED, no worker or version able to answer UNAVAILABLE, a timeout DEADLINE_EXCEEDED.
+// Shedding (GROVE_ERR_OVERLOADED) is a 503 over HTTP, for its Retry-After, but RESOURCE_EXHAUSTED
+// here: that is the code gRPC clients back off on.
 // The catalogue code rides along in the trailing metadata `grove-error-code`, the message in the
 // status details, so a client can match on the same codes as over HTTP.
 import { Metadata, status } from '@grpc/grpc-js';
@@ -10,6 +12,7 @@ import { type GroveError, toGroveError } from '../../errors/grove-error.js';
 export const ERROR_CODE_KEY = 'grove-error-code';
 
 export function grpcStatusOf(e: GroveError): status {
+  if (e.code === 'GROVE_ERR_OVERLOADED') return status.RESOURCE_EXHAUSTED;
   const s = e.statusCode;
   if (s === 401) return status.UNAUTHENTICATED;
   if (s === 403) return status.PERMISSION_DENIED;

@@ -11,7 +11,13 @@ import {
   UnavailableError,
 } from '../../errors/grove-error.js';
 import { encodeInferResponse, encodeResponseHead } from './infer-codec.js';
-import { type CallInfo, type GrpcListener, type InferenceBackend, listenGrpc } from './inference-service.js';
+import {
+  type CallInfo,
+  type GrpcListener,
+  type InferenceBackend,
+  listenGrpc,
+  peerAddress,
+} from './inference-service.js';
 import { inferenceClient } from './proto-client.js';
 
 let behaviour: (call: CallInfo) => Promise<Buffer> | Buffer = () => Buffer.alloc(0);
@@ -170,5 +176,14 @@ describe('GRPCInferenceService shell', () => {
     finished.length = 0;
     await call('ModelInfer', { model_name: 'm' });
     expect(finished).toEqual([{ method: 'ModelInfer', code: null }]);
+  });
+});
+
+describe('peerAddress', () => {
+  it("takes the port off grpc-js's peer string, IPv4 and IPv6", () => {
+    expect(peerAddress('127.0.0.1:5000')).toBe('127.0.0.1');
+    expect(peerAddress('[::1]:5000')).toBe('::1');
+    expect(peerAddress('::1')).toBe('::1');
+    expect(peerAddress('unknown')).toBe('unknown');
   });
 });

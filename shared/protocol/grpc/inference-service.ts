@@ -59,6 +59,8 @@ export const INFERENCE_SERVICE: ServiceDefinition = Object.fromEntries(
 export interface CallInfo {
   readonly method: MethodName;
   readonly metadata: Metadata;
+  /** The client's address without its port ('' when unknown): a gateway's per-client share. */
+  readonly peer: string;
   /** performance.now() when the call arrived. */
   readonly start: number;
   /** Epoch milliseconds of the client's deadline (grpc-timeout); Infinity without one. */
@@ -81,7 +83,7 @@ export interface InferenceBackend {
   serverReady(call: CallInfo): boolean;
   /** Throws a not-found GroveError for an unknown model or version. */
   modelReady(name: string, version: string, call: CallInfo): boolean | Promise<boolean>;
-  serverMetadata(call: CallInfo): ServerMetadata;
+  serverMetadata(call: CallInfo): ServerMetadata | Promise<ServerMetadata>;
   modelMetadata(name: string, version: string, call: CallInfo): ModelMetadata | Promise<ModelMetadata>;
   /** `request` is the ModelInferRequest as received. */
   modelInfer(request: Buffer, call: CallInfo): InferAnswer | Promise<InferAnswer>;
@@ -106,6 +108,10 @@ class GrpcCall implements CallInfo {
 
   get metadata(): Metadata {
     return this.call.metadata;
+  }
+
+  get peer(): string {
+    return peerAddress(this.call.getPeer());
   }
 
   get signal(): AbortSignal {
@@ -133,6 +139,16 @@ class GrpcCall implements CallInfo {
   done(): void {
     if (this.timer !== null) clearTimeout(this.timer);
   }
+}
+
+/** `host:port` or `[v6]:port` (grpc-js getPeer) -> the address alone. */
+export function peerAddress(p: string): string {
+  if (p.startsWith('[')) {
+    const end = p.indexOf(']');
+    return end < 0 ? p : p.slice(1, end);
+  }
+  const colon = p.lastIndexOf(':');
+  return colon < 0 || p.indexOf(':') !== colon ? p : p.slice(0, colon);
 }
 
 type Work = (request: Buffer, call: GrpcCall) => Buffer | InferAnswer | Promise<Buffer | InferAnswer>;
@@ -186,7 +202,9 @@ export function createInferenceHandlers(backend: InferenceBackend): UntypedServi
       'ModelReady',
       modelRef((n, v, c) => then(backend.modelReady(n, v, c), encodeBool)),
     ),
-    ServerMetadata: handler('ServerMetadata', (_r, c) => encodeServerMetadata(backend.serverMetadata(c))),
+    ServerMetadata: handler('ServerMetadata', (_r, c) =>
+      then(backend.serverMetadata(c), encodeServerMetadata),
+    ),
     ModelMetadata: handler(
       'ModelMetadata',
       modelRef((n, v, c) => then(backend.modelMetadata(n, v, c), encodeModelMetadata)),

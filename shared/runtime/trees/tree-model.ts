@@ -5,6 +5,7 @@ import { BadInputError, ModelFormatError } from '../../errors/grove-error.js';
 import type { Container } from '../container.js';
 import { checkPredictArgs, type Model, type ModelMeta } from '../model.js';
 import { registerModelKind } from '../registry.js';
+import { checkExplainSections } from './explain-checks.js';
 import type { TreesDescriptorExtra } from './flat-layout.js';
 import { type KernelCompiler, type MarginKernel, makeMarginKernel, type TreeArrays } from './kernels.js';
 import { checkTreeSections, checkTreesDescriptor } from './layout-checks.js';
@@ -142,6 +143,7 @@ export class TreeModel implements Model {
     this.layout = desc;
     const arrays = treeArrays(container, desc);
     checkTreeSections(desc, arrays);
+    checkExplainSections(container, desc, arrays);
     this.kernel = choice !== 'js' && wasmUnsupported(desc, arrays) === null ? 'wasm' : 'js';
     if (this.kernel === 'wasm') {
       // One instance serves every entry point: rows === 1 takes its one-row function.
@@ -215,6 +217,8 @@ registerModelKind(
   (c) => new TreeModel(c),
   (c) => {
     const { extra } = checkTreesDescriptor(c.descriptor);
-    checkTreeSections(extra, treeArrays(c, extra));
+    const arrays = treeArrays(c, extra);
+    checkTreeSections(extra, arrays);
+    checkExplainSections(c, extra, arrays);
   },
 );

@@ -7,8 +7,9 @@
 // written to <state-dir>/admin-token; the admin API never runs without a token). SIGTERM/SIGINT: stop accepting, drain, stop the workers,
 // exit 0. Splits persist in <state-dir>/splits.json (default <models>/.grove, which the worker's
 // repository scan ignores: model names cannot start with '.').
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LocalCluster } from '../../gateway/discovery/local-cluster.js';
 import { type Gateway, startGateway } from '../../gateway/gateway.js';
@@ -81,7 +82,11 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   if (!isPolicyName(common.policy)) return 2;
-  const stateDir = (values['state-dir'] as string | undefined) ?? join(modelsDir, '.grove');
+  // The default state folder lives in the repository; a repository that does not exist is not
+  // made by it (the workers say it is missing), so state then goes to a temporary folder.
+  const stateDir =
+    (values['state-dir'] as string | undefined) ??
+    (existsSync(modelsDir) ? join(modelsDir, '.grove') : join(tmpdir(), `grove-state-${process.pid}`));
   try {
     common.jobs = jobsFromArgs(values, resolve(stateDir));
   } catch (err) {

@@ -87,7 +87,7 @@ describe('grove predict --contributions', () => {
     expect(contribMismatch(Float64Array.from(got), want.data.subarray(0, 3 * 21), 21)).toBeNull();
   });
 
-  it('refuses models it cannot explain (exit 1, the code) and --raw with it (exit 2)', async () => {
+  it('refuses models it cannot explain (exit 2 and the code, as every CLI failure) and --raw with it (exit 2)', async () => {
     const lt = join(FIXTURES, 'derived', 'lgb-linear-tree');
     const r = await grove(
       'predict',
@@ -97,7 +97,7 @@ describe('grove predict --contributions', () => {
       join(lt, 'test.csv'),
       '--contributions',
     );
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/GROVE_ERR_EXPLAIN_UNSUPPORTED/);
     const both = await grove(
       'predict',

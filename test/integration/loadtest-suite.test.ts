@@ -49,7 +49,7 @@ describe('npm run loadtest (split and hot-swap scenarios)', () => {
     expect(r.status, r.stderr.slice(-2000)).toBe(split!.passed ? 0 : 1);
 
     const md = readFileSync(join(out, 'results.md'), 'utf8');
-    expect(md).toMatch(/\| split 90\/10 \| \d+ \|/);
+    expect(md).toMatch(/\| split 90\/10 \| [\d.]+ \| \d+ \|/);
     expect(md).toMatch(/\| hot swap \| \d+ \|/);
     const html = readFileSync(join(out, 'index.html'), 'utf8');
     expect(html.match(/<svg /g)?.length).toBeGreaterThanOrEqual(3);

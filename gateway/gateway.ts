@@ -229,7 +229,15 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     stallTimeoutMs: opts.requestReadTimeoutMs ?? 60_000,
     ...(publicTls ? { tls: { ...publicTls, ALPNProtocols: ['http/1.1'] } } : {}),
   });
-  await listen(fast.server, opts.port ?? 8080, host);
+  // A listener that cannot start ends start-up with nothing left running (jobs store, workers),
+  // so the command that called us can exit with its error.
+  const abandon = async (err: unknown): Promise<never> => {
+    fast.server.close();
+    await jobs?.close().catch(() => {});
+    await workers.close();
+    throw err;
+  };
+  await listen(fast.server, opts.port ?? 8080, host).catch(abandon);
   const port = (fast.server.address() as AddressInfo).port;
   let admin: Server | null = null;
   let adminUrl: string | null = null;
@@ -255,9 +263,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     try {
       await listen(admin, opts.adminPort ?? 8081, adminHost);
     } catch (err) {
-      fast.server.close();
-      void jobs?.close();
-      throw err;
+      await abandon(err);
     }
     adminUrl = `${adminTls ? 'https' : 'http'}://${fmtHost(adminHost)}:${(admin.address() as AddressInfo).port}`;
   }
@@ -271,9 +277,8 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
         maxMessageBytes: bodyLimit,
       });
     } catch (err) {
-      fast.server.close();
       admin?.close();
-      throw err;
+      await abandon(err);
     }
   }
   health.start();

@@ -89,6 +89,9 @@ describe('grove commands report failures on one path', () => {
         '0',
         '--workers',
         '1',
+        // Its state (jobs database) goes to a temporary folder, not into the repository's models.
+        '--state-dir',
+        join(tmp, 'state'),
       ]);
       expect(r.code).toBe(2);
       expectOneCodedLine(r.stderr, 'serve', 'GROVE_ERR_LISTEN');

@@ -50,7 +50,7 @@ describe('npm run loadtest (split and hot-swap scenarios)', () => {
 
     const md = readFileSync(join(out, 'results.md'), 'utf8');
     expect(md).toMatch(/\| split 90\/10 \| [\d.]+ \| \d+ \|/);
-    expect(md).toMatch(/\| hot swap \| \d+ \|/);
+    expect(md).toMatch(/\| hot swap \| [\d.]+ \| \d+ \|/);
     const html = readFileSync(join(out, 'index.html'), 'utf8');
     expect(html.match(/<svg /g)?.length).toBeGreaterThanOrEqual(3);
     expect(existsSync(join(root, 'models', '.grove'))).toBe(false);

@@ -57,7 +57,7 @@ export function exportModule(model: Model, sha256: string, target: ExportTarget 
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error('sha256 must be 64 lowercase hex digits');
   // The module predicts and never explains: TreeSHAP's sections (covers, gains) stay behind.
   const container = new Container(
-    withoutSections(new Container(model.buffer), (n) => n.startsWith('explain_')),
+    withoutSections(new Container(model.buffer), (n) => n.startsWith('explain_'), ['explain']),
   );
   const containerBytes = new Uint8Array(container.buffer);
   let wasm: Uint8Array = new Uint8Array(0);

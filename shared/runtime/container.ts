@@ -198,11 +198,16 @@ export class Container {
 }
 
 /**
- * A copy of a container without the sections `drop` names, its descriptor otherwise unchanged:
+ * A copy of a container without the sections `drop` names and the descriptor fields that describe
+ * them (`dropFields`), its descriptor otherwise unchanged:
  * for a consumer that never reads them (an exported module does not explain, so it ships no
  * explain_* sections; docs/client.md).
  */
-export function withoutSections(c: Container, drop: (name: string) => boolean): SharedArrayBuffer {
+export function withoutSections(
+  c: Container,
+  drop: (name: string) => boolean,
+  dropFields: readonly string[] = [],
+): SharedArrayBuffer {
   const b = new ContainerBuilder();
   for (const [name, ref] of Object.entries(c.descriptor.sections)) {
     if (drop(name)) continue;
@@ -210,5 +215,6 @@ export function withoutSections(c: Container, drop: (name: string) => boolean): 
     b.add(name, new Ctor(c.buffer, ref.offset, ref.length));
   }
   const { sections: _sections, ...rest } = c.descriptor;
+  for (const f of dropFields) delete rest[f];
   return b.build(rest);
 }

@@ -84,9 +84,10 @@ export async function run(argv: string[]): Promise<number> {
   if (!isPolicyName(common.policy)) return 2;
   // The default state folder lives in the repository; a repository that does not exist is not
   // made by it (the workers say it is missing), so state then goes to a temporary folder.
+  const given = values['state-dir'] as string | undefined;
+  const temporaryState = given === undefined && !existsSync(modelsDir);
   const stateDir =
-    (values['state-dir'] as string | undefined) ??
-    (existsSync(modelsDir) ? join(modelsDir, '.grove') : join(tmpdir(), `grove-state-${process.pid}`));
+    given ?? (temporaryState ? join(tmpdir(), `grove-state-${process.pid}`) : join(modelsDir, '.grove'));
   try {
     common.jobs = jobsFromArgs(values, resolve(stateDir));
   } catch (err) {
@@ -137,6 +138,8 @@ export async function run(argv: string[]): Promise<number> {
   await gw.close();
   await local.stop();
   if (tokenFile) await rm(tokenFile, { force: true });
+  // A temporary state folder holds nothing worth keeping once the cluster has stopped.
+  if (temporaryState) await rm(stateDir, { recursive: true, force: true });
   await common.tracing?.shutdown();
   return 0;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCsvAnswer, parseNdjsonAnswer } from './worker-batch.js';
+import { batchBody, parseCsvAnswer, parseNdjsonAnswer } from './worker-batch.js';
 
 describe("reading a worker's :batch answer", () => {
   it('CSV: output names from the header, one values line per row', () => {
@@ -55,5 +55,20 @@ describe("reading a worker's :batch answer", () => {
     });
     expect(parseNdjsonAnswer('{"a":"1"}\n', 1).kind).toBe('failed');
     expect(parseNdjsonAnswer('nope\n', 1).kind).toBe('failed');
+  });
+});
+
+describe("a worker's :batch body", () => {
+  it('is the header line (CSV) and one line per row, as UTF-8', () => {
+    expect(batchBody('a,b', ['1,2', '3,4']).toString('utf8')).toBe('a,b\n1,2\n3,4\n');
+    expect(batchBody('a,"é"', ['1,"ü€"']).toString('utf8')).toBe('a,"é"\n1,"ü€"\n');
+    expect(batchBody(null, ['{"a":"😀"}', '{"a":2}']).toString('utf8')).toBe('{"a":"😀"}\n{"a":2}\n');
+    expect(batchBody('a', []).toString('utf8')).toBe('a\n');
+    expect(batchBody(null, []).length).toBe(0);
+  });
+
+  it('keeps an unpaired surrogate as the replacement character, as Buffer.from does', () => {
+    const row = 'x\ud800y';
+    expect(batchBody('h', [row])).toEqual(Buffer.from(`h\n${row}\n`));
   });
 });

@@ -25,6 +25,11 @@ export const DEFAULT_UPSTREAM: UpstreamOptions = {
 
 export class UpstreamWorker implements Pickable {
   readonly id: string;
+  /**
+   * What answers call this worker (x-grove-worker) and /admin/workers lists beside its URL: `w1`,
+   * `w2`... in the order this gateway learned of them. Answers name no internal address.
+   */
+  readonly name: string;
   readonly url: string;
   readonly host: string;
   readonly port: number;
@@ -82,8 +87,15 @@ export class UpstreamWorker implements Pickable {
     this.ewmaMs = ms > this.ewmaMs ? ms : this.ewmaMs + EWMA_ALPHA * (ms - this.ewmaMs);
   }
 
-  constructor(id: string, url: string, opts: UpstreamOptions = DEFAULT_UPSTREAM, healthy = true) {
+  constructor(
+    id: string,
+    url: string,
+    opts: UpstreamOptions = DEFAULT_UPSTREAM,
+    healthy = true,
+    name = id,
+  ) {
     this.id = id;
+    this.name = name;
     this.url = url.replace(/\/+$/, '');
     const u = new URL(this.url);
     this.host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;

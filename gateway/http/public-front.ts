@@ -13,6 +13,7 @@ import { readBody } from '../../shared/http/read-body.js';
 import { NodeReply, type Reply, replyError } from '../../shared/http/reply.js';
 import { newRequestId, requestIdOf } from '../../shared/http/request-id.js';
 import { type RouteParams, RouteTable } from '../../shared/http/router.js';
+import { upstreamHeaders } from '../forward/forward-headers.js';
 import type { Forwarder } from '../forward/forwarder.js';
 import { FAN_OUT_ROUTES } from './fan-out.js';
 import type { LocalRoutes } from './local-routes.js';
@@ -243,13 +244,24 @@ export class PublicFront implements FastHandler {
     }
     const call = this.forwarder.open(new NodeReply(res), requestId, peerOf(req.socket), req.headers);
     if (call === null) return;
-    this.passThrough.forward(
-      req,
-      res,
-      call,
-      { model: model ?? null, version: version ?? null },
-      req.url ?? '/',
-      false,
-    );
+    const target = { model: model ?? null, version: version ?? null };
+    const h = req.headers;
+    if (
+      req.method === 'GET' &&
+      h['transfer-encoding'] === undefined &&
+      (h['content-length'] ?? '0') === '0'
+    ) {
+      // Nothing to stream: the pooled path costs a fraction of a proxied request.
+      const socket = req.socket as TLSSocket;
+      const headers = upstreamHeaders(
+        h,
+        call.requestId,
+        socket.remoteAddress ?? '',
+        socket.encrypted === true,
+      );
+      this.forwarder.fetch(call, target, req.url ?? '/', headers);
+      return;
+    }
+    this.passThrough.forward(req, res, call, target, req.url ?? '/', false);
   }
 }

@@ -27,10 +27,14 @@ export type PublicRouteHandler = (
   requestId: string,
 ) => void;
 
+/** A bodiless GET the fast front serves (health, model list, metadata and readiness passed on). */
+type FastGetHandler = (req: FastRequest, reply: Reply, params: RouteParams, requestId: string) => void;
+
 interface GatewayRoute {
   /** Set for predict/infer: the fast front serves these too. */
   verb: 'infer' | 'predict' | null;
   node: PublicRouteHandler;
+  get?: FastGetHandler;
 }
 
 function peerOf(socket: { remoteAddress?: string }): string {
@@ -79,6 +83,7 @@ export class PublicFront implements FastHandler {
     const local = (f: (r: Reply, id: string) => void): GatewayRoute => ({
       verb: null,
       node: (_q, res, _p, id) => f(new NodeReply(res), id),
+      get: (_q, reply, _p, id) => f(reply, id),
     });
     add(
       API_ROUTES.live,
@@ -114,6 +119,7 @@ export class PublicFront implements FastHandler {
     const pass: GatewayRoute = {
       verb: null,
       node: (q, s, p, id) => this.passOn(q, s, p.model, p.version, id),
+      get: (q, reply, p, id) => this.fetchFor(q, reply, p.model, p.version, id),
     };
     add(API_ROUTES.modelMetadata, 'GET', pass, 'metadata');
     add(API_ROUTES.modelReady, 'GET', pass, 'ready');
@@ -129,6 +135,12 @@ export class PublicFront implements FastHandler {
 
   /** The fast front's entry for POST predict/infer (body already read); false if not such a route. */
   handleFast(req: FastRequest, reply: Reply): boolean {
+    if (req.method === 'GET') {
+      const g = this.table.lookup('GET', req.path);
+      if (g === null || g.value.get === undefined) return false;
+      g.value.get(req, reply, g.params, requestIdOf(req.headers));
+      return true;
+    }
     const m = this.table.lookup('POST', req.path);
     if (m === null || m.value.verb === null) return false;
     const call = this.forwarder.open(reply, requestIdOf(req.headers), peerOf(req.socket), req.headers);
@@ -226,6 +238,33 @@ export class PublicFront implements FastHandler {
     const path = `/v1/models/${encodeURIComponent(model)}/versions/${v}:batch${queryOf(req.url ?? '')}`;
     this.passThrough.forward(req, res, call, { model, version: v }, path, true);
   };
+
+  /** A bodiless GET off the fast front, for a worker holding `model` (and `version`). */
+  private fetchFor(
+    req: FastRequest,
+    reply: Reply,
+    model: string | undefined,
+    version: string | undefined,
+    requestId: string,
+  ): void {
+    if (model !== undefined) {
+      const err = this.forwarder.versions.check(model, version);
+      if (err !== null) {
+        replyError(reply, err, requestId);
+        return;
+      }
+    }
+    const call = this.forwarder.open(reply, requestId, peerOf(req.socket), req.headers);
+    if (call === null) return;
+    const secure = (req.socket as TLSSocket).encrypted === true;
+    const headers = upstreamHeaders(req.headers, call.requestId, peerOf(req.socket), secure);
+    this.forwarder.fetch(
+      call,
+      { model: model ?? null, version: version ?? null },
+      req.path + req.query,
+      headers,
+    );
+  }
 
   /** Streams a request to a worker holding `model` (and `version`), or any worker when no model is named. */
   private passOn(

@@ -23,7 +23,13 @@ import {
   SERVICE_NAME,
 } from '../../shared/protocol/grpc/inference-service.js';
 import type { ModelMetadata } from '../../shared/protocol/grpc/service-messages.js';
-import { epochNow, epochOf, type RequestTrace, SpanStatusCode } from '../../shared/tracing/tracing.js';
+import {
+  epochNow,
+  epochOf,
+  type RequestTrace,
+  SpanStatusCode,
+  traceIdOf,
+} from '../../shared/tracing/tracing.js';
 import { OUTPUT_NAME } from '../protocol/tensor-input.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
 import type { ModelEntry } from '../repository/model-repository.js';
@@ -168,7 +174,7 @@ export function workerGrpcBackend(w: WorkerContext): WorkerGrpcBackend {
           {
             event: 'request_failed',
             requestId: s.requestId,
-            trace_id: s.trace?.traceId,
+            trace_id: s.trace?.traceId ?? traceIdOf(first(call.metadata, 'traceparent')),
             err: (error.cause as Error | undefined)?.stack ?? error.stack,
           },
           'gRPC call failed',
@@ -184,7 +190,7 @@ export function workerGrpcBackend(w: WorkerContext): WorkerGrpcBackend {
             requestId: s.requestId,
             model: s.served?.name,
             version: s.served?.version,
-            trace_id: s.trace?.traceId,
+            trace_id: s.trace?.traceId ?? traceIdOf(first(call.metadata, 'traceparent')),
             span_id: s.trace?.spanId,
           },
           'request',

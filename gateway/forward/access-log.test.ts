@@ -2,8 +2,10 @@
 // request (the client's traceparent's trace id with tracing off; the gateway's own trace, the one
 // the worker is told, with tracing on) and the upstream-failure line of a call that failed.
 import { Writable } from 'node:stream';
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inferenceClient } from '../../shared/protocol/grpc/proto-client.js';
 import { startTracing, type Tracing, traceIdOf } from '../../shared/tracing/tracing.js';
 import { newTraceparent, type OtlpReceiver, startOtlpReceiver } from '../../test/support/otlp-receiver.js';
 import { type FakeWorker, startFakeWorker } from '../fake-worker.test-helper.js';
@@ -59,7 +61,7 @@ describe('gateway log lines carry trace_id', () => {
     tracing = startTracing({ serviceName: 'grove-gateway' })!;
     fake = await startFakeWorker({ m: ['1'] });
     const common = { port: 0, admin: false, healthIntervalMs: 60_000 } as const;
-    gwOff = await startGateway({ ...common, logger: pino({ level: 'debug' }, off.stream) });
+    gwOff = await startGateway({ ...common, grpcPort: 0, logger: pino({ level: 'debug' }, off.stream) });
     gwOn = await startGateway({ ...common, tracing, logger: pino({ level: 'debug' }, on.stream) });
     for (const gw of [gwOff, gwOn]) {
       gw.workers.add('w0', fake.url);
@@ -83,6 +85,30 @@ describe('gateway log lines carry trace_id', () => {
     const line = await off.next((l) => l.event === 'request' && l.requestId === 'req-off');
     expect(line).toMatchObject({ trace_id: tp.traceId, model: 'm', version: '1', status: 200 });
     expect(line.span_id).toBeUndefined();
+  });
+
+  it('tracing off, gRPC: the access line carries the trace id of the traceparent metadata', async () => {
+    const tp = newTraceparent();
+    const client = inferenceClient(gwOff.grpcAddress!) as unknown as {
+      ModelInfer(r: object, md: Metadata, cb: (e: ServiceError | null) => void): void;
+      close(): void;
+    };
+    const md = new Metadata();
+    md.set('traceparent', tp.header);
+    md.set('x-request-id', 'req-grpc');
+    await new Promise<void>((resolve, reject) =>
+      client.ModelInfer(
+        {
+          model_name: 'm',
+          inputs: [{ name: 'x', datatype: 'FP64', shape: [1, 2], contents: { fp64_contents: [1, 2] } }],
+        },
+        md,
+        (err) => (err ? reject(err) : resolve()),
+      ),
+    );
+    client.close();
+    const line = await off.next((l) => l.event === 'request' && l.requestId === 'req-grpc');
+    expect(line).toMatchObject({ trace_id: tp.traceId, model: 'm', status: 200 });
   });
 
   it('tracing off, no traceparent: no trace_id is made up', async () => {

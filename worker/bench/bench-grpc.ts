@@ -8,7 +8,8 @@
 // clients run on this machine, so each figure also says how much CPU the worker spent per request
 // (utime + stime of the worker process over the round / requests answered): the server's cost,
 // whatever the client's; and how much the client spent (the bench's reaped children's CPU), since
-// on a small machine a costly client takes the CPU the server would use. The same clients also
+// on a small machine a costly client takes the CPU the server would use (a Node client's figure
+// includes its process start). The same clients also
 // drive a grpc-js server that answers a fixed message (grpc-echo-server.ts): the floor of any
 // handler on @grpc/grpc-js, so the ratio it reaches against REST is the best gRPC can reach here.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';

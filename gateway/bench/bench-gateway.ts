@@ -26,7 +26,7 @@ import {
 } from './bench-processes.js';
 import { openLoop } from './open-loop.js';
 import { startOtlpSink } from './otlp-sink.js';
-import { cpuMicros, loadAverage, rssMiB } from './proc-stat.js';
+import { childrenOf, cpuMicros, loadAverage, rssMiB, settle } from './proc-stat.js';
 import { runWrk, type WrkResult, type WrkRun, wrkBinary } from './wrk.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -125,6 +125,8 @@ async function main(): Promise<void> {
     if (nginx === null)
       line('nginx is not installed (apt-get install nginx): gateway figures without a peer');
     const peer = nginx ?? serve;
+    const waited = await settle([serve.pid, ...childrenOf(serve.pid)]);
+    line(`grove serve idle ${waited} ms after it answered ready`);
     // Warm both paths (JIT, keep-alive connections to the workers).
     await alternate(wrk, serve, peer, {
       connections: 16,
@@ -204,6 +206,7 @@ async function tracingCost(wrk: string, off: Serve, results: Record<string, unkn
       headers: { 'content-type': 'application/json' },
       path: INFER,
     };
+    await settle([on.pid, ...childrenOf(on.pid)]);
     await alternate(wrk, off, on, { ...run, seconds: 2 }); // warm the new cluster
     const pair = await alternate(wrk, off, on, run);
     const a = summary(pair.a);

@@ -197,6 +197,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   forwarder = new Forwarder(workers, splits, chooser, caller, coalescer, admission, metrics, rng, {
     maxCoalesceRows,
     tracer,
+    logger,
     ...(opts.onForward ? { onForward: opts.onForward } : {}),
   });
   coalescer.tracer = tracer;

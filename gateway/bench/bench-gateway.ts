@@ -6,10 +6,11 @@
 // Then a pass-through route (metadata, served with http-proxy-3) the same way; grove serve against a
 // FastAPI + gunicorn/uvicorn server with the same XGBoost model; one worker made 10x slower (p2c
 // against random); and overload (open loop at 3x the saturating rate, --max-inflight). Medians of
-// the rounds; ratios printed. The machine's load average is printed at start and end: on a shared
+// the rounds; ratios printed. And the cost of tracing: the same cluster with OpenTelemetry on
+// (OTEL_* to a local OTLP sink the bench runs, every request sampled) against tracing off. The machine's load average is printed at start and end: on a shared
 // machine, compare the rows of one run, and re-run when it is quiet.
 // Env: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (8,16,64,256), BENCH_MODELS (models),
-// BENCH_SKIP=fastapi,slow,overload,passthrough, BENCH_MAX_INFLIGHT (overload run; default from the
+// BENCH_SKIP=fastapi,slow,overload,passthrough,tracing, BENCH_MAX_INFLIGHT (overload run; default from the
 // measured rate), BENCH_PEERS (folder of fastapi_xgboost.py).
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
@@ -21,8 +22,10 @@ import {
   startGatewayProcess,
   startNginx,
   startServe,
+  withoutOtel,
 } from './bench-processes.js';
 import { openLoop } from './open-loop.js';
+import { startOtlpSink } from './otlp-sink.js';
 import { childrenOf, cpuMicros, loadAverage, rssMiB, settle } from './proc-stat.js';
 import { runWrk, type WrkResult, type WrkRun, wrkBinary } from './wrk.js';
 
@@ -110,7 +113,8 @@ async function main(): Promise<void> {
   line(
     `load average at start: ${startLoad} (${availableParallelism()} CPUs); ${ROUNDS} rounds x ${SECONDS}s, wrk -t1`,
   );
-  const serve = await startServe(MODELS, 2);
+  // Tracing off here whatever the caller's environment; the tracing section turns it on.
+  const serve = await startServe(MODELS, 2, [], withoutOtel());
   const nginx = await startNginx(serve.workerUrls);
   const results: Record<string, unknown> = {
     load_average_start: startLoad,
@@ -166,6 +170,7 @@ async function main(): Promise<void> {
       );
     }
 
+    if (!SKIP.has('tracing')) await tracingCost(wrk, serve, results);
     if (!SKIP.has('fastapi')) await fastApi(wrk, serve, results);
     if (!SKIP.has('slow')) await slowWorker(wrk, serve, results);
     if (!SKIP.has('overload')) await overload(serve.workerUrls, results);
@@ -176,6 +181,51 @@ async function main(): Promise<void> {
   results.load_average_end = loadAverage();
   line(`\nload average at end: ${results.load_average_end}`);
   line(JSON.stringify(results));
+}
+
+/**
+ * Tracing on against off: a second `grove serve --workers 2` exporting every request's spans
+ * (gateway and workers, OTLP/HTTP protobuf, the SDK's batch processor) to a local sink, against
+ * the tracing-off cluster, alternating rounds. Off is the shipped default: its cost is one null
+ * check per request, so on/off bounds what tracing costs and off/off would be noise.
+ */
+async function tracingCost(wrk: string, off: Serve, results: Record<string, unknown>): Promise<void> {
+  const sink = await startOtlpSink();
+  const on = await startServe(MODELS, 2, [], {
+    ...withoutOtel(),
+    OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+    OTEL_TRACES_SAMPLER: 'always_on',
+  });
+  try {
+    const conns = Number(process.env.BENCH_TRACING_CONNECTIONS ?? 16);
+    const run = {
+      connections: conns,
+      seconds: SECONDS,
+      method: 'POST' as const,
+      body: BODY,
+      headers: { 'content-type': 'application/json' },
+      path: INFER,
+    };
+    await settle([on.pid, ...childrenOf(on.pid)]);
+    await alternate(wrk, off, on, { ...run, seconds: 2 }); // warm the new cluster
+    const pair = await alternate(wrk, off, on, run);
+    const a = summary(pair.a);
+    const b = summary(pair.b);
+    const ratios = pair.b.map((s, i) => s.wrk.rps / pair.a[i]!.wrk.rps);
+    results.tracing = { connections: conns, off: a, on: b, ratio: b.rps / a.rps, exports: sink.exports };
+    line(
+      `\ntracing on (every request sampled, OTLP/HTTP protobuf to a local sink) vs off, one-row infer, ${conns} conns:`,
+    );
+    line(
+      `  off: ${f0(a.rps)} req/s p99 ${f2(a.p99)} ms, gateway CPU ${f1(a.cpuUs)} us/req; on: ${f0(b.rps)} req/s p99 ${f2(b.p99)} ms, gateway CPU ${f1(b.cpuUs)} us/req`,
+    );
+    line(
+      `  req/s on/off ${f2(b.rps / a.rps)} (rounds ${ratios.map(f2).join(', ')}); gateway CPU/req on/off ${f2(b.cpuUs / a.cpuUs)}; ${sink.exports} exports (${f0(sink.bytes / 1024)} KiB) received; errors ${a.errors} / ${b.errors}`,
+    );
+  } finally {
+    await on.stop();
+    await sink.close();
+  }
 }
 
 async function fastApi(wrk: string, serve: Proc, results: Record<string, unknown>): Promise<void> {

@@ -72,8 +72,20 @@ export interface Serve extends Proc {
   workerPids: number[];
 }
 
+/** The environment without OTEL_* variables: a process that must run with tracing off. */
+export function withoutOtel(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) if (!k.startsWith('OTEL_')) out[k] = v;
+  return out;
+}
+
 /** `grove serve --workers N` (the gateway runs in the primary process: `pid`). */
-export async function startServe(models: string, workers: number, extra: string[] = []): Promise<Serve> {
+export async function startServe(
+  models: string,
+  workers: number,
+  extra: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Serve> {
   const port = await freePort();
   const adminPort = await freePort();
   const token = 'bench-token';
@@ -100,7 +112,7 @@ export async function startServe(models: string, workers: number, extra: string[
         stateDir,
         ...extra,
       ],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
+      { stdio: ['ignore', 'pipe', 'ignore'], env },
     ),
   );
   await new Promise<void>((res, rej) => {

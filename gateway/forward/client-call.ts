@@ -18,6 +18,8 @@ export class ClientCall {
   deadlineTimer: NodeJS.Timeout | null = null;
   /** Its spans when tracing is on (forward-trace.ts), else null. */
   trace: RequestTrace | null = null;
+  /** The client's traceparent: its trace id goes into the access log even when tracing is off. */
+  traceparent: string | string[] | undefined = undefined;
 
   constructor(
     readonly reply: Reply,

@@ -6,13 +6,14 @@
 // is a plain body parsed and coalesced with others (coalescer.ts). Every request ends in `finish`
 // once: metrics, admission slot, deadline timer and the `onForward` hook.
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Logger } from 'pino';
 import {
   type GroveError,
   GroveError as GroveErrorClass,
   toGroveError,
 } from '../../shared/errors/grove-error.js';
 import { type Reply, replyError } from '../../shared/http/reply.js';
-import type { Span } from '../../shared/tracing/tracing.js';
+import { type Span, traceIdOf } from '../../shared/tracing/tracing.js';
 import { type Admission, deadlineOf } from '../admission/admission.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { Rng } from '../policies/policy.js';
@@ -65,6 +66,8 @@ export interface ForwarderOptions {
   /** Spans for every request (tracing on), or absent: no cost. */
   tracer?: ForwardTracer | null;
   onForward?: (e: ForwardEvent) => void;
+  /** The access log: one debug line per request, with its trace id. */
+  logger?: Logger;
 }
 
 /** Bodies larger than this are never parsed for coalescing. */
@@ -162,6 +165,7 @@ export class Forwarder {
 
   predict(req: PredictRequest, call: ClientCall): void {
     call.model = req.model;
+    call.traceparent = req.headers.traceparent;
     const tr = this.opts.tracer ?? null;
     const read = headerReader(req.headers);
     let t0 = 0;
@@ -301,6 +305,24 @@ export class Forwarder {
     const end = performance.now();
     // Only once a version was chosen: model names that no worker has must not become label values.
     if (call.version !== '') this.metrics.observe(call.model, version, status, (end - call.start) / 1000);
+    const log = this.opts.logger;
+    if (log?.isLevelEnabled('debug')) {
+      log.debug(
+        {
+          event: 'request',
+          status,
+          ms: Math.round((end - call.start) * 100) / 100,
+          requestId: call.requestId,
+          model: call.model,
+          version,
+          worker: worker ?? undefined,
+          coalesced,
+          trace_id: call.trace?.traceId ?? traceIdOf(call.traceparent),
+          span_id: call.trace?.spanId,
+        },
+        'request',
+      );
+    }
     const hook = this.opts.onForward;
     if (hook !== undefined)
       hook({

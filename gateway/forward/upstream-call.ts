@@ -12,6 +12,7 @@ import {
   TimeoutError,
   UpstreamError,
 } from '../../shared/errors/grove-error.js';
+import { traceIdOf } from '../../shared/tracing/tracing.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { Policy, Rng } from '../policies/policy.js';
 import { ControlError, controlRequest } from '../upstream/control-client.js';
@@ -55,6 +56,14 @@ export interface UpstreamFailure {
   worker: string;
   kind: string;
   detail: string;
+  /** The trace the failed call belongs to (its traceparent's), for the log line. */
+  traceId?: string | undefined;
+}
+
+/** A header's value in flat [name, value...] fields. */
+function fieldOf(fields: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
 }
 
 const KIND_NAMES: Record<Failure, string> = {
@@ -259,7 +268,12 @@ export class UpstreamCaller {
       this.finish(a.call, errorFor(kind), null);
       return;
     }
-    this.log?.({ worker: a.w.url, kind: KIND_NAMES[kind], detail });
+    this.log?.({
+      worker: a.w.url,
+      kind: KIND_NAMES[kind],
+      detail,
+      traceId: traceIdOf(fieldOf(a.call.spec.headers, 'traceparent')),
+    });
     if (sent) this.fail(a.w, kind === Failure.Refused);
     // A call that got no HTTP answer at all (refused, reset, never sent) leaves nothing queued
     // there, so retrying it elsewhere cannot pile load onto a struggling worker; it is not

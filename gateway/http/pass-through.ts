@@ -12,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import { type GroveError, TimeoutError, UpstreamError } from '../../shared/errors/grove-error.js';
+import { traceIdOf } from '../../shared/tracing/tracing.js';
 import type { ClientCall } from '../forward/client-call.js';
 import { upstreamHeaders } from '../forward/forward-headers.js';
 import type { Forwarder } from '../forward/forwarder.js';
@@ -165,6 +166,7 @@ export class PassThrough {
       worker: p.w.url,
       kind: p.timedOut ? 'timeout' : 'lost',
       detail: code || err.message,
+      traceId: traceIdOf(req.headers.traceparent),
     });
     if (res.headersSent) {
       res.destroy(err);

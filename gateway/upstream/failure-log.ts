@@ -1,6 +1,7 @@
 // Logs failed upstream attempts with the detail clients are never told (the worker's address, the
 // socket error), at most one line per worker and kind per second, with a count of those folded in:
-// a dead worker under load would otherwise write a line per request.
+// a dead worker under load would otherwise write a line per request. A line carries the trace id
+// of the call it reports (the first of those folded into it).
 import type { Logger } from 'pino';
 import type { UpstreamFailure } from '../forward/upstream-call.js';
 
@@ -23,6 +24,7 @@ export function logUpstreamFailures(logger: Logger, everyMs = 1000): (f: Upstrea
         kind: f.kind,
         detail: f.detail,
         folded: seen?.folded ?? 0,
+        trace_id: f.traceId,
       },
       'upstream call failed',
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startTracing } from './tracing.js';
+import { startTracing, traceIdOf } from './tracing.js';
 import { tracingFromEnv } from './tracing-config.js';
 
 describe('tracing configuration from OTEL_* variables', () => {
@@ -75,5 +75,20 @@ describe('tracing configuration from OTEL_* variables', () => {
     t.inject(rt.context, (k, v) => (out[k] = v));
     expect(out.traceparent).toBe(`00-0af7651916cd43dd8448eb211c80319c-${rt.spanId}-01`);
     void t.shutdown();
+  });
+});
+
+describe('traceIdOf', () => {
+  it('reads a W3C traceparent and refuses malformed or all-zero ones', () => {
+    const id = '4bf92f3577b34da6a3ce929d0e0e4736';
+    expect(traceIdOf(`00-${id}-00f067aa0ba902b7-01`)).toBe(id);
+    expect(traceIdOf(`01-${id}-00f067aa0ba902b7-01-extra`)).toBe(id);
+    expect(traceIdOf(undefined)).toBeUndefined();
+    expect(traceIdOf(['a', 'b'])).toBeUndefined();
+    expect(traceIdOf(`00-${id.toUpperCase()}-00f067aa0ba902b7-01`)).toBeUndefined();
+    expect(traceIdOf(`00-${'0'.repeat(32)}-00f067aa0ba902b7-01`)).toBeUndefined();
+    expect(traceIdOf(`00-${id}-${'0'.repeat(16)}-01`)).toBeUndefined();
+    expect(traceIdOf(`00-${id}-00f067aa0ba902b7-01x`)).toBeUndefined();
+    expect(traceIdOf(`00-${id.slice(1)}x-00f067aa0ba902b7-01`)).toBeUndefined();
   });
 });

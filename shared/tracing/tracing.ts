@@ -46,6 +46,20 @@ export function epochNow(): number {
   return performance.timeOrigin + performance.now();
 }
 
+/**
+ * The trace id of a W3C traceparent header (`00-<32 hex>-<16 hex>-<2 hex>`), or undefined when it
+ * is absent or malformed: what a log line carries when tracing is off but the caller sent a trace
+ * context (www.w3.org/TR/trace-context/#traceparent-header). Called only when a line is written.
+ */
+export function traceIdOf(traceparent: string | string[] | undefined): string | undefined {
+  if (typeof traceparent !== 'string' || traceparent.length < 55 || traceparent.length > 512)
+    return undefined;
+  return TRACEPARENT.test(traceparent) ? traceparent.slice(3, 35) : undefined;
+}
+
+// Version 00's fields; a later version may append fields after the flags. An all-zero id is invalid.
+const TRACEPARENT = /^[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}(-|$)/;
+
 /** A performance.now() reading as epoch milliseconds. */
 export function epochOf(perfNow: number): number {
   return performance.timeOrigin + perfNow;

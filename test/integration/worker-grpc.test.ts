@@ -149,6 +149,30 @@ describe('gRPC ModelInfer', () => {
     expect(rest.body.outputs[0].data).toEqual(got);
   });
 
+  it('answers each call with its own x-request-id, however many of a version are in flight', async () => {
+    // Pool-sized (300 rows) and inline (1 row) calls of one version at once: their answers come
+    // back interleaved, each with the request id it was sent with (or a fresh one).
+    const all = fixtureRows('xgboost/xgb-binary-100x4').rows;
+    const calls = Array.from({ length: 24 }, (_, i) => {
+      const md = new Metadata();
+      if (i % 3 !== 2) md.set('x-request-id', `req-${i}`);
+      const rows = i % 2 === 0 ? all.slice(0, 300) : all.slice(i, i + 1);
+      return call('ModelInfer', fp32Request('xgb', rows, { model_version: '1' }), md);
+    });
+    const answers = await Promise.all(calls);
+    const fresh = new Set<string>();
+    answers.forEach((a, i) => {
+      const id = String(a.metadata.get('x-request-id')[0]);
+      if (i % 3 !== 2) expect(id).toBe(`req-${i}`);
+      else {
+        expect(id).not.toMatch(/^req-/);
+        fresh.add(id);
+      }
+      expect(a.metadata.get('x-grove-model-version')).toEqual(['1']);
+    });
+    expect(fresh.size).toBe(8);
+  });
+
   it('takes raw_input_contents and answers raw_output_contents ([N, K] for a multiclass model)', async () => {
     const { pred } = fixtureRows('xgboost/xgb-multiclass');
     const rows = fixtureRows('xgboost/xgb-multiclass').rows.slice(0, 100);

@@ -1,7 +1,8 @@
 // OpenTelemetry from a real worker to a real OTLP/HTTP receiver (a node:http server decoding the
 // JSON export, OTEL_EXPORTER_OTLP_PROTOCOL=http/json): the caller's W3C traceparent is the parent
 // of the worker's `receive` span over HTTP and gRPC, `queue` and `predict` are its children with
-// model, version and row count, the resource names grove-worker, and log lines carry trace_id.
+// model, version and row count, the resource names grove-worker, and log lines carry trace_id
+// (with tracing off too, when the caller sent a traceparent).
 import { type Client, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inferenceClient } from '../../shared/protocol/grpc/proto-client.js';
@@ -128,5 +129,73 @@ describe('OpenTelemetry traces from a worker', () => {
       }
       await more;
     }
+  });
+});
+
+/** The first log line of `w` that mentions `text`, once it has been written. */
+async function logLineWith(wp: WorkerProcess, text: string): Promise<Record<string, unknown>> {
+  for (;;) {
+    // Listen before looking, so a line that lands in between is not missed.
+    const more = new Promise<void>((r) => wp.child.stderr!.once('data', () => r()));
+    const line = wp
+      .stderr()
+      .split('\n')
+      .find((l) => l.includes(text));
+    if (line !== undefined) return JSON.parse(line) as Record<string, unknown>;
+    await more;
+  }
+}
+
+describe('log lines with tracing off', () => {
+  let off: WorkerProcess;
+  beforeAll(async () => {
+    const env = { ...process.env };
+    for (const k of Object.keys(env)) if (k.startsWith('OTEL_')) delete env[k];
+    off = await startWorkerProcess(repo, ['--grpc-port', '0', '--log-level', 'debug', '--no-monitor'], env);
+  });
+  afterAll(async () => {
+    expect(await off.stop()).toBe(0);
+  });
+
+  it('carry the trace id of the traceparent that came in, over HTTP and gRPC', async () => {
+    const tp = traceparent();
+    const row = fixtureRows('xgboost/xgb-binary-100x4').rows[0]!;
+    const r = await postJson(
+      `${off.url}/v2/models/churn/infer`,
+      { inputs: [{ name: 'input-0', datatype: 'FP32', shape: [1, 20], data: row }] },
+      { traceparent: tp.header, 'x-request-id': 'off-http' },
+    );
+    expect(r.status).toBe(200);
+    const http = await logLineWith(off, '"off-http"');
+    expect(http).toMatchObject({ event: 'request', trace_id: tp.traceId });
+    expect(http.span_id).toBeUndefined();
+
+    const address = /grove worker grpc listening on (\S+)/.exec(off.stdout())![1]!;
+    const client = inferenceClient(address) as Client & {
+      ModelInfer(r: object, md: Metadata, cb: (e: ServiceError | null) => void): void;
+    };
+    const md = new Metadata();
+    md.set('traceparent', tp.header);
+    md.set('x-request-id', 'off-grpc');
+    await new Promise<void>((resolve, reject) =>
+      client.ModelInfer(
+        {
+          model_name: 'churn',
+          inputs: [
+            {
+              name: 'input-0',
+              datatype: 'FP32',
+              shape: [1, 20],
+              contents: { fp32_contents: row.map((x) => x ?? Number.NaN) },
+            },
+          ],
+        },
+        md,
+        (err) => (err ? reject(err) : resolve()),
+      ),
+    );
+    client.close();
+    const grpc = await logLineWith(off, '"off-grpc"');
+    expect(grpc).toMatchObject({ event: 'request', route: 'grpc_ModelInfer', trace_id: tp.traceId });
   });
 });

@@ -19,11 +19,18 @@ import {
 } from '../../shared/protocol/grpc/infer-codec.js';
 import {
   type CallInfo,
+  type InferAnswer,
   type InferenceBackend,
   SERVICE_NAME,
 } from '../../shared/protocol/grpc/inference-service.js';
 import type { ModelMetadata } from '../../shared/protocol/grpc/service-messages.js';
-import { epochNow, epochOf, type RequestTrace, SpanStatusCode } from '../../shared/tracing/tracing.js';
+import {
+  epochNow,
+  epochOf,
+  type RequestTrace,
+  SpanStatusCode,
+  traceIdOf,
+} from '../../shared/tracing/tracing.js';
 import { OUTPUT_NAME } from '../protocol/tensor-input.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
 import type { ModelEntry } from '../repository/model-repository.js';
@@ -50,11 +57,20 @@ export interface WorkerGrpcBackend extends InferenceBackend {
 }
 
 export function workerGrpcBackend(w: WorkerContext): WorkerGrpcBackend {
-  const heads = new WeakMap<LoadedVersion, Buffer>();
-  const headOf = (v: LoadedVersion): Buffer => {
-    let h = heads.get(v);
-    if (h === undefined) heads.set(v, (h = encodeResponseHead(v.name, v.version)));
-    return h;
+  // Per served version, built once: the response's model name and version, and the answer's
+  // metadata (version and digest; the service writes each call's x-request-id into it as it sends).
+  const perVersion = new WeakMap<LoadedVersion, { head: Buffer; md: Metadata }>();
+  const versionAnswer = (v: LoadedVersion): { head: Buffer; md: Metadata } => {
+    let a = perVersion.get(v);
+    if (a === undefined) {
+      const md = new Metadata();
+      md.set('x-request-id', '');
+      md.set('x-grove-model-version', v.version);
+      md.set('x-grove-model-sha256', v.sha256);
+      a = { head: encodeResponseHead(v.name, v.version), md };
+      perVersion.set(v, a);
+    }
+    return a;
   };
   let inflight = 0;
 
@@ -130,18 +146,16 @@ export function workerGrpcBackend(w: WorkerContext): WorkerGrpcBackend {
       if (call.deadline <= Date.now()) throw new TimeoutError('deadline exceeded (grpc-timeout)');
       const { p, width, out } = inferOn(w, v, inferRequestBody(d), s);
       const raw = d.rawInputContents.length > 0;
-      const md = new Metadata();
-      md.set('x-request-id', s.requestId);
-      md.set('x-grove-model-version', v.version);
-      md.set('x-grove-model-sha256', v.sha256);
-      const answer = (values: Float64Array) => ({
+      const va = versionAnswer(v);
+      const answer = (values: Float64Array): InferAnswer => ({
         response: encodeInferResponse(
-          headOf(v),
+          va.head,
           d.id,
           [{ name: OUTPUT_NAME, shape: width === 1 ? [p.rows] : [p.rows, width], values }],
           raw,
         ),
-        metadata: md,
+        metadata: va.md,
+        requestId: s.requestId,
       });
       return out instanceof Promise ? out.then(answer) : answer(out);
     },
@@ -168,7 +182,7 @@ export function workerGrpcBackend(w: WorkerContext): WorkerGrpcBackend {
           {
             event: 'request_failed',
             requestId: s.requestId,
-            trace_id: s.trace?.traceId,
+            trace_id: s.trace?.traceId ?? traceIdOf(first(call.metadata, 'traceparent')),
             err: (error.cause as Error | undefined)?.stack ?? error.stack,
           },
           'gRPC call failed',
@@ -184,7 +198,7 @@ export function workerGrpcBackend(w: WorkerContext): WorkerGrpcBackend {
             requestId: s.requestId,
             model: s.served?.name,
             version: s.served?.version,
-            trace_id: s.trace?.traceId,
+            trace_id: s.trace?.traceId ?? traceIdOf(first(call.metadata, 'traceparent')),
             span_id: s.trace?.spanId,
           },
           'request',

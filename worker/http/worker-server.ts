@@ -13,7 +13,7 @@ import { createFastFront, type FastFront, type FastRequest } from '../../shared/
 import { createNodeServer } from '../../shared/http/node-server.js';
 import type { Reply } from '../../shared/http/reply.js';
 import { requestIdOf } from '../../shared/http/request-id.js';
-import { epochNow, epochOf, SpanStatusCode, type Tracing } from '../../shared/tracing/tracing.js';
+import { epochNow, epochOf, SpanStatusCode, type Tracing, traceIdOf } from '../../shared/tracing/tracing.js';
 import type { WorkerMetrics } from '../metrics/worker-metrics.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
 import { replyError, replyModelJson, sendError } from './respond.js';
@@ -32,6 +32,8 @@ export interface WorkerServerOptions {
 
 /** One request in flight: answered through `res` (node:http) or `reply` (fast front). */
 interface ActiveRequest extends RequestContext {
+  /** The caller's traceparent: its trace id goes into log lines even when tracing is off. */
+  traceparent: string | undefined;
   res: ServerResponse | null;
   reply: Reply | null;
   done: boolean;
@@ -54,6 +56,7 @@ function newRequest(
     served: null,
     streaming: false,
     trace: null,
+    traceparent: headers.traceparent as string | undefined,
     res,
     reply,
     done: false,
@@ -231,7 +234,7 @@ export class WorkerServer {
         {
           event: 'request_failed',
           requestId: ctx.requestId,
-          trace_id: ctx.trace?.traceId,
+          trace_id: ctx.trace?.traceId ?? traceIdOf(ctx.traceparent),
           err: (err as Error)?.stack ?? String(err),
         },
         'request failed',
@@ -274,7 +277,7 @@ export class WorkerServer {
           requestId: ctx.requestId,
           model: ctx.served?.name,
           version: ctx.served?.version,
-          trace_id: ctx.trace?.traceId,
+          trace_id: ctx.trace?.traceId ?? traceIdOf(ctx.traceparent),
           span_id: ctx.trace?.spanId,
         },
         'request',

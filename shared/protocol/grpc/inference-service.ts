@@ -76,6 +76,11 @@ export interface InferAnswer {
   response: Buffer;
   /** Initial metadata to send with it (the served version, the request id), or null. */
   metadata: Metadata | null;
+  /**
+   * When set, written into `metadata` as x-request-id just before it is sent: `metadata` may then
+   * be one object shared by every call answered by a version (grpc-js reads it synchronously).
+   */
+  requestId?: string;
 }
 
 export interface InferenceBackend {
@@ -169,7 +174,11 @@ export function createInferenceHandlers(backend: InferenceBackend): UntypedServi
         backend.finished?.(info, null);
         if (Buffer.isBuffer(answer)) callback(null, answer);
         else {
-          if (answer.metadata !== null) call.sendMetadata(answer.metadata);
+          const md = answer.metadata;
+          if (md !== null) {
+            if (answer.requestId !== undefined) md.set('x-request-id', answer.requestId);
+            call.sendMetadata(md);
+          }
           callback(null, answer.response);
         }
       };

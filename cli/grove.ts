@@ -24,6 +24,9 @@ const COMMANDS: Record<string, string> = {
   jobs: 'Submit, follow and fetch durable prediction jobs on a running gateway',
 };
 
+/** Commands that run until stopped; their stdout is a log. */
+const SERVERS = new Set(['serve', 'worker', 'gateway', 'stream']);
+
 function usage(): string {
   const lines = ['usage: grove <command> [options]', '', 'commands:'];
   for (const [name, text] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${text}`);
@@ -41,6 +44,13 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`grove: unknown command '${name}'\n\n${usage()}\n`);
     return 2;
   }
+  // A reader that stops early (`grove predict ... | head`) closes stdout: the rest of the output is
+  // not wanted, so the command ends quietly with status 0 instead of reporting EPIPE. A server
+  // (whose stdout carries only its log) keeps serving.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    if (!SERVERS.has(name)) process.exit(0);
+  });
   const mod = (await import(`./commands/${name}.js`)) as { run(argv: string[]): Promise<number> };
   try {
     return await mod.run(rest);

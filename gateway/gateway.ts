@@ -226,6 +226,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
   const server = createNodeServer(withJobRoutes(jobs, front.handle), { bodyLimit });
   const fast = createFastFront(front, server, {
     bodyLimit,
+    gets: true,
     stallTimeoutMs: opts.requestReadTimeoutMs ?? 60_000,
     ...(publicTls ? { tls: { ...publicTls, ALPNProtocols: ['http/1.1'] } } : {}),
   });

@@ -1,12 +1,16 @@
 // Durable prediction jobs in the gateway process (docs/jobs.md): the store (PGlite in --state-dir or
 // PostgreSQL with --jobs-db), the runner that scores chunks on the workers, the webhooks, and the
 // routes. The gateway creates the service with what it routes by (its worker set, its upstream
-// caller, its version choice) and puts `withJobRoutes` in front of its own request handler; the
-// store opens in the background, so the gateway starts at once and jobs routes answer 503 until
-// it is open.
+// caller, its version choice) and puts `withJobRoutes` in front of its own request handler. A
+// PostgreSQL store, or a PGlite directory that already exists (it may hold jobs to resume), opens
+// in the background at start; a new PGlite database is created on the first jobs request, which
+// waits for it: creating one costs seconds of CPU (compiling Postgres's WebAssembly, initdb) that
+// would otherwise compete with the first seconds of serving on every start.
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { IncomingHttpHeaders, IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { UpstreamCaller } from '../gateway/forward/upstream-call.js';
 import type { WorkerSet } from '../gateway/upstream/worker-set.js';
@@ -57,8 +61,11 @@ export interface JobsGateway {
 }
 
 export class JobsService {
-  /** Resolves when the store is open and the runner started (rejects if it cannot open). */
-  readonly ready: Promise<void>;
+  /**
+   * Resolves when the store is open and the runner started (rejects if it cannot open); null
+   * until opening starts (a new PGlite database opens on the first jobs request, or `open()`).
+   */
+  private opened: Promise<void> | null = null;
   private ctx: RouteContext | null = null;
   private store: JobStoreApi | null = null;
   private runner: JobRunner | null = null;
@@ -70,26 +77,37 @@ export class JobsService {
   private readonly onWorkers = () => this.runner?.wake();
   private closed = false;
   private readonly opening = new AbortController();
+  private readonly log: (m: string) => void;
 
   constructor(
     private readonly o: JobsOptions,
     private readonly gw: JobsGateway,
   ) {
     const log = o.log ?? ((m: string) => process.stderr.write(`grove jobs: ${m}\n`));
+    this.log = log;
     this.notifier = new JobNotifier({
       webhookUrl: o.webhookUrl,
       allowPrivate: o.notifyPrivate === true,
       log,
     });
-    this.ready = this.open(log);
-    this.ready.catch((err: Error) => {
-      this.unavailable =
-        err instanceof GroveError ? err : new GroveError(err.message, 'GROVE_ERR_JOBS_STORE');
-      if (!this.closed) log(`cannot open the jobs database: ${err.message}`);
-    });
+    if (o.databaseUrl || (o.stateDir !== undefined && existsSync(join(o.stateDir, 'jobs-db'))))
+      void this.open();
   }
 
-  private async open(log: (m: string) => void): Promise<void> {
+  /** Opens the store and starts the runner, once; resolves when done (rejects if it cannot open). */
+  open(): Promise<void> {
+    if (this.opened === null) {
+      this.opened = this.openStore(this.log);
+      this.opened.catch((err: Error) => {
+        this.unavailable =
+          err instanceof GroveError ? err : new GroveError(err.message, 'GROVE_ERR_JOBS_STORE');
+        if (!this.closed) this.log(`cannot open the jobs database: ${err.message}`);
+      });
+    }
+    return this.opened;
+  }
+
+  private async openStore(log: (m: string) => void): Promise<void> {
     const store = await openStore(
       { stateDir: this.o.stateDir, databaseUrl: this.o.databaseUrl },
       this.opening.signal,
@@ -147,14 +165,14 @@ export class JobsService {
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     if (!isJobsPath(path)) return false;
-    void serveJobs(
-      this.ctx,
-      this.unavailable,
-      req,
-      res,
-      path,
-      new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
-    );
+    const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+    if (this.ctx !== null || this.closed) {
+      void serveJobs(this.ctx, this.unavailable, req, res, path, query);
+      return true;
+    }
+    // Not open yet: the request waits for it (its body stays unread meanwhile).
+    const serve = () => void serveJobs(this.ctx, this.unavailable, req, res, path, query);
+    this.open().then(serve, serve);
     return true;
   }
 
@@ -162,7 +180,7 @@ export class JobsService {
     this.closed = true;
     this.opening.abort();
     this.gw.workers.off('change', this.onWorkers);
-    await this.ready.catch(() => {});
+    await this.opened?.catch(() => {});
     await this.runner?.stop();
     await this.notifier.close();
     await this.store?.close();

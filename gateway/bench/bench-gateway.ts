@@ -23,7 +23,7 @@ import {
   startServe,
 } from './bench-processes.js';
 import { openLoop } from './open-loop.js';
-import { cpuMicros, loadAverage, rssMiB } from './proc-stat.js';
+import { childrenOf, cpuMicros, loadAverage, rssMiB, settle } from './proc-stat.js';
 import { runWrk, type WrkResult, type WrkRun, wrkBinary } from './wrk.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -121,6 +121,8 @@ async function main(): Promise<void> {
     if (nginx === null)
       line('nginx is not installed (apt-get install nginx): gateway figures without a peer');
     const peer = nginx ?? serve;
+    const waited = await settle([serve.pid, ...childrenOf(serve.pid)]);
+    line(`grove serve idle ${waited} ms after it answered ready`);
     // Warm both paths (JIT, keep-alive connections to the workers).
     await alternate(wrk, serve, peer, {
       connections: 16,

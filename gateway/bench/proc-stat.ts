@@ -49,3 +49,26 @@ export function loadAverage(): string {
     return 'unknown';
   }
 }
+
+/**
+ * Waits until the processes are idle (together under `maxShare` of a core over `windowMs`), up to
+ * `limitMs`: measuring while a process still finishes starting (JIT, a background open) measures
+ * its start, not its steady state. Resolves with the milliseconds waited.
+ */
+export async function settle(
+  pids: number[],
+  maxShare = 0.05,
+  windowMs = 1000,
+  limitMs = 60_000,
+): Promise<number> {
+  const sum = () => pids.reduce((a, p) => a + (cpuMicros(p) || 0), 0);
+  const t0 = performance.now();
+  let before = sum();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, windowMs));
+    const now = sum();
+    const waited = performance.now() - t0;
+    if (now - before <= maxShare * windowMs * 1000 || waited >= limitMs) return Math.round(waited);
+    before = now;
+  }
+}

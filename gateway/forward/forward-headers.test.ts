@@ -41,8 +41,8 @@ describe('forwarded headers', () => {
     expect(forwardedNode('')).toBe('unknown');
   });
 
-  it("passes a worker's end-to-end answer fields, replacing its id, date and framing with the gateway's", () => {
-    const worker = { url: 'http://10.0.0.9:1' } as UpstreamWorker;
+  it("passes a worker's end-to-end answer fields, replacing its id, date and framing with the gateway's, and names the worker without its address", () => {
+    const worker = { url: 'http://10.0.0.9:1', name: 'w3' } as UpstreamWorker;
     const a = {
       worker,
       status: 200,
@@ -78,7 +78,7 @@ describe('forwarded headers', () => {
       'x-grove-model-version',
       '2',
       'x-grove-worker',
-      'http://10.0.0.9:1',
+      'w3',
       'x-request-id',
       'rid',
     ]);
@@ -93,7 +93,7 @@ describe('forwarded headers', () => {
       'x-grove-model-version',
       '2',
       'x-grove-worker',
-      'http://10.0.0.9:1',
+      'w3',
       'x-request-id',
       'r2',
     ]);

@@ -125,7 +125,7 @@ export function answerHeaders(
   }
   served ??= version;
   if (served) out.push('x-grove-model-version', served);
-  out.push('x-grove-worker', a.worker.url, 'x-request-id', requestId);
+  out.push('x-grove-worker', a.worker.name, 'x-request-id', requestId);
   return out;
 }
 

@@ -26,7 +26,7 @@ import { answerHeaders, servedVersion, upstreamHeaders } from './forward-headers
 import type { ForwardTracer } from './forward-trace.js';
 import { KIND_PREDICT, parseInferRows, parsePredictRows, type RowsPart } from './predict-codec.js';
 import { ShadowPair } from './shadow.js';
-import type { UpstreamAnswer, UpstreamCaller } from './upstream-call.js';
+import type { CallTarget, UpstreamAnswer, UpstreamCaller } from './upstream-call.js';
 
 export interface PredictRequest {
   verb: 'infer' | 'predict';
@@ -258,6 +258,20 @@ export class Forwarder {
   }
 
   /** Writes a worker's answer (whole, or one client's slice of a merged one). */
+  /**
+   * A bodiless GET for one worker (metadata, readiness, status): written on the worker's pooled
+   * connections and retried elsewhere as any call; the answer passes back as it is.
+   */
+  fetch(call: ClientCall, target: CallTarget, path: string, headers: string[]): void {
+    this.caller.call(
+      { target, method: 'GET', path, headers, body: null, weight: 1, abandoned: () => call.finished },
+      (err, a) => {
+        if (err !== null) this.fail(call, err);
+        else this.respond(call, a!, a!.body, true, false);
+      },
+    );
+  }
+
   respond(
     call: ClientCall,
     a: UpstreamAnswer,

@@ -199,6 +199,10 @@ export class UpstreamCaller {
       w.data.send(a);
       return;
     }
+    if (s.method === 'GET' && s.body === null) {
+      w.meta.send(a);
+      return;
+    }
     const headers: OutgoingHttpHeaders = {};
     for (let i = 0; i < s.headers.length; i += 2) {
       const k = s.headers[i]!;

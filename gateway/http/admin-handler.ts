@@ -86,6 +86,7 @@ export class AdminRoutes {
       {
         workers: this.workers.all.map((w) => ({
           id: w.id,
+          name: w.name,
           url: w.url,
           pid: w.pid ?? null,
           versions: w.versionsRecord(),

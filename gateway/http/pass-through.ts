@@ -65,7 +65,7 @@ export class PassThrough {
       for (const k of ANSWER_HOP_BY_HOP) delete h[k];
       const listed = proxyRes.headers.connection;
       if (typeof listed === 'string') for (const n of listed.split(',')) delete h[n.trim().toLowerCase()];
-      h['x-grove-worker'] = p.w.url;
+      h['x-grove-worker'] = p.w.name;
       h['x-request-id'] = p.call.requestId;
       if (h['x-grove-model-version'] === undefined && p.call.version !== '')
         h['x-grove-model-version'] = p.call.version;

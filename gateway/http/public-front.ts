@@ -13,6 +13,7 @@ import { readBody } from '../../shared/http/read-body.js';
 import { NodeReply, type Reply, replyError } from '../../shared/http/reply.js';
 import { newRequestId, requestIdOf } from '../../shared/http/request-id.js';
 import { type RouteParams, RouteTable } from '../../shared/http/router.js';
+import { upstreamHeaders } from '../forward/forward-headers.js';
 import type { Forwarder } from '../forward/forwarder.js';
 import { FAN_OUT_ROUTES } from './fan-out.js';
 import type { LocalRoutes } from './local-routes.js';
@@ -26,10 +27,14 @@ export type PublicRouteHandler = (
   requestId: string,
 ) => void;
 
+/** A bodiless GET the fast front serves (health, model list, metadata and readiness passed on). */
+type FastGetHandler = (req: FastRequest, reply: Reply, params: RouteParams, requestId: string) => void;
+
 interface GatewayRoute {
   /** Set for predict/infer: the fast front serves these too. */
   verb: 'infer' | 'predict' | null;
   node: PublicRouteHandler;
+  get?: FastGetHandler;
 }
 
 function peerOf(socket: { remoteAddress?: string }): string {
@@ -78,6 +83,7 @@ export class PublicFront implements FastHandler {
     const local = (f: (r: Reply, id: string) => void): GatewayRoute => ({
       verb: null,
       node: (_q, res, _p, id) => f(new NodeReply(res), id),
+      get: (_q, reply, _p, id) => f(reply, id),
     });
     add(
       API_ROUTES.live,
@@ -113,6 +119,7 @@ export class PublicFront implements FastHandler {
     const pass: GatewayRoute = {
       verb: null,
       node: (q, s, p, id) => this.passOn(q, s, p.model, p.version, id),
+      get: (q, reply, p, id) => this.fetchFor(q, reply, p.model, p.version, id),
     };
     add(API_ROUTES.modelMetadata, 'GET', pass, 'metadata');
     add(API_ROUTES.modelReady, 'GET', pass, 'ready');
@@ -128,6 +135,12 @@ export class PublicFront implements FastHandler {
 
   /** The fast front's entry for POST predict/infer (body already read); false if not such a route. */
   handleFast(req: FastRequest, reply: Reply): boolean {
+    if (req.method === 'GET') {
+      const g = this.table.lookup('GET', req.path);
+      if (g === null || g.value.get === undefined) return false;
+      g.value.get(req, reply, g.params, requestIdOf(req.headers));
+      return true;
+    }
     const m = this.table.lookup('POST', req.path);
     if (m === null || m.value.verb === null) return false;
     const call = this.forwarder.open(reply, requestIdOf(req.headers), peerOf(req.socket), req.headers);
@@ -226,6 +239,33 @@ export class PublicFront implements FastHandler {
     this.passThrough.forward(req, res, call, { model, version: v }, path, true);
   };
 
+  /** A bodiless GET off the fast front, for a worker holding `model` (and `version`). */
+  private fetchFor(
+    req: FastRequest,
+    reply: Reply,
+    model: string | undefined,
+    version: string | undefined,
+    requestId: string,
+  ): void {
+    if (model !== undefined) {
+      const err = this.forwarder.versions.check(model, version);
+      if (err !== null) {
+        replyError(reply, err, requestId);
+        return;
+      }
+    }
+    const call = this.forwarder.open(reply, requestId, peerOf(req.socket), req.headers);
+    if (call === null) return;
+    const secure = (req.socket as TLSSocket).encrypted === true;
+    const headers = upstreamHeaders(req.headers, call.requestId, peerOf(req.socket), secure);
+    this.forwarder.fetch(
+      call,
+      { model: model ?? null, version: version ?? null },
+      req.path + req.query,
+      headers,
+    );
+  }
+
   /** Streams a request to a worker holding `model` (and `version`), or any worker when no model is named. */
   private passOn(
     req: IncomingMessage,
@@ -243,13 +283,24 @@ export class PublicFront implements FastHandler {
     }
     const call = this.forwarder.open(new NodeReply(res), requestId, peerOf(req.socket), req.headers);
     if (call === null) return;
-    this.passThrough.forward(
-      req,
-      res,
-      call,
-      { model: model ?? null, version: version ?? null },
-      req.url ?? '/',
-      false,
-    );
+    const target = { model: model ?? null, version: version ?? null };
+    const h = req.headers;
+    if (
+      req.method === 'GET' &&
+      h['transfer-encoding'] === undefined &&
+      (h['content-length'] ?? '0') === '0'
+    ) {
+      // Nothing to stream: the pooled path costs a fraction of a proxied request.
+      const socket = req.socket as TLSSocket;
+      const headers = upstreamHeaders(
+        h,
+        call.requestId,
+        socket.remoteAddress ?? '',
+        socket.encrypted === true,
+      );
+      this.forwarder.fetch(call, target, req.url ?? '/', headers);
+      return;
+    }
+    this.passThrough.forward(req, res, call, target, req.url ?? '/', false);
   }
 }

@@ -25,11 +25,22 @@ export const DEFAULT_UPSTREAM: UpstreamOptions = {
 
 export class UpstreamWorker implements Pickable {
   readonly id: string;
+  /**
+   * What answers call this worker (x-grove-worker) and /admin/workers lists beside its URL: `w1`,
+   * `w2`... in the order this gateway learned of them. Answers name no internal address.
+   */
+  readonly name: string;
   readonly url: string;
   readonly host: string;
   readonly port: number;
   /** Data connections: POST predict/infer calls, which the worker's fast front answers. */
   readonly data: DataPool;
+  /**
+   * Bodiless GETs (metadata, readiness, TF Serving status): written and framed like predictions,
+   * on connections of their own, because the worker serves these through node:http, which takes a
+   * connection over for good once such a request arrives on it (docs/architecture.md).
+   */
+  readonly meta: DataPool;
   /**
    * Every other call (a worker hands a connection that carries any other request to node:http for
    * good, shared/http/fast-front.ts, so such calls never share the data connections).
@@ -82,8 +93,9 @@ export class UpstreamWorker implements Pickable {
     this.ewmaMs = ms > this.ewmaMs ? ms : this.ewmaMs + EWMA_ALPHA * (ms - this.ewmaMs);
   }
 
-  constructor(id: string, url: string, opts: UpstreamOptions = DEFAULT_UPSTREAM, healthy = true) {
+  constructor(id: string, url: string, opts: UpstreamOptions = DEFAULT_UPSTREAM, healthy = true, name = id) {
     this.id = id;
+    this.name = name;
     this.url = url.replace(/\/+$/, '');
     const u = new URL(this.url);
     this.host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
@@ -91,6 +103,11 @@ export class UpstreamWorker implements Pickable {
     this.healthy = healthy;
     this.outlier = new OutlierState(opts.outlier);
     this.data = new DataPool(this.host, this.port, { ...opts.pool, timeoutMs: opts.timeoutMs });
+    this.meta = new DataPool(this.host, this.port, {
+      ...opts.pool,
+      maxConnections: Math.min(opts.pool.maxConnections, 8),
+      timeoutMs: opts.timeoutMs,
+    });
     // noDelay: a request or answer written in two parts must not wait for the peer's delayed ACK.
     this.agent = new Agent({ keepAlive: true, maxSockets: 64, keepAliveMsecs: 30_000, noDelay: true });
     this.healthAgent = new Agent({ keepAlive: true, maxSockets: 2, noDelay: true });
@@ -148,12 +165,13 @@ export class UpstreamWorker implements Pickable {
     this.removed = true;
     this.healthAgent.destroy();
     for (const list of Object.values(this.agent.freeSockets)) for (const s of list ?? []) s.destroy();
-    await this.data.close();
+    await Promise.all([this.data.close(), this.meta.close()]);
   }
 
   destroy(): void {
     this.removed = true;
     this.data.destroy();
+    this.meta.destroy();
     this.agent.destroy();
     this.healthAgent.destroy();
   }

@@ -14,6 +14,7 @@ export class WorkerSet extends EventEmitter {
   private loading = new Set<string>();
   /** Per worker id: its repository's layout problems and why its failed models failed. */
   private readonly notes = new Map<string, WorkerNotes>();
+  private named = 0;
   constructor(
     readonly opts: UpstreamOptions = DEFAULT_UPSTREAM,
     readonly now: () => number = Date.now,
@@ -29,7 +30,7 @@ export class WorkerSet extends EventEmitter {
     const old = this.byId.get(id);
     if (old && old.url === url.replace(/\/+$/, '')) return old;
     if (old) this.remove(id);
-    const w = new UpstreamWorker(id, url, this.opts, healthy);
+    const w = new UpstreamWorker(id, url, this.opts, healthy, `w${++this.named}`);
     this.byId.set(id, w);
     this.changed();
     return w;

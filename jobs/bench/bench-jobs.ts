@@ -59,10 +59,19 @@ function startServe(stateDir: string, extra: string[]): Promise<{ url: string; p
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let text = '';
+  let asked = false;
   return new Promise((resolve, reject) => {
     const on = (c: Buffer) => {
       text += c.toString();
       const m = /grove gateway listening on (\S+)/.exec(text);
+      // A new PGlite database is created on the first jobs request: make one.
+      if (m && !asked && /grove workers:/.test(text)) {
+        asked = true;
+        void fetch(`${m[1]!}/v1/jobs?limit=1`).then(
+          (r) => r.arrayBuffer(),
+          () => {},
+        );
+      }
       if (m && /jobs database ready/.test(text) && /grove workers:/.test(text)) {
         proc.stdout!.off('data', on);
         proc.stderr!.off('data', on);

@@ -95,13 +95,14 @@ beforeAll(async () => {
     {
       handleFast(req, reply) {
         fastServed++;
-        logOf(req.socket).push(seen('POST', req.path + req.query, req.headers, req.body));
+        logOf(req.socket).push(seen(req.method, req.path + req.query, req.headers, req.body));
         reply.send(200, ['content-type', 'text/plain'], 'ok');
         return true;
       },
     },
     nodeServer() as never,
-    { bodyLimit: LIMIT, onRefused: (socket) => logOf(socket).push('REFUSED') },
+    // GETs too, as the gateway's front takes them.
+    { bodyLimit: LIMIT, gets: true, onRefused: (socket) => logOf(socket).push('REFUSED') },
   );
   track(plain);
   track(front.server);
@@ -144,6 +145,8 @@ async function both(bytes: Buffer): Promise<[string[], string[]]> {
 const post = (body: string, extra = '', target = '/v2/models/m/infer') =>
   `POST ${target} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
 const B = '{"inputs":[1]}';
+const get = (target = '/v2/models/m/versions/1', extra = '') =>
+  `GET ${target} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`;
 
 const VALID: Record<string, string> = {
   simple: post(B),
@@ -158,6 +161,15 @@ const VALID: Record<string, string> = {
   expectFoo: post(B, 'Expect: foo\r\n'),
   connectionClose: post(B, 'Connection: close\r\n') + post(B),
   http10: `POST /a HTTP/1.0\r\nHost: x\r\nContent-Length: 2\r\n\r\nab`,
+  get: get(),
+  getQuery: get('/v2/models/m/versions/1/ready?x=1', 'Accept: */*\r\n'),
+  getPipelined: get() + get('/v2/health/ready', 'X-B: 2\r\n') + post(B) + get(),
+  getWithBody: `GET /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc${get()}`,
+  getZeroLength: `GET /a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n${get()}`,
+  getChunked: `GET /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${get()}`,
+  getExpect: get('/a', 'Expect: 100-continue\r\n'),
+  getClose: get('/a', 'Connection: close\r\n') + get(),
+  head: `HEAD /a HTTP/1.1\r\nHost: x\r\n\r\n${get()}`,
   leadingEmptyLine: `\r\n${post(B)}`,
   absoluteTarget: post(B, '', 'http://x/v2/models/m/infer'),
   asterisk: post(B, '', '*'),
@@ -170,6 +182,12 @@ const VALID: Record<string, string> = {
 };
 
 const MALFORMED: Record<string, string> = {
+  getSpaceBeforeColon: get('/a', 'X-A : 1\r\n'),
+  getObsFold: get('/a', 'X-A: 1\r\n  folded\r\n'),
+  getNoHost: 'GET /a HTTP/1.1\r\n\r\n',
+  getTwoHosts: get('/a', 'Host: y\r\n'),
+  getBareLF: 'GET /a HTTP/1.1\nHost: x\r\n\r\n',
+  getBadTarget: get('/a b'),
   spaceBeforeColon: post(B, 'X-A : 1\r\n'),
   obsFold: post(B, 'X-A: 1\r\n  folded\r\n'),
   spaceInName: post(B, 'X Bad: 1\r\n'),
@@ -236,6 +254,8 @@ function mutations(count: number, seed: number): string[] {
     VALID.repeated!,
     VALID.expect!,
     VALID.chunked!,
+    VALID.getPipelined!,
+    VALID.getWithBody!,
   ];
   const out: string[] = [];
   for (let i = 0; i < count; i++) {

@@ -3,7 +3,7 @@
 // streams, header validation): for a gateway that must cost what nginx costs and a worker that
 // must beat a bare node:http server answering a constant, that is the budget. This front reads
 // requests off the socket, parses the head strictly (request-head.ts) and gives POST requests with
-// a Content-Length body to the handler, which answers through `Reply` (one socket write).
+// a Content-Length body (and, with the `gets` option, bodiless GETs) to the handler, which answers through `Reply` (one socket write).
 // `Expect: 100-continue` is answered here (100, then the body is read). Anything else on the
 // connection (another route or method, chunked bodies, other expectations, Upgrade, HTTP/1.0,
 // malformed heads) hands the connection, with the bytes already read, to the node:http server
@@ -18,6 +18,8 @@ import { HAND_OVER, MORE, parseRequestHead } from './request-head.js';
 
 /** A request the fast front serves itself: its head parsed, its whole body read. */
 export interface FastRequest {
+  /** GET (bodiless; only with the `gets` option) or POST. */
+  method: 'GET' | 'POST';
   path: string;
   /** '' or '?...' */
   query: string;
@@ -46,6 +48,11 @@ export interface FastFrontOptions {
   maxHeadBytes?: number;
   /** Serve HTTP/1.1 over TLS with these options (certificate, key...). */
   tls?: TlsOptions;
+  /**
+   * Give bodiless GETs to the handler too (its `handleFast` returns false for those it leaves to
+   * node:http), not only POSTs.
+   */
+  gets?: boolean;
   /** Hears each request the front refuses itself (one cut short by the client's end). */
   onRefused?: (socket: Socket, reason: string) => void;
 }
@@ -133,6 +140,7 @@ class FastConnection {
     private readonly maxHead: number,
     private readonly live: Set<FastConnection>,
     private readonly onRefused: FastFrontOptions['onRefused'],
+    private readonly gets: boolean,
   ) {
     socket.setNoDelay(true);
     // Idle keep-alive connections close after 65 s (node:http's keepAliveTimeout in grove); one
@@ -223,7 +231,7 @@ class FastConnection {
   /** One request from the buffer; false when more bytes are needed or the connection was handed over. */
   private parseOne(): boolean {
     const buf = this.buf!;
-    const h = parseRequestHead(buf, this.maxHead);
+    const h = parseRequestHead(buf, this.maxHead, this.gets);
     if (h === MORE) return this.waitForMore();
     if (h === HAND_OVER) return this.handOver();
     const len = h.contentLength;
@@ -248,6 +256,7 @@ class FastConnection {
     // Handled requests consume their bytes; an unknown route hands over with them still unread.
     this.buf = buf.length === total ? null : buf.subarray(total);
     const req: FastRequest = {
+      method: h.method,
       path: h.path,
       query: h.query,
       headers: h.headers as IncomingHttpHeaders,
@@ -306,7 +315,16 @@ export function createFastFront(handler: FastHandler, http: HttpServer, opts: Fa
   const live = new Set<FastConnection>();
   const maxHead = opts.maxHeadBytes ?? DEFAULT_MAX_HEAD;
   const accept = (socket: Socket) => {
-    const c = new FastConnection(socket, handler, http, opts.bodyLimit, maxHead, live, opts.onRefused);
+    const c = new FastConnection(
+      socket,
+      handler,
+      http,
+      opts.bodyLimit,
+      maxHead,
+      live,
+      opts.onRefused,
+      opts.gets === true,
+    );
     mine.add(c);
     socket.on('close', () => mine.delete(c));
   };

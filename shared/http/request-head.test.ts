@@ -36,6 +36,33 @@ describe('strict request heads', () => {
       expect(parse(bad), JSON.stringify(bad)).toBe(HAND_OVER);
   });
 
+  it('takes a bodiless GET only when asked to, and hands a GET with a body or an expectation to node:http', () => {
+    const get = (s: string) => parseRequestHead(Buffer.from(s, 'latin1'), 16 * 1024, true);
+    const h = get('GET /v2/models/m/versions/1?x=1 HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n');
+    expect(h).toMatchObject({
+      method: 'GET',
+      path: '/v2/models/m/versions/1',
+      query: '?x=1',
+      contentLength: 0,
+      headers: { host: 'a', accept: '*/*' },
+    });
+    expect(get('GE')).toBe(MORE);
+    expect(get('GET /a HTTP/1.1\r\nHost: a\r\n')).toBe(MORE);
+    expect(get('POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n')).toMatchObject({ method: 'POST' });
+    for (const bad of [
+      'GET /a HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n',
+      'GET /a HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello',
+      'GET /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n',
+      'GET /a HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n\r\n',
+      'GET /a HTTP/1.1\r\n\r\n',
+      'GET  /a HTTP/1.1\r\nHost: a\r\n\r\n',
+      'GETS /a HTTP/1.1\r\nHost: a\r\n\r\n',
+      'GET /a HTTP/1.0\r\nHost: a\r\n\r\n',
+    ])
+      expect(get(bad), JSON.stringify(bad)).toBe(HAND_OVER);
+    expect(parse('GET /a HTTP/1.1\r\nHost: a\r\n\r\n')).toBe(HAND_OVER);
+  });
+
   it('finds comma-separated tokens', () => {
     expect(hasToken('keep-alive, Close', 'close')).toBe(true);
     expect(hasToken('closed', 'close')).toBe(false);

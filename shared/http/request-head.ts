@@ -1,6 +1,6 @@
 // Strict HTTP/1.1 request-head parsing for the fast front (RFC 9112, as llhttp does it in node's
-// default strict mode). The fast front serves only requests this parser fully understands: POST,
-// origin-form target, `HTTP/1.1`, CRLF line ends, token field names with the colon right after
+// default strict mode). The fast front serves only requests this parser fully understands: POST
+// (or GET without a body, when the front takes GETs), origin-form target, `HTTP/1.1`, CRLF line ends, token field names with the colon right after
 // them, field values of visible ASCII, space and tab, exactly one Host, at most one Content-Length
 // of digits, no Transfer-Encoding or Upgrade, and no Expect but `100-continue`. Anything else,
 // valid or not, is handed with the connection to node:http, which accepts or refuses it (a 400,
@@ -22,6 +22,7 @@ for (const c of "/?:@=;,()!$&'*+-._~%") TARGET[c.charCodeAt(0)] = 1;
 for (const c of '|^`') TARGET[c.charCodeAt(0)] = 0;
 
 export interface RequestHead {
+  method: 'GET' | 'POST';
   path: string;
   /** '' or '?...' */
   query: string;
@@ -43,6 +44,7 @@ export const HAND_OVER = 1;
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const POST_ = Buffer.from('POST ');
+const GET_ = Buffer.from('GET ');
 const HTTP11 = Buffer.from(' HTTP/1.1\r\n');
 
 /**
@@ -82,18 +84,24 @@ function knownName(buf: Buffer, from: number, to: number): string | null {
   return null;
 }
 
-/** Parses the request head at the start of `buf`. */
-export function parseRequestHead(buf: Buffer, maxHead: number): RequestHead | typeof MORE | typeof HAND_OVER {
+/** Parses the request head at the start of `buf`; a GET is handed over unless `gets`. */
+export function parseRequestHead(
+  buf: Buffer,
+  maxHead: number,
+  gets = false,
+): RequestHead | typeof MORE | typeof HAND_OVER {
   const n = buf.length;
-  // Anything but "POST " is decided by node:http (as soon as that is visible).
-  const k = n < 5 ? n : 5;
-  for (let i = 0; i < k; i++) if (buf[i] !== POST_[i]) return HAND_OVER;
+  // Anything but "POST " or "GET " is decided by node:http (as soon as that is visible).
+  const method = gets && n > 0 && buf[0] === 71 /* 'G' */ ? GET_ : POST_;
+  const ml = method.length;
+  const k = n < ml ? n : ml;
+  for (let i = 0; i < k; i++) if (buf[i] !== method[i]) return HAND_OVER;
   const he = buf.indexOf(CRLFCRLF);
   if (he < 0) return n > maxHead ? HAND_OVER : MORE;
   if (he + 4 > maxHead) return HAND_OVER;
-  // Request line: POST SP origin-form SP HTTP/1.1 CRLF, checked on the bytes.
-  if (buf[5] !== 47 /* '/' */) return HAND_OVER;
-  let sp = 6;
+  // Request line: METHOD SP origin-form SP HTTP/1.1 CRLF, checked on the bytes.
+  if (buf[ml] !== 47 /* '/' */) return HAND_OVER;
+  let sp = ml + 1;
   let q = -1;
   for (; sp < he; sp++) {
     const c = buf[sp]!;
@@ -162,9 +170,15 @@ export function parseRequestHead(buf: Buffer, maxHead: number): RequestHead | ty
     pos = end + 2;
   }
   // RFC 9112 3.2: an HTTP/1.1 request without exactly one Host is refused (node:http's call).
-  if (hosts !== 1 || len < 0) return HAND_OVER;
+  if (hosts !== 1) return HAND_OVER;
+  // A GET here has no body and no framing to agree on (nor an expectation); any other is node's.
+  if (method === GET_) {
+    if (len >= 0 || expectContinue) return HAND_OVER;
+    len = 0;
+  } else if (len < 0) return HAND_OVER;
   return {
-    path: q < 0 ? head.slice(5, sp) : head.slice(5, q),
+    method: method === GET_ ? 'GET' : 'POST',
+    path: q < 0 ? head.slice(ml, sp) : head.slice(ml, q),
     query: q < 0 ? '' : head.slice(q, sp),
     headers,
     contentLength: len,

@@ -1,8 +1,8 @@
 // The one CLI error path (cli/cli-errors.ts) as a user meets it: a newcomer's ordinary mistakes
 // (a folder for a model file, a missing file, a second `grove serve` on a busy port, `grove split`
 // without a token) each give one coded line and exit 2, never a stack trace.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -141,5 +141,29 @@ describe('grove commands report failures on one path', () => {
     } finally {
       admin.close();
     }
+  });
+
+  it('a reader that stops early (| head) ends grove predict quietly, status 0', async () => {
+    // Enough rows that the output outgrows the pipe after the reader has gone.
+    const [header, ...rows] = readFileSync(ROWS, 'utf8').trim().split('\n');
+    const many = join(tmp, 'many-rows.csv');
+    const body = rows.join('\n');
+    writeFileSync(
+      many,
+      `${header}\n${Array.from({ length: Math.ceil(50_000 / rows.length) }, () => body).join('\n')}\n`,
+    );
+    const p = spawn(
+      process.execPath,
+      [GROVE, 'predict', '--model', join(MODEL_DIR, 'model.json'), '--input', many],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    p.stderr.on('data', (c) => (stderr += c));
+    p.stdout.once('data', () => p.stdout.destroy());
+    const code = await new Promise<number | null>((r) => p.once('exit', (c) => r(c)));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 });

@@ -63,6 +63,7 @@ async function call(url: string): Promise<{ status: number; worker: string; body
 }
 
 interface AdminWorker {
+  name: string;
   url: string;
   healthy: boolean;
   versions: Record<string, string[]>;
@@ -135,7 +136,10 @@ describe('grove gateway --discover dns:HOST:PORT', () => {
       return r.status === 200 ? r : undefined;
     });
     expect(first.body).toEqual({ ...direct.body });
-    expect(first.worker).toBe(`http://127.0.0.2:${port}`);
+    // Answers name the worker by the gateway's name for it, never by its address.
+    const listed = await adminWorkers(adminUrl);
+    expect(listed.map((w) => [w.name, w.url])).toEqual([[first.worker, `http://127.0.0.2:${port}`]]);
+    expect(first.worker).not.toContain('127.0.0.2');
     expect(dns.queries.get(`${NAME.toLowerCase()} A`)).toBeGreaterThan(0);
 
     // Scale up: two more pods (one with an IPv6 address) appear in DNS and take traffic.

@@ -176,6 +176,8 @@ describe('the front door under 1,000 hostile and unusual requests', () => {
             w.outstandingRows === 0 &&
             w.data.outstanding === 0 &&
             w.data.queued === 0 &&
+            w.meta.outstanding === 0 &&
+            w.meta.queued === 0 &&
             Object.keys(w.agent.requests).length === 0,
         ),
       10_000,

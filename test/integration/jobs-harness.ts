@@ -105,7 +105,12 @@ export function startGroveProcess(args: string[], procs: ChildProcess[], jobs = 
     });
   return (async () => {
     const m = await waitFor(/grove (?:gateway|worker) listening on (http:\/\/\S+)/);
-    if (jobs) await waitFor(/jobs database ready/);
+    // A new PGlite database is created on the first jobs request: make one (it waits for the store).
+    if (jobs)
+      await Promise.all([
+        waitFor(/jobs database ready/),
+        request(`${m[1]!}/v1/jobs?limit=1`).then((r) => r.body.dump()),
+      ]);
     return {
       proc,
       url: m[1]!,

@@ -17,21 +17,44 @@ export function parseCommandArgs<const O extends Options>(
   usage: string,
   bare: readonly string[] = [],
 ): CommandValues<O> | number {
-  let values: CommandValues<O>;
+  const parsed = parse(command, argv, options, usage, bare, false);
+  return typeof parsed === 'number' ? parsed : parsed.values;
+}
+
+/** As parseCommandArgs, for a command that also takes positional words (`grove split MODEL 1=90`). */
+export function parseCommandLine<const O extends Options>(
+  command: string,
+  argv: string[],
+  options: O,
+  usage: string,
+): { values: CommandValues<O>; positionals: string[] } | number {
+  return parse(command, argv, options, usage, [], true);
+}
+
+function parse<const O extends Options>(
+  command: string,
+  argv: string[],
+  options: O,
+  usage: string,
+  bare: readonly string[],
+  allowPositionals: boolean,
+): { values: CommandValues<O>; positionals: string[] } | number {
+  let parsed: { values: CommandValues<O>; positionals: string[] };
   const args = argv.map((a, i) =>
     bare.includes(a.slice(2)) && a.startsWith('--') && (i === argv.length - 1 || argv[i + 1]!.startsWith('-'))
       ? `${a}=`
       : a,
   );
   try {
-    values = parseArgs({ args, options }).values as CommandValues<O>;
+    const r = parseArgs({ args, options, allowPositionals, strict: true });
+    parsed = { values: r.values as CommandValues<O>, positionals: r.positionals };
   } catch (err) {
     process.stderr.write(`grove ${command}: ${(err as Error).message}\n\n${usage}`);
     return 2;
   }
-  if ((values as Record<string, unknown>).help === true) {
+  if ((parsed.values as Record<string, unknown>).help === true) {
     process.stdout.write(usage);
     return 0;
   }
-  return values;
+  return parsed;
 }

@@ -2,9 +2,11 @@
 // worker's (rows predicted, model loads, version states, event-loop delay) in one registry: rows
 // in and out, dead letters and retries by code, failed publishes, lag (messages waiting in the
 // engine, asked at scrape time) and batch latency (from taking a batch to its last
-// acknowledgement). Per-result counts are plain numbers the counters read at scrape time, so the
-// hot path does no label hashing.
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+// acknowledgement). Per-result counts are plain series read at scrape time
+// (shared/metrics/fast-series.ts, scraped-series.ts), so the hot path does no label hashing.
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { type CounterSeries, FastCounter } from '../shared/metrics/fast-series.js';
+import { scrapedCounter, scrapedGauge } from '../shared/metrics/scraped-series.js';
 import type { LoopEvents } from './scoring-loop.js';
 
 export interface StreamMetricsOptions {
@@ -18,8 +20,9 @@ export interface StreamMetricsOptions {
 
 export class StreamMetrics implements LoopEvents {
   private readonly rowsIn: Counter<'model'>;
-  /** Results stored, by version (read by grove_stream_rows_out_total at scrape time). */
-  private readonly out = new Map<string, number>();
+  /** grove_stream_rows_out_total: results stored, by the version that scored them. */
+  private readonly out: FastCounter;
+  private readonly outByVersion = new Map<string, CounterSeries>();
   private duplicateCount = 0;
   private readonly dead: Counter<'model' | 'code'>;
   private readonly retries: Counter<'model' | 'code'>;
@@ -38,27 +41,18 @@ export class StreamMetrics implements LoopEvents {
       labelNames,
       registers,
     });
-    const self = this;
-    new Counter({
-      name: 'grove_stream_rows_out_total',
-      help: 'Results stored on the output subject (inputs acknowledged), by the version that scored them',
-      labelNames: ['model', 'version'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [version, n] of self.out) this.inc({ model: o.model, version }, n);
-      },
-    });
-    new Counter({
-      name: 'grove_stream_duplicates_total',
-      help: "Results the engine's duplicate window dropped (a redelivered input scored again)",
-      labelNames,
-      registers,
-      collect() {
-        this.reset();
-        this.inc({ model: o.model }, self.duplicateCount);
-      },
-    });
+    this.out = new FastCounter(
+      'grove_stream_rows_out_total',
+      'Results stored on the output subject (inputs acknowledged), by the version that scored them',
+      o.registry,
+    );
+    scrapedCounter(
+      o.registry,
+      'grove_stream_duplicates_total',
+      "Results the engine's duplicate window dropped (a redelivered input scored again)",
+      () => this.duplicateCount,
+      this.labels,
+    );
     this.dead = new Counter({
       name: 'grove_stream_dead_letters_total',
       help: 'Messages sent to the dead-letter subject, by error code',
@@ -91,27 +85,20 @@ export class StreamMetrics implements LoopEvents {
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096],
       registers,
     });
-    const labels = this.labels;
-    new Gauge({
-      name: 'grove_stream_lag_messages',
-      help: 'Messages on the input subject not yet delivered to this consumer (asked of the engine at scrape time)',
-      labelNames,
-      registers,
-      async collect() {
-        this.reset();
-        const n = await o.lag().catch(() => null);
-        if (n !== null) this.set(labels, n);
-      },
-    });
-    new Gauge({
-      name: 'grove_stream_inflight_messages',
-      help: 'Results waiting for the engine to confirm they are stored',
-      labelNames,
-      registers,
-      collect() {
-        this.set(labels, o.inflight());
-      },
-    });
+    scrapedGauge(
+      o.registry,
+      'grove_stream_lag_messages',
+      'Messages on the input subject not yet delivered to this consumer (asked of the engine at scrape time)',
+      () => o.lag().catch(() => null),
+      this.labels,
+    );
+    scrapedGauge(
+      o.registry,
+      'grove_stream_inflight_messages',
+      'Results waiting for the engine to confirm they are stored',
+      o.inflight,
+      this.labels,
+    );
   }
 
   received(messages: number): void {
@@ -119,8 +106,10 @@ export class StreamMetrics implements LoopEvents {
   }
 
   published(version: string, duplicate: boolean): void {
-    const out = this.out;
-    out.set(version, (out.get(version) ?? 0) + 1);
+    let s = this.outByVersion.get(version);
+    if (s === undefined)
+      this.outByVersion.set(version, (s = this.out.series_({ model: this.labels.model, version })));
+    s.value++;
     if (duplicate) this.duplicateCount++;
   }
 

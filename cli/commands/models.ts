@@ -6,10 +6,10 @@
 // refused, cannot be reached, or the arguments are wrong (docs/cli.md, Exit status).
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { GroveError } from '../../shared/errors/grove-error.js';
 import { refusal } from '../cli-errors.js';
+import { parseCommandLine } from '../command-args.js';
 
 const USAGE = `usage: grove models list|load|unload [MODEL] --url URL [--token T] [options]
 
@@ -29,29 +29,18 @@ function fail(msg: string): number {
   return 2;
 }
 
+const OPTIONS = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  config: { type: 'string' },
+  file: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export async function run(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | string[] | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        url: { type: 'string' },
-        token: { type: 'string' },
-        config: { type: 'string' },
-        file: { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    return fail((err as Error).message);
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandLine('models', argv, OPTIONS, USAGE);
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
   const [action, model] = positionals;
   if (action !== 'list' && action !== 'load' && action !== 'unload') return fail('say list, load or unload');
   if (action !== 'list' && !model) return fail(`${action} needs a MODEL`);

@@ -4,10 +4,10 @@
 // The token comes from --token or GROVE_ADMIN_TOKEN; without one nothing is sent. Weights are
 // relative, so the answer is printed as the percentages they come to. Exit 0 on success, 2 when
 // the gateway refused, cannot be reached, or the arguments are wrong (docs/cli.md, Exit status).
-import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { GroveError } from '../../shared/errors/grove-error.js';
 import { EXIT_ERROR, EXIT_OK, refusal } from '../cli-errors.js';
+import { parseCommandLine } from '../command-args.js';
 
 const USAGE = `usage: grove split MODEL [V=W ...] [--sticky HEADER] [--shadow V:FRACTION] [--admin URL] [--token T] [--clear]
 
@@ -56,32 +56,20 @@ export function describeSplit(body: {
   return line;
 }
 
+const OPTIONS = {
+  sticky: { type: 'string' },
+  shadow: { type: 'string' },
+  admin: { type: 'string' },
+  token: { type: 'string' },
+  clear: { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export async function run(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        sticky: { type: 'string' },
-        shadow: { type: 'string' },
-        admin: { type: 'string' },
-        token: { type: 'string' },
-        clear: { type: 'boolean' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    process.stderr.write(`grove split: ${(err as Error).message}\n\n${USAGE}`);
-    return EXIT_ERROR;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return EXIT_OK;
-  }
+  const parsed = parseCommandLine('split', argv, OPTIONS, USAGE);
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
   const [model, ...pairs] = positionals;
   if (!model) {
     process.stderr.write(`grove split: MODEL is required\n\n${USAGE}`);

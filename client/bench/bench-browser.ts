@@ -2,7 +2,7 @@
 // onnxruntime-web running the same trees as ONNX, in the same headless Chromium page
 // (page/bench-page.js), on the fixture's test rows: one-row predict (time per call) and a
 // 10,000-row batch, medians of repeated alternating runs; and the module's size, gzipped.
-// Reads ../shared/fixtures when present (else the copies in test/fixtures).
+// Reads the full fixtures folder beside the checkout when present (else the copies in test/fixtures).
 //   node dist/client/bench/bench-browser.js [--chromium PATH] [--repeats 7]
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

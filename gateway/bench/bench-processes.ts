@@ -1,7 +1,8 @@
 // The processes `npm run bench:gateway` measures: `grove serve` (gateway + workers), nginx
 // least_conn over the same workers (one worker process, keep-alive upstreams: the configuration
-// of loadtest/suite/nginx-peer.ts), and the FastAPI + gunicorn/uvicorn peer from ../shared/peers
-// when it and Python's packages are there. Each start resolves once the process answers.
+// of loadtest/suite/nginx-peer.ts), and the FastAPI + gunicorn/uvicorn peer (fastapi_xgboost.py
+// in the folder BENCH_PEERS names, else a peers folder beside the checkout) when it and Python's
+// packages are there. Each start resolves once the process answers.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';

@@ -12,6 +12,7 @@ import {
   FastHistogram,
   type HistogramSeries,
 } from '../../shared/metrics/fast-series.js';
+import { scrapedGauge } from '../../shared/metrics/scraped-series.js';
 import type { WorkerSet } from '../upstream/worker-set.js';
 import { clusterExposition } from './cluster-metrics.js';
 
@@ -84,22 +85,18 @@ export class GatewayMetrics {
 
   /** Exports admission control's state (read at scrape time). */
   watchAdmission(a: { inflight: number; maxInflight: number }): void {
-    new client.Gauge({
-      name: 'grove_gateway_inflight_requests',
-      help: 'Client requests admitted and not yet answered',
-      registers: [this.registry],
-      collect() {
-        this.set(a.inflight);
-      },
-    });
-    new client.Gauge({
-      name: 'grove_gateway_max_inflight_requests',
-      help: 'The --max-inflight limit (0: none)',
-      registers: [this.registry],
-      collect() {
-        this.set(a.maxInflight);
-      },
-    });
+    scrapedGauge(
+      this.registry,
+      'grove_gateway_inflight_requests',
+      'Client requests admitted and not yet answered',
+      () => a.inflight,
+    );
+    scrapedGauge(
+      this.registry,
+      'grove_gateway_max_inflight_requests',
+      'The --max-inflight limit (0: none)',
+      () => a.maxInflight,
+    );
   }
 
   /** Serve the workers' series too: `grove serve`, whose workers nobody else can find to scrape. */

@@ -26,23 +26,35 @@ export const DEFAULT_MONITOR_CONFIG: Readonly<MonitorConfig> = Object.freeze({
   enabled: true,
 });
 
+/**
+ * `obj[key]` when it is a finite number in [min, max] (and whole, with `integer`), else undefined:
+ * a config.json field that is absent, of another type or out of range keeps its default.
+ */
+export function numberField(
+  obj: Record<string, unknown>,
+  key: string,
+  min: number,
+  max: number,
+  integer = false,
+): number | undefined {
+  const v = Object.hasOwn(obj, key) ? obj[key] : undefined;
+  return typeof v === 'number' &&
+    Number.isFinite(v) &&
+    v >= min &&
+    v <= max &&
+    (!integer || Number.isInteger(v))
+    ? v
+    : undefined;
+}
+
 /** Reads `raw.monitor` from a parsed config.json; bad or absent fields keep their defaults. */
 export function monitorConfigFrom(raw: Record<string, unknown> | null | undefined): MonitorConfig {
   const cfg: MonitorConfig = { ...DEFAULT_MONITOR_CONFIG };
   const m = raw && Object.hasOwn(raw, 'monitor') ? raw.monitor : null;
   if (!m || typeof m !== 'object' || Array.isArray(m)) return cfg;
   const obj = m as Record<string, unknown>;
-  const num = (key: keyof MonitorConfig, min: number, max: number, integer = false) => {
-    const v = Object.hasOwn(obj, key) ? obj[key] : undefined;
-    if (
-      typeof v === 'number' &&
-      Number.isFinite(v) &&
-      v >= min &&
-      v <= max &&
-      (!integer || Number.isInteger(v))
-    ) {
-      (cfg as unknown as Record<string, number>)[key] = v;
-    }
+  const num = (key: Exclude<keyof MonitorConfig, 'enabled'>, min: number, max: number, integer = false) => {
+    cfg[key] = numberField(obj, key, min, max, integer) ?? cfg[key];
   };
   num('window_rows', 1, 10_000_000, true);
   num('min_rows', 1, 10_000_000, true);

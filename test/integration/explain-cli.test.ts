@@ -10,9 +10,9 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../client/bench/chromium.js';
+import { contribMismatch } from '../../shared/runtime/explain/contrib-fixtures.test-helper.js';
 import { FIXTURES, readCsv } from '../../shared/runtime/fixtures.test-helper.js';
 import { builtFile } from '../../shared/runtime-path.js';
-import { contribMismatch } from '../support/contrib-fixtures.js';
 import { findChromium, skipReason } from '../support/services.js';
 
 const run = promisify(execFile);

@@ -3,8 +3,8 @@
 // client gets its own rows' predictions, and its own rows' contributions exactly when it asked.
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contribMismatch } from '../../shared/runtime/explain/contrib-fixtures.test-helper.js';
 import { readCsv } from '../../shared/runtime/fixtures.test-helper.js';
-import { contribMismatch } from '../support/contrib-fixtures.js';
 import { inParallel, type Serve, startServe } from './gateway-harness.js';
 import { FIXTURES, fixtureRows, makeRepository, removeRepository } from './worker-harness.js';
 

@@ -1,44 +1,29 @@
 // A job survives its gateway: SIGKILL in the middle of a job and a restart on the same state dir
 // (PGlite) resume it from its last committed chunk, and every input row ends with exactly one
 // stored prediction, equal to `grove predict`'s. Cancelling a running job stops it.
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freshStateDir } from '../support/pglite-template.js';
 import {
   expectedPredictions,
   type GroveProcess,
-  Hooks,
   http,
+  jobsSuite,
   keyedCsv,
-  killAll,
   startGroveProcess,
 } from './jobs-harness.js';
-import { makeRepository, removeRepository, waitFor } from './worker-harness.js';
+import { waitFor } from './worker-harness.js';
 
-const procs: ChildProcess[] = [];
-const hooks = new Hooks();
-let repo: string;
-let dir: string;
 let worker: GroveProcess;
 let state: string;
-
-beforeAll(async () => {
-  repo = makeRepository({ churn: { '1': 'xgboost/xgb-binary-100x4' } });
-  dir = mkdtempSync(join(tmpdir(), 'grove-jobs-kill-'));
-  state = await freshStateDir(dir);
-  await hooks.start();
-  worker = await startGroveProcess(['worker', '--models', repo, '--port', '0'], procs, false);
-}, 120_000);
-
-afterAll(async () => {
-  killAll(procs);
-  hooks.close();
-  removeRepository(repo);
-  rmSync(dir, { recursive: true, force: true });
+const suite = jobsSuite({
+  models: { churn: { '1': 'xgboost/xgb-binary-100x4' } },
+  tmpPrefix: 'grove-jobs-kill-',
+  async before({ repo, dir, procs }) {
+    state = await freshStateDir(dir);
+    worker = await startGroveProcess(['worker', '--models', repo, '--port', '0'], procs, false);
+  },
 });
+const { procs, hooks } = suite;
 
 function gateway(): Promise<GroveProcess> {
   return startGroveProcess(
@@ -93,7 +78,7 @@ describe('jobs survive a killed gateway (PGlite)', () => {
     expect(end.job).toMatchObject({ status: 'succeeded', rows_total: rows, rows_done: rows, rows_failed: 0 });
 
     const lines = (await http(`${gw.url}/v1/jobs/${id}/results`)).text.trimEnd().split('\n');
-    const expected = expectedPredictions('xgboost/xgb-binary-100x4', plain, dir);
+    const expected = expectedPredictions('xgboost/xgb-binary-100x4', plain, suite.dir);
     expect(lines).toHaveLength(rows + 1);
     expect(lines.slice(1)).toEqual(expected.map((p, i) => `r${i + 1},${p}`));
     await gw.kill();

@@ -1,13 +1,16 @@
-// Shared by the jobs integration tests: grove processes (serve, gateway, worker) with the jobs flags,
-// a webhook receiver whose notices are the events tests wait on, job inputs made from the fixtures,
-// and the expected predictions from `grove predict` on the same rows.
+// Shared by the jobs integration tests: the suite's hooks (a model repository, a temporary folder,
+// the webhook receiver, the processes to kill), grove processes (serve, gateway, worker) with the
+// jobs flags, a webhook receiver whose notices are the events tests wait on, job inputs made from
+// the fixtures, and the expected predictions from `grove predict` on the same rows.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { FIXTURES, modelFileOf, ROOT } from './worker-harness.js';
+import { afterAll, beforeAll } from 'vitest';
+import { FIXTURES, makeRepository, modelFileOf, ROOT, removeRepository } from './worker-harness.js';
 
 export const CLI = join(ROOT, 'dist', 'cli', 'grove.js');
 
@@ -19,6 +22,48 @@ export interface GroveProcess {
   /** Resolves when stderr (or stdout) matches. */
   waitFor(re: RegExp): Promise<RegExpMatchArray>;
   kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export interface JobsSuite {
+  /** Every process started for the suite (startGroveProcess pushes to it); killed after all. */
+  readonly procs: ChildProcess[];
+  readonly hooks: Hooks;
+  readonly repo: string;
+  /** A temporary folder (state dirs, inputs), removed after all. */
+  readonly dir: string;
+}
+
+export interface JobsSuiteOptions {
+  /** The repository's models (worker-harness makeRepository). */
+  models: Parameters<typeof makeRepository>[0];
+  /** The temporary folder's name prefix. */
+  tmpPrefix: string;
+  /** Runs once the repository, folder and webhook receiver are ready (start processes here). */
+  before?: (suite: JobsSuite) => Promise<void>;
+  /** Runs first after all, while the processes still run (a graceful stop). */
+  stop?: () => Promise<void>;
+  /** Runs once the processes were killed, before the folders are removed. */
+  after?: () => Promise<void>;
+}
+
+/** Registers a test file's (or describe block's) beforeAll and afterAll for jobs tests. */
+export function jobsSuite(opts: JobsSuiteOptions): JobsSuite {
+  const suite = { procs: [] as ChildProcess[], hooks: new Hooks(), repo: '', dir: '' };
+  beforeAll(async () => {
+    suite.repo = makeRepository(opts.models);
+    suite.dir = mkdtempSync(join(tmpdir(), opts.tmpPrefix));
+    await suite.hooks.start();
+    await opts.before?.(suite);
+  }, 120_000);
+  afterAll(async () => {
+    await opts.stop?.();
+    killAll(suite.procs);
+    suite.hooks.close();
+    await opts.after?.();
+    if (suite.repo) removeRepository(suite.repo);
+    if (suite.dir) rmSync(suite.dir, { recursive: true, force: true });
+  });
+  return suite;
 }
 
 /** Spawns `grove ARGS` and resolves once it prints its URL (`listening on`) and, with jobs, that their store is ready. */

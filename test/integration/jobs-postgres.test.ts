@@ -1,32 +1,23 @@
 // Jobs on a real PostgreSQL server shared by two gateways: they split one job's chunks between
 // them (SELECT ... FOR UPDATE SKIP LOCKED) with every row stored once, either serves the other's
 // results, and when one is SIGKILLed mid-job the other takes its chunks over once their leases run out.
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDatabase, type TestDatabase } from '../support/pg-database.js';
 import { type Service, skipReason, usePostgres } from '../support/services.js';
 import {
   expectedPredictions,
   type GroveProcess,
-  Hooks,
   http,
+  jobsSuite,
   keyedCsv,
-  killAll,
   startGroveProcess,
 } from './jobs-harness.js';
-import { makeRepository, removeRepository, waitFor } from './worker-harness.js';
+import { waitFor } from './worker-harness.js';
 
 const pg: Service | null = await usePostgres();
 
 describe.skipIf(!pg)(pg ? 'jobs on PostgreSQL, two gateways' : skipReason('PostgreSQL', 'postgresql'), () => {
-  const procs: ChildProcess[] = [];
-  const hooks = new Hooks();
   let db: TestDatabase;
-  let repo: string;
-  let dir: string;
   let worker: GroveProcess;
   let a: GroveProcess;
   let b: GroveProcess;
@@ -55,25 +46,22 @@ describe.skipIf(!pg)(pg ? 'jobs on PostgreSQL, two gateways' : skipReason('Postg
       procs,
     );
 
-  beforeAll(async () => {
-    db = await createDatabase(pg!.url, 'grove_jobs_it');
-    repo = makeRepository({ churn: { '1': 'xgboost/xgb-binary-100x4' } });
-    dir = mkdtempSync(join(tmpdir(), 'grove-jobs-pg-'));
-    await hooks.start();
-    worker = await startGroveProcess(['worker', '--models', repo, '--port', '0'], procs, false);
-    [a, b] = await Promise.all([gateway(), gateway()]);
-    for (const g of [a, b])
-      await waitFor(async () => (await http(`${g.url}/v2/models/churn`)).status === 200);
-  }, 120_000);
-
-  afterAll(async () => {
-    killAll(procs);
-    hooks.close();
-    await db?.drop();
-    await pg?.stop();
-    if (repo) removeRepository(repo);
-    if (dir) rmSync(dir, { recursive: true, force: true });
+  const suite = jobsSuite({
+    models: { churn: { '1': 'xgboost/xgb-binary-100x4' } },
+    tmpPrefix: 'grove-jobs-pg-',
+    async before({ repo, procs }) {
+      db = await createDatabase(pg!.url, 'grove_jobs_it');
+      worker = await startGroveProcess(['worker', '--models', repo, '--port', '0'], procs, false);
+      [a, b] = await Promise.all([gateway(), gateway()]);
+      for (const g of [a, b])
+        await waitFor(async () => (await http(`${g.url}/v2/models/churn`)).status === 200);
+    },
+    async after() {
+      await db?.drop();
+      await pg?.stop();
+    },
   });
+  const { procs, hooks } = suite;
 
   async function scoredChunks(g: GroveProcess): Promise<number> {
     const text = (await http(`${g.url}/metrics`)).text;
@@ -86,7 +74,7 @@ describe.skipIf(!pg)(pg ? 'jobs on PostgreSQL, two gateways' : skipReason('Postg
 
   async function checkResults(g: GroveProcess, id: string, rows: number, plain: string): Promise<void> {
     const lines = (await http(`${g.url}/v1/jobs/${id}/results`)).text.trimEnd().split('\n');
-    const expected = expectedPredictions('xgboost/xgb-binary-100x4', plain, dir);
+    const expected = expectedPredictions('xgboost/xgb-binary-100x4', plain, suite.dir);
     expect(lines).toHaveLength(rows + 1);
     expect(lines.slice(1)).toEqual(expected.map((p, i) => `r${i + 1},${p}`));
   }

@@ -1,76 +1,63 @@
 // Durable jobs on `grove serve` with the embedded store (PGlite in --state-dir): the CLI's submit
 // --wait, results equal to `grove predict` on the same rows, lookups by key, the split choosing the
 // version, NDJSON, bad rows (fail and skip), refused submissions that store nothing, webhooks.
-import type { ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freshStateDir } from '../support/pglite-template.js';
 import {
   CLI,
   expectedPredictions,
   type GroveProcess,
-  Hooks,
   http,
+  jobsSuite,
   keyedCsv,
-  killAll,
   startGroveProcess,
 } from './jobs-harness.js';
-import { FIXTURES, makeRepository, removeRepository } from './worker-harness.js';
+import { FIXTURES } from './worker-harness.js';
 
 const run = promisify(execFile);
-const procs: ChildProcess[] = [];
-const hooks = new Hooks();
-let repo: string;
-let dir: string;
 let gw: GroveProcess;
-
-beforeAll(async () => {
-  repo = makeRepository({
+const suite = jobsSuite({
+  models: {
     churn: { '1': 'xgboost/xgb-binary-100x4', '2': 'lightgbm/lgb-binary-100x4' },
     multi: { '1': 'xgboost/xgb-multiclass' },
-  });
-  // The split sends every unversioned request (and job) to version 2.
-  writeFileSync(join(repo, 'churn', 'config.json'), JSON.stringify({ split: { weights: { '2': 100 } } }));
-  dir = mkdtempSync(join(tmpdir(), 'grove-jobs-serve-'));
-  await hooks.start();
-  gw = await startGroveProcess(
-    [
-      'serve',
-      '--models',
-      repo,
-      '--port',
-      '0',
-      '--admin-port',
-      '0',
-      '--workers',
-      '1',
-      '--spares',
-      '0',
-      '--state-dir',
-      await freshStateDir(dir),
-      '--job-chunk-rows',
-      '300',
-      '--max-job-bytes',
-      '1MiB',
-      '--job-webhook',
-      `${hooks.url}/all`,
-      '--job-notify-private',
-    ],
-    procs,
-  );
-}, 120_000);
-
-afterAll(async () => {
-  await gw?.kill();
-  killAll(procs);
-  hooks.close();
-  removeRepository(repo);
-  rmSync(dir, { recursive: true, force: true });
+  },
+  tmpPrefix: 'grove-jobs-serve-',
+  async before({ repo, dir, hooks, procs }) {
+    // The split sends every unversioned request (and job) to version 2.
+    writeFileSync(join(repo, 'churn', 'config.json'), JSON.stringify({ split: { weights: { '2': 100 } } }));
+    gw = await startGroveProcess(
+      [
+        'serve',
+        '--models',
+        repo,
+        '--port',
+        '0',
+        '--admin-port',
+        '0',
+        '--workers',
+        '1',
+        '--spares',
+        '0',
+        '--state-dir',
+        await freshStateDir(dir),
+        '--job-chunk-rows',
+        '300',
+        '--max-job-bytes',
+        '1MiB',
+        '--job-webhook',
+        `${hooks.url}/all`,
+        '--job-notify-private',
+      ],
+      procs,
+    );
+  },
+  stop: async () => gw?.kill(),
 });
+const { hooks } = suite;
 
 async function listed(): Promise<string[]> {
   return (await http(`${gw.url}/v1/jobs?limit=1000`)).json.jobs.map((j: { id: string }) => j.id);
@@ -79,7 +66,7 @@ async function listed(): Promise<string[]> {
 describe('jobs on grove serve (PGlite)', () => {
   it('grove jobs submit --wait scores every row once, in order, as grove predict does; rows are served by key', async () => {
     const { csv, rows, plain } = keyedCsv('xgboost/xgb-binary-100x4', 3);
-    const input = join(dir, 'churn.csv');
+    const input = join(suite.dir, 'churn.csv');
     writeFileSync(input, csv);
     const { stdout } = await run(process.execPath, [
       CLI,
@@ -110,11 +97,11 @@ describe('jobs on grove serve (PGlite)', () => {
     expect((await hooks.ended(job.id)).event).toBe('job.succeeded');
     expect((await hooks.ended(job.id, '/mine')).job.status).toBe('succeeded');
 
-    const out = join(dir, 'results.csv');
+    const out = join(suite.dir, 'results.csv');
     await run(process.execPath, [CLI, 'jobs', 'results', job.id, '--url', gw.url, '--output', out]);
     const lines = readFileSync(out, 'utf8').trimEnd().split('\n');
     expect(lines[0]).toBe('id,prediction');
-    const expected = expectedPredictions('xgboost/xgb-binary-100x4', plain, dir);
+    const expected = expectedPredictions('xgboost/xgb-binary-100x4', plain, suite.dir);
     expect(lines.slice(1)).toEqual(expected.map((p, i) => `r${i + 1},${p}`));
     // ... which is the library's own output (pred.csv) to 1e-6.
     const lib = readFileSync(join(FIXTURES, 'xgboost/xgb-binary-100x4/pred.csv'), 'utf8')
@@ -179,7 +166,7 @@ describe('jobs on grove serve (PGlite)', () => {
     const expected = expectedPredictions(
       'xgboost/xgb-multiclass',
       [head, ...data.slice(0, 50)].join('\n'),
-      dir,
+      suite.dir,
     );
     const got = (
       await http(`${gw.url}/v1/jobs/${b.json.id}/results`, 'GET', undefined, {

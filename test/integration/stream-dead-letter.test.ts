@@ -3,32 +3,27 @@
 // the rows around them are scored, and the consumer keeps going (nothing wedges it).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { JetStreamManager, NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { firstMismatch } from '../../shared/runtime/fixtures.test-helper.js';
 import { type Service, skipReason, useNats } from '../support/services.js';
-import { Collector, natsConnect, publishRows, startStream, streamOf, uniqueName } from './stream-harness.js';
-import { fixtureRows, makeRepository, removeRepository } from './worker-harness.js';
+import {
+  Collector,
+  publishRows,
+  startStream,
+  streamArgs,
+  streamOf,
+  streamSuite,
+  uniqueName,
+} from './stream-harness.js';
+import { fixtureRows } from './worker-harness.js';
 
 const svc: Service | null = await useNats();
 
 describe.skipIf(!svc)(svc ? 'grove stream: dead letters' : skipReason('nats-server', 'nats-server'), () => {
-  let repo: string;
-  let nc: NatsConnection;
-  let jsm: JetStreamManager;
-
-  beforeAll(async () => {
-    repo = makeRepository({ churn: { '1': 'xgboost/xgb-binary-100x4' } });
-    ({ nc, jsm } = await natsConnect(svc!.url));
-  });
-
-  afterAll(async () => {
-    await nc?.close();
-    removeRepository(repo);
-    await svc?.stop();
-  });
+  const suite = streamSuite(svc, { churn: { '1': 'xgboost/xgb-binary-100x4' } });
 
   it('sends each bad message to the dead-letter subject with its code, acks it, and scores the rest', async () => {
+    const { nc, jsm, repo } = suite;
     const name = uniqueName('dlq');
     const subject = `rows.${name}`;
     const output = `predictions.${name}`;
@@ -57,28 +52,18 @@ describe.skipIf(!svc)(svc ? 'grove stream: dead letters' : skipReason('nats-serv
     const results = new Collector(nc, output);
     const dead = new Collector(nc, `${output}.errors`);
     const logDir = join(repo, '.prediction-log');
-    const consumer = await startStream([
-      '--nats',
-      svc!.url,
-      '--models',
-      repo,
-      '--model',
-      'churn',
-      '--subject',
-      subject,
-      '--output-subject',
-      output,
-      '--durable',
-      name,
-      '--max-row-bytes',
-      '4096',
-      '--metrics-port',
-      '0',
-      '--log-level',
-      'warn',
-      '--prediction-log',
-      logDir,
-    ]);
+    const consumer = await startStream(
+      streamArgs(suite.url, repo, name, [
+        '--max-row-bytes',
+        '4096',
+        '--metrics-port',
+        '0',
+        '--log-level',
+        'warn',
+        '--prediction-log',
+        logDir,
+      ]),
+    );
     await publishRows(nc, subject, good(0, 5));
     const acks = await publishRows(nc, subject, hostile);
     await publishRows(nc, subject, good(5, 10));

@@ -2,40 +2,27 @@
 // two processes sharing the durable consumer) loses nothing and duplicates nothing: every id is on
 // the output stream exactly once with the library's prediction; then SIGTERM drains (every input
 // acknowledged, exit 0).
-import type { JetStreamManager, NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { firstMismatch } from '../../shared/runtime/fixtures.test-helper.js';
 import { type Service, skipReason, useNats } from '../support/services.js';
 import {
   Collector,
-  natsConnect,
   publishRows,
   readStream,
   startStream,
+  streamArgs,
   streamOf,
+  streamSuite,
   uniqueName,
 } from './stream-harness.js';
-import { fixtureRows, makeRepository, removeRepository } from './worker-harness.js';
+import { fixtureRows } from './worker-harness.js';
 
 const svc: Service | null = await useNats();
 
 describe.skipIf(!svc)(
   svc ? 'grove stream: exactly once across a kill -9' : skipReason('nats-server', 'nats-server'),
   () => {
-    let repo: string;
-    let nc: NatsConnection;
-    let jsm: JetStreamManager;
-
-    beforeAll(async () => {
-      repo = makeRepository({ churn: { '1': 'xgboost/xgb-binary-100x4' } });
-      ({ nc, jsm } = await natsConnect(svc!.url));
-    });
-
-    afterAll(async () => {
-      await nc?.close();
-      removeRepository(repo);
-      await svc?.stop();
-    });
+    const suite = streamSuite(svc, { churn: { '1': 'xgboost/xgb-binary-100x4' } });
 
     it('every id appears once on the output subject with the library prediction', async () => {
       const name = uniqueName('once');
@@ -43,19 +30,8 @@ describe.skipIf(!svc)(
       const output = `predictions.${name}`;
       // Small batches above --inline-rows run on the pool; a short ack wait brings the killed
       // consumer's unacknowledged rows back soon.
-      const args = [
-        '--nats',
-        svc!.url,
-        '--models',
-        repo,
-        '--model',
-        'churn',
-        '--subject',
-        subject,
-        '--output-subject',
-        output,
-        '--durable',
-        name,
+      const { nc, jsm } = suite;
+      const args = streamArgs(suite.url, suite.repo, name, [
         '--batch',
         '64',
         '--inline-rows',
@@ -64,7 +40,7 @@ describe.skipIf(!svc)(
         '1000',
         '--log-level',
         'warn',
-      ];
+      ]);
       // 600 of the fixture's rows: enough to be mid-stream at the kill, light on a busy machine.
       const fixture = fixtureRows('xgboost/xgb-binary-100x4');
       const rows = fixture.rows.slice(0, 600);

@@ -1,7 +1,8 @@
-// Shared by the grove stream integration tests: starts `node dist/cli/grove.js stream` against a
-// real nats-server (test/support/services.ts useNats), waits on its stdout and log lines (events,
-// never the clock), collects messages from subjects and reads streams back. Every test uses its
-// own subject and stream names (the CI server is shared).
+// Shared by the grove stream integration tests: the suite's hooks (a connection to a real
+// nats-server from test/support/services.ts useNats, a model repository), the `grove stream`
+// arguments they all use, starting `node dist/cli/grove.js stream` and waiting on its stdout and
+// log lines (events, never the clock), collecting messages from subjects and reading streams back.
+// Every test uses its own subject and stream names (the CI server is shared).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -14,13 +15,89 @@ import {
   type NatsConnection,
   type PubAck,
 } from 'nats';
-import { ROOT } from './worker-harness.js';
+import { afterAll, beforeAll } from 'vitest';
+import type { Service } from '../support/services.js';
+import { makeRepository, ROOT, removeRepository } from './worker-harness.js';
 
 const CLI = join(ROOT, 'dist', 'cli', 'grove.js');
 
 /** A name no other test (or earlier run against a shared server) uses: letters, digits, '_'. */
 export function uniqueName(prefix: string): string {
   return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
+}
+
+export interface StreamSuite {
+  readonly url: string;
+  readonly nc: NatsConnection;
+  readonly jsm: JetStreamManager;
+  /** The repository made from the suite's `models` (throws when the suite made none). */
+  readonly repo: string;
+}
+
+/**
+ * Registers a describe block's hooks: before all, connect to `svc` and make a repository of
+ * `models` (when given); after all, close the connection, remove the repository, stop `svc`.
+ * The fields are read inside the tests, once the hooks ran.
+ */
+export function streamSuite(svc: Service | null, models?: Parameters<typeof makeRepository>[0]): StreamSuite {
+  let nc: NatsConnection | undefined;
+  let jsm: JetStreamManager | undefined;
+  let repo: string | undefined;
+  beforeAll(async () => {
+    if (models) repo = makeRepository(models);
+    ({ nc, jsm } = await natsConnect(svc!.url));
+  });
+  afterAll(async () => {
+    await nc?.close();
+    if (repo) removeRepository(repo);
+    await svc?.stop();
+  });
+  const ready = <T>(v: T | undefined, what: string): T => {
+    if (v === undefined) throw new Error(`stream suite: no ${what} (read it inside a test)`);
+    return v;
+  };
+  return {
+    get url() {
+      return ready(svc?.url, 'nats-server');
+    },
+    get nc() {
+      return ready(nc, 'connection');
+    },
+    get jsm() {
+      return ready(jsm, 'JetStream manager');
+    },
+    get repo() {
+      return ready(repo, 'repository');
+    },
+  };
+}
+
+/**
+ * `grove stream` arguments: model churn from `repo`, rows from `rows.<name>` (or `subject`),
+ * results on `predictions.<name>`, durable consumer `<name>`; then `extra`.
+ */
+export function streamArgs(
+  url: string,
+  repo: string,
+  name: string,
+  extra: string[] = [],
+  subject = `rows.${name}`,
+): string[] {
+  return [
+    '--nats',
+    url,
+    '--models',
+    repo,
+    '--model',
+    'churn',
+    '--subject',
+    subject,
+    '--output-subject',
+    `predictions.${name}`,
+    '--durable',
+    name,
+    ...extra,
+  ];
 }
 
 export interface StreamProcess {

@@ -3,55 +3,38 @@
 // durable consumer that reads another subject stops the start with GROVE_ERR_STREAM_CONFIG.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { AckPolicy, type JetStreamManager, type NatsConnection, nanos, StorageType } from 'nats';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AckPolicy, nanos, StorageType } from 'nats';
+import { describe, expect, it } from 'vitest';
 import { type Service, skipReason, useNats } from '../support/services.js';
-import { Collector, natsConnect, publishRows, startStream, streamOf, uniqueName } from './stream-harness.js';
-import { fixtureRows, makeRepository, ROOT, removeRepository } from './worker-harness.js';
+import {
+  Collector,
+  publishRows,
+  startStream,
+  streamArgs,
+  streamOf,
+  streamSuite,
+  uniqueName,
+} from './stream-harness.js';
+import { fixtureRows, ROOT } from './worker-harness.js';
 
 const svc: Service | null = await useNats();
 
 describe.skipIf(!svc)(
   svc ? 'grove stream: streams and consumer' : skipReason('nats-server', 'nats-server'),
   () => {
-    let repo: string;
-    let nc: NatsConnection;
-    let jsm: JetStreamManager;
-
-    beforeAll(async () => {
-      repo = makeRepository({ churn: { '1': 'xgboost/xgb-binary-100x4' } });
-      ({ nc, jsm } = await natsConnect(svc!.url));
-    });
-
-    afterAll(async () => {
-      await nc?.close();
-      removeRepository(repo);
-      await svc?.stop();
-    });
+    const suite = streamSuite(svc, { churn: { '1': 'xgboost/xgb-binary-100x4' } });
 
     it('uses an existing stream as it is and creates the missing ones with file storage', async () => {
+      const { nc, jsm } = suite;
       const name = uniqueName('setup');
       const existing = `mine_${name}`;
       await jsm.streams.add({ name: existing, subjects: [`rows.${name}.>`], storage: StorageType.Memory });
       const subject = `rows.${name}.eu`;
       const output = `predictions.${name}`;
       const results = new Collector(nc, output);
-      const consumer = await startStream([
-        '--nats',
-        svc!.url,
-        '--models',
-        repo,
-        '--model',
-        'churn',
-        '--subject',
-        subject,
-        '--output-subject',
-        output,
-        '--durable',
-        name,
-        '--dedup-window',
-        '60000',
-      ]);
+      const consumer = await startStream(
+        streamArgs(suite.url, suite.repo, name, ['--dedup-window', '60000'], subject),
+      );
       const { rows } = fixtureRows('xgboost/xgb-binary-100x4');
       await publishRows(nc, subject, [{ id: 'a', body: JSON.stringify(rows[0]) }]);
       await results.until(() => results.messages.length >= 1);
@@ -69,6 +52,7 @@ describe.skipIf(!svc)(
     }, 180_000);
 
     it('refuses a durable consumer that reads another subject', async () => {
+      const { jsm } = suite;
       const name = uniqueName('setup');
       await jsm.streams.add({ name: `in_${name}`, subjects: [`rows.${name}.>`] });
       await jsm.consumers.add(`in_${name}`, {
@@ -82,18 +66,7 @@ describe.skipIf(!svc)(
         [
           join(ROOT, 'dist', 'cli', 'grove.js'),
           'stream',
-          '--nats',
-          svc!.url,
-          '--models',
-          repo,
-          '--model',
-          'churn',
-          '--subject',
-          `rows.${name}.eu`,
-          '--output-subject',
-          `predictions.${name}`,
-          '--durable',
-          name,
+          ...streamArgs(suite.url, suite.repo, name, [], `rows.${name}.eu`),
         ],
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );

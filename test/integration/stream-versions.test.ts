@@ -3,12 +3,18 @@
 // rows sticky by a row field exactly as the gateway's split decides, recorded in every result.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { NatsConnection } from 'nats';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CompiledSplit, parseSplit } from '../../gateway/split/split-config.js';
 import { firstMismatch } from '../../shared/runtime/fixtures.test-helper.js';
 import { type Service, skipReason, useNats } from '../support/services.js';
-import { Collector, natsConnect, publishRows, startStream, uniqueName } from './stream-harness.js';
+import {
+  Collector,
+  publishRows,
+  startStream,
+  streamArgs,
+  streamSuite,
+  uniqueName,
+} from './stream-harness.js';
 import { addVersion, fixtureRows, makeRepository, removeRepository } from './worker-harness.js';
 
 const svc: Service | null = await useNats();
@@ -16,47 +22,26 @@ const XGB = 'xgboost/xgb-binary-100x4';
 const LGB = 'lightgbm/lgb-binary-100x4'; // the same 20 features and test rows, another library
 
 describe.skipIf(!svc)(svc ? 'grove stream: versions' : skipReason('nats-server', 'nats-server'), () => {
-  let nc: NatsConnection;
+  // Each test makes its own repository (removed after all); the suite only connects.
+  const suite = streamSuite(svc);
   const repos: string[] = [];
+  afterAll(() => {
+    for (const r of repos) removeRepository(r);
+  });
   const xgb = fixtureRows(XGB);
   const lgb = fixtureRows(LGB);
 
-  beforeAll(async () => {
-    ({ nc } = await natsConnect(svc!.url));
-  });
-
-  afterAll(async () => {
-    await nc?.close();
-    for (const r of repos) removeRepository(r);
-    await svc?.stop();
-  });
-
-  function streamArgs(repo: string, name: string, extra: string[] = []): string[] {
-    return [
-      '--nats',
-      svc!.url,
-      '--models',
-      repo,
-      '--model',
-      'churn',
-      '--subject',
-      `rows.${name}`,
-      '--output-subject',
-      `predictions.${name}`,
-      '--durable',
-      name,
-      '--rescan',
-      '200',
-      ...extra,
-    ];
-  }
+  /** Rescans the repository every 200 ms, so a new version folder is found soon. */
+  const rescanArgs = (repo: string, name: string, extra: string[] = []) =>
+    streamArgs(suite.url, repo, name, ['--rescan', '200', ...extra]);
 
   it('a new version folder appearing mid-stream is swapped in; later results name it', async () => {
     const repo = makeRepository({ churn: { '1': XGB } });
     repos.push(repo);
+    const { nc } = suite;
     const name = uniqueName('swap');
     const results = new Collector(nc, `predictions.${name}`);
-    const consumer = await startStream(streamArgs(repo, name));
+    const consumer = await startStream(rescanArgs(repo, name));
     const batch = (from: number, to: number) =>
       xgb.rows.slice(from, to).map((r, j) => ({ id: `r-${from + j}`, body: JSON.stringify(r) }));
 
@@ -99,10 +84,11 @@ describe.skipIf(!svc)(svc ? 'grove stream: versions' : skipReason('nats-server',
     const repo = makeRepository({ churn: { '1': XGB, '2': LGB } });
     repos.push(repo);
     writeFileSync(join(repo, 'churn', 'config.json'), JSON.stringify({ split }));
+    const { nc } = suite;
     const name = uniqueName('split');
     const results = new Collector(nc, `predictions.${name}`);
     const consumer = await startStream(
-      streamArgs(repo, name, ['--sticky-field', 'user', '--log-level', 'warn']),
+      rescanArgs(repo, name, ['--sticky-field', 'user', '--log-level', 'warn']),
     );
     const n = 200;
     // Named rows carrying the user; the same user twice must land on the same version.

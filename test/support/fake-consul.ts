@@ -89,6 +89,18 @@ function checkStatusOf(httpStatus: number): CheckStatus {
   return httpStatus === 429 ? 'warning' : 'critical';
 }
 
+/** Listens on 127.0.0.1:`port`; rejects if the port is taken (say another test's server took it
+ * while the agent was stopped) instead of waiting for a 'listening' that never comes. */
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
 export async function startFakeConsul(opts: FakeConsulOptions = {}): Promise<FakeConsul> {
   let index = 1;
   const services = new Map<string, Service>();
@@ -141,7 +153,9 @@ export async function startFakeConsul(opts: FakeConsulOptions = {}): Promise<Fak
       } catch {
         st = 'critical';
       }
-      if (services.get(s.ID) === s && s.status !== st) {
+      // A status forced while this check was in flight wins: the test set it, and a check result
+      // that arrives afterwards must not undo it (real checks stop once their status is fixed).
+      if (services.get(s.ID) === s && !s.forced && s.status !== st) {
         s.status = st;
         bump();
       }
@@ -287,7 +301,7 @@ export async function startFakeConsul(opts: FakeConsulOptions = {}): Promise<Fak
     return opts.tls ? createHttps(opts.tls, onRequest) : createHttp(onRequest);
   };
   let server = make();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await listen(server, 0);
   const port = (server.address() as AddressInfo).port;
   const closeServer = () =>
     new Promise<void>((r) => {
@@ -330,7 +344,7 @@ export async function startFakeConsul(opts: FakeConsulOptions = {}): Promise<Fak
     stop: closeServer,
     async restart() {
       server = make();
-      await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+      await listen(server, port);
     },
     async close() {
       clearInterval(checkTimer);

@@ -12,6 +12,7 @@ import {
   FastHistogram,
   type HistogramSeries,
 } from '../../shared/metrics/fast-series.js';
+import { scrapedGauge } from '../../shared/metrics/scraped-series.js';
 import type { LoadedVersion } from '../repository/loaded-version.js';
 import type { ModelRepository } from '../repository/model-repository.js';
 
@@ -66,15 +67,9 @@ export class WorkerMetrics {
       labelNames: ['model', 'version'],
       registers,
     });
-    const self = this;
-    new Gauge({
-      name: 'grove_worker_inflight_requests',
-      help: 'Requests being served',
-      registers,
-      collect() {
-        this.set(self.inflightNow());
-      },
-    });
+    scrapedGauge(this.registry, 'grove_worker_inflight_requests', 'Requests being served', () =>
+      this.inflightNow(),
+    );
     this.loopDelay.enable();
     const loop = this.loopDelay;
     new Gauge({

@@ -5,8 +5,9 @@
 // flushed) by the returned close(), which the worker's graceful stop awaits.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { BadInputError, UnavailableError } from '../../shared/errors/grove-error.js';
+import { scrapedCounter } from '../../shared/metrics/scraped-series.js';
 import { WebhookSender } from '../../shared/webhook/webhook-sender.js';
 import { sendModelJson } from '../http/respond.js';
 import type { RequestContext, RouteParams } from '../http/router.js';
@@ -133,24 +134,18 @@ export function attachMonitoring(host: MonitorHost, opts: MonitoringOptions = {}
     });
     const p = plog;
     // The counters read the log's own tallies at scrape time: nothing extra on the request path.
-    new Counter({
-      name: 'grove_prediction_log_dropped_total',
-      help: 'Prediction log records dropped because the disk fell behind (buffer full).',
-      registers: [host.metrics],
-      collect() {
-        this.reset();
-        this.inc(p.dropped);
-      },
-    });
-    new Counter({
-      name: 'grove_prediction_log_records_total',
-      help: 'Prediction log records accepted for writing (after sampling).',
-      registers: [host.metrics],
-      collect() {
-        this.reset();
-        this.inc(p.records);
-      },
-    });
+    scrapedCounter(
+      host.metrics,
+      'grove_prediction_log_dropped_total',
+      'Prediction log records dropped because the disk fell behind (buffer full).',
+      () => p.dropped,
+    );
+    scrapedCounter(
+      host.metrics,
+      'grove_prediction_log_records_total',
+      'Prediction log records accepted for writing (after sampling).',
+      () => p.records,
+    );
     host.addObserver(plog);
   }
   return {

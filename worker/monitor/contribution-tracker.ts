@@ -12,6 +12,7 @@
 // what the budget leaves is dropped and counted. Building the model's explainer happens there
 // too, once (about a microsecond per tree node).
 
+import { numberField } from '../../shared/monitor/monitor-config.js';
 import type { Explainer } from '../../shared/runtime/explain/explainer.js';
 import { explainerFor } from '../../shared/runtime/explain/index.js';
 import type { Model } from '../../shared/runtime/model.js';
@@ -61,15 +62,7 @@ export function contributionMonitorConfig(
     max: number,
     integer = false,
   ) => {
-    const v = Object.hasOwn(obj, key) ? obj[key] : undefined;
-    if (
-      typeof v === 'number' &&
-      Number.isFinite(v) &&
-      v >= min &&
-      v <= max &&
-      (!integer || Number.isInteger(v))
-    )
-      cfg[key] = v;
+    cfg[key] = numberField(obj, key, min, max, integer) ?? cfg[key];
   };
   num('sample', 0, 1);
   num('window_rows', 1, 1_000_000, true);

@@ -8,20 +8,16 @@
 // settled, and a file that changed during its load is reloaded.
 import { type FSWatcher, watch } from 'node:fs';
 import type { Logger } from 'pino';
-import {
-  ModelNotFoundError,
-  UnavailableError,
-  VersionNotFoundError,
-} from '../../shared/errors/grove-error.js';
 import { type LoadLimits, ModelLoader } from '../../shared/runtime/isolation/model-loader.js';
 import type { PredictPool } from '../pool/predict-pool.js';
-import { failedReason, unavailableReasons } from './failed-models.js';
+import { unavailableReasons } from './failed-models.js';
 import { layoutProblems } from './layout-problems.js';
 import { type LoadedVersion, VersionSlot } from './loaded-version.js';
 import { ModelEntry } from './model-entry.js';
 import { type ScannedModel, type ScannedVersion, scanRepository } from './scan-repository.js';
 import { scanSingleModel } from './scan-single-model.js';
 import { type LoadFailure, loadFailure, loadScannedVersion, logLoaded } from './version-load.js';
+import { readyVersions, resolveVersion } from './version-lookup.js';
 import { liveVersionSet } from './version-policy.js';
 
 export { ModelEntry } from './model-entry.js';
@@ -371,33 +367,12 @@ export class ModelRepository {
 
   /** The version a request gets: the given one, or the latest READY one. Hot path. */
   resolve(name: string, version: string | undefined): LoadedVersion {
-    const entry = this.models.get(name);
-    if (entry === undefined) throw new ModelNotFoundError(name);
-    if (version === undefined) {
-      if (entry.latest !== null) return entry.latest;
-      const why = failedReason(entry);
-      throw new UnavailableError(
-        `model '${name}' has no READY version${why === null ? '' : ` (${why})`}`,
-        'GROVE_ERR_MODEL_UNAVAILABLE',
-      );
-    }
-    const slot = entry.slots.get(version);
-    if (slot === undefined || slot.state === 'UNLOADING') throw new VersionNotFoundError(name, version);
-    if (slot.serving !== null) return slot.serving;
-    throw new UnavailableError(
-      `model '${name}' version ${version} is ${slot.state}${slot.reason ? `: ${slot.reason}` : ''}`,
-      'GROVE_ERR_VERSION_UNAVAILABLE',
-    );
+    return resolveVersion(this.models, name, version);
   }
 
   /** READY versions per model, ascending. */
   liveVersions(): Record<string, string[]> {
-    const out: Record<string, string[]> = {};
-    for (const [name, entry] of this.models) {
-      const vs = entry.readyVersions();
-      if (vs.length > 0) out[name] = vs;
-    }
-    return out;
+    return readyVersions(this.models);
   }
 
   async close(): Promise<void> {

@@ -6,9 +6,8 @@
 import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { withoutFileText } from '../../shared/errors/file-text.js';
-import { GroveError, ModelFormatError } from '../../shared/errors/grove-error.js';
+import { GroveError } from '../../shared/errors/grove-error.js';
 import type { ModelLoader } from '../../shared/runtime/isolation/model-loader.js';
-import type { Model } from '../../shared/runtime/model.js';
 import { probe, servedFeatureNames } from './load-checks.js';
 import { LoadedVersion } from './loaded-version.js';
 import type { ModelEntry } from './model-entry.js';

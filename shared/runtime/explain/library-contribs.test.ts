@@ -3,9 +3,9 @@
 // The first ROWS rows of each fixture: the 500-tree ones take seconds per thousand rows here.
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { contribFixtures, contribMismatch } from '../../../test/support/contrib-fixtures.js';
 import { readCsv } from '../fixtures.test-helper.js';
 import { loadModel } from '../load.js';
+import { contribFixtures, contribMismatch } from './contrib-fixtures.test-helper.js';
 import { explainerFor } from './index.js';
 
 const ROWS = 400;

@@ -6,12 +6,10 @@
 // independent walks at once keep a core's pipelines busy). Branch-free steps use `(x >= t) | 0` (V8 turns a ternary into
 // a branch).
 //
-// Nothing from a model file ever becomes source: the generators read a KernelShape, whose numbers
-// pass `lit` (safe non-negative integers, written as decimal digits) and whose other fields are
-// booleans and fixed names that only choose between constant snippets. The descriptor itself is
-// checked before a model gets here (layout-checks.ts); `lit` holds the line even for a caller
+// Nothing from a model file ever becomes source: the generators read only a KernelShape
+// (kernel-shape.ts: integers through `lit`, booleans, names from fixed sets). The descriptor itself
+// is checked before a model gets here (layout-checks.ts); `lit` holds the line even for a caller
 // that skipped that.
-import { ModelFormatError } from '../../errors/grove-error.js';
 import type { TreesDescriptorExtra } from './flat-layout.js';
 import {
   MAX_HEAP_DEPTH,
@@ -23,6 +21,7 @@ import {
   SLOT_ZERO_RIGHT,
   ZERO_THRESHOLD,
 } from './flat-layout.js';
+import { type KernelShape, kernelShape, lit, type Side } from './kernel-shape.js';
 
 export interface TreeArrays {
   table: Int32Array;
@@ -58,70 +57,6 @@ export interface KernelOptions {
   /** Rows walked in lockstep (1, 2, 4 or 8); 1 with `treeLockstep` walks 4 trees of one row at once. */
   interleave: number;
   treeLockstep?: boolean;
-}
-
-/** A number for generated source: a safe non-negative integer, as decimal digits, or a refusal. */
-function lit(n: unknown): string {
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > 0x7fffffff)
-    throw new ModelFormatError('tree kernel: a layout number is not a valid integer');
-  return String(n);
-}
-
-type Side = 'left' | 'right' | 'default';
-
-/** What shapes a kernel's source: integers (via lit), booleans, and names from fixed sets. */
-interface KernelShape {
-  F: string;
-  G: string;
-  W: string;
-  T: string;
-  /** slot count: slot groups x features */
-  S: number;
-  scalar: boolean;
-  vectorLeaves: boolean;
-  f32Input: boolean;
-  f32Sum: boolean;
-  average: boolean;
-  hasCat: boolean;
-  hasLinear: boolean;
-  /** slot group of each group position (SLOT_* ids) */
-  groups: number[];
-  catNegativeValue: boolean;
-  catInSetLeft: boolean;
-  catNan: Side;
-  catInvalid: Side;
-}
-
-function side(v: unknown): Side {
-  return v === 'left' ? 'left' : v === 'right' ? 'right' : 'default';
-}
-
-function kernelShape(d: TreesDescriptorExtra): KernelShape {
-  const F = Number(lit(d.numFeatures));
-  const G = Number(lit(d.numGroups));
-  const W = Number(lit(d.leafWidth));
-  if (!Array.isArray(d.slotGroups)) throw new ModelFormatError('tree kernel: slotGroups is not a list');
-  const groups = d.slotGroups.map((g) => Number(lit(g)));
-  const c = d.categorical;
-  return {
-    F: lit(F),
-    G: lit(G),
-    W: lit(W),
-    T: lit(d.numTrees),
-    S: Number(lit(groups.length * F)),
-    scalar: G === 1 && W === 1,
-    vectorLeaves: W !== 1,
-    f32Input: d.inputPrecision === 'f32',
-    f32Sum: d.sumPrecision === 'f32',
-    average: d.average === true,
-    hasCat: d.hasCat === true,
-    hasLinear: d.hasLinear === true,
-    groups,
-    catNegativeValue: c?.negative === 'value',
-    catInSetLeft: c?.inSetGoesLeft === true,
-    catNan: side(c?.nan),
-    catInvalid: side(c?.invalid),
-  };
 }
 
 function fillSource(d: KernelShape): string {

@@ -2,7 +2,7 @@
 // (contribs.csv, or the folder its meta.json names `from` when it only re-spells that model), and
 // the tolerance the contributions are held to: 1e-5 x (1 + |value|).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { FIXTURES } from '../../shared/runtime/fixtures.test-helper.js';
+import { FIXTURES } from '../fixtures.test-helper.js';
 
 export interface ContribFixture {
   /** e.g. 'xgboost/xgb-binary-100x4' */

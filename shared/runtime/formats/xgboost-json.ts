@@ -215,7 +215,12 @@ function readNodeStats(raw: Obj, tree: TreeIR, n: number, where: string): void {
   const stat = (key: string): Float64Array | undefined => {
     if (!Object.hasOwn(raw, key)) return undefined;
     const v = numList(raw, key, where);
-    return v.length === n ? Float64Array.from(v, Math.fround) : undefined;
+    if (v.length !== n) return undefined;
+    // A plain loop: Float64Array.from with a map function goes through the iterator protocol per
+    // element, which made these two arrays a tenth of a model's load time.
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = Math.fround(v[i] as number);
+    return out;
   };
   tree.cover = stat('sum_hessian');
   tree.gain = stat('loss_changes');

@@ -1,15 +1,12 @@
 // `npm run bench:gateway`: what the gateway costs a user, measured as a remote client would with wrk
-// (-t1; autocannon when wrk is not installed is not offered: it takes most of a core here). In the
-// same run and alternating rounds, one-row infer requests at 8/16/64/256 connections through
-// `grove serve --workers 2` and through nginx least_conn over the same two workers: requests/s,
-// p99, and CPU per request of the gateway process and of nginx's worker (utime+stime from /proc).
-// Then a metadata GET (passed on to one worker) the same way; grove serve against a
-// FastAPI + gunicorn/uvicorn server with the same XGBoost model; one worker made 10x slower (p2c
-// against random); and overload (open loop at 3x the saturating rate, --max-inflight). Medians of
-// the rounds; ratios printed. And the cost of tracing: the same cluster with OpenTelemetry on
-// (OTEL_* to a local OTLP sink the bench runs, every request sampled) against tracing off. The
-// machine's load average is printed at start and end: on a shared machine, compare the rows of
-// one run, and re-run when it is quiet.
+// -t1 (autocannon takes most of a core here). Same run, alternating rounds: one-row infer at
+// 8/16/64/256 connections through `grove serve --workers 2` and through nginx least_conn over the
+// same two workers (requests/s, p99, CPU per request of the gateway and of nginx's worker from
+// /proc); a metadata GET passed on to one worker; grove serve against FastAPI + gunicorn/uvicorn
+// with the same XGBoost model; one worker 10x slower (p2c against random); overload (open loop at
+// 3x the saturating rate, --max-inflight); tracing on (OTEL_* to a local OTLP sink the bench runs,
+// every request sampled) against off. Medians of the rounds; ratios printed; the load average at
+// start and end: on a shared machine compare the rows of one run, and re-run when it is quiet.
 // Env: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (8,16,64,256), BENCH_MODELS (models),
 // BENCH_SKIP=fastapi,slow,overload,passthrough,tracing, BENCH_MAX_INFLIGHT (fixed limits for the
 // overload run beside the one docs/api.md's rule gives; default 16), BENCH_PEERS (folder of

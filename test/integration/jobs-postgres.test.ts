@@ -80,7 +80,10 @@ describe.skipIf(!pg)(pg ? 'jobs on PostgreSQL, two gateways' : skipReason('Postg
   }
 
   it('two gateways share one job: each scores some chunks, no chunk twice, every row once', async () => {
-    const { csv, rows, plain } = keyedCsv('xgboost/xgb-binary-100x4', 0, 2);
+    // Enough chunks (320 of 50 rows, one at a time on each gateway) that the gateway the upload came
+    // to is still scoring when the other one's idle look for work (every second) finds the job: with
+    // 80, a fast machine finished them all in under a second.
+    const { csv, rows, plain } = keyedCsv('xgboost/xgb-binary-100x4', 0, 8);
     const r = await http(`${a.url}/v1/models/churn/versions/1/jobs?key=id`, 'POST', csv, {
       'content-type': 'text/csv',
     });

@@ -60,7 +60,9 @@ describe.skipIf(!svc)(
       const [second, third] = await Promise.all([startStream(args), startStream(args)]);
       const ids = () => new Set(results.bodies().map((b) => b.id));
       await results.until(() => ids().size === rows.length);
-      expect(await Promise.all([second.stop('SIGTERM'), third.stop('SIGTERM')])).toEqual([0, 0]);
+      const codes = await Promise.all([second.stop('SIGTERM'), third.stop('SIGTERM')]);
+      // A process that did not exit 0 says why in its log.
+      expect(codes, `${second.stderr()}\n${third.stderr()}`).toEqual([0, 0]);
 
       // Drained: nothing left to deliver or waiting for an ack.
       const ci = await jsm.consumers.info(await streamOf(jsm, subject), name);

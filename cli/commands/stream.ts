@@ -201,8 +201,10 @@ export async function run(argv: string[]): Promise<number> {
         },
       );
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    // `on`, not `once`: a signal that comes while draining must not fall back to the default
+    // action, which kills the process mid-drain with rows received and not yet settled.
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
     // The engine ended by itself (the consumer was deleted, the connection closed for good).
     void running.done.then(() => {
       if (stopping) return;

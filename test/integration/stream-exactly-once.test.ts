@@ -62,7 +62,10 @@ describe.skipIf(!svc)(
       await results.until(() => ids().size === rows.length);
       const codes = await Promise.all([second.stop('SIGTERM'), third.stop('SIGTERM')]);
       // A process that did not exit 0 says why in its log.
-      expect(codes, `${second.stderr()}\n${third.stderr()}`).toEqual([0, 0]);
+      expect(
+        codes,
+        `signals ${second.child.signalCode} ${third.child.signalCode}\n${second.stderr()}\n${third.stderr()}`,
+      ).toEqual([0, 0]);
 
       // Drained: nothing left to deliver or waiting for an ack.
       const ci = await jsm.consumers.info(await streamOf(jsm, subject), name);

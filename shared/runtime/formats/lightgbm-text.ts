@@ -25,6 +25,7 @@ import {
   type TreeEnsembleIR,
   type TreeIR,
 } from '../trees/tree-ir.js';
+import { plainDecimals } from './decimal-list.js';
 import { allocTree, checkTreeShape } from './tree-shape.js';
 
 type Block = Map<string, string>;
@@ -210,10 +211,26 @@ function parseNumber(s: string): number {
   throw new ModelFormatError(`LightGBM model: ${fileText(s)} is not a number`);
 }
 
-function list(block: Block, key: string, where: string, length: number): number[] {
+/**
+ * A tree's list `key`: exactly `length` numbers, into `into` at `offset` (a new array without
+ * `into`). A missing list or another count is truncation.
+ */
+function list(
+  block: Block,
+  key: string,
+  where: string,
+  length: number,
+  into?: Float64Array,
+  offset = 0,
+): Float64Array {
   const v = block.get(key);
   if (v === undefined)
     throw new TruncatedModelError(`LightGBM model: ${where} has no '${key}' (truncated file?)`);
+  // n numbers take at least 2n - 1 characters: nothing is allocated for a count (which may come
+  // from the file) that the line cannot hold.
+  const fits = Number.isInteger(length) && length >= 0 && length <= (v.length + 1) / 2;
+  const out = fits ? (into ?? new Float64Array(length)) : new Float64Array(0);
+  if (fits && plainDecimals(v, out, offset, length) === length) return out;
   const trimmed = v.trim();
   // LightGBM separates with single spaces; fall back to any whitespace for hand-edited files
   const parts =
@@ -227,11 +244,10 @@ function list(block: Block, key: string, where: string, length: number): number[
       `LightGBM model: ${where} ${key} has ${parts.length} values, expected ${length} (truncated file?)`,
     );
   }
-  const out = new Array<number>(length);
   for (let i = 0; i < length; i++) {
     const p = parts[i] as string;
     const n = +p;
-    out[i] = Number.isNaN(n) ? parseNumber(p) : n;
+    out[offset + i] = Number.isNaN(n) ? parseNumber(p) : n;
   }
   return out;
 }
@@ -262,7 +278,7 @@ function parseTree(block: Block, t: number, numFeatures: number): TreeIR {
   const left = list(block, 'left_child', where, inner);
   const right = list(block, 'right_child', where, inner);
   const numCat = block.has('num_cat') ? int(block.get('num_cat'), `${where} num_cat`) : 0;
-  let bounds: number[] = [];
+  let bounds: ArrayLike<number> = [];
   if (numCat > 0) {
     bounds = list(block, 'cat_boundaries', where, numCat + 1);
     const words = list(block, 'cat_threshold', where, bounds[numCat] as number);
@@ -306,27 +322,24 @@ function parseTree(block: Block, t: number, numFeatures: number): TreeIR {
  * importance. Absent or malformed lists leave the tree predictable but not explainable.
  */
 function readNodeStats(block: Block, tree: TreeIR, inner: number, numLeaves: number): void {
-  const stat = (key: string, length: number): number[] | null => {
-    if (!block.has(key)) return null;
-    try {
-      const v = list(block, key, 'tree', length);
-      return v.every(Number.isFinite) ? v : null;
-    } catch {
-      return null;
-    }
-  };
-  const internal = stat('internal_count', inner);
-  const leaves = stat('leaf_count', numLeaves);
-  if (internal && leaves) {
-    tree.cover = new Float64Array(inner + numLeaves);
-    tree.cover.set(internal);
-    tree.cover.set(leaves, inner);
+  const n = inner + numLeaves;
+  const cover = new Float64Array(n);
+  if (stat(block, 'internal_count', inner, cover, 0) && stat(block, 'leaf_count', numLeaves, cover, inner))
+    tree.cover = cover;
+  const gain = new Float64Array(n);
+  if (stat(block, 'split_gain', inner, gain, 0)) tree.gain = gain;
+}
+
+/** Reads a node statistic into `into` at `offset`; false when it is absent or not all finite numbers. */
+function stat(block: Block, key: string, length: number, into: Float64Array, offset: number): boolean {
+  if (!block.has(key)) return false;
+  try {
+    list(block, key, 'tree', length, into, offset);
+  } catch {
+    return false;
   }
-  const gain = stat('split_gain', inner);
-  if (gain) {
-    tree.gain = new Float64Array(inner + numLeaves);
-    tree.gain.set(gain);
-  }
+  for (let i = offset; i < offset + length; i++) if (!Number.isFinite(into[i]!)) return false;
+  return true;
 }
 
 /** Linear leaves (tree.h: leaf_const, num_features, then leaf_features / leaf_coeff flattened). */

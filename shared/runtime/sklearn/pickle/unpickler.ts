@@ -1,8 +1,8 @@
 // A pickle virtual machine (protocols 0 to 5, Lib/pickle.py's opcodes) that builds plain data and
 // executes nothing: globals are resolved through the allowlist (allowlist.ts), which refuses
 // anything it does not know before a single object is made, and "calls" only rebuild data
-// (class-builders.ts makes and fills objects; pickle-bytes.ts reads the stream). The memo is a
-// Map and dict/set keys are interned (dict-keys.ts), so the work stays linear in the stream.
+// (class-builders.ts makes and fills objects; pickle-bytes.ts reads the stream). The memo only
+// holds what was put and dict/set keys are interned (dict-keys.ts), so the work stays linear in the stream.
 import { ModelFormatError, UnsafePickleError, UnsupportedModelError } from '../../../errors/grove-error.js';
 import { callGlobal, resolveGlobal } from './allowlist.js';
 import { type BuildContext, build, newObject } from './class-builders.js';
@@ -25,7 +25,11 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unkno
 class Unpickler {
   private readonly stack: unknown[] = [];
   private readonly marks: number[] = [];
-  private readonly memo = new Map<number, unknown>();
+  // An array, not a Map (a Map's hashing was a tenth of a large pickle's load): pickle.py numbers
+  // entries densely; an index far past the end (BINPUT may skip) turns V8's array into a
+  // dictionary, which still stores only what was put, so memory and time stay linear.
+  private readonly memo: unknown[] = [];
+  private memoSize = 0;
   private readonly ctx: BuildContext;
 
   constructor(
@@ -71,7 +75,7 @@ class Unpickler {
           break;
         // ---- memo ----
         case 0x94: // MEMOIZE
-          this.put(this.memo.size, this.top());
+          this.put(this.memoSize, this.top()); // pickle.py: len(memo)
           break;
         case 0x71: // BINPUT
           this.put(r.u8(), this.top());
@@ -347,12 +351,14 @@ class Unpickler {
   private put(i: number, v: unknown): void {
     if (!(Number.isSafeInteger(i) && i >= 0 && i <= MAX_MEMO))
       throw new ModelFormatError('pickle memo index is out of range');
-    this.memo.set(i, v);
+    if (this.memo[i] === undefined && !(i in this.memo)) this.memoSize++;
+    this.memo[i] = v;
   }
   private get(i: number): unknown {
-    if (!this.memo.has(i))
+    const v = this.memo[i];
+    if (v === undefined && !(i in this.memo))
       throw new ModelFormatError(`pickle refers to memo entry ${i}, which was never stored`);
-    return this.memo.get(i);
+    return v;
   }
   private pop(): unknown {
     const floor = this.marks.length ? this.marks[this.marks.length - 1]! : 0;

@@ -233,6 +233,8 @@ export function buildTreeLayout(ir: TreeEnsembleIR): TreeLayout {
   let nodeCursor = 0;
   let leafCursor = 0;
   let catCursor = 0;
+  // Depth-first over real nodes only: at most two entries per level wait on the stack.
+  const heapStack = new Int32Array(3 * 2 * (maxDepth + 2));
   for (let t = 0; t < T; t++) {
     const tree = ir.trees[t]!;
     const s = shapes[t]!;
@@ -252,28 +254,38 @@ export function buildTreeLayout(ir: TreeEnsembleIR): TreeLayout {
     if (s.kind === TREE_HEAP) {
       const d = s.depth;
       const inner = 2 ** d - 1;
-      // (irNode, heapIndex, level); a leaf above level d pads: NaN threshold sends every walk left,
-      // and the leaf is copied to every bottom slot under it.
-      const stack: number[] = [0, 0, 0];
-      while (stack.length) {
-        const level = stack.pop()!;
-        const h = stack.pop()!;
-        const i = stack.pop()!;
-        if (level === d) {
-          setLeaf(tree, i, leafCursor + h - inner);
-          continue;
-        }
-        const isLeaf = tree.left[i]! < 0;
-        if (isLeaf) {
-          nodeSlot[nodeCursor + h] = 0;
-          nodeThr[nodeCursor + h] = Number.NaN;
-          stack.push(i, 2 * h + 1, level + 1, i, 2 * h + 2, level + 1);
-        } else {
+      // (irNode, heapIndex, level), depth first. A leaf above level d pads: every heap node under
+      // it gets a NaN threshold (every walk goes left) and every bottom slot under it its value,
+      // both written as ranges rather than by walking the padding node by node.
+      const stack = heapStack;
+      let top = 0;
+      stack[top++] = 0;
+      stack[top++] = 0;
+      stack[top++] = 0;
+      while (top > 0) {
+        const level = stack[--top]!;
+        const h = stack[--top]!;
+        const i = stack[--top]!;
+        if (tree.left[i]! >= 0 && level < d) {
           explain?.ref(i, nodeCursor + h);
           nodeSlot[nodeCursor + h] = groupBase[slotGroupOf(tree, i)]! + tree.feature[i]!;
           nodeThr[nodeCursor + h] = thr(tree.threshold[i]!);
-          stack.push(tree.left[i]!, 2 * h + 1, level + 1, tree.right[i]!, 2 * h + 2, level + 1);
+          stack[top++] = tree.left[i]!;
+          stack[top++] = 2 * h + 1;
+          stack[top++] = level + 1;
+          stack[top++] = tree.right[i]!;
+          stack[top++] = 2 * h + 2;
+          stack[top++] = level + 1;
+          continue;
         }
+        // A leaf at heap node h of `level` (an inner node at level d cannot occur: d is the depth).
+        for (let l = level, first = h, span = 1; l < d; l++, first = 2 * first + 1, span *= 2)
+          for (let k = first; k < first + span; k++) nodeThr[nodeCursor + k] = Number.NaN;
+        const span = 2 ** (d - level);
+        const first = (h + 1) * span - 1;
+        // Last slot first: the explanation sections name the first slot a leaf was written to,
+        // which was the rightmost one when the padding was walked depth first.
+        for (let k = first + span - 1; k >= first; k--) setLeaf(tree, i, leafCursor + k - inner);
       }
       nodeCursor += inner;
       leafCursor += inner + 1;

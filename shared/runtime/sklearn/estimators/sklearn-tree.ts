@@ -126,17 +126,24 @@ export function treeToIR(t: SklearnTree, leafWidth: number, leaf: LeafFn): TreeI
   const feature = new Int32Array(n);
   const threshold = new Float64Array(n);
   const leafValue = new Float64Array(n * leafWidth);
+  // Plain loops: TypedArray.from with a map function walks the iterator protocol per element.
+  const left = new Int32Array(n);
+  const right = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     if (t.left[i]! >= 0) {
+      left[i] = t.left[i]!;
+      right[i] = t.right[i]!;
       feature[i] = t.feature[i]!;
       threshold[i] = t.threshold[i]!;
     } else {
+      left[i] = -1;
+      right[i] = -1;
       leaf(t, i, leafValue, i * leafWidth);
     }
   }
   const ir: TreeIR = {
-    left: Int32Array.from(t.left, (l) => (l < 0 ? -1 : l)),
-    right: Int32Array.from(t.right, (r, i) => (t.left[i]! < 0 ? -1 : r)),
+    left,
+    right,
     feature,
     threshold,
     defaultLeft: t.missingLeft.slice(),

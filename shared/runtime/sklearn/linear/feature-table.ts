@@ -16,18 +16,7 @@ export interface FeatureTableArrays {
 const REC = 4;
 
 export function buildFeatureTable(names: readonly string[]): FeatureTableArrays {
-  const encoded = names.map((n) => Buffer.from(n, 'utf8'));
-  const offsets = new Uint32Array(names.length + 1);
-  let total = 0;
-  encoded.forEach((b, i) => {
-    offsets[i] = total;
-    total += b.length;
-  });
-  offsets[names.length] = total;
-  const pool = new Uint8Array(total);
-  encoded.forEach((b, i) => {
-    pool.set(b, offsets[i]!);
-  });
+  const { pool, offsets } = encodeNames(names);
   let size = 16;
   while (size < names.length * 2) size *= 2;
   const slots = new Int32Array(size * REC);
@@ -54,6 +43,36 @@ export function buildFeatureTable(names: readonly string[]): FeatureTableArrays 
     }
   }
   return { slots, pool };
+}
+
+/**
+ * Every name's UTF-8 bytes back to back and where each starts: one encoding of the joined names (a
+ * Buffer per name was most of building a large vocabulary's table), unless joining changes the
+ * bytes (a lone surrogate at a name's edge pairs with its neighbour's): then name by name.
+ */
+function encodeNames(names: readonly string[]): { pool: Uint8Array; offsets: Uint32Array } {
+  const offsets = new Uint32Array(names.length + 1);
+  const joined = names.join('');
+  const bytes = Buffer.from(joined, 'utf8');
+  const pool = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  let total = 0;
+  if (pool.length === joined.length) {
+    // ASCII only: one byte per character.
+    for (let i = 0; i < names.length; i++) {
+      offsets[i] = total;
+      total += names[i]!.length;
+    }
+  } else {
+    for (let i = 0; i < names.length; i++) {
+      offsets[i] = total;
+      total += Buffer.byteLength(names[i]!, 'utf8');
+    }
+  }
+  offsets[names.length] = total;
+  if (total === pool.length) return { pool, offsets };
+  const each = new Uint8Array(total);
+  for (let i = 0; i < names.length; i++) each.set(Buffer.from(names[i]!, 'utf8'), offsets[i]!);
+  return { pool: each, offsets };
 }
 
 function sameBytes(

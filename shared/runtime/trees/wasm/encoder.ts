@@ -208,10 +208,39 @@ export interface FuncDef {
   export?: string;
 }
 
-function section(out: number[], id: number, content: Code): void {
-  out.push(id);
-  out.push(...new Code().u32(content.bytes.length).bytes);
-  for (const b of content.bytes) out.push(b);
+/**
+ * A module's bytes as a list of byte arrays, written into one Uint8Array at the end: function
+ * bodies are the bulk of a kernel module, and copying them byte by byte through three growing
+ * arrays was a large part of building a model's kernels at load.
+ */
+class Parts {
+  readonly list: number[][] = [];
+  size = 0;
+  add(bytes: number[]): this {
+    this.list.push(bytes);
+    this.size += bytes.length;
+    return this;
+  }
+  addAll(p: Parts): this {
+    for (const b of p.list) this.add(b);
+    return this;
+  }
+  toBytes(): Uint8Array {
+    const out = new Uint8Array(this.size);
+    let at = 0;
+    for (const b of this.list) {
+      out.set(b, at);
+      at += b.length;
+    }
+    return out;
+  }
+}
+
+function section(out: Parts, id: number, content: Code | Parts): void {
+  const size = content instanceof Code ? content.bytes.length : content.size;
+  out.add([id, ...new Code().u32(size).bytes]);
+  if (content instanceof Code) out.add(content.bytes);
+  else out.addAll(content);
 }
 
 function name(c: Code, s: string): void {
@@ -225,7 +254,7 @@ function name(c: Code, s: string): void {
  * functions, each with its own type entry (function index = position in `funcs`).
  */
 export function encodeModule(funcs: FuncDef[], pages: number): Uint8Array {
-  const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const out = new Parts().add([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
   const types = new Code().u32(funcs.length);
   for (const f of funcs) {
     types.bytes.push(0x60);
@@ -248,23 +277,22 @@ export function encodeModule(funcs: FuncDef[], pages: number): Uint8Array {
     exps.u32(0x00).u32(i);
   }
   section(out, 7, exps);
-  const code = new Code().u32(funcs.length);
+  const code = new Parts().add(new Code().u32(funcs.length).bytes);
   for (const f of funcs) {
     // Locals are run-length encoded as (count, type) groups.
-    const body = new Code();
+    const head = new Code();
     const groups: Array<[number, ValType]> = [];
     for (const t of f.locals) {
       const last = groups.at(-1);
       if (last && last[1] === t) last[0]++;
       else groups.push([1, t]);
     }
-    body.u32(groups.length);
-    for (const [n, t] of groups) body.u32(n).bytes.push(t);
-    for (const b of f.body.bytes) body.bytes.push(b);
-    body.bytes.push(0x0b);
-    code.u32(body.bytes.length);
-    for (const b of body.bytes) code.bytes.push(b);
+    head.u32(groups.length);
+    for (const [n, t] of groups) head.u32(n).bytes.push(t);
+    // body size, then locals, instructions and `end`
+    code.add(new Code().u32(head.bytes.length + f.body.bytes.length + 1).bytes);
+    code.add(head.bytes).add(f.body.bytes).add([0x0b]);
   }
   section(out, 10, code);
-  return Uint8Array.from(out);
+  return out.toBytes();
 }

@@ -7,6 +7,13 @@ import { fileText } from '../../../errors/file-text.js';
 import { ModelFormatError, TruncatedModelError } from '../../../errors/grove-error.js';
 import { LIMITS } from '../../limits.js';
 
+/**
+ * Buffer's native UTF-8 decoder without toString's argument and encoding handling, which cost as
+ * much as the decoding for a pickle's many short strings (Node's own Buffer methods call it; the
+ * fallback covers a runtime without it).
+ */
+const utf8Slice = (Buffer.prototype as { utf8Slice?: (start: number, end: number) => string }).utf8Slice;
+
 export class PickleBytes {
   readonly data: Uint8Array;
   readonly view: DataView;
@@ -38,7 +45,7 @@ export class PickleBytes {
   }
   text(n: number): string {
     const at = this.advance(n);
-    return this.buf.toString('utf8', at, at + n);
+    return utf8Slice ? utf8Slice.call(this.buf, at, at + n) : this.buf.toString('utf8', at, at + n);
   }
   u8(): number {
     return this.data[this.advance(1)]!;

@@ -26,7 +26,8 @@ import {
   withoutOtel,
 } from './bench-processes.js';
 import { rounds, summary } from './bench-rounds.js';
-import { openLoop } from './open-loop.js';
+import { cpuPinning, type Pinning, pin } from './cpu-pin.js';
+import { type OpenLoopResult, openLoopOn } from './open-loop.js';
 import { startOtlpSink } from './otlp-sink.js';
 import { childrenOf, loadAverage, rssMiB, settle } from './proc-stat.js';
 import { runWrk, wrkBinary } from './wrk.js';
@@ -129,7 +130,7 @@ async function main(): Promise<void> {
     if (!SKIP.has('tracing')) await tracingCost(wrk, serve, results);
     if (!SKIP.has('fastapi')) await fastApi(wrk, serve, results);
     if (!SKIP.has('slow')) await slowWorker(wrk, serve, results);
-    if (!SKIP.has('overload')) await overload(serve.workerUrls, results);
+    if (!SKIP.has('overload')) await overload(serve, results);
   } finally {
     await nginx?.stop();
     await floor.stop();
@@ -285,16 +286,38 @@ function rowsBody(rows: number): string {
  * 200-row requests keep that rate within what a Node load generator can send on this machine.
  * The limit is set as docs/api.md (Overload) tells an operator to: throughput x the latency
  * budget, here twice the calm p99 measured first without a limit; BENCH_MAX_INFLIGHT adds fixed
- * limits to compare (default 16).
+ * limits to compare (default 16). The client runs on a CPU of its own and the cluster on the
+ * others where taskset allows (cpu-pin.ts: a starved client's lateness would count as latency).
  */
-async function overload(workers: string[], results: Record<string, unknown>): Promise<void> {
+async function overload(serve: Serve, results: Record<string, unknown>): Promise<void> {
+  const pinning = cpuPinning();
+  if (pinning !== null) pin(pinning, serve.workerPids, pinning.cluster);
+  try {
+    await overloadRuns(serve.workerUrls, pinning, results);
+  } finally {
+    if (pinning !== null) pin(pinning, serve.workerPids, pinning.all);
+  }
+}
+
+async function overloadRuns(
+  workers: string[],
+  pinning: Pinning | null,
+  results: Record<string, unknown>,
+): Promise<void> {
   const body = rowsBody(200);
   const wrk = wrkBinary()!;
-  const free = await startGatewayProcess(workers);
+  const gateway = async (extra: string[] = []) => {
+    const g = await startGatewayProcess(workers, extra);
+    if (pinning !== null) pin(pinning, [g.pid], pinning.cluster);
+    return g;
+  };
+  const free = await gateway();
+  const clientCpus = pinning === null ? undefined : { taskset: pinning.taskset, cpus: pinning.client };
   let saturating: number;
-  let calm: Awaited<ReturnType<typeof openLoop>>;
+  let calm: OpenLoopResult;
   try {
     const sat = await runWrk(wrk, {
+      pinned: clientCpus,
       url: free.url + INFER,
       connections: 64,
       seconds: SECONDS,
@@ -303,13 +326,13 @@ async function overload(workers: string[], results: Record<string, unknown>): Pr
       headers: { 'content-type': 'application/json' },
     });
     saturating = Math.round((sat.rps * (sat.requests - sat.errors)) / Math.max(1, sat.requests));
-    calm = await openLoop(free.url, INFER, body, Math.max(1, Math.round(saturating / 2)), SECONDS);
+    calm = await openLoopOn(pinning, free.url, INFER, body, Math.max(1, Math.round(saturating / 2)), SECONDS);
   } finally {
     await free.stop();
   }
   const sent = (r: { sent: number; elapsedS: number }) => f0(r.sent / r.elapsedS);
   line(
-    `\noverload: 200-row infer, open loop (undici, 256 connections); saturating rate ${saturating} req/s (wrk, 64 conns)`,
+    `\noverload: 200-row infer, open loop (undici, 256 connections); saturating rate ${saturating} req/s (wrk, 64 conns); ${pinning === null ? 'client and cluster share the CPUs' : `client on CPU ${pinning.client}, gateway and workers on CPUs ${pinning.cluster}`}`,
   );
   line(
     `  at 0.5x (${Math.round(saturating / 2)}/s, sent ${sent(calm)}/s), no limit: p50 ${f2(calm.p50)} ms p99 ${f2(calm.p99)} ms, ${calm.ok} ok`,
@@ -321,12 +344,12 @@ async function overload(workers: string[], results: Record<string, unknown>): Pr
     .filter((n) => n > 0);
   const runs: Record<string, unknown>[] = [];
   for (const maxInflight of [byRule, ...fixed.filter((n) => n !== byRule)]) {
-    const gw = await startGatewayProcess(workers, ['--max-inflight', String(maxInflight)]);
+    const gw = await gateway(['--max-inflight', String(maxInflight)]);
     try {
       const rss0 = rssMiB(gw.pid);
-      const hot = await openLoop(gw.url, INFER, body, saturating * 3, SECONDS);
+      const hot = await openLoopOn(pinning, gw.url, INFER, body, saturating * 3, SECONDS);
       const rss1 = rssMiB(gw.pid);
-      const hot2 = await openLoop(gw.url, INFER, body, saturating * 3, SECONDS);
+      const hot2 = await openLoopOn(pinning, gw.url, INFER, body, saturating * 3, SECONDS);
       const rss2 = rssMiB(gw.pid);
       runs.push({ maxInflight, byRule: maxInflight === byRule, hot, hot2, rss_mib: [rss0, rss1, rss2] });
       const why = maxInflight === byRule ? ' (throughput x twice the calm p99)' : '';

@@ -108,7 +108,11 @@ function predictorToIR(pred: PyObject, known: (Uint32Array | null)[]): TreeIR {
   ir.catBits = Uint32Array.from(localBits);
   // Covers and gains for explanations (tree-ir.ts TreeIR.cover): the node records' count and gain.
   if (nodes.dtype.field('count')) ir.cover = field('count');
-  if (nodes.dtype.field('gain')) ir.gain = field('gain').map((g, i) => (isLeaf[i] ? 0 : g));
+  if (nodes.dtype.field('gain')) {
+    const gain = field('gain');
+    for (let i = 0; i < n; i++) if (isLeaf[i]) gain[i] = 0;
+    ir.gain = gain;
+  }
   return ir;
 }
 

@@ -256,6 +256,8 @@ function readNumbers(out: Float64Array, v: DataView, step: number, offset: numbe
       out[i] = v.getInt32(at + hi, le) * 4294967296 + v.getUint32(at + lo, le);
   } else if (k === 'i' && s === 4)
     for (let i = 0, at = offset; i < n; i++, at += step) out[i] = v.getInt32(at, le);
+  else if (k === 'u' && s === 4)
+    for (let i = 0, at = offset; i < n; i++, at += step) out[i] = v.getUint32(at, le);
   else if ((k === 'u' || k === 'b') && s === 1)
     for (let i = 0, at = offset; i < n; i++, at += step) out[i] = v.getUint8(at);
   else {

@@ -12,7 +12,7 @@ import { csvField, formatCsvRows } from '../../shared/csv/csv-format.js';
 import { stripBom } from '../../shared/csv/csv-records.js';
 import { fileText, recordChunks, type TextSource } from '../../shared/csv/csv-stream.js';
 import { denseChunks } from '../../shared/csv/dense-stream.js';
-import { BadInputError, } from '../../shared/errors/grove-error.js';
+import { BadInputError } from '../../shared/errors/grove-error.js';
 import { contributionColumns, explainerFor } from '../../shared/runtime/explain/index.js';
 import { loadModelFileBounded } from '../../shared/runtime/isolation/model-loader.js';
 import type { Model } from '../../shared/runtime/model.js';

@@ -2,8 +2,9 @@
 // pool threads) exactly as it sees the same rows sent to /infer: same codes in every feature's bins
 // and in the prediction's. A batch's rows come back from the pool thread with its answer; if they
 // arrived as anything but the rows (an empty object), every value would land in bin 0.
-import { readFileSync, writeFileSync } from 'node:fs';
+
 import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

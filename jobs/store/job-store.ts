@@ -65,11 +65,12 @@ export class JobStore {
   async appendChunk(jobId: string, c: ChunkIn, uploadLeaseS: number): Promise<boolean> {
     try {
       return await this.db.transaction(async (tx) => {
-        await tx.query(
-          `INSERT INTO grove_job_chunks (job_id, seq, first_row, row_count, body, keys, skip)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-          [jobId, c.seq, c.firstRow, c.rowCount, this.bodyParam(c.body), c.keys, c.skip],
-        );
+        const insert = (body: string) =>
+          `INSERT INTO grove_job_chunks (job_id, seq, first_row, row_count, keys, skip, body)
+           VALUES ($1, $2, $3, $4, $5, $6, ${body})`;
+        const params = [jobId, c.seq, c.firstRow, c.rowCount, c.keys, c.skip];
+        if (tx.queryBlob) await tx.queryBlob(insert(`pg_read_file('/dev/blob')`), params, c.body);
+        else await tx.query(insert('$7'), [...params, this.bodyParam(c.body)]);
         await tx.copyIn('grove_job_results', RESULT_COLUMNS, c.errorRows);
         const r = await tx.query(
           `UPDATE grove_jobs SET upload_lease = now() + make_interval(secs => $2) WHERE id = $1 AND ${ACTIVE} RETURNING id`,
@@ -87,8 +88,7 @@ export class JobStore {
 
   /**
    * node-postgres sends a Buffer as the text's own bytes (binary format), with no decoding here;
-   * PGlite would write a byte array as its numbers, and a Buffer posted to the store thread arrives
-   * as a plain Uint8Array, so it gets the text.
+   * any other byte array is passed as its text (PGlite takes the bytes through queryBlob instead).
    */
   private bodyParam(body: string | Uint8Array): string | Uint8Array {
     if (typeof body === 'string') return body;

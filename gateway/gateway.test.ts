@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type FakeWorker, startFakeWorker } from './fake-worker.test-helper.js';
 import { type Gateway, startGateway } from './gateway.js';
 
@@ -182,10 +182,16 @@ describe('shadow traffic', () => {
       const a = await post(`${g.url}/v1/models/m:predict`, { instances: [[0.5]] });
       expect(a.body).toMatchObject({ predictions: [5], model_version: '1' }); // the served answer, not the shadow's
     }
-    await new Promise((r) => setTimeout(r, 50));
-    const text = await (await request(`${g.url}/metrics`)).body.text();
-    expect(text).toMatch(
-      /grove_gateway_shadow_requests_total\{model="m",version="1",shadow_version="2",outcome="ok"\} 10/,
+    // Shadow copies finish after the served answers: wait until the tenth is counted.
+    const text = await vi.waitFor(
+      async () => {
+        const t = await (await request(`${g.url}/metrics`)).body.text();
+        expect(t).toMatch(
+          /grove_gateway_shadow_requests_total\{model="m",version="1",shadow_version="2",outcome="ok"\} 10/,
+        );
+        return t;
+      },
+      { timeout: 10_000, interval: 20 },
     );
     // served 0.5 x 10 = 5, shadow 0.5 x 100 = 50: every diff is 45, above the top bucket of 1.
     expect(text).toMatch(

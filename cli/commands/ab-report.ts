@@ -8,7 +8,6 @@ import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { readCsvFile } from '../../shared/csv/csv-table.js';
-import { GroveError } from '../../shared/errors/grove-error.js';
 import { textNumber } from '../../shared/runtime/values/feature-value.js';
 import { checkInputFile, reportCliError } from '../cli-errors.js';
 import { parseCommandArgs } from '../command-args.js';

@@ -6,7 +6,7 @@ import { fileText } from '../../shared/csv/csv-stream.js';
 import { readDenseRows } from '../../shared/csv/dense-stream.js';
 import { GroveError } from '../../shared/errors/grove-error.js';
 import { type Explainer, explainerFor } from '../../shared/runtime/explain/index.js';
-import { type LoadLimits, loadModelFileBounded } from '../../shared/runtime/isolation/model-loader.js';
+import { loadModelFileBounded } from '../../shared/runtime/isolation/model-loader.js';
 import type { Model } from '../../shared/runtime/model.js';
 import { checkInputFile } from '../cli-errors.js';
 import { parseCommandArgs } from '../command-args.js';

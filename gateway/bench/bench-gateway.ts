@@ -1,12 +1,13 @@
 // `npm run bench:gateway`: what the gateway costs a user, measured as a remote client would with wrk
-// -t1 (autocannon takes most of a core here). Same run, alternating rounds: one-row infer at
-// 8/16/64/256 connections through `grove serve --workers 2` and through nginx least_conn over the
-// same two workers (requests/s, p99, CPU per request of the gateway and of nginx's worker from
-// /proc); a metadata GET passed on to one worker; grove serve against FastAPI + gunicorn/uvicorn
-// with the same XGBoost model; one worker 10x slower (p2c against random); overload (open loop at
-// 3x the saturating rate, --max-inflight); tracing on (OTEL_* to a local OTLP sink the bench runs,
-// every request sampled) against off. Medians of the rounds; ratios printed; the load average at
-// start and end: on a shared machine compare the rows of one run, and re-run when it is quiet.
+// -t1 (autocannon takes most of a core here). Same run, rotating rounds: one-row infer at
+// 8/16/64/256 connections through `grove serve --workers 2`, through nginx least_conn over the same
+// two workers, and through a Node byte pipe over them (pipe-floor.ts: the floor of what a Node
+// proxy costs here) (requests/s, p99, CPU per request of each proxy process from /proc); a
+// metadata GET passed on to one worker; grove serve against FastAPI + gunicorn/uvicorn with the
+// same XGBoost model; one worker 10x slower (p2c against random); overload (open loop at 3x the
+// saturating rate, --max-inflight); tracing on (OTEL_* to a local OTLP sink the bench runs, every
+// request sampled) against off. Medians of the rounds; ratios printed; the load average at start
+// and end: on a shared machine compare the rows of one run, and re-run when it is quiet.
 // Env: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (8,16,64,256), BENCH_MODELS (models),
 // BENCH_SKIP=fastapi,slow,overload,passthrough,tracing, BENCH_MAX_INFLIGHT (fixed limits for the
 // overload run beside the one docs/api.md's rule gives; default 16), BENCH_PEERS (folder of
@@ -20,13 +21,16 @@ import {
   startFastApi,
   startGatewayProcess,
   startNginx,
+  startPipeFloor,
   startServe,
   withoutOtel,
 } from './bench-processes.js';
-import { openLoop } from './open-loop.js';
+import { rounds, summary } from './bench-rounds.js';
+import { cpuPinning, type Pinning, pin } from './cpu-pin.js';
+import { type OpenLoopResult, openLoopOn } from './open-loop.js';
 import { startOtlpSink } from './otlp-sink.js';
-import { childrenOf, cpuMicros, loadAverage, rssMiB, settle } from './proc-stat.js';
-import { runWrk, type WrkResult, type WrkRun, wrkBinary } from './wrk.js';
+import { childrenOf, loadAverage, rssMiB, settle } from './proc-stat.js';
+import { runWrk, wrkBinary } from './wrk.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -41,65 +45,12 @@ const ROW = [
 const BODY = JSON.stringify({ inputs: [{ name: 'input-0', shape: [1, 20], datatype: 'FP32', data: ROW }] });
 const INFER = '/v2/models/churn/versions/1/infer';
 
-interface Sample {
-  wrk: WrkResult;
-  /** CPU microseconds per request of the measured process. */
-  cpuUs: number;
-}
-
-const median = (xs: number[]) => {
-  const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  if (v.length === 0) return Number.NaN;
-  return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
-};
-
-async function sample(wrk: string, p: Proc, run: Omit<WrkRun, 'url'> & { path: string }): Promise<Sample> {
-  const c0 = cpuMicros(p.pid);
-  const r = await runWrk(wrk, { ...run, url: p.url + run.path });
-  // No request answered (a stalled round on a loaded machine): no CPU figure per request either.
-  return { wrk: r, cpuUs: r.requests > 0 ? (cpuMicros(p.pid) - c0) / r.requests : Number.NaN };
-}
-
-interface Pair {
-  a: Sample[];
-  b: Sample[];
-}
-
-/** ROUNDS alternating rounds (a first on even rounds, b first on odd ones). */
-async function alternate(
-  wrk: string,
-  a: Proc,
-  b: Proc,
-  run: Omit<WrkRun, 'url'> & { path: string; pathB?: string },
-): Promise<Pair> {
-  const out: Pair = { a: [], b: [] };
-  for (let r = 0; r < ROUNDS; r++) {
-    const runA = () => sample(wrk, a, run).then((s) => out.a.push(s));
-    const runB = () => sample(wrk, b, { ...run, path: run.pathB ?? run.path }).then((s) => out.b.push(s));
-    if (r % 2 === 0) {
-      await runA();
-      await runB();
-    } else {
-      await runB();
-      await runA();
-    }
-  }
-  return out;
-}
+const { rotate, alternate } = rounds(ROUNDS);
 
 const f0 = (x: number) => (Number.isFinite(x) ? Math.round(x).toString() : '-');
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '-');
 const line = (s: string) => process.stdout.write(`${s}\n`);
-
-function summary(s: Sample[]) {
-  return {
-    rps: median(s.map((x) => x.wrk.rps)),
-    p99: median(s.map((x) => x.wrk.p99)),
-    cpuUs: median(s.map((x) => x.cpuUs)),
-    errors: s.reduce((n, x) => n + x.wrk.errors, 0),
-  };
-}
 
 async function main(): Promise<void> {
   const wrk = wrkBinary();
@@ -115,6 +66,7 @@ async function main(): Promise<void> {
   // Tracing off here whatever the caller's environment; the tracing section turns it on.
   const serve = await startServe(MODELS, 2, [], withoutOtel());
   const nginx = await startNginx(serve.workerUrls);
+  const floor = await startPipeFloor(serve.workerUrls);
   const results: Record<string, unknown> = {
     load_average_start: startLoad,
     rounds: ROUNDS,
@@ -134,11 +86,16 @@ async function main(): Promise<void> {
       body: BODY,
       path: INFER,
     });
-    line('\none-row infer, grove serve --workers 2 vs nginx least_conn over the same 2 workers (medians)');
-    line('conns | gateway req/s | nginx req/s | ratio | p99 gw / nginx ms | CPU us/req gw / nginx | errors');
+    line(
+      '\none-row infer, grove serve --workers 2 vs nginx least_conn over the same 2 workers (medians);' +
+        '\nfloor: a Node byte pipe over the same workers (pipe-floor.ts: no HTTP work, what Node sockets cost)',
+    );
+    line(
+      'conns | gateway req/s | nginx req/s | ratio | p99 gw / nginx ms | CPU us/req gw / nginx | floor req/s, CPU us/req | errors',
+    );
     const rows: Record<string, unknown>[] = [];
     for (const c of CONNECTIONS) {
-      const pair = await alternate(wrk, serve, peer, {
+      const [ga, na, fa] = await rotate(wrk, [serve, peer, floor], {
         connections: c,
         seconds: SECONDS,
         method: 'POST',
@@ -146,11 +103,12 @@ async function main(): Promise<void> {
         headers: { 'content-type': 'application/json' },
         path: INFER,
       });
-      const g = summary(pair.a);
-      const n = summary(pair.b);
-      rows.push({ connections: c, gateway: g, nginx: n, ratio: g.rps / n.rps });
+      const g = summary(ga!);
+      const n = summary(na!);
+      const f = summary(fa!);
+      rows.push({ connections: c, gateway: g, nginx: n, floor: f, ratio: g.rps / n.rps });
       line(
-        `${String(c).padStart(5)} | ${f0(g.rps).padStart(13)} | ${f0(n.rps).padStart(11)} | ${f2(g.rps / n.rps).padStart(5)} | ${f2(g.p99)} / ${f2(n.p99)} | ${f1(g.cpuUs)} / ${f1(n.cpuUs)} | ${g.errors} / ${n.errors}`,
+        `${String(c).padStart(5)} | ${f0(g.rps).padStart(13)} | ${f0(n.rps).padStart(11)} | ${f2(g.rps / n.rps).padStart(5)} | ${f2(g.p99)} / ${f2(n.p99)} | ${f1(g.cpuUs)} / ${f1(n.cpuUs)} | ${f0(f.rps)} (${f2(f.rps / n.rps)}x nginx), ${f1(f.cpuUs)} | ${g.errors} / ${n.errors}`,
       );
     }
     results.infer = rows;
@@ -172,9 +130,10 @@ async function main(): Promise<void> {
     if (!SKIP.has('tracing')) await tracingCost(wrk, serve, results);
     if (!SKIP.has('fastapi')) await fastApi(wrk, serve, results);
     if (!SKIP.has('slow')) await slowWorker(wrk, serve, results);
-    if (!SKIP.has('overload')) await overload(serve.workerUrls, results);
+    if (!SKIP.has('overload')) await overload(serve, results);
   } finally {
     await nginx?.stop();
+    await floor.stop();
     await serve.stop();
   }
   results.load_average_end = loadAverage();
@@ -327,16 +286,38 @@ function rowsBody(rows: number): string {
  * 200-row requests keep that rate within what a Node load generator can send on this machine.
  * The limit is set as docs/api.md (Overload) tells an operator to: throughput x the latency
  * budget, here twice the calm p99 measured first without a limit; BENCH_MAX_INFLIGHT adds fixed
- * limits to compare (default 16).
+ * limits to compare (default 16). The client runs on a CPU of its own and the cluster on the
+ * others where taskset allows (cpu-pin.ts: a starved client's lateness would count as latency).
  */
-async function overload(workers: string[], results: Record<string, unknown>): Promise<void> {
+async function overload(serve: Serve, results: Record<string, unknown>): Promise<void> {
+  const pinning = cpuPinning();
+  if (pinning !== null) pin(pinning, serve.workerPids, pinning.cluster);
+  try {
+    await overloadRuns(serve.workerUrls, pinning, results);
+  } finally {
+    if (pinning !== null) pin(pinning, serve.workerPids, pinning.all);
+  }
+}
+
+async function overloadRuns(
+  workers: string[],
+  pinning: Pinning | null,
+  results: Record<string, unknown>,
+): Promise<void> {
   const body = rowsBody(200);
   const wrk = wrkBinary()!;
-  const free = await startGatewayProcess(workers);
+  const gateway = async (extra: string[] = []) => {
+    const g = await startGatewayProcess(workers, extra);
+    if (pinning !== null) pin(pinning, [g.pid], pinning.cluster);
+    return g;
+  };
+  const free = await gateway();
+  const clientCpus = pinning === null ? undefined : { taskset: pinning.taskset, cpus: pinning.client };
   let saturating: number;
-  let calm: Awaited<ReturnType<typeof openLoop>>;
+  let calm: OpenLoopResult;
   try {
     const sat = await runWrk(wrk, {
+      pinned: clientCpus,
       url: free.url + INFER,
       connections: 64,
       seconds: SECONDS,
@@ -345,13 +326,13 @@ async function overload(workers: string[], results: Record<string, unknown>): Pr
       headers: { 'content-type': 'application/json' },
     });
     saturating = Math.round((sat.rps * (sat.requests - sat.errors)) / Math.max(1, sat.requests));
-    calm = await openLoop(free.url, INFER, body, Math.max(1, Math.round(saturating / 2)), SECONDS);
+    calm = await openLoopOn(pinning, free.url, INFER, body, Math.max(1, Math.round(saturating / 2)), SECONDS);
   } finally {
     await free.stop();
   }
   const sent = (r: { sent: number; elapsedS: number }) => f0(r.sent / r.elapsedS);
   line(
-    `\noverload: 200-row infer, open loop (undici, 256 connections); saturating rate ${saturating} req/s (wrk, 64 conns)`,
+    `\noverload: 200-row infer, open loop (undici, 256 connections); saturating rate ${saturating} req/s (wrk, 64 conns); ${pinning === null ? 'client and cluster share the CPUs' : `client on CPU ${pinning.client}, gateway and workers on CPUs ${pinning.cluster}`}`,
   );
   line(
     `  at 0.5x (${Math.round(saturating / 2)}/s, sent ${sent(calm)}/s), no limit: p50 ${f2(calm.p50)} ms p99 ${f2(calm.p99)} ms, ${calm.ok} ok`,
@@ -363,12 +344,12 @@ async function overload(workers: string[], results: Record<string, unknown>): Pr
     .filter((n) => n > 0);
   const runs: Record<string, unknown>[] = [];
   for (const maxInflight of [byRule, ...fixed.filter((n) => n !== byRule)]) {
-    const gw = await startGatewayProcess(workers, ['--max-inflight', String(maxInflight)]);
+    const gw = await gateway(['--max-inflight', String(maxInflight)]);
     try {
       const rss0 = rssMiB(gw.pid);
-      const hot = await openLoop(gw.url, INFER, body, saturating * 3, SECONDS);
+      const hot = await openLoopOn(pinning, gw.url, INFER, body, saturating * 3, SECONDS);
       const rss1 = rssMiB(gw.pid);
-      const hot2 = await openLoop(gw.url, INFER, body, saturating * 3, SECONDS);
+      const hot2 = await openLoopOn(pinning, gw.url, INFER, body, saturating * 3, SECONDS);
       const rss2 = rssMiB(gw.pid);
       runs.push({ maxInflight, byRule: maxInflight === byRule, hot, hot2, rss_mib: [rss0, rss1, rss2] });
       const why = maxInflight === byRule ? ' (throughput x twice the calm p99)' : '';

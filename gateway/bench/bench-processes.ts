@@ -1,8 +1,8 @@
 // The processes `npm run bench:gateway` measures: `grove serve` (gateway + workers), nginx
 // least_conn over the same workers (one worker process, keep-alive upstreams: the configuration
-// of loadtest/suite/nginx-peer.ts), and the FastAPI + gunicorn/uvicorn peer (fastapi_xgboost.py
-// in the folder BENCH_PEERS names, else a peers folder beside the checkout) when it and Python's
-// packages are there. Each start resolves once the process answers.
+// of loadtest/suite/nginx-peer.ts), a Node byte pipe over the same workers (pipe-floor.ts), and
+// the FastAPI + gunicorn/uvicorn peer (fastapi_xgboost.py in the folder BENCH_PEERS names, else a
+// peers folder beside the checkout) when it and Python's packages are there. Each start resolves once the process answers.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -190,6 +190,29 @@ export async function startNginx(upstreams: string[]): Promise<Proc | null> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The pipe floor (pipe-floor.ts) over `upstreams`: the cheapest proxy a Node process can be, to
+ * measure beside the gateway and nginx.
+ */
+export async function startPipeFloor(upstreams: string[]): Promise<Proc> {
+  const c = track(
+    spawn(process.execPath, [builtFile('gateway/bench/pipe-floor.js'), ...upstreams], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
+  const port = await new Promise<number>((res, rej) => {
+    let out = '';
+    c.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('\n')) res(Number(out.trim()));
+    });
+    c.once('exit', (code) => rej(new Error(`pipe-floor exited with ${code}`)));
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await answers(`${url}/v2/health/ready`);
+  return { url, pid: c.pid!, stop: stopper(c) };
 }
 
 /** FastAPI + gunicorn with `workers` uvicorn workers serving `model` (XGBoost JSON), or null if unavailable. */

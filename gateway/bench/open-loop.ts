@@ -2,7 +2,10 @@
 // request i is due at t0 + i / rate and its latency counts from then, so queueing is not hidden.
 // Latencies are kept per outcome: admitted (2xx) apart from shed (429/503), since the question is
 // what admitted requests see while the gateway refuses the excess.
+import { spawn } from 'node:child_process';
 import { Pool } from 'undici';
+import { builtFile } from '../../shared/runtime-path.js';
+import type { Pinning } from './cpu-pin.js';
 
 export interface OpenLoopResult {
   sent: number;
@@ -72,4 +75,29 @@ export async function openLoop(
   await pool.destroy();
   const s = lat.subarray(0, ok).sort();
   return { sent: total, elapsedS: (sentAt - t0) / 1000, ok, shed, other, p50: pct(s, 50), p99: pct(s, 99) };
+}
+
+/** openLoop in a process of its own on the client's CPUs (open-loop-child.ts), or here without pinning. */
+export function openLoopOn(
+  pinning: Pinning | null,
+  url: string,
+  path: string,
+  body: string,
+  rate: number,
+  seconds: number,
+): Promise<OpenLoopResult> {
+  if (pinning === null) return openLoop(url, path, body, rate, seconds);
+  const args = [builtFile('gateway/bench/open-loop-child.js'), JSON.stringify({ url, path, rate, seconds })];
+  const c = spawn(pinning.taskset, ['-c', pinning.client, process.execPath, ...args], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  c.stdin.end(body);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    c.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    c.on('error', reject);
+    c.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as OpenLoopResult) : reject(new Error(`open-loop exited ${code}`)),
+    );
+  });
 }

@@ -25,6 +25,8 @@ export interface WrkRun {
   method?: 'GET' | 'POST';
   body?: string;
   headers?: Record<string, string>;
+  /** Run wrk on these CPUs (cpu-pin.ts). */
+  pinned?: { taskset: string; cpus: string };
 }
 
 export function wrkBinary(): string | null {
@@ -80,7 +82,13 @@ export async function runWrk(binary: string, r: WrkRun): Promise<WrkResult> {
       r.url,
     ];
     const text = await new Promise<string>((resolve, reject) => {
-      const p = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const pinned = r.pinned;
+      const p =
+        pinned === undefined
+          ? spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+          : spawn(pinned.taskset, ['-c', pinned.cpus, binary, ...args], {
+              stdio: ['ignore', 'pipe', 'pipe'],
+            });
       let out = '';
       p.stdout.on('data', (c) => (out += c));
       p.stderr.on('data', (c) => (out += c));

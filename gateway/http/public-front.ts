@@ -4,7 +4,7 @@
 // Forwarder; `:batch`, metadata, readiness of a model and paths the gateway does not know stream
 // to a worker (pass-through.ts); health, the model list, /metrics and fan-out views are answered
 // here (local-routes.ts). Other modules add routes with `addRoute` (before the fallback to a worker).
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { type GroveError, RequestTimeoutError } from '../../shared/errors/grove-error.js';
 import { API_ROUTES } from '../../shared/http/api-routes.js';
@@ -13,6 +13,7 @@ import { readBody } from '../../shared/http/read-body.js';
 import { NodeReply, type Reply, replyError } from '../../shared/http/reply.js';
 import { newRequestId, requestIdOf } from '../../shared/http/request-id.js';
 import { type RouteParams, RouteTable } from '../../shared/http/router.js';
+import type { ClientCall } from '../forward/client-call.js';
 import { upstreamHeaders } from '../forward/forward-headers.js';
 import type { Forwarder } from '../forward/forwarder.js';
 import { FAN_OUT_ROUTES } from './fan-out.js';
@@ -261,23 +262,8 @@ export class PublicFront implements FastHandler {
     version: string | undefined,
     requestId: string,
   ): void {
-    if (model !== undefined) {
-      const err = this.forwarder.versions.check(model, version);
-      if (err !== null) {
-        replyError(reply, err, requestId);
-        return;
-      }
-    }
-    const call = this.forwarder.open(reply, requestId, peerOf(req.socket), req.headers);
-    if (call === null) return;
-    const secure = (req.socket as TLSSocket).encrypted === true;
-    const headers = upstreamHeaders(req.headers, call.requestId, peerOf(req.socket), secure);
-    this.forwarder.fetch(
-      call,
-      { model: model ?? null, version: version ?? null },
-      req.path + req.query,
-      headers,
-    );
+    const call = this.openFor(reply, req.headers, req.socket, model, version, requestId);
+    if (call !== null) this.fetchOn(call, req.headers, req.socket, model, version, req.path + req.query);
   }
 
   /** Streams a request to a worker holding `model` (and `version`), or any worker when no model is named. */
@@ -288,33 +274,54 @@ export class PublicFront implements FastHandler {
     version: string | undefined,
     requestId: string,
   ): void {
+    const call = this.openFor(new NodeReply(res), req.headers, req.socket, model, version, requestId);
+    if (call === null) return;
+    const h = req.headers;
+    const path = req.url ?? '/';
+    // Nothing to stream: the pooled path costs a fraction of a proxied request.
+    if (req.method === 'GET' && h['transfer-encoding'] === undefined && (h['content-length'] ?? '0') === '0')
+      this.fetchOn(call, h, req.socket, model, version, path);
+    else
+      this.passThrough.forward(
+        req,
+        res,
+        call,
+        { model: model ?? null, version: version ?? null },
+        path,
+        false,
+      );
+  }
+
+  /** Admits a request for `model` (and `version`): its call, or null once refused (answered). */
+  private openFor(
+    reply: Reply,
+    headers: IncomingHttpHeaders,
+    socket: { remoteAddress?: string },
+    model: string | undefined,
+    version: string | undefined,
+    requestId: string,
+  ): ClientCall | null {
     if (model !== undefined) {
       const err = this.forwarder.versions.check(model, version);
       if (err !== null) {
-        replyError(new NodeReply(res), err, requestId);
-        return;
+        replyError(reply, err, requestId);
+        return null;
       }
     }
-    const call = this.forwarder.open(new NodeReply(res), requestId, peerOf(req.socket), req.headers);
-    if (call === null) return;
-    const target = { model: model ?? null, version: version ?? null };
-    const h = req.headers;
-    if (
-      req.method === 'GET' &&
-      h['transfer-encoding'] === undefined &&
-      (h['content-length'] ?? '0') === '0'
-    ) {
-      // Nothing to stream: the pooled path costs a fraction of a proxied request.
-      const socket = req.socket as TLSSocket;
-      const headers = upstreamHeaders(
-        h,
-        call.requestId,
-        socket.remoteAddress ?? '',
-        socket.encrypted === true,
-      );
-      this.forwarder.fetch(call, target, req.url ?? '/', headers);
-      return;
-    }
-    this.passThrough.forward(req, res, call, target, req.url ?? '/', false);
+    return this.forwarder.open(reply, requestId, peerOf(socket), headers);
+  }
+
+  /** A bodiless GET to one worker over the pooled connections (Forwarder.fetch). */
+  private fetchOn(
+    call: ClientCall,
+    headers: IncomingHttpHeaders,
+    socket: { remoteAddress?: string },
+    model: string | undefined,
+    version: string | undefined,
+    path: string,
+  ): void {
+    const secure = (socket as TLSSocket).encrypted === true;
+    const upstream = upstreamHeaders(headers, call.requestId, peerOf(socket), secure);
+    this.forwarder.fetch(call, { model: model ?? null, version: version ?? null }, path, upstream);
   }
 }

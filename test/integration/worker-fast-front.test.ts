@@ -254,9 +254,12 @@ describe('worker fast front shutdown', () => {
       await new Promise((r) => setTimeout(r, 500));
       const exit = p.stop('SIGTERM');
       await waitFor(async () => p.stderr().includes('"event":"shutdown"'), 5000, 10);
-      // The listener is closed: new connections are refused while this one finishes.
-      await new Promise((r) => setTimeout(r, 100));
-      expect((await getJson(`${p.url}/v2/health/live`).catch(() => ({ status: 0 }))).status).toBe(0);
+      // The listener closes: new connections are refused while this one finishes.
+      await waitFor(
+        async () => (await getJson(`${p.url}/v2/health/live`).catch(() => ({ status: 0 }))).status === 0,
+        5000,
+        10,
+      );
       s.write(bytes.slice(-5));
       await closed;
       const [a] = parseAnswers(got);

@@ -8,6 +8,7 @@ import type { WorkerIpcMessage } from '../shared/protocol/worker-ipc.js';
 import { monitoringFromEnv } from '../worker/monitor/monitor-cli-options.js';
 import { startWorker } from '../worker/start-worker.js';
 import { repositoryFromEnv } from './load-options.js';
+import { lowerOwnPriority } from './process-priority.js';
 
 async function main(): Promise<void> {
   const modelsDir = process.env.GROVE_MODELS_DIR;
@@ -15,6 +16,8 @@ async function main(): Promise<void> {
     process.stderr.write('cluster-worker-main runs only as a grove serve worker\n');
     process.exit(2);
   }
+  // Before the predict threads start, so they inherit it (process-priority.ts).
+  lowerOwnPriority(Number(process.env.GROVE_WORKER_NICE ?? 0));
   const logger = pino(
     { name: 'grove-worker', level: process.env.GROVE_LOG_LEVEL ?? 'info' },
     pino.destination(2),

@@ -215,6 +215,15 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
         registry: metrics.registry,
       })
     : null;
+  // Stored predictions are looked up by key at rate: off the fast front, like the other bodiless GETs.
+  if (jobs)
+    front.addRoute(
+      'GET',
+      '/v1/models/{model}/predictions/{key}',
+      (req, res) => void jobs.route(req, res),
+      'lookup',
+      (_req, reply, p, id) => jobs.lookupFast(reply, p.model!, p.key!, id),
+    );
   const health = new HealthChecker(workers, {
     intervalMs: opts.healthIntervalMs ?? 1000,
     timeoutMs: 2000,

@@ -15,7 +15,8 @@ import type { Registry } from 'prom-client';
 import type { UpstreamCaller } from '../gateway/forward/upstream-call.js';
 import type { WorkerSet } from '../gateway/upstream/worker-set.js';
 import { GroveError } from '../shared/errors/grove-error.js';
-import { isJobsPath, type RouteContext, serveJobs } from './http/jobs-routes.js';
+import { type Reply, replyError } from '../shared/http/reply.js';
+import { answerLookup, isJobsPath, type RouteContext, serveJobs } from './http/jobs-routes.js';
 import { JobNotifier } from './notify/job-notifier.js';
 import { JobMetrics } from './run/job-metrics.js';
 import { JobRunner } from './run/job-runner.js';
@@ -174,6 +175,24 @@ export class JobsService {
     const serve = () => void serveJobs(this.ctx, this.unavailable, req, res, path, query);
     this.open().then(serve, serve);
     return true;
+  }
+
+  /**
+   * `GET /v1/models/{m}/predictions/{key}` off the gateway's fast front (model and key decoded
+   * from the path): the answer is one socket write, with none of node:http's per-request objects,
+   * which is most of what a lookup costs the gateway (docs/jobs.md#performance).
+   */
+  lookupFast(reply: Reply, model: string, key: string, requestId: string): void {
+    const answer = () => {
+      const ctx = this.ctx;
+      const done =
+        ctx === null
+          ? Promise.reject(this.unavailable)
+          : answerLookup(ctx.store, reply, model, key, requestId);
+      done.catch((err) => replyError(reply, err, requestId));
+    };
+    if (this.ctx !== null || this.closed) answer();
+    else this.open().then(answer, answer);
   }
 
   async close(): Promise<void> {

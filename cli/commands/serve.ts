@@ -40,6 +40,8 @@ const USAGE = `usage: grove serve [--models DIR] [options]
   --workers N           local worker processes (default: available parallelism)
   --threads N           predict threads per worker (default: the worker's own default)
   --spares N            booted standby workers that replace a dead one at once (default 1)
+  --worker-nice N       run the workers N nice steps (0..19) below the gateway's CPU priority
+                        (default 10): under overload the gateway still gets the CPU to shed
                         (a generated admin token is also written to <state-dir>/admin-token)
 ${MONITOR_CLI_USAGE}${REPOSITORY_CLI_USAGE}${'' /* shared options */}${gatewayOptionSpecs.usage}`;
 
@@ -53,6 +55,7 @@ export async function run(argv: string[]): Promise<number> {
       workers: { type: 'string' },
       threads: { type: 'string' },
       spares: { type: 'string' },
+      'worker-nice': { type: 'string' },
       ...MONITOR_CLI_OPTIONS,
       ...REPOSITORY_CLI_OPTIONS,
     },
@@ -69,6 +72,11 @@ export async function run(argv: string[]): Promise<number> {
   const spares = values.spares === undefined ? 1 : Number(values.spares);
   if (!Number.isInteger(spares) || spares < 0 || spares > 16) {
     process.stderr.write('grove serve: --spares must be an integer in 0..16\n');
+    return 2;
+  }
+  const nice = values['worker-nice'] === undefined ? 10 : Number(values['worker-nice']);
+  if (!Number.isInteger(nice) || nice < 0 || nice > 19) {
+    process.stderr.write('grove serve: --worker-nice must be an integer in 0..19\n');
     return 2;
   }
   let common: ReturnType<typeof parseGatewayCommon>;
@@ -120,6 +128,7 @@ export async function run(argv: string[]): Promise<number> {
     spares,
     modelsDir,
     threads: values.threads === undefined ? undefined : Number(values.threads),
+    nice,
     log,
     ...(gw.adminToken ? { adminToken: gw.adminToken } : {}),
   });

@@ -9,9 +9,9 @@
 // request sampled) against off. Medians of the rounds; ratios printed; the load average at start
 // and end: on a shared machine compare the rows of one run, and re-run when it is quiet.
 // Env: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (8,16,64,256), BENCH_MODELS (models),
-// BENCH_SKIP=fastapi,slow,overload,passthrough,tracing, BENCH_MAX_INFLIGHT (fixed limits for the
-// overload run beside the one docs/api.md's rule gives; default 16), BENCH_PEERS (folder of
-// fastapi_xgboost.py).
+// BENCH_SERVE_ARGS (more grove serve flags), BENCH_SKIP=fastapi,slow,overload,passthrough,tracing,
+// BENCH_MAX_INFLIGHT (fixed limits for the overload run beside the one docs/api.md's rule gives;
+// default 16), BENCH_PEERS (folder of fastapi_xgboost.py).
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { projectRoot } from '../../shared/runtime-path.js';
@@ -37,6 +37,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '8,16,64,256').split(',').map(Number);
 const MODELS = resolve(projectRoot, process.env.BENCH_MODELS ?? 'models');
 const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(','));
+/** More `grove serve` flags for every cluster the bench starts (say `--worker-nice 0`). */
+const SERVE_ARGS = (process.env.BENCH_SERVE_ARGS ?? '').split(' ').filter(Boolean);
 // A row of the demo model's data without empty fields; FP32 as the FastAPI peer takes it.
 const ROW = [
   -1.207, 0.452, 0.859, -1.746, -2.252, 2.517, 3.104, 0.81, 0.261, 0.149, 0.492, -2.901, -1.293, -1.613,
@@ -64,7 +66,7 @@ async function main(): Promise<void> {
     `load average at start: ${startLoad} (${availableParallelism()} CPUs); ${ROUNDS} rounds x ${SECONDS}s, wrk -t1`,
   );
   // Tracing off here whatever the caller's environment; the tracing section turns it on.
-  const serve = await startServe(MODELS, 2, [], withoutOtel());
+  const serve = await startServe(MODELS, 2, SERVE_ARGS, withoutOtel());
   const nginx = await startNginx(serve.workerUrls);
   const floor = await startPipeFloor(serve.workerUrls);
   const results: Record<string, unknown> = {
@@ -149,7 +151,7 @@ async function main(): Promise<void> {
  */
 async function tracingCost(wrk: string, off: Serve, results: Record<string, unknown>): Promise<void> {
   const sink = await startOtlpSink();
-  const on = await startServe(MODELS, 2, [], {
+  const on = await startServe(MODELS, 2, SERVE_ARGS, {
     ...withoutOtel(),
     OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
     OTEL_TRACES_SAMPLER: 'always_on',

@@ -16,6 +16,8 @@ export interface LocalClusterOptions {
   workerEntry: string;
   modelsDir: string;
   threads?: number;
+  /** Nice steps the workers run below the gateway (cli/process-priority.ts); 0: the same priority. */
+  nice?: number;
   logLevel?: string;
   /** Booted standby workers kept out of routing to replace a dead one at once (default 1). */
   spares?: number;
@@ -139,6 +141,7 @@ export class LocalCluster {
       GROVE_LOG_LEVEL: this.opts.logLevel ?? 'warn',
     };
     if (this.opts.threads) env.GROVE_WORKER_THREADS = String(this.opts.threads);
+    if (this.opts.nice) env.GROVE_WORKER_NICE = String(this.opts.nice);
     if (this.opts.adminToken) env.GROVE_WORKER_ADMIN_TOKEN = this.opts.adminToken;
     const w = cluster.fork(env);
     slot.worker = w;

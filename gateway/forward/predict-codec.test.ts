@@ -63,6 +63,16 @@ describe('predict coalescing codec', () => {
         10,
       ),
     ).toBeNull();
+    // More rows than a merge takes, stated before the data: not merged, and the rest is not read
+    // (here it is not even JSON). A first shape with spaces counts the same.
+    expect(parseInferRows('{"inputs":[{"name":"x","shape":[11,1],"data":[1,2,', 10)).toBeNull();
+    expect(
+      parseInferRows('{"inputs":[{"shape" : [ 11 , 1],"name":"x","datatype":"FP32","data":[]}]}', 10),
+    ).toBeNull();
+    // A stated count within the limit is only a hint: the full check still decides.
+    const ok = '{"inputs":[{"name":"x","shape":[2,1],"datatype":"FP32","data":[1,2]}]}';
+    expect(parseInferRows(ok, 10)!.rows).toBe(2);
+    expect(parseInferRows(ok, 1)).toBeNull();
   });
 
   it('merges infer tensors along the batch dimension, echoing each client id', () => {

@@ -58,7 +58,33 @@ export function parsePredictRows(text: string, maxRows: number): RowsPart | null
   return { kind: KIND_PREDICT, rows: inst.length, raw: inner(text, m.start, m.end), shape };
 }
 
+/**
+ * The row count the first `"shape"` member states ([N, ...]), or 0 when there is none to read.
+ * Only a hint: JSON.parse keeps the last of repeated keys, and the full check follows.
+ */
+function statedRows(s: string): number {
+  const k = s.indexOf('"shape"');
+  if (k < 0) return 0;
+  let i = ws(s, k + 7);
+  if (s.charCodeAt(i) !== 58) return 0; // ':'
+  i = ws(s, i + 1);
+  if (s.charCodeAt(i) !== 91) return 0; // '['
+  i = ws(s, i + 1);
+  let n = 0;
+  let digits = 0;
+  for (; digits < 10; i++, digits++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) break;
+    n = n * 10 + d;
+  }
+  return digits === 0 ? 0 : n;
+}
+
 export function parseInferRows(text: string, maxRows: number): RowsPart | null {
+  // A body that says it holds more rows than a merge takes is not parsed (parsing a large batch's
+  // numbers to learn that was most of the gateway's CPU for it under load). Null only means "not
+  // merged": the request goes on as it is, so a misleading hint costs nothing but the merge.
+  if (statedRows(text) > maxRows) return null;
   let body: unknown;
   try {
     body = JSON.parse(text);

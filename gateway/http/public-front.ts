@@ -29,7 +29,7 @@ export type PublicRouteHandler = (
 ) => void;
 
 /** A bodiless GET the fast front serves (health, model list, metadata and readiness passed on). */
-type FastGetHandler = (req: FastRequest, reply: Reply, params: RouteParams, requestId: string) => void;
+export type FastGetHandler = (req: FastRequest, reply: Reply, params: RouteParams, requestId: string) => void;
 
 interface GatewayRoute {
   /** Set for predict/infer: the fast front serves these too. */
@@ -129,9 +129,23 @@ export class PublicFront implements FastHandler {
     add(API_ROUTES.server, 'GET', pass, 'server');
   }
 
-  /** Adds a node:http route on the public listener (served before the fallback to a worker). */
-  addRoute(method: string, pattern: string, handler: PublicRouteHandler, name = pattern): void {
-    this.table.add(method, pattern, { verb: null, node: handler }, name);
+  /**
+   * Adds a route on the public listener (served before the fallback to a worker): `handler` on
+   * node:http, and `get`, when given, for a bodiless GET off the fast front.
+   */
+  addRoute(
+    method: string,
+    pattern: string,
+    handler: PublicRouteHandler,
+    name = pattern,
+    get?: FastGetHandler,
+  ): void {
+    this.table.add(
+      method,
+      pattern,
+      get ? { verb: null, node: handler, get } : { verb: null, node: handler },
+      name,
+    );
   }
 
   /** The fast front's entry for POST predict/infer (body already read); false if not such a route. */

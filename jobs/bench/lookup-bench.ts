@@ -94,7 +94,18 @@ end
   );
   const out = execFileSync(
     'wrk',
-    ['-t', '2', '-c', String(connections), '-d', `${seconds}s`, '--latency', '-s', script, gatewayUrl],
+    [
+      '-t',
+      String(Math.min(2, connections)),
+      '-c',
+      String(connections),
+      '-d',
+      `${seconds}s`,
+      '--latency',
+      '-s',
+      script,
+      gatewayUrl,
+    ],
     { encoding: 'utf8' },
   );
   const ms = (label: string) => {

@@ -3,7 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadInputError, GroveError, MethodNotAllowedError } from '../../shared/errors/grove-error.js';
-import { NodeReply, replyError, replyJson } from '../../shared/http/reply.js';
+import { NodeReply, type Reply, replyError, replyJson } from '../../shared/http/reply.js';
+import { MAX_KEY_CHARS } from '../input/row-key.js';
 import type { JobStatus } from '../store/job-store.js';
 import type { JobStoreApi } from '../store/store-api.js';
 import { publicJson } from './job-json.js';
@@ -114,22 +115,7 @@ export async function serveJobs(
     m = LOOKUP_RE.exec(path);
     if (m) {
       if (!isGet) throw new MethodNotAllowedError(method, ['GET']);
-      const model = decode(m[1]!);
-      const key = decode(m[2]!);
-      const p = key.length <= 1024 ? await store.lookup(model, key) : null;
-      if (!p)
-        throw new GroveError(
-          `no stored prediction of model '${model}' for key '${key.slice(0, 80)}'`,
-          'GROVE_ERR_PREDICTION_NOT_FOUND',
-        );
-      const body: Record<string, unknown> = { key, model, model_version: p.version };
-      p.outputNames.forEach((name, k) => {
-        const x = p.outputs[k]!;
-        body[name] = Number.isFinite(x) ? x : null;
-      });
-      body.job_id = p.jobId;
-      body.scored_at = p.scoredAt;
-      replyJson(reply, 200, body, requestId, ['x-grove-model', model, 'x-grove-model-version', p.version]);
+      await answerLookup(store, reply, decode(m[1]!), decode(m[2]!), requestId);
       return;
     }
     throw new GroveError(`no route for ${path.slice(0, 200)}`, 'GROVE_ERR_NOT_FOUND');
@@ -140,6 +126,33 @@ export async function serveJobs(
     }
     replyError(reply, err, requestId);
   }
+}
+
+/**
+ * `GET /v1/models/{m}/predictions/{key}` (model and key decoded): through node:http here, and off
+ * the gateway's fast front (JobsService.lookupFast), which is how it is served at rate.
+ */
+export async function answerLookup(
+  store: JobStoreApi,
+  reply: Reply,
+  model: string,
+  key: string,
+  requestId: string,
+): Promise<void> {
+  const p = key.length <= MAX_KEY_CHARS ? await store.lookup(model, key) : null;
+  if (!p)
+    throw new GroveError(
+      `no stored prediction of model '${model}' for key '${key.slice(0, 80)}'`,
+      'GROVE_ERR_PREDICTION_NOT_FOUND',
+    );
+  const body: Record<string, unknown> = { key, model, model_version: p.version };
+  p.outputNames.forEach((name, k) => {
+    const x = p.outputs[k]!;
+    body[name] = Number.isFinite(x) ? x : null;
+  });
+  body.job_id = p.jobId;
+  body.scored_at = p.scoredAt;
+  replyJson(reply, 200, body, requestId, ['x-grove-model', model, 'x-grove-model-version', p.version]);
 }
 
 async function list(store: JobStoreApi, q: URLSearchParams): Promise<Record<string, unknown>> {

@@ -38,6 +38,8 @@ export type {
 
 export const RESULT_COLUMNS = ['job_id', 'row_no', 'key', 'outputs', 'error', 'error_code'] as const;
 const ACTIVE = `status IN ('queued', 'running')`;
+/** SQLSTATE of an insert whose referenced row is gone. */
+const FOREIGN_KEY_VIOLATION = '23503';
 
 /** Thrown inside a transaction to roll it back without an error reaching the caller. */
 class Rollback extends Error {}
@@ -54,28 +56,39 @@ export class JobStore {
     return toJob(r.rows[0]!);
   }
 
-  /** Stores one chunk of an upload; false when the job is no longer queued or running. */
+  /**
+   * Stores one chunk of an upload; false when the job is no longer queued or running. The job row
+   * is updated (locked, and its status checked under the lock) last, as in commit(): every chunk
+   * stored or scored updates that one row, so each transaction holds its lock only from that
+   * update to its commit, not while megabytes of input are written.
+   */
   async appendChunk(jobId: string, c: ChunkIn, uploadLeaseS: number): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
-      const r = await tx.query(
-        `UPDATE grove_jobs SET upload_lease = now() + make_interval(secs => $2) WHERE id = $1 AND ${ACTIVE} RETURNING id`,
-        [jobId, uploadLeaseS],
-      );
-      if (r.rowCount === 0) return false;
-      await tx.query(
-        `INSERT INTO grove_job_chunks (job_id, seq, first_row, row_count, body, keys, skip)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [jobId, c.seq, c.firstRow, c.rowCount, this.bodyParam(c.body), c.keys, c.skip],
-      );
-      await tx.copyIn('grove_job_results', RESULT_COLUMNS, c.errorRows);
-      return true;
-    });
+    try {
+      return await this.db.transaction(async (tx) => {
+        const insert = (body: string) =>
+          `INSERT INTO grove_job_chunks (job_id, seq, first_row, row_count, keys, skip, body)
+           VALUES ($1, $2, $3, $4, $5, $6, ${body})`;
+        const params = [jobId, c.seq, c.firstRow, c.rowCount, c.keys, c.skip];
+        if (tx.queryBlob) await tx.queryBlob(insert(`pg_read_file('/dev/blob')`), params, c.body);
+        else await tx.query(insert('$7'), [...params, this.bodyParam(c.body)]);
+        await tx.copyIn('grove_job_results', RESULT_COLUMNS, c.errorRows);
+        const r = await tx.query(
+          `UPDATE grove_jobs SET upload_lease = now() + make_interval(secs => $2) WHERE id = $1 AND ${ACTIVE} RETURNING id`,
+          [jobId, uploadLeaseS],
+        );
+        if (r.rowCount === 0) throw new Rollback();
+        return true;
+      });
+    } catch (err) {
+      // Rolled back: the job ended meanwhile, or its row is gone (deleted upload: foreign key).
+      if (err instanceof Rollback || (err as { code?: unknown }).code === FOREIGN_KEY_VIOLATION) return false;
+      throw err;
+    }
   }
 
   /**
    * node-postgres sends a Buffer as the text's own bytes (binary format), with no decoding here;
-   * PGlite would write a byte array as its numbers, and a Buffer posted to the store thread arrives
-   * as a plain Uint8Array, so it gets the text.
+   * any other byte array is passed as its text (PGlite takes the bytes through queryBlob instead).
    */
   private bodyParam(body: string | Uint8Array): string | Uint8Array {
     if (typeof body === 'string') return body;

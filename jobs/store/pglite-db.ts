@@ -12,6 +12,10 @@ function runner(q: Queryable): SqlRunner {
       const r = await q.query<R>(sql, params as unknown[]);
       return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
     },
+    async queryBlob(sql: string, params: readonly unknown[], blob: Uint8Array | string) {
+      const r = await q.query(sql, params as unknown[], { blob: new Blob([blob]) });
+      return { rows: r.rows as object[], rowCount: r.affectedRows ?? r.rows.length };
+    },
     async copyIn(table: string, columns: readonly string[], text: string): Promise<void> {
       if (text.length === 0) return;
       await q.query(`COPY ${table} (${columns.join(', ')}) FROM '/dev/blob'`, [], {
@@ -28,6 +32,7 @@ export async function openPgliteDb(dataDir: string): Promise<SqlDb> {
     kind: 'pglite',
     query: base.query,
     copyIn: base.copyIn,
+    queryBlob: base.queryBlob,
     transaction: (fn) => pg.transaction((tx) => fn(runner(tx))),
     async exec(sql: string) {
       await pg.exec(sql);

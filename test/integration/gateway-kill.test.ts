@@ -1,6 +1,7 @@
 // A local worker killed with SIGKILL under load costs no failed client request, and grove serve
-// forks a replacement; the default split comes from models/{m}/config.json.
-import { writeFileSync } from 'node:fs';
+// forks a replacement; the default split comes from models/{m}/config.json; the workers run at a
+// lower CPU priority than the gateway (cli/process-priority.ts).
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,7 +30,29 @@ async function workers(): Promise<WorkerView[]> {
   return (await admin(s, 'GET', '/admin/workers')).body.workers as WorkerView[];
 }
 
+/** The nice value of every thread of `pid` (field 19 of /proc/PID/task/TID/stat). */
+function niceOf(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).map((t) => {
+    const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start after its closing parenthesis.
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+}
+
 describe('grove serve: resilience', () => {
+  it.runIf(process.platform === 'linux')(
+    'runs every thread of its workers 10 nice steps below the gateway',
+    async () => {
+      const own = niceOf(s.proc.pid!)[0]!;
+      for (const w of await workers()) {
+        const nices = niceOf(w.pid);
+        expect(nices.length).toBeGreaterThan(1);
+        expect(new Set(nices)).toEqual(new Set([Math.min(19, own + 10)]));
+      }
+      expect(new Set(niceOf(s.proc.pid!))).toEqual(new Set([own]));
+    },
+  );
+
   it('starts the split from config.json', async () => {
     expect((await admin(s, 'GET', '/admin/models/churn/split')).body).toMatchObject({
       weights: { '1': 50, '2': 50 },

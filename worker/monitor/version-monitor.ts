@@ -135,7 +135,7 @@ export class VersionMonitor {
     // would cost time (on the event loop) for nothing. The result is identical.
     const first = e.rows > w.window ? e.rows - w.window : 0;
     w.skipRows(first);
-    for (let r = first; r < e.rows; r++) w.addRow(input, r * F, F, skipOut ? 0 : out[r * K + k]!, skipOut);
+    w.addRows(input, F, skipOut ? null : out, K, k, first, e.rows);
   }
 
   /** Rows ever observed (changes whenever observe ran). */

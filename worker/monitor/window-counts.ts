@@ -1,6 +1,7 @@
 // The per-version window: the last `window` rows' bin codes in a ring (one byte per row per
-// column) and integer counts per code, so adding a row is, per column, one bin lookup (binary
-// search in a small Float64Array), one ring write and two typed-array increments/decrements.
+// column) and integer counts per code, so adding a row is, per column, one bin lookup (a count of
+// edges, or a binary search, in a small Float64Array), one ring write and two typed-array
+// increments/decrements, done column by column over a whole prediction.
 // Nothing here allocates per row; PSI and alarms are computed from the counts when read
 // (version-monitor.ts), never per request.
 import { binOf, indexOfValue } from '../../shared/profile/quantile-bins.js';
@@ -69,103 +70,96 @@ export class WindowCounts {
     this.ring = new Uint8Array(window * specs.length);
   }
 
-  /** The code of value x in column c. */
-  code(c: number, x: number): number {
-    if (Number.isNaN(x)) return CODE_MISSING;
-    if (x === Infinity || x === -Infinity) return CODE_NONFINITE;
-    const kind = this.kinds[c]!;
-    if (kind === KIND_NUMERIC) {
-      const edges = this.edges[c]!;
-      if (x < this.mins[c]!) return edges.length + 1;
-      if (x > this.maxs[c]!) return edges.length + 2;
-      // Few edges (<= 16 for 10 bins and the output): a branch-free count of edges <= x beats a
-      // binary search, whose branches mispredict on every row of real data.
-      const n = edges.length;
-      if (n > 16) return binOf(edges, x);
-      let b = 0;
-      for (let i = 0; i < n; i++) b += +(edges[i]! <= x);
-      return b;
-    }
-    if (kind === KIND_CATEGORICAL) {
-      const values = this.edges[c]!;
-      const i = indexOfValue(values, x);
-      return i < 0 ? values.length : i;
-    }
-    return 0;
-  }
-
-  /** Starts a row: expires the oldest row's codes when the window is full; returns the ring base. */
-  beginRow(): number {
-    const C = this.columns;
-    const base = this.pos * C;
-    if (this.filled === this.window) {
-      for (let c = 0; c < C; c++) this.uncount(c, this.ring[base + c]!);
-    } else {
-      this.filled++;
-    }
-    this.pos = this.pos + 1 === this.window ? 0 : this.pos + 1;
-    this.total++;
-    return base;
-  }
-
   /**
-   * Adds one row: `F` feature values from `input` at `off` (input null = not counted), then the
-   * output value in column F (`skipOutput` = not counted). The whole row in one loop over locals:
-   * this is the only monitoring work a request pays for.
+   * Adds rows [from, to) of a prediction: `F` feature values per row from `input` (row-major; null =
+   * not counted), then column F from `out` (`K` values per row, column `k`; null = not counted).
+   * Column by column, one pass over the typed arrays per column with the column's bins in locals:
+   * a streamed batch or a job chunk adds up to a window of rows at once, so this loop is the whole
+   * of its monitoring cost.
    */
-  addRow(input: Float64Array | null, off: number, F: number, output: number, skipOutput: boolean): void {
+  addRows(
+    input: Float64Array | null,
+    F: number,
+    out: Float64Array | null,
+    K: number,
+    k: number,
+    from: number,
+    to: number,
+  ): void {
+    const n = to - from;
+    if (n <= 0) return;
     const C = this.columns;
+    const W = this.window;
     const ring = this.ring;
-    const counts = this.counts;
-    const offsets = this.offsets;
-    const missing = this.missing;
-    const nonfinite = this.nonfinite;
-    const skipped = this.skipped;
-    const base = this.pos * C;
-    if (this.filled === this.window) {
-      for (let c = 0; c < C; c++) {
-        const old = ring[base + c]!;
-        if (old < CODE_SKIP) counts[offsets[c]! + old]!--;
-        else if (old === CODE_MISSING) missing[c]!--;
-        else if (old === CODE_NONFINITE) nonfinite[c]!--;
-        else skipped[c]!--;
+    const start = this.pos;
+    // Rows that fill empty slots expire nothing; every later row expires its slot's old codes.
+    const fresh = Math.min(n, W - this.filled);
+    for (let c = 0; c < C; c++) {
+      const src = c < F ? input : out;
+      const stride = c < F ? F : K;
+      const col = c < F ? c : k;
+      const off = this.offsets[c]!;
+      const counts = this.counts;
+      let missing = 0;
+      let nonfinite = 0;
+      let skipped = 0;
+      let slot = start;
+      // Expired in row order: with more than W rows a later row's slot holds an earlier row's code.
+      const kind = src === null ? -1 : this.kinds[c]!;
+      const edges = this.edges[c]!;
+      const nE = edges.length;
+      const min = this.mins[c]!;
+      const max = this.maxs[c]!;
+      for (let i = 0; i < n; i++) {
+        const at = slot * C + c;
+        if (i >= fresh) {
+          const old = ring[at]!;
+          if (old < CODE_SKIP) counts[off + old]!--;
+          else if (old === CODE_MISSING) missing--;
+          else if (old === CODE_NONFINITE) nonfinite--;
+          else skipped--;
+        }
+        let code: number;
+        if (kind < 0) code = CODE_SKIP;
+        else {
+          const x = src![(from + i) * stride + col]!;
+          if (Number.isNaN(x)) code = CODE_MISSING;
+          else if (x === Infinity || x === -Infinity) code = CODE_NONFINITE;
+          else if (kind === KIND_NUMERIC) {
+            if (x < min) code = nE + 1;
+            else if (x > max) code = nE + 2;
+            else if (nE > 16) code = binOf(edges, x);
+            else {
+              // Few edges (<= 16 for 10 bins and the output): a branch-free count of edges <= x
+              // beats a binary search, whose branches mispredict on every row of real data.
+              let b = 0;
+              for (let e = 0; e < nE; e++) b += +(edges[e]! <= x);
+              code = b;
+            }
+          } else if (kind === KIND_CATEGORICAL) {
+            const v = indexOfValue(edges, x);
+            code = v < 0 ? nE : v;
+          } else code = 0;
+        }
+        ring[at] = code;
+        if (code < CODE_SKIP) counts[off + code]!++;
+        else if (code === CODE_MISSING) missing++;
+        else if (code === CODE_NONFINITE) nonfinite++;
+        else skipped++;
+        slot = slot + 1 === W ? 0 : slot + 1;
       }
-    } else {
-      this.filled++;
+      this.missing[c]! += missing;
+      this.nonfinite[c]! += nonfinite;
+      this.skipped[c]! += skipped;
     }
-    this.pos = this.pos + 1 === this.window ? 0 : this.pos + 1;
-    this.total++;
-    for (let c = 0; c <= F; c++) {
-      let code: number;
-      if (c === F) code = skipOutput ? CODE_SKIP : this.code(c, output);
-      else code = input === null ? CODE_SKIP : this.code(c, input[off + c]!);
-      ring[base + c] = code;
-      if (code < CODE_SKIP) counts[offsets[c]! + code]!++;
-      else if (code === CODE_MISSING) missing[c]!++;
-      else if (code === CODE_NONFINITE) nonfinite[c]!++;
-      else skipped[c]!++;
-    }
+    this.pos = (start + n) % W;
+    this.filled += fresh;
+    this.total += n;
   }
 
   /** Counts rows that were seen but never enter the window (they would be expired at once). */
   skipRows(n: number): void {
     this.total += n;
-  }
-
-  /** Records column c of the row begun at `base`. Every column must be set for every row. */
-  set(base: number, c: number, code: number): void {
-    this.ring[base + c] = code;
-    if (code === CODE_MISSING) this.missing[c]!++;
-    else if (code === CODE_NONFINITE) this.nonfinite[c]!++;
-    else if (code === CODE_SKIP) this.skipped[c]!++;
-    else this.counts[this.offsets[c]! + code]!++;
-  }
-
-  private uncount(c: number, code: number): void {
-    if (code === CODE_MISSING) this.missing[c]!--;
-    else if (code === CODE_NONFINITE) this.nonfinite[c]!--;
-    else if (code === CODE_SKIP) this.skipped[c]!--;
-    else this.counts[this.offsets[c]! + code]!--;
   }
 
   /** Counts of column c's codes (a view, no copy). */

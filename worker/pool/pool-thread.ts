@@ -3,7 +3,7 @@
 // (each thread builds a model's explainer once), and parse + predict + format a chunk of a
 // streamed batch.
 import { BroadcastChannel, workerData } from 'node:worker_threads';
-import { move } from 'piscina';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { formatCsvRows } from '../../shared/csv/csv-format.js';
 import { csvDenseRows } from '../../shared/csv/feature-columns.js';
 import { GroveError, UnknownFeatureError } from '../../shared/errors/grove-error.js';
@@ -122,13 +122,17 @@ async function batch(t: BatchTask): Promise<BatchResult> {
   }
   const text = t.format === 'csv' ? formatCsvRows(out, rows, numOut) : formatNdjson(out, rows, t.outputNames);
   if (!t.wantInput) return { text, rows, input: null, named: null, out: null };
-  return {
-    text,
-    rows,
-    input: input === null ? null : (move(input) as Float64Array),
-    named,
-    out: move(out) as Float64Array,
-  };
+  return moved({ text, rows, input, named, out }, input === null ? [out.buffer] : [input.buffer, out.buffer]);
+}
+
+/**
+ * Piscina transfers only a result that is itself moved: a `move()` nested inside a result object
+ * arrives as an empty object (structured clone drops its symbol-keyed fields), which left the
+ * observers of a batch without its rows. So the whole result is moved, its arrays' (fresh, unshared)
+ * buffers in the transfer list.
+ */
+function moved(r: BatchResult, buffers: ArrayBufferLike[]): BatchResult {
+  return move({ [transferableSymbol]: buffers, [valueSymbol]: r } as never) as unknown as BatchResult;
 }
 
 function failure(err: unknown): TaskFailure {

@@ -1,6 +1,6 @@
 // `npm run bench:gateway`: what the gateway costs a user, measured as a remote client would with wrk
 // -t1 (autocannon takes most of a core here). Same run, rotating rounds: one-row infer at
-// 8/16/64/256 connections through `grove serve --workers 2`, through nginx least_conn over the same
+// 8/16/64/256 connections through `grove serve --workers 2 --worker-nice 0`, through nginx least_conn over the same
 // two workers, and through a Node byte pipe over them (pipe-floor.ts: the floor of what a Node
 // proxy costs here) (requests/s, p99, CPU per request of each proxy process from /proc); a
 // metadata GET passed on to one worker; grove serve against FastAPI + gunicorn/uvicorn with the
@@ -26,7 +26,7 @@ import {
   withoutOtel,
 } from './bench-processes.js';
 import { rounds, summary } from './bench-rounds.js';
-import { cpuPinning, type Pinning, pin } from './cpu-pin.js';
+import { cpuPinning, niceAll, type Pinning, pin } from './cpu-pin.js';
 import { type OpenLoopResult, openLoopOn } from './open-loop.js';
 import { startOtlpSink } from './otlp-sink.js';
 import { childrenOf, loadAverage, rssMiB, settle } from './proc-stat.js';
@@ -38,7 +38,14 @@ const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '8,16,64,256').split(',').
 const MODELS = resolve(projectRoot, process.env.BENCH_MODELS ?? 'models');
 const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(','));
 /** More `grove serve` flags for every cluster the bench starts (say `--worker-nice 0`). */
-const SERVE_ARGS = (process.env.BENCH_SERVE_ARGS ?? '').split(' ').filter(Boolean);
+const SERVE_ARGS = [
+  // The peers are measured over the same workers: at normal priority, as an nginx user runs them
+  // (workers 10 nice steps down cost nginx and the pipe floor a third of their requests/s here,
+  // and the gateway nothing measurable). The overload runs lower them as grove serve does.
+  '--worker-nice',
+  '0',
+  ...(process.env.BENCH_SERVE_ARGS ?? '').split(' ').filter(Boolean),
+];
 // A row of the demo model's data without empty fields; FP32 as the FastAPI peer takes it.
 const ROW = [
   -1.207, 0.452, 0.859, -1.746, -2.252, 2.517, 3.104, 0.81, 0.261, 0.149, 0.492, -2.901, -1.293, -1.613,
@@ -48,6 +55,8 @@ const BODY = JSON.stringify({ inputs: [{ name: 'input-0', shape: [1, 20], dataty
 const INFER = '/v2/models/churn/versions/1/infer';
 
 const { rotate, alternate } = rounds(ROUNDS);
+/** grove serve's default --worker-nice, applied for the overload runs. */
+const WORKER_NICE = 10;
 
 const f0 = (x: number) => (Number.isFinite(x) ? Math.round(x).toString() : '-');
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
@@ -294,9 +303,12 @@ function rowsBody(rows: number): string {
 async function overload(serve: Serve, results: Record<string, unknown>): Promise<void> {
   const pinning = cpuPinning();
   if (pinning !== null) pin(pinning, serve.workerPids, pinning.cluster);
+  // grove serve's default --worker-nice (the main runs set it to 0 for the peers).
+  niceAll(serve.workerPids, WORKER_NICE);
   try {
     await overloadRuns(serve.workerUrls, pinning, results);
   } finally {
+    niceAll(serve.workerPids, 0);
     if (pinning !== null) pin(pinning, serve.workerPids, pinning.all);
   }
 }
@@ -334,7 +346,7 @@ async function overloadRuns(
   }
   const sent = (r: { sent: number; elapsedS: number }) => f0(r.sent / r.elapsedS);
   line(
-    `\noverload: 200-row infer, open loop (undici, 256 connections); saturating rate ${saturating} req/s (wrk, 64 conns); ${pinning === null ? 'client and cluster share the CPUs' : `client on CPU ${pinning.client}, gateway and workers on CPUs ${pinning.cluster}`}`,
+    `\noverload: 200-row infer, open loop (undici, 256 connections); saturating rate ${saturating} req/s (wrk, 64 conns); ${pinning === null ? 'client and cluster share the CPUs' : `client on CPU ${pinning.client}, gateway and workers on CPUs ${pinning.cluster}`}; workers at nice ${WORKER_NICE}`,
   );
   line(
     `  at 0.5x (${Math.round(saturating / 2)}/s, sent ${sent(calm)}/s), no limit: p50 ${f2(calm.p50)} ms p99 ${f2(calm.p99)} ms, ${calm.ok} ok`,

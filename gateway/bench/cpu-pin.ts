@@ -5,8 +5,8 @@
 // and the machine has 2 CPUs or more, the client gets CPU 0 and the cluster (gateway and workers)
 // the others, for the calm run and the overloaded runs alike.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
+import { availableParallelism, setPriority } from 'node:os';
 
 export interface Pinning {
   taskset: string;
@@ -32,6 +32,28 @@ export function pin(p: Pinning, pids: number[], cpus: string): void {
       execFileSync(p.taskset, ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
     } catch {
       // exited
+    }
+  }
+}
+
+/**
+ * Sets every thread of each process to nice `n` (what `grove serve --worker-nice` does to its
+ * workers); a process that is gone is skipped.
+ */
+export function niceAll(pids: number[], n: number): void {
+  for (const pid of pids) {
+    let tids: string[] = [];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const t of tids) {
+      try {
+        setPriority(Number(t), n);
+      } catch {
+        // ended meanwhile
+      }
     }
   }
 }

@@ -4,11 +4,11 @@
 // when the primary goes away.
 import cluster from 'node:cluster';
 import { pino } from 'pino';
+import { lowerOwnPriority } from '../shared/process-priority.js';
 import type { WorkerIpcMessage } from '../shared/protocol/worker-ipc.js';
 import { monitoringFromEnv } from '../worker/monitor/monitor-cli-options.js';
 import { startWorker } from '../worker/start-worker.js';
 import { repositoryFromEnv } from './load-options.js';
-import { lowerOwnPriority } from './process-priority.js';
 
 async function main(): Promise<void> {
   const modelsDir = process.env.GROVE_MODELS_DIR;

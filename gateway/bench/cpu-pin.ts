@@ -5,8 +5,9 @@
 // and the machine has 2 CPUs or more, the client gets CPU 0 and the cluster (gateway and workers)
 // the others, for the calm run and the overloaded runs alike.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { availableParallelism, setPriority } from 'node:os';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { setNice } from '../../shared/process-priority.js';
 
 export interface Pinning {
   taskset: string;
@@ -36,24 +37,7 @@ export function pin(p: Pinning, pids: number[], cpus: string): void {
   }
 }
 
-/**
- * Sets every thread of each process to nice `n` (what `grove serve --worker-nice` does to its
- * workers); a process that is gone is skipped.
- */
+/** Sets every thread of each process to nice `n` (what `grove serve --worker-nice` does to its workers). */
 export function niceAll(pids: number[], n: number): void {
-  for (const pid of pids) {
-    let tids: string[] = [];
-    try {
-      tids = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue;
-    }
-    for (const t of tids) {
-      try {
-        setPriority(Number(t), n);
-      } catch {
-        // ended meanwhile
-      }
-    }
-  }
+  for (const pid of pids) setNice(pid, () => n);
 }

@@ -16,7 +16,7 @@ export interface LocalClusterOptions {
   workerEntry: string;
   modelsDir: string;
   threads?: number;
-  /** Nice steps the workers run below the gateway (cli/process-priority.ts); 0: the same priority. */
+  /** Nice steps the workers run below the gateway (shared/process-priority.ts); 0: the same priority. */
   nice?: number;
   logLevel?: string;
   /** Booted standby workers kept out of routing to replace a dead one at once (default 1). */

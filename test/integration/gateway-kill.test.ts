@@ -1,6 +1,6 @@
 // A local worker killed with SIGKILL under load costs no failed client request, and grove serve
 // forks a replacement; the default split comes from models/{m}/config.json; the workers run at a
-// lower CPU priority than the gateway (cli/process-priority.ts).
+// lower CPU priority than the gateway (shared/process-priority.ts).
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';

@@ -1,25 +1,17 @@
-// The drift monitor sees the rows of a streamed `:batch` (whose chunks are parsed and predicted on
-// pool threads) exactly as it sees the same rows sent to /infer: same codes in every feature's bins
-// and in the prediction's. A batch's rows come back from the pool thread with its answer; if they
-// arrived as anything but the rows (an empty object), every value would land in bin 0.
-
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  FIXTURES,
   fixtureRows,
   makeRepository,
   postJson,
-  ROOT,
+  profileVersion,
   removeRepository,
   startWorkerProcess,
   type WorkerProcess,
 } from './worker-harness.js';
 
 const FIXTURE = 'xgboost/xgb-binary-100x4';
-const CLI = join(ROOT, 'dist', 'cli', 'grove.js');
 const WINDOW = 400;
 
 let repo: string;
@@ -35,20 +27,7 @@ async function counts(): Promise<{ rows: number; columns: unknown[] }> {
 
 beforeAll(async () => {
   repo = makeRepository({ churn: { '1': FIXTURE } });
-  const csv = readFileSync(join(FIXTURES, FIXTURE, 'test.csv'), 'utf8')
-    .trim()
-    .split('\n');
-  writeFileSync(join(repo, 'train.csv'), `${csv.slice(0, 1001).join('\n')}\n`);
-  execFileSync(process.execPath, [
-    CLI,
-    'profile',
-    '--model',
-    join(repo, 'churn/1/model.json'),
-    '--data',
-    join(repo, 'train.csv'),
-    '--output',
-    join(repo, 'churn/1/profile.json'),
-  ]);
+  profileVersion(repo, 'churn', '1', FIXTURE, 1000);
   writeFileSync(join(repo, 'churn/config.json'), JSON.stringify({ monitor: { window_rows: WINDOW } }));
   worker = await startWorkerProcess(repo);
   for (let i = 0; i < 200; i++) {

@@ -1,11 +1,11 @@
 // The cluster view: `grove serve` with two local workers answers the monitor endpoint with the
 // merge of both workers' counts (shared/monitor/monitor-merge.ts), with the tracing headers, and passes
 // --prediction-log to its forked workers (one NDJSON file set per worker, nothing lost on stop).
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, fixtureRows, makeRepository, ROOT, removeRepository } from './worker-harness.js';
+import { fixtureRows, makeRepository, profileVersion, ROOT, removeRepository } from './worker-harness.js';
 
 const FIXTURE = 'xgboost/xgb-binary-100x4';
 const CLI = join(ROOT, 'dist', 'cli', 'grove.js');
@@ -17,16 +17,7 @@ const { header, rows } = fixtureRows(FIXTURE);
 
 beforeAll(async () => {
   repo = makeRepository({ churn: { '1': FIXTURE } });
-  execFileSync(process.execPath, [
-    CLI,
-    'profile',
-    '--model',
-    join(repo, 'churn/1/model.json'),
-    '--data',
-    join(FIXTURES, FIXTURE, 'test.csv'),
-    '--output',
-    join(repo, 'churn/1/profile.json'),
-  ]);
+  profileVersion(repo, 'churn', '1', FIXTURE);
   serve = spawn(
     process.execPath,
     [

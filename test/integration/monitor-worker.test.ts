@@ -10,10 +10,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  FIXTURES,
   fixtureRows,
   makeRepository,
   postJson,
+  profileVersion,
   ROOT,
   removeRepository,
   startWorkerProcess,
@@ -85,20 +85,7 @@ beforeAll(async () => {
 
   repo = makeRepository({ churn: { '1': FIXTURE } });
   // The profile comes from the first 1000 fixture rows; live traffic uses the other 1000.
-  const csv = readFileSync(join(FIXTURES, FIXTURE, 'test.csv'), 'utf8')
-    .trim()
-    .split('\n');
-  writeFileSync(join(repo, 'train.csv'), `${csv.slice(0, 1001).join('\n')}\n`);
-  execFileSync(process.execPath, [
-    CLI,
-    'profile',
-    '--model',
-    join(repo, 'churn/1/model.json'),
-    '--data',
-    join(repo, 'train.csv'),
-    '--output',
-    join(repo, 'churn/1/profile.json'),
-  ]);
+  profileVersion(repo, 'churn', '1', FIXTURE, 1000);
   writeFileSync(
     join(repo, 'churn/config.json'),
     JSON.stringify({ monitor: { window_rows: WINDOW, min_rows: 200 } }),

@@ -1,7 +1,3 @@
-// Contributions over HTTP from a real worker process: Open Inference Protocol (parameters or the
-// requested output) and TF Serving's v1 (named per row), inline and on the pool, against the
-// libraries' own contributions; refusals with their codes; malformed flags.
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +9,7 @@ import {
   getJson,
   makeRepository,
   postJson,
-  ROOT,
+  profileVersion,
   removeRepository,
   startWorkerProcess,
   type WorkerProcess,
@@ -41,16 +37,7 @@ beforeAll(async () => {
       monitor: { contributions: { sample: 1, window_rows: 100, min_rows: 50, budget_ms: 1000 } },
     }),
   );
-  execFileSync(process.execPath, [
-    join(ROOT, 'dist', 'cli', 'grove.js'),
-    'profile',
-    '--model',
-    join(repo, 'watched', '1', 'model.json'),
-    '--data',
-    `${FIXTURES}/${MODELS.xgb}/test.csv`,
-    '--output',
-    join(repo, 'watched', '1', 'profile.json'),
-  ]);
+  profileVersion(repo, 'watched', '1', MODELS.xgb!);
   w = await startWorkerProcess(repo);
 }, 60_000);
 

@@ -1,7 +1,7 @@
 // Shared by the worker integration tests: builds a temporary model repository from the fixtures,
 // starts `node dist/cli/grove.js worker` on port 0, reads its URL from stdout, and stops it.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FIXTURES, readDenseRows, readExpected } from '../../shared/runtime/fixtures.test-helper.js';
@@ -32,6 +32,38 @@ export function addVersion(root: string, model: string, version: string, fixture
   const dir = join(root, model, version);
   mkdirSync(dir, { recursive: true });
   cpSync(src, join(dir, src.split('/').pop()!));
+}
+
+/**
+ * Writes `{model}/{version}/profile.json` in a repository made by makeRepository with `grove
+ * profile` over the fixture's test rows: the first `firstRows` of them when given (the others can
+ * then be live traffic), else all.
+ */
+export function profileVersion(
+  root: string,
+  model: string,
+  version: string,
+  fixture: string,
+  firstRows?: number,
+): void {
+  let data = join(FIXTURES, fixture, 'test.csv');
+  if (firstRows !== undefined) {
+    const lines = readFileSync(data, 'utf8').trim().split('\n');
+    data = join(root, `train-${model}-${version}.csv`);
+    writeFileSync(data, `${lines.slice(0, firstRows + 1).join('\n')}\n`);
+  }
+  const dir = join(root, model, version);
+  const modelFile = join(dir, modelFileOf(fixture).split('/').pop()!);
+  execFileSync(process.execPath, [
+    CLI,
+    'profile',
+    '--model',
+    modelFile,
+    '--data',
+    data,
+    '--output',
+    join(dir, 'profile.json'),
+  ]);
 }
 
 export function removeRepository(root: string): void {

@@ -6,7 +6,7 @@
 // listener (`addPublicRoute`, `addAdminRoute`).
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import { type Logger, pino } from 'pino';
@@ -233,7 +233,10 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
 
   // node:http serves what the fast front hands over (every route but POST predict/infer with a
   // Content-Length body); it never listens itself.
-  const server = createNodeServer(withJobRoutes(jobs, front.handle), { bodyLimit });
+  const server = createNodeServer(withJobRoutes(jobs, front.handle), {
+    bodyLimit,
+    ...(jobs ? { bodyLimitOf: (req: IncomingMessage) => jobs.bodyLimitOf(req) } : {}),
+  });
   const fast = createFastFront(front, server, {
     bodyLimit,
     gets: true,

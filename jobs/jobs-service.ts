@@ -160,6 +160,14 @@ export class JobsService {
     log(`jobs database ready (${store.kind === 'pglite' ? 'PGlite' : 'PostgreSQL'})`);
   }
 
+  /** An upload's limit (--max-job-bytes) for a POST to a jobs route; null for any other request. */
+  bodyLimitOf(req: IncomingMessage): number | null {
+    if (req.method !== 'POST') return null;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    return isJobsPath(q < 0 ? url : url.slice(0, q)) ? (this.o.maxJobBytes ?? DEFAULT_MAX_JOB_BYTES) : null;
+  }
+
   /** Serves the request if it is a jobs route; false otherwise. */
   route(req: IncomingMessage, res: ServerResponse): boolean {
     const url = req.url ?? '/';

@@ -1,8 +1,8 @@
 // The node:http server behind the fast front (gateway and worker): it serves every request the
 // fast front hands over and refuses malformed ones the same way in both processes: a JSON error
 // (400 GROVE_ERR_BAD_HTTP, 431 for an oversized head), then the connection closes. `Expect`:
-// 100-continue is answered (100, or at once 413 when the declared body is over `bodyLimit`, so the
-// client never sends it); any other expectation is 417 (RFC 9110 10.1.1).
+// 100-continue is answered (100, or at once 413 when the declared body is over the request's limit,
+// so the client never sends it); any other expectation is 417 (RFC 9110 10.1.1).
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { BodyTooLargeError, GroveError } from '../errors/grove-error.js';
@@ -11,6 +11,11 @@ import { requestIdOf } from './request-id.js';
 
 export interface NodeServerOptions {
   bodyLimit: number;
+  /**
+   * The body limit of a request whose route has its own (a job upload is bounded by
+   * --max-job-bytes, not by the prediction body limit); null: `bodyLimit`.
+   */
+  bodyLimitOf?: (req: IncomingMessage) => number | null;
   maxHeaderSize?: number;
   headersTimeout?: number;
 }
@@ -49,8 +54,9 @@ export function createNodeServer(
   server.on('clientError', answerClientError);
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     const declared = Number(req.headers['content-length']);
-    if (declared > opts.bodyLimit) {
-      replyError(new NodeReply(res), new BodyTooLargeError(opts.bodyLimit), requestIdOf(req.headers));
+    const limit = opts.bodyLimitOf?.(req) ?? opts.bodyLimit;
+    if (declared > limit) {
+      replyError(new NodeReply(res), new BodyTooLargeError(limit), requestIdOf(req.headers));
       return;
     }
     res.writeContinue();

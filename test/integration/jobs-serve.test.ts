@@ -3,6 +3,7 @@
 // version, NDJSON, bad rows (fail and skip), refused submissions that store nothing, webhooks.
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -58,6 +59,35 @@ const suite = jobsSuite({
   stop: async () => gw?.kill(),
 });
 const { hooks } = suite;
+
+/**
+ * A CSV upload with `Expect: 100-continue` on its own connection, the body sent only after the 100
+ * (as curl does for any body over 1 MiB): every status line the gateway sent, and the last body.
+ */
+function expectUpload(path: string, body: string): Promise<{ statuses: string[]; body: string }> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(Number(new URL(gw.url).port), '127.0.0.1');
+    let text = '';
+    let sent = false;
+    sock.setEncoding('latin1');
+    sock.on('data', (d: string) => {
+      text += d;
+      if (!sent && text.includes(' 100 Continue\r\n\r\n')) {
+        sent = true;
+        sock.write(body);
+      }
+    });
+    sock.on('error', reject);
+    sock.on('close', () => {
+      const statuses = [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]!);
+      resolve({ statuses, body: text.slice(text.lastIndexOf('\r\n\r\n') + 4) });
+    });
+    const head =
+      `POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/csv\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`;
+    sock.write(head);
+  });
+}
 
 async function listed(): Promise<string[]> {
   return (await http(`${gw.url}/v1/jobs?limit=1000`)).json.jobs.map((j: { id: string }) => j.id);
@@ -249,6 +279,18 @@ describe('jobs on grove serve (PGlite)', () => {
     }
     // --job-notify-private lets the 169.254 URL through here; the one job it made is the only new one.
     expect((await listed()).length).toBe(before.length + 1);
+  });
+
+  it('an upload sent as curl sends it (Expect: 100-continue) is bounded by --max-job-bytes alone', async () => {
+    const { csv } = keyedCsv('xgboost/xgb-binary-100x4');
+    const ok = await expectUpload('/v1/models/churn/versions/1/jobs?key=id', csv);
+    expect(ok.statuses).toEqual(['100', '202']);
+    await hooks.ended((JSON.parse(ok.body) as { id: string }).id);
+    // Over --max-job-bytes (1 MiB here) but under the prediction body limit: refused before the body.
+    const big = await expectUpload('/v1/models/churn/jobs', 'f0\n'.padEnd(2 * 1024 * 1024, '1\n'));
+    expect(big.statuses).toEqual(['413']);
+    expect(JSON.parse(big.body)).toMatchObject({ code: 'GROVE_ERR_BODY_TOO_LARGE' });
+    expect(big.body).toContain(`limit of ${1024 * 1024} bytes`);
   });
 
   it('status, list, cancel and 404s', async () => {

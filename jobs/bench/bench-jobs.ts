@@ -2,12 +2,13 @@
 // end to end (upload start to success) and scoring only (first claim to success), on PGlite and on
 // PostgreSQL, each beside its peer measured in the same run: the storage alone bulk-loading the same
 // keys and predictions into the same table by its fastest path (storage-alone.ts); and beside
-// `grove predict` on the same rows. Then key lookups with --lookup-rows stored predictions on
-// PostgreSQL, driven by wrk. PostgreSQL comes from --pg URL (or GROVE_TEST_PG_URL); without one its
+// `grove predict` on the same rows; --rounds rounds (default 3) alternate the job and its peer, and
+// the medians are printed. Then key lookups with --lookup-rows stored predictions on PostgreSQL,
+// driven by wrk at each of --lookup-connections. PostgreSQL comes from --pg URL (or GROVE_TEST_PG_URL); without one its
 // rows are skipped with the Debian package to install.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -30,9 +31,12 @@ const { values: a } = parseArgs({
     workers: { type: 'string', default: '2' },
     'lookup-rows': { type: 'string', default: '10000000' },
     'lookup-seconds': { type: 'string', default: '10' },
-    'lookup-connections': { type: 'string', default: '8' },
+    'lookup-connections': { type: 'string', default: '1,8' },
+    rounds: { type: 'string', default: '3' },
   },
 });
+const ROUNDS = Math.max(1, Number(a.rounds));
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)]!;
 const rows = Number(a.rows);
 const pgUrl = a.pg ?? process.env.GROVE_TEST_PG_URL ?? null;
 
@@ -172,31 +176,46 @@ async function main(): Promise<void> {
         log('PostgreSQL rows skipped: pass --pg postgres://... (Debian package postgresql)');
         continue;
       }
-      log(`${store}: job of ${rows} rows`);
-      const state = join(dir, `state-${store}`);
-      let job: JobRun;
-      let alone: number;
-      if (store === 'pglite') {
-        const s = await startServe(state, []);
-        job = await runJob(s.url, keyed);
-        await stop(s.proc);
-        log(`${store}: storage alone`);
-        const db = await openPgliteDb(join(dir, 'alone-pglite'));
-        alone = await storageAlone(db, predictions);
-        await db.close();
-      } else {
-        const jdb = await freshPgDatabase(pgUrl!, 'grove_bench_job');
-        const s = await startServe(state, ['--jobs-db', jdb.url]);
-        job = await runJob(s.url, keyed);
-        await stop(s.proc);
-        await jdb.drop();
-        log(`${store}: storage alone`);
-        const adb = await freshPgDatabase(pgUrl!, 'grove_bench_alone');
-        const db = await openPgDb(adb.url);
-        alone = await storageAlone(db, predictions);
-        await db.close();
-        await adb.drop();
+      // Rounds alternate the job and its peer, so both see the same machine; medians are printed.
+      const e2e: number[] = [];
+      const scoring: number[] = [];
+      const alones: number[] = [];
+      for (let round = 1; round <= ROUNDS; round++) {
+        log(`${store}: job of ${rows} rows (round ${round} of ${ROUNDS})`);
+        const state = join(dir, `state-${store}-${round}`);
+        let job: JobRun;
+        if (store === 'pglite') {
+          const s = await startServe(state, []);
+          job = await runJob(s.url, keyed);
+          await stop(s.proc);
+          rmSync(state, { recursive: true, force: true });
+          log(`${store}: storage alone (round ${round} of ${ROUNDS})`);
+          const aloneDir = join(dir, `alone-pglite-${round}`);
+          const db = await openPgliteDb(aloneDir);
+          alones.push(await storageAlone(db, predictions));
+          await db.close();
+          rmSync(aloneDir, { recursive: true, force: true });
+        } else {
+          const jdb = await freshPgDatabase(pgUrl!, 'grove_bench_job');
+          const s = await startServe(state, ['--jobs-db', jdb.url]);
+          job = await runJob(s.url, keyed);
+          await stop(s.proc);
+          await jdb.drop();
+          log(`${store}: storage alone (round ${round} of ${ROUNDS})`);
+          const adb = await freshPgDatabase(pgUrl!, 'grove_bench_alone');
+          const db = await openPgDb(adb.url);
+          alones.push(await storageAlone(db, predictions));
+          await db.close();
+          await adb.drop();
+        }
+        e2e.push(job.endToEnd);
+        scoring.push(job.scoring);
+        log(
+          `${store} round ${round}: job ${fmt(job.endToEnd)} rows/s, storage alone ${fmt(alones.at(-1)!)} rows/s (${(job.endToEnd / alones.at(-1)!).toFixed(2)}x), load average ${loadavg()[0]!.toFixed(1)}`,
+        );
       }
+      const job = { endToEnd: median(e2e), scoring: median(scoring) };
+      const alone = median(alones);
       table.push([
         store,
         fmt(job.endToEnd),
@@ -208,7 +227,7 @@ async function main(): Promise<void> {
       ]);
     }
     process.stdout.write(
-      `\njob of ${rows} rows (churn v1, XGBoost 100x4, key column, ${a.workers} workers), rows/s:\n` +
+      `\njob of ${rows} rows (churn v1, XGBoost 100x4, key column, ${a.workers} workers), rows/s, medians of ${ROUNDS} rounds:\n` +
         `| store | job, upload start to success | job, scoring only | storage alone (COPY) | ratio e2e | ratio scoring | grove predict, same file |\n|---|---:|---:|---:|---:|---:|---:|\n` +
         table.map((r) => `| ${r.join(' | ')} |`).join('\n') +
         '\n',
@@ -243,18 +262,21 @@ async function main(): Promise<void> {
         gw.stdout!.on('data', on);
         gw.stderr!.on('data', on);
       });
-      const w = wrkLookups(
-        gwUrl,
-        lookupRows,
-        dir,
-        Number(a['lookup-seconds']),
-        Number(a['lookup-connections']),
-      );
+      const conns = a['lookup-connections']!.split(',').map(Number);
+      const runs = conns.map((c) => ({
+        c,
+        w: wrkLookups(gwUrl, lookupRows, dir, Number(a['lookup-seconds']), c),
+      }));
       await stop(gw);
       process.stdout.write(
-        `\nkey lookup with ${fmt(lookupRows)} stored predictions (PostgreSQL):\n` +
+        `\nkey lookup with ${fmt(lookupRows)} stored predictions (PostgreSQL, table and index read into memory first), load average ${loadavg()[0]!.toFixed(1)}:\n` +
           `| path | p50 ms | p99 ms | requests/s |\n|---|---:|---:|---:|\n` +
-          `| GET /v1/models/churn/predictions/{key} through the gateway (wrk, ${a['lookup-connections']} connections, ${a['lookup-seconds']} s) | ${w.p50.toFixed(2)} | ${w.p99.toFixed(2)} | ${fmt(w.rps)}${w.non2xx ? ` (${w.non2xx} non-2xx!)` : ''} |\n` +
+          runs
+            .map(
+              ({ c, w }) =>
+                `| GET /v1/models/churn/predictions/{key} through the gateway (wrk, ${c} connection${c === 1 ? '' : 's'}, ${a['lookup-seconds']} s) | ${w.p50.toFixed(2)} | ${w.p99.toFixed(2)} | ${fmt(w.rps)}${w.non2xx ? ` (${w.non2xx} non-2xx!)` : ''} |\n`,
+            )
+            .join('') +
           `| the store's lookup query alone (one connection, 20,000 random keys) | ${direct.p50.toFixed(2)} | ${direct.p99.toFixed(2)} | - |\n`,
       );
     } else if (lookupRows > 0)

@@ -33,6 +33,8 @@ const { values: a } = parseArgs({
     'lookup-seconds': { type: 'string', default: '10' },
     'lookup-connections': { type: 'string', default: '1,8' },
     rounds: { type: 'string', default: '3' },
+    /** More `grove serve` flags for the jobs (`--serve-args='--job-chunk-rows 20000'`). */
+    'serve-args': { type: 'string', default: '' },
   },
 });
 const ROUNDS = Math.max(1, Number(a.rounds));
@@ -58,6 +60,7 @@ function startServe(stateDir: string, extra: string[]): Promise<{ url: string; p
       '0',
       '--state-dir',
       stateDir,
+      ...a['serve-args']!.split(' ').filter(Boolean),
       ...extra,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },

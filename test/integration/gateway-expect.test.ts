@@ -2,9 +2,9 @@
 // body over 1 MiB and waits for the 100 before sending the body; other clients send the header and
 // the body at once. Neither may take a slot of a worker's connection pool, count against a worker,
 // stall health checks or keep SIGTERM from completing.
-import { connect } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ExpectAnswer, expectContinuePost } from '../support/expect-continue.js';
 import { admin, predict, ROW, type Serve, startServe, twoVersionRepository } from './gateway-harness.js';
 import { removeRepository } from './worker-harness.js';
 
@@ -25,34 +25,9 @@ const PATH = '/v1/models/churn/versions/1:predict';
 const BIG = JSON.stringify({ instances: Array.from({ length: 15_000 }, () => ROW) });
 const SMALL = JSON.stringify({ instances: [ROW] });
 
-/**
- * One request with `Expect: 100-continue` on its own connection; with `waitFor100` the body is
- * sent only after the 100 (as curl does), else together with the head. Resolves with every status
- * line the gateway sent and the final answer's body.
- */
-function expectRequest(body: string, waitFor100: boolean): Promise<{ statuses: string[]; body: string }> {
-  return new Promise((resolve, reject) => {
-    const sock = connect(Number(new URL(s.url).port), '127.0.0.1');
-    const head =
-      `POST ${PATH} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`;
-    let text = '';
-    let sent = !waitFor100;
-    sock.setEncoding('latin1');
-    sock.on('data', (d: string) => {
-      text += d;
-      if (!sent && text.includes(' 100 Continue\r\n\r\n')) {
-        sent = true;
-        sock.write(body);
-      }
-    });
-    sock.on('error', reject);
-    sock.on('close', () => {
-      const statuses = [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]!);
-      resolve({ statuses, body: text.slice(text.lastIndexOf('\r\n\r\n') + 4) });
-    });
-    sock.write(waitFor100 ? head : head + body);
-  });
+/** One prediction with `Expect: 100-continue` (test/support/expect-continue.ts). */
+function expectRequest(body: string, waitFor100: boolean): Promise<ExpectAnswer> {
+  return expectContinuePost(s.url, PATH, 'application/json', body, waitFor100);
 }
 
 describe('grove serve: Expect: 100-continue', () => {

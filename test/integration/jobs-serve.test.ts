@@ -3,10 +3,10 @@
 // version, NDJSON, bad rows (fail and skip), refused submissions that store nothing, webhooks.
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { type ExpectAnswer, expectContinuePost } from '../support/expect-continue.js';
 import { freshStateDir } from '../support/pglite-template.js';
 import {
   CLI,
@@ -60,33 +60,9 @@ const suite = jobsSuite({
 });
 const { hooks } = suite;
 
-/**
- * A CSV upload with `Expect: 100-continue` on its own connection, the body sent only after the 100
- * (as curl does for any body over 1 MiB): every status line the gateway sent, and the last body.
- */
-function expectUpload(path: string, body: string): Promise<{ statuses: string[]; body: string }> {
-  return new Promise((resolve, reject) => {
-    const sock = connect(Number(new URL(gw.url).port), '127.0.0.1');
-    let text = '';
-    let sent = false;
-    sock.setEncoding('latin1');
-    sock.on('data', (d: string) => {
-      text += d;
-      if (!sent && text.includes(' 100 Continue\r\n\r\n')) {
-        sent = true;
-        sock.write(body);
-      }
-    });
-    sock.on('error', reject);
-    sock.on('close', () => {
-      const statuses = [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]!);
-      resolve({ statuses, body: text.slice(text.lastIndexOf('\r\n\r\n') + 4) });
-    });
-    const head =
-      `POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/csv\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`;
-    sock.write(head);
-  });
+/** A CSV upload as curl sends it: `Expect: 100-continue`, the body only after the 100. */
+function expectUpload(path: string, body: string): Promise<ExpectAnswer> {
+  return expectContinuePost(gw.url, path, 'text/csv', body, true);
 }
 
 async function listed(): Promise<string[]> {

@@ -162,19 +162,16 @@ export class JobsService {
 
   /** An upload's limit (--max-job-bytes) for a POST to a jobs route; null for any other request. */
   bodyLimitOf(req: IncomingMessage): number | null {
-    if (req.method !== 'POST') return null;
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    return isJobsPath(q < 0 ? url : url.slice(0, q)) ? (this.o.maxJobBytes ?? DEFAULT_MAX_JOB_BYTES) : null;
+    if (req.method !== 'POST' || !isJobsPath(pathOf(req.url ?? '/'))) return null;
+    return this.o.maxJobBytes ?? DEFAULT_MAX_JOB_BYTES;
   }
 
   /** Serves the request if it is a jobs route; false otherwise. */
   route(req: IncomingMessage, res: ServerResponse): boolean {
     const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
+    const path = pathOf(url);
     if (!isJobsPath(path)) return false;
-    const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+    const query = new URLSearchParams(url.slice(path.length + 1));
     if (this.ctx !== null || this.closed) {
       void serveJobs(this.ctx, this.unavailable, req, res, path, query);
       return true;
@@ -214,6 +211,12 @@ export class JobsService {
   }
 }
 
+/** A request target's path: what precedes the query. */
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
 function servable(workers: WorkerSet): [string, string][] {
   const out: [string, string][] = [];
   for (const [m, vs] of workers.models()) for (const v of vs) if (workers.hasUsable(m, v)) out.push([m, v]);
@@ -232,9 +235,7 @@ export function withJobRoutes(jobs: JobsService | null, next: RequestListener): 
       if (!jobs.route(req, res)) next(req, res);
       return;
     }
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
+    const path = pathOf(req.url ?? '/');
     if (isJobsPath(path)) void serveJobs(null, DISABLED, req, res, path, new URLSearchParams());
     else next(req, res);
   };

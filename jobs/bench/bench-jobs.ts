@@ -4,8 +4,8 @@
 // keys and predictions into the same table by its fastest path (storage-alone.ts); and beside
 // `grove predict` on the same rows; --rounds rounds (default 3) alternate the job and its peer, and
 // the medians are printed. Then key lookups with --lookup-rows stored predictions on PostgreSQL,
-// driven by wrk at each of --lookup-connections. PostgreSQL comes from --pg URL (or GROVE_TEST_PG_URL); without one its
-// rows are skipped with the Debian package to install.
+// driven by wrk at each of --lookup-connections. PostgreSQL comes from --pg URL (or
+// GROVE_TEST_PG_URL); without one its rows are skipped with the Debian package to install.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';

@@ -10,6 +10,7 @@
 import { BadInputError, UnknownFeatureError } from '../errors/grove-error.js';
 import { notNumericError, textNumber } from '../runtime/values/feature-value.js';
 import { countLines, forEachCsvRecord } from './csv-records.js';
+import { wasmDenseRows } from './number-reader.js';
 
 export interface FeatureColumnsOptions {
   /** What a column naming no feature is: 'error' (the default) or 'ignore'. */
@@ -84,11 +85,21 @@ export function csvDenseRows(
   // Records never outnumber lines; usually they are equal, so no copy is made below.
   const capacity = countLines(text) + (text.endsWith('\n') ? 0 : 1);
   let data = new Float64Array(capacity * numFeatures).fill(Number.NaN);
-  let rows = 0;
-  forEachCsvRecord(text, firstLine, (fields, line) => {
-    denseRecord(fields, line, header, columns, data, rows * numFeatures);
-    rows++;
-  });
+  // Quote-free text (the usual case) goes through the WebAssembly number reader, which reads the
+  // same values (number-reader.ts); quoted text through csv-parse.
+  let rows =
+    text.indexOf('"') === -1
+      ? wasmDenseRows(text, firstLine, columns, numFeatures, data, (fields, line, base) =>
+          denseRecord(fields, line, header, columns, data, base),
+        )
+      : -1;
+  if (rows < 0) {
+    rows = 0;
+    forEachCsvRecord(text, firstLine, (fields, line) => {
+      denseRecord(fields, line, header, columns, data, rows * numFeatures);
+      rows++;
+    });
+  }
   if (rows < capacity) data = data.slice(0, rows * numFeatures);
   return { data, rows };
 }

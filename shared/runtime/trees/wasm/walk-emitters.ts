@@ -1,6 +1,8 @@
 // Instruction emitters for the tree walks of the WebAssembly kernel (kernel-module.ts): the dual-row
 // slot fill, the depth-unrolled heap ladder (K independent chains in lockstep), the shared-root
 // batch form, and the generic walk through child addresses. memory-image.ts defines the addresses.
+
+import { type Code, F64, I32, type ValType } from '../../../wasm/encoder.js';
 import {
   SLOT_NAN_LEFT,
   SLOT_NAN_RIGHT,
@@ -11,7 +13,6 @@ import {
   ZERO_THRESHOLD,
 } from '../flat-layout.js';
 import { emitCatCode } from './categorical-walk.js';
-import { type Code, F64, I32, type ValType } from './encoder.js';
 import type { WasmPlan } from './memory-image.js';
 
 export class Locals {

@@ -1,12 +1,13 @@
 // A small WebAssembly binary encoder: just what grove's tree kernels emit (one memory, i32/f32/f64
-// scalars, blocks, loops, br_table), so kernels are generated as bytes at model load with no C
-// toolchain and no wabt. Opcodes and encodings follow the WebAssembly core spec 1.0, section 5
+// scalars, blocks, loops, br_table; the CSV number reader adds 64-bit integers, int64-code.ts), so
+// kernels are generated as bytes at load with no C toolchain and no wabt. Opcodes and encodings follow the WebAssembly core spec 1.0, section 5
 // ("Binary format"): LEB128 integers, IEEE 754 little-endian constants, memarg = (align, offset).
 
 export const I32 = 0x7f;
 export const F32 = 0x7d;
 export const F64 = 0x7c;
-export type ValType = typeof I32 | typeof F32 | typeof F64;
+export const I64 = 0x7e;
+export type ValType = typeof I32 | typeof F32 | typeof F64 | typeof I64;
 
 /** Instruction sink with one method per opcode used; every method returns `this` to chain. */
 export class Code {
@@ -31,11 +32,11 @@ export class Code {
       if (done) return this;
     }
   }
-  private op(o: number): this {
+  protected op(o: number): this {
     this.bytes.push(o);
     return this;
   }
-  private mem(o: number, align: number, offset: number): this {
+  protected mem(o: number, align: number, offset: number): this {
     if (offset < 0) throw new RangeError(`negative memory offset ${offset}`);
     return this.op(o).u32(align).u32(offset);
   }

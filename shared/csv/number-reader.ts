@@ -1,0 +1,89 @@
+// Dense rows from quote-free CSV text through the WebAssembly number reader (number-module.ts):
+// the text is copied into the instance's memory a window of whole lines at a time (one
+// `encodeInto`, no per-field strings), each line read there in one call, and a line the reader
+// declines (a field it does not cover, a width other than the header's) read by the JavaScript
+// rule (`denseRecord`), which also words every error. Lines are found and numbered exactly as
+// forEachCsvRecord does (csv-records.ts), so both paths see the same records.
+import {
+  MAX_FIELDS,
+  type NumberInstance,
+  numberInstance,
+  TEXT_AT,
+  VALUES_AT,
+  WINDOW,
+} from './number-module.js';
+
+type DenseRecord = (fields: string[], line: number, base: number) => void;
+
+let instance: NumberInstance | null | undefined;
+let values: Float64Array;
+let text8: Uint8Array;
+const encoder = new TextEncoder();
+
+function reader(): NumberInstance | null {
+  if (instance === undefined) {
+    instance = numberInstance();
+    if (instance) {
+      values = new Float64Array(instance.memory, VALUES_AT, MAX_FIELDS);
+      text8 = new Uint8Array(instance.memory, TEXT_AT, WINDOW);
+    }
+  }
+  return instance;
+}
+
+/**
+ * Reads the records of `text` (complete, quote-free, starting on line `firstLine`) into `data`, row
+ * r at r * numFeatures by `columns`; returns the number of records, or -1 when the reader is not
+ * available (no WebAssembly) and nothing was read.
+ */
+export function wasmDenseRows(
+  text: string,
+  firstLine: number,
+  columns: Int32Array,
+  numFeatures: number,
+  data: Float64Array,
+  slow: DenseRecord,
+): number {
+  const r = reader();
+  if (r === null) return -1;
+  const width = columns.length;
+  const n = text.length;
+  let rows = 0;
+  let line = firstLine;
+  let start = 0;
+  while (start < n) {
+    // The window ends at a line's end (or the text's); a line longer than a window is read alone.
+    const windowEnd = start + WINDOW >= n ? n : text.lastIndexOf('\n', start + WINDOW - 1) + 1;
+    let ascii = false;
+    if (windowEnd > start) {
+      // Byte offsets are character offsets only in ASCII text; other text is read by the JS rule.
+      const done = encoder.encodeInto(text.substring(start, windowEnd), text8);
+      ascii = done.written === windowEnd - start && done.read === windowEnd - start;
+    }
+    const from = start;
+    const to = windowEnd > start ? windowEnd : n;
+    while (start < to) {
+      let end = text.indexOf('\n', start);
+      if (end === -1) end = n;
+      // CRLF ends a record; a lone CR (even at the very end) stays in the field, as csv-records.ts.
+      const stop = end < n && end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+      if (stop > start) {
+        const base = rows * numFeatures;
+        const k =
+          ascii && width <= MAX_FIELDS ? r.line(TEXT_AT + start - from, TEXT_AT + stop - from, width) : -1;
+        if (k === width) {
+          for (let j = 0; j < width; j++) {
+            const f = columns[j]!;
+            if (f >= 0) data[base + f] = values[j]!;
+          }
+        } else slow(text.slice(start, stop).split(','), line, base);
+        rows++;
+      }
+      line++;
+      start = end + 1;
+      // A line longer than the window: only it was taken here.
+      if (windowEnd <= from) break;
+    }
+  }
+  return rows;
+}

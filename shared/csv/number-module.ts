@@ -14,8 +14,8 @@
 // (the value is d / 10^k), it is (d / 5^k) * 2^-k, rounded once by the integer-to-double
 // conversion (`exact`). The rest (subnormals, overflow) falls back, so every value it returns is
 // the correctly rounded double, which is what `Number()` returns.
-import { encodeModule, F64, type FuncDef, I32, I64 } from '../wasm/encoder.js';
-import { Code64 } from '../wasm/int64-code.js';
+import { encodeModule, F64, type FuncDef, I32, I64 } from '../runtime/wasm/encoder.js';
+import { Code64 } from '../runtime/wasm/int64-code.js';
 
 /** Powers of ten in the table: 10^MIN_EXP10 .. 10^MAX_EXP10 (the range of a double, and more). */
 const MIN_EXP10 = -348;

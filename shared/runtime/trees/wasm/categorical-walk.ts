@@ -2,7 +2,7 @@
 // category code a SLOT_RAW slot holds, and the branch-free walk through a categorical tree's nodes.
 // categorical-image.ts defines the codes, the node fields and the bitset records.
 
-import { type Code, I32 } from '../../../wasm/encoder.js';
+import { type Code, I32 } from '../../wasm/encoder.js';
 import { CODE_INVALID, CODE_NAN, catFields } from './categorical-image.js';
 import type { WasmPlan } from './memory-image.js';
 import { emitGenericWalk, type Locals } from './walk-emitters.js';

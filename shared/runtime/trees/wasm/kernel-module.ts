@@ -12,7 +12,7 @@
 // addresses, categorical trees likewise with a branch-free bitset step (categorical-walk.ts). Every
 // row adds its leaves in tree order (sums-emitter.ts).
 
-import { Code, encodeModule, F32, F64, type FuncDef, I32 } from '../../../wasm/encoder.js';
+import { Code, encodeModule, F32, F64, type FuncDef, I32 } from '../../wasm/encoder.js';
 import { type CatScratch, catScratch, emitNonHeapWalk } from './categorical-walk.js';
 import { groupStride, TABLE_STRIDE, type WasmPlan } from './memory-image.js';
 import { Sums } from './sums-emitter.js';

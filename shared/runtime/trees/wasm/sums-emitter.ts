@@ -1,7 +1,7 @@
 // Running sums of the WebAssembly kernel's rows, emitted in tree order with the model's precision:
 // f32.add over float32 leaves (XGBoost: equal to Math.fround(a + b)), else f64 adds, rounded to
 // float32 after every add when the model sums in float32.
-import { type Code, F32, F64 } from '../../../wasm/encoder.js';
+import { type Code, F32, F64 } from '../../wasm/encoder.js';
 import type { WasmPlan } from './memory-image.js';
 import type { Locals } from './walk-emitters.js';
 

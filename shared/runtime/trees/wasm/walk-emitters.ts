@@ -2,7 +2,7 @@
 // slot fill, the depth-unrolled heap ladder (K independent chains in lockstep), the shared-root
 // batch form, and the generic walk through child addresses. memory-image.ts defines the addresses.
 
-import { type Code, F64, I32, type ValType } from '../../../wasm/encoder.js';
+import { type Code, F64, I32, type ValType } from '../../wasm/encoder.js';
 import {
   SLOT_NAN_LEFT,
   SLOT_NAN_RIGHT,

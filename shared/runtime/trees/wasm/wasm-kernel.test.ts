@@ -4,10 +4,10 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Code, encodeModule, I32 } from '../../../wasm/encoder.js';
 import { Container } from '../../container.js';
 import { FIXTURES, firstMismatch, readCsv } from '../../fixtures.test-helper.js';
 import { loadModelFile } from '../../load.js';
+import { Code, encodeModule, I32 } from '../../wasm/encoder.js';
 import { TreeModel, treeArrays } from '../tree-model.js';
 import { planImage } from './memory-image.js';
 import { makeWasmKernels } from './wasm-kernel.js';

@@ -319,6 +319,7 @@ interface WasmApi {
 const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 let compiled: object | null = null;
+let table: Uint8Array | null = null;
 
 /** The module's bytes (exported for the tests, which decode it with the engine's own validator). */
 export function numberModuleBytes(): Uint8Array {
@@ -351,6 +352,7 @@ export function numberInstance(): NumberInstance | null {
   compiled ??= new wasmApi.Module(numberModuleBytes());
   const inst = new wasmApi.Instance(compiled, {});
   const memory = (inst.exports.mem as { buffer: ArrayBuffer }).buffer;
-  new Uint8Array(memory, TABLE).set(tableBytes());
+  table ??= tableBytes();
+  new Uint8Array(memory, TABLE).set(table);
   return { line: inst.exports.line as NumberInstance['line'], memory };
 }

@@ -4,7 +4,8 @@
 // keys and predictions into the same table by its fastest path (storage-alone.ts); and beside
 // `grove predict` on the same rows; --rounds rounds (default 3) alternate the job and its peer, and
 // the medians are printed. Then key lookups with --lookup-rows stored predictions on PostgreSQL,
-// driven by wrk at each of --lookup-connections. PostgreSQL comes from --pg URL (or
+// driven by wrk at each of --lookup-connections, in rounds beside the machine's floor (a fixed
+// answer of the same body, no database). PostgreSQL comes from --pg URL (or
 // GROVE_TEST_PG_URL); without one its rows are skipped with the Debian package to install.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { projectRoot } from '../../shared/runtime-path.js';
 import { openPgDb } from '../store/pg-db.js';
 import { openPgliteDb } from '../store/pglite-db.js';
 import { writeInputs } from './bench-data.js';
-import { lookupDatabase, storeLookups, wrkLookups } from './lookup-bench.js';
+import { fixedReplyServer, lookupDatabase, storeLookups, wrkLookups } from './lookup-bench.js';
 import { storageAlone } from './storage-alone.js';
 
 const CLI = join(projectRoot, 'dist', 'cli', 'grove.js');
@@ -265,19 +266,37 @@ async function main(): Promise<void> {
         gw.stdout!.on('data', on);
         gw.stderr!.on('data', on);
       });
+      // The floor answers the body a lookup answers (one stored prediction), without the database.
+      const sample = await request(`${gwUrl}/v1/models/churn/predictions/k1`);
+      const floor = await fixedReplyServer(await sample.body.text());
+      const seconds = Number(a['lookup-seconds']);
+      // Warm both (JIT, the database's connections and prepared statement) before measuring.
+      wrkLookups(gwUrl, lookupRows, dir, 2, 1);
+      wrkLookups(floor.url, lookupRows, dir, 2, 1);
       const conns = a['lookup-connections']!.split(',').map(Number);
-      const runs = conns.map((c) => ({
-        c,
-        w: wrkLookups(gwUrl, lookupRows, dir, Number(a['lookup-seconds']), c),
-      }));
+      const runs = conns.map((c) => {
+        const gwRounds: ReturnType<typeof wrkLookups>[] = [];
+        const floorRounds: ReturnType<typeof wrkLookups>[] = [];
+        for (let round = 1; round <= ROUNDS; round++) {
+          log(`lookups, ${c} connection(s) (round ${round} of ${ROUNDS})`);
+          gwRounds.push(wrkLookups(gwUrl, lookupRows, dir, seconds, c));
+          floorRounds.push(wrkLookups(floor.url, lookupRows, dir, seconds, c));
+        }
+        return { c, gw: gwRounds, floor: floorRounds };
+      });
       await stop(gw);
+      await stop(floor.proc);
+      const row = (label: string, w: ReturnType<typeof wrkLookups>[]) =>
+        `| ${label} | ${median(w.map((x) => x.p50)).toFixed(2)} | ${median(w.map((x) => x.p99)).toFixed(2)} (${w.map((x) => x.p99.toFixed(2)).join(', ')}) | ${fmt(median(w.map((x) => x.rps)))}${w.some((x) => x.non2xx) ? ' (non-2xx answers!)' : ''} |\n`;
+      const conn = (c: number) => `${c} connection${c === 1 ? '' : 's'}`;
       process.stdout.write(
-        `\nkey lookup with ${fmt(lookupRows)} stored predictions (PostgreSQL, table and index read into memory first), load average ${loadavg()[0]!.toFixed(1)}:\n` +
+        `\nkey lookup with ${fmt(lookupRows)} stored predictions (PostgreSQL, table and index read into memory first), wrk, ${seconds} s a run, medians of ${ROUNDS} rounds (each round's p99), load average ${loadavg()[0]!.toFixed(1)}:\n` +
           `| path | p50 ms | p99 ms | requests/s |\n|---|---:|---:|---:|\n` +
           runs
             .map(
-              ({ c, w }) =>
-                `| GET /v1/models/churn/predictions/{key} through the gateway (wrk, ${c} connection${c === 1 ? '' : 's'}, ${a['lookup-seconds']} s) | ${w.p50.toFixed(2)} | ${w.p99.toFixed(2)} | ${fmt(w.rps)}${w.non2xx ? ` (${w.non2xx} non-2xx!)` : ''} |\n`,
+              ({ c, gw: g, floor: f }) =>
+                row(`GET /v1/models/churn/predictions/{key} through the gateway, ${conn(c)}`, g) +
+                row(`the floor: node:http answering the same body, no database, ${conn(c)}`, f),
             )
             .join('') +
           `| the store's lookup query alone (one connection, 20,000 random keys) | ${direct.p50.toFixed(2)} | ${direct.p99.toFixed(2)} | - |\n`,

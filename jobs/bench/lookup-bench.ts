@@ -1,8 +1,10 @@
 // Key lookups with many stored predictions on PostgreSQL: a database holding one succeeded job of
 // `rows` predictions (made server side with generate_series, kept between runs), a gateway on it,
 // and wrk asking GET /v1/models/churn/predictions/k<random> at a modest concurrency; also the
-// store's own lookup on one connection, to show what the database part costs.
-import { execFileSync } from 'node:child_process';
+// store's own lookup on one connection, to show what the database part costs, and the machine's
+// floor: a node:http server answering a fixed body of the same size, which no lookup can beat.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -84,6 +86,19 @@ export async function storeLookups(
   await store.close();
   t.sort((a, b) => a - b);
   return { p50: t[Math.floor(n * 0.5)]!, p99: t[Math.floor(n * 0.99)]! };
+}
+
+/**
+ * A process answering every request with `body` at once (node:http, no database): what one HTTP
+ * exchange on this machine costs through wrk, the floor under the gateway's lookup figures.
+ */
+export async function fixedReplyServer(body: string): Promise<{ url: string; proc: ChildProcess }> {
+  const code = `const b = Buffer.from(${JSON.stringify(body)});
+const s = require('node:http').createServer((q, r) => { r.setHeader('content-type', 'application/json'); r.end(b); });
+s.listen(0, '127.0.0.1', () => console.log(s.address().port));`;
+  const proc = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [chunk] = (await once(proc.stdout!, 'data')) as [Buffer];
+  return { url: `http://127.0.0.1:${Number(chunk.toString().trim())}`, proc };
 }
 
 /** wrk's latency distribution for random keys: p50/p99 in ms and requests/s. */

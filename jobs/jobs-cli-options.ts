@@ -9,6 +9,7 @@ export const JOBS_CLI_OPTIONS = {
   'job-chunk-rows': { type: 'string' },
   'job-concurrency': { type: 'string' },
   'job-lease': { type: 'string' },
+  'job-held-mb': { type: 'string' },
 } as const;
 
 export const JOBS_CLI_USAGE = `  --jobs-db URL         keep jobs in PostgreSQL (postgres://...) instead of PGlite in --state-dir
@@ -18,6 +19,8 @@ export const JOBS_CLI_USAGE = `  --jobs-db URL         keep jobs in PostgreSQL (
   --job-chunk-rows N    rows per stored and scored chunk (default 10000)
   --job-concurrency N   chunks scored at once by this gateway (default: 2 per worker)
   --job-lease S         seconds before another gateway takes over a dead one's chunk (default 30)
+  --job-held-mb N       MiB of uploaded chunks kept in memory, scored without reading them back
+                        from the database (default 256; 0 reads every chunk back)
 `;
 
 const UNITS: Record<string, number> = { '': 1, KIB: 1024, MIB: 1024 ** 2, GIB: 1024 ** 3 };
@@ -27,6 +30,14 @@ function positiveInt(v: unknown, flag: string, max: number): number | undefined 
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`--${flag} must be an integer in 1..${max}`);
   return n;
+}
+
+function heldMb(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65_536)
+    throw new Error('--job-held-mb must be an integer in 0..65536');
+  return n * 1024 ** 2;
 }
 
 /** The jobs options, or null when neither a state dir nor --jobs-db gives them a place. */
@@ -57,5 +68,6 @@ export function jobsFromArgs(
     chunkRows: positiveInt(values['job-chunk-rows'], 'job-chunk-rows', 1_000_000),
     concurrency: positiveInt(values['job-concurrency'], 'job-concurrency', 1024),
     leaseS: positiveInt(values['job-lease'], 'job-lease', 86_400),
+    heldBytes: heldMb(values['job-held-mb']),
   };
 }

@@ -18,6 +18,7 @@ import { GroveError } from '../shared/errors/grove-error.js';
 import { type Reply, replyError } from '../shared/http/reply.js';
 import { answerLookup, isJobsPath, type RouteContext, serveJobs } from './http/jobs-routes.js';
 import { JobNotifier } from './notify/job-notifier.js';
+import { HeldBodies } from './run/held-bodies.js';
 import { JobMetrics } from './run/job-metrics.js';
 import { JobRunner } from './run/job-runner.js';
 import { WorkerBatch } from './run/worker-batch.js';
@@ -26,6 +27,8 @@ import { openStore } from './store/open-store.js';
 import type { JobStoreApi } from './store/store-api.js';
 
 export const DEFAULT_MAX_JOB_BYTES = 10 * 1024 ** 3;
+/** Uploaded chunk bodies kept for this gateway's own claims (run/held-bodies.ts). */
+export const DEFAULT_HELD_BYTES = 256 * 1024 ** 2;
 
 export interface JobsOptions {
   /** PGlite's directory is <stateDir>/jobs-db. */
@@ -45,6 +48,8 @@ export interface JobsOptions {
   leaseS?: number;
   /** Idle look for work (default 1000 ms). */
   pollMs?: number;
+  /** Bytes of uploaded chunk bodies kept to score without reading back (default 256 MiB; 0: none). */
+  heldBytes?: number;
   log?: (msg: string) => void;
 }
 
@@ -121,12 +126,14 @@ export class JobsService {
     await store.sweep(store.soleOwner);
     const batch = new WorkerBatch(this.gw.caller);
     const workers = this.gw.workers;
+    const held = new HeldBodies(this.o.heldBytes ?? DEFAULT_HELD_BYTES);
     const ended = (job: JobRecord) => this.notifier.ended(job);
     const metrics = this.gw.registry ? new JobMetrics(this.gw.registry) : null;
     const runner = new JobRunner(
       {
         store,
         batch,
+        held,
         servable: () => servable(workers),
         ended,
         log,
@@ -151,6 +158,7 @@ export class JobsService {
       chunkChars: 8 * 1024 * 1024,
       uploadLeaseS: Math.max(this.o.leaseS ?? 30, 60),
       notifyPrivate: this.o.notifyPrivate === true,
+      held,
       wake: () => runner.wake(),
       ended,
       cancelled: (id) => void store.purge(id).catch(() => {}),

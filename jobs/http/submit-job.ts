@@ -17,6 +17,7 @@ import { ChunkCutter, type RawChunk } from '../input/chunk-cutter.js';
 import { joinCsv, parseCsvHeader } from '../input/csv-rows.js';
 import { workerHeader } from '../input/raw-chunk.js';
 import { checkNotifyUrl } from '../notify/notify-guard.js';
+import type { HeldBodies } from '../run/held-bodies.js';
 import type { WorkerBatch } from '../run/worker-batch.js';
 import { copyValue } from '../store/copy-text.js';
 import type { ChunkIn, JobFormat, JobRecord, OnError } from '../store/job-store.js';
@@ -39,6 +40,8 @@ export interface SubmitContext {
   chunkChars: number;
   uploadLeaseS: number;
   notifyPrivate: boolean;
+  /** Bodies of the chunks stored here, kept for this gateway's claims (run/held-bodies.ts). */
+  held?: HeldBodies;
   /** A chunk was stored: the runner may start on it. */
   wake(): void;
   ended(job: JobRecord): void;
@@ -188,8 +191,12 @@ class Upload {
       const ended = await this.drain(APPENDS_IN_FLIGHT - 1);
       if (ended) return ended;
       const p = this.ctx.store.appendChunk(this.jobId!, this.chunkIn(chunk), this.ctx.uploadLeaseS);
+      const jobId = this.jobId!;
       p.then(
-        () => this.ctx.wake(),
+        (stored) => {
+          if (stored) this.ctx.held?.put(jobId, chunk.seq, chunk.body);
+          this.ctx.wake();
+        },
         () => {},
       );
       this.appends.push(p);

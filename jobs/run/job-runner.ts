@@ -7,6 +7,7 @@
 import { toGroveError } from '../../shared/errors/grove-error.js';
 import type { ClaimedChunk, JobRecord } from '../store/job-store.js';
 import type { JobStoreApi } from '../store/store-api.js';
+import type { HeldBodies } from './held-bodies.js';
 import type { ChunkOutcome } from './job-metrics.js';
 import { ChunkNotScored, RowRefused, scoreStoredChunk } from './score-chunk.js';
 import type { WorkerBatch } from './worker-batch.js';
@@ -24,6 +25,8 @@ export interface RunnerOptions {
 export interface RunnerDeps {
   store: JobStoreApi;
   batch: WorkerBatch;
+  /** Bodies of chunks uploaded here: a claim of one of them scores this copy (held-bodies.ts). */
+  held?: HeldBodies;
   /** (model, version) pairs some usable worker holds now. */
   servable: () => [string, string][];
   /** A job ended here (succeeded, failed). */
@@ -86,7 +89,12 @@ export class JobRunner {
       do {
         this.again = false;
         while (!this.stopped && this.inflight < this.o.concurrency()) {
-          const c = await this.d.store.claim(this.o.owner, this.o.leaseS, this.d.servable());
+          const c = await this.d.store.claim(
+            this.o.owner,
+            this.o.leaseS,
+            this.d.servable(),
+            this.d.held?.held() ?? null,
+          );
           if (!c) break;
           this.inflight++;
           const p = this.run(c).finally(() => {
@@ -129,6 +137,15 @@ export class JobRunner {
     );
     renew.unref();
     try {
+      if (c.bodyHeld) {
+        // Held here when claimed; read back if the budget let it go since (null: the chunk is gone).
+        const body = this.d.held?.take(c.jobId, c.seq) ?? (await store.chunkBody(c.jobId, c.seq));
+        if (body === null) {
+          this.d.counted?.(c, 'lost', 0);
+          return;
+        }
+        c.body = body;
+      }
       const scored = await scoreStoredChunk(this.d.batch, c);
       if (lost) {
         this.d.counted?.(c, 'lost', 0);

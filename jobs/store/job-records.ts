@@ -59,12 +59,21 @@ export interface ChunkIn {
   errorRows: string;
 }
 
+/** Chunks whose bodies the claimer holds (its own uploads): a claim does not read those back. */
+export interface HeldChunks {
+  jobIds: string[];
+  seqs: number[];
+}
+
 export interface ClaimedChunk {
   jobId: string;
   seq: number;
   firstRow: number;
   rowCount: number;
+  /** The rows; '' when `bodyHeld`. */
   body: string;
+  /** The claimer said it holds this chunk's body (HeldChunks), so it was not read back. */
+  bodyHeld?: boolean;
   keys: string[] | null;
   skip: number[] | null;
   attempts: number;

@@ -134,6 +134,29 @@ function suite(name: string, open: () => Promise<{ db: SqlDb; done: () => Promis
       expect(a).toMatchObject({ keys: null, keyColumn: 'id' });
     });
 
+    it('a chunk the claimer holds comes without its body, which stays readable by chunkBody', async () => {
+      const job = await store.createJob({ ...NEW, model: 'held' }, 60);
+      const bodies = ['k1,1\nk2,2', 'k3,3\nk4,4', 'k5,5'];
+      for (let i = 0; i < 3; i++)
+        await store.appendChunk(
+          job.id,
+          { ...chunk(i, 1 + 2 * i, ['x']), rowCount: 1, body: bodies[i]!, keys: null },
+          60,
+        );
+      await store.seal(job.id, 3, 3, 30);
+      // Held: chunks 0 and 2 (and one of another job, which changes nothing).
+      const held = { jobIds: [job.id, job.id, '999999'], seqs: [0, 2, 1] };
+      const a = (await store.claim('g', 30, [['held', '1']], held))!;
+      const b = (await store.claim('g', 30, [['held', '1']], held))!;
+      const c = (await store.claim('g', 30, [['held', '1']], held))!;
+      expect([a.seq, a.bodyHeld, a.body]).toEqual([0, true, '']);
+      expect([b.seq, b.bodyHeld, b.body]).toEqual([1, false, bodies[1]]);
+      expect([c.seq, c.bodyHeld, c.body]).toEqual([2, true, '']);
+      expect(await store.chunkBody(job.id, 0)).toBe(bodies[0]);
+      expect(await store.chunkBody(job.id, 2)).toBe(bodies[2]);
+      expect(await store.chunkBody(job.id, 7)).toBeNull();
+    });
+
     it('a claim whose lease ran out is taken over, and only the new owner can commit it', async () => {
       const job = await store.createJob({ ...NEW, model: 'lease' }, 60);
       await store.appendChunk(job.id, chunk(0, 1, ['x']), 60);

@@ -10,6 +10,7 @@
 import {
   type ChunkIn,
   type ClaimedChunk,
+  type HeldChunks,
   iso,
   type JobFormat,
   type JobRecord,
@@ -26,6 +27,7 @@ import type { SqlDb, SqlRunner } from './sql-db.js';
 export type {
   ChunkIn,
   ClaimedChunk,
+  HeldChunks,
   JobFormat,
   JobRecord,
   JobStatus,
@@ -135,12 +137,14 @@ export class JobStore {
     owner: string,
     leaseS: number,
     servable: readonly (readonly [string, string])[],
+    held: HeldChunks | null = null,
   ): Promise<ClaimedChunk | null> {
     if (servable.length === 0) return null;
     return this.db.transaction(async (tx) => {
       const r = await tx.query<Row>(
         `WITH pick AS (
-           SELECT c.job_id, c.seq, j.model, j.version, j.format, j.header, j.on_error, j.key_column, j.status
+           SELECT c.job_id, c.seq, j.model, j.version, j.format, j.header, j.on_error, j.key_column, j.status,
+             (c.job_id, c.seq) IN (SELECT h.j, h.s FROM unnest($5::bigint[], $6::int[]) AS h (j, s)) AS held
            FROM grove_job_chunks c JOIN grove_jobs j ON j.id = c.job_id
            WHERE j.${ACTIVE} AND (c.lease_until IS NULL OR c.lease_until < now())
              AND (j.model, j.version) IN (SELECT m, v FROM unnest($3::text[], $4::text[]) AS s (m, v))
@@ -149,10 +153,18 @@ export class JobStore {
          UPDATE grove_job_chunks c
          SET claim = $1, lease_until = now() + make_interval(secs => $2), attempts = c.attempts + 1
          FROM pick WHERE c.job_id = pick.job_id AND c.seq = pick.seq
-         RETURNING c.job_id, c.seq, c.first_row, c.row_count, c.body, c.keys, c.skip, c.attempts,
+         RETURNING c.job_id, c.seq, c.first_row, c.row_count, c.keys, c.skip, c.attempts,
            c.last_error, c.last_error_code, pick.model, pick.version, pick.format, pick.header,
-           pick.on_error, pick.key_column, pick.status`,
-        [owner, leaseS, servable.map((s) => s[0]), servable.map((s) => s[1])],
+           pick.on_error, pick.key_column, pick.status, pick.held,
+           CASE WHEN pick.held THEN NULL ELSE c.body END AS body`,
+        [
+          owner,
+          leaseS,
+          servable.map((s) => s[0]),
+          servable.map((s) => s[1]),
+          held?.jobIds ?? [],
+          held?.seqs ?? [],
+        ],
       );
       const c = r.rows[0];
       if (!c) return null;
@@ -169,7 +181,8 @@ export class JobStore {
         seq: Number(c.seq),
         firstRow: Number(c.first_row),
         rowCount: Number(c.row_count),
-        body: c.body as string,
+        body: (c.body as string | null) ?? '',
+        bodyHeld: c.held === true,
         keys: (c.keys as string[] | null) ?? null,
         skip: c.skip ? (c.skip as unknown[]).map(Number) : null,
         attempts: Number(c.attempts),
@@ -183,6 +196,15 @@ export class JobStore {
         keyColumn: (job.key_column as string | null) ?? null,
       };
     });
+  }
+
+  /** A claimed chunk's body, read when the claimer no longer holds it (null: the chunk is gone). */
+  async chunkBody(jobId: string, seq: number): Promise<string | null> {
+    const r = await this.db.query<Row>('SELECT body FROM grove_job_chunks WHERE job_id = $1 AND seq = $2', [
+      jobId,
+      seq,
+    ]);
+    return (r.rows[0]?.body as string | undefined) ?? null;
   }
 
   /** Extends a claim; false when it is no longer this owner's. */

@@ -10,6 +10,7 @@ export const STORE_METHODS = [
   'seal',
   'abandon',
   'claim',
+  'chunkBody',
   'renew',
   'release',
   'commit',

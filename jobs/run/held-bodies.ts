@@ -1,0 +1,70 @@
+// The bodies of chunks this gateway uploaded, kept in memory (up to a byte budget) so that when it
+// claims one of them it scores its own copy instead of reading megabytes back from the database
+// (docs/jobs.md, Performance). The database stays the record: a claim names the chunks held here
+// (JobStore.claim `held`), gets no body for those, and a body that is no longer here (the budget
+// evicted it meanwhile) is read from the database as any other. Oldest first out: a chunk another
+// gateway claimed, or of a job that ended, ages out of the budget.
+import type { HeldChunks } from '../store/job-store.js';
+
+export class HeldBodies {
+  private readonly map = new Map<string, Uint8Array | string>();
+  private bytes = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** Keeps a stored chunk's body (exactly the bytes or text the database was given). */
+  put(jobId: string, seq: number, body: Uint8Array | string): void {
+    const size = sizeOf(body);
+    if (size > this.maxBytes) return;
+    const key = `${jobId}:${seq}`;
+    this.remove(key);
+    for (const [k, b] of this.map) {
+      if (this.bytes + size <= this.maxBytes) break;
+      this.map.delete(k);
+      this.bytes -= sizeOf(b);
+    }
+    this.map.set(key, body);
+    this.bytes += size;
+  }
+
+  /** The body as the database would return it (text), removed from here; null when not held. */
+  take(jobId: string, seq: number): string | null {
+    const key = `${jobId}:${seq}`;
+    const b = this.map.get(key);
+    if (b === undefined) return null;
+    this.remove(key);
+    return typeof b === 'string' ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
+  }
+
+  /** What a claim should not read back; null when nothing is held. */
+  held(): HeldChunks | null {
+    if (this.map.size === 0) return null;
+    const jobIds: string[] = [];
+    const seqs: number[] = [];
+    for (const k of this.map.keys()) {
+      const at = k.indexOf(':');
+      jobIds.push(k.slice(0, at));
+      seqs.push(Number(k.slice(at + 1)));
+    }
+    return { jobIds, seqs };
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
+  private remove(key: string): void {
+    const b = this.map.get(key);
+    if (b === undefined) return;
+    this.map.delete(key);
+    this.bytes -= sizeOf(b);
+  }
+}
+
+function sizeOf(b: Uint8Array | string): number {
+  return typeof b === 'string' ? b.length * 2 : b.byteLength;
+}

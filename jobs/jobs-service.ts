@@ -127,7 +127,10 @@ export class JobsService {
     const batch = new WorkerBatch(this.gw.caller);
     const workers = this.gw.workers;
     const held = new HeldBodies(this.o.heldBytes ?? DEFAULT_HELD_BYTES);
-    const ended = (job: JobRecord) => this.notifier.ended(job);
+    const ended = (job: JobRecord) => {
+      held.dropJob(job.id);
+      this.notifier.ended(job);
+    };
     const metrics = this.gw.registry ? new JobMetrics(this.gw.registry) : null;
     const runner = new JobRunner(
       {
@@ -161,7 +164,10 @@ export class JobsService {
       held,
       wake: () => runner.wake(),
       ended,
-      cancelled: (id) => void store.purge(id).catch(() => {}),
+      cancelled: (id) => {
+        held.dropJob(id);
+        void store.purge(id).catch(() => {});
+      },
     };
     workers.on('change', this.onWorkers);
     runner.start();

@@ -35,4 +35,22 @@ describe('HeldBodies: uploaded chunk bodies kept for this gateway’s claims', (
     off.put('1', 0, 'x');
     expect(off.size).toBe(0);
   });
+
+  it('lets go of bodies past their age, and of a job that ended', () => {
+    let now = 1_000;
+    const h = new HeldBodies(1000, 60_000, () => now);
+    h.put('1', 0, 'a');
+    now += 30_000;
+    h.put('1', 1, 'b');
+    h.put('2', 0, 'c');
+    now += 30_000;
+    h.expire();
+    expect(h.held()).toEqual({ jobIds: ['1', '2'], seqs: [1, 0] });
+    h.dropJob('1');
+    expect(h.held()).toEqual({ jobIds: ['2'], seqs: [0] });
+    now += 29_999;
+    h.expire();
+    expect(h.take('2', 0)).toBe('c');
+    expect(h.heldBytes).toBe(0);
+  });
 });

@@ -2,15 +2,25 @@
 // claims one of them it scores its own copy instead of reading megabytes back from the database
 // (docs/jobs.md, Performance). The database stays the record: a claim names the chunks held here
 // (JobStore.claim `held`), gets no body for those, and a body that is no longer here (the budget
-// evicted it meanwhile) is read from the database as any other. Oldest first out: a chunk another
-// gateway claimed, or of a job that ended, ages out of the budget.
+// evicted it meanwhile) is read from the database as any other. Oldest first out, and nothing kept
+// longer than `maxAgeMs`: a chunk another gateway claimed, or of a job that ended elsewhere, does
+// not stay in memory; a job that ended here drops its bodies at once.
 import type { HeldChunks } from '../store/job-store.js';
 
+interface Held {
+  body: Uint8Array | string;
+  at: number;
+}
+
 export class HeldBodies {
-  private readonly map = new Map<string, Uint8Array | string>();
+  private readonly map = new Map<string, Held>();
   private bytes = 0;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(
+    private readonly maxBytes: number,
+    private readonly maxAgeMs = 5 * 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Keeps a stored chunk's body (exactly the bytes or text the database was given). */
   put(jobId: string, seq: number, body: Uint8Array | string): void {
@@ -18,21 +28,36 @@ export class HeldBodies {
     if (size > this.maxBytes) return;
     const key = `${jobId}:${seq}`;
     this.remove(key);
-    for (const [k, b] of this.map) {
+    for (const k of this.map.keys()) {
       if (this.bytes + size <= this.maxBytes) break;
-      this.map.delete(k);
-      this.bytes -= sizeOf(b);
+      this.remove(k);
     }
-    this.map.set(key, body);
+    this.map.set(key, { body, at: this.now() });
     this.bytes += size;
+  }
+
+  /** Lets go of bodies kept longer than the age limit (oldest first, so it stops at the first young one). */
+  expire(): void {
+    const oldest = this.now() - this.maxAgeMs;
+    for (const [k, h] of this.map) {
+      if (h.at > oldest) break;
+      this.remove(k);
+    }
+  }
+
+  /** Lets go of one job's bodies (it ended). */
+  dropJob(jobId: string): void {
+    const prefix = `${jobId}:`;
+    for (const k of this.map.keys()) if (k.startsWith(prefix)) this.remove(k);
   }
 
   /** The body as the database would return it (text), removed from here; null when not held. */
   take(jobId: string, seq: number): string | null {
     const key = `${jobId}:${seq}`;
-    const b = this.map.get(key);
-    if (b === undefined) return null;
+    const h = this.map.get(key);
+    if (h === undefined) return null;
     this.remove(key);
+    const b = h.body;
     return typeof b === 'string' ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
   }
 
@@ -58,10 +83,10 @@ export class HeldBodies {
   }
 
   private remove(key: string): void {
-    const b = this.map.get(key);
-    if (b === undefined) return;
+    const h = this.map.get(key);
+    if (h === undefined) return;
     this.map.delete(key);
-    this.bytes -= sizeOf(b);
+    this.bytes -= sizeOf(h.body);
   }
 }
 

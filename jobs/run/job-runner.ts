@@ -74,6 +74,7 @@ export class JobRunner {
   private schedule(): void {
     this.timer = setTimeout(() => {
       if (this.stopped) return;
+      this.d.held?.expire();
       if (++this.polls % this.o.sweepEvery === 0) {
         this.d.store.sweep(false).catch((err) => this.d.log(`jobs sweep failed: ${(err as Error).message}`));
       }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { claimedChunk } from '../store/claimed-chunk.test-helper.js';
 import type { ClaimedChunk } from '../store/job-store.js';
 import { ChunkCutter, type CutterOptions, MAX_LINE_BYTES, type RawChunk } from './chunk-cutter.js';
 import { readRawChunk } from './raw-chunk.js';
@@ -64,25 +65,16 @@ describe('ChunkCutter', () => {
 });
 
 function claimed(chunk: RawChunk, over: Partial<ClaimedChunk> = {}): ClaimedChunk {
-  return {
-    jobId: '9',
+  return claimedChunk({
     seq: chunk.seq,
     firstRow: chunk.firstRow,
     rowCount: chunk.rowCount,
     body: text(chunk.body),
-    keys: null,
     skip: chunk.skip,
-    attempts: 1,
-    lastError: null,
-    lastErrorCode: null,
-    model: 'm',
-    version: '1',
-    format: 'csv',
     header: 'a,id,b',
-    onError: 'skip',
     keyColumn: 'id',
     ...over,
-  };
+  });
 }
 
 describe('readRawChunk', () => {

@@ -1,6 +1,7 @@
 // The runner scores a claimed chunk from the body it holds (its own upload), from the database when
 // that body left memory after the claim named it, and counts a chunk whose row is gone as lost.
 import { describe, expect, it } from 'vitest';
+import { claimedChunk } from '../store/claimed-chunk.test-helper.js';
 import type { ClaimedChunk, HeldChunks } from '../store/job-store.js';
 import type { JobStoreApi } from '../store/store-api.js';
 import { HeldBodies } from './held-bodies.js';
@@ -10,24 +11,15 @@ import type { BatchAnswer, WorkerBatch } from './worker-batch.js';
 const BODY = '1\n2\n3';
 
 function claimed(seq: number, bodyHeld: boolean): ClaimedChunk {
-  return {
+  return claimedChunk({
     jobId: '5',
     seq,
     firstRow: 1 + 3 * seq,
     rowCount: 3,
     body: bodyHeld ? '' : BODY,
     bodyHeld,
-    keys: null,
-    skip: null,
-    attempts: 1,
-    lastError: null,
-    lastErrorCode: null,
-    model: 'm',
-    version: '1',
-    format: 'csv',
-    header: 'x',
     onError: 'fail',
-  };
+  });
 }
 
 /** A store handing out `chunks` in order; records what the runner asked of it. */

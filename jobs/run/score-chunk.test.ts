@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UnavailableError } from '../../shared/errors/grove-error.js';
+import { claimedChunk } from '../store/claimed-chunk.test-helper.js';
 import type { ClaimedChunk } from '../store/job-store.js';
 import { ChunkNotScored, RowRefused, scoreChunk } from './score-chunk.js';
 import type { BatchAnswer, WorkerBatch } from './worker-batch.js';
@@ -35,24 +36,14 @@ function fakeWorker(piece: number, down = false) {
 }
 
 function chunk(rows: string[], extra: Partial<ClaimedChunk> = {}): ClaimedChunk {
-  return {
+  return claimedChunk({
     jobId: '3',
-    seq: 0,
     firstRow: 101,
     rowCount: rows.length,
     body: rows.join('\n'),
     keys: rows.map((_, i) => `k${i}`),
-    skip: null,
-    attempts: 1,
-    lastError: null,
-    lastErrorCode: null,
-    model: 'm',
-    version: '1',
-    format: 'csv',
-    header: 'x',
-    onError: 'skip',
     ...extra,
-  };
+  });
 }
 
 const lines = (copy: string) =>

@@ -168,20 +168,6 @@ export async function run(argv: string[]): Promise<number> {
     logger.flush();
     return 2;
   }
-  if (running.url !== null) process.stdout.write(`grove stream metrics on ${running.url}\n`);
-  process.stdout.write(`grove stream consuming ${v.subject} -> ${output} (model ${model})\n`);
-  logger.info(
-    {
-      event: 'consuming',
-      subject: v.subject,
-      output,
-      deadLetter: opts.deadLetterSubject,
-      model,
-      metrics: running.url,
-    },
-    'stream consumer started',
-  );
-
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
@@ -215,5 +201,20 @@ export async function run(argv: string[]): Promise<number> {
         resolve(1);
       });
     });
+    // Announced only now that the signals are handled: a supervisor (or a test) that sends SIGTERM
+    // as soon as it reads this line must get a drain, not the default action's kill.
+    if (running.url !== null) process.stdout.write(`grove stream metrics on ${running.url}\n`);
+    process.stdout.write(`grove stream consuming ${v.subject} -> ${output} (model ${model})\n`);
+    logger.info(
+      {
+        event: 'consuming',
+        subject: v.subject,
+        output,
+        deadLetter: opts.deadLetterSubject,
+        model,
+        metrics: running.url,
+      },
+      'stream consumer started',
+    );
   });
 }

@@ -262,6 +262,14 @@ function suite(name: string, open: () => Promise<{ db: SqlDb; done: () => Promis
       expect(rows[8]).toMatchObject({ error: 'bad\trow\\x', errorCode: 'GROVE_ERR_BAD_KEY', outputs: null });
       for (const [i, k] of keys.slice(0, 8).entries())
         expect(await store.lookup('esc', k)).toMatchObject({ outputs: [i + 1] });
+      // At once, so most share one statement (the array parameter carries the metacharacters), with
+      // a repeated key, a key never scored, the unscored error row's and another model's.
+      const asked = [...keys.slice(0, 8), keys[3]!, 'never', keys[8]!];
+      const got = await Promise.all([
+        ...asked.map((k) => store.lookup('esc', k)),
+        store.lookup('m', keys[0]!),
+      ]);
+      expect(got.map((p) => p?.outputs[0] ?? null)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 4, null, null, null]);
     });
 
     it('the latest succeeded job answers a key; failed and unfinished jobs never do', async () => {

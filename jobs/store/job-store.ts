@@ -11,7 +11,6 @@ import {
   type ChunkIn,
   type ClaimedChunk,
   type HeldChunks,
-  iso,
   type JobFormat,
   type JobRecord,
   type ListFilter,
@@ -22,6 +21,7 @@ import {
   type StoredPrediction,
   toJob,
 } from './job-records.js';
+import { KeyLookups, lookupKeys } from './key-lookups.js';
 import type { SqlDb, SqlRunner } from './sql-db.js';
 
 export type {
@@ -47,7 +47,11 @@ const FOREIGN_KEY_VIOLATION = '23503';
 class Rollback extends Error {}
 
 export class JobStore {
-  constructor(readonly db: SqlDb) {}
+  private readonly keyLookups: KeyLookups;
+
+  constructor(readonly db: SqlDb) {
+    this.keyLookups = new KeyLookups((model, keys) => lookupKeys(db, model, keys));
+  }
 
   async createJob(j: NewJob, uploadLeaseS: number): Promise<JobRecord> {
     const r = await this.db.query<Row>(
@@ -363,24 +367,12 @@ export class JobStore {
     }));
   }
 
-  /** The prediction for `key` from the latest succeeded job of `model` that scored it. */
-  async lookup(model: string, key: string): Promise<StoredPrediction | null> {
-    const r = await this.db.query<Row>(
-      `SELECT j.id, j.version, j.output_names, j.finished_at, r.outputs
-       FROM grove_job_results r JOIN grove_jobs j ON j.id = r.job_id
-       WHERE r.key = $2 AND j.model = $1 AND j.status = 'succeeded' AND r.outputs IS NOT NULL
-       ORDER BY j.finished_at DESC, j.id DESC, r.row_no DESC LIMIT 1`,
-      [model, key],
-    );
-    const x = r.rows[0];
-    if (!x) return null;
-    return {
-      jobId: String(x.id),
-      version: x.version as string,
-      outputNames: (x.output_names as string[] | null) ?? [],
-      outputs: (x.outputs as unknown[]).map(Number),
-      scoredAt: iso(x.finished_at)!,
-    };
+  /**
+   * The prediction for `key` from the latest succeeded job of `model` that scored it; concurrent
+   * lookups share statements (key-lookups.ts).
+   */
+  lookup(model: string, key: string): Promise<StoredPrediction | null> {
+    return this.keyLookups.lookup(model, key);
   }
 
   close(): Promise<void> {

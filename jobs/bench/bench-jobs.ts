@@ -18,7 +18,7 @@ import { projectRoot } from '../../shared/runtime-path.js';
 import { openPgDb } from '../store/pg-db.js';
 import { openPgliteDb } from '../store/pglite-db.js';
 import { writeInputs } from './bench-data.js';
-import { fixedReplyServer, lookupDatabase, storeLookups, wrkLookups } from './lookup-bench.js';
+import { fixedReplyServer, lookupDatabase, settleServer, storeLookups, wrkLookups } from './lookup-bench.js';
 import { storageAlone } from './storage-alone.js';
 
 const CLI = join(projectRoot, 'dist', 'cli', 'grove.js');
@@ -154,91 +154,98 @@ async function freshPgDatabase(
 
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 
+/** The job rounds on each store beside the storage alone, and `grove predict` on the same rows. */
+async function jobRounds(dir: string): Promise<void> {
+  log(`writing ${rows} rows`);
+  const { keyed, plain } = await writeInputs(dir, rows);
+  log('grove predict on the same rows');
+  const out = join(dir, 'predict-out.csv');
+  const t0 = performance.now();
+  execFileSync(process.execPath, [
+    CLI,
+    'predict',
+    '--model',
+    join(projectRoot, 'models/churn/1/model.json'),
+    '--input',
+    plain,
+    '--output',
+    out,
+  ]);
+  const predictRate = rows / ((performance.now() - t0) / 1000);
+  const predictions = readFileSync(out, 'utf8').trimEnd().split('\n');
+  const table: string[][] = [];
+  for (const store of a.stores!.split(',')) {
+    if (store === 'postgres' && !pgUrl) {
+      log('PostgreSQL rows skipped: pass --pg postgres://... (Debian package postgresql)');
+      continue;
+    }
+    // Rounds alternate the job and its peer, so both see the same machine; medians are printed.
+    const e2e: number[] = [];
+    const scoring: number[] = [];
+    const alones: number[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      log(`${store}: job of ${rows} rows (round ${round} of ${ROUNDS})`);
+      const state = join(dir, `state-${store}-${round}`);
+      let job: JobRun;
+      if (store === 'pglite') {
+        const s = await startServe(state, []);
+        job = await runJob(s.url, keyed);
+        await stop(s.proc);
+        rmSync(state, { recursive: true, force: true });
+        log(`${store}: storage alone (round ${round} of ${ROUNDS})`);
+        const aloneDir = join(dir, `alone-pglite-${round}`);
+        const db = await openPgliteDb(aloneDir);
+        alones.push(await storageAlone(db, predictions));
+        await db.close();
+        rmSync(aloneDir, { recursive: true, force: true });
+      } else {
+        const jdb = await freshPgDatabase(pgUrl!, 'grove_bench_job');
+        const s = await startServe(state, ['--jobs-db', jdb.url]);
+        job = await runJob(s.url, keyed);
+        await stop(s.proc);
+        await jdb.drop();
+        log(`${store}: storage alone (round ${round} of ${ROUNDS})`);
+        const adb = await freshPgDatabase(pgUrl!, 'grove_bench_alone');
+        const db = await openPgDb(adb.url);
+        alones.push(await storageAlone(db, predictions));
+        await db.close();
+        await adb.drop();
+      }
+      e2e.push(job.endToEnd);
+      scoring.push(job.scoring);
+      log(
+        `${store} round ${round}: job ${fmt(job.endToEnd)} rows/s, storage alone ${fmt(alones.at(-1)!)} rows/s (${(job.endToEnd / alones.at(-1)!).toFixed(2)}x), load average ${loadavg()[0]!.toFixed(1)}`,
+      );
+    }
+    const job = { endToEnd: median(e2e), scoring: median(scoring) };
+    const alone = median(alones);
+    table.push([
+      store,
+      fmt(job.endToEnd),
+      fmt(job.scoring),
+      fmt(alone),
+      (job.endToEnd / alone).toFixed(2) + 'x',
+      (job.scoring / alone).toFixed(2) + 'x',
+      fmt(predictRate),
+    ]);
+  }
+  process.stdout.write(
+    `\njob of ${rows} rows (churn v1, XGBoost 100x4, key column, ${a.workers} workers), rows/s, medians of ${ROUNDS} rounds:\n` +
+      `| store | job, upload start to success | job, scoring only | storage alone (COPY) | ratio e2e | ratio scoring | grove predict, same file |\n|---|---:|---:|---:|---:|---:|---:|\n` +
+      table.map((r) => `| ${r.join(' | ')} |`).join('\n') +
+      '\n',
+  );
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'grove-bench-jobs-'));
   try {
-    log(`writing ${rows} rows`);
-    const { keyed, plain } = await writeInputs(dir, rows);
-    log('grove predict on the same rows');
-    const out = join(dir, 'predict-out.csv');
-    const t0 = performance.now();
-    execFileSync(process.execPath, [
-      CLI,
-      'predict',
-      '--model',
-      join(projectRoot, 'models/churn/1/model.json'),
-      '--input',
-      plain,
-      '--output',
-      out,
-    ]);
-    const predictRate = rows / ((performance.now() - t0) / 1000);
-    const predictions = readFileSync(out, 'utf8').trimEnd().split('\n');
-    const table: string[][] = [];
-    for (const store of a.stores!.split(',')) {
-      if (store === 'postgres' && !pgUrl) {
-        log('PostgreSQL rows skipped: pass --pg postgres://... (Debian package postgresql)');
-        continue;
-      }
-      // Rounds alternate the job and its peer, so both see the same machine; medians are printed.
-      const e2e: number[] = [];
-      const scoring: number[] = [];
-      const alones: number[] = [];
-      for (let round = 1; round <= ROUNDS; round++) {
-        log(`${store}: job of ${rows} rows (round ${round} of ${ROUNDS})`);
-        const state = join(dir, `state-${store}-${round}`);
-        let job: JobRun;
-        if (store === 'pglite') {
-          const s = await startServe(state, []);
-          job = await runJob(s.url, keyed);
-          await stop(s.proc);
-          rmSync(state, { recursive: true, force: true });
-          log(`${store}: storage alone (round ${round} of ${ROUNDS})`);
-          const aloneDir = join(dir, `alone-pglite-${round}`);
-          const db = await openPgliteDb(aloneDir);
-          alones.push(await storageAlone(db, predictions));
-          await db.close();
-          rmSync(aloneDir, { recursive: true, force: true });
-        } else {
-          const jdb = await freshPgDatabase(pgUrl!, 'grove_bench_job');
-          const s = await startServe(state, ['--jobs-db', jdb.url]);
-          job = await runJob(s.url, keyed);
-          await stop(s.proc);
-          await jdb.drop();
-          log(`${store}: storage alone (round ${round} of ${ROUNDS})`);
-          const adb = await freshPgDatabase(pgUrl!, 'grove_bench_alone');
-          const db = await openPgDb(adb.url);
-          alones.push(await storageAlone(db, predictions));
-          await db.close();
-          await adb.drop();
-        }
-        e2e.push(job.endToEnd);
-        scoring.push(job.scoring);
-        log(
-          `${store} round ${round}: job ${fmt(job.endToEnd)} rows/s, storage alone ${fmt(alones.at(-1)!)} rows/s (${(job.endToEnd / alones.at(-1)!).toFixed(2)}x), load average ${loadavg()[0]!.toFixed(1)}`,
-        );
-      }
-      const job = { endToEnd: median(e2e), scoring: median(scoring) };
-      const alone = median(alones);
-      table.push([
-        store,
-        fmt(job.endToEnd),
-        fmt(job.scoring),
-        fmt(alone),
-        (job.endToEnd / alone).toFixed(2) + 'x',
-        (job.scoring / alone).toFixed(2) + 'x',
-        fmt(predictRate),
-      ]);
-    }
-    process.stdout.write(
-      `\njob of ${rows} rows (churn v1, XGBoost 100x4, key column, ${a.workers} workers), rows/s, medians of ${ROUNDS} rounds:\n` +
-        `| store | job, upload start to success | job, scoring only | storage alone (COPY) | ratio e2e | ratio scoring | grove predict, same file |\n|---|---:|---:|---:|---:|---:|---:|\n` +
-        table.map((r) => `| ${r.join(' | ')} |`).join('\n') +
-        '\n',
-    );
+    // --rows 0 runs the lookups alone.
+    if (rows > 0) await jobRounds(dir);
     const lookupRows = Number(a['lookup-rows']);
     if (lookupRows > 0 && pgUrl) {
       const url = await lookupDatabase(pgUrl, lookupRows, log);
+      await settleServer(url, log);
       const direct = await storeLookups(url, lookupRows, 20_000);
       const gw = spawn(
         process.execPath,

@@ -244,7 +244,7 @@ async function main(): Promise<void> {
     if (rows > 0) await jobRounds(dir);
     const lookupRows = Number(a['lookup-rows']);
     if (lookupRows > 0 && pgUrl) {
-      const url = await lookupDatabase(pgUrl, lookupRows, log);
+      const { url, sharedBuffers } = await lookupDatabase(pgUrl, lookupRows, log);
       await settleServer(url, log);
       const direct = await storeLookups(url, lookupRows, 20_000);
       const gw = spawn(
@@ -297,7 +297,7 @@ async function main(): Promise<void> {
         `| ${label} | ${median(w.map((x) => x.p50)).toFixed(2)} | ${median(w.map((x) => x.p99)).toFixed(2)} (${w.map((x) => x.p99.toFixed(2)).join(', ')}) | ${fmt(median(w.map((x) => x.rps)))}${w.some((x) => x.non2xx) ? ' (non-2xx answers!)' : ''} |\n`;
       const conn = (c: number) => `${c} connection${c === 1 ? '' : 's'}`;
       process.stdout.write(
-        `\nkey lookup with ${fmt(lookupRows)} stored predictions (PostgreSQL, table and index read into memory first), wrk, ${seconds} s a run, medians of ${ROUNDS} rounds (each round's p99), load average ${loadavg()[0]!.toFixed(1)}:\n` +
+        `\nkey lookup with ${fmt(lookupRows)} stored predictions (PostgreSQL, shared_buffers ${sharedBuffers}, table and index read into memory first), wrk, ${seconds} s a run, medians of ${ROUNDS} rounds (each round's p99), load average ${loadavg()[0]!.toFixed(1)}:\n` +
           `| path | p50 ms | p99 ms | requests/s |\n|---|---:|---:|---:|\n` +
           runs
             .map(

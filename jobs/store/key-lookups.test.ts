@@ -69,6 +69,32 @@ describe('KeyLookups', () => {
     );
   });
 
+  it('a model with more than maxKeys waiting takes turns with the others', async () => {
+    const { calls, run } = heldRuns();
+    const kl = new KeyLookups(run, 1, 2);
+    const all = [...['k0', 'k1', 'k2', 'k3', 'k4', 'k5'].map((k) => kl.lookup('a', k)), kl.lookup('b', 'x')];
+    for (let i = 0; i < 5; i++) {
+      calls[i]!.finish(true);
+      await settle();
+    }
+    expect(calls.map((c) => `${c.model}:${c.keys.join(',')}`)).toEqual([
+      'a:k0',
+      'a:k1,k2',
+      'b:x',
+      'a:k3,k4',
+      'a:k5',
+    ]);
+    expect((await Promise.all(all)).map((p) => p?.jobId)).toEqual([
+      'a:k0',
+      'a:k1',
+      'a:k2',
+      'a:k3',
+      'a:k4',
+      'a:k5',
+      'b:x',
+    ]);
+  });
+
   it('a failed statement fails its own lookups only, and the next ones still go', async () => {
     const { calls, run } = heldRuns();
     const kl = new KeyLookups(run, 1, 256);

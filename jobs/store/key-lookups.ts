@@ -80,12 +80,15 @@ export class KeyLookups {
 
   private pump(): void {
     while (this.inFlight < this.maxInFlight && this.waiting.size > 0) {
-      // The model waiting longest goes first: a Map iterates in insertion order, and a model whose
-      // keys were all taken is deleted, so its next key queues it at the end.
+      // Models take turns: a Map iterates in insertion order, and the model served goes to the end
+      // (with the keys it still has past maxKeys) or leaves, its next key queueing it at the end.
       const [model, q] = this.waiting.entries().next().value as [string, Waiter[]];
+      this.waiting.delete(model);
       let batch = q;
-      if (q.length > this.maxKeys) batch = q.splice(0, this.maxKeys);
-      else this.waiting.delete(model);
+      if (q.length > this.maxKeys) {
+        batch = q.splice(0, this.maxKeys);
+        this.waiting.set(model, q);
+      }
       this.inFlight++;
       this.run(
         model,

@@ -40,7 +40,7 @@ async function post(url: string, body: unknown, headers: Record<string, string> 
 describe('gateway over fake workers', () => {
   it('coalesces concurrent rows into few upstream calls and gives each client its own answer', async () => {
     const g = await setup(2);
-    // Slow workers keep the lane's in-flight limit (2 per worker) busy, so later rows queue and merge.
+    // Slow workers keep the lane's in-flight limit (4 per worker) busy, so later rows queue and merge.
     for (const f of fakes) f.delayMs = 30;
     const answers = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>

@@ -72,6 +72,12 @@ export interface GatewayOptions {
   /** A request whose head or body is still arriving after this gets 408 (node:http's headersTimeout is 60 s). */
   requestReadTimeoutMs?: number;
   maxCoalesceRows?: number;
+  /**
+   * Calls of a version in flight per worker before its requests merge (default 4). Merging moves
+   * a worker's per-call cost onto the gateway (parse, merge, split): worth it when calls queue at
+   * the workers, a loss when the gateway is the busier process, as with a few connections
+   * (gateway/README.md#cost-per-request-what-npm-run-benchgateway-compares has the figures).
+   */
   coalescePerWorker?: number;
   /** Client requests in flight past which new ones get 503 / 429 (default 4096; 0: no limit). */
   maxInflight?: number;
@@ -189,7 +195,7 @@ export async function startGateway(opts: GatewayOptions = {}): Promise<Gateway> 
     caller,
     workers,
     metrics,
-    { maxRows: maxCoalesceRows, perWorker: opts.coalescePerWorker ?? 2 },
+    { maxRows: maxCoalesceRows, perWorker: opts.coalescePerWorker ?? 4 },
     (it, a, body, pass) => forwarder.respondItem(it, a, body, pass),
     (it, err) => forwarder.failItem(it, err),
   );

@@ -48,7 +48,7 @@ export const gatewayOptionSpecs = {
   --timeout MS          upstream timeout (default 10000)
   --max-inflight N      client requests in flight before new ones get 503/429 (default 4096; 0: no limit)
   --coalesce-per-worker N  calls of a model version in flight per worker before its one-row requests
-                        wait and merge into one upstream call (default 2; 0: never merge)
+                        wait and merge into one upstream call (default 4; 0: never merge)
   --tls-cert FILE       serve HTTPS on the public and admin listeners with this PEM certificate...
   --tls-key FILE        ...and this PEM private key
   --admin-client-ca FILE  admin clients must present a certificate this CA signed (mutual TLS)
@@ -92,7 +92,7 @@ export function parseGatewayCommon(
     adminToken: (values['admin-token'] as string | undefined) ?? (process.env.GROVE_ADMIN_TOKEN || undefined),
     timeoutMs: num('timeout', 10_000),
     maxInflight: num('max-inflight', 4096),
-    coalescePerWorker: num('coalesce-per-worker', 2),
+    coalescePerWorker: num('coalesce-per-worker', 4),
     ...(tls ? { tls, adminTls: { ...tls, ...(clientCa ? { clientCa } : {}) } } : {}),
     logger,
     // Off unless the OTEL_* variables ask for it (docs/tracing.md).

@@ -87,3 +87,28 @@ export function flatten(predictions: ArrayLike<unknown>): Float64Array {
 export function mismatch(predictions: ArrayLike<unknown>, want: Matrix): string | null {
   return firstMismatch(flatten(predictions), want.data);
 }
+
+/**
+ * How far apart two arrays' values are at most, in units of Number.EPSILON times the larger of 1 and
+ * the values (0: equal; Infinity when their lengths or NaNs differ). ECMA-262 leaves Math.exp and
+ * Math.log "implementation-approximated" (sec-function-properties-of-the-math-object), and a
+ * browser's V8 has differed from Node's in the last bit: a link function (sigmoid, softmax, and
+ * 1 - p beside p) of the same margin may land an epsilon or two apart between engines, while the
+ * margins themselves (sums of leaf values: plain IEEE arithmetic) must match to the bit. Scaled by 1
+ * at least because probabilities are terms of 1 + e and 1 - p, whose rounding is absolute.
+ */
+export function epsilonsApart(a: Float64Array, b: Float64Array): number {
+  if (a.length !== b.length) return Number.POSITIVE_INFINITY;
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (Number.isNaN(x) || Number.isNaN(y)) {
+      if (Number.isNaN(x) !== Number.isNaN(y)) return Number.POSITIVE_INFINITY;
+      continue;
+    }
+    if (x === y) continue;
+    worst = Math.max(worst, Math.abs(x - y) / (Number.EPSILON * Math.max(1, Math.abs(x), Math.abs(y))));
+  }
+  return worst;
+}

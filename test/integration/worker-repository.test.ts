@@ -1,6 +1,6 @@
 // Hot swap, broken versions, removal and graceful shutdown on a real worker process while
 // requests run: none may fail.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -163,6 +163,18 @@ describe('worker model repository', () => {
     expect(after.body.model_version).toBe('1');
     expect((await postJson(`${w.url}/v2/models/churn/versions/2/infer`, oneRow())).status).toBe(404);
     await waitFor(async () => w!.stderr().includes('"event":"model_unloaded"'));
+  });
+
+  it('serves a model file too young to load at the first scan once it says it listens', async () => {
+    repo = makeRepository({ churn: { '1': V1 } });
+    // Dated ahead, so the first scan certainly finds it younger than the settle time (it may still
+    // be being written) however fast the worker starts: listening must still mean it is READY.
+    const file = join(repo, 'churn', '1', 'model.json');
+    const ahead = new Date(Date.now() + 1500);
+    utimesSync(file, ahead, ahead);
+    w = await startWorkerProcess(repo);
+    expect((await getJson(`${w.url}/v2/models`)).body.models[0].versions).toEqual(['1']);
+    expect((await getJson(`${w.url}/v2/health/ready`)).status).toBe(200);
   });
 
   it('honours config.json version_policy latest', async () => {

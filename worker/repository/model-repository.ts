@@ -64,6 +64,8 @@ export class ModelRepository {
   /** What in the folder's layout serves nothing (layout-problems.ts), as of the last scan. */
   problems: string[] = [];
   private started = false;
+  /** When the youngest model file the scans deferred is old enough to load (ms since the epoch). */
+  private settleUntil = 0;
   /**
    * Models unloaded through the repository API (worker/repository-api): kept out of service, though
    * their files stay, until a load. Held in memory, as Triton's explicit model control is: a
@@ -85,8 +87,16 @@ export class ModelRepository {
   async start(): Promise<void> {
     this.loader.warm(); // the host starts while the folder is scanned
     await this.rescan();
-    // Initial loads are awaited so `ready` means every loadable version is READY (or FAILED).
-    while (this.loads.size > 0) await Promise.allSettled([...this.loads]);
+    // Initial loads are awaited so `ready` means every loadable version is READY (or FAILED),
+    // files too young to load at the first scan included (a few rounds: one still being written
+    // loads later, through the scheduled rescan).
+    for (let round = 0; ; round++) {
+      while (this.loads.size > 0) await Promise.allSettled([...this.loads]);
+      const wait = this.settleUntil - Date.now();
+      if (wait <= 0 || round === 10) break;
+      await new Promise((r) => setTimeout(r, Math.min(wait, this.opts.settleMs + 20))); // mtime may be ahead
+      await this.rescan();
+    }
     this.started = true;
     try {
       this.watcher = watch(this.opts.root, { recursive: true }, () => this.scheduleRescan());
@@ -260,6 +270,7 @@ export class ModelRepository {
     }
     const age = Date.now() - v.mtimeMs;
     if (age < this.opts.settleMs) {
+      this.settleUntil = Math.max(this.settleUntil, v.mtimeMs + this.opts.settleMs + 20);
       this.scheduleRescan(this.opts.settleMs - age + 20);
       return;
     }

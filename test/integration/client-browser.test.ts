@@ -12,8 +12,8 @@ import { type StaticServer, startStaticServer } from '../../client/bench/static-
 import {
   type ClientFixture,
   clientFixtures,
-  flatten,
   epsilonsApart,
+  flatten,
   mismatch,
 } from '../../client/client-fixtures.test-helper.js';
 import { exportModule } from '../../client/export/export-module.js';

@@ -91,7 +91,7 @@ export class ModelRepository {
     // files too young to load at the first scan included (a few rounds: one still being written
     // loads later, through the scheduled rescan).
     for (let round = 0; ; round++) {
-      while (this.loads.size > 0) await Promise.allSettled([...this.loads]);
+      await this.idle();
       const wait = this.settleUntil - Date.now();
       if (wait <= 0 || round === 10) break;
       await new Promise((r) => setTimeout(r, Math.min(wait, this.opts.settleMs + 20))); // mtime may be ahead

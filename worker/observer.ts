@@ -2,7 +2,8 @@
 // successful prediction without touching the request path. The worker calls each observer
 // synchronously after a prediction (every protocol, inline or pool, streamed batches chunk by
 // chunk); an observer must be cheap and must not throw (if it does, the error is logged once and
-// the request still succeeds). Arrays are owned by the worker: copy what you keep beyond `observe`.
+// the request still succeeds). Arrays are owned by the worker: copy what you keep beyond `observe`,
+// unless the event is `retainable`.
 
 export interface PredictionEvent {
   /** The request's x-request-id (the client's, or one the worker made). */
@@ -29,6 +30,11 @@ export interface PredictionEvent {
   raw: boolean;
   /** Epoch milliseconds. */
   at: number;
+  /**
+   * True when the worker never touches `input` and `output` again (a pool thread's fresh arrays):
+   * an observer may keep them instead of copying.
+   */
+  retainable?: boolean;
 }
 
 export interface RequestRows {

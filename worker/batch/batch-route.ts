@@ -112,6 +112,8 @@ class BatchStream {
       r.out ?? empty,
       this.k,
       this.raw,
+      undefined,
+      true, // the pool thread's fresh arrays, used by nothing after this
     );
     if (!this.res.write(r.text)) await drainOrClose(this.res);
   }

@@ -153,7 +153,10 @@ export class Predictor {
     return out;
   }
 
-  /** Counts rows and notifies observers (also used by streamed batches, chunk by chunk). */
+  /**
+   * Counts rows and notifies observers (also used by streamed batches, chunk by chunk).
+   * `retainable`: the worker never reuses `input` and `out` (see PredictionEvent).
+   */
   done(
     v: LoadedVersion,
     requestId: string,
@@ -164,6 +167,7 @@ export class Predictor {
     k: number,
     raw: boolean,
     requestIds?: string,
+    retainable = false,
   ): void {
     let c = v.metricCache.get('rows') as CounterSeries | undefined;
     if (c === undefined) {
@@ -187,6 +191,7 @@ export class Predictor {
       numOutputs: k,
       raw,
       at: Date.now(),
+      retainable,
     };
     for (let i = 0; i < obs.length; i++) {
       try {

@@ -216,6 +216,33 @@ describe('big batches', () => {
     expect(big.snapshot().columns).toEqual(small.snapshot().columns);
     expect(big.totalRows).toBe(3000);
   });
+
+  it('bins retainable events on read with exactly the counts of binning each as it came', () => {
+    const rng = mulberry32(9);
+    const eager = monitor(100);
+    const lazy = monitor(100);
+    // Sizes below, at and above the window; some without input, some raw (no output counted),
+    // some with shifted or missing values so the codes differ between events.
+    const sizes = [7, 30, 99, 1, 100, 250, 3, 64, 101, 40, 0, 12, 300, 5, 55];
+    for (let i = 0; i < sizes.length; i++) {
+      const n = sizes[i]!;
+      const { input, output } = rows(n, rng, (r) => {
+        if (i % 3 === 1) r[0] = r[0]! + 30;
+        if (i % 4 === 2) r[1] = Number.NaN;
+      });
+      const e = event(input, output);
+      if (i % 5 === 3) e.input = null;
+      if (i % 6 === 4) e.raw = true;
+      eager.observe(e);
+      // A non-retainable event between retained ones is binned in its turn.
+      lazy.observe(i % 7 === 6 ? e : { ...e, retainable: true });
+      expect(lazy.totalRows).toBe(eager.totalRows);
+      if (i % 4 === 3) expect(lazy.snapshot()).toEqual(eager.snapshot());
+    }
+    expect(lazy.snapshot()).toEqual(eager.snapshot());
+    expect(lazy.snapshot().rows).toBe(100);
+    expect(lazy.response()).toEqual(eager.response());
+  });
 });
 
 describe('monitor config', () => {

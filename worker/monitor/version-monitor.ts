@@ -1,6 +1,9 @@
 // One model version's monitor: feeds each prediction's rows into its WindowCounts (the only work
 // done per request), and on read turns the counts into statistics, alarm transitions (with
-// hysteresis) and the monitor endpoint's JSON.
+// hysteresis) and the monitor endpoint's JSON. Rows whose arrays the worker never reuses (a
+// streamed batch's chunks) are binned when the window is read, not when they arrive: only the
+// last `window` rows can be in it then, so a job of a million rows bins a window per read instead
+// of every row, with the same counts (docs/monitoring.md).
 
 import {
   ALARM_KINDS,
@@ -79,6 +82,10 @@ export class VersionMonitor {
   private readonly since: Float64Array;
   private readonly lastValue: Float64Array;
   private readonly lastThreshold: Float64Array;
+  /** Retainable observations not binned yet, oldest first (see `observe`). */
+  private readonly pending: Pending[] = [];
+  private pendingRows = 0;
+  private observed = 0;
 
   constructor(init: VersionMonitorInit) {
     this.model = init.model;
@@ -122,28 +129,73 @@ export class VersionMonitor {
     this.lastThreshold = new Float64Array(C * 4);
   }
 
-  /** The request-path part: bin codes into the window. No allocation. */
+  /**
+   * The request-path part: bin codes into the window. A retainable event (its arrays are never
+   * reused) is kept and binned on the next read instead; events the window has since moved past
+   * are let go unbinned. Anything else is binned now, after what is kept, so rows keep their order.
+   */
   observe(e: PredictionEvent): void {
-    const w = this.window;
     const F = this.numFeatures;
     const input = e.input !== null && e.numFeatures === F ? e.input : null;
     const K = e.numOutputs;
     const k = this.outputIndex < K ? this.outputIndex : 0;
-    const out = e.output;
-    const skipOut = e.raw || K === 0;
+    const out = e.raw || K === 0 ? null : e.output;
+    this.observed += e.rows;
+    if (e.retainable !== true) {
+      this.bin();
+      this.add(input, out, K, k, e.rows);
+      return;
+    }
+    if (e.rows === 0) return;
+    const W = this.window.window;
+    this.pending.push({ input, out, K, k, rows: e.rows });
+    this.pendingRows += e.rows;
+    // Only the last W rows can be in the window: events wholly before them are counted, not kept.
+    while (this.pendingRows - this.pending[0]!.rows >= W) {
+      const dropped = this.pending.shift()!;
+      this.pendingRows -= dropped.rows;
+      this.window.skipRows(dropped.rows);
+    }
+  }
+
+  /** Bins the kept events' rows (those still in the window's reach). */
+  private bin(): void {
+    const p = this.pending;
+    if (p.length === 0) return;
+    let excess = this.pendingRows - this.window.window;
+    for (let i = 0; i < p.length; i++) {
+      const e = p[i]!;
+      const first = excess > 0 ? Math.min(excess, e.rows) : 0;
+      excess -= first;
+      this.window.skipRows(first);
+      this.window.addRows(e.input, this.numFeatures, e.out, e.K, e.k, first, e.rows);
+    }
+    p.length = 0;
+    this.pendingRows = 0;
+  }
+
+  private add(
+    input: Float64Array | null,
+    out: Float64Array | null,
+    K: number,
+    k: number,
+    rows: number,
+  ): void {
+    const w = this.window;
     // Only the last `window` rows of a big batch can stay in the window: adding the earlier ones
     // would cost time (on the event loop) for nothing. The result is identical.
-    const first = e.rows > w.window ? e.rows - w.window : 0;
+    const first = rows > w.window ? rows - w.window : 0;
     w.skipRows(first);
-    w.addRows(input, F, skipOut ? null : out, K, k, first, e.rows);
+    w.addRows(input, this.numFeatures, out, K, k, first, rows);
   }
 
   /** Rows ever observed (changes whenever observe ran). */
   get totalRows(): number {
-    return this.window.total;
+    return this.observed;
   }
 
   snapshot(): MonitorSnapshot {
+    this.bin();
     const w = this.window;
     const columns: ColumnCounts[] = this.names.map((name, c) => ({
       name,
@@ -250,4 +302,13 @@ export class VersionMonitor {
       counts: { workers: 1, columns: snap.columns },
     };
   }
+}
+
+/** A retainable observation waiting to be binned. */
+interface Pending {
+  input: Float64Array | null;
+  out: Float64Array | null;
+  K: number;
+  k: number;
+  rows: number;
 }

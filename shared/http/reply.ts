@@ -22,6 +22,12 @@ export class NodeReply implements Reply {
   send(status: number, headers: string[], body: string | Buffer): void {
     if (this.done) return;
     headers.push('content-length', String(typeof body === 'string' ? Buffer.byteLength(body) : body.length));
+    // An answer given while a body is half read (a streamed :batch or job upload refused at its
+    // header): node:http drains only a body nobody began to read, so this one would never be read
+    // on and the client, still sending, would hang with the connection. Close it instead, as nginx
+    // does when it answers before reading a body (lingering close).
+    const req = this.res.req;
+    if (req !== undefined && req.readableDidRead && !req.complete) this.res.shouldKeepAlive = false;
     this.res.writeHead(status, headers);
     this.res.end(body);
   }

@@ -2,6 +2,7 @@
 // predictions in order, and a 50 MB stream passes with bounded worker memory (backpressure).
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
+import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   closeTo,
@@ -140,6 +141,36 @@ describe('worker streaming batch', () => {
     expect((await upper.json()) as { error: string }).toMatchObject({
       error: expect.stringContaining("'NAN'"),
     });
+  });
+
+  it('a refusal at the header of a big body closes the connection rather than leaving the client hanging', async () => {
+    const { header, rows } = fixtureRows(FIX);
+    // Far more than one read: the worker refuses after reading the header and must not stop reading
+    // the rest on a connection it keeps (the client would wait forever to finish sending).
+    const line = rows[0]!.map((x) => (x === null ? '' : x)).join(',');
+    const big = `nope,${header.join(',')}\n${`1,${line}\n`.repeat(20_000)}`;
+    const client = new Client(w.url); // one connection
+    try {
+      const refused = await client.request({
+        method: 'POST',
+        path: '/v1/models/multi:batch',
+        headers: { 'content-type': 'text/csv' },
+        body: big,
+      });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.headers.connection).toBe('close');
+      expect(((await refused.body.json()) as { code: string }).code).toBe('GROVE_ERR_UNKNOWN_FEATURE');
+      const next = await client.request({
+        method: 'POST',
+        path: '/v1/models/multi:batch',
+        headers: { 'content-type': 'text/csv' },
+        body: `${header.join(',')}\n${line}\n`,
+      });
+      expect(next.statusCode).toBe(200);
+      expect((await next.body.text()).trim().split('\n').length).toBe(2);
+    } finally {
+      await client.close();
+    }
   });
 
   it('a CSV sent as curl -d sends it (newlines stripped) gets a short error naming the features', async () => {

@@ -68,6 +68,28 @@ describe('worker streaming batch', () => {
     }
   });
 
+  it('reads past the columns ?exclude= names (an id column), which otherwise are unknown features', async () => {
+    const { header, rows } = fixtureRows(FIX);
+    const body = (ids: boolean) =>
+      (ids ? 'id,' : '') +
+      header.join(',') +
+      '\n' +
+      rows.map((r, i) => (ids ? `k${i},` : '') + r.map((x) => (x === null ? '' : x)).join(',')).join('\n');
+    const post = (path: string, csv: string) =>
+      fetch(`${w.url}/v1/models/multi${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/csv' },
+        body: csv,
+      });
+    const plain = await post(':batch', body(false));
+    const excluded = await post(':batch?exclude=id', body(true));
+    expect(excluded.status).toBe(200);
+    expect(await excluded.text()).toBe(await plain.text());
+    const refused = await post(':batch?exclude=other', body(true));
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { code: string }).code).toBe('GROVE_ERR_UNKNOWN_FEATURE');
+  });
+
   it('answers NDJSON (arrays and named objects) with one object per row', async () => {
     const { header, rows, pred } = fixtureRows(FIX);
     const lines = rows

@@ -50,6 +50,8 @@ class BatchStream {
     private readonly ctx: RequestContext,
     private readonly format: BatchFormat,
     private readonly raw: boolean,
+    /** CSV columns that are not features (`?exclude=id`): read past, not an unknown column. */
+    private readonly exclude: readonly string[],
   ) {
     const m = v.model.meta;
     this.outputNames = raw ? m.rawOutputNames : m.outputNames;
@@ -76,7 +78,7 @@ class BatchStream {
 
   /** CSV: maps the header's columns to the model's features (a 400 before anything is written). */
   setHeader(header: string[]): void {
-    this.columns = featureColumns(header, this.v.featureNames);
+    this.columns = featureColumns(header, this.v.featureNames, { exclude: this.exclude });
     this.header = header;
   }
 
@@ -163,7 +165,8 @@ export function addBatchRoutes(router: Router, w: WorkerContext): void {
     ctx.served = v;
     ctx.streaming = true;
     const raw = /(^|&)raw=(true|1)(&|$)/.test(ctx.query);
-    const stream = new BatchStream(w, v, res, ctx, format, raw);
+    const exclude = ctx.query.includes('exclude=') ? new URLSearchParams(ctx.query).getAll('exclude') : [];
+    const stream = new BatchStream(w, v, res, ctx, format, raw, exclude);
     v.acquire();
     try {
       req.setEncoding('utf8');

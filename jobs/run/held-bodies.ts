@@ -51,14 +51,16 @@ export class HeldBodies {
     for (const k of this.map.keys()) if (k.startsWith(prefix)) this.remove(k);
   }
 
-  /** The body as the database would return it (text), removed from here; null when not held. */
-  take(jobId: string, seq: number): string | null {
+  /**
+   * The body as it was given to the database (bytes, or text when the upload was not UTF-8),
+   * removed from here; null when not held.
+   */
+  take(jobId: string, seq: number): Uint8Array | string | null {
     const key = `${jobId}:${seq}`;
     const h = this.map.get(key);
     if (h === undefined) return null;
     this.remove(key);
-    const b = h.body;
-    return typeof b === 'string' ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
+    return h.body;
   }
 
   /** What a claim should not read back; null when nothing is held. */

@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { claimedChunk } from '../store/claimed-chunk.test-helper.js';
 import type { ClaimedChunk, HeldChunks } from '../store/job-store.js';
 import type { JobStoreApi } from '../store/store-api.js';
+import { fakeBatch } from './fake-batch.test-helper.js';
 import { HeldBodies } from './held-bodies.js';
 import { JobRunner } from './job-runner.js';
-import type { BatchAnswer, WorkerBatch } from './worker-batch.js';
 
 const BODY = '1\n2\n3';
 
@@ -49,17 +49,11 @@ function fakeStore(chunks: ClaimedChunk[], inDatabase: Map<number, string>) {
   return { store: store as unknown as JobStoreApi, seen };
 }
 
-const doubling = {
-  async call(
-    _m: string,
-    _v: string,
-    _f: string,
-    _h: string | null,
-    rows: readonly string[],
-  ): Promise<BatchAnswer> {
-    return { kind: 'ok', values: rows.map((r) => String(Number(r) * 2)), outputNames: ['p'] };
-  },
-} as unknown as WorkerBatch;
+const doubling = fakeBatch((rows) => ({
+  kind: 'ok',
+  values: rows.map((r) => String(Number(r) * 2)),
+  outputNames: ['p'],
+})).batch;
 
 describe('JobRunner and held bodies', () => {
   it('scores held bodies from memory, evicted ones from the database, and counts a gone chunk as lost', async () => {

@@ -138,6 +138,7 @@ export class JobRunner {
     );
     renew.unref();
     try {
+      let bytes: Uint8Array | undefined;
       if (c.bodyHeld) {
         // Held here when claimed; read back if the budget let it go since (null: the chunk is gone).
         const body = this.d.held?.take(c.jobId, c.seq) ?? (await store.chunkBody(c.jobId, c.seq));
@@ -145,9 +146,10 @@ export class JobRunner {
           this.d.counted?.(c, 'lost', 0);
           return;
         }
-        c.body = body;
+        if (typeof body === 'string') c.body = body;
+        else bytes = body;
       }
-      const scored = await scoreStoredChunk(this.d.batch, c);
+      const scored = await scoreStoredChunk(this.d.batch, c, bytes);
       if (lost) {
         this.d.counted?.(c, 'lost', 0);
         return;

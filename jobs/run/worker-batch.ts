@@ -32,8 +32,29 @@ export class WorkerBatch {
     header: string | null,
     rows: readonly string[],
   ): Promise<BatchAnswer> {
-    const body = batchBody(format === 'csv' ? header : null, rows);
-    const path = `/v1/models/${encodeURIComponent(model)}/versions/${encodeURIComponent(version)}:batch`;
+    return this.callBody(
+      model,
+      version,
+      format,
+      batchBody(format === 'csv' ? header : null, rows),
+      rows.length,
+    );
+  }
+
+  /**
+   * Scores `body` (a whole `:batch` body of `rows` rows); `exclude`: a CSV column in it that is
+   * not a feature (the job's key column, `:batch?exclude=`).
+   */
+  async callBody(
+    model: string,
+    version: string,
+    format: JobFormat,
+    body: Buffer,
+    rows: number,
+    exclude: string | null = null,
+  ): Promise<BatchAnswer> {
+    let path = `/v1/models/${encodeURIComponent(model)}/versions/${encodeURIComponent(version)}:batch`;
+    if (exclude !== null) path += `?exclude=${encodeURIComponent(exclude)}`;
     let a: UpstreamAnswer;
     try {
       a = await new Promise<UpstreamAnswer>((resolve, reject) =>
@@ -62,7 +83,7 @@ export class WorkerBatch {
       return { kind: 'failed', error: GroveError.fromWire(e.message, e.code) };
     }
     const text = a.body.toString('utf8');
-    return format === 'csv' ? parseCsvAnswer(text, rows.length) : parseNdjsonAnswer(text, rows.length);
+    return format === 'csv' ? parseCsvAnswer(text, rows) : parseNdjsonAnswer(text, rows);
   }
 }
 

@@ -68,6 +68,21 @@ describe('csvDenseRows: the WebAssembly reader reads as the JavaScript rule does
     same('1,2,3,4\n1,2,3,0x10\n', header, columns, 3, 10);
   });
 
+  it('leading columns that are not features (an id before the numbers) are passed over, as the rule passes them', () => {
+    const idHeader = ['id', 'a', 'b'];
+    const idColumns = Int32Array.from([-1, 1, 0]);
+    same('k1,1,2\nk2,,3e2\r\n\n"q",4,5\n,6,7\nk é,8,9\n', idHeader, idColumns, 2);
+    // Errors: a line without the id's comma, a short line, a long one, a non-number after the id.
+    same('k1,1,2\nk2\n', idHeader, idColumns, 2, 3);
+    same('k1,1,2\nk2,1\n', idHeader, idColumns, 2);
+    same('k1,1,2\nk2,1,2,3\n', idHeader, idColumns, 2);
+    same('k1,1,2\nk2,x,2\n', idHeader, idColumns, 2);
+    // Two leading columns, then features; and every column but the last not a feature.
+    same('a,b,1,2\nc,d,,3\n', ['i', 'j', 'x', 'y'], Int32Array.from([-1, -1, 0, 1]), 2);
+    same('a,b,1\nc,d,\n', ['i', 'j', 'x'], Int32Array.from([-1, -1, 0]), 1);
+    same('a,b,c\n', ['i', 'j', 'x'], Int32Array.from([-1, -1, -1]), 0);
+  });
+
   it('seeded text across several windows, with a line longer than a window', () => {
     const rng = mulberry32(7);
     const F = 12;

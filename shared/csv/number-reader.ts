@@ -53,6 +53,10 @@ export function wasmDenseRows(
   const r = reader();
   if (r === null) return -1;
   const width = columns.length;
+  // Leading columns that are not features (a job's key column, `:batch?exclude=id`): passed over
+  // here, so a line of numbers behind an id is still read by the reader, not by the JS rule.
+  let lead = 0;
+  while (lead < width - 1 && columns[lead]! < 0) lead++;
   const n = text.length;
   let rows = 0;
   let line = firstLine;
@@ -75,12 +79,19 @@ export function wasmDenseRows(
       const stop = end < n && end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
       if (stop > start) {
         const base = rows * numFeatures;
+        let at = start;
+        for (let j = 0; j < lead && at !== -1; j++) {
+          at = text.indexOf(',', at);
+          if (at !== -1) at = at < stop ? at + 1 : -1;
+        }
         const k =
-          ascii && width <= MAX_FIELDS ? r.line(TEXT_AT + start - from, TEXT_AT + stop - from, width) : -1;
-        if (k === width) {
-          for (let j = 0; j < width; j++) {
+          ascii && width <= MAX_FIELDS && at !== -1
+            ? r.line(TEXT_AT + at - from, TEXT_AT + stop - from, width - lead)
+            : -1;
+        if (k === width - lead) {
+          for (let j = lead; j < width; j++) {
             const f = columns[j]!;
-            if (f >= 0) data[base + f] = values[j]!;
+            if (f >= 0) data[base + f] = values[j - lead]!;
           }
         } else slow(text.slice(start, stop).split(','), line, base);
         rows++;

@@ -19,6 +19,14 @@ export const API_ROUTES = {
 
 export type ApiRouteName = keyof typeof API_ROUTES;
 
+/** A `:batch` request: its body is streamed, so no body limit applies to it (docs/api.md). */
+export function isBatchUrl(url: string | undefined): boolean {
+  if (url === undefined) return false;
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  return path.startsWith('/v1/models/') && path.endsWith(':batch');
+}
+
 /** The method each API route is served for. */
 export const API_METHODS: Record<ApiRouteName, 'GET' | 'POST'> = {
   infer: 'POST',

@@ -1,5 +1,6 @@
 // The node:http server's answer to `Expect: 100-continue`: 100 when the declared body fits the
-// request's limit (a route's own limit, such as a job upload's, when it has one), else 413 at once.
+// request's limit (a route's own limit, such as a job upload's, when it has one; none for a
+// streamed :batch), else 413 at once.
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectContinuePost } from '../../test/support/expect-continue.js';
@@ -43,6 +44,15 @@ describe('createNodeServer: Expect: 100-continue', () => {
       expect(a.statuses).toEqual(['413']);
       expect(JSON.parse(a.body)).toMatchObject({ code: 'GROVE_ERR_BODY_TOO_LARGE' });
       expect(a.body).toContain(`limit of ${limit} bytes`);
+    }
+  });
+
+  it('continues a streamed :batch whatever its declared size (it has no body limit)', async () => {
+    const url = await serve();
+    for (const path of ['/v1/models/m:batch', '/v1/models/m/versions/2:batch?exclude=id']) {
+      const a = await expectContinuePost(url, path, 'text/csv', 'x'.repeat(500), true);
+      expect(a.statuses).toEqual(['100', '200']);
+      expect(a.body).toBe('read 500');
     }
   });
 });

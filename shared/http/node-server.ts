@@ -6,6 +6,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { BodyTooLargeError, GroveError } from '../errors/grove-error.js';
+import { isBatchUrl } from './api-routes.js';
 import { NodeReply, replyError } from './reply.js';
 import { requestIdOf } from './request-id.js';
 
@@ -54,7 +55,11 @@ export function createNodeServer(
   server.on('clientError', answerClientError);
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     const declared = Number(req.headers['content-length']);
-    const limit = opts.bodyLimitOf?.(req) ?? opts.bodyLimit;
+    // A streamed :batch has no body limit; asked to continue (curl asks for any body over 1 MiB),
+    // it must not be refused by the limit of bodies read whole.
+    const limit = isBatchUrl(req.url)
+      ? Number.POSITIVE_INFINITY
+      : (opts.bodyLimitOf?.(req) ?? opts.bodyLimit);
     if (declared > limit) {
       replyError(new NodeReply(res), new BodyTooLargeError(limit), requestIdOf(req.headers));
       return;

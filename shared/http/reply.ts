@@ -2,7 +2,7 @@
 // or the fast front's raw socket (fast-front.ts). Both take `send(status, flat headers, body)`;
 // replyJson and replyError build the JSON answers and errors every route gives
 // (`{"error": message, "code": code}`, docs/errors.md) with the request id.
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MethodNotAllowedError, RetryLaterError, toGroveError } from '../errors/grove-error.js';
 
 export interface Reply {
@@ -24,13 +24,33 @@ export class NodeReply implements Reply {
     headers.push('content-length', String(typeof body === 'string' ? Buffer.byteLength(body) : body.length));
     // An answer given while a body is half read (a streamed :batch or job upload refused at its
     // header): node:http drains only a body nobody began to read, so this one would never be read
-    // on and the client, still sending, would hang with the connection. Close it instead, as nginx
-    // does when it answers before reading a body (lingering close).
+    // on and the client, still sending, would hang with the connection.
     const req = this.res.req;
-    if (req !== undefined && req.readableDidRead && !req.complete) this.res.shouldKeepAlive = false;
+    if (req !== undefined && req.readableDidRead && !req.complete) drainRest(req);
     this.res.writeHead(status, headers);
     this.res.end(body);
   }
+}
+
+/** How long the rest of a refused body is read and dropped before its connection is cut. */
+export const DRAIN_MS = 10_000;
+
+/**
+ * Reads and drops the rest of a body its handler stopped reading (as node:http does for a body
+ * nobody read), so the client finishes sending, reads the answer and may send its next request on
+ * the same connection; closing at once instead would cut a client still sending (EPIPE before it
+ * reads the answer). Bounded as nginx bounds its lingering close: after DRAIN_MS the connection is
+ * closed whatever is still coming.
+ */
+function drainRest(req: IncomingMessage): void {
+  // An abandoned async iterator's 'readable' listener would keep the stream from flowing.
+  req.removeAllListeners('readable');
+  req.on('data', () => {});
+  req.resume();
+  const cut = setTimeout(() => req.socket?.destroy(), DRAIN_MS);
+  cut.unref();
+  req.once('end', () => clearTimeout(cut));
+  req.once('close', () => clearTimeout(cut));
 }
 
 /** A JSON answer; `body` is serialized unless it already is JSON text (`text: true`). */

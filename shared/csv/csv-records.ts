@@ -95,12 +95,15 @@ export function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
+// The record ends below read UTF-8 bytes (a Buffer) as they read text: a line feed and a double
+// quote are single bytes that no other character's encoding contains, and offsets are then bytes.
+
 /**
  * The index just past the last complete record of `text` (which starts at a record boundary), or
  * -1 when it holds none yet. With `quotes`, a line break inside a double-quoted field does not end
  * a record (CSV); without, every LF does (NDJSON, whose strings cannot hold a raw line break).
  */
-export function completeRecordsEnd(text: string, quotes: boolean): number {
+export function completeRecordsEnd(text: string | Buffer, quotes: boolean): number {
   const last = text.lastIndexOf('\n');
   if (last === -1) return -1;
   const q = quotes ? text.indexOf('"') : -1;
@@ -109,7 +112,7 @@ export function completeRecordsEnd(text: string, quotes: boolean): number {
 }
 
 /** The index just past the first record of CSV `text` (which starts at a record boundary), or -1. */
-export function firstRecordEnd(text: string): number {
+export function firstRecordEnd(text: string | Buffer): number {
   const first = text.indexOf('\n');
   if (first === -1) return -1;
   const q = text.indexOf('"');
@@ -119,7 +122,7 @@ export function firstRecordEnd(text: string): number {
 
 // A quoted field opens and closes with a quote ("" inside counts twice), so a line break ends a
 // record exactly when an even number of quotes precede it.
-function recordEnd(text: string, firstQuote: number, stopAtFirst: boolean): number {
+function recordEnd(text: string | Buffer, firstQuote: number, stopAtFirst: boolean): number {
   let q = firstQuote;
   let quoteCount = 0;
   let end = -1;
@@ -140,8 +143,13 @@ function recordEnd(text: string, firstQuote: number, stopAtFirst: boolean): numb
 }
 
 /** Counts line feeds: how far a chunk moves the line number. */
-export function countLines(text: string): number {
+export function countLines(text: string | Buffer): number {
   let n = 0;
+  if (typeof text !== 'string') {
+    // A byte needle: Buffer#indexOf with a one-character string needle costs more per call.
+    for (let i = text.indexOf(10); i !== -1; i = text.indexOf(10, i + 1)) n++;
+    return n;
+  }
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
   return n;
 }

@@ -101,6 +101,113 @@ export async function openCsv(source: TextSource, opts: ChunkOptions = {}): Prom
   return { header: found[0]!.map((h) => h.trim()), chunks: chunks() };
 }
 
+/** Complete records as UTF-8 bytes; `bytes` alone owns its ArrayBuffer, so it can be transferred. */
+export interface ByteRecordChunk {
+  bytes: Buffer;
+  firstLine: number;
+}
+
+const BOM_BYTES = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/**
+ * recordChunks over bytes, never decoded (a pool thread reads them): the same records, cut at the
+ * same places, with `chunkChars` and `maxRecordChars` counted in bytes. Each chunk is one copy of
+ * the bytes that arrived, in an ArrayBuffer of its own.
+ */
+export async function* recordByteChunks(
+  source: AsyncIterable<Uint8Array>,
+  quotes: boolean,
+  opts: ChunkOptions = {},
+): AsyncGenerator<ByteRecordChunk> {
+  const chunkBytes = opts.chunkChars ?? CHUNK_CHARS;
+  const maxRecord = opts.maxRecordChars ?? MAX_RECORD_CHARS;
+  let parts: Uint8Array[] = [];
+  let size = 0;
+  let line = 1;
+  let first = true;
+  const take = (): Buffer => {
+    // A fresh buffer (not Node's shared pool) is what can be transferred.
+    const all = Buffer.from(new ArrayBuffer(size));
+    let at = 0;
+    for (const p of parts) {
+      all.set(p, at);
+      at += p.length;
+    }
+    return all;
+  };
+  // Whether a line feed arrived since the bytes were last searched: without one, no record ended.
+  let fresh = false;
+  for await (const piece of source) {
+    parts.push(piece);
+    size += piece.length;
+    if (!fresh) fresh = Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength).indexOf(10) !== -1;
+    if (first) {
+      if (size < BOM_BYTES.length) continue;
+      first = false;
+      const head = take();
+      const bom = head.subarray(0, BOM_BYTES.length).equals(BOM_BYTES) ? BOM_BYTES.length : 0;
+      parts = [head.subarray(bom)];
+      size -= bom;
+    }
+    if (size < chunkBytes || !fresh) {
+      if (size > maxRecord) throw tooLong(line, maxRecord, quotes);
+      continue;
+    }
+    fresh = false;
+    const all = take();
+    const end = completeRecordsEnd(all, quotes);
+    if (end !== -1) {
+      const rest = Buffer.from(all.subarray(end)); // copied: `all` leaves with the chunk
+      const bytes = all.subarray(0, end);
+      parts = [rest];
+      size = rest.length;
+      const at = line;
+      line += countLines(bytes); // before the chunk leaves: a reader may transfer its buffer away
+      yield { bytes, firstLine: at };
+    } else parts = [all];
+    if (size > maxRecord) throw tooLong(line, maxRecord, quotes);
+  }
+  // Still `first`: fewer bytes than a byte order mark, so none to drop.
+  const bytes = take();
+  if (new TextDecoder('utf-8').decode(bytes).trim().length > 0) yield { bytes, firstLine: line };
+}
+
+function tooLong(line: number, max: number, quotes: boolean): BadInputError {
+  return new BadInputError(
+    `line ${line} is longer than ${max} bytes${quotes ? ' (or a quote is not closed)' : ''}`,
+    'GROVE_ERR_LINE_TOO_LONG',
+  );
+}
+
+/** openCsv over bytes (recordByteChunks): the header decoded, the data records left as bytes. */
+export async function openCsvBytes(
+  source: AsyncIterable<Uint8Array>,
+  opts: ChunkOptions = {},
+): Promise<{ header: string[]; chunks: AsyncIterable<ByteRecordChunk> }> {
+  const it = recordByteChunks(source, true, opts)[Symbol.asyncIterator]();
+  const found: string[][] = [];
+  let rest: ByteRecordChunk | null = null;
+  const decoder = new TextDecoder('utf-8');
+  while (found.length === 0) {
+    const next = await it.next();
+    if (next.done) throw new BadInputError('the CSV has no header row', 'GROVE_ERR_BAD_CSV');
+    let { bytes, firstLine } = next.value;
+    while (found.length === 0 && bytes.length > 0) {
+      const end = firstRecordEnd(bytes);
+      const head = end === -1 ? bytes : bytes.subarray(0, end);
+      forEachCsvRecord(decoder.decode(head), firstLine, (fields) => found.push(fields));
+      firstLine += countLines(head);
+      bytes = bytes.subarray(head.length);
+    }
+    if (bytes.length > 0) rest = { bytes, firstLine };
+  }
+  async function* chunks(): AsyncGenerator<ByteRecordChunk> {
+    if (rest) yield rest;
+    for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
+  }
+  return { header: found[0]!.map((h) => h.trim()), chunks: chunks() };
+}
+
 /** A file as a text stream for `openCsv` / `recordChunks`. */
 export function fileText(path: string): AsyncIterable<string> {
   return createReadStream(path, { encoding: 'utf8', highWaterMark: 256 * 1024 });

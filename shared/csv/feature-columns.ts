@@ -7,6 +7,7 @@
 // - a header that names none of the features but has exactly as many columns (after `exclude`) is
 //   read by position: a model trained on a bare array knows its features only as f0..fN-1.
 // Values follow the one feature-value rule (shared/runtime/values/feature-value.ts).
+import { isAscii } from 'node:buffer';
 import { BadInputError, UnknownFeatureError } from '../errors/grove-error.js';
 import { notNumericError, textNumber } from '../runtime/values/feature-value.js';
 import { countLines, forEachCsvRecord } from './csv-records.js';
@@ -65,6 +66,8 @@ export function featureColumns(
   return columns;
 }
 
+const utf8 = new TextDecoder('utf-8');
+
 export interface DenseRows {
   /** Row-major, `rows * numFeatures` values; NaN = missing. */
   data: Float64Array;
@@ -73,29 +76,34 @@ export interface DenseRows {
 
 /**
  * Reads the data records of `text` (complete records starting on line `firstLine`, no header)
- * into dense rows of `numFeatures` values. `header` names the columns for error messages.
+ * into dense rows of `numFeatures` values. `header` names the columns for error messages. `text`
+ * may be UTF-8 bytes: quote-free ASCII bytes go to the number reader as they are (no decoding, no
+ * re-encoding), anything else is decoded first.
  */
 export function csvDenseRows(
-  text: string,
+  input: string | Buffer,
   firstLine: number,
   header: readonly string[],
   columns: Int32Array,
   numFeatures: number,
 ): DenseRows {
+  const text =
+    typeof input === 'string' || (isAscii(input) && input.indexOf(34) === -1) ? input : utf8.decode(input);
   // Records never outnumber lines; usually they are equal, so no copy is made below.
-  const capacity = countLines(text) + (text.endsWith('\n') ? 0 : 1);
+  const capacity =
+    countLines(text) + (text[text.length - 1] === (typeof text === 'string' ? '\n' : 10) ? 0 : 1);
   let data = new Float64Array(capacity * numFeatures).fill(Number.NaN);
   // Quote-free text (the usual case) goes through the WebAssembly number reader, which reads the
   // same values (number-reader.ts); quoted text through csv-parse.
   let rows =
-    text.indexOf('"') === -1
+    typeof text !== 'string' || text.indexOf('"') === -1
       ? wasmDenseRows(text, firstLine, columns, numFeatures, data, (fields, line, base) =>
           denseRecord(fields, line, header, columns, data, base),
         )
       : -1;
   if (rows < 0) {
     rows = 0;
-    forEachCsvRecord(text, firstLine, (fields, line) => {
+    forEachCsvRecord(typeof text === 'string' ? text : text.toString('latin1'), firstLine, (fields, line) => {
       denseRecord(fields, line, header, columns, data, rows * numFeatures);
       rows++;
     });

@@ -27,7 +27,20 @@ function outcome(f: () => unknown): unknown {
 }
 
 function same(text: string, header: string[], columns: Int32Array, F: number, firstLine = 1): void {
-  const fast = outcome(() => Array.from(csvDenseRows(text, firstLine, header, columns, F).data));
+  // The text, and the same text as UTF-8 bytes (as a streamed `:batch` chunk reaches a pool thread).
+  sameAs(text, text, header, columns, F, firstLine);
+  sameAs(Buffer.from(text), text, header, columns, F, firstLine);
+}
+
+function sameAs(
+  input: string | Buffer,
+  text: string,
+  header: string[],
+  columns: Int32Array,
+  F: number,
+  firstLine: number,
+): void {
+  const fast = outcome(() => Array.from(csvDenseRows(input, firstLine, header, columns, F).data));
   const slow = outcome(() => reference(text, firstLine, header, columns, F));
   if (!Array.isArray(fast) || !Array.isArray(slow)) {
     expect(fast).toEqual(slow);

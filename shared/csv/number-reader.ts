@@ -43,7 +43,7 @@ function reader(): NumberInstance | null {
  * available (no WebAssembly) and nothing was read.
  */
 export function wasmDenseRows(
-  text: string,
+  text: string | Buffer,
   firstLine: number,
   columns: Int32Array,
   numFeatures: number,
@@ -58,6 +58,8 @@ export function wasmDenseRows(
   let lead = 0;
   while (lead < width - 1 && columns[lead]! < 0) lead++;
   const n = text.length;
+  // Bytes (ASCII only: the caller checks) are copied as they are; text is encoded window by window.
+  const bytes = typeof text === 'string' ? null : text;
   let rows = 0;
   let line = firstLine;
   let start = 0;
@@ -65,23 +67,26 @@ export function wasmDenseRows(
     // The window ends at a line's end (or the text's); a line longer than a window is read alone.
     const windowEnd = start + WINDOW >= n ? n : text.lastIndexOf('\n', start + WINDOW - 1) + 1;
     let ascii = false;
-    if (windowEnd > start) {
+    if (windowEnd > start && bytes !== null) {
+      text8.set(bytes.subarray(start, windowEnd));
+      ascii = true;
+    } else if (windowEnd > start) {
       // Byte offsets are character offsets only in ASCII text; other text is read by the JS rule.
-      const done = encoder.encodeInto(text.substring(start, windowEnd), text8);
+      const done = encoder.encodeInto((text as string).substring(start, windowEnd), text8);
       ascii = done.written === windowEnd - start && done.read === windowEnd - start;
     }
     const from = start;
     const to = windowEnd > start ? windowEnd : n;
     while (start < to) {
-      let end = text.indexOf('\n', start);
+      let end = bytes !== null ? bytes.indexOf(10, start) : text.indexOf('\n', start);
       if (end === -1) end = n;
       // CRLF ends a record; a lone CR (even at the very end) stays in the field, as csv-records.ts.
-      const stop = end < n && end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+      const stop = end < n && end > start && codeAt(text, end - 1) === 13 ? end - 1 : end;
       if (stop > start) {
         const base = rows * numFeatures;
         let at = start;
         for (let j = 0; j < lead && at !== -1; j++) {
-          at = text.indexOf(',', at);
+          at = bytes !== null ? bytes.indexOf(44, at) : text.indexOf(',', at);
           if (at !== -1) at = at < stop ? at + 1 : -1;
         }
         const k =
@@ -93,7 +98,11 @@ export function wasmDenseRows(
             const f = columns[j]!;
             if (f >= 0) data[base + f] = values[j - lead]!;
           }
-        } else slow(text.slice(start, stop).split(','), line, base);
+        } else {
+          const l =
+            bytes === null ? (text as string).slice(start, stop) : bytes.toString('latin1', start, stop);
+          slow(l.split(','), line, base);
+        }
         rows++;
       }
       line++;
@@ -103,4 +112,8 @@ export function wasmDenseRows(
     }
   }
   return rows;
+}
+
+function codeAt(text: string | Buffer, i: number): number {
+  return typeof text === 'string' ? text.charCodeAt(i) : text[i]!;
 }

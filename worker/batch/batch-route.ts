@@ -6,7 +6,7 @@
 // and a response that cannot take more (res.write() false) pauses everything until 'drain'.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { csvField } from '../../shared/csv/csv-format.js';
-import { openCsv, type RecordChunk, recordChunks } from '../../shared/csv/csv-stream.js';
+import { openCsvBytes, recordChunks } from '../../shared/csv/csv-stream.js';
 import { featureColumns } from '../../shared/csv/feature-columns.js';
 import { UnsupportedMediaTypeError } from '../../shared/errors/grove-error.js';
 import type { RequestContext, RouteParams, Router } from '../http/router.js';
@@ -82,8 +82,8 @@ class BatchStream {
     this.header = header;
   }
 
-  /** Queues a chunk of complete records; writes finished chunks in order. */
-  async submit({ text, firstLine }: RecordChunk): Promise<void> {
+  /** Queues a chunk of complete records (CSV as bytes, given away); writes finished chunks in order. */
+  async submit(text: string | Buffer, firstLine: number): Promise<void> {
     const task = this.w.pool.batch({
       op: 'batch',
       key: this.v.key,
@@ -169,15 +169,16 @@ export function addBatchRoutes(router: Router, w: WorkerContext): void {
     const stream = new BatchStream(w, v, res, ctx, format, raw, exclude);
     v.acquire();
     try {
-      req.setEncoding('utf8');
-      const body = req as AsyncIterable<string>;
-      let chunks: AsyncIterable<RecordChunk>;
       if (format === 'csv') {
-        const csv = await openCsv(body, CHUNKS);
+        // CSV stays bytes up to the pool thread's number reader (csv-stream.ts, recordByteChunks).
+        const csv = await openCsvBytes(req, CHUNKS);
         stream.setHeader(csv.header);
-        chunks = csv.chunks;
-      } else chunks = recordChunks(body, false, CHUNKS);
-      for await (const chunk of chunks) await stream.submit(chunk);
+        for await (const c of csv.chunks) await stream.submit(c.bytes, c.firstLine);
+      } else {
+        req.setEncoding('utf8');
+        const chunks = recordChunks(req as AsyncIterable<string>, false, CHUNKS);
+        for await (const c of chunks) await stream.submit(c.text, c.firstLine);
+      }
       await stream.finish();
       return 200;
     } catch (err) {

@@ -49,7 +49,8 @@ export interface BatchTask {
   op: 'batch';
   key: string;
   format: BatchFormat;
-  text: string;
+  /** The chunk's records: CSV as UTF-8 bytes (moved here, not copied), NDJSON as text. */
+  text: string | Uint8Array;
   /** CSV only: the header's names and the feature index of each CSV column (-1: not read). */
   header: string[] | null;
   columns: Int32Array | null;

@@ -100,12 +100,14 @@ async function batch(t: BatchTask): Promise<BatchResult> {
   let named: Record<string, unknown>[] | null = null;
   let rows: number;
   if (t.format === 'csv') {
-    const dense = csvDenseRows(t.text, t.firstLine, t.header!, t.columns!, meta.numFeatures);
+    const text =
+      typeof t.text === 'string' ? t.text : Buffer.from(t.text.buffer, t.text.byteOffset, t.text.length);
+    const dense = csvDenseRows(text, t.firstLine, t.header!, t.columns!, meta.numFeatures);
     input = dense.data;
     rows = dense.rows;
   } else {
     const parsed = parseNdjsonRows(
-      chunkLines(t.text),
+      chunkLines(t.text as string),
       featureIndex,
       meta.numFeatures,
       meta.sparse,

@@ -110,14 +110,18 @@ export class PredictPool {
   }
 
   async batch(task: BatchTask): Promise<BatchResult> {
-    const r = await this.run(task);
+    // CSV bytes are moved to the thread rather than copied (the caller lets go of them).
+    const r = await this.run(
+      task,
+      typeof task.text === 'string' ? undefined : [task.text.buffer as ArrayBuffer],
+    );
     if (isFailure(r)) rethrow(r);
     return r as BatchResult;
   }
 
-  private async run(task: PoolTask): Promise<unknown> {
+  private async run(task: PoolTask, transferList?: ArrayBuffer[]): Promise<unknown> {
     try {
-      return await this.piscina.run(task, { signal: AbortSignal.timeout(this.taskTimeoutMs) });
+      return await this.piscina.run(task, { signal: AbortSignal.timeout(this.taskTimeoutMs), transferList });
     } catch (err) {
       if ((err as Error)?.name === 'AbortError' || (err as { code?: string })?.code === 'ABORT_ERR') {
         throw new TimeoutError(`prediction took longer than ${this.taskTimeoutMs} ms`);

@@ -237,6 +237,27 @@ function suite(name: string, open: () => Promise<{ db: SqlDb; done: () => Promis
       expect(await store.lookup('cancel', 'a')).toBeNull();
     });
 
+    it('raw chunks (bytes or text, rows refused at upload) are claimed back exactly as stored', async () => {
+      const job = await store.createJob({ ...NEW, model: 'raw', onError: 'skip' }, 60);
+      const bytes = 'id,x\r\nk1,1\r\n\r\nk3,ü 😀\tq\\n\n';
+      await store.appendChunk(
+        job.id,
+        { seq: 0, firstRow: 1, rowCount: 4, body: Buffer.from(bytes), keys: null, skip: [1], errorRows: '' },
+        60,
+      );
+      const text = 'k5,\uFFFD\n';
+      await store.appendChunk(
+        job.id,
+        { seq: 1, firstRow: 5, rowCount: 1, body: text, keys: null, skip: null, errorRows: '' },
+        60,
+      );
+      await store.seal(job.id, 5, 2, 10);
+      const a = (await store.claim('g', 30, [['raw', '1']]))!;
+      const b = (await store.claim('g', 30, [['raw', '1']]))!;
+      expect([a.seq, a.firstRow, a.rowCount, a.keys, a.skip, a.body]).toEqual([0, 1, 4, null, [1], bytes]);
+      expect([b.seq, b.firstRow, b.rowCount, b.keys, b.skip, b.body]).toEqual([1, 5, 1, null, null, text]);
+    });
+
     it('keys and errors with COPY and array metacharacters round-trip', async () => {
       const keys = ['tab\there', 'new\nline', 'back\\slash', 'quote"d', 'a,b', '{br}', 'NULL', 'ünï 😀', ''];
       const job = await store.createJob({ ...NEW, model: 'esc', onError: 'skip' }, 60);

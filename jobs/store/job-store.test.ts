@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type TestDatabase } from '../../test/support/pg-database.js';
 import { freshPgliteDir } from '../../test/support/pglite-template.js';
-import { type Service, skipReason, usePostgres } from '../../test/support/services.js';
+import { postgresAvailable, type Service, skipReason, usePostgres } from '../../test/support/services.js';
 import { copyValue } from './copy-text.js';
 import { type ChunkIn, JobStore, type NewJob } from './job-store.js';
 import { loadMigrations, migrate } from './migrate.js';
@@ -12,7 +12,8 @@ import { openPgDb } from './pg-db.js';
 import { openPgliteDb } from './pglite-db.js';
 import type { SqlDb } from './sql-db.js';
 
-const pgService: Service | null = await usePostgres();
+const hasPg = postgresAvailable();
+let pgService: Service | null = null;
 const NEW: NewJob = {
   model: 'm',
   version: '1',
@@ -342,55 +343,55 @@ suite('job store on PGlite', async () => {
   return { db, done: async () => rmSync(dir, { recursive: true, force: true }) };
 });
 
-describe.skipIf(!pgService)(
-  pgService ? 'job store on PostgreSQL' : skipReason('PostgreSQL', 'postgresql'),
-  () => {
-    let tdb: TestDatabase;
-    afterAll(() => pgService?.stop());
-    suite('job store on PostgreSQL', async () => {
-      tdb = await createDatabase(pgService!.url, 'grove_jobs_store');
-      const db = await openPgDb(tdb.url);
-      return {
-        db,
-        done: () => tdb.drop(),
-      };
-    });
+describe.skipIf(!hasPg)(hasPg ? 'job store on PostgreSQL' : skipReason('PostgreSQL', 'postgresql'), () => {
+  let tdb: TestDatabase;
+  beforeAll(async () => {
+    pgService = await usePostgres();
+  });
+  afterAll(() => pgService?.stop());
+  suite('job store on PostgreSQL', async () => {
+    tdb = await createDatabase(pgService!.url, 'grove_jobs_store');
+    const db = await openPgDb(tdb.url);
+    return {
+      db,
+      done: () => tdb.drop(),
+    };
+  });
 
-    it('two gateways claiming at once never get the same chunk', async () => {
-      const t = await createDatabase(pgService!.url, 'grove_jobs_claims');
-      const [a, b] = [await openPgDb(t.url), await openPgDb(t.url)];
-      try {
-        await migrate(a, await loadMigrations());
-        const sa = new JobStore(a);
-        const sb = new JobStore(b);
-        const job = await sa.createJob({ ...NEW, model: 'race' }, 60);
-        for (let s = 0; s < 40; s++) await sa.appendChunk(job.id, chunk(s, s + 1, [`k${s}`]), 60);
-        await sa.seal(job.id, 40, 40, 1);
-        const taken: number[] = [];
-        const drain = async (s: JobStore, owner: string) => {
-          for (;;) {
-            const c = await s.claim(owner, 30, [['race', '1']]);
-            if (!c) return;
-            taken.push(c.seq);
-            await s.commit(
-              owner,
-              job.id,
-              c.seq,
-              results(job.id, c.firstRow, c.keys!, () => 1),
-              1,
-              0,
-              ['p'],
-            );
-          }
-        };
-        await Promise.all([drain(sa, 'A'), drain(sb, 'B'), drain(sa, 'A2'), drain(sb, 'B2')]);
-        expect(taken.sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i));
-        expect(await sa.get(job.id)).toMatchObject({ status: 'succeeded', rowsDone: 40 });
-      } finally {
-        await a.close();
-        await b.close();
-        await t.drop();
-      }
-    });
-  },
-);
+  it('two gateways claiming at once never get the same chunk', async () => {
+    const t = await createDatabase(pgService!.url, 'grove_jobs_claims');
+    const [a, b] = [await openPgDb(t.url), await openPgDb(t.url)];
+    try {
+      await migrate(a, await loadMigrations());
+      const sa = new JobStore(a);
+      const sb = new JobStore(b);
+      const job = await sa.createJob({ ...NEW, model: 'race' }, 60);
+      for (let s = 0; s < 40; s++) await sa.appendChunk(job.id, chunk(s, s + 1, [`k${s}`]), 60);
+      await sa.seal(job.id, 40, 40, 1);
+      const taken: number[] = [];
+      const drain = async (s: JobStore, owner: string) => {
+        for (;;) {
+          const c = await s.claim(owner, 30, [['race', '1']]);
+          if (!c) return;
+          taken.push(c.seq);
+          await s.commit(
+            owner,
+            job.id,
+            c.seq,
+            results(job.id, c.firstRow, c.keys!, () => 1),
+            1,
+            0,
+            ['p'],
+          );
+        }
+      };
+      await Promise.all([drain(sa, 'A'), drain(sb, 'B'), drain(sa, 'A2'), drain(sb, 'B2')]);
+      expect(taken.sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+      expect(await sa.get(job.id)).toMatchObject({ status: 'succeeded', rowsDone: 40 });
+    } finally {
+      await a.close();
+      await b.close();
+      await t.drop();
+    }
+  });
+});

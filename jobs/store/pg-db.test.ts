@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type TestDatabase } from '../../test/support/pg-database.js';
-import { type Service, skipReason, usePostgres } from '../../test/support/services.js';
+import { postgresAvailable, type Service, skipReason, usePostgres } from '../../test/support/services.js';
 import { openPgDb, statementName } from './pg-db.js';
 import type { SqlDb } from './sql-db.js';
 
-const pgService: Service | null = await usePostgres();
+const hasPg = postgresAvailable();
+let pgService: Service | null = null;
 
 describe('statementName', () => {
   it('gives one text one name, and different texts different names', () => {
@@ -16,13 +17,14 @@ describe('statementName', () => {
   });
 });
 
-describe.skipIf(!pgService)(
-  pgService ? 'pg-db prepared statements on PostgreSQL' : skipReason('PostgreSQL', 'postgresql'),
+describe.skipIf(!hasPg)(
+  hasPg ? 'pg-db prepared statements on PostgreSQL' : skipReason('PostgreSQL', 'postgresql'),
   () => {
     let tdb: TestDatabase;
     let db: SqlDb;
 
     beforeAll(async () => {
+      pgService = await usePostgres();
       tdb = await createDatabase(pgService!.url, 'grove_pgdb');
       // One connection, so every statement below meets the statements prepared before it.
       db = await openPgDb(tdb.url, 1);

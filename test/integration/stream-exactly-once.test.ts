@@ -4,7 +4,7 @@
 // acknowledged, exit 0).
 import { describe, expect, it } from 'vitest';
 import { firstMismatch } from '../../shared/runtime/fixtures.test-helper.js';
-import { type Service, skipReason, useNats } from '../support/services.js';
+import { natsAvailable, skipReason } from '../support/services.js';
 import {
   Collector,
   publishRows,
@@ -17,12 +17,12 @@ import {
 } from './stream-harness.js';
 import { fixtureRows } from './worker-harness.js';
 
-const svc: Service | null = await useNats();
+const hasNats = natsAvailable();
 
-describe.skipIf(!svc)(
-  svc ? 'grove stream: exactly once across a kill -9' : skipReason('nats-server', 'nats-server'),
+describe.skipIf(!hasNats)(
+  hasNats ? 'grove stream: exactly once across a kill -9' : skipReason('nats-server', 'nats-server'),
   () => {
-    const suite = streamSuite(svc, { churn: { '1': 'xgboost/xgb-binary-100x4' } });
+    const suite = streamSuite({ churn: { '1': 'xgboost/xgb-binary-100x4' } });
 
     it('every id appears once on the output subject with the library prediction', async () => {
       const name = uniqueName('once');

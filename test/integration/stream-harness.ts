@@ -16,7 +16,7 @@ import {
   type PubAck,
 } from 'nats';
 import { afterAll, beforeAll } from 'vitest';
-import type { Service } from '../support/services.js';
+import { type Service, useNats } from '../support/services.js';
 import { makeRepository, ROOT, removeRepository } from './worker-harness.js';
 
 const CLI = join(ROOT, 'dist', 'cli', 'grove.js');
@@ -35,17 +35,20 @@ export interface StreamSuite {
 }
 
 /**
- * Registers a describe block's hooks: before all, connect to `svc` and make a repository of
- * `models` (when given); after all, close the connection, remove the repository, stop `svc`.
- * The fields are read inside the tests, once the hooks ran.
+ * Registers a describe block's hooks: before all, start nats-server (useNats), connect to it and
+ * make a repository of `models` (when given); after all, close the connection, remove the
+ * repository, stop the server. The fields are read inside the tests, once the hooks ran.
  */
-export function streamSuite(svc: Service | null, models?: Parameters<typeof makeRepository>[0]): StreamSuite {
+export function streamSuite(models?: Parameters<typeof makeRepository>[0]): StreamSuite {
+  let svc: Service | null = null;
   let nc: NatsConnection | undefined;
   let jsm: JetStreamManager | undefined;
   let repo: string | undefined;
   beforeAll(async () => {
+    svc = await useNats();
+    if (svc === null) throw new Error('stream suite: nats-server is not available');
     if (models) repo = makeRepository(models);
-    ({ nc, jsm } = await natsConnect(svc!.url));
+    ({ nc, jsm } = await natsConnect(svc.url));
   });
   afterAll(async () => {
     await nc?.close();

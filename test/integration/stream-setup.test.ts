@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { AckPolicy, nanos, StorageType } from 'nats';
 import { describe, expect, it } from 'vitest';
-import { type Service, skipReason, useNats } from '../support/services.js';
+import { natsAvailable, skipReason } from '../support/services.js';
 import {
   Collector,
   publishRows,
@@ -17,12 +17,12 @@ import {
 } from './stream-harness.js';
 import { fixtureRows, ROOT } from './worker-harness.js';
 
-const svc: Service | null = await useNats();
+const hasNats = natsAvailable();
 
-describe.skipIf(!svc)(
-  svc ? 'grove stream: streams and consumer' : skipReason('nats-server', 'nats-server'),
+describe.skipIf(!hasNats)(
+  hasNats ? 'grove stream: streams and consumer' : skipReason('nats-server', 'nats-server'),
   () => {
-    const suite = streamSuite(svc, { churn: { '1': 'xgboost/xgb-binary-100x4' } });
+    const suite = streamSuite({ churn: { '1': 'xgboost/xgb-binary-100x4' } });
 
     it('uses an existing stream as it is and creates the missing ones with file storage', async () => {
       const { nc, jsm } = suite;

@@ -68,6 +68,25 @@ function waitForLine(child: ChildProcess, ready: RegExp, what: string): Promise<
   });
 }
 
+/**
+ * Whether usePostgres can give a server. Files decide with this whether their tests run, and
+ * start the server in a beforeAll: a run whose filter (-t) skips every test of a file runs none of
+ * its hooks, so a server started at import would never be stopped.
+ */
+export function postgresAvailable(): boolean {
+  if (process.env.GROVE_TEST_PG_URL) return true;
+  if (!which('initdb', postgresBinDirs()) || !which('postgres', postgresBinDirs())) return false;
+  return process.getuid?.() !== 0 || spawnSync('id', ['-u', 'postgres']).status === 0;
+}
+
+/** Whether useNats can give a server (see postgresAvailable). */
+export function natsAvailable(): boolean {
+  return (
+    Boolean(process.env.GROVE_TEST_NATS_URL) ||
+    which('nats-server', ['/usr/sbin', '/usr/local/sbin']) !== null
+  );
+}
+
 /** PostgreSQL: `postgres://grove@127.0.0.1:PORT/postgres` (trust auth on loopback), or null. */
 export async function usePostgres(): Promise<Service | null> {
   const given = process.env.GROVE_TEST_PG_URL;

@@ -1,6 +1,7 @@
 // Dense rows from quote-free CSV text through the WebAssembly number reader (number-module.ts):
 // the text is copied into the instance's memory a window of whole lines at a time (one
-// `encodeInto`, no per-field strings), each line read there in one call, and a line the reader
+// `encodeInto`, or a plain copy of ASCII bytes as `:batch` hands them over; no per-field strings),
+// each line read there in one call, and a line the reader
 // declines (a field it does not cover, a width other than the header's) read by the JavaScript
 // rule (`denseRecord`), which also words every error. Lines are found and numbered exactly as
 // forEachCsvRecord does (csv-records.ts), so both paths see the same records.

@@ -1,7 +1,7 @@
 // Streaming batch: `POST /v1/models/{m}[/versions/{v}]:batch` with CSV (header row, text/csv) or
 // NDJSON (application/x-ndjson), answered as a stream in the same format and order. The body is
-// read in chunks of whole lines; each chunk is parsed, predicted and formatted on a pool thread
-// while the event loop keeps serving. Memory stays bounded: at most MAX_CHUNKS_IN_FLIGHT chunks
+// read in chunks of whole lines (CSV as bytes, moved to the thread undecoded); each chunk is
+// parsed, predicted and formatted on a pool thread while the event loop keeps serving. Memory stays bounded: at most MAX_CHUNKS_IN_FLIGHT chunks
 // exist at once, the request is read only as fast as results go out (for-await pulls on demand),
 // and a response that cannot take more (res.write() false) pauses everything until 'drain'.
 import type { IncomingMessage, ServerResponse } from 'node:http';

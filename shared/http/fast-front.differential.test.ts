@@ -26,19 +26,27 @@ interface Conn {
   log: string[];
   closed: Promise<void>;
 }
-const conns = new Map<number, Conn>();
+// A server's connections by socket (the fast front hands its socket to node:http as it is); the
+// client finds its connection's record by both ends' ports, oldest first: the kernel may give a new
+// connection the ports of one whose record the client has not collected yet.
+const bySocket = new WeakMap<Socket, Conn>();
+const byPorts = new Map<string, Conn[]>();
+const keyOf = (serverPort: number | undefined, clientPort: number | undefined) =>
+  `${serverPort}:${clientPort}`;
 
 function track(server: Server): void {
   server.on('connection', (s: Socket) => {
     let done!: () => void;
     const c: Conn = { log: [], closed: new Promise((r) => (done = r)) };
-    conns.set(s.remotePort!, c);
+    bySocket.set(s, c);
+    const key = keyOf(s.localPort, s.remotePort);
+    byPorts.set(key, [...(byPorts.get(key) ?? []), c]);
     s.on('close', () => done());
   });
 }
 
 function logOf(socket: Socket | null | undefined): string[] {
-  return conns.get(socket?.remotePort ?? -1)?.log ?? [];
+  return (socket && bySocket.get(socket)?.log) ?? [];
 }
 
 function seen(method: string, url: string, headers: Record<string, unknown>, body: Buffer | string): string {
@@ -118,11 +126,12 @@ function exchange(server: Server, bytes: Buffer): Promise<string[]> {
   return new Promise((resolve) => {
     const s = connect((server.address() as AddressInfo).port, '127.0.0.1');
     s.on('connect', () => {
-      const port = s.localPort!;
+      const key = keyOf(s.remotePort, s.localPort);
       s.on('close', async () => {
-        const c = conns.get(port)!;
+        const waiting = byPorts.get(key)!;
+        const c = waiting.shift()!;
+        if (waiting.length === 0) byPorts.delete(key);
         await c.closed;
-        conns.delete(port);
         resolve(decisions(c.log));
       });
     });

@@ -77,13 +77,8 @@ export interface CsvStream {
 
 /** Reads a CSV stream's header row (GROVE_ERR_BAD_CSV when there is none) and hands on the rest. */
 export async function openCsv(source: TextSource, opts: ChunkOptions = {}): Promise<CsvStream> {
-  const it = recordChunks(source, true, opts)[Symbol.asyncIterator]();
-  const found: string[][] = [];
-  let rest: RecordChunk | null = null;
-  while (found.length === 0) {
-    const next = await it.next();
-    if (next.done) throw new BadInputError('the CSV has no header row', 'GROVE_ERR_BAD_CSV');
-    let { text, firstLine } = next.value;
+  return splitHeader(recordChunks(source, true, opts), (c, found) => {
+    let { text, firstLine } = c;
     // The header is the first record (blank lines before it are skipped, as everywhere).
     while (found.length === 0 && text.length > 0) {
       const end = firstRecordEnd(text);
@@ -92,9 +87,27 @@ export async function openCsv(source: TextSource, opts: ChunkOptions = {}): Prom
       firstLine += countLines(head);
       text = text.slice(head.length);
     }
-    if (text.length > 0) rest = { text, firstLine };
+    return text.length > 0 ? { text, firstLine } : null;
+  });
+}
+
+/**
+ * The header row of a stream of record chunks, and the chunks after it: `read(chunk, found)`
+ * pushes the chunk's header record (if any) into `found` and returns what follows it (or null).
+ */
+async function splitHeader<C>(
+  source: AsyncGenerator<C>,
+  read: (chunk: C, found: string[][]) => C | null,
+): Promise<{ header: string[]; chunks: AsyncIterable<C> }> {
+  const it = source[Symbol.asyncIterator]();
+  const found: string[][] = [];
+  let rest: C | null = null;
+  while (found.length === 0) {
+    const next = await it.next();
+    if (next.done) throw new BadInputError('the CSV has no header row', 'GROVE_ERR_BAD_CSV');
+    rest = read(next.value, found);
   }
-  async function* chunks(): AsyncGenerator<RecordChunk> {
+  async function* chunks(): AsyncGenerator<C> {
     if (rest) yield rest;
     for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
   }
@@ -184,14 +197,9 @@ export async function openCsvBytes(
   source: AsyncIterable<Uint8Array>,
   opts: ChunkOptions = {},
 ): Promise<{ header: string[]; chunks: AsyncIterable<ByteRecordChunk> }> {
-  const it = recordByteChunks(source, true, opts)[Symbol.asyncIterator]();
-  const found: string[][] = [];
-  let rest: ByteRecordChunk | null = null;
   const decoder = new TextDecoder('utf-8');
-  while (found.length === 0) {
-    const next = await it.next();
-    if (next.done) throw new BadInputError('the CSV has no header row', 'GROVE_ERR_BAD_CSV');
-    let { bytes, firstLine } = next.value;
+  return splitHeader(recordByteChunks(source, true, opts), (c, found) => {
+    let { bytes, firstLine } = c;
     while (found.length === 0 && bytes.length > 0) {
       const end = firstRecordEnd(bytes);
       const head = end === -1 ? bytes : bytes.subarray(0, end);
@@ -199,13 +207,8 @@ export async function openCsvBytes(
       firstLine += countLines(head);
       bytes = bytes.subarray(head.length);
     }
-    if (bytes.length > 0) rest = { bytes, firstLine };
-  }
-  async function* chunks(): AsyncGenerator<ByteRecordChunk> {
-    if (rest) yield rest;
-    for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
-  }
-  return { header: found[0]!.map((h) => h.trim()), chunks: chunks() };
+    return bytes.length > 0 ? { bytes, firstLine } : null;
+  });
 }
 
 /** A file as a text stream for `openCsv` / `recordChunks`. */

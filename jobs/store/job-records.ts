@@ -150,3 +150,26 @@ export function toJob(r: Row): JobRecord {
     finishedAt: iso(r.finished_at),
   };
 }
+
+/** A claim's row (chunk and job columns, the body already read or null when held). */
+export function toClaimedChunk(c: Row): ClaimedChunk {
+  return {
+    jobId: String(c.job_id),
+    seq: Number(c.seq),
+    firstRow: Number(c.first_row),
+    rowCount: Number(c.row_count),
+    body: (c.body as string | null) ?? '',
+    bodyHeld: c.held === true,
+    keys: (c.keys as string[] | null) ?? null,
+    skip: c.skip ? (c.skip as unknown[]).map(Number) : null,
+    attempts: Number(c.attempts),
+    lastError: (c.last_error as string | null) ?? null,
+    lastErrorCode: (c.last_error_code as string | null) ?? null,
+    model: c.model as string,
+    version: c.version as string,
+    format: c.format as JobFormat,
+    header: (c.header as string | null) ?? null,
+    onError: c.on_error as OnError,
+    keyColumn: (c.key_column as string | null) ?? null,
+  };
+}

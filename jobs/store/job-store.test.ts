@@ -5,8 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type TestDatabase } from '../../test/support/pg-database.js';
 import { freshPgliteDir } from '../../test/support/pglite-template.js';
 import { postgresAvailable, type Service, skipReason, usePostgres } from '../../test/support/services.js';
+import { ChunkSpool } from './chunk-spool.js';
 import { copyValue } from './copy-text.js';
-import { type ChunkIn, JobStore, type NewJob } from './job-store.js';
+import { JobStore } from './job-store.js';
+import { chunk, NEW, results } from './job-store.test-helper.js';
 import { loadMigrations, migrate } from './migrate.js';
 import { openPgDb } from './pg-db.js';
 import { openPgliteDb } from './pglite-db.js';
@@ -14,45 +16,21 @@ import type { SqlDb } from './sql-db.js';
 
 const hasPg = postgresAvailable();
 let pgService: Service | null = null;
-const NEW: NewJob = {
-  model: 'm',
-  version: '1',
-  format: 'csv',
-  header: 'a,b',
-  keyColumn: 'id',
-  onError: 'fail',
-  notifyUrl: null,
-};
-
-function chunk(seq: number, firstRow: number, keys: string[]): ChunkIn {
-  return {
-    seq,
-    firstRow,
-    rowCount: keys.length,
-    body: keys.map((_, i) => `${firstRow + i},1`).join('\n'),
-    keys,
-    skip: null,
-    errorRows: '',
-  };
-}
-
-function results(jobId: string, firstRow: number, keys: string[], value: (i: number) => number): string {
-  return keys
-    .map((k, i) => `${jobId}\t${firstRow + i}\t${copyValue(k)}\t{${value(firstRow + i)}}\t\\N\t\\N\n`)
-    .join('');
-}
-
-function suite(name: string, open: () => Promise<{ db: SqlDb; done: () => Promise<void> }>) {
+function suite(
+  name: string,
+  open: () => Promise<{ db: SqlDb; done: () => Promise<void>; spool?: ChunkSpool }>,
+) {
   describe(name, () => {
     let db: SqlDb;
     let store: JobStore;
     let done: () => Promise<void>;
+    let spool: ChunkSpool | undefined;
     beforeAll(async () => {
-      ({ db, done } = await open());
-      expect(await migrate(db, await loadMigrations())).toEqual([1]);
+      ({ db, done, spool } = await open());
+      expect(await migrate(db, await loadMigrations())).toEqual([1, 2]);
       // A second run applies nothing.
       expect(await migrate(db, await loadMigrations())).toEqual([]);
-      store = new JobStore(db);
+      store = new JobStore(db, spool ?? null);
     });
     afterAll(async () => {
       await store?.close();
@@ -328,8 +306,10 @@ function suite(name: string, open: () => Promise<{ db: SqlDb; done: () => Promis
     });
 
     it('an upload whose lease ran out is deleted by the sweep', async () => {
-      const job = await store.createJob({ ...NEW, model: 'gone' }, 0);
-      await store.appendChunk(job.id, chunk(0, 1, ['a']), 0);
+      // A lease that ran out a second ago: PGlite's clock has millisecond steps, so a lease of 0
+      // could still equal now() at the sweep.
+      const job = await store.createJob({ ...NEW, model: 'gone' }, -1);
+      await store.appendChunk(job.id, chunk(0, 1, ['a']), -1);
       await store.sweep(false);
       expect(await store.appendChunk(job.id, chunk(1, 2, ['b']), 60)).toBe(false);
       expect(await store.seal(job.id, 2, 2, 1)).toBeNull();
@@ -341,6 +321,14 @@ suite('job store on PGlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'grove-jobs-store-'));
   const db = await openPgliteDb(await freshPgliteDir(join(dir, 'db')));
   return { db, done: async () => rmSync(dir, { recursive: true, force: true }) };
+});
+
+// As a gateway runs it: chunk bodies in files of the state dir (chunk-spool.ts).
+suite('job store on PGlite with its input spool', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'grove-jobs-store-'));
+  const db = await openPgliteDb(await freshPgliteDir(join(dir, 'db')));
+  const spool = new ChunkSpool(join(dir, 'spool'));
+  return { db, spool, done: async () => rmSync(dir, { recursive: true, force: true }) };
 });
 
 describe.skipIf(!hasPg)(hasPg ? 'job store on PostgreSQL' : skipReason('PostgreSQL', 'postgresql'), () => {

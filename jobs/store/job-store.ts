@@ -7,6 +7,8 @@
 // - the job row is updated last in that transaction and only while the job is queued or running,
 //   so results of a job cancelled or failed meanwhile are rolled back, never half-kept;
 // - a job whose input is still arriving is not listed, and is deleted when its upload lease runs out.
+
+import type { ChunkSpool } from './chunk-spool.js';
 import {
   type ChunkIn,
   type ClaimedChunk,
@@ -19,6 +21,7 @@ import {
   type ResultRow,
   type Row,
   type StoredPrediction,
+  toClaimedChunk,
   toJob,
 } from './job-records.js';
 import { KeyLookups, lookupKeys } from './key-lookups.js';
@@ -49,7 +52,11 @@ class Rollback extends Error {}
 export class JobStore {
   private readonly keyLookups: KeyLookups;
 
-  constructor(readonly db: SqlDb) {
+  /** `spool`: keep chunk bodies in files (chunk-spool.ts; PGlite) instead of in the database. */
+  constructor(
+    readonly db: SqlDb,
+    private readonly spool: ChunkSpool | null = null,
+  ) {
     this.keyLookups = new KeyLookups((model, keys) => lookupKeys(db, model, keys));
   }
 
@@ -66,16 +73,20 @@ export class JobStore {
    * Stores one chunk of an upload; false when the job is no longer queued or running. The job row
    * is updated (locked, and its status checked under the lock) last, as in commit(): every chunk
    * stored or scored updates that one row, so each transaction holds its lock only from that
-   * update to its commit, not while megabytes of input are written.
+   * update to its commit, not while megabytes of input are written. A spooled body is on disk
+   * before its row can commit (chunk-spool.ts).
    */
   async appendChunk(jobId: string, c: ChunkIn, uploadLeaseS: number): Promise<boolean> {
+    this.spool?.write(jobId, c.seq, c.body);
+    let stored = false;
     try {
-      return await this.db.transaction(async (tx) => {
+      stored = await this.db.transaction(async (tx) => {
         const insert = (body: string) =>
-          `INSERT INTO grove_job_chunks (job_id, seq, first_row, row_count, keys, skip, body)
-           VALUES ($1, $2, $3, $4, $5, $6, ${body})`;
+          `INSERT INTO grove_job_chunks (job_id, seq, first_row, row_count, keys, skip, body, spooled)
+           VALUES ($1, $2, $3, $4, $5, $6, ${body}, ${this.spool !== null})`;
         const params = [jobId, c.seq, c.firstRow, c.rowCount, c.keys, c.skip];
-        if (tx.queryBlob) await tx.queryBlob(insert(`pg_read_file('/dev/blob')`), params, c.body);
+        if (this.spool !== null) await tx.query(insert("''"), params);
+        else if (tx.queryBlob) await tx.queryBlob(insert(`pg_read_file('/dev/blob')`), params, c.body);
         else await tx.query(insert('$7'), [...params, this.bodyParam(c.body)]);
         await tx.copyIn('grove_job_results', RESULT_COLUMNS, c.errorRows);
         const r = await tx.query(
@@ -85,17 +96,17 @@ export class JobStore {
         if (r.rowCount === 0) throw new Rollback();
         return true;
       });
+      return stored;
     } catch (err) {
       // Rolled back: the job ended meanwhile, or its row is gone (deleted upload: foreign key).
       if (err instanceof Rollback || (err as { code?: unknown }).code === FOREIGN_KEY_VIOLATION) return false;
       throw err;
+    } finally {
+      if (!stored) this.spool?.remove(jobId, c.seq);
     }
   }
 
-  /**
-   * node-postgres sends a Buffer as the text's own bytes (binary format), with no decoding here;
-   * any other byte array is passed as its text (PGlite takes the bytes through queryBlob instead).
-   */
+  /** node-postgres sends a Buffer as the text's bytes (binary format); other bytes go as text. */
   private bodyParam(body: string | Uint8Array): string | Uint8Array {
     if (typeof body === 'string') return body;
     if (this.db.kind === 'postgres' && Buffer.isBuffer(body)) return body;
@@ -127,13 +138,15 @@ export class JobStore {
        WHERE id = $1 AND NOT sealed RETURNING *`,
       [jobId, rowsTotal, chunksTotal, bytes],
     );
+    if (r.rows[0]?.status === 'succeeded') this.spool?.removeJob(jobId);
     return r.rows[0] ? toJob(r.rows[0]) : null;
   }
 
   /** Deletes an upload that will not complete (client gone, body too large). */
   async abandon(jobId: string): Promise<void> {
     await this.db.query('DELETE FROM grove_job_results WHERE job_id = $1', [jobId]);
-    await this.db.query('DELETE FROM grove_jobs WHERE id = $1 AND NOT sealed', [jobId]);
+    const r = await this.db.query('DELETE FROM grove_jobs WHERE id = $1 AND NOT sealed', [jobId]);
+    if (r.rowCount === 1) this.spool?.removeJob(jobId);
   }
 
   /** Takes the oldest pending chunk of a job this gateway can serve, under a lease. */
@@ -159,7 +172,7 @@ export class JobStore {
          FROM pick WHERE c.job_id = pick.job_id AND c.seq = pick.seq
          RETURNING c.job_id, c.seq, c.first_row, c.row_count, c.keys, c.skip, c.attempts,
            c.last_error, c.last_error_code, pick.model, pick.version, pick.format, pick.header,
-           pick.on_error, pick.key_column, pick.status, pick.held,
+           pick.on_error, pick.key_column, pick.status, pick.held, c.spooled,
            CASE WHEN pick.held THEN NULL ELSE c.body END AS body`,
         [
           owner,
@@ -172,6 +185,17 @@ export class JobStore {
       );
       const c = r.rows[0];
       if (!c) return null;
+      if (c.spooled === true && c.held !== true) {
+        c.body = this.spooled(String(c.job_id), Number(c.seq));
+        if (c.body === null) {
+          await tx.query(
+            `UPDATE grove_jobs SET status = 'failed', error = $2, error_code = 'GROVE_ERR_JOB_INPUT_LOST',
+               finished_at = now() WHERE id = $1 AND ${ACTIVE}`,
+            [c.job_id, `the input of chunk ${c.seq} is gone from the state dir (jobs-spool)`],
+          );
+          return null;
+        }
+      }
       if (c.status === 'queued') {
         await tx.query(
           `UPDATE grove_jobs SET status = 'running', started_at = COALESCE(started_at, now())
@@ -179,36 +203,23 @@ export class JobStore {
           [c.job_id],
         );
       }
-      const job = c;
-      return {
-        jobId: String(c.job_id),
-        seq: Number(c.seq),
-        firstRow: Number(c.first_row),
-        rowCount: Number(c.row_count),
-        body: (c.body as string | null) ?? '',
-        bodyHeld: c.held === true,
-        keys: (c.keys as string[] | null) ?? null,
-        skip: c.skip ? (c.skip as unknown[]).map(Number) : null,
-        attempts: Number(c.attempts),
-        lastError: (c.last_error as string | null) ?? null,
-        lastErrorCode: (c.last_error_code as string | null) ?? null,
-        model: job.model as string,
-        version: job.version as string,
-        format: job.format as JobFormat,
-        header: (job.header as string | null) ?? null,
-        onError: job.on_error as OnError,
-        keyColumn: (job.key_column as string | null) ?? null,
-      };
+      return toClaimedChunk(c);
     });
   }
 
   /** A claimed chunk's body, read when the claimer no longer holds it (null: the chunk is gone). */
   async chunkBody(jobId: string, seq: number): Promise<string | null> {
-    const r = await this.db.query<Row>('SELECT body FROM grove_job_chunks WHERE job_id = $1 AND seq = $2', [
-      jobId,
-      seq,
-    ]);
-    return (r.rows[0]?.body as string | undefined) ?? null;
+    const r = await this.db.query<Row>(
+      'SELECT body, spooled FROM grove_job_chunks WHERE job_id = $1 AND seq = $2',
+      [jobId, seq],
+    );
+    const c = r.rows[0];
+    if (!c) return null;
+    return c.spooled === true ? this.spooled(jobId, seq) : (c.body as string);
+  }
+
+  private spooled(jobId: string, seq: number): string | null {
+    return this.spool === null ? null : this.spool.read(jobId, seq);
   }
 
   /** Extends a claim; false when it is no longer this owner's. */
@@ -253,7 +264,7 @@ export class JobStore {
     outputNames: string[] | null,
   ): Promise<JobRecord | null> {
     try {
-      return await this.db.transaction(async (tx) => {
+      const job = await this.db.transaction(async (tx) => {
         const d = await tx.query(
           'DELETE FROM grove_job_chunks WHERE job_id = $1 AND seq = $2 AND claim = $3',
           [jobId, seq, owner],
@@ -272,6 +283,10 @@ export class JobStore {
         if (r.rows.length !== 1) throw new Rollback();
         return toJob(r.rows[0]!);
       });
+      // Its row is deleted: the file goes too (a crash first leaves it to pruneSpool()).
+      if (job?.status === 'succeeded') this.spool?.removeJob(jobId);
+      else this.spool?.remove(jobId, seq);
+      return job;
     } catch (err) {
       if (err instanceof Rollback) return null;
       throw err;
@@ -303,6 +318,7 @@ export class JobStore {
   async purge(jobId: string): Promise<void> {
     await this.db.query('DELETE FROM grove_job_results WHERE job_id = $1', [jobId]);
     await this.db.query('DELETE FROM grove_job_chunks WHERE job_id = $1', [jobId]);
+    this.spool?.removeJob(jobId);
     await this.db.query(
       `UPDATE grove_jobs SET purged = true WHERE id = $1 AND status IN ('failed', 'cancelled')`,
       [jobId],

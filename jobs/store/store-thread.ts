@@ -1,9 +1,10 @@
 // The PGlite store's own thread (see store-api.ts): opens the database in workerData.dataDir,
 // applies the migrations, then answers StoreRequests from the parent in order of arrival.
 import { existsSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
+import { ChunkSpool, pruneSpool } from './chunk-spool.js';
 import { JobStore } from './job-store.js';
 import { loadMigrations, migrate } from './migrate.js';
 import { openPgliteDb } from './pglite-db.js';
@@ -19,7 +20,10 @@ async function main(): Promise<void> {
     await initialize(dataDir);
     const db = await openPgliteDb(dataDir);
     await migrate(db, await loadMigrations());
-    store = new JobStore(db);
+    // Chunk bodies live beside the database, in <state-dir>/jobs-spool (chunk-spool.ts).
+    const spool = new ChunkSpool(join(dirname(dataDir), 'jobs-spool'));
+    await pruneSpool(spool, db);
+    store = new JobStore(db, spool);
   } catch (err) {
     port.postMessage({ ready: false, error: (err as Error).message });
     return;

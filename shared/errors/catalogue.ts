@@ -202,6 +202,11 @@ export const ERROR_CATALOGUE = {
     status: 503,
     meaning: 'The jobs database cannot be opened or reached; retry later.',
   },
+  GROVE_ERR_JOB_INPUT_LOST: {
+    status: 500,
+    meaning:
+      'Part of a job’s input was removed from the state dir (jobs-spool) before it was scored, so the job failed; submit it again.',
+  },
   // ---- the CLI: files, listeners and verdicts a command reports (exit status 2) ----
   GROVE_ERR_FILE: {
     status: 400,

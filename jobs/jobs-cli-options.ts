@@ -20,7 +20,7 @@ export const JOBS_CLI_USAGE = `  --jobs-db URL         keep jobs in PostgreSQL (
   --job-concurrency N   chunks scored at once by this gateway (default: 2 per worker)
   --job-lease S         seconds before another gateway takes over a dead one's chunk (default 30)
   --job-held-mb N       MiB of uploaded chunks kept in memory, scored without reading them back
-                        from the database (default 256; 0 reads every chunk back)
+                        from the database (default: 1/16 of memory, 64 to 1024; 0: none)
 `;
 
 const UNITS: Record<string, number> = { '': 1, KIB: 1024, MIB: 1024 ** 2, GIB: 1024 ** 3 };

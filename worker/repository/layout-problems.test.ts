@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { layoutProblems } from './layout-problems.js';
+import { hiddenChange, layoutProblems } from './layout-problems.js';
 
 const root = mkdtempSync(join(tmpdir(), 'grove-layout-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -60,5 +60,15 @@ describe('layoutProblems', () => {
   it('finds nothing wrong with a well-formed repository', async () => {
     const models = join(import.meta.dirname, '..', '..', 'models');
     expect(await layoutProblems(models)).toEqual([]);
+  });
+});
+
+describe('hiddenChange', () => {
+  it('is a change under a dot name (grove state, staging), not one of a model folder', () => {
+    expect(hiddenChange('.grove/jobs-spool/12/0')).toBe(true);
+    expect(hiddenChange(Buffer.from('.staging-churn'))).toBe(true);
+    expect(hiddenChange('churn/2/model.json')).toBe(false);
+    expect(hiddenChange('churn/.grove')).toBe(false); // inside a model: the scan decides
+    expect(hiddenChange(null)).toBe(false); // unknown: rescan
   });
 });

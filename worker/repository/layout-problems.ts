@@ -27,6 +27,14 @@ async function isDir(p: string): Promise<boolean> {
 }
 
 /** The layout problems of the repository at `root`, one sentence each (paths relative to it). */
+/**
+ * A change under a name starting with '.' (staging folders, grove's own state such as
+ * `.grove/jobs-db` and `.grove/jobs-spool`): nothing a scan reads, so no reason to rescan.
+ */
+export function hiddenChange(relativePath: string | Buffer | null): boolean {
+  return relativePath !== null && relativePath.toString().startsWith('.');
+}
+
 export async function layoutProblems(root: string): Promise<string[]> {
   const names = await list(root);
   if (names === null) {

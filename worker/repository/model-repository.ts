@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { type LoadLimits, ModelLoader } from '../../shared/runtime/isolation/model-loader.js';
 import type { PredictPool } from '../pool/predict-pool.js';
 import { unavailableReasons } from './failed-models.js';
-import { layoutProblems } from './layout-problems.js';
+import { hiddenChange, layoutProblems } from './layout-problems.js';
 import { type LoadedVersion, VersionSlot } from './loaded-version.js';
 import { ModelEntry } from './model-entry.js';
 import { type ScannedModel, type ScannedVersion, scanRepository } from './scan-repository.js';
@@ -99,7 +99,8 @@ export class ModelRepository {
     }
     this.started = true;
     try {
-      this.watcher = watch(this.opts.root, { recursive: true }, () => this.scheduleRescan());
+      const changed = (_: string, f: string | null) => hiddenChange(f) || this.scheduleRescan();
+      this.watcher = watch(this.opts.root, { recursive: true }, changed);
       this.watcher.on('error', (err) =>
         this.opts.logger.warn(
           { event: 'watch_error', err: err.message },

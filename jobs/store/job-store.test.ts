@@ -113,6 +113,20 @@ function suite(
       expect(a).toMatchObject({ keys: null, keyColumn: 'id' });
     });
 
+    it('numeric CSV bytes come back as their text (packed on a server, digit-pack.ts)', async () => {
+      const job = await store.createJob({ ...NEW, model: 'digits' }, 60);
+      const text = 'k1,0.125,-3e-05\nk2,,7\n'.repeat(50);
+      await store.appendChunk(job.id, { ...chunk(0, 1, ['a']), body: Buffer.from(text), keys: null }, 60);
+      await store.seal(job.id, 100, 1, text.length);
+      expect(await store.chunkBody(job.id, 0)).toBe(text);
+      expect((await store.claim('g', 30, [['digits', '1']]))?.body).toBe(text);
+      const row = await db.query<{ p: boolean }>(
+        'SELECT body_packed IS NOT NULL AS p FROM grove_job_chunks WHERE job_id = $1',
+        [job.id],
+      );
+      expect(row.rows).toEqual([{ p: db.kind === 'postgres' }]);
+    });
+
     it('a chunk the claimer holds comes without its body, which stays readable by chunkBody', async () => {
       const job = await store.createJob({ ...NEW, model: 'held' }, 60);
       const bodies = ['k1,1\nk2,2', 'k3,3\nk4,4', 'k5,5'];

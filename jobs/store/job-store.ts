@@ -8,6 +8,7 @@
 //   so results of a job cancelled or failed meanwhile are rolled back, never half-kept;
 // - a job whose input is still arriving is not listed, and is deleted when its upload lease runs out.
 
+import { bodyParams, rowText } from './chunk-body.js';
 import type { ChunkSpool } from './chunk-spool.js';
 import {
   type ChunkIn,
@@ -82,12 +83,12 @@ export class JobStore {
     try {
       stored = await this.db.transaction(async (tx) => {
         const insert = (body: string) =>
-          `INSERT INTO grove_job_chunks (job_id, seq, first_row, row_count, keys, skip, body, spooled)
+          `INSERT INTO grove_job_chunks (job_id, seq, first_row, row_count, keys, skip, body, body_packed, spooled)
            VALUES ($1, $2, $3, $4, $5, $6, ${body}, ${this.spool !== null})`;
         const params = [jobId, c.seq, c.firstRow, c.rowCount, c.keys, c.skip];
-        if (this.spool !== null) await tx.query(insert("''"), params);
-        else if (tx.queryBlob) await tx.queryBlob(insert(`pg_read_file('/dev/blob')`), params, c.body);
-        else await tx.query(insert('$7'), [...params, this.bodyParam(c.body)]);
+        if (this.spool !== null) await tx.query(insert("'', NULL"), params);
+        else if (tx.queryBlob) await tx.queryBlob(insert(`pg_read_file('/dev/blob'), NULL`), params, c.body);
+        else await tx.query(insert('$7, $8'), [...params, ...bodyParams(c.body)]);
         await tx.copyIn('grove_job_results', RESULT_COLUMNS, c.errorRows);
         const r = await tx.query(
           `UPDATE grove_jobs SET upload_lease = now() + make_interval(secs => $2) WHERE id = $1 AND ${ACTIVE} RETURNING id`,
@@ -104,13 +105,6 @@ export class JobStore {
     } finally {
       if (!stored) this.spool?.remove(jobId, c.seq);
     }
-  }
-
-  /** node-postgres sends a Buffer as the text's bytes (binary format); other bytes go as text. */
-  private bodyParam(body: string | Uint8Array): string | Uint8Array {
-    if (typeof body === 'string') return body;
-    if (this.db.kind === 'postgres' && Buffer.isBuffer(body)) return body;
-    return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   }
 
   /** Keeps an upload's lease while it waits on a slow client. */
@@ -173,7 +167,8 @@ export class JobStore {
          RETURNING c.job_id, c.seq, c.first_row, c.row_count, c.keys, c.skip, c.attempts,
            c.last_error, c.last_error_code, pick.model, pick.version, pick.format, pick.header,
            pick.on_error, pick.key_column, pick.status, pick.held, c.spooled,
-           CASE WHEN pick.held THEN NULL ELSE c.body END AS body`,
+           CASE WHEN pick.held THEN NULL ELSE c.body END AS body,
+           CASE WHEN pick.held THEN NULL ELSE c.body_packed END AS body_packed`,
         [
           owner,
           leaseS,
@@ -185,6 +180,7 @@ export class JobStore {
       );
       const c = r.rows[0];
       if (!c) return null;
+      if (c.held !== true) c.body = rowText(c);
       if (c.spooled === true && c.held !== true) {
         c.body = this.spooled(String(c.job_id), Number(c.seq));
         if (c.body === null) {
@@ -210,12 +206,12 @@ export class JobStore {
   /** A claimed chunk's body, read when the claimer no longer holds it (null: the chunk is gone). */
   async chunkBody(jobId: string, seq: number): Promise<string | null> {
     const r = await this.db.query<Row>(
-      'SELECT body, spooled FROM grove_job_chunks WHERE job_id = $1 AND seq = $2',
+      'SELECT body, body_packed, spooled FROM grove_job_chunks WHERE job_id = $1 AND seq = $2',
       [jobId, seq],
     );
     const c = r.rows[0];
     if (!c) return null;
-    return c.spooled === true ? this.spooled(jobId, seq) : (c.body as string);
+    return c.spooled === true ? this.spooled(jobId, seq) : rowText(c);
   }
 
   private spooled(jobId: string, seq: number): string | null {

@@ -12,9 +12,13 @@ export function bodyParams(body: string | Uint8Array): [string | Buffer, Buffer 
   return packWorthIt(bytes, packed) ? ['', packed] : [bytes, null];
 }
 
-/** The text of a row read with its body and body_packed columns. */
-export function rowText(row: Row): string {
+/** The text of a row read with its body and body_packed columns; null when the packing is damaged. */
+export function rowText(row: Row): string | null {
   const packed = row.body_packed as Buffer | null | undefined;
-  if (packed) return unpackDigits(packed).toString('utf8');
-  return (row.body as string | null) ?? '';
+  if (!packed) return (row.body as string | null) ?? '';
+  try {
+    return unpackDigits(packed).toString('utf8');
+  } catch {
+    return null;
+  }
 }

@@ -121,7 +121,7 @@ describe('the input spool (chunk bodies in files of the state dir)', () => {
     expect(await store.claim('g', 30, [['lost', '1']])).toBeNull();
     expect(await store.get(job.id)).toMatchObject({
       status: 'failed',
-      error: 'the input of chunk 0 is gone from the state dir (jobs-spool)',
+      error: 'the stored input of chunk 0 is gone or damaged',
     });
     expect((await db.query('SELECT error_code FROM grove_jobs WHERE id = $1', [job.id])).rows).toEqual([
       { error_code: 'GROVE_ERR_JOB_INPUT_LOST' },

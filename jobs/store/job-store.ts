@@ -1,5 +1,6 @@
 // Every statement of the job machinery (docs/jobs.md), written once against SqlDb so PGlite and
-// PostgreSQL run the same SQL. The durability rules live here:
+// PostgreSQL run the same SQL (a chunk's body aside: a spool file with PGlite, chunk-spool.ts; a
+// column, packed when numeric, with PostgreSQL, chunk-body.ts). The durability rules live here:
 // - a chunk is claimed under a lease (SELECT ... FOR UPDATE SKIP LOCKED, so gateways sharing one
 //   PostgreSQL never take the same chunk) and stays pending until the transaction that stores its
 //   results also deletes it, after checking the claim is still this gateway's: a killed gateway's
@@ -14,11 +15,9 @@ import {
   type ChunkIn,
   type ClaimedChunk,
   type HeldChunks,
-  type JobFormat,
   type JobRecord,
   type ListFilter,
   type NewJob,
-  type OnError,
   type ResultRow,
   type Row,
   type StoredPrediction,
@@ -180,14 +179,14 @@ export class JobStore {
       );
       const c = r.rows[0];
       if (!c) return null;
-      if (c.held !== true) c.body = rowText(c);
-      if (c.spooled === true && c.held !== true) {
-        c.body = this.spooled(String(c.job_id), Number(c.seq));
+      if (c.held !== true) {
+        c.body = c.spooled === true ? this.spooled(String(c.job_id), Number(c.seq)) : rowText(c);
+        // Never scored as something else, nor claimed again and again: the job fails.
         if (c.body === null) {
           await tx.query(
             `UPDATE grove_jobs SET status = 'failed', error = $2, error_code = 'GROVE_ERR_JOB_INPUT_LOST',
                finished_at = now() WHERE id = $1 AND ${ACTIVE}`,
-            [c.job_id, `the input of chunk ${c.seq} is gone from the state dir (jobs-spool)`],
+            [c.job_id, `the stored input of chunk ${c.seq} is gone or damaged`],
           );
           return null;
         }

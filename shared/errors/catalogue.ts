@@ -205,7 +205,7 @@ export const ERROR_CATALOGUE = {
   GROVE_ERR_JOB_INPUT_LOST: {
     status: 500,
     meaning:
-      'Part of a job’s input was removed from the state dir (jobs-spool) before it was scored, so the job failed; submit it again.',
+      'Part of a job’s stored input was removed or damaged before it was scored (a file of the state dir’s jobs-spool, or its row in the jobs database), so the job failed; submit it again.',
   },
   // ---- the CLI: files, listeners and verdicts a command reports (exit status 2) ----
   GROVE_ERR_FILE: {

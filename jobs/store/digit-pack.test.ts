@@ -47,6 +47,16 @@ describe('digit packing of stored chunks', () => {
     }
   });
 
+  it('a chunk too large for the reused space packs the same in space of its own', () => {
+    const row = Buffer.from('0.7847307324409485,-1.5908790826797485,,1.208311676979065\n');
+    const big = Buffer.alloc(12 << 20);
+    for (let at = 0; at < big.length; at += row.length) row.copy(big, at);
+    const packed = packDigits(big);
+    expect(packed.length).toBeLessThan(big.length * 0.51);
+    expect(unpackDigits(packed).equals(big)).toBe(true);
+    expect(unpackDigits(packDigits(row))).toEqual(row); // and the reused space still serves
+  });
+
   it('text that is not mostly numbers is not worth packing', () => {
     const words = Buffer.from('alpha,beta,gamma,delta\nepsilon,zeta,eta,theta\n');
     expect(packWorthIt(words, packDigits(words))).toBe(false);

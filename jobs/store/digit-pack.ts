@@ -29,26 +29,33 @@ for (let i = 0; i < SYMBOLS.length; i++)
     SECOND[(i << 4) | j] = b;
   }
 
-/** Packing space reused from chunk to chunk; what is kept is copied out at its size. */
+/** Packing space reused from chunk to chunk (what is kept is copied out at its size), up to 16 MiB. */
+const SCRATCH_MAX = 16 << 20;
 let scratch = Buffer.allocUnsafe(0);
 
 /** `src` packed (at most 1.5 times its length plus one byte). */
 export function packDigits(src: Uint8Array): Buffer {
   const need = Math.ceil(src.length * 1.5) + 2;
+  // A chunk of very long rows gets space of its own, not kept after it.
+  if (need > SCRATCH_MAX) return packInto(src, Buffer.allocUnsafe(need));
   if (scratch.length < need) scratch = Buffer.allocUnsafe(Math.max(need, 4 << 20));
+  return packInto(src, scratch);
+}
+
+function packInto(src: Uint8Array, out: Buffer): Buffer {
   const pairs = src.length >> 1;
   // Pairs are read as 16-bit words (one load each) where the bytes are aligned for it.
   const words =
     (src.byteOffset & 1) === 0
       ? new Uint16Array(src.buffer, src.byteOffset, pairs)
       : new Uint16Array(new Uint8Array(src.subarray(0, 2 * pairs)).buffer, 0, pairs);
-  let o = packWords(words, scratch);
+  let o = packWords(words, out);
   if (src.length & 1) {
-    scratch[o] = SINGLE;
-    scratch[o + 1] = src[src.length - 1]!;
+    out[o] = SINGLE;
+    out[o + 1] = src[src.length - 1]!;
     o += 2;
   }
-  return Buffer.from(scratch.subarray(0, o));
+  return out === scratch ? Buffer.from(out.subarray(0, o)) : out.subarray(0, o);
 }
 
 function packWords(words: Uint16Array, out: Buffer): number {

@@ -107,10 +107,12 @@ describe('the input spool (chunk bodies in files of the state dir)', () => {
     spool.write('987654', 0, 'no such job');
     mkdirSync(join(dir, 'spool', 'not-a-job'));
     writeFileSync(join(dir, 'spool', 'not-a-job', 'x'), 'left alone');
+    writeFileSync(join(dir, 'spool', '424242'), 'a file, not a job folder');
     await pruneSpool(spool, db);
     expect(files(job.id)).toEqual(['0']);
     expect(files('987654')).toBeNull();
     expect(existsSync(join(dir, 'spool', 'not-a-job', 'x'))).toBe(true);
+    expect(existsSync(join(dir, 'spool', '424242'))).toBe(true);
   });
 
   it('a spooled chunk whose file is gone fails its job with GROVE_ERR_JOB_INPUT_LOST', async () => {

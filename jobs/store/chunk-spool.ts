@@ -45,14 +45,14 @@ export class ChunkSpool {
     rmSync(this.jobDir(jobId), { recursive: true, force: true });
   }
 
-  /** The chunks on disk, by job (names that are not numbers are left alone). */
+  /** The chunks on disk, by job (anything else in the folder is left alone). */
   list(): Map<string, number[]> {
     const out = new Map<string, number[]>();
-    for (const job of readdirSync(this.dir)) {
-      if (!NUMBER.test(job)) continue;
+    for (const job of readdirSync(this.dir, { withFileTypes: true })) {
+      if (!job.isDirectory() || !NUMBER.test(job.name)) continue;
       const seqs: number[] = [];
-      for (const f of readdirSync(join(this.dir, job))) if (NUMBER.test(f)) seqs.push(Number(f));
-      out.set(job, seqs);
+      for (const f of readdirSync(join(this.dir, job.name))) if (NUMBER.test(f)) seqs.push(Number(f));
+      out.set(job.name, seqs);
     }
     return out;
   }

@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../shared/random/seeded-rng.js';
 import { packDigits, packWorthIt, unpackDigits } from './digit-pack.js';
-
-/** A small deterministic generator (xorshift32), so a failure names its seed. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 2 ** 32;
-  };
-}
 
 describe('digit packing of stored chunks', () => {
   it('packs numeric CSV two characters to a byte and gives back the same bytes', () => {
@@ -33,7 +21,7 @@ describe('digit packing of stored chunks', () => {
     for (let i = 0; i < 512; i++) all[i] = (i * 7) & 255;
     expect(unpackDigits(packDigits(all))).toEqual(all);
     for (let seed = 1; seed <= 200; seed++) {
-      const r = rng(seed);
+      const r = mulberry32(seed);
       const n = Math.floor(r() * 300);
       // Mostly symbols, some other bytes: every mix of pairs and escapes.
       const b = Buffer.alloc(n);

@@ -13,7 +13,7 @@ const SYMBOLS = '0123456789.-,\ne';
 const PAIR = 0xf0;
 const SINGLE = 0xf1;
 
-/** Whether a 16-bit word read from memory has its first byte low (every platform Node runs on but s390x). */
+/** Whether a 16-bit word read from memory has its first byte low (little-endian: nearly every platform). */
 const LITTLE = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 /** The packed byte of the pair of bytes a, b read as one 16-bit word; 0xFFFF when a or b is not a symbol. */
 const PACK = new Uint16Array(65536).fill(0xffff);

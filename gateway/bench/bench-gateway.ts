@@ -11,7 +11,7 @@
 // Env: BENCH_SECONDS (5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (8,16,64,256), BENCH_MODELS (models),
 // BENCH_SERVE_ARGS (more grove serve flags), BENCH_SKIP=fastapi,slow,overload,passthrough,tracing,
 // BENCH_MAX_INFLIGHT (fixed limits for the overload run beside the one docs/api.md's rule gives;
-// default 16), BENCH_PEERS (folder of fastapi_xgboost.py).
+// default 8,16), BENCH_PEERS (folder of fastapi_xgboost.py).
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { projectRoot } from '../../shared/runtime-path.js';
@@ -295,10 +295,10 @@ function rowsBody(rows: number): string {
  * Overload: open loop (each request due at a fixed time, its latency counted from then) at half
  * and at three times the rate the cluster saturates at, against a gateway with --max-inflight.
  * 200-row requests keep that rate within what a Node load generator can send on this machine.
- * The limit is set as docs/api.md (Overload) tells an operator to: throughput x the queueing
+ * One limit is the upper bound docs/api.md (Overload) gives an operator: throughput x the queueing
  * accepted on top of the unloaded latency, here the calm p99 measured first without a limit (so the
- * admitted p99 should stay near twice the calm one); BENCH_MAX_INFLIGHT adds fixed
- * limits to compare (default 16). The client runs on a CPU of its own and the cluster on the
+ * admitted p99 should stay near twice the calm one); BENCH_MAX_INFLIGHT adds fixed smaller
+ * limits to compare (default 8 and 16). The client runs on a CPU of its own and the cluster on the
  * others where taskset allows (cpu-pin.ts: a starved client's lateness would count as latency).
  */
 async function overload(serve: Serve, results: Record<string, unknown>): Promise<void> {
@@ -353,7 +353,7 @@ async function overloadRuns(
     `  at 0.5x (${Math.round(saturating / 2)}/s, sent ${sent(calm)}/s), no limit: p50 ${f2(calm.p50)} ms p99 ${f2(calm.p99)} ms, ${calm.ok} ok`,
   );
   const byRule = Math.max(1, Math.floor((saturating * calm.p99) / 1000));
-  const fixed = (process.env.BENCH_MAX_INFLIGHT ?? '16')
+  const fixed = (process.env.BENCH_MAX_INFLIGHT ?? '8,16')
     .split(',')
     .map(Number)
     .filter((n) => n > 0);

@@ -72,6 +72,8 @@ export async function openLoop(
   const done = new Promise<void>((r) => (drained = r));
   const idle: Conn[] = [];
   const all = new Set<Conn>();
+  /** While connecting: hears each connection that could not open. */
+  let onOpenFailed = (): void => {};
 
   const settle = (): void => {
     if (++settled === total && !finished) {
@@ -138,7 +140,9 @@ export async function openLoop(
         other++;
         settle();
       }
-      // A connection that never opened is not replaced: the server is gone, and the run ends.
+      // A connection that never opened is not replaced: the server is gone, and the run ends
+      // when no connection is left.
+      if (!this.connected) onOpenFailed();
       if (finished) return;
       if (this.connected) new Conn(dispatch);
       else if (all.size === 0) {
@@ -149,15 +153,22 @@ export async function openLoop(
   }
 
   // Connect first (as wrk does), so the schedule does not start with connection setup.
+  // Connections that cannot open are left out; none at all is an error.
   await new Promise<void>((ready, fail) => {
-    let n = 0;
-    done.then(() => fail(new Error(`could not connect to ${u.host}`)));
+    let pending = connections;
+    const openedOrFailed = () => {
+      if (--pending > 0) return;
+      if (idle.length > 0) ready();
+      else fail(new Error(`could not connect to ${u.host}`));
+    };
+    onOpenFailed = openedOrFailed;
     for (let i = 0; i < connections; i++)
       new Conn((c) => {
         idle.push(c);
-        if (++n === connections) ready();
+        openedOrFailed();
       });
   });
+  onOpenFailed = () => {};
   const watchdog = setInterval(() => {
     const now = performance.now();
     for (const c of all) if (c.due >= 0 && now - c.sentAt > TIMEOUT_MS) c.die();
@@ -166,8 +177,7 @@ export async function openLoop(
   let sentAt = 0;
   await new Promise<void>((resolve) => {
     const tick = () => {
-      const now = performance.now();
-      const due = Math.min(total, Math.floor(((now - t0) * rate) / 1000) + 1);
+      const due = Math.min(total, Math.floor(((performance.now() - t0) * rate) / 1000) + 1);
       while (sent < due) {
         const at = t0 + (sent * 1000) / rate;
         sent++;
@@ -186,7 +196,8 @@ export async function openLoop(
   clearInterval(watchdog);
   finished = true;
   for (const c of all) c.socket.destroy();
-  other += total - ok - shed - other;
+  // Requests never answered (every connection gone) count as errors too.
+  other = total - ok - shed;
   const s = lat.subarray(0, ok).sort();
   return { sent: total, elapsedS: (sentAt - t0) / 1000, ok, shed, other, p50: pct(s, 50), p99: pct(s, 99) };
 }

@@ -64,7 +64,6 @@ export async function openLoop(
   let ok = 0;
   let shed = 0;
   let other = 0;
-  let settled = 0;
   let sent = 0;
   let t0 = 0;
   let finished = false;
@@ -76,7 +75,7 @@ export async function openLoop(
   let onOpenFailed = (): void => {};
 
   const settle = (): void => {
-    if (++settled === total && !finished) {
+    if (ok + shed + other === total && !finished) {
       finished = true;
       drained();
     }

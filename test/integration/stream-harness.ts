@@ -221,6 +221,25 @@ export class Collector {
   }
 }
 
+/**
+ * The input stream sequences a durable consumer's processes acknowledged, read from the ack
+ * subjects a Collector on `$JS.ACK.>` saw. An ack subject is `$JS.ACK.<stream>.<consumer>.
+ * <delivered>.<stream seq>.<consumer seq>.<time>.<pending>`, or with `<domain>.<account hash>.`
+ * before the stream and a random token after (the newer form; the nats client's parseInfo reads
+ * both); a body of '' or '+ACK' is an acknowledgement (+NAK, +WPI and +TERM are not).
+ */
+export function ackedSequences(acks: Collector, durable: string): Set<number> {
+  const seqs = new Set<number>();
+  for (const m of acks.messages) {
+    const body = m.string();
+    if (body !== '' && body !== '+ACK') continue;
+    const t = m.subject.split('.');
+    const at = t.length === 9 ? 3 : 5;
+    if (t[at] === durable) seqs.add(Number(t[at + 2]));
+  }
+  return seqs;
+}
+
 /** Every message a stream holds, read with an ordered consumer until its message count. */
 export async function readStream(
   nc: NatsConnection,

@@ -3,23 +3,35 @@
 // is counted instead of hidden (coordinated omission, Gil Tene). autocannon's `overallRate` is not
 // used for this: it sends each connection's share in a burst at the start of every second and
 // measures from the actual write, "correcting" with a 1 ms expected interval.
-import { Pool } from 'undici';
+// The requests go out on open-loop-connections.ts (opened before the clock starts, written as
+// prebuilt bytes), so what is measured is the server, not the generator's own lateness.
+
+import type { UpstreamResponse } from '../shared/http/response-parser.js';
 import type { EngineRun } from './closed-loop.js';
 import { versionOf, workerOf } from './load-recorder.js';
+import { type Failure, OpenLoopConnections } from './open-loop-connections.js';
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+/** An answer body larger than this is a protocol error (a prediction answer is far smaller). */
+const MAX_ANSWER = 64 * 1024 * 1024;
 
 export async function runFixedRate(run: EngineRun & { rate: number }): Promise<{ durationS: number }> {
-  const pool = new Pool(run.url, {
+  const url = new URL(run.url);
+  const conns = await OpenLoopConnections.open({
+    url,
     connections: run.connections,
-    pipelining: 1,
-    headersTimeout: run.timeoutS * 1000,
-    bodyTimeout: run.timeoutS * 1000,
-    connectTimeout: run.timeoutS * 1000,
+    timeoutMs: run.timeoutS * 1000,
+    maxAnswer: MAX_ANSWER,
   });
+  // Each body's bytes and head are built once; only a sticky user's header is added per request.
+  const bodies = run.bodies.map((b) => Buffer.from(b));
+  const heads = bodies.map(
+    (b) =>
+      `POST ${run.path} HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${b.length}\r\n`,
+  );
   const total = Math.floor(run.rate * run.durationS);
   // Bound client memory when the server falls far behind: beyond this many requests in flight
-  // (queued in undici) a due request is counted as an error instead of queued.
+  // (sent or waiting for a connection) a due request is counted as an error instead of queued.
   const maxInFlight = Math.max(1000, run.rate * run.timeoutS);
   let sent = 0;
   let inFlight = 0;
@@ -37,31 +49,27 @@ export async function runFixedRate(run: EngineRun & { rate: number }): Promise<{
     }
     inFlight++;
     const user = run.nextUser();
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (user >= 0) headers['x-user-id'] = `user-${user}`;
-    pool
-      .request({ path: run.path, method: 'POST', headers, body: run.bodies[i % run.bodies.length]! })
-      .then(async (res) => {
-        const text = await res.body.text();
-        const now = performance.now();
-        if (res.statusCode < 200 || res.statusCode > 299) run.recorder.sample(res.statusCode, text);
-        run.recorder.response(
-          res.statusCode,
-          now - intended,
-          versionOf(res.headers, text),
-          user,
-          epoch + now,
-          workerOf(res.headers),
-        );
-      })
-      .catch((err: { code?: string; message?: string }) => {
-        run.recorder.error(epoch + performance.now(), TIMEOUT_CODES.has(err?.code ?? ''));
-        run.recorder.sample(null, err?.message ?? String(err));
-      })
-      .finally(() => {
-        inFlight--;
-        if (sent >= total && inFlight === 0) settle();
-      });
+    const k = i % bodies.length;
+    const head = user >= 0 ? `${heads[k]}x-user-id: user-${user}\r\n\r\n` : `${heads[k]}\r\n`;
+    conns.send(head, bodies[k]!, (answer, failure) => {
+      const now = performance.now();
+      if (answer !== null) record(answer, now - intended, user, epoch + now);
+      else failed(failure!, epoch + now);
+      inFlight--;
+      if (sent >= total && inFlight === 0) settle();
+    });
+  };
+  const record = (r: UpstreamResponse, latencyMs: number, user: number, atMs: number) => {
+    const headers = groveHeaders(r.headers);
+    const ok = r.status >= 200 && r.status <= 299;
+    // The body is decoded only when it is needed: no version header, or a failure to sample.
+    const text = ok && headers['x-grove-model-version'] !== undefined ? null : r.body.toString();
+    if (!ok) run.recorder.sample(r.status, text!);
+    run.recorder.response(r.status, latencyMs, versionOf(headers, text), user, atMs, workerOf(headers));
+  };
+  const failed = (f: Failure, atMs: number) => {
+    run.recorder.error(atMs, f.timeout);
+    run.recorder.sample(null, f.message);
   };
 
   await new Promise<void>((resolve) => {
@@ -83,7 +91,18 @@ export async function runFixedRate(run: EngineRun & { rate: number }): Promise<{
     // Every request is bounded by the per-request timeout.
     await Promise.race([drained, new Promise((r) => setTimeout(r, run.timeoutS * 1000 + 1000).unref())]);
   }
-  await pool.destroy();
+  // What is still unanswered fails now.
+  conns.close();
   // The schedule's length, not the drain time: rate = requests issued / scheduled seconds.
   return { durationS: Math.min(run.durationS, Math.max((stoppedAt - t0) / 1000, 1 / run.rate)) };
+}
+
+/** The two headers the report reads, from an answer's flat [name, value, ...] list. */
+function groveHeaders(flat: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i]!;
+    if (name === 'x-grove-model-version' || name === 'x-grove-worker') out[name] = flat[i + 1]!;
+  }
+  return out;
 }

@@ -12,12 +12,12 @@ import {
   TimeoutError,
   UpstreamError,
 } from '../../shared/errors/grove-error.js';
+import type { UpstreamResponse } from '../../shared/http/response-parser.js';
 import { traceIdOf } from '../../shared/tracing/tracing.js';
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js';
 import type { Policy, Rng } from '../policies/policy.js';
 import { ControlError, controlRequest } from '../upstream/control-client.js';
 import { Failure, type PoolCall } from '../upstream/data-pool.js';
-import type { UpstreamResponse } from '../upstream/response-parser.js';
 import type { RetryBudget } from '../upstream/retry-budget.js';
 import type { UpstreamWorker } from '../upstream/upstream-worker.js';
 import type { WorkerSet } from '../upstream/worker-set.js';

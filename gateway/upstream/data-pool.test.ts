@@ -1,7 +1,7 @@
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { UpstreamResponse } from '../../shared/http/response-parser.js';
 import { DataPool, DEFAULT_DATA_POOL, Failure, type PoolCall } from './data-pool.js';
-import type { UpstreamResponse } from './response-parser.js';
 
 let servers: Server[] = [];
 afterEach(() => {

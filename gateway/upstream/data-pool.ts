@@ -9,7 +9,7 @@
 // dies fails its calls as Lost (they may be retried: predictions are pure), a call not answered
 // within `timeoutMs` fails as Timeout and its connection is closed.
 import { connect, type Socket } from 'node:net';
-import { ResponseParser, type UpstreamResponse } from './response-parser.js';
+import { ResponseParser, type UpstreamResponse } from '../../shared/http/response-parser.js';
 
 export enum Failure {
   /** The connection was refused: the process is gone. */

@@ -1,8 +1,10 @@
 // Frames the answers on a pipelined upstream connection (RFC 9112 6: Content-Length or chunked;
 // 1xx answers skipped) without interpreting them: each answer's status, header fields (lower-case
-// names, flat) and body bytes go to `onAnswer` in order. A worker always frames its answers, so an
-// answer without a length, a head over 64 KiB, a body over `maxBody` or malformed framing is a
-// protocol error: the connection is then unusable and `onError` is called once.
+// names, flat) and body bytes go to `onAnswer` in order. Used by the gateway on its worker
+// connections and by the load generator (loadtest/open-loop-connections.ts). Grove's workers and
+// gateway always frame their answers, so an answer without a length, a head over 64 KiB, a body
+// over `maxBody` or malformed framing is a protocol error: the connection is then unusable and
+// `onError` is called once.
 
 export interface UpstreamResponse {
   status: number;

@@ -55,6 +55,7 @@ export class OpenLoopConnections {
     const c = new OpenLoopConnections(o);
     c.watchdog = setInterval(() => c.expire(), Math.min(1000, o.timeoutMs));
     c.watchdog.unref();
+    if (o.connections < 1) throw new RangeError('at least one connection is needed');
     await new Promise<void>((resolve) => {
       let left = o.connections;
       const one = () => {
@@ -70,11 +71,6 @@ export class OpenLoopConnections {
     let n = 0;
     for (const c of this.all) if (c.connected) n++;
     return n;
-  }
-
-  /** Requests waiting for a connection. */
-  get queued(): number {
-    return this.waiting.length - this.wHead;
   }
 
   /** Sends a request (its head ends with the blank line) on an idle connection, or queues it. */
@@ -109,15 +105,24 @@ export class OpenLoopConnections {
   /** An open connection is free: it takes the oldest waiting request, or waits itself. */
   ready(c: Connection): void {
     if (this.closed) return;
-    if (this.wHead < this.waiting.length) {
-      const p = this.waiting[this.wHead]!;
-      this.waiting[this.wHead++] = undefined as unknown as Pending;
-      if (this.wHead > 1024 && this.wHead * 2 > this.waiting.length) {
-        this.waiting.splice(0, this.wHead);
-        this.wHead = 0;
-      }
-      c.write(p.head, p.body, p.done);
-    } else this.idle.push(c);
+    const p = this.nextWaiting();
+    if (p !== undefined) c.write(p.head, p.body, p.done);
+    else this.idle.push(c);
+  }
+
+  /** The oldest waiting request, taken off the queue (whose consumed front is dropped now and then). */
+  private nextWaiting(): Pending | undefined {
+    if (this.wHead === this.waiting.length) return undefined;
+    const p = this.waiting[this.wHead]!;
+    this.waiting[this.wHead++] = undefined as unknown as Pending;
+    if (this.wHead === this.waiting.length) {
+      this.waiting.length = 0;
+      this.wHead = 0;
+    } else if (this.wHead > 1024 && this.wHead * 2 > this.waiting.length) {
+      this.waiting.splice(0, this.wHead);
+      this.wHead = 0;
+    }
+    return p;
   }
 
   /** A connection is gone: an open one is replaced; one that never opened fails a waiting request. */
@@ -132,20 +137,15 @@ export class OpenLoopConnections {
     }
     // As a client that connects per request: a refused connection fails the request that needed it,
     // and the next one waiting tries again.
-    if (this.wHead < this.waiting.length) {
-      const p = this.waiting[this.wHead]!;
-      this.waiting[this.wHead++] = undefined as unknown as Pending;
-      p.done(null, { timeout: false, message: reason });
-      if (this.wHead < this.waiting.length && this.all.size < this.o.connections) this.openOne(null);
-    }
+    const p = this.nextWaiting();
+    if (p === undefined) return;
+    p.done(null, { timeout: false, message: reason });
+    if (this.wHead < this.waiting.length && this.all.size < this.o.connections) this.openOne(null);
   }
 
   private failWaiting(message: string): void {
-    while (this.wHead < this.waiting.length) {
-      const p = this.waiting[this.wHead]!;
-      this.waiting[this.wHead++] = undefined as unknown as Pending;
+    for (let p = this.nextWaiting(); p !== undefined; p = this.nextWaiting())
       p.done(null, { timeout: false, message });
-    }
   }
 
   /** Fails what waited too long: an answer, or a connection that did not open. */

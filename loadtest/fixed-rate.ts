@@ -9,7 +9,8 @@
 import type { UpstreamResponse } from '../shared/http/response-parser.js';
 import type { EngineRun } from './closed-loop.js';
 import { versionOf, workerOf } from './load-recorder.js';
-import { type Failure, OpenLoopConnections } from './open-loop-connections.js';
+import { type Failure, OpenLoopConnections, postHead } from './open-loop-connections.js';
+import { runSchedule } from './open-loop-schedule.js';
 
 /** An answer body larger than this is a protocol error (a prediction answer is far smaller). */
 const MAX_ANSWER = 64 * 1024 * 1024;
@@ -24,25 +25,18 @@ export async function runFixedRate(run: EngineRun & { rate: number }): Promise<{
   });
   // Each body's bytes and head are built once; only a sticky user's header is added per request.
   const bodies = run.bodies.map((b) => Buffer.from(b));
-  const heads = bodies.map(
-    (b) =>
-      `POST ${run.path} HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\n` +
-      `content-length: ${b.length}\r\n`,
-  );
+  const heads = bodies.map((b) => postHead(url, run.path, b.length));
   const total = Math.floor(run.rate * run.durationS);
   // Bound client memory when the server falls far behind: beyond this many requests in flight
   // (sent or waiting for a connection) a due request is counted as an error instead of queued.
   const maxInFlight = Math.max(1000, run.rate * run.timeoutS);
-  let sent = 0;
+  let scheduled = false;
   let inFlight = 0;
-  let stoppedAt = 0;
-  const t0 = performance.now();
-  const epoch = Date.now() - t0;
+  const epoch = Date.now() - performance.now();
   let settle: () => void = () => {};
   const drained = new Promise<void>((resolve) => (settle = resolve));
 
-  const fire = (i: number) => {
-    const intended = t0 + (i * 1000) / run.rate;
+  const fire = (i: number, intended: number) => {
     if (inFlight >= maxInFlight) {
       run.recorder.error(epoch + performance.now());
       return;
@@ -56,7 +50,7 @@ export async function runFixedRate(run: EngineRun & { rate: number }): Promise<{
       if (answer !== null) record(answer, now - intended, user, epoch + now);
       else failed(failure!, epoch + now);
       inFlight--;
-      if (sent >= total && inFlight === 0) settle();
+      if (scheduled && inFlight === 0) settle();
     });
   };
   const record = (r: UpstreamResponse, latencyMs: number, user: number, atMs: number) => {
@@ -72,21 +66,8 @@ export async function runFixedRate(run: EngineRun & { rate: number }): Promise<{
     run.recorder.sample(null, f.message);
   };
 
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const due = Math.min(total, Math.floor(((performance.now() - t0) * run.rate) / 1000) + 1);
-      while (sent < due) fire(sent++);
-      if (sent >= total || run.signal?.aborted) {
-        sent = total;
-        stoppedAt = performance.now();
-        resolve();
-        return;
-      }
-      // 1 ms timers: requests due within the same millisecond go out together.
-      setTimeout(tick, 1);
-    };
-    tick();
-  });
+  const { t0, endedAt } = await runSchedule(run.rate, total, fire, () => run.signal?.aborted === true);
+  scheduled = true;
   if (inFlight > 0) {
     // Every request is bounded by the per-request timeout.
     await Promise.race([drained, new Promise((r) => setTimeout(r, run.timeoutS * 1000 + 1000).unref())]);
@@ -94,7 +75,7 @@ export async function runFixedRate(run: EngineRun & { rate: number }): Promise<{
   // What is still unanswered fails now.
   conns.close();
   // The schedule's length, not the drain time: rate = requests issued / scheduled seconds.
-  return { durationS: Math.min(run.durationS, Math.max((stoppedAt - t0) / 1000, 1 / run.rate)) };
+  return { durationS: Math.min(run.durationS, Math.max((endedAt - t0) / 1000, 1 / run.rate)) };
 }
 
 /** The two headers the report reads, from an answer's flat [name, value, ...] list. */

@@ -31,6 +31,11 @@ export interface OpenLoopConnectionsOptions {
   ca?: string | Buffer;
 }
 
+/** A JSON POST's head up to its last header line: add more header lines, then the blank line. */
+export function postHead(url: URL, path: string, contentLength: number): string {
+  return `POST ${path} HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\ncontent-length: ${contentLength}\r\n`;
+}
+
 interface Pending {
   head: string;
   body: Buffer;
@@ -52,10 +57,10 @@ export class OpenLoopConnections {
    * before it measures); those that failed are tried again when requests need them.
    */
   static async open(o: OpenLoopConnectionsOptions): Promise<OpenLoopConnections> {
+    if (o.connections < 1) throw new RangeError('at least one connection is needed');
     const c = new OpenLoopConnections(o);
     c.watchdog = setInterval(() => c.expire(), Math.min(1000, o.timeoutMs));
     c.watchdog.unref();
-    if (o.connections < 1) throw new RangeError('at least one connection is needed');
     await new Promise<void>((resolve) => {
       let left = o.connections;
       const one = () => {

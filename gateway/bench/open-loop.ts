@@ -8,7 +8,9 @@
 // constant, it reported a p99 of 136 ms at 4,434 requests/s of 28 KB bodies (6.6 ms at 739/s),
 // the same as the gateway's admitted p99 under overload.
 import { spawn } from 'node:child_process';
-import { OpenLoopConnections } from '../../loadtest/open-loop-connections.js';
+import { percentile } from '../../loadtest/load-recorder.js';
+import { OpenLoopConnections, postHead } from '../../loadtest/open-loop-connections.js';
+import { runSchedule } from '../../loadtest/open-loop-schedule.js';
 import { builtFile } from '../../shared/runtime-path.js';
 import type { Pinning } from './cpu-pin.js';
 
@@ -22,11 +24,6 @@ export interface OpenLoopResult {
   /** p50 / p99 of 2xx answers, ms from their due time. */
   p50: number;
   p99: number;
-}
-
-function pct(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
 /** A request not answered within this is counted as an error (undici's default headers timeout). */
@@ -44,7 +41,7 @@ export async function openLoop(
 ): Promise<OpenLoopResult> {
   const u = new URL(url);
   const bytes = Buffer.from(body);
-  const head = `POST ${path} HTTP/1.1\r\nhost: ${u.host}\r\ncontent-type: application/json\r\ncontent-length: ${bytes.length}\r\n\r\n`;
+  const head = `${postHead(u, path, bytes.length)}\r\n`;
   // Connect first (as wrk does), so the schedule does not start with connection setup.
   const conns = await OpenLoopConnections.open({
     url: u,
@@ -61,11 +58,9 @@ export async function openLoop(
   let ok = 0;
   let shed = 0;
   let other = 0;
-  let sent = 0;
   let drained!: () => void;
   const done = new Promise<void>((r) => (drained = r));
-  const t0 = performance.now();
-  const fire = (due: number): void =>
+  const fire = (_i: number, due: number): void =>
     conns.send(head, bytes, (r) => {
       if (r === null) other++;
       else if (r.status >= 200 && r.status < 300) lat[ok++] = performance.now() - due;
@@ -73,23 +68,20 @@ export async function openLoop(
       else other++;
       if (ok + shed + other === total) drained();
     });
-  let sentAt = 0;
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const due = Math.min(total, Math.floor(((performance.now() - t0) * rate) / 1000) + 1);
-      while (sent < due) fire(t0 + (sent++ * 1000) / rate);
-      if (sent >= total) {
-        sentAt = performance.now();
-        resolve();
-      } else setTimeout(tick, 1);
-    };
-    tick();
-  });
+  const { t0, endedAt } = await runSchedule(rate, total, fire);
   // Each request ends: answered, timed out, or failed with its connection.
   if (total > 0) await done;
   conns.close();
   const s = lat.subarray(0, ok).sort();
-  return { sent: total, elapsedS: (sentAt - t0) / 1000, ok, shed, other, p50: pct(s, 50), p99: pct(s, 99) };
+  return {
+    sent: total,
+    elapsedS: (endedAt - t0) / 1000,
+    ok,
+    shed,
+    other,
+    p50: percentile(s, 50),
+    p99: percentile(s, 99),
+  };
 }
 
 /** openLoop in a process of its own on the client's CPUs (open-loop-child.ts), or here without pinning. */
